@@ -1,0 +1,49 @@
+/**
+ * What rides in the log. A slot's value is a batch of commands chosen together; a gap is filled
+ * with a one-noop batch.
+ * @module
+ */
+import type { NodeId, Revision } from './ids.js'
+
+/** Unique per proposing node incarnation; lets the proposer match an applied command to its client. */
+export type ProposalId = string
+
+type WriteFields = Readonly<{
+  proposal: ProposalId
+  key: string
+  /** `null`: unconditional. `0`: the key must not exist. `n`: the key's version must be n. */
+  cas: Revision | null
+  /**
+   * Set when the client sent `Idempotency-Key`. `atMs` is the proposer's wall clock, carried in
+   * the log so that every replica expires records identically (the core never reads a clock).
+   */
+  idempotency: Readonly<{ key: string; atMs: number }> | null
+}>
+
+export type PutCommand = Readonly<{ type: 'put'; value: string /* base64 */ }> & WriteFields
+export type DeleteCommand = Readonly<{ type: 'delete' }> & WriteFields
+export type NoopCommand = Readonly<{ type: 'noop' }>
+export type WriteCommand = PutCommand | DeleteCommand
+export type Command = WriteCommand | NoopCommand
+
+/** A slot's value. Invariant: non-empty. */
+export type Value = readonly Command[]
+
+export const noopValue: Value = Object.freeze([Object.freeze({ type: 'noop' } as const)])
+
+export type ProposeResult =
+  | Readonly<{ type: 'proposed' }>
+  | Readonly<{ type: 'not_leader'; leader: NodeId | null }>
+  | Readonly<{ type: 'overloaded' }>
+
+/** Approximate encoded size, for batch limits. */
+export function commandBytes(command: Command): number {
+  switch (command.type) {
+    case 'noop':
+      return 16
+    case 'delete':
+      return 96 + command.key.length * 3 + command.proposal.length + (command.idempotency?.key.length ?? 0) * 3
+    case 'put':
+      return 96 + command.key.length * 3 + command.proposal.length + (command.idempotency?.key.length ?? 0) * 3 + command.value.length
+  }
+}

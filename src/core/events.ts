@@ -1,0 +1,15 @@
+/**
+ * Typed events the core reports for logs, metrics and traces. Reporting never changes state.
+ * @module
+ */
+import type { Ballot } from './ballot.js'
+import type { NodeId, Slot } from './ids.js'
+
+export type CoreEvent =
+  | Readonly<{ type: 'became-candidate'; ballot: Ballot }>
+  | Readonly<{ type: 'became-leader'; ballot: Ballot; recoveredThrough: Slot }>
+  | Readonly<{ type: 'became-follower'; ballot: Ballot; leader: NodeId | null; reason: string }>
+  | Readonly<{ type: 'slots-chosen'; firstSlot: Slot; lastSlot: Slot; commands: number }>
+  | Readonly<{ type: 'catch-up-requested'; to: NodeId; fromSlot: Slot }>
+
+export type CoreEventSink = (event: CoreEvent) => void

@@ -1,0 +1,14 @@
+/**
+ * The core's public surface. Everything else in src/core is internal.
+ * @module
+ */
+export { AssertionError, assert, assertNever } from './assert.js'
+export { ballotZero, compareBallots, formatBallot, nextBallot, type Ballot } from './ballot.js'
+export { commandBytes, noopValue, type Command, type ProposalId, type ProposeResult, type Value, type WriteCommand } from './command.js'
+export type { CoreEvent, CoreEventSink } from './events.js'
+export { nodeId, revision, revisionZero, slot, slotZero, type NodeId, type Revision, type Slot } from './ids.js'
+export { limits } from './limits.js'
+export type * from './messages.js'
+export { forkRandom, randomBelow, randomChance, seededRandom, type Random } from './random.js'
+export { isPersistEmpty, lastCommittedSlot, type PersistBatch, type ReadId, type ReadOutcome, type Ready } from './ready.js'
+export type * from './replica-port.js'

@@ -1,0 +1,60 @@
+/**
+ * Peer messages: one type per message, discriminated on `type`. Replies are messages of their
+ * own, so any message may be dropped, duplicated, delayed or reordered on its own.
+ * @module
+ */
+import type { Ballot } from './ballot.js'
+import type { Value } from './command.js'
+import type { NodeId, Slot } from './ids.js'
+
+/**
+ * One acceptor's record for a slot. Invariant: `chosen` implies `value` is the slot's chosen
+ * value (so a promise may report it and a catch-up may serve it).
+ */
+export type LogEntry = Readonly<{ slot: Slot; ballot: Ballot; value: Value; chosen: boolean }>
+
+/** Phase 1a: promise me `ballot`, and tell me what you accepted at or above `fromSlot`. */
+export type PrepareMessage = Readonly<{ type: 'prepare'; ballot: Ballot; fromSlot: Slot }>
+/** Phase 1b. */
+export type PromiseMessage = Readonly<{
+  type: 'promise'
+  ballot: Ballot
+  fromSlot: Slot
+  accepted: readonly LogEntry[]
+}>
+/** Phase 2a for consecutive slots `firstSlot ..`; carries the leader's commit index. */
+export type AcceptMessage = Readonly<{
+  type: 'accept'
+  ballot: Ballot
+  firstSlot: Slot
+  values: readonly Value[]
+  commitIndex: Slot
+}>
+/** Phase 2b for `firstSlot ..= lastSlot`. */
+export type AcceptedMessage = Readonly<{ type: 'accepted'; ballot: Ballot; firstSlot: Slot; lastSlot: Slot }>
+/** The acceptor has promised a higher ballot than the one in a prepare, accept or heartbeat. */
+export type RejectMessage = Readonly<{ type: 'reject'; ballot: Ballot; promised: Ballot }>
+/** Leader liveness, commit index and read-index confirmation rounds. */
+export type HeartbeatMessage = Readonly<{ type: 'heartbeat'; ballot: Ballot; commitIndex: Slot; readRound: number }>
+export type HeartbeatAckMessage = Readonly<{ type: 'heartbeat-ack'; ballot: Ballot; readRound: number }>
+/** A learner lacks chosen values from `fromSlot` on. */
+export type CatchUpMessage = Readonly<{ type: 'catch-up'; fromSlot: Slot }>
+/** Chosen values, consecutive from the first entry's slot. */
+export type ChosenMessage = Readonly<{ type: 'chosen'; entries: readonly ChosenEntry[] }>
+
+export type ChosenEntry = Readonly<{ slot: Slot; value: Value }>
+
+export type PeerMessage =
+  | PrepareMessage
+  | PromiseMessage
+  | AcceptMessage
+  | AcceptedMessage
+  | RejectMessage
+  | HeartbeatMessage
+  | HeartbeatAckMessage
+  | CatchUpMessage
+  | ChosenMessage
+
+export type PeerMessageType = PeerMessage['type']
+
+export type Envelope = Readonly<{ from: NodeId; to: NodeId; message: PeerMessage }>

@@ -1,0 +1,38 @@
+/**
+ * Ready: what the core asks the world to do, in this order (src/node/process-ready.ts):
+ * persist, then send, then apply, then advance. Nothing in `messages` may leave before
+ * `persist` is durable.
+ * @module
+ */
+import type { Ballot } from './ballot.js'
+import type { ProposalId } from './command.js'
+import type { Slot } from './ids.js'
+import type { ChosenEntry, Envelope, LogEntry } from './messages.js'
+
+export type ReadId = number
+
+/** Durable acceptor state changes. `promised: null` means unchanged. */
+export type PersistBatch = Readonly<{ promised: Ballot | null; entries: readonly LogEntry[] }>
+
+export type ReadOutcome = Readonly<{ id: ReadId; type: 'ready' | 'not_leader' }>
+
+export type Ready = Readonly<{
+  persist: PersistBatch
+  /** Envelopes addressed to this node itself are delivered locally after persisting. */
+  messages: readonly Envelope[]
+  /** Chosen slots, contiguous from appliedIndex + 1, to apply in order. */
+  committed: readonly ChosenEntry[]
+  /** Linearizable reads that may now be served from the state machine (after `committed`). */
+  reads: readonly ReadOutcome[]
+  /** Commands that never got a slot and never will from this node: safe to retry elsewhere. */
+  dropped: readonly ProposalId[]
+}>
+
+export function isPersistEmpty(batch: PersistBatch): boolean {
+  return batch.promised === null && batch.entries.length === 0
+}
+
+export function lastCommittedSlot(ready: Ready): Slot | null {
+  const last = ready.committed[ready.committed.length - 1]
+  return last === undefined ? null : last.slot
+}

@@ -1,0 +1,65 @@
+/**
+ * The surface the driver (src/node) and the simulator use. `Replica` implements it.
+ * @module
+ */
+import type { Ballot } from './ballot.js'
+import type { ProposeResult, WriteCommand } from './command.js'
+import type { CoreEventSink } from './events.js'
+import type { NodeId, Slot } from './ids.js'
+import type { Envelope, LogEntry } from './messages.js'
+import type { Random } from './random.js'
+import type { ReadId, Ready } from './ready.js'
+
+export type Role = 'follower' | 'candidate' | 'leader'
+
+/** What an acceptor had on disk when the process started. */
+export type DurableAcceptorState = Readonly<{ promised: Ballot; entries: readonly LogEntry[] }>
+
+/**
+ * Deliberately broken behaviours, reachable only from the simulator (never from node config),
+ * to prove its checkers catch real protocol bugs.
+ */
+export type CoreSabotage = 'accept-below-promise' | 'ignore-reported-value' | 'minority-commit'
+
+export type ReplicaOptions = Readonly<{
+  self: NodeId
+  /** Every member, this node included. */
+  members: readonly NodeId[]
+  durable: DurableAcceptorState
+  /** The state machine's applied index at start: slots up to here are applied already. */
+  appliedIndex: Slot
+  random: Random
+  onEvent?: CoreEventSink
+  sabotage?: ReadonlySet<CoreSabotage>
+}>
+
+export type ReadResult =
+  | Readonly<{ type: 'reading' }>
+  | Readonly<{ type: 'not_leader'; leader: NodeId | null }>
+  | Readonly<{ type: 'overloaded' }>
+
+export type ReplicaStatus = Readonly<{
+  id: NodeId
+  role: Role
+  leader: NodeId | null
+  /** The highest ballot this node has promised. */
+  ballot: Ballot
+  commitIndex: Slot
+  appliedIndex: Slot
+}>
+
+export interface ReplicaPort {
+  /** One logical tick; all timeouts count ticks. */
+  tick(): void
+  /** One peer message, already decoded and authenticated. */
+  step(envelope: Envelope): void
+  /** Leader only: queue a write for the next slot. */
+  propose(command: WriteCommand): ProposeResult
+  /** Leader only: start a read-index read; its outcome arrives in `Ready.reads`. */
+  read(id: ReadId): ReadResult
+  /** What to persist, send and apply now; null when there is nothing. */
+  ready(): Ready | null
+  /** The driver did everything in `ready`. */
+  advance(ready: Ready): void
+  status(): ReplicaStatus
+}

@@ -1,0 +1,51 @@
+/**
+ * What the HTTP routes ask of a running node. Routes validate input, call these, and map the
+ * outcome through one error table; they never touch the core directly.
+ * @module
+ */
+import type { NodeId, Revision } from '../core/ids.js'
+import type { Envelope } from '../core/messages.js'
+import type { ReplicaStatus } from '../core/replica-port.js'
+import type { KvItem } from '../state-machine/state-machine.js'
+
+export type WriteRequest =
+  | Readonly<{ type: 'put'; key: string; value: Uint8Array; cas: Revision | null; idempotencyKey: string | null }>
+  | Readonly<{ type: 'delete'; key: string; cas: Revision | null; idempotencyKey: string | null }>
+
+export type WriteOutcome =
+  | Readonly<{ type: 'ok'; version: Revision; deleted: boolean | null }>
+  | Readonly<{ type: 'cas_mismatch'; version: Revision }>
+  /** This node is not the leader; `leader` is its best guess. Nothing was proposed. */
+  | Readonly<{ type: 'not_leader'; leader: NodeId | null }>
+  | Readonly<{ type: 'overloaded' }>
+  /** Proposed but not applied within the timeout: the outcome is indeterminate. */
+  | Readonly<{ type: 'timeout' }>
+
+export type Consistency = 'linearizable' | 'stale'
+
+export type ReadBarrierOutcome =
+  | Readonly<{ type: 'ok' }>
+  | Readonly<{ type: 'not_leader'; leader: NodeId | null }>
+  | Readonly<{ type: 'overloaded' }>
+  | Readonly<{ type: 'timeout' }>
+
+export type PeerStatus = Readonly<{ id: NodeId; url: string; reachable: boolean }>
+
+export type StatusBody = ReplicaStatus & Readonly<{ revision: Revision; peers: readonly PeerStatus[] }>
+
+export type DeliverOutcome = 'queued' | 'overloaded'
+
+export interface NodeService {
+  readonly id: NodeId
+  /** The URL this node uses to reach `id` (for forwarding to the leader). */
+  peerUrl(id: NodeId): string | null
+  write(request: WriteRequest, signal: AbortSignal): Promise<WriteOutcome>
+  /** Linearizable read barrier (read index): after 'ok', local reads see every earlier write. */
+  readBarrier(signal: AbortSignal): Promise<ReadBarrierOutcome>
+  get(key: string): KvItem | null
+  range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }>
+  status(): StatusBody
+  /** Authenticated, decoded peer envelopes into the bounded inbox. */
+  deliver(envelopes: readonly Envelope[]): DeliverOutcome
+  metrics(): Promise<string>
+}

@@ -1,0 +1,52 @@
+/**
+ * The one place that orders side effects (persist before you speak). The production event loop
+ * and the simulator both call it, so the simulator tests the real ordering.
+ * @module
+ */
+import { limits } from '../core/limits.js'
+import type { ProposalId } from '../core/command.js'
+import type { NodeId } from '../core/ids.js'
+import type { ChosenEntry, Envelope } from '../core/messages.js'
+import type { ReplicaPort } from '../core/replica-port.js'
+import { isPersistEmpty, type PersistBatch, type ReadOutcome } from '../core/ready.js'
+
+export interface ReadyPorts {
+  readonly self: NodeId
+  /**
+   * Runs `persist` and `apply` as one atomic, durable unit: one SQLite transaction, one fsync
+   * per turn (group commit). Applying inside it keeps the KV data, applied index and log in step.
+   */
+  readonly atomically: (work: () => void) => void
+  readonly persist: (batch: PersistBatch) => void
+  readonly apply: (entries: readonly ChosenEntry[]) => void
+  readonly send: (envelopes: readonly Envelope[]) => void
+  readonly reads: (outcomes: readonly ReadOutcome[]) => void
+  readonly dropped: (proposals: readonly ProposalId[]) => void
+}
+
+/**
+ * Drains the replica's Ready, at most `readyTurnsMax` turns. Envelopes to this node loop back
+ * into `step` only after the turn's persist, so the node's own promise or acceptance is durable
+ * before it counts. Returns whether work remains for the next event-loop turn.
+ */
+export function processReady(replica: ReplicaPort, ports: ReadyPorts): boolean {
+  for (let turn = 0; turn < limits.readyTurnsMax; turn += 1) {
+    const ready = replica.ready()
+    if (ready === null) return false
+    if (!isPersistEmpty(ready.persist) || ready.committed.length > 0) {
+      ports.atomically(() => {
+        if (!isPersistEmpty(ready.persist)) ports.persist(ready.persist)
+        if (ready.committed.length > 0) ports.apply(ready.committed)
+      })
+    }
+    const loopback: Envelope[] = []
+    const remote: Envelope[] = []
+    for (const envelope of ready.messages) (envelope.to === ports.self ? loopback : remote).push(envelope)
+    if (remote.length > 0) ports.send(remote)
+    if (ready.reads.length > 0) ports.reads(ready.reads)
+    if (ready.dropped.length > 0) ports.dropped(ready.dropped)
+    replica.advance(ready)
+    for (const envelope of loopback) replica.step(envelope)
+  }
+  return true
+}

@@ -1,0 +1,17 @@
+/**
+ * The acceptor's durable state: the promised ballot and the log entries (accepted values, and
+ * the chosen flag once learned). Implementations: memory (tests, simulator) and SQLite.
+ *
+ * Contract: `persist` is atomic and durable when it returns; `load` returns exactly what the
+ * persisted batches add up to (later entries for a slot replace earlier ones); the promised
+ * ballot never decreases.
+ * @module
+ */
+import type { DurableAcceptorState } from '../core/replica-port.js'
+import type { PersistBatch } from '../core/ready.js'
+
+export interface AcceptorStorage {
+  load(): DurableAcceptorState
+  persist(batch: PersistBatch): void
+  close(): void
+}
