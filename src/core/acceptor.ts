@@ -1,0 +1,98 @@
+/**
+ * The acceptor role: Paxos's memory. It promises ballots and accepts values, and every promise
+ * and acceptance is handed to Outputs for persisting in the same Ready as the reply, so the
+ * driver makes it durable before the reply can leave.
+ * @module
+ */
+import { compareBallots, type Ballot } from './ballot.js'
+import type { Value } from './command.js'
+import { slot, type NodeId, type Slot } from './ids.js'
+import { sameValue, type Log } from './log.js'
+import type { AcceptMessage, HeartbeatMessage, PrepareMessage } from './messages.js'
+import type { Outputs } from './outputs.js'
+
+export type AcceptorVerdict = 'granted' | 'rejected'
+
+export class Acceptor {
+  readonly #log: Log
+  readonly #outputs: Outputs
+  readonly #acceptBelowPromise: boolean
+  /** Invariant: never decreases, also across restarts (it is persisted before any reply). */
+  #promised: Ballot
+
+  constructor(options: { log: Log; outputs: Outputs; promised: Ballot; acceptBelowPromise: boolean }) {
+    this.#log = options.log
+    this.#outputs = options.outputs
+    this.#promised = options.promised
+    this.#acceptBelowPromise = options.acceptBelowPromise
+  }
+
+  get promised(): Ballot {
+    return this.#promised
+  }
+
+  onPrepare(from: NodeId, prepare: PrepareMessage): AcceptorVerdict {
+    const order = compareBallots(prepare.ballot, this.#promised)
+    if (order < 0) return this.#reject(from, prepare.ballot)
+    // order === 0 is the same candidate asking again (a retry): promising again is idempotent.
+    if (order > 0) this.#promise(prepare.ballot)
+    const accepted = this.#log.entriesFrom(prepare.fromSlot)
+    this.#outputs.send(from, { type: 'promise', ballot: prepare.ballot, fromSlot: prepare.fromSlot, accepted })
+    return 'granted'
+  }
+
+  onAccept(from: NodeId, accept: AcceptMessage): AcceptorVerdict {
+    if (compareBallots(accept.ballot, this.#promised) < 0 && !this.#acceptBelowPromise) {
+      return this.#reject(from, accept.ballot)
+    }
+    if (compareBallots(accept.ballot, this.#promised) > 0) this.#promise(accept.ballot)
+    // Reply with one `accepted` per run of slots voted for; a slot that got no vote splits runs.
+    let runStart: Slot | null = null
+    for (let offset = 0; offset <= accept.values.length; offset += 1) {
+      const at = slot(accept.firstSlot + offset)
+      const value = accept.values[offset]
+      const voted = value !== undefined && this.#acceptOne(at, accept.ballot, value)
+      if (voted && runStart === null) runStart = at
+      if (!voted && runStart !== null) {
+        this.#outputs.send(from, { type: 'accepted', ballot: accept.ballot, firstSlot: runStart, lastSlot: slot(at - 1) })
+        runStart = null
+      }
+    }
+    return 'granted'
+  }
+
+  /** A heartbeat is an accept of nothing: it may raise the promise, and it is acknowledged. */
+  onHeartbeat(from: NodeId, heartbeat: HeartbeatMessage): AcceptorVerdict {
+    const order = compareBallots(heartbeat.ballot, this.#promised)
+    if (order < 0) return this.#reject(from, heartbeat.ballot)
+    if (order > 0) this.#promise(heartbeat.ballot)
+    this.#outputs.send(from, { type: 'heartbeat-ack', ballot: heartbeat.ballot, readRound: heartbeat.readRound })
+    return 'granted'
+  }
+
+  /** Returns whether this acceptor now votes for `value` at `at` in `ballot`. */
+  #acceptOne(at: Slot, ballot: Ballot, value: Value): boolean {
+    const existing = this.#log.get(at)
+    // One ballot proposes one value per slot, so the same ballot means the same value: a re-send.
+    if (existing !== undefined && compareBallots(existing.ballot, ballot) === 0) return true
+    if (existing?.chosen === true) {
+      // A chosen slot keeps its value. A stale proposal for another value gets no vote: the
+      // acceptor must never vote for a value it does not hold.
+      return sameValue(existing.value, value)
+    }
+    const entry = { slot: at, ballot, value, chosen: false }
+    this.#log.set(entry)
+    this.#outputs.persistEntry(entry)
+    return true
+  }
+
+  #promise(ballot: Ballot): void {
+    this.#promised = ballot
+    this.#outputs.persistPromised(ballot)
+  }
+
+  #reject(from: NodeId, ballot: Ballot): AcceptorVerdict {
+    this.#outputs.send(from, { type: 'reject', ballot, promised: this.#promised })
+    return 'rejected'
+  }
+}

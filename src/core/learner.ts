@@ -1,0 +1,126 @@
+/**
+ * The learner role: which slots are chosen, the commit index, what to apply next, and catch-up
+ * of chosen values this node missed.
+ * @module
+ */
+import { assert } from './assert.js'
+import { ballotsEqual, ballotZero, type Ballot } from './ballot.js'
+import type { Value } from './command.js'
+import { slot, slotZero, type NodeId, type Slot } from './ids.js'
+import { limits } from './limits.js'
+import { sameValue, type Log } from './log.js'
+import type { CatchUpMessage, ChosenEntry, ChosenMessage } from './messages.js'
+import type { Outputs } from './outputs.js'
+import { Timeout } from './timeout.js'
+
+export class Learner {
+  readonly #log: Log
+  readonly #outputs: Outputs
+  /** Invariant: every slot in 1..commitIndex is chosen and in the log. */
+  #commitIndex: Slot
+  /** Invariant: appliedIndex <= commitIndex; changes only in advanceApplied. */
+  #appliedIndex: Slot
+  /** The highest commit index a leader reported; above ours means we are missing slots. */
+  #knownCommitIndex: Slot = slotZero
+  #catchUpSource: NodeId | null = null
+  readonly #catchUpTimeout = new Timeout({ name: 'catch-up', afterTicks: limits.catchUpTicks })
+
+  constructor(options: { log: Log; outputs: Outputs; appliedIndex: Slot }) {
+    this.#log = options.log
+    this.#outputs = options.outputs
+    this.#appliedIndex = options.appliedIndex
+    this.#commitIndex = options.log.chosenThrough(options.appliedIndex)
+  }
+
+  get commitIndex(): Slot {
+    return this.#commitIndex
+  }
+
+  get appliedIndex(): Slot {
+    return this.#appliedIndex
+  }
+
+  isChosen(at: Slot): boolean {
+    return this.#log.get(at)?.chosen === true
+  }
+
+  /**
+   * Records that `value` is chosen at `at`. `ballot` is the ballot the value was proposed in when
+   * known (so the acceptor can recognise re-sends), else ballotZero.
+   */
+  choose(at: Slot, value: Value, ballot: Ballot): void {
+    const existing = this.#log.get(at)
+    if (existing?.chosen === true) {
+      assert(ballotsEqual(existing.ballot, ballot) || sameValue(existing.value, value), `slot ${at}: two values chosen`)
+      return
+    }
+    const keep = existing !== undefined && ballotsEqual(existing.ballot, ballot)
+    const entry = { slot: at, ballot: keep ? ballot : ballotZero, value: keep ? existing.value : value, chosen: true }
+    this.#log.set(entry)
+    this.#outputs.persistEntry(entry)
+    this.#commitIndex = this.#log.chosenThrough(this.#commitIndex)
+  }
+
+  /**
+   * A leader in `ballot` says slots up to `leaderCommit` are chosen. Our entry accepted in that
+   * same ballot holds the leader's value for the slot, so it is the chosen one.
+   */
+  onLeaderCommit(from: NodeId, ballot: Ballot, leaderCommit: Slot): void {
+    if (leaderCommit > this.#knownCommitIndex) {
+      this.#knownCommitIndex = leaderCommit
+      this.#catchUpSource = from
+    }
+    const scanThrough = Math.min(leaderCommit, this.#commitIndex + limits.applySlotsMax)
+    for (let at = slot(this.#commitIndex + 1); at <= scanThrough; at = slot(at + 1)) {
+      const entry = this.#log.get(at)
+      if (entry !== undefined && !entry.chosen && ballotsEqual(entry.ballot, ballot)) this.choose(at, entry.value, ballot)
+    }
+    if (this.#commitIndex < this.#knownCommitIndex && !this.#catchUpTimeout.running) this.#requestCatchUp()
+  }
+
+  onCatchUp(from: NodeId, request: CatchUpMessage): void {
+    const entries = this.#log.chosenRun(request.fromSlot, limits.catchUpSlotsMax)
+    if (entries.length > 0) this.#outputs.send(from, { type: 'chosen', entries })
+  }
+
+  onChosen(from: NodeId, message: ChosenMessage): void {
+    for (const entry of message.entries) this.choose(entry.slot, entry.value, ballotZero)
+    const last = message.entries[message.entries.length - 1]
+    if (last !== undefined && last.slot > this.#knownCommitIndex) this.#knownCommitIndex = last.slot
+    if (this.#commitIndex < this.#knownCommitIndex) {
+      this.#catchUpSource ??= from
+      this.#requestCatchUp()
+    } else {
+      this.#catchUpTimeout.stop()
+    }
+  }
+
+  tick(): void {
+    this.#catchUpTimeout.tick()
+    if (!this.#catchUpTimeout.fired()) return
+    if (this.#commitIndex < this.#knownCommitIndex) this.#requestCatchUp()
+    else this.#catchUpTimeout.stop()
+  }
+
+  /** Chosen slots not yet applied, in order. */
+  committed(max: number): ChosenEntry[] {
+    const count = Math.min(max, this.#commitIndex - this.#appliedIndex)
+    if (count <= 0) return []
+    const entries = this.#log.chosenRun(slot(this.#appliedIndex + 1), count)
+    assert(entries.length === count, 'committed slots must be in the log')
+    return entries
+  }
+
+  advanceApplied(through: Slot): void {
+    assert(through >= this.#appliedIndex, 'applied index went backwards')
+    assert(through <= this.#commitIndex, 'applied beyond the commit index')
+    this.#appliedIndex = through
+  }
+
+  #requestCatchUp(): void {
+    const source = this.#catchUpSource
+    if (source === null) return
+    this.#outputs.send(source, { type: 'catch-up', fromSlot: slot(this.#commitIndex + 1) })
+    this.#catchUpTimeout.reset()
+  }
+}

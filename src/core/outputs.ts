@@ -1,0 +1,83 @@
+/**
+ * Collects what the roles want done until the driver takes it as a Ready. Roles write here and
+ * never perform effects themselves.
+ * @module
+ */
+import { compareBallots, type Ballot } from './ballot.js'
+import { assert } from './assert.js'
+import type { ProposalId } from './command.js'
+import type { NodeId, Slot } from './ids.js'
+import type { Envelope, LogEntry, PeerMessage } from './messages.js'
+import type { PersistBatch, ReadOutcome } from './ready.js'
+
+export class Outputs {
+  readonly #self: NodeId
+  readonly #members: readonly NodeId[]
+  #promised: Ballot | null = null
+  #entries = new Map<Slot, LogEntry>()
+  #messages: Envelope[] = []
+  #reads: ReadOutcome[] = []
+  #dropped: ProposalId[] = []
+
+  constructor(self: NodeId, members: readonly NodeId[]) {
+    this.#self = self
+    this.#members = members
+  }
+
+  persistPromised(ballot: Ballot): void {
+    assert(this.#promised === null || compareBallots(ballot, this.#promised) >= 0, 'promise went backwards')
+    this.#promised = ballot
+  }
+
+  /** Later writes for a slot in the same turn replace earlier ones: one row per slot. */
+  persistEntry(entry: LogEntry): void {
+    this.#entries.set(entry.slot, entry)
+  }
+
+  send(to: NodeId, message: PeerMessage): void {
+    this.#messages.push({ from: this.#self, to, message })
+  }
+
+  /** To every member, this node included (its own acceptor answers through the loopback). */
+  broadcast(message: PeerMessage): void {
+    for (const to of this.#members) this.send(to, message)
+  }
+
+  /** To every other member. */
+  sendToPeers(message: PeerMessage): void {
+    for (const to of this.#members) if (to !== this.#self) this.send(to, message)
+  }
+
+  read(outcome: ReadOutcome): void {
+    this.#reads.push(outcome)
+  }
+
+  drop(proposal: ProposalId): void {
+    this.#dropped.push(proposal)
+  }
+
+  get empty(): boolean {
+    return (
+      this.#promised === null &&
+      this.#entries.size === 0 &&
+      this.#messages.length === 0 &&
+      this.#reads.length === 0 &&
+      this.#dropped.length === 0
+    )
+  }
+
+  take(): { persist: PersistBatch; messages: Envelope[]; reads: ReadOutcome[]; dropped: ProposalId[] } {
+    const taken = {
+      persist: { promised: this.#promised, entries: [...this.#entries.values()] },
+      messages: this.#messages,
+      reads: this.#reads,
+      dropped: this.#dropped,
+    }
+    this.#promised = null
+    this.#entries = new Map()
+    this.#messages = []
+    this.#reads = []
+    this.#dropped = []
+    return taken
+  }
+}

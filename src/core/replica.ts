@@ -1,0 +1,216 @@
+/**
+ * A replica composes the roles: acceptor, learner and proposer. It routes inputs (ticks, peer
+ * messages, client commands) to them, owns the election timeout and role changes, and hands
+ * everything they want done to the driver as a Ready.
+ * @module
+ */
+import { Acceptor } from './acceptor.js'
+import { assert, assertNever } from './assert.js'
+import { compareBallots, maxBallot, nextBallot, type Ballot } from './ballot.js'
+import type { ProposeResult, WriteCommand } from './command.js'
+import type { CoreEventSink } from './events.js'
+import type { NodeId } from './ids.js'
+import { Learner } from './learner.js'
+import { limits } from './limits.js'
+import { Log } from './log.js'
+import type { AcceptMessage, Envelope, HeartbeatMessage, PrepareMessage, RejectMessage } from './messages.js'
+import { Outputs } from './outputs.js'
+import { Proposer } from './proposer.js'
+import type { Random } from './random.js'
+import { lastCommittedSlot, type ReadId, type Ready } from './ready.js'
+import type { ReadResult, ReplicaOptions, ReplicaPort, ReplicaStatus, Role } from './replica-port.js'
+import { Timeout } from './timeout.js'
+
+export class Replica implements ReplicaPort {
+  readonly #self: NodeId
+  readonly #members: ReadonlySet<NodeId>
+  readonly #random: Random
+  readonly #onEvent: CoreEventSink
+  readonly #outputs: Outputs
+  readonly #acceptor: Acceptor
+  readonly #learner: Learner
+  readonly #proposer: Proposer
+  readonly #electionTimeout = new Timeout({ name: 'election', afterTicks: limits.electionTimeoutTicks })
+  /** Who we believe leads; null while unknown. */
+  #leader: NodeId | null = null
+  /** The highest ballot seen in any message: a new campaign must exceed it. */
+  #highestSeen: Ballot
+  #failedCampaigns = 0
+  /** The Ready handed out and not yet advanced. */
+  #handedOut: Ready | null = null
+
+  constructor(options: ReplicaOptions) {
+    assert(options.members.includes(options.self), 'a replica must be a member')
+    assert(new Set(options.members).size === options.members.length, 'members must be distinct')
+    assert(options.members.length <= limits.nodesMax, 'too many members')
+    this.#self = options.self
+    this.#members = new Set(options.members)
+    this.#random = options.random
+    this.#onEvent = options.onEvent ?? (() => {})
+    const sabotage = options.sabotage ?? new Set()
+    const log = new Log(options.durable.entries)
+    this.#outputs = new Outputs(options.self, options.members)
+    this.#acceptor = new Acceptor({
+      log,
+      outputs: this.#outputs,
+      promised: options.durable.promised,
+      acceptBelowPromise: sabotage.has('accept-below-promise'),
+    })
+    this.#learner = new Learner({ log, outputs: this.#outputs, appliedIndex: options.appliedIndex })
+    this.#proposer = new Proposer({
+      self: options.self,
+      members: options.members,
+      log,
+      learner: this.#learner,
+      outputs: this.#outputs,
+      onEvent: this.#onEvent,
+      sabotage,
+    })
+    this.#highestSeen = options.durable.promised
+    this.#electionTimeout.resetWithJitter(this.#random)
+  }
+
+  tick(): void {
+    this.#learner.tick()
+    if (!this.#proposer.tick()) this.#stepDown(this.#proposer.ballot, 'lost contact with a quorum')
+    if (this.#proposer.role === 'leader') return
+    this.#electionTimeout.tick()
+    if (this.#electionTimeout.fired()) this.#campaign()
+  }
+
+  step(envelope: Envelope): void {
+    assert(envelope.to === this.#self, 'envelope for another node')
+    assert(this.#members.has(envelope.from), 'envelope from a non-member')
+    const { from, message } = envelope
+    switch (message.type) {
+      case 'prepare':
+        return this.#onPrepare(from, message)
+      case 'promise':
+        return this.#proposer.onPromise(from, message)
+      case 'accept':
+        return this.#onAccept(from, message)
+      case 'accepted':
+        return this.#proposer.onAccepted(from, message)
+      case 'reject':
+        return this.#onReject(message)
+      case 'heartbeat':
+        return this.#onHeartbeat(from, message)
+      case 'heartbeat-ack':
+        return this.#proposer.onHeartbeatAck(from, message)
+      case 'catch-up':
+        return this.#learner.onCatchUp(from, message)
+      case 'chosen':
+        return this.#learner.onChosen(from, message)
+      default:
+        return assertNever(message)
+    }
+  }
+
+  propose(command: WriteCommand): ProposeResult {
+    const result = this.#proposer.propose(command)
+    if (result === 'queued') return { type: 'proposed' }
+    if (result === 'overloaded') return { type: 'overloaded' }
+    return { type: 'not_leader', leader: this.#leader }
+  }
+
+  read(id: ReadId): ReadResult {
+    const result = this.#proposer.read(id)
+    if (result === 'queued') return { type: 'reading' }
+    if (result === 'overloaded') return { type: 'overloaded' }
+    return { type: 'not_leader', leader: this.#leader }
+  }
+
+  ready(): Ready | null {
+    assert(this.#handedOut === null, 'ready() called again before advance()')
+    this.#proposer.flush()
+    const committed = this.#learner.committed(limits.applySlotsMax)
+    const appliedThrough = committed[committed.length - 1]?.slot ?? this.#learner.appliedIndex
+    this.#proposer.releaseReads(appliedThrough)
+    if (this.#outputs.empty && committed.length === 0) return null
+    const ready: Ready = { ...this.#outputs.take(), committed }
+    this.#handedOut = ready
+    return ready
+  }
+
+  advance(ready: Ready): void {
+    assert(ready === this.#handedOut, 'advance() of a Ready that was not handed out')
+    this.#handedOut = null
+    const last = lastCommittedSlot(ready)
+    if (last !== null) this.#learner.advanceApplied(last)
+  }
+
+  status(): ReplicaStatus {
+    const role: Role = this.#proposer.role === 'idle' ? 'follower' : this.#proposer.role
+    return {
+      id: this.#self,
+      role,
+      leader: role === 'leader' ? this.#self : this.#leader,
+      ballot: this.#acceptor.promised,
+      commitIndex: this.#learner.commitIndex,
+      appliedIndex: this.#learner.appliedIndex,
+    }
+  }
+
+  #campaign(): void {
+    const ballot = nextBallot(maxBallot(this.#highestSeen, this.#acceptor.promised), this.#self)
+    this.#highestSeen = ballot
+    this.#leader = null
+    this.#electionTimeout.resetWithJitter(this.#random)
+    this.#proposer.campaign(ballot)
+  }
+
+  #onPrepare(from: NodeId, prepare: PrepareMessage): void {
+    this.#see(prepare.ballot)
+    if (this.#acceptor.onPrepare(from, prepare) === 'rejected' || from === this.#self) return
+    // We promised another candidate: our leader (if any) can no longer get our vote.
+    this.#leader = null
+    this.#electionTimeout.resetWithJitter(this.#random)
+  }
+
+  #onAccept(from: NodeId, accept: AcceptMessage): void {
+    this.#see(accept.ballot)
+    if (this.#acceptor.onAccept(from, accept) === 'rejected') return
+    this.#heardFromLeader(from)
+    this.#learner.onLeaderCommit(from, accept.ballot, accept.commitIndex)
+  }
+
+  #onHeartbeat(from: NodeId, heartbeat: HeartbeatMessage): void {
+    this.#see(heartbeat.ballot)
+    if (this.#acceptor.onHeartbeat(from, heartbeat) === 'rejected') return
+    this.#heardFromLeader(from)
+    this.#learner.onLeaderCommit(from, heartbeat.ballot, heartbeat.commitIndex)
+  }
+
+  #onReject(reject: RejectMessage): void {
+    this.#see(reject.promised)
+    // Only a reject of our current ballot matters; older ones are late duplicates.
+    if (this.#proposer.role === 'idle' || compareBallots(reject.ballot, this.#proposer.ballot) !== 0) return
+    this.#failedCampaigns += 1
+    this.#stepDown(reject.promised, 'a higher ballot was promised')
+    // Dueling proposers: wait a randomized, growing while before trying again.
+    this.#electionTimeout.backoff(this.#random, this.#failedCampaigns)
+  }
+
+  /** Any message with a higher ballot than our campaign or leadership deposes us. */
+  #see(ballot: Ballot): void {
+    if (compareBallots(ballot, this.#highestSeen) > 0) this.#highestSeen = ballot
+    if (this.#proposer.role !== 'idle' && compareBallots(ballot, this.#proposer.ballot) > 0) {
+      this.#stepDown(ballot, 'saw a higher ballot')
+    }
+  }
+
+  #heardFromLeader(from: NodeId): void {
+    if (from === this.#self) return
+    this.#leader = from
+    this.#failedCampaigns = 0
+    this.#electionTimeout.resetWithJitter(this.#random)
+  }
+
+  #stepDown(ballot: Ballot, reason: string): void {
+    if (this.#proposer.role === 'idle') return
+    this.#proposer.stepDown()
+    this.#leader = null
+    this.#electionTimeout.resetWithJitter(this.#random)
+    this.#onEvent({ type: 'became-follower', ballot, leader: this.#leader, reason })
+  }
+}

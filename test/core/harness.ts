@@ -1,0 +1,108 @@
+/**
+ * A tiny in-memory cluster for core unit tests: real Replicas, real processReady, memory
+ * storage, and a network the test controls (deliver all, drop a node, crash and restart).
+ * The seeded fault-injecting simulator lives in test/sim; this is for readable scenarios.
+ */
+import type { ChosenEntry, Envelope, NodeId, ReadOutcome, WriteCommand } from '../../src/core/index.js'
+import { Replica, nodeId, seededRandom, slot, slotZero } from '../../src/core/index.js'
+import type { CoreSabotage } from '../../src/core/replica-port.js'
+import { processReady } from '../../src/node/process-ready.js'
+import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
+
+export class Harness {
+  readonly ids: NodeId[]
+  readonly storages = new Map<NodeId, MemoryAcceptorStorage>()
+  readonly replicas = new Map<NodeId, Replica>()
+  readonly applied = new Map<NodeId, ChosenEntry[]>()
+  readonly reads = new Map<NodeId, ReadOutcome[]>()
+  readonly dropped = new Map<NodeId, string[]>()
+  readonly down = new Set<NodeId>()
+  queue: Envelope[] = []
+  #seed: number
+  #sabotage: ReadonlySet<CoreSabotage>
+
+  constructor(count: number, seed = 1, sabotage: ReadonlySet<CoreSabotage> = new Set()) {
+    this.ids = Array.from({ length: count }, (_, index) => nodeId(index + 1))
+    this.#seed = seed
+    this.#sabotage = sabotage
+    for (const id of this.ids) {
+      this.storages.set(id, new MemoryAcceptorStorage())
+      this.applied.set(id, [])
+      this.reads.set(id, [])
+      this.dropped.set(id, [])
+      this.start(id)
+    }
+  }
+
+  start(id: NodeId): void {
+    const applied = this.applied.get(id) ?? []
+    const appliedIndex = applied.length === 0 ? slotZero : slot(applied[applied.length - 1]!.slot)
+    this.replicas.set(id, new Replica({
+      self: id,
+      members: this.ids,
+      durable: this.storages.get(id)!.load(),
+      appliedIndex,
+      random: seededRandom(this.#seed * 31 + id),
+      sabotage: this.#sabotage,
+    }))
+    this.down.delete(id)
+  }
+
+  crash(id: NodeId): void {
+    this.replicas.delete(id)
+    this.down.add(id)
+  }
+
+  replica(id: NodeId): Replica {
+    const replica = this.replicas.get(id)
+    if (replica === undefined) throw new Error(`node ${id} is down`)
+    return replica
+  }
+
+  /** Drain every replica's Ready; messages go to the queue. */
+  process(): void {
+    for (const [id, replica] of this.replicas) {
+      while (processReady(replica, {
+        self: id,
+        atomically: (work) => work(),
+        persist: (batch) => this.storages.get(id)!.persist(batch),
+        apply: (entries) => this.applied.get(id)!.push(...entries),
+        send: (envelopes) => this.queue.push(...envelopes),
+        reads: (outcomes) => this.reads.get(id)!.push(...outcomes),
+        dropped: (proposals) => this.dropped.get(id)!.push(...proposals),
+      }));
+    }
+  }
+
+  /** Deliver everything queued (repeatedly), except to or from nodes in `cut`. */
+  deliverAll(cut: ReadonlySet<NodeId> = new Set()): void {
+    for (let round = 0; round < 100 && this.queue.length > 0; round += 1) {
+      const batch = this.queue
+      this.queue = []
+      for (const envelope of batch) {
+        if (cut.has(envelope.to) || cut.has(envelope.from) || this.down.has(envelope.to)) continue
+        this.replicas.get(envelope.to)?.step(envelope)
+      }
+      this.process()
+    }
+  }
+
+  run(ticks: number, cut: ReadonlySet<NodeId> = new Set()): void {
+    for (let tick = 0; tick < ticks; tick += 1) {
+      for (const replica of this.replicas.values()) replica.tick()
+      this.process()
+      this.deliverAll(cut)
+    }
+  }
+
+  leader(): NodeId | null {
+    const leaders = [...this.replicas.entries()].filter(([, replica]) => replica.status().role === 'leader')
+    return leaders.length === 1 ? leaders[0]![0] : null
+  }
+}
+
+let counter = 0
+export function put(key: string, value: string): WriteCommand {
+  counter += 1
+  return { type: 'put', proposal: `t-${counter}`, key, value: Buffer.from(value).toString('base64'), cas: null, idempotency: null }
+}

@@ -1,0 +1,95 @@
+/**
+ * Goal: the composed Replica elects one leader, replicates batches to every node in order,
+ * survives leader failure, catches up a restarted node and serves read-index reads.
+ * Method: the small Harness (real Replicas + processReady + memory storage), perfect delivery
+ * except for the nodes a test cuts off.
+ */
+import { describe, expect, it } from 'vitest'
+import { nodeId } from '../../src/core/index.js'
+import { Harness, put } from './harness.js'
+
+function appliedCommands(harness: Harness, id: number): string[] {
+  return (harness.applied.get(nodeId(id)) ?? []).flatMap((entry) =>
+    entry.value.map((command) => (command.type === 'put' ? command.proposal : command.type)),
+  )
+}
+
+describe('Replica', () => {
+  it('elects exactly one leader and replicates a batch to all nodes', () => {
+    const harness = new Harness(3)
+    harness.run(60)
+    const leader = harness.leader()
+    expect(leader).not.toBeNull()
+    const replica = harness.replica(leader!)
+    const commands = [put('a', '1'), put('b', '2'), put('c', '3')]
+    for (const command of commands) expect(replica.propose(command)).toEqual({ type: 'proposed' })
+    harness.run(10)
+    for (const id of [1, 2, 3]) {
+      expect(appliedCommands(harness, id).filter((name) => name.startsWith('t-'))).toEqual(commands.map((c) => c.proposal))
+    }
+    // One turn's proposals ride in one slot.
+    const slotsWithPuts = harness.applied.get(leader!)!.filter((entry) => entry.value[0]?.type === 'put')
+    expect(slotsWithPuts).toHaveLength(1)
+  })
+
+  it('a follower refuses proposals and names the leader', () => {
+    const harness = new Harness(3)
+    harness.run(60)
+    const leader = harness.leader()!
+    const follower = harness.ids.find((id) => id !== leader)!
+    harness.run(5)
+    expect(harness.replica(follower).propose(put('x', 'y'))).toEqual({ type: 'not_leader', leader })
+  })
+
+  it('a new leader takes over after the leader crashes and keeps chosen values', () => {
+    const harness = new Harness(3, 7)
+    harness.run(60)
+    const first = harness.leader()!
+    const command = put('k', 'v')
+    harness.replica(first).propose(command)
+    harness.run(5)
+    harness.crash(first)
+    harness.run(120)
+    const second = harness.leader()
+    expect(second).not.toBeNull()
+    expect(second).not.toBe(first)
+    harness.replica(second!).propose(put('k', 'w'))
+    harness.run(10)
+    const survivors = harness.ids.filter((id) => id !== first)
+    const logs = survivors.map((id) => appliedCommands(harness, id))
+    expect(logs[0]).toEqual(logs[1])
+    expect(logs[0]).toContain(command.proposal)
+  })
+
+  it('a restarted node catches up on everything it missed', () => {
+    const harness = new Harness(3, 3)
+    harness.run(60)
+    const leader = harness.leader()!
+    const lagging = harness.ids.find((id) => id !== leader)!
+    harness.crash(lagging)
+    for (let round = 0; round < 20; round += 1) {
+      harness.replica(leader).propose(put(`k${round}`, 'v'))
+      harness.run(2)
+    }
+    harness.start(lagging)
+    harness.run(60)
+    expect(appliedCommands(harness, lagging)).toEqual(appliedCommands(harness, leader))
+    expect(harness.replica(lagging).status().commitIndex).toBe(harness.replica(leader).status().commitIndex)
+  })
+
+  it('serves a read only after a quorum confirms the ballot, and fails it on a cut-off leader', () => {
+    const harness = new Harness(3, 5)
+    harness.run(60)
+    const leader = harness.leader()!
+    expect(harness.replica(leader).read(1)).toEqual({ type: 'reading' })
+    harness.run(3)
+    expect(harness.reads.get(leader)).toEqual([{ id: 1, type: 'ready' }])
+    const isolated = new Set([leader])
+    expect(harness.replica(leader).read(2)).toEqual({ type: 'reading' })
+    harness.run(10, isolated)
+    expect(harness.reads.get(leader)).toEqual([{ id: 1, type: 'ready' }])
+    harness.run(40, isolated)
+    // The isolated leader notices it lost its quorum, steps down and fails the pending read.
+    expect(harness.reads.get(leader)).toEqual([{ id: 1, type: 'ready' }, { id: 2, type: 'not_leader' }])
+  })
+})
