@@ -66,10 +66,9 @@ export class Learner {
    * same ballot holds the leader's value for the slot, so it is the chosen one.
    */
   onLeaderCommit(from: NodeId, ballot: Ballot, leaderCommit: Slot): void {
-    if (leaderCommit > this.#knownCommitIndex) {
-      this.#knownCommitIndex = leaderCommit
-      this.#catchUpSource = from
-    }
+    if (leaderCommit > this.#knownCommitIndex) this.#knownCommitIndex = leaderCommit
+    // Ask the newest leader that is ahead of us: an older source may be gone.
+    if (leaderCommit > this.#commitIndex) this.#catchUpSource = from
     const scanThrough = Math.min(leaderCommit, this.#commitIndex + limits.applySlotsMax)
     for (let at = slot(this.#commitIndex + 1); at <= scanThrough; at = slot(at + 1)) {
       const entry = this.#log.get(at)

@@ -182,11 +182,11 @@ export class Replica implements ReplicaPort {
   }
 
   #onReject(reject: RejectMessage): void {
-    this.#see(reject.promised)
     // Only a reject of our current ballot matters; older ones are late duplicates.
-    if (this.#proposer.role === 'idle' || compareBallots(reject.ballot, this.#proposer.ballot) !== 0) return
+    const current = this.#proposer.role !== 'idle' && compareBallots(reject.ballot, this.#proposer.ballot) === 0
+    this.#see(reject.promised) // steps down: a reject always carries a higher promise
+    if (!current) return
     this.#failedCampaigns += 1
-    this.#stepDown(reject.promised, 'a higher ballot was promised')
     // Dueling proposers: wait a randomized, growing while before trying again.
     this.#electionTimeout.backoff(this.#random, this.#failedCampaigns)
   }
