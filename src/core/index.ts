@@ -13,3 +13,4 @@ export { forkRandom, randomBelow, randomChance, seededRandom, type Random } from
 export { isPersistEmpty, lastCommittedSlot, type PersistBatch, type ReadId, type ReadOutcome, type Ready } from './ready.js'
 export type * from './replica-port.js'
 export { Replica } from './replica.js'
+export { describeCommand, describeEnvelope, describeMessage, describeStatus, describeValue } from './describe.js'

@@ -51,6 +51,8 @@ export type ReplicaStatus = Readonly<{
 export interface ReplicaPort {
   /** One logical tick; all timeouts count ticks. */
   tick(): void
+  /** Start an election now rather than on the election timeout. */
+  campaign(): void
   /** One peer message, already decoded and authenticated. */
   step(envelope: Envelope): void
   /** Leader only: queue a write for the next slot. */

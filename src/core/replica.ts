@@ -78,6 +78,11 @@ export class Replica implements ReplicaPort {
     if (this.#electionTimeout.fired()) this.#campaign()
   }
 
+  /** Start an election now instead of waiting for the timeout (tests, operator-driven transfer). */
+  campaign(): void {
+    this.#campaign()
+  }
+
   step(envelope: Envelope): void {
     assert(envelope.to === this.#self, 'envelope for another node')
     assert(this.#members.has(envelope.from), 'envelope from a non-member')
