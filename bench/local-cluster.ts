@@ -1,0 +1,84 @@
+/**
+ * A throwaway local cluster for the bench: real `paxos-kv serve` processes from dist/, fresh
+ * data dirs, fsync on unless asked otherwise. Knows each child's pid, so it can report peak RSS
+ * and kill -9 a node for the failover scenario.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+
+export type ClusterNode = { id: number; url: string; process: ChildProcess | null }
+
+export class LocalCluster {
+  readonly nodes: ClusterNode[]
+  readonly #dataRoot: string
+  readonly #args: (id: number) => string[]
+
+  constructor(options: { size: number; basePort: number; fsync: 'full' | 'off' }) {
+    this.#dataRoot = mkdtempSync(join(tmpdir(), 'paxos-kv-bench-'))
+    this.nodes = Array.from({ length: options.size }, (_, index) => ({
+      id: index + 1,
+      url: `http://127.0.0.1:${options.basePort + index}`,
+      process: null,
+    }))
+    const spec = this.nodes.map((node) => `${node.id}=${node.url}`).join(',')
+    this.#args = (id) => [
+      cli, 'serve', '--id', String(id), '--port', String(options.basePort + id - 1),
+      '--data', join(this.#dataRoot, String(id)), '--cluster', spec, '--fsync', options.fsync,
+    ]
+  }
+
+  start(id: number): void {
+    const node = this.#node(id)
+    const child = spawn(process.execPath, this.#args(id), {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, PAXOS_KV_SECRET: 'bench-secret', LOG_LEVEL: 'warn' },
+    })
+    node.process = child
+  }
+
+  startAll(): void {
+    for (const node of this.nodes) this.start(node.id)
+  }
+
+  kill(id: number): void {
+    const node = this.#node(id)
+    node.process?.kill('SIGKILL')
+    node.process = null
+  }
+
+  /** Peak resident set size (VmHWM) of each running node, in MiB. */
+  peakRssMiB(): Record<string, number | null> {
+    const result: Record<string, number | null> = {}
+    for (const node of this.nodes) {
+      const pid = node.process?.pid
+      result[String(node.id)] = pid === undefined ? null : readPeakRssMiB(pid)
+    }
+    return result
+  }
+
+  stop(): void {
+    for (const node of this.nodes) this.kill(node.id)
+    rmSync(this.#dataRoot, { recursive: true, force: true })
+  }
+
+  #node(id: number): ClusterNode {
+    const node = this.nodes.find((candidate) => candidate.id === id)
+    if (node === undefined) throw new Error(`no node ${id}`)
+    return node
+  }
+}
+
+function readPeakRssMiB(pid: number): number | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const match = /VmHWM:\s+(\d+) kB/.exec(status)
+    return match === null ? null : Math.round(Number(match[1]) / 1024)
+  } catch {
+    return null
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Closed-loop load with autocannon (keep-alive connections, HDR-histogram latencies): each
+ * connection sends its next request when the previous answer arrives.
+ */
+import autocannon from 'autocannon'
+
+export type WorkloadName = 'put' | 'get' | 'stale-get' | 'mix'
+
+export type WorkloadResult = {
+  workload: WorkloadName
+  connections: number
+  opsPerSecond: number
+  latencyMsP50: number
+  latencyMsP99: number
+  latencyMsP999: number
+  requests: number
+  errors: number
+}
+
+const value = 'v'.repeat(100)
+
+/** Keys the read workloads read; written once before they run. */
+export const readKeys = 1000
+
+function requestsFor(workload: WorkloadName): autocannon.Request[] {
+  let counter = 0
+  const putRequest: autocannon.Request = {
+    method: 'PUT',
+    body: value,
+    setupRequest: (request) => {
+      counter += 1
+      return { ...request, path: `/v1/kv/bench/put/${process.pid}-${counter}` }
+    },
+  }
+  const getRequest = (query: string): autocannon.Request => ({
+    method: 'GET',
+    setupRequest: (request) => {
+      counter += 1
+      return { ...request, path: `/v1/kv/bench/read/${counter % readKeys}${query}` }
+    },
+  })
+  switch (workload) {
+    case 'put':
+      return [putRequest]
+    case 'get':
+      return [getRequest('')]
+    case 'stale-get':
+      return [getRequest('?consistency=stale')]
+    case 'mix':
+      // 90/10 GET/PUT: autocannon cycles through the list in order.
+      return [...Array.from({ length: 9 }, () => getRequest('')), putRequest]
+  }
+}
+
+export async function runWorkload(options: {
+  url: string
+  workload: WorkloadName
+  connections: number
+  durationSeconds: number
+}): Promise<WorkloadResult> {
+  const result = await autocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: options.durationSeconds,
+    requests: requestsFor(options.workload),
+    timeout: 10,
+  })
+  return {
+    workload: options.workload,
+    connections: options.connections,
+    opsPerSecond: Math.round(result['2xx'] / options.durationSeconds),
+    latencyMsP50: result.latency.p50,
+    latencyMsP99: result.latency.p99,
+    latencyMsP999: result.latency.p99_9,
+    requests: result.requests.total,
+    errors: result.errors + result.timeouts + result.non2xx,
+  }
+}
