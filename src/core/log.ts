@@ -1,27 +1,34 @@
 /**
  * The replica's log: one acceptor record per slot, plus the chosen flag once learned. The
- * acceptor writes accepted values here; the learner marks entries chosen.
+ * acceptor writes accepted values here; the learner marks entries chosen. Applied entries older
+ * than a retention window leave memory and are read back from the archive when needed.
  * @module
  */
 import { assert } from './assert.js'
 import type { Value } from './command.js'
 import { slot, slotZero, type Slot } from './ids.js'
 import type { ChosenEntry, LogEntry } from './messages.js'
+import type { LogArchive } from './replica-port.js'
 
 export class Log {
   readonly #entries = new Map<Slot, LogEntry>()
+  readonly #archive: LogArchive | null
   #highestSlot: Slot = slotZero
+  /** Invariant: every slot up to here is chosen, applied and persisted, and not in memory. */
+  #trimmedThrough: Slot = slotZero
 
-  constructor(entries: readonly LogEntry[]) {
+  constructor(entries: readonly LogEntry[], archive: LogArchive | null = null) {
+    this.#archive = archive
     for (const entry of entries) this.set(entry)
   }
 
   get(at: Slot): LogEntry | undefined {
+    if (at <= this.#trimmedThrough) return this.#archived(at, 1)[0]
     return this.#entries.get(at)
   }
 
   set(entry: LogEntry): void {
-    assert(entry.slot > 0, 'slot 0 holds nothing')
+    assert(entry.slot > this.#trimmedThrough, `slot ${entry.slot} is trimmed: it is chosen and applied`)
     assert(entry.value.length > 0, `slot ${entry.slot}: empty value`)
     const previous = this.#entries.get(entry.slot)
     assert(!(previous?.chosen === true && !entry.chosen), `slot ${entry.slot}: chosen entries stay chosen`)
@@ -33,10 +40,11 @@ export class Log {
     return this.#highestSlot
   }
 
-  /** Every entry at or above `fromSlot`, in slot order (a promise's report). */
-  entriesFrom(fromSlot: Slot): LogEntry[] {
-    const result: LogEntry[] = []
-    for (let at: number = fromSlot; at <= this.#highestSlot; at += 1) {
+  /** Entries at or above `fromSlot`, in slot order, at most `max` (a promise's report). */
+  entriesFrom(fromSlot: Slot, max: number): LogEntry[] {
+    const result: LogEntry[] = fromSlot <= this.#trimmedThrough ? [...this.#archived(fromSlot, Math.min(max, this.#trimmedThrough - fromSlot + 1))] : []
+    const start = Math.max(fromSlot, this.#trimmedThrough + 1)
+    for (let at = start; at <= this.#highestSlot && result.length < max; at += 1) {
       const entry = this.#entries.get(at as Slot)
       if (entry !== undefined) result.push(entry)
     }
@@ -46,7 +54,13 @@ export class Log {
   /** Chosen entries from `fromSlot`, consecutive, at most `max` (a catch-up reply or an apply batch). */
   chosenRun(fromSlot: Slot, max: number): ChosenEntry[] {
     const result: ChosenEntry[] = []
-    for (let at = fromSlot; result.length < max; at = slot(at + 1)) {
+    if (fromSlot <= this.#trimmedThrough) {
+      for (const entry of this.#archived(fromSlot, Math.min(max, this.#trimmedThrough - fromSlot + 1))) {
+        if (entry.slot !== fromSlot + result.length || !entry.chosen) return result
+        result.push({ slot: entry.slot, value: entry.value })
+      }
+    }
+    for (let at = slot(fromSlot + result.length); result.length < max; at = slot(at + 1)) {
       const entry = this.#entries.get(at)
       if (entry === undefined || !entry.chosen) break
       result.push({ slot: at, value: entry.value })
@@ -57,8 +71,25 @@ export class Log {
   /** The highest slot s >= `from` such that every slot in (from, s] is chosen. */
   chosenThrough(from: Slot): Slot {
     let through = from
-    while (this.#entries.get(slot(through + 1))?.chosen === true) through = slot(through + 1)
+    while (this.get(slot(through + 1))?.chosen === true) through = slot(through + 1)
     return through
+  }
+
+  /** Drops entries up to `appliedIndex - retain` from memory; a no-op without an archive. */
+  trim(appliedIndex: Slot, retain: number): void {
+    if (this.#archive === null || appliedIndex - this.#trimmedThrough < 2 * retain) return
+    const through = slot(appliedIndex - retain)
+    for (let at = this.#trimmedThrough + 1; at <= through; at += 1) {
+      const entry = this.#entries.get(at as Slot)
+      assert(entry?.chosen === true, `trimming slot ${at}, which is not chosen`)
+      this.#entries.delete(at as Slot)
+    }
+    this.#trimmedThrough = through
+  }
+
+  #archived(fromSlot: Slot, max: number): readonly LogEntry[] {
+    assert(this.#archive !== null, 'trimmed entries need an archive')
+    return this.#archive.entriesFrom(fromSlot, max)
   }
 }
 

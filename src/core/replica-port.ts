@@ -21,6 +21,15 @@ export type DurableAcceptorState = Readonly<{ promised: Ballot; entries: readonl
  */
 export type CoreSabotage = 'accept-below-promise' | 'ignore-reported-value' | 'minority-commit'
 
+/**
+ * Read access to persisted log entries, so the replica can drop applied entries from memory
+ * and still serve catch-ups and promises for old slots. Synchronous, like better-sqlite3.
+ */
+export interface LogArchive {
+  /** Persisted entries with slot >= fromSlot, in slot order, at most `max`. */
+  entriesFrom(fromSlot: Slot, max: number): readonly LogEntry[]
+}
+
 export type ReplicaOptions = Readonly<{
   self: NodeId
   /** Every member, this node included. */
@@ -29,6 +38,8 @@ export type ReplicaOptions = Readonly<{
   /** The state machine's applied index at start: slots up to here are applied already. */
   appliedIndex: Slot
   random: Random
+  /** Without an archive every entry stays in memory (tests, simulator). */
+  archive?: LogArchive
   onEvent?: CoreEventSink
   sabotage?: ReadonlySet<CoreSabotage>
 }>

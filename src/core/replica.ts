@@ -27,6 +27,7 @@ export class Replica implements ReplicaPort {
   readonly #random: Random
   readonly #onEvent: CoreEventSink
   readonly #outputs: Outputs
+  readonly #log: Log
   readonly #acceptor: Acceptor
   readonly #learner: Learner
   readonly #proposer: Proposer
@@ -48,7 +49,8 @@ export class Replica implements ReplicaPort {
     this.#random = options.random
     this.#onEvent = options.onEvent ?? (() => {})
     const sabotage = options.sabotage ?? new Set()
-    const log = new Log(options.durable.entries)
+    const log = new Log(options.durable.entries, options.archive ?? null)
+    this.#log = log
     this.#outputs = new Outputs(options.self, options.members)
     this.#acceptor = new Acceptor({
       log,
@@ -141,7 +143,9 @@ export class Replica implements ReplicaPort {
     assert(ready === this.#handedOut, 'advance() of a Ready that was not handed out')
     this.#handedOut = null
     const last = lastCommittedSlot(ready)
-    if (last !== null) this.#learner.advanceApplied(last)
+    if (last === null) return
+    this.#learner.advanceApplied(last)
+    this.#log.trim(last, limits.logRetainSlots)
   }
 
   status(): ReplicaStatus {

@@ -7,11 +7,11 @@ import { assert } from '../core/assert.js'
 import { ballotZero, compareBallots, type Ballot } from '../core/ballot.js'
 import type { Slot } from '../core/ids.js'
 import type { LogEntry } from '../core/messages.js'
-import type { DurableAcceptorState } from '../core/replica-port.js'
+import type { DurableAcceptorState, LogArchive } from '../core/replica-port.js'
 import type { PersistBatch } from '../core/ready.js'
 import type { AcceptorStorage } from './acceptor-storage.js'
 
-export class MemoryAcceptorStorage implements AcceptorStorage {
+export class MemoryAcceptorStorage implements AcceptorStorage, LogArchive {
   /** Invariant: never decreases. */
   #promised: Ballot = ballotZero
   #entries = new Map<Slot, LogEntry>()
@@ -29,5 +29,20 @@ export class MemoryAcceptorStorage implements AcceptorStorage {
     for (const entry of batch.entries) this.#entries.set(entry.slot, structuredClone(entry))
   }
 
+  entriesFrom(fromSlot: Slot, max: number): readonly LogEntry[] {
+    const result: LogEntry[] = []
+    for (let at = fromSlot; result.length < max && at <= this.#highestSlot(); at = (at + 1) as Slot) {
+      const entry = this.#entries.get(at)
+      if (entry !== undefined) result.push(structuredClone(entry))
+    }
+    return result
+  }
+
   close(): void {}
+
+  #highestSlot(): number {
+    let highest = 0
+    for (const at of this.#entries.keys()) highest = Math.max(highest, at)
+    return highest
+  }
 }
