@@ -7,7 +7,6 @@
 import { compareBallots, type Ballot } from './ballot.js'
 import type { Value } from './command.js'
 import { slot, type NodeId, type Slot } from './ids.js'
-import { limits } from './limits.js'
 import { sameValue, type Log } from './log.js'
 import type { AcceptMessage, HeartbeatMessage, PrepareMessage } from './messages.js'
 import type { Outputs } from './outputs.js'
@@ -37,7 +36,9 @@ export class Acceptor {
     if (order < 0) return this.#reject(from, prepare.ballot)
     // order === 0 is the same candidate asking again (a retry): promising again is idempotent.
     if (order > 0) this.#promise(prepare.ballot)
-    const accepted = this.#log.entriesFrom(prepare.fromSlot, limits.promiseEntriesMax)
+    // Never truncated: a slot missing from the report would look empty to the candidate, which
+    // could then fill it with another value. A report too big to send only fails this candidacy.
+    const accepted = this.#log.entriesFrom(prepare.fromSlot, Number.POSITIVE_INFINITY)
     this.#outputs.send(from, { type: 'promise', ballot: prepare.ballot, fromSlot: prepare.fromSlot, accepted })
     return 'granted'
   }

@@ -44,8 +44,6 @@ export const limits = Object.freeze({
   readyTurnsMax: 64,
   /** Applied slots kept in memory (older ones are read from the archive when needed). */
   logRetainSlots: 4096,
-  /** Entries one promise reports; a candidate further behind learns the rest by catch-up. */
-  promiseEntriesMax: 65_536,
 })
 
 // A maximal value must fit in one batch, with room for the key and framing.
