@@ -1,0 +1,66 @@
+/**
+ * Map-backed KvStore for the simulator and tests. Orders keys by UTF-8 bytes, like SQLite's
+ * BINARY collation, so both stores list identically.
+ * @module
+ */
+import { revisionZero, slotZero, type Revision, type Slot } from '../core/ids.js'
+import type { IdempotencyRecord, KvStore, StoredValue } from './kv-store.js'
+import type { KvItem } from './state-machine.js'
+
+export class KvMemoryStore implements KvStore {
+  readonly #data = new Map<string, StoredValue>()
+  /** Insertion order is age order: Maps iterate in insertion order. */
+  readonly #idempotency = new Map<string, IdempotencyRecord>()
+  #appliedIndex: Slot = slotZero
+  #revision: Revision = revisionZero
+
+  get(key: string): StoredValue | null {
+    return this.#data.get(key) ?? null
+  }
+
+  put(key: string, value: Uint8Array, version: Revision): void {
+    this.#data.set(key, { value: new Uint8Array(value), version })
+  }
+
+  delete(key: string): boolean {
+    return this.#data.delete(key)
+  }
+
+  range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }> {
+    const keys = [...this.#data.keys()].filter((key) => key.startsWith(prefix))
+    keys.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+    const items = keys.slice(0, limit).map((key) => ({ key, ...this.#data.get(key)! }))
+    return { items, more: keys.length > limit }
+  }
+
+  position(): Readonly<{ appliedIndex: Slot; revision: Revision }> {
+    return { appliedIndex: this.#appliedIndex, revision: this.#revision }
+  }
+
+  setPosition(appliedIndex: Slot, revision: Revision): void {
+    this.#appliedIndex = appliedIndex
+    this.#revision = revision
+  }
+
+  idempotencyGet(key: string): IdempotencyRecord | null {
+    return this.#idempotency.get(key) ?? null
+  }
+
+  idempotencyPut(key: string, record: IdempotencyRecord): void {
+    this.#idempotency.set(key, record)
+  }
+
+  idempotencyEvict(olderThanMs: number, keep: number): void {
+    for (const [key, record] of this.#idempotency) if (record.atMs < olderThanMs) this.#idempotency.delete(key)
+    for (const key of this.#idempotency.keys()) {
+      if (this.#idempotency.size <= keep) break
+      this.#idempotency.delete(key)
+    }
+  }
+
+  transaction<T>(work: () => T): T {
+    return work()
+  }
+
+  close(): void {}
+}

@@ -1,0 +1,118 @@
+/**
+ * The KV semantics, run over every KvStore: versions are cluster revisions, every applied write
+ * (including a delete of a missing key) increments the revision, cas compares versions and a
+ * mismatch changes nothing, idempotency keys apply once, lists are in UTF-8 byte order.
+ */
+import { describe, expect, it } from 'vitest'
+import { revision, slot, type Command, type WriteCommand } from '../../src/core/index.js'
+import { limits } from '../../src/core/limits.js'
+import { idempotencyRetentionMs } from '../../src/state-machine/kv.js'
+import { KvStateMachine } from '../../src/state-machine/kv-state-machine.js'
+import type { KvStore } from '../../src/state-machine/kv-store.js'
+
+let proposals = 0
+function put(key: string, text: string, extra: Partial<WriteCommand> = {}): WriteCommand {
+  proposals += 1
+  return { type: 'put', proposal: `p${proposals}`, key, value: Buffer.from(text).toString('base64'), cas: null, idempotency: null, ...extra } as WriteCommand
+}
+function del(key: string, extra: Partial<WriteCommand> = {}): WriteCommand {
+  proposals += 1
+  return { type: 'delete', proposal: `p${proposals}`, key, cas: null, idempotency: null, ...extra } as WriteCommand
+}
+
+export function runStateMachineContract(name: string, openStore: () => KvStore): void {
+  describe(`${name}: KV state machine`, () => {
+    let next = 1
+    const machine = () => new KvStateMachine(openStore())
+    const applyAll = (sm: KvStateMachine, ...batches: Command[][]) =>
+      batches.flatMap((commands) => sm.apply([{ slot: slot(sm.appliedIndex() + 1), value: commands }]))
+    const text = (sm: KvStateMachine, key: string) => {
+      const item = sm.get(key)
+      return item === null ? null : Buffer.from(item.value).toString()
+    }
+
+    it('puts and deletes increment the revision once each; a noop does not', () => {
+      const sm = machine()
+      const results = applyAll(sm, [put('a', '1'), put('b', '2')], [{ type: 'noop' }], [del('a'), del('missing')])
+      expect(results.map((r) => r.result)).toEqual([
+        { type: 'written', revision: 1, deleted: null },
+        { type: 'written', revision: 2, deleted: null },
+        { type: 'written', revision: 3, deleted: true },
+        { type: 'written', revision: 4, deleted: false },
+      ])
+      expect(sm.revision()).toBe(4)
+      expect(sm.appliedIndex()).toBe(3)
+      expect(text(sm, 'a')).toBeNull()
+      expect(sm.get('b')?.version).toBe(2)
+      next += 1
+    })
+
+    it('cas: 0 means absent, n means version n; a mismatch reports the version and changes nothing', () => {
+      const sm = machine()
+      const results = applyAll(sm,
+        [put('k', 'first', { cas: revision(0) })],
+        [put('k', 'nope', { cas: revision(0) })],
+        [put('k', 'second', { cas: revision(1) })],
+        [del('k', { cas: revision(7) })],
+        [del('gone', { cas: revision(3) })],
+      )
+      expect(results.map((r) => r.result)).toEqual([
+        { type: 'written', revision: 1, deleted: null },
+        { type: 'cas_mismatch', revision: 1 },
+        { type: 'written', revision: 2, deleted: null },
+        { type: 'cas_mismatch', revision: 2 },
+        { type: 'cas_mismatch', revision: 0 },
+      ])
+      expect(text(sm, 'k')).toBe('second')
+      expect(sm.revision()).toBe(2)
+    })
+
+    it('an idempotency key applies once and answers a retry with the first result', () => {
+      const sm = machine()
+      const idempotency = { key: 'retry-1', atMs: 1_000 }
+      const results = applyAll(sm, [put('k', 'v1', { idempotency })], [put('k', 'v2', { idempotency })])
+      expect(results[1]!.result).toEqual(results[0]!.result)
+      expect(text(sm, 'k')).toBe('v1')
+      expect(sm.revision()).toBe(1)
+    })
+
+    it('forgets idempotency records older than the retention, measured on the log', () => {
+      const sm = machine()
+      applyAll(sm, [put('k', 'v1', { idempotency: { key: 'old', atMs: 0 } })])
+      applyAll(sm, [put('x', 'y', { idempotency: { key: 'new', atMs: idempotencyRetentionMs + 1 } })])
+      const retried = applyAll(sm, [put('k', 'v2', { idempotency: { key: 'old', atMs: idempotencyRetentionMs + 2 } })])
+      expect(retried[0]!.result).toEqual({ type: 'written', revision: 3, deleted: null })
+    })
+
+    it('refuses a gap or a repeat in applied slots', () => {
+      const sm = machine()
+      applyAll(sm, [put('k', 'v')])
+      expect(() => sm.apply([{ slot: slot(1), value: [{ type: 'noop' }] }])).toThrow(/gap or repeat/)
+      expect(() => sm.apply([{ slot: slot(3), value: [{ type: 'noop' }] }])).toThrow(/gap or repeat/)
+    })
+
+    it('lists by prefix in UTF-8 byte order, with more when cut', () => {
+      const sm = machine()
+      applyAll(sm, ['a/\u{1F600}', 'a/z', 'a/\u00e9', 'a/b', 'b/1', 'a'].map((key) => put(key, key)))
+      const listed = sm.range('a/', 10)
+      expect(listed.items.map((item) => item.key)).toEqual(['a/b', 'a/z', 'a/\u00e9', 'a/\u{1F600}'])
+      expect(listed.more).toBe(false)
+      const cut = sm.range('a/', 2)
+      expect(cut.items.map((item) => item.key)).toEqual(['a/b', 'a/z'])
+      expect(cut.more).toBe(true)
+      expect(sm.range('', 100).items).toHaveLength(6)
+    })
+
+    it('bounds idempotency records by count too', () => {
+      expect(limits.idempotencyRecordsMax).toBeGreaterThan(0)
+      const store = openStore()
+      for (let index = 0; index < 5; index += 1) {
+        store.idempotencyEvict(0, 2)
+        store.idempotencyPut(`k${index}`, { result: { type: 'cas_mismatch', revision: revision(0) }, atMs: 1 })
+      }
+      store.idempotencyEvict(0, 2)
+      expect(['k0', 'k1', 'k2'].map((key) => store.idempotencyGet(key))).toEqual([null, null, null])
+      expect(store.idempotencyGet('k4')).not.toBeNull()
+    })
+  })
+}

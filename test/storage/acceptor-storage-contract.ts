@@ -1,0 +1,50 @@
+/**
+ * One AcceptorStorage contract, run by every implementation: what is persisted is what loads
+ * back (after a reopen, for durable ones), later writes for a slot win, the chosen flag
+ * survives, and the promise never goes backwards.
+ */
+import { describe, expect, it } from 'vitest'
+import { ballotZero, noopValue, nodeId, slot, type Value } from '../../src/core/index.js'
+import type { AcceptorStorage } from '../../src/storage/acceptor-storage.js'
+
+const b = (round: number, node: number) => ({ round, node: nodeId(node) })
+const value = (key: string): Value => [{ type: 'put', proposal: `p-${key}`, key, value: 'dg==', cas: null, idempotency: null }]
+
+/** `open` returns a storage; `reopen` the same storage as a restarted process would see it. */
+export function runAcceptorStorageContract(name: string, open: () => { storage: AcceptorStorage; reopen: () => AcceptorStorage }): void {
+  describe(`${name}: AcceptorStorage contract`, () => {
+    it('starts empty', () => {
+      expect(open().storage.load()).toEqual({ promised: ballotZero, entries: [] })
+    })
+
+    it('loads what was persisted, after a reopen', () => {
+      const { storage, reopen } = open()
+      storage.persist({ promised: b(2, 3), entries: [{ slot: slot(1), ballot: b(2, 3), value: value('a'), chosen: false }] })
+      storage.persist({ promised: null, entries: [{ slot: slot(3), ballot: b(2, 3), value: noopValue, chosen: true }] })
+      storage.close()
+      expect(reopen().load()).toEqual({
+        promised: b(2, 3),
+        entries: [
+          { slot: 1, ballot: b(2, 3), value: value('a'), chosen: false },
+          { slot: 3, ballot: b(2, 3), value: noopValue, chosen: true },
+        ],
+      })
+    })
+
+    it('a later entry for a slot replaces the earlier one, and chosen stays', () => {
+      const { storage, reopen } = open()
+      storage.persist({ promised: b(1, 1), entries: [{ slot: slot(1), ballot: b(1, 1), value: value('old'), chosen: false }] })
+      storage.persist({ promised: b(2, 2), entries: [{ slot: slot(1), ballot: b(2, 2), value: value('new'), chosen: true }] })
+      storage.close()
+      expect(reopen().load().entries).toEqual([{ slot: 1, ballot: b(2, 2), value: value('new'), chosen: true }])
+    })
+
+    it('refuses a promise that goes backwards, and keeps the higher one', () => {
+      const { storage, reopen } = open()
+      storage.persist({ promised: b(5, 2), entries: [] })
+      expect(() => storage.persist({ promised: b(4, 3), entries: [] })).toThrow(/never decrease/)
+      storage.close()
+      expect(reopen().load().promised).toEqual(b(5, 2))
+    })
+  })
+}
