@@ -1,0 +1,53 @@
+/**
+ * paxos-kv serve: one node. Bad flags or a data directory that is not this node's: one line on
+ * stderr and exit 2, before anything is written.
+ * @module
+ */
+import { ConfigError } from '../config/cluster-spec.js'
+import { parseServeArgs, type Config } from '../config/config.js'
+import { PaxosNode } from '../node/node.js'
+import { createLogger } from '../observability/logger.js'
+import { DataDirError } from '../storage/data-dir.js'
+
+export async function runServe(argv: readonly string[]): Promise<number> {
+  let config: Config
+  try {
+    config = parseServeArgs(argv, process.env)
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`paxos-kv serve: ${error.message}\n`)
+      return 2
+    }
+    throw error
+  }
+  const logger = createLogger({ node: config.id })
+  let node: PaxosNode
+  try {
+    node = new PaxosNode(config, logger)
+  } catch (error) {
+    if (error instanceof DataDirError) {
+      process.stderr.write(`paxos-kv serve: --data: ${error.message}\n`)
+      return 2
+    }
+    throw error
+  }
+  if (config.insecureSecret) logger.warn('no --secret or PAXOS_KV_SECRET: using the built-in development secret; do not expose this node')
+  if (config.fsync === 'off') logger.warn('--fsync off: acknowledged writes can be LOST on power failure or OS crash (experiments only)')
+  let port: number
+  try {
+    port = await node.start()
+  } catch (error) {
+    process.stderr.write(`paxos-kv serve: --port: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}\n`)
+    await node.stop().catch(() => {})
+    return 2
+  }
+  logger.info({ port, members: config.members, clusterId: config.clusterId, fsync: config.fsync }, `node ${config.id} serving on http://${config.host}:${port}`)
+  await new Promise<void>((resolve) => {
+    const shutdown = (): void => resolve()
+    process.once('SIGINT', shutdown)
+    process.once('SIGTERM', shutdown)
+  })
+  logger.info('shutting down')
+  await node.stop()
+  return 0
+}

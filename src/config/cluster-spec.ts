@@ -1,0 +1,49 @@
+/**
+ * Parses `--cluster 1=http://127.0.0.1:7001,2=...`: every member, this node included. A URL is
+ * the address THIS node uses to reach that member (it may be a proxy).
+ * @module
+ */
+import { createHash } from 'node:crypto'
+import type { NodeId } from '../core/ids.js'
+import { limits } from '../core/limits.js'
+
+export type Member = Readonly<{ id: NodeId; url: string }>
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+  readonly flag: string
+
+  constructor(flag: string, message: string) {
+    super(`${flag}: ${message}`)
+    this.flag = flag
+  }
+}
+
+export function parseClusterSpec(spec: string): Member[] {
+  const members: Member[] = []
+  for (const part of spec.split(',')) {
+    const match = /^(\d+)=(.+)$/.exec(part.trim())
+    if (match === null) throw new ConfigError('--cluster', `expected ID=URL, got ${JSON.stringify(part)}`)
+    const id = Number(match[1])
+    if (!Number.isInteger(id) || id < 1 || id > limits.nodesMax) {
+      throw new ConfigError('--cluster', `node ids are 1 to ${limits.nodesMax}, got ${match[1]}`)
+    }
+    let url: URL
+    try {
+      url = new URL(match[2]!)
+    } catch {
+      throw new ConfigError('--cluster', `not a URL for node ${id}: ${JSON.stringify(match[2])}`)
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('--cluster', `node ${id}: only http(s) URLs`)
+    if (members.some((member) => member.id === id)) throw new ConfigError('--cluster', `node ${id} is listed twice`)
+    members.push({ id: id as NodeId, url: url.origin + url.pathname.replace(/\/$/, '') })
+  }
+  if (members.length === 0) throw new ConfigError('--cluster', 'no members')
+  return members.sort((a, b) => a.id - b.id)
+}
+
+/** Stable across restarts and URL changes: it names the membership, not the addresses. */
+export function defaultClusterId(members: readonly Member[]): string {
+  const ids = members.map((member) => member.id).join(',')
+  return `pkv-${createHash('sha256').update(ids).digest('hex').slice(0, 12)}`
+}

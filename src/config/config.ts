@@ -1,0 +1,94 @@
+/**
+ * `paxos-kv serve` flags and environment → one frozen Config. Every error names its flag; the
+ * CLI prints it on one line and exits 2 before anything is written.
+ * @module
+ */
+import { parseArgs } from 'node:util'
+import { z } from 'zod'
+import type { NodeId } from '../core/ids.js'
+import { limits } from '../core/limits.js'
+import { ConfigError, defaultClusterId, parseClusterSpec, type Member } from './cluster-spec.js'
+
+export type Config = Readonly<{
+  id: NodeId
+  host: string
+  port: number
+  dataDir: string
+  members: readonly Member[]
+  clusterId: string
+  secret: string
+  /** True when no secret was given and the built-in development secret is in use. */
+  insecureSecret: boolean
+  fsync: 'full' | 'off'
+  requestTimeoutMs: number
+  tickMs: number
+  valueBytesMax: number
+}>
+
+export const developmentSecret = 'paxos-kv-development-secret'
+
+const integer = (flag: string, min: number, max: number) =>
+  z.string().regex(/^\d+$/, `${flag} must be an integer`).transform(Number).pipe(z.number().int().min(min, `${flag} must be at least ${min}`).max(max, `${flag} must be at most ${max}`))
+
+const fields = {
+  id: integer('--id', 1, limits.nodesMax),
+  port: integer('--port', 1, 65_535),
+  'request-timeout-ms': integer('--request-timeout-ms', 100, 600_000),
+  'tick-ms': integer('--tick-ms', 1, 1000),
+  'max-value-bytes': integer('--max-value-bytes', 1, limits.valueBytesMax),
+} as const
+
+function field<K extends keyof typeof fields>(name: K, raw: string | undefined, fallback?: string): number {
+  const value = raw ?? fallback
+  if (value === undefined) throw new ConfigError(`--${name}`, 'is required')
+  const parsed = fields[name].safeParse(value)
+  if (!parsed.success) throw new ConfigError(`--${name}`, parsed.error.issues[0]?.message ?? 'invalid')
+  return parsed.data
+}
+
+export function parseServeArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Config {
+  let values: Record<string, string | boolean | undefined>
+  try {
+    values = parseArgs({
+      args: [...argv],
+      strict: true,
+      options: {
+        id: { type: 'string' }, port: { type: 'string' }, data: { type: 'string' }, cluster: { type: 'string' },
+        host: { type: 'string' }, secret: { type: 'string' }, fsync: { type: 'string' }, 'cluster-id': { type: 'string' },
+        'request-timeout-ms': { type: 'string' }, 'tick-ms': { type: 'string' }, 'max-value-bytes': { type: 'string' },
+      },
+    }).values
+  } catch (error) {
+    const match = /'(--?[\w-]+)/.exec((error as Error).message)
+    throw new ConfigError(match?.[1] ?? 'flags', (error as Error).message.split('\n')[0] ?? 'bad flags')
+  }
+  const text = (name: string): string | undefined => values[name] as string | undefined
+  const id = field('id', text('id')) as NodeId
+  const port = field('port', text('port'))
+  const dataDir = text('data')
+  if (dataDir === undefined || dataDir === '') throw new ConfigError('--data', 'is required')
+  const clusterSpec = text('cluster')
+  if (clusterSpec === undefined) throw new ConfigError('--cluster', 'is required')
+  const members = parseClusterSpec(clusterSpec)
+  if (!members.some((member) => member.id === id)) throw new ConfigError('--cluster', `does not list this node (--id ${id})`)
+  const fsync = text('fsync') ?? 'full'
+  if (fsync !== 'full' && fsync !== 'off') throw new ConfigError('--fsync', `must be full or off, got ${JSON.stringify(fsync)}`)
+  const secret = text('secret') ?? env.PAXOS_KV_SECRET
+  if (secret !== undefined && secret.length < 8) throw new ConfigError('--secret', 'must be at least 8 characters')
+  const clusterId = text('cluster-id') ?? defaultClusterId(members)
+  if (!/^[\w.-]{1,64}$/.test(clusterId)) throw new ConfigError('--cluster-id', 'must be 1 to 64 letters, digits, ".", "_" or "-"')
+  return Object.freeze({
+    id,
+    host: text('host') ?? '127.0.0.1',
+    port,
+    dataDir,
+    members,
+    clusterId,
+    secret: secret ?? developmentSecret,
+    insecureSecret: secret === undefined,
+    fsync,
+    requestTimeoutMs: field('request-timeout-ms', text('request-timeout-ms'), '5000'),
+    tickMs: field('tick-ms', text('tick-ms'), '10'),
+    valueBytesMax: field('max-value-bytes', text('max-value-bytes'), String(limits.valueBytesMax)),
+  })
+}

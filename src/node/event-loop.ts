@@ -1,0 +1,77 @@
+/**
+ * Drives the core on Node's event loop. One turn: step every queued peer envelope, tick for the
+ * time that passed, then processReady (one SQLite transaction for the whole turn: group
+ * commit). Client requests that arrive during one I/O phase are proposed before the next turn,
+ * so they share a slot: batching comes from the loop itself, not from a timer.
+ * @module
+ */
+import { limits } from '../core/limits.js'
+import type { Envelope } from '../core/messages.js'
+import type { ReplicaPort } from '../core/replica-port.js'
+import type { SystemClock } from './clock.js'
+import { processReady, type ReadyPorts } from './process-ready.js'
+
+export class EventLoop {
+  readonly #replica: ReplicaPort
+  readonly #ports: ReadyPorts
+  readonly #clock: SystemClock
+  readonly #tickMs: number
+  readonly #onFatal: (error: unknown) => void
+  #inbox: Envelope[] = []
+  #scheduled = false
+  #timer: NodeJS.Timeout | null = null
+  #stopped = false
+
+  constructor(options: { replica: ReplicaPort; ports: ReadyPorts; clock: SystemClock; tickMs: number; onFatal: (error: unknown) => void }) {
+    this.#replica = options.replica
+    this.#ports = options.ports
+    this.#clock = options.clock
+    this.#tickMs = options.tickMs
+    this.#onFatal = options.onFatal
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => this.schedule(), this.#tickMs)
+  }
+
+  stop(): void {
+    this.#stopped = true
+    if (this.#timer !== null) clearInterval(this.#timer)
+  }
+
+  get inboxDepth(): number {
+    return this.#inbox.length
+  }
+
+  deliver(envelopes: readonly Envelope[]): 'queued' | 'overloaded' {
+    if (this.#inbox.length + envelopes.length > limits.inboxEnvelopesMax) return 'overloaded'
+    for (const envelope of envelopes) this.#inbox.push(envelope)
+    this.schedule()
+    return 'queued'
+  }
+
+  /** Runs a turn soon, after the I/O callbacks already queued (so they batch together). */
+  schedule(): void {
+    if (this.#scheduled || this.#stopped) return
+    this.#scheduled = true
+    setImmediate(() => {
+      this.#scheduled = false
+      try {
+        this.#turn()
+      } catch (error) {
+        this.#onFatal(error)
+      }
+    })
+  }
+
+  #turn(): void {
+    if (this.#stopped) return
+    const inbox = this.#inbox
+    this.#inbox = []
+    // Messages first, then time: a follower that was busy hears the leader before it suspects it.
+    for (const envelope of inbox) this.#replica.step(envelope)
+    const ticks = this.#clock.takeTicks(limits.electionTimeoutTicks)
+    for (let tick = 0; tick < ticks; tick += 1) this.#replica.tick()
+    if (processReady(this.#replica, this.#ports) || this.#inbox.length > 0) this.schedule()
+  }
+}

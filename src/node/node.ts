@@ -1,0 +1,230 @@
+/**
+ * PaxosNode: owns the Replica, SQLite storage, the peer transport and the HTTP server, and
+ * implements what the routes ask for (NodeService). The only code that joins I/O to the core.
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import { serve, type ServerType } from '@hono/node-server'
+import { AssertionError } from '../core/assert.js'
+import type { WriteCommand } from '../core/command.js'
+import type { CoreEvent } from '../core/events.js'
+import { revision, type NodeId } from '../core/ids.js'
+import type { Envelope } from '../core/messages.js'
+import { seededRandom } from '../core/random.js'
+import { Replica } from '../core/replica.js'
+import type { Config } from '../config/config.js'
+import type { Logger } from '../observability/logger.js'
+import { createMetrics, type Metrics } from '../observability/metrics.js'
+import { createApp } from '../server/app.js'
+import { openNodeStorage, type NodeStorage } from '../storage/data-dir.js'
+import type { KvItem } from '../state-machine/state-machine.js'
+import { HttpTransport } from '../transport/http-transport.js'
+import { SystemClock } from './clock.js'
+import { EventLoop } from './event-loop.js'
+import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, WriteOutcome, WriteRequest } from './node-service.js'
+import { Pending } from './pending.js'
+
+export class PaxosNode implements NodeService {
+  readonly id: NodeId
+  readonly #config: Config
+  readonly #logger: Logger
+  readonly #metrics: Metrics = createMetrics()
+  readonly #clock: SystemClock
+  readonly #storage: NodeStorage
+  readonly #replica: Replica
+  readonly #transport: HttpTransport
+  readonly #pending = new Pending()
+  readonly #loop: EventLoop
+  /** Unique per process start, so proposal ids never repeat across restarts. */
+  readonly #incarnation = randomBytes(6).toString('hex')
+  #proposals = 0
+  #reads = 0
+  #server: ServerType | null = null
+
+  constructor(config: Config, logger: Logger) {
+    this.id = config.id
+    this.#config = config
+    this.#logger = logger
+    this.#clock = new SystemClock(config.tickMs)
+    this.#storage = openNodeStorage({ dir: config.dataDir, clusterId: config.clusterId, nodeId: config.id, fsync: config.fsync })
+    const appliedIndex = this.#storage.stateMachine.appliedIndex()
+    this.#replica = new Replica({
+      self: config.id,
+      members: config.members.map((member) => member.id),
+      durable: this.#storage.acceptorStorage.load(),
+      appliedIndex,
+      random: seededRandom(randomBytes(4).readUInt32LE(0)),
+      archive: this.#storage.acceptorStorage,
+      onEvent: (event) => this.#onEvent(event),
+    })
+    this.#transport = new HttpTransport({
+      self: config.id,
+      peers: new Map(config.members.map((member) => [member.id, member.url])),
+      secret: config.secret,
+      clusterId: config.clusterId,
+      now: () => this.#clock.nowMs(),
+    })
+    this.#loop = new EventLoop({
+      replica: this.#replica,
+      clock: this.#clock,
+      tickMs: config.tickMs,
+      onFatal: (error) => this.#fatal(error),
+      ports: {
+        self: config.id,
+        atomically: (work) => {
+          const started = performance.now()
+          this.#storage.atomically(work)
+          this.#metrics.transactions.inc()
+          this.#metrics.transactionSeconds.observe((performance.now() - started) / 1000)
+        },
+        persist: (batch) => this.#storage.acceptorStorage.persist(batch),
+        apply: (entries) => {
+          for (const entry of entries) this.#metrics.batchCommands.observe(entry.value.length)
+          for (const applied of this.#storage.stateMachine.apply(entries)) {
+            this.#metrics.commandsApplied.inc()
+            this.#pending.settleWrite(applied.proposal, { type: 'applied', result: applied.result })
+          }
+        },
+        send: (envelopes) => this.#transport.send(envelopes),
+        reads: (outcomes) => {
+          for (const outcome of outcomes) this.#pending.settleRead(outcome.id, outcome.type)
+        },
+        dropped: (proposals) => {
+          for (const proposal of proposals) this.#pending.settleWrite(proposal, { type: 'dropped' })
+        },
+      },
+    })
+  }
+
+  /** Opens the HTTP port and starts the protocol; resolves with the bound port. */
+  async start(): Promise<number> {
+    const app = createApp({
+      node: this,
+      secret: this.#config.secret,
+      clusterId: this.#config.clusterId,
+      members: new Set(this.#config.members.map((member) => member.id)),
+      requestTimeoutMs: this.#config.requestTimeoutMs,
+      valueBytesMax: this.#config.valueBytesMax,
+      onFatal: (error) => this.#fatal(error),
+      onRequest: (route, method, status, durationMs) => {
+        this.#metrics.httpRequests.inc({ route, method, status })
+        this.#metrics.httpLatency.observe({ route, method }, durationMs / 1000)
+      },
+      onUnexpected: (error) => this.#logger.error({ err: error }, 'unexpected error in a request'),
+    })
+    this.#loop.start()
+    return new Promise((resolve, reject) => {
+      const server = serve({ fetch: app.fetch, port: this.#config.port, hostname: this.#config.host }, (info: AddressInfo) => resolve(info.port))
+      server.once('error', reject)
+      this.#server = server
+    })
+  }
+
+  async stop(): Promise<void> {
+    this.#loop.stop()
+    await new Promise<void>((resolve) => (this.#server === null ? resolve() : this.#server.close(() => resolve())))
+    await this.#transport.close()
+    this.#storage.close()
+  }
+
+  peerUrl(id: NodeId): string | null {
+    return this.#config.members.find((member) => member.id === id)?.url ?? null
+  }
+
+  async write(request: WriteRequest, signal: AbortSignal): Promise<WriteOutcome> {
+    this.#proposals += 1
+    const base = {
+      proposal: `${this.id}-${this.#incarnation}-${this.#proposals}`,
+      key: request.key,
+      cas: request.cas,
+      idempotency: request.idempotencyKey === null ? null : { key: request.idempotencyKey, atMs: this.#clock.wallMs() },
+    }
+    const command: WriteCommand = request.type === 'put'
+      ? { type: 'put', value: Buffer.from(request.value).toString('base64'), ...base }
+      : { type: 'delete', ...base }
+    const proposed = this.#replica.propose(command)
+    if (proposed.type !== 'proposed') return proposed
+    const settled = this.#pending.waitWrite(command.proposal, signal)
+    this.#loop.schedule()
+    const settlement = await settled
+    if (settlement.type === 'timeout') return { type: 'timeout' }
+    if (settlement.type === 'dropped') return { type: 'not_leader', leader: this.#replica.status().leader }
+    const result = settlement.result
+    if (result.type === 'cas_mismatch') return { type: 'cas_mismatch', version: result.revision }
+    return { type: 'ok', version: result.revision, deleted: result.deleted }
+  }
+
+  async readBarrier(signal: AbortSignal): Promise<ReadBarrierOutcome> {
+    this.#reads += 1
+    const id = this.#reads
+    const started = this.#replica.read(id)
+    if (started.type !== 'reading') return started
+    const settled = this.#pending.waitRead(id, signal)
+    this.#loop.schedule()
+    const settlement = await settled
+    if (settlement === 'ready') return { type: 'ok' }
+    if (settlement === 'timeout') return { type: 'timeout' }
+    return { type: 'not_leader', leader: this.#replica.status().leader }
+  }
+
+  get(key: string): KvItem | null {
+    return this.#storage.stateMachine.get(key)
+  }
+
+  range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }> {
+    return this.#storage.stateMachine.range(prefix, limit)
+  }
+
+  status(): StatusBody {
+    const peers = this.#config.members
+      .filter((member) => member.id !== this.id)
+      .map((member) => ({ id: member.id, url: member.url, reachable: this.#transport.reachable(member.id) }))
+    return { ...this.#replica.status(), revision: revision(this.#storage.stateMachine.revision()), peers }
+  }
+
+  deliver(envelopes: readonly Envelope[]): DeliverOutcome {
+    return this.#loop.deliver(envelopes)
+  }
+
+  async metrics(): Promise<string> {
+    const status = this.#replica.status()
+    this.#metrics.commitIndex.set(status.commitIndex)
+    this.#metrics.appliedIndex.set(status.appliedIndex)
+    this.#metrics.peerLag.set(status.commitIndex - status.appliedIndex)
+    this.#metrics.inboxDepth.set(this.#loop.inboxDepth)
+    this.#metrics.peerMessagesSent.set(this.#transport.counters.sent)
+    this.#metrics.peerMessagesDropped.set(this.#transport.counters.dropped)
+    for (const member of this.#config.members) {
+      if (member.id !== this.id) this.#metrics.peerReachable.set({ peer: String(member.id) }, this.#transport.reachable(member.id) ? 1 : 0)
+    }
+    return this.#metrics.registry.metrics()
+  }
+
+  #onEvent(event: CoreEvent): void {
+    switch (event.type) {
+      case 'slots-chosen':
+        this.#metrics.slotsChosen.inc(event.commands)
+        return
+      case 'became-candidate':
+        this.#metrics.elections.inc()
+        this.#logger.info({ ballot: event.ballot }, 'campaigning')
+        return
+      case 'became-leader':
+        this.#metrics.leaderChanges.inc()
+        this.#logger.info({ ballot: event.ballot, recoveredThrough: event.recoveredThrough }, 'became leader')
+        return
+      case 'became-follower':
+        this.#logger.info({ ballot: event.ballot, reason: event.reason }, 'stepped down')
+        return
+      case 'catch-up-requested':
+        return
+    }
+  }
+
+  /** A bug: log it and crash. Acknowledged state is on disk; a restart resumes from there. */
+  #fatal(error: unknown): never {
+    this.#logger.fatal({ err: error, assertion: error instanceof AssertionError }, 'fatal error: exiting')
+    process.exit(1)
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * createApp: mounts the routes, one error handler, 404 and 405. No business logic here.
+ * @module
+ */
+import { Hono } from 'hono'
+import { AssertionError } from '../core/assert.js'
+import type { NodeId } from '../core/ids.js'
+import type { NodeService } from '../node/node-service.js'
+import { ApiError, apiErrorStatus, errorBody, retryAfterSeconds } from './errors.js'
+import { mountKvRoutes } from './kv-routes.js'
+import { mountPeerRoutes } from './peer-routes.js'
+import { mountStatusRoutes } from './status-routes.js'
+
+export type AppDeps = Readonly<{
+  node: NodeService
+  secret: string
+  clusterId: string
+  members: ReadonlySet<NodeId>
+  requestTimeoutMs: number
+  valueBytesMax: number
+  /** A bug (failed assertion): crash, never answer 500. */
+  onFatal: (error: Error) => void
+  onRequest?: (route: string, method: string, status: number, durationMs: number) => void
+  onUnexpected?: (error: unknown) => void
+}>
+
+const knownRoutes: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^\/v1\/kv\/.*/, 'GET, PUT, DELETE'],
+  [/^\/v1\/kv$/, 'GET'],
+  [/^\/v1\/status$/, 'GET'],
+  [/^\/metrics$/, 'GET'],
+  [/^\/peer\/messages$/, 'POST'],
+]
+
+function routeName(path: string): string {
+  if (path.startsWith('/v1/kv/')) return '/v1/kv/{key}'
+  return knownRoutes.some(([pattern]) => pattern.test(path)) ? path : 'other'
+}
+
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono()
+  if (deps.onRequest !== undefined) {
+    const onRequest = deps.onRequest
+    app.use(async (c, next) => {
+      const started = performance.now()
+      await next()
+      onRequest(routeName(c.req.path), c.req.method, c.res.status, performance.now() - started)
+    })
+  }
+  mountKvRoutes(app, deps)
+  mountStatusRoutes(app, deps.node)
+  mountPeerRoutes(app, deps)
+  app.notFound((c) => {
+    const route = knownRoutes.find(([pattern]) => pattern.test(c.req.path))
+    if (route !== undefined) {
+      return c.json({ error: 'method_not_allowed', message: `${c.req.method} is not allowed here; use ${route[1]}` }, 405, { allow: route[1] })
+    }
+    return c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404)
+  })
+  app.onError((error, c) => {
+    if (error instanceof AssertionError) {
+      deps.onFatal(error)
+      throw error
+    }
+    if (error instanceof ApiError) {
+      const status = apiErrorStatus[error.code]
+      const headers: Record<string, string> = status === 503 ? { 'retry-after': String(retryAfterSeconds) } : {}
+      return c.json(errorBody(error), status, headers)
+    }
+    deps.onUnexpected?.(error)
+    return c.json({ error: 'internal', message: 'internal error' }, 500)
+  })
+  return app
+}

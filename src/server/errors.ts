@@ -1,0 +1,37 @@
+/**
+ * The one closed table from error codes to HTTP statuses, and the one JSON error shape.
+ * @module
+ */
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+
+export const apiErrorStatus = {
+  bad_request: 400,
+  unauthorized: 401,
+  not_found: 404,
+  method_not_allowed: 405,
+  cas_mismatch: 409,
+  too_large: 413,
+  unavailable: 503,
+  overloaded: 503,
+} as const satisfies Record<string, ContentfulStatusCode>
+
+export type ApiErrorCode = keyof typeof apiErrorStatus
+
+/** Seconds a client should wait before retrying a 503. */
+export const retryAfterSeconds = 1
+
+export class ApiError extends Error {
+  override name = 'ApiError'
+  readonly code: ApiErrorCode
+  readonly extra: Readonly<Record<string, unknown>>
+
+  constructor(code: ApiErrorCode, message: string, extra: Readonly<Record<string, unknown>> = {}) {
+    super(message)
+    this.code = code
+    this.extra = extra
+  }
+}
+
+export function errorBody(error: ApiError): Record<string, unknown> {
+  return { error: error.code, message: error.message, ...error.extra }
+}

@@ -1,0 +1,85 @@
+/**
+ * The wire form of peer messages, validated with zod at the edge. Compile-time checks keep the
+ * schemas and the core's message types identical, so a new message type cannot be forgotten.
+ * @module
+ */
+import { z } from 'zod'
+import type { NodeId, Revision, Slot } from '../core/ids.js'
+import { limits } from '../core/limits.js'
+import type { PeerMessage } from '../core/messages.js'
+
+const maxInt = Number.MAX_SAFE_INTEGER
+
+const slot = z.number().int().min(0).max(maxInt).transform((value) => value as Slot)
+const node = z.number().int().min(1).max(limits.nodesMax).transform((value) => value as NodeId)
+const ballot = z.strictObject({
+  round: z.number().int().min(0).max(maxInt),
+  node: z.number().int().min(0).max(limits.nodesMax).transform((value) => value as NodeId),
+})
+const revision = z.number().int().min(0).max(maxInt).transform((value) => value as Revision)
+const key = z.string().min(1).refine((text) => Buffer.byteLength(text) <= limits.keyBytesMax, 'key too long')
+const base64 = z.string().max(Math.ceil((limits.valueBytesMax * 4) / 3) + 4).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64')
+const writeFields = {
+  proposal: z.string().min(1).max(128),
+  key,
+  cas: revision.nullable(),
+  idempotency: z.strictObject({
+    key: z.string().min(1).max(limits.idempotencyKeyBytesMax),
+    atMs: z.number().int().min(0).max(maxInt),
+  }).nullable(),
+}
+const command = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('noop') }),
+  z.strictObject({ type: z.literal('put'), value: base64, ...writeFields }),
+  z.strictObject({ type: z.literal('delete'), ...writeFields }),
+])
+const value = z.array(command).min(1).max(limits.batchCommandsMax)
+const logEntry = z.strictObject({ slot, ballot, value, chosen: z.boolean() })
+const chosenEntry = z.strictObject({ slot, value })
+const slotsPerMessageMax = 4 * limits.pipelineSlotsMax
+
+export const peerMessageSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('prepare'), ballot, fromSlot: slot }),
+  z.strictObject({ type: z.literal('promise'), ballot, fromSlot: slot, accepted: z.array(logEntry) }),
+  z.strictObject({ type: z.literal('accept'), ballot, firstSlot: slot, values: z.array(value).min(1).max(slotsPerMessageMax), commitIndex: slot }),
+  z.strictObject({ type: z.literal('accepted'), ballot, firstSlot: slot, lastSlot: slot }).refine(
+    (message) => message.lastSlot >= message.firstSlot && message.lastSlot - message.firstSlot < slotsPerMessageMax,
+    'bad slot range',
+  ),
+  z.strictObject({ type: z.literal('reject'), ballot, promised: ballot }),
+  z.strictObject({ type: z.literal('heartbeat'), ballot, commitIndex: slot, readRound: z.number().int().min(0).max(maxInt) }),
+  z.strictObject({ type: z.literal('heartbeat-ack'), ballot, readRound: z.number().int().min(0).max(maxInt) }),
+  z.strictObject({ type: z.literal('catch-up'), fromSlot: slot }),
+  z.strictObject({ type: z.literal('chosen'), entries: z.array(chosenEntry).min(1).max(limits.catchUpSlotsMax) }),
+])
+
+/** POST /peer/messages: a batch from one node to another. */
+export const peerBatchSchema = z.strictObject({
+  from: node,
+  to: node,
+  messages: z.array(peerMessageSchema).min(1).max(limits.outboxEnvelopesMax),
+})
+
+export type PeerBatch = z.output<typeof peerBatchSchema>
+
+type Equal<X, Y> = (<T>() => T extends X ? 1 : 2) extends <T>() => T extends Y ? 1 : 2 ? true : false
+type Expect<T extends true> = T
+type Decoded = z.output<typeof peerMessageSchema>
+/** Every decoded message is a core message, and the codec covers every message type. */
+export type CodecChecks = [
+  Expect<Decoded extends PeerMessage ? true : false>,
+  Expect<Equal<Decoded['type'], PeerMessage['type']>>,
+]
+
+export type DecodeResult = Readonly<{ ok: true; batch: PeerBatch }> | Readonly<{ ok: false; error: string }>
+
+export function decodePeerBatch(json: unknown): DecodeResult {
+  const parsed = peerBatchSchema.safeParse(json)
+  if (parsed.success) return { ok: true, batch: parsed.data }
+  const issue = parsed.error.issues[0]
+  return { ok: false, error: issue === undefined ? 'invalid batch' : `${issue.path.join('.') || 'body'}: ${issue.message}` }
+}
+
+export function encodePeerBatch(batch: Readonly<{ from: NodeId; to: NodeId; messages: readonly PeerMessage[] }>): string {
+  return JSON.stringify(batch)
+}

@@ -1,0 +1,17 @@
+/**
+ * The one-way message port. The node sends through HttpTransport; the simulator through its
+ * own network. Either may drop anything: Paxos re-sends what matters.
+ * @module
+ */
+import type { Envelope } from '../core/messages.js'
+
+export interface Transport {
+  send(envelopes: readonly Envelope[]): void
+  close(): Promise<void>
+}
+
+/** Headers every peer request carries. */
+export const peerHeaders = {
+  secret: 'x-paxos-secret',
+  cluster: 'x-paxos-cluster',
+} as const
