@@ -1,0 +1,68 @@
+/**
+ * One seed → the whole run's shape (swarm testing, as in TigerBeetle's VOPR): cluster size,
+ * fault rates and workload vary per seed, so different seeds stress different corners.
+ */
+import { randomBelow, seededRandom, type Random } from '../../src/core/index.js'
+import type { CoreSabotage } from '../../src/core/replica-port.js'
+
+export type SimSabotage = CoreSabotage | 'forget-promise'
+export const sabotages: readonly SimSabotage[] = ['forget-promise', 'accept-below-promise', 'ignore-reported-value', 'minority-commit']
+
+export type SimOptions = Readonly<{
+  seed: number
+  nodes: number
+  /** Percent chances per message. */
+  dropPercent: number
+  duplicatePercent: number
+  delayTicksMax: number
+  /** Some messages are held much longer: stale messages arriving late find the bugs. */
+  longDelayPercent: number
+  longDelayTicksMax: number
+  /** Per-tick chances in per-mille. */
+  partitionPerMille: number
+  healPerMille: number
+  crashPerMille: number
+  restartPerMille: number
+  crashAllPerMille: number
+  clients: number
+  requestsPerClient: number
+  keys: number
+  requestTimeoutTicks: number
+  safetyTicks: number
+  livenessTicksMax: number
+  sabotage: SimSabotage | null
+}>
+
+function between(random: Random, min: number, max: number): number {
+  return min + randomBelow(random, max - min + 1)
+}
+
+export function optionsFromSeed(seed: number, overrides: { nodes?: number; sabotage?: SimSabotage | null } = {}): SimOptions {
+  const random = seededRandom(seed)
+  return {
+    seed,
+    nodes: overrides.nodes ?? (randomBelow(random, 2) === 0 ? 3 : 5),
+    dropPercent: between(random, 0, 20),
+    duplicatePercent: between(random, 0, 10),
+    delayTicksMax: between(random, 1, 20),
+    longDelayPercent: between(random, 0, 5),
+    longDelayTicksMax: between(random, 20, 120),
+    partitionPerMille: between(random, 0, 8),
+    healPerMille: between(random, 5, 30),
+    crashPerMille: between(random, 0, 8),
+    restartPerMille: between(random, 10, 60),
+    crashAllPerMille: randomBelow(random, 3) === 0 ? 1 : 0,
+    clients: between(random, 2, 4),
+    requestsPerClient: between(random, 10, 30),
+    keys: between(random, 1, 3),
+    requestTimeoutTicks: between(random, 60, 150),
+    safetyTicks: between(random, 800, 2000),
+    livenessTicksMax: 4000,
+    sabotage: overrides.sabotage ?? null,
+  }
+}
+
+/** Think time that spreads a client's requests over the safety phase. */
+export function thinkTicksMax(options: SimOptions): number {
+  return Math.max(4, Math.floor((2 * options.safetyTicks) / options.requestsPerClient - options.requestTimeoutTicks / 4))
+}

@@ -1,0 +1,197 @@
+/**
+ * The deterministic simulator: real Replicas driven through the production processReady, a
+ * seeded network, crashes that keep only the disk, and seeded clients. A safety phase with
+ * faults, then a liveness phase: crash and restart everyone, heal, and demand convergence.
+ */
+import { forkRandom, formatBallot, nodeId, randomBelow, randomChance, seededRandom, type CoreEvent, type NodeId, type Random, type WriteCommand } from '../../src/core/index.js'
+import { AssertionError } from '../../src/core/assert.js'
+import { processReady } from '../../src/node/process-ready.js'
+import { checkDurability } from './checkers/durability.js'
+import { checkLinearizability } from './checkers/linearizability.js'
+import { checkLiveness } from './checkers/liveness.js'
+import { AgreementChecker } from './checkers/agreement.js'
+import { OrderedApplyChecker } from './checkers/ordered-apply.js'
+import { History } from './history.js'
+import { thinkTicksMax, type SimOptions } from './options.js'
+import { SimClient, type ClientCluster } from './sim-clients.js'
+import { SimNetwork } from './sim-network.js'
+import { SimNode } from './sim-node.js'
+import { Trace } from './trace.js'
+
+export type SimResult = Readonly<{ seed: number; failures: string[]; traceHash: string; traceTail: string[]; stats: string }>
+
+export class Simulator implements ClientCluster {
+  readonly #options: SimOptions
+  readonly #random: { faults: Random; network: Random; nodes: Random }
+  readonly #ids: NodeId[]
+  readonly #nodes: Map<NodeId, SimNode>
+  readonly #network: SimNetwork
+  readonly #clients: SimClient[]
+  readonly history = new History()
+  readonly trace = new Trace()
+  readonly #agreement = new AgreementChecker()
+  readonly #orderedApply = new OrderedApplyChecker()
+  readonly #failures: string[] = []
+  now = 0
+
+  constructor(options: SimOptions) {
+    this.#options = options
+    const root = seededRandom(options.seed ^ 0x5eed)
+    this.#random = { faults: forkRandom(root), network: forkRandom(root), nodes: forkRandom(root) }
+    const clientsRandom = forkRandom(root)
+    this.#ids = Array.from({ length: options.nodes }, (_, index) => nodeId(index + 1))
+    this.#nodes = new Map(this.#ids.map((id) => [id, new SimNode(id)]))
+    this.#network = new SimNetwork(this.#random.network, options)
+    const keys = Array.from({ length: options.keys }, (_, index) => `k${index}`)
+    this.#clients = Array.from({ length: options.clients }, (_, index) => new SimClient({
+      id: index + 1, random: forkRandom(clientsRandom), history: this.history, keys,
+      requests: options.requestsPerClient, timeoutTicks: options.requestTimeoutTicks, thinkTicksMax: thinkTicksMax(options),
+    }))
+    for (const id of this.#ids) this.#start(id)
+  }
+
+  run(): SimResult {
+    try {
+      for (; this.now < this.#options.safetyTicks; this.now += 1) {
+        this.#injectFaults()
+        this.#tick()
+      }
+      this.#liveness()
+    } catch (error) {
+      if (!(error instanceof AssertionError)) throw error
+      this.#failures.push(`assertion in the core at tick ${this.now}: ${error.message}`)
+    }
+    this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...checkLinearizability(this.history.forChecking()))
+    const completed = this.history.ops.filter((op) => op.result !== null).length
+    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed), ${this.#agreement.slots} slots`
+    return { seed: this.#options.seed, failures: this.#failures, traceHash: this.trace.hash, traceTail: this.trace.tail(40), stats }
+  }
+
+  upNodes(): NodeId[] {
+    return this.#ids.filter((id) => this.#nodes.get(id)!.up)
+  }
+
+  propose(node: NodeId, command: WriteCommand): ReturnType<ClientCluster['propose']> {
+    const result = this.#nodes.get(node)!.replica!.propose(command)
+    return result.type === 'proposed' ? 'proposed' : result.type === 'overloaded' ? 'overloaded' : { leader: result.leader }
+  }
+
+  read(node: NodeId, id: number): ReturnType<ClientCluster['read']> {
+    const result = this.#nodes.get(node)!.replica!.read(id)
+    return result.type === 'reading' ? 'reading' : result.type === 'overloaded' ? 'overloaded' : { leader: result.leader }
+  }
+
+  #liveness(): void {
+    // Durability: every node crashes at once and restarts from its disk alone.
+    for (const id of this.upNodes()) this.#crash(id)
+    for (const id of this.#ids) this.#start(id)
+    this.#network.heal()
+    this.#network.faultsOn = false
+    this.trace.add(this.now, 'liveness: healed, all nodes restarted')
+    for (const client of this.#clients) client.queueFinalReads()
+    const deadline = this.now + this.#options.livenessTicksMax
+    let converged = false
+    for (; this.now < deadline; this.now += 1) {
+      this.#tick()
+      converged = this.#converged()
+      if (converged && this.#clients.every((client) => client.idle)) break
+    }
+    const revisions = new Map(this.#ids.map((id) => [id as number, this.#nodes.get(id)!.stateMachine.revision() as number]))
+    const pendingOps = this.#clients.map((client) => client.pendingOp).filter((op) => op !== null)
+    this.#failures.push(...checkLiveness({ pendingOps, appliedIndexes: new Map(this.#ids.map((id) => [id as number, this.#nodes.get(id)!.stateMachine.appliedIndex() as number])), converged, budget: this.#options.livenessTicksMax }))
+    this.#failures.push(...checkDurability(this.history.ops, revisions))
+  }
+
+  #converged(): boolean {
+    const statuses = this.#ids.map((id) => this.#nodes.get(id)!.replica!.status())
+    if (!statuses.some((status) => status.role === 'leader')) return false
+    const applied = statuses[0]!.appliedIndex
+    return statuses.every((status) => status.appliedIndex === applied && status.commitIndex === applied)
+  }
+
+  #tick(): void {
+    for (const envelope of this.#network.due(this.now)) this.#nodes.get(envelope.to)!.replica?.step(envelope)
+    for (const node of this.#nodes.values()) node.replica?.tick()
+    for (const client of this.#clients) client.tick(this)
+    for (const node of this.#nodes.values()) this.#processReady(node)
+  }
+
+  #processReady(node: SimNode): void {
+    const replica = node.replica
+    if (replica === null) return
+    processReady(replica, {
+      self: node.id,
+      atomically: (work) => work(),
+      persist: (batch) => node.storage.persist(batch),
+      apply: (entries) => {
+        for (const entry of entries) {
+          this.#agreement.record(node.id, entry.slot, entry.value)
+          this.#orderedApply.applied(node.id, entry.slot)
+        }
+        for (const applied of node.stateMachine.apply(entries)) {
+          for (const client of this.#clients) client.onApplied(applied.proposal, applied.result, this.now)
+        }
+      },
+      send: (envelopes) => this.#network.send(envelopes, this.now),
+      reads: (outcomes) => {
+        for (const outcome of outcomes) {
+          for (const client of this.#clients) client.onRead(outcome.id, outcome.type, this.now, node.stateMachine)
+        }
+      },
+      dropped: (proposals) => {
+        for (const proposal of proposals) for (const client of this.#clients) client.onDropped(proposal)
+      },
+    })
+  }
+
+  #injectFaults(): void {
+    const random = this.#random.faults
+    const options = this.#options
+    if (!this.#network.partitioned && randomChance(random, options.partitionPerMille, 1000)) this.#partition(random)
+    else if (this.#network.partitioned && randomChance(random, options.healPerMille, 1000)) {
+      this.#network.heal()
+      this.trace.add(this.now, 'network healed')
+    }
+    if (randomChance(random, options.crashAllPerMille, 1000)) {
+      for (const id of this.upNodes()) this.#crash(id)
+      this.trace.add(this.now, 'crashed every node')
+    }
+    for (const id of this.#ids) {
+      const node = this.#nodes.get(id)!
+      if (node.up && randomChance(random, options.crashPerMille, 1000)) this.#crash(id)
+      else if (!node.up && randomChance(random, options.restartPerMille, 1000)) this.#start(id)
+    }
+  }
+
+  #partition(random: Random): void {
+    const leader = this.#ids.find((id) => this.#nodes.get(id)!.replica?.status().role === 'leader')
+    const groups = new Map<NodeId, number>()
+    const mode = randomBelow(random, 3)
+    for (const id of this.#ids) {
+      // 0: isolate the leader; 1: a random minority/majority split; 2: every node alone.
+      const group = mode === 0 ? (id === leader ? 1 : 0) : mode === 1 ? randomBelow(random, 2) : id
+      groups.set(id, group)
+    }
+    this.#network.partition(groups)
+    this.trace.add(this.now, `partition ${this.#network.describePartition()}`)
+  }
+
+  #crash(id: NodeId): void {
+    this.#nodes.get(id)!.crash()
+    this.trace.add(this.now, `node ${id} crashed`)
+  }
+
+  #start(id: NodeId): void {
+    const node = this.#nodes.get(id)!
+    node.start({ members: this.#ids, random: this.#random.nodes, sabotage: this.#options.sabotage, onEvent: (event) => this.#onEvent(id, event) })
+    this.#orderedApply.started(id, node.stateMachine.appliedIndex())
+    this.trace.add(this.now, `node ${id} started (incarnation ${node.incarnation}, applied ${node.stateMachine.appliedIndex()})`)
+  }
+
+  #onEvent(id: NodeId, event: CoreEvent): void {
+    if (event.type === 'slots-chosen' || event.type === 'catch-up-requested') return
+    const ballot = formatBallot(event.ballot)
+    this.trace.add(this.now, `node ${id} ${event.type} b=${ballot}${event.type === 'became-follower' ? ` (${event.reason})` : ''}`)
+  }
+}
+
