@@ -1,0 +1,97 @@
+/**
+ * Goal: every checker can fail. Method: hand-made bad histories and events that each checker
+ * must flag, next to good ones it must pass (including one that is linearizable only because an
+ * indeterminate write may have taken effect).
+ */
+import { describe, expect, it } from 'vitest'
+import { AgreementChecker } from './checkers/agreement.js'
+import { checkDurability } from './checkers/durability.js'
+import { checkKey } from './checkers/linearizability.js'
+import { checkLiveness } from './checkers/liveness.js'
+import { OrderedApplyChecker } from './checkers/ordered-apply.js'
+import type { Op, OpResult } from './history.js'
+
+let ids = 0
+function op(kind: Op['kind'], invokeTick: number, completeTick: number | null, result: OpResult | null, extra: Partial<Op> = {}): Op {
+  return { id: ids++, client: 1, kind, key: 'k', value: null, cas: null, invokeTick, completeTick, result, ...extra }
+}
+const put = (value: string, from: number, to: number | null, version: number | null, extra: Partial<Op> = {}) =>
+  op('put', from, to, version === null ? null : { type: 'written', version, deleted: null }, { value, ...extra })
+const get = (from: number, to: number, value: string | null, version: number) => op('get', from, to, { type: 'read', value, version })
+
+describe('agreement checker', () => {
+  it('flags two values for one slot, across nodes', () => {
+    const checker = new AgreementChecker()
+    checker.record(1, 1, ['a'])
+    checker.record(2, 1, ['a'])
+    expect(checker.violations).toEqual([])
+    checker.record(3, 1, ['b'])
+    expect(checker.violations).toHaveLength(1)
+  })
+})
+
+describe('ordered-apply checker', () => {
+  it('flags a gap, a repeat, and a restart that forgot applied slots', () => {
+    const checker = new OrderedApplyChecker()
+    checker.started(1, 0)
+    checker.applied(1, 1)
+    checker.applied(1, 2)
+    expect(checker.violations).toEqual([])
+    checker.applied(1, 4)
+    checker.applied(1, 4)
+    checker.started(1, 1)
+    expect(checker.violations).toHaveLength(3)
+  })
+})
+
+describe('linearizability checker', () => {
+  it('passes a sequential history and concurrent reads that may go either way', () => {
+    expect(checkKey([put('a', 0, 2, 1), get(3, 4, 'a', 1), put('b', 5, 9, 2), get(6, 7, 'a', 1), get(6, 8, 'b', 2)])).toEqual({ ok: true })
+  })
+
+  it('flags a stale read after an acknowledged write', () => {
+    expect(checkKey([put('a', 0, 2, 1), put('b', 3, 4, 2), get(5, 6, 'a', 1)]).ok).toBe(false)
+  })
+
+  it('flags a read of a value nobody wrote, and a wrong version', () => {
+    expect(checkKey([get(0, 1, 'ghost', 7)]).ok).toBe(false)
+    expect(checkKey([put('a', 0, 2, 1), get(3, 4, 'a', 9)]).ok).toBe(false)
+  })
+
+  it('accepts a read explained only by an indeterminate write, and one that ignores it', () => {
+    expect(checkKey([put('x', 0, null, null), get(5, 6, 'x', 3)])).toEqual({ ok: true })
+    expect(checkKey([put('x', 0, null, null), get(5, 6, null, 0)])).toEqual({ ok: true })
+  })
+
+  it('an indeterminate write cannot take effect before it was invoked', () => {
+    expect(checkKey([get(0, 1, 'x', 3), put('x', 5, null, null)]).ok).toBe(false)
+  })
+
+  it('checks cas: a success needs a matching version, a mismatch needs a different one', () => {
+    expect(checkKey([put('a', 0, 1, 1), put('b', 2, 3, 2, { cas: 1 })])).toEqual({ ok: true })
+    expect(checkKey([put('a', 0, 1, 1), put('b', 2, 3, 2, { cas: 5 })]).ok).toBe(false)
+    const mismatch = op('put', 2, 3, { type: 'cas_mismatch', version: 1 }, { value: 'b', cas: 1 })
+    expect(checkKey([put('a', 0, 1, 1), mismatch]).ok).toBe(false)
+  })
+
+  it('checks a delete reports whether the key existed', () => {
+    const deleted = (existed: boolean) => op('delete', 2, 3, { type: 'written', version: 2, deleted: existed })
+    expect(checkKey([put('a', 0, 1, 1), deleted(true)])).toEqual({ ok: true })
+    expect(checkKey([put('a', 0, 1, 1), deleted(false)]).ok).toBe(false)
+  })
+})
+
+describe('durability checker', () => {
+  it('flags a node whose revision fell below an acknowledged write', () => {
+    const history = [put('a', 0, 1, 1), put('b', 2, 3, 2)]
+    expect(checkDurability(history, new Map([[1, 2], [2, 2]]))).toEqual([])
+    expect(checkDurability(history, new Map([[1, 2], [2, 1]]))).toHaveLength(1)
+  })
+})
+
+describe('liveness checker', () => {
+  it('flags a request that never completed and replicas that did not converge', () => {
+    expect(checkLiveness({ pendingOps: [], appliedIndexes: new Map(), converged: true, budget: 10 })).toEqual([])
+    expect(checkLiveness({ pendingOps: [put('a', 0, null, null)], appliedIndexes: new Map([[1, 3], [2, 2]]), converged: false, budget: 10 })).toHaveLength(2)
+  })
+})
