@@ -65,6 +65,8 @@ export function createApp(deps: AppDeps): Hono {
     if (error instanceof ApiError) {
       const status = apiErrorStatus[error.code]
       const headers: Record<string, string> = status === 503 ? { 'retry-after': String(retryAfterSeconds) } : {}
+      // The body may not have been read: the connection cannot carry another request.
+      if (status === 413) headers.connection = 'close'
       return c.json(errorBody(error), status, headers)
     }
     deps.onUnexpected?.(error)

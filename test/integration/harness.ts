@@ -1,0 +1,138 @@
+/**
+ * Real clusters for integration tests: `node dist/cli.js serve` processes on free 127.0.0.1
+ * ports with real SQLite files in temp dirs. kill() is SIGKILL (kill -9): nothing is flushed,
+ * only what was committed to disk survives.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
+export const secret = 'integration-secret'
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0))
+    })
+  })
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 20_000): Promise<T> {
+  const deadline = performance.now() + timeoutMs
+  for (;;) {
+    const value = await probe().catch(() => null)
+    if (value !== null) return value
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+export type Status = { id: number; role: string; leader: number | null; ballot: { round: number; node: number }; commitIndex: number; appliedIndex: number; revision: number }
+
+export class TestCluster {
+  readonly ports: number[]
+  readonly dataRoot = mkdtempSync(join(tmpdir(), 'paxos-kv-it-'))
+  readonly #children = new Map<number, ChildProcess>()
+  readonly #extraArgs: string[]
+  readonly stderr = new Map<number, string>()
+
+  private constructor(ports: number[], extraArgs: string[]) {
+    this.ports = ports
+    this.#extraArgs = extraArgs
+  }
+
+  static async start(size = 3, extraArgs: string[] = []): Promise<TestCluster> {
+    const ports = await Promise.all(Array.from({ length: size }, () => freePort()))
+    const cluster = new TestCluster(ports, extraArgs)
+    for (let id = 1; id <= size; id += 1) cluster.startNode(id)
+    await cluster.leader()
+    return cluster
+  }
+
+  get ids(): number[] {
+    return this.ports.map((_, index) => index + 1)
+  }
+
+  url(id: number): string {
+    return `http://127.0.0.1:${this.ports[id - 1]}`
+  }
+
+  spec(): string {
+    return this.ids.map((id) => `${id}=${this.url(id)}`).join(',')
+  }
+
+  serveArgs(id: number, dataDir = join(this.dataRoot, String(id))): string[] {
+    return [cliPath, 'serve', '--id', String(id), '--port', String(this.ports[id - 1]), '--data', dataDir, '--cluster', this.spec(), '--secret', secret, ...this.#extraArgs]
+  }
+
+  startNode(id: number): ChildProcess {
+    const child = spawn(process.execPath, this.serveArgs(id), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } })
+    this.stderr.set(id, '')
+    child.stderr?.on('data', (chunk: Buffer) => this.stderr.set(id, (this.stderr.get(id) ?? '') + chunk.toString()))
+    this.#children.set(id, child)
+    return child
+  }
+
+  /** kill -9: no shutdown code runs. */
+  async kill(id: number): Promise<void> {
+    const child = this.#children.get(id)
+    this.#children.delete(id)
+    if (child === undefined || child.exitCode !== null) return
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve())
+      child.kill('SIGKILL')
+    })
+  }
+
+  async restart(id: number): Promise<void> {
+    await this.kill(id)
+    this.startNode(id)
+    await waitFor(`node ${id} to answer`, async () => (await this.status(id)) ?? null)
+  }
+
+  async status(id: number): Promise<Status | null> {
+    try {
+      const response = await fetch(`${this.url(id)}/v1/status`, { signal: AbortSignal.timeout(1000) })
+      return response.ok ? ((await response.json()) as Status) : null
+    } catch {
+      return null
+    }
+  }
+
+  /** The id of the node that every live node agrees leads. */
+  async leader(among: readonly number[] = this.ids): Promise<number> {
+    return waitFor('a leader', async () => {
+      const statuses = await Promise.all(among.map((id) => this.status(id)))
+      const leaders = statuses.filter((status) => status?.role === 'leader')
+      return leaders.length === 1 ? leaders[0]!.id : null
+    })
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.#children.keys()].map((id) => this.kill(id)))
+    rmSync(this.dataRoot, { recursive: true, force: true })
+  }
+}
+
+export async function put(url: string, key: string, value: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${url}/v1/kv/${key}`, { method: 'PUT', body: value, headers, signal: AbortSignal.timeout(15_000) })
+}
+
+export async function get(url: string, key: string, query = ''): Promise<Response> {
+  return fetch(`${url}/v1/kv/${key}${query}`, { signal: AbortSignal.timeout(15_000) })
+}
+
+/** Retries a write until it succeeds (a leader change can make one attempt fail with 503). */
+export async function putEventually(url: string, key: string, value: string, headers: Record<string, string> = {}): Promise<{ version: number }> {
+  return waitFor(`PUT ${key}`, async () => {
+    const response = await put(url, key, value, headers)
+    return response.status === 200 ? ((await response.json()) as { version: number }) : null
+  }, 30_000)
+}
