@@ -1,0 +1,69 @@
+/**
+ * A NodeService for route tests: the real KV state machine over the memory store, with the
+ * consensus part scripted (leader or not, overloaded, timeouts). The real node is exercised by
+ * the integration tests; here the routes are tested without sockets.
+ */
+import { nodeId, type Envelope, type NodeId } from '../../src/core/index.js'
+import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, WriteOutcome, WriteRequest } from '../../src/node/node-service.js'
+import { KvMemoryStore } from '../../src/state-machine/kv-memory-store.js'
+import { KvStateMachine } from '../../src/state-machine/kv-state-machine.js'
+import type { KvItem } from '../../src/state-machine/state-machine.js'
+import { slot } from '../../src/core/index.js'
+
+export class FakeNode implements NodeService {
+  readonly id: NodeId = nodeId(1)
+  readonly stateMachine = new KvStateMachine(new KvMemoryStore())
+  readonly delivered: Envelope[] = []
+  readonly writes: WriteRequest[] = []
+  mode: 'leader' | 'follower' | 'no_leader' | 'overloaded' = 'leader'
+  leaderUrl: string | null = null
+  inboxFull = false
+  #proposals = 0
+
+  peerUrl(): string | null {
+    return this.leaderUrl
+  }
+
+  async write(request: WriteRequest): Promise<WriteOutcome> {
+    this.writes.push(request)
+    if (this.mode === 'follower') return { type: 'not_leader', leader: nodeId(2) }
+    if (this.mode === 'no_leader') return { type: 'not_leader', leader: null }
+    if (this.mode === 'overloaded') return { type: 'overloaded' }
+    this.#proposals += 1
+    const base = { proposal: `p${this.#proposals}`, key: request.key, cas: request.cas, idempotency: null }
+    const command = request.type === 'put'
+      ? { type: 'put' as const, value: Buffer.from(request.value).toString('base64'), ...base }
+      : { type: 'delete' as const, ...base }
+    const [applied] = this.stateMachine.apply([{ slot: slot(this.stateMachine.appliedIndex() + 1), value: [command] }])
+    const result = applied!.result
+    return result.type === 'cas_mismatch' ? { type: 'cas_mismatch', version: result.revision } : { type: 'ok', version: result.revision, deleted: result.deleted }
+  }
+
+  async readBarrier(): Promise<ReadBarrierOutcome> {
+    if (this.mode === 'follower') return { type: 'not_leader', leader: nodeId(2) }
+    if (this.mode === 'no_leader') return { type: 'not_leader', leader: null }
+    return { type: 'ok' }
+  }
+
+  get(key: string): KvItem | null {
+    return this.stateMachine.get(key)
+  }
+
+  range(prefix: string, limit: number) {
+    return this.stateMachine.range(prefix, limit)
+  }
+
+  status(): StatusBody {
+    return { id: this.id, role: 'leader', leader: this.id, ballot: { round: 1, node: this.id }, commitIndex: slot(0), appliedIndex: slot(0), revision: this.stateMachine.revision(), peers: [] }
+  }
+
+  deliver(envelopes: readonly Envelope[]): DeliverOutcome {
+    if (this.inboxFull) return 'overloaded'
+    this.delivered.push(...envelopes)
+    return 'queued'
+  }
+
+  async metrics(): Promise<string> {
+    return '# HELP paxos_kv_test 1\n'
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Goal: the client API answers exactly as the contract says, for good and bad input: statuses,
+ * bodies, headers, and that bad input changes nothing. Method: app.request() against createApp
+ * with a FakeNode (no sockets); forwarding uses a real second server on 127.0.0.1.
+ */
+import { serve } from '@hono/node-server'
+import { afterEach, describe, expect, it } from 'vitest'
+import { nodeId } from '../../src/core/index.js'
+import { createApp } from '../../src/server/app.js'
+import { FakeNode } from './fake-node.js'
+
+function setup(requestTimeoutMs = 300) {
+  const node = new FakeNode()
+  const app = createApp({
+    node, secret: 'route-secret', clusterId: 'c1', members: new Set([nodeId(1), nodeId(2)]),
+    requestTimeoutMs, valueBytesMax: 1024 * 1024, onFatal: () => {},
+  })
+  return { node, app }
+}
+
+const closers: Array<() => void> = []
+afterEach(() => {
+  for (const close of closers.splice(0)) close()
+})
+
+describe('kv routes', () => {
+  it('PUT then GET returns the raw value and X-Version; DELETE reports deleted', async () => {
+    const { app } = setup()
+    const put = await app.request('/v1/kv/a/b%20c', { method: 'PUT', body: new Uint8Array([0, 255, 1]) })
+    expect(put.status).toBe(200)
+    expect(await put.json()).toEqual({ version: 1 })
+    const get = await app.request('/v1/kv/a/b%20c')
+    expect(get.status).toBe(200)
+    expect(get.headers.get('x-version')).toBe('1')
+    expect(new Uint8Array(await get.arrayBuffer())).toEqual(new Uint8Array([0, 255, 1]))
+    expect(await (await app.request('/v1/kv/a/b%20c', { method: 'DELETE' })).json()).toEqual({ version: 2, deleted: true })
+    expect(await (await app.request('/v1/kv/a/b%20c', { method: 'DELETE' })).json()).toEqual({ version: 3, deleted: false })
+    const missing = await app.request('/v1/kv/a/b%20c')
+    expect(missing.status).toBe(404)
+    expect((await missing.json() as { error: string }).error).toBe('not_found')
+  })
+
+  it('cas: 409 with the current version, and cas=0 means must not exist', async () => {
+    const { app } = setup()
+    expect((await app.request('/v1/kv/k?cas=0', { method: 'PUT', body: 'v' })).status).toBe(200)
+    const conflict = await app.request('/v1/kv/k?cas=0', { method: 'PUT', body: 'w' })
+    expect(conflict.status).toBe(409)
+    expect(await conflict.json()).toMatchObject({ error: 'cas_mismatch', version: 1 })
+    expect((await app.request('/v1/kv/k?cas=1', { method: 'PUT', body: 'w' })).status).toBe(200)
+  })
+
+  it('lists by prefix with base64 values and more', async () => {
+    const { app } = setup()
+    for (const key of ['p/1', 'p/2', 'p/3', 'q/1']) await app.request(`/v1/kv/${key}`, { method: 'PUT', body: key })
+    const listed = await app.request('/v1/kv?prefix=p/&limit=2')
+    expect(await listed.json()).toEqual({ items: [{ key: 'p/1', version: 1, value: Buffer.from('p/1').toString('base64') }, { key: 'p/2', version: 2, value: Buffer.from('p/2').toString('base64') }], more: true })
+    expect((await app.request('/v1/kv?limit=0')).status).toBe(400)
+    expect((await app.request('/v1/kv?limit=abc')).status).toBe(400)
+  })
+
+  it.each([
+    ['/v1/kv/k?cas=-1', 'PUT'], ['/v1/kv/k?cas=1.5', 'PUT'], ['/v1/kv/k?cas=abc', 'PUT'], ['/v1/kv/k?cas=', 'PUT'],
+    ['/v1/kv/', 'PUT'], [`/v1/kv/${'k'.repeat(1025)}`, 'PUT'], ['/v1/kv/%E0%A4%A', 'PUT'], ['/v1/kv/k?cass=1', 'PUT'],
+    ['/v1/kv/k?consistency=eventual', 'GET'], ['/v1/kv/k?cas=x', 'DELETE'],
+  ])('%s (%s) is 400 and writes nothing', async (path, method) => {
+    const { app, node } = setup()
+    const response = await app.request(path, { method, body: method === 'PUT' ? 'v' : null })
+    expect(response.status).toBe(400)
+    expect((await response.json() as { error: string }).error).toBe('bad_request')
+    expect(node.writes).toEqual([])
+  })
+
+  it('a value over the limit is 413 and writes nothing; exactly the limit is fine', async () => {
+    const { app, node } = setup()
+    const tooBig = await app.request('/v1/kv/big', { method: 'PUT', body: new Uint8Array(1024 * 1024 + 1) })
+    expect(tooBig.status).toBe(413)
+    expect(node.writes).toEqual([])
+    expect((await app.request('/v1/kv/big', { method: 'PUT', body: new Uint8Array(1024 * 1024) })).status).toBe(200)
+  })
+
+  it('unknown routes are 404 and wrong methods 405, as JSON', async () => {
+    const { app } = setup()
+    const unknown = await app.request('/v2/kv/a')
+    expect(unknown.status).toBe(404)
+    expect((await unknown.json() as { error: string }).error).toBe('not_found')
+    for (const [path, method] of [['/v1/kv/a', 'POST'], ['/v1/kv/a', 'PATCH'], ['/v1/status', 'POST'], ['/peer/messages', 'GET']] as const) {
+      const response = await app.request(path, { method })
+      expect(response.status, `${method} ${path}`).toBe(405)
+      expect((await response.json() as { error: string }).error).toBe('method_not_allowed')
+    }
+  })
+
+  it('no leader until the deadline: 503 unavailable with Retry-After', async () => {
+    const { app, node } = setup(120)
+    node.mode = 'no_leader'
+    const write = await app.request('/v1/kv/k', { method: 'PUT', body: 'v' })
+    expect(write.status).toBe(503)
+    expect(write.headers.get('retry-after')).toBe('1')
+    expect((await write.json() as { error: string }).error).toBe('unavailable')
+    expect((await app.request('/v1/kv/k')).status).toBe(503)
+    expect((await app.request('/v1/kv/k?consistency=stale')).status).toBe(404)
+  })
+
+  it('overloaded is 503 overloaded with Retry-After', async () => {
+    const { app, node } = setup()
+    node.mode = 'overloaded'
+    const response = await app.request('/v1/kv/k', { method: 'PUT', body: 'v' })
+    expect(response.status).toBe(503)
+    expect(await response.json()).toMatchObject({ error: 'overloaded' })
+  })
+
+  it('a follower forwards to the leader (a real server) and relays its answer verbatim', async () => {
+    const leader = setup()
+    let seenForwarded: string | undefined
+    let seenIdempotencyKey: string | undefined
+    const server = serve({ port: 0, hostname: '127.0.0.1', fetch: (request) => {
+      seenForwarded = request.headers.get('x-paxos-forwarded') ?? undefined
+      seenIdempotencyKey = request.headers.get('idempotency-key') ?? undefined
+      return leader.app.fetch(request)
+    } })
+    closers.push(() => server.close())
+    await new Promise((resolve) => server.once('listening', resolve))
+    const address = server.address()
+    const port = typeof address === 'object' && address !== null ? address.port : 0
+    const follower = setup()
+    follower.node.mode = 'follower'
+    follower.node.leaderUrl = `http://127.0.0.1:${port}`
+    const put = await follower.app.request('/v1/kv/fwd?cas=0', { method: 'PUT', body: 'via-follower', headers: { 'idempotency-key': 'id-1' } })
+    expect(put.status).toBe(200)
+    expect(await put.json()).toEqual({ version: 1 })
+    expect(seenForwarded).toBe('1')
+    expect(seenIdempotencyKey).toBe('id-1')
+    const get = await follower.app.request('/v1/kv/fwd')
+    expect(await get.text()).toBe('via-follower')
+    expect(get.headers.get('x-version')).toBe('1')
+    expect(follower.node.get('fwd')).toBeNull() // the follower's own state was never touched
+  })
+
+  it('a forwarded request is never forwarded again', async () => {
+    const { app, node } = setup(100)
+    node.mode = 'follower'
+    node.leaderUrl = 'http://127.0.0.1:9' // would fail if tried; must not be tried
+    const response = await app.request('/v1/kv/k', { method: 'PUT', body: 'v', headers: { 'x-paxos-forwarded': '1' } })
+    expect(response.status).toBe(503)
+  })
+})

@@ -1,0 +1,50 @@
+/**
+ * Goal: the codec accepts every core message type and rejects anything else: unknown types,
+ * extra fields, bad numbers, oversized batches, bad base64. Method: round trips and a table.
+ */
+import { describe, expect, it } from 'vitest'
+import { limits } from '../../src/core/limits.js'
+import type { PeerMessage } from '../../src/core/messages.js'
+import { decodePeerBatch, encodePeerBatch } from '../../src/transport/codec.js'
+import { nodeId, slot } from '../../src/core/index.js'
+
+const ballot = { round: 2, node: nodeId(1) }
+const put = { type: 'put' as const, proposal: 'p1', key: 'k', value: 'aGk=', cas: null, idempotency: { key: 'i', atMs: 5 } }
+const every: PeerMessage[] = [
+  { type: 'prepare', ballot, fromSlot: slot(1) },
+  { type: 'promise', ballot, fromSlot: slot(1), accepted: [{ slot: slot(1), ballot, value: [put], chosen: false }] },
+  { type: 'accept', ballot, firstSlot: slot(1), values: [[put], [{ type: 'noop' }]], commitIndex: slot(0) },
+  { type: 'accepted', ballot, firstSlot: slot(1), lastSlot: slot(2) },
+  { type: 'reject', ballot, promised: { round: 3, node: nodeId(2) } },
+  { type: 'heartbeat', ballot, commitIndex: slot(2), readRound: 4 },
+  { type: 'heartbeat-ack', ballot, readRound: 4 },
+  { type: 'catch-up', fromSlot: slot(3) },
+  { type: 'chosen', entries: [{ slot: slot(3), value: [{ type: 'delete', proposal: 'p2', key: 'k', cas: null, idempotency: null }] }] },
+]
+
+describe('codec', () => {
+  it('round-trips every message type', () => {
+    const decoded = decodePeerBatch(JSON.parse(encodePeerBatch({ from: nodeId(1), to: nodeId(2), messages: every })))
+    expect(decoded).toEqual({ ok: true, batch: { from: 1, to: 2, messages: every } })
+    expect(new Set(every.map((message) => message.type)).size).toBe(9)
+  })
+
+  it.each([
+    ['unknown type', { type: 'teleport' }],
+    ['extra field', { type: 'catch-up', fromSlot: 1, hint: 1 }],
+    ['negative slot', { type: 'catch-up', fromSlot: -1 }],
+    ['fractional slot', { type: 'catch-up', fromSlot: 1.5 }],
+    ['node out of range', { type: 'prepare', ballot: { round: 1, node: 99 }, fromSlot: 1 }],
+    ['bad base64', { type: 'accept', ballot, firstSlot: 1, values: [[{ ...put, value: 'not base64!' }]], commitIndex: 0 }],
+    ['empty batch value', { type: 'accept', ballot, firstSlot: 1, values: [[]], commitIndex: 0 }],
+    ['backwards range', { type: 'accepted', ballot, firstSlot: 5, lastSlot: 4 }],
+    ['oversized key', { type: 'chosen', entries: [{ slot: 1, value: [{ ...put, key: 'k'.repeat(limits.keyBytesMax + 1) }] }] }],
+  ])('rejects %s', (_label, message) => {
+    expect(decodePeerBatch({ from: 1, to: 2, messages: [message] }).ok).toBe(false)
+  })
+
+  it('rejects a batch with too many messages', () => {
+    const messages = Array.from({ length: limits.outboxEnvelopesMax + 1 }, () => ({ type: 'catch-up', fromSlot: 1 }))
+    expect(decodePeerBatch({ from: 1, to: 2, messages }).ok).toBe(false)
+  })
+})
