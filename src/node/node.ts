@@ -72,9 +72,9 @@ export class PaxosNode implements NodeService {
       onFatal: (error) => this.#fatal(error),
       ports: {
         self: config.id,
-        atomically: (work) => {
+        atomically: (work, options) => {
           const started = performance.now()
-          this.#storage.atomically(work)
+          this.#storage.atomically(work, options)
           this.#metrics.transactions.inc()
           this.#metrics.transactionSeconds.observe((performance.now() - started) / 1000)
         },

@@ -8,20 +8,36 @@ import type { ProposalId } from '../core/command.js'
 import type { NodeId } from '../core/ids.js'
 import type { ChosenEntry, Envelope } from '../core/messages.js'
 import type { ReplicaPort } from '../core/replica-port.js'
-import { isPersistEmpty, type PersistBatch, type ReadOutcome } from '../core/ready.js'
+import { isPersistEmpty, type PersistBatch, type ReadOutcome, type Ready } from '../core/ready.js'
 
 export interface ReadyPorts {
   readonly self: NodeId
   /**
-   * Runs `persist` and `apply` as one atomic, durable unit: one SQLite transaction, one fsync
-   * per turn (group commit). Applying inside it keeps the KV data, applied index and log in step.
+   * Runs `persist` and `apply` as one atomic unit: one SQLite transaction per turn (group
+   * commit), which keeps the KV data, applied index and log in step. `durable` asks for the
+   * fsync before returning; without it the commit may be lost in a crash, but only as a suffix.
    */
-  readonly atomically: (work: () => void) => void
+  readonly atomically: (work: () => void, options: Readonly<{ durable: boolean }>) => void
   readonly persist: (batch: PersistBatch) => void
   readonly apply: (entries: readonly ChosenEntry[]) => void
   readonly send: (envelopes: readonly Envelope[]) => void
   readonly reads: (outcomes: readonly ReadOutcome[]) => void
   readonly dropped: (proposals: readonly ProposalId[]) => void
+}
+
+/** Acceptor replies that a peer may count as a vote, and so must follow a durable write. */
+const votes: ReadonlySet<string> = new Set(['promise', 'accepted', 'heartbeat-ack'])
+
+/**
+ * Persist before you speak: a turn that changes the acceptor's state (a promise, an accepted
+ * value) or answers as an acceptor must be on disk before anything leaves. A turn that only
+ * marks slots chosen and applies them needs no fsync: chosen values are already durable on a
+ * majority, and a lost suffix of applies is redone from the log after a restart.
+ */
+export function needsFsync(ready: Ready): boolean {
+  if (ready.persist.promised !== null) return true
+  if (ready.persist.entries.some((entry) => !entry.chosen)) return true
+  return ready.messages.some((envelope) => votes.has(envelope.message.type))
 }
 
 /**
@@ -37,7 +53,7 @@ export function processReady(replica: ReplicaPort, ports: ReadyPorts): boolean {
       ports.atomically(() => {
         if (!isPersistEmpty(ready.persist)) ports.persist(ready.persist)
         if (ready.committed.length > 0) ports.apply(ready.committed)
-      })
+      }, { durable: needsFsync(ready) })
     }
     const loopback: Envelope[] = []
     const remote: Envelope[] = []

@@ -58,6 +58,16 @@ export class KvMemoryStore implements KvStore {
     }
   }
 
+  /** An independent copy: what a disk held at one moment (the simulator's crash model). */
+  clone(): KvMemoryStore {
+    const copy = new KvMemoryStore()
+    for (const [key, stored] of this.#data) copy.#data.set(key, stored)
+    for (const [key, record] of this.#idempotency) copy.#idempotency.set(key, record)
+    copy.#appliedIndex = this.#appliedIndex
+    copy.#revision = this.#revision
+    return copy
+  }
+
   transaction<T>(work: () => T): T {
     return work()
   }

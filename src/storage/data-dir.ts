@@ -29,8 +29,8 @@ export type Fsync = 'full' | 'off'
 export type NodeStorage = Readonly<{
   acceptorStorage: SqliteAcceptorStorage
   stateMachine: KvStateMachine
-  /** One transaction (one fsync) around `work`: the driver's group commit. */
-  atomically: (work: () => void) => void
+  /** One transaction around `work` (the driver's group commit); fsynced when `durable`. */
+  atomically: (work: () => void, options?: Readonly<{ durable: boolean }>) => void
   /** Transactions committed so far, for metrics. */
   commits: () => number
   close: () => void
@@ -83,10 +83,19 @@ export function openNodeStorage(options: { dir: string; clusterId: string; nodeI
     .run(options.clusterId, options.nodeId, Date.now())
   let commits = 0
   const transaction = db.transaction((work: () => void) => work())
+  // WAL: a FULL commit fsyncs the log, including earlier NORMAL commits, so durability is
+  // ordered; a NORMAL commit can only be lost together with everything after it.
+  let synchronous: 'FULL' | 'NORMAL' | 'OFF' = options.fsync === 'full' ? 'FULL' : 'OFF'
+  const setSynchronous = (wanted: 'FULL' | 'NORMAL'): void => {
+    if (options.fsync === 'off' || synchronous === wanted) return
+    db.pragma(`synchronous = ${wanted}`)
+    synchronous = wanted
+  }
   return {
     acceptorStorage: new SqliteAcceptorStorage(db),
     stateMachine: new KvStateMachine(new KvSqliteStore(db)),
-    atomically: (work) => {
+    atomically: (work, atomicOptions = { durable: true }) => {
+      setSynchronous(atomicOptions.durable ? 'FULL' : 'NORMAL')
       transaction(work)
       commits += 1
     },

@@ -9,12 +9,17 @@ import { KvStateMachine } from '../../src/state-machine/kv-state-machine.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
 import type { SimSabotage } from './options.js'
 
+type DiskSnapshot = Readonly<{ acceptor: ReturnType<MemoryAcceptorStorage['load']>; kv: KvMemoryStore }>
+
 export class SimNode {
   readonly id: NodeId
   storage = new MemoryAcceptorStorage()
-  readonly stateMachine = new KvStateMachine(new KvMemoryStore())
+  #kv = new KvMemoryStore()
+  stateMachine = new KvStateMachine(this.#kv)
   replica: Replica | null = null
   incarnation = 0
+  /** The disk as of the last durable commit, while non-durable commits follow it. */
+  #lastDurable: DiskSnapshot | null = null
 
   constructor(id: NodeId) {
     this.id = id
@@ -47,7 +52,26 @@ export class SimNode {
     })
   }
 
-  crash(): void {
+  /** One turn's transaction. A non-durable one may be lost in a crash, with all after it. */
+  atomically(work: () => void, durable: boolean): void {
+    if (durable) this.#lastDurable = null
+    else this.#lastDurable ??= { acceptor: this.storage.load(), kv: this.#kv.clone() }
+    work()
+  }
+
+  /**
+   * kill -9. With `loseUnsynced`, the commits since the last fsync never reached the disk.
+   * Returns whether anything was lost.
+   */
+  crash(loseUnsynced: boolean): boolean {
     this.replica = null
+    const snapshot = this.#lastDurable
+    this.#lastDurable = null
+    if (!loseUnsynced || snapshot === null) return false
+    this.storage = new MemoryAcceptorStorage()
+    this.storage.persist({ promised: snapshot.acceptor.promised, entries: snapshot.acceptor.entries })
+    this.#kv = snapshot.kv
+    this.stateMachine = new KvStateMachine(this.#kv)
+    return true
   }
 }

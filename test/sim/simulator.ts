@@ -121,7 +121,7 @@ export class Simulator implements ClientCluster {
     if (replica === null) return
     processReady(replica, {
       self: node.id,
-      atomically: (work) => work(),
+      atomically: (work, options) => node.atomically(work, options.durable),
       persist: (batch) => node.storage.persist(batch),
       apply: (entries) => {
         for (const entry of entries) {
@@ -177,8 +177,10 @@ export class Simulator implements ClientCluster {
   }
 
   #crash(id: NodeId): void {
-    this.#nodes.get(id)!.crash()
-    this.trace.add(this.now, `node ${id} crashed`)
+    const node = this.#nodes.get(id)!
+    const lost = node.crash(randomChance(this.#random.faults, 1, 2))
+    if (lost) this.#orderedApply.rolledBack(id, node.stateMachine.appliedIndex())
+    this.trace.add(this.now, `node ${id} crashed${lost ? ` and lost its unsynced commits (applied back to ${node.stateMachine.appliedIndex()})` : ''}`)
   }
 
   #start(id: NodeId): void {

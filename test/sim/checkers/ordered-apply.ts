@@ -6,6 +6,11 @@ export class OrderedApplyChecker {
   readonly #next = new Map<number, number>()
   readonly violations: string[] = []
 
+  /** A crash lost the node's unsynced commits: its disk is back at `appliedIndex`. */
+  rolledBack(node: number, appliedIndex: number): void {
+    this.#next.set(node, appliedIndex + 1)
+  }
+
   /** A (re)started replica will apply `appliedIndex + 1` next. */
   started(node: number, appliedIndex: number): void {
     const previous = this.#next.get(node)
