@@ -5,7 +5,7 @@
  * except for the nodes a test cuts off.
  */
 import { describe, expect, it } from 'vitest'
-import { nodeId } from '../../src/core/index.js'
+import { limits, nodeId } from '../../src/core/index.js'
 import { Harness, put } from './harness.js'
 
 function appliedCommands(harness: Harness, id: number): string[] {
@@ -91,5 +91,28 @@ describe('Replica', () => {
     harness.run(40, isolated)
     // The isolated leader notices it lost its quorum, steps down and fails the pending read.
     expect(harness.reads.get(leader)).toEqual([{ id: 1, type: 'ready' }, { id: 2, type: 'not_leader' }])
+  })
+
+  it('answers overloaded once the pipeline and the bounded queue are full, and never grows past them', () => {
+    const harness = new Harness(3, 11)
+    harness.run(60)
+    const leader = harness.leader()!
+    const replica = harness.replica(leader)
+    let proposed = 0
+    let overloaded = 0
+    for (let index = 0; index < limits.queuedCommandsMax + limits.pipelineSlotsMax * limits.batchCommandsMax + 10; index += 1) {
+      const result = replica.propose(put(`k${index}`, 'v'))
+      if (result.type === 'proposed') proposed += 1
+      if (result.type === 'overloaded') overloaded += 1
+      if (index % 1000 === 0) {
+        // A turn moves queued commands into the window; no tick, so the leader keeps leading,
+        // and nothing is delivered, so no slot is ever chosen.
+        harness.process()
+        harness.queue = []
+      }
+    }
+    expect(replica.status().role).toBe('leader')
+    expect(overloaded).toBeGreaterThan(0)
+    expect(proposed).toBeLessThanOrEqual(limits.queuedCommandsMax + limits.pipelineSlotsMax * limits.batchCommandsMax)
   })
 })
