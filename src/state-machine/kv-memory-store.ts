@@ -3,6 +3,7 @@
  * BINARY collation, so both stores list identically.
  * @module
  */
+import { assert } from '../core/assert.js'
 import { revisionZero, slotZero, type Revision, type Slot } from '../core/ids.js'
 import type { IdempotencyRecord, KvStore, StoredValue } from './kv-store.js'
 import type { KvItem } from './state-machine.js'
@@ -27,9 +28,17 @@ export class KvMemoryStore implements KvStore {
   }
 
   range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }> {
-    const keys = [...this.#data.keys()].filter((key) => key.startsWith(prefix))
-    keys.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
-    const items = keys.slice(0, limit).map((key) => ({ key, ...this.#data.get(key)! }))
+    // Encode each key once; comparing UTF-16 strings with `<` would put U+E000..U+FFFF after
+    // astral characters, unlike SQLite's byte order.
+    const keys = [...this.#data.keys()]
+      .filter((key) => key.startsWith(prefix))
+      .map((key) => ({ key, bytes: Buffer.from(key, 'utf8') }))
+      .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
+    const items = keys.slice(0, limit).map(({ key }) => {
+      const stored = this.#data.get(key)
+      assert(stored !== undefined, `listed key ${key} vanished`)
+      return { key, value: stored.value, version: stored.version }
+    })
     return { items, more: keys.length > limit }
   }
 

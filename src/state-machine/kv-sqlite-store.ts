@@ -28,7 +28,7 @@ export function prefixEnd(prefix: string): string | null {
 export class KvSqliteStore implements KvStore {
   readonly #db: Database
   readonly #get: Statement<[string], { value: Buffer; version: number }>
-  readonly #put: Statement<[string, Uint8Array, number]>
+  readonly #put: Statement<[string, Buffer, number]>
   readonly #delete: Statement<[string]>
   readonly #rangeBounded: Statement<[string, string, number], KvRow>
   readonly #rangeOpen: Statement<[string, number], KvRow>
@@ -37,6 +37,7 @@ export class KvSqliteStore implements KvStore {
   readonly #idempotencyGet: Statement<[string], { result: string; at_ms: number }>
   readonly #idempotencyPut: Statement<[string, string, number]>
   readonly #evictOld: Statement<[number]>
+  readonly #idempotencySpan: Statement<[], { span: number | null }>
   readonly #evictCount: Statement<[number]>
 
   constructor(db: Database) {
@@ -52,7 +53,10 @@ export class KvSqliteStore implements KvStore {
     this.#idempotencyGet = db.prepare('SELECT result, at_ms FROM idempotency WHERE key = ?')
     this.#idempotencyPut = db.prepare('INSERT INTO idempotency (key, result, at_ms) VALUES (?, ?, ?)')
     this.#evictOld = db.prepare('DELETE FROM idempotency WHERE at_ms < ?')
-    this.#evictCount = db.prepare('DELETE FROM idempotency WHERE seq <= (SELECT max(seq) FROM idempotency) - ?')
+    // max(seq) - min(seq) + 1 bounds the count from above, from two index look-ups; only when it
+    // exceeds the bound is the exact cut (the newest `keep` rows survive) worth its scan.
+    this.#idempotencySpan = db.prepare('SELECT (SELECT max(seq) FROM idempotency) - (SELECT min(seq) FROM idempotency) + 1 AS span')
+    this.#evictCount = db.prepare('DELETE FROM idempotency WHERE seq <= (SELECT seq FROM idempotency ORDER BY seq DESC LIMIT 1 OFFSET ?)')
   }
 
   get(key: string): StoredValue | null {
@@ -61,7 +65,8 @@ export class KvSqliteStore implements KvStore {
   }
 
   put(key: string, value: Uint8Array, version: Revision): void {
-    this.#put.run(key, value, version)
+    // The driver binds Buffers only; a view over the same bytes costs no copy.
+    this.#put.run(key, Buffer.from(value.buffer, value.byteOffset, value.byteLength), version)
   }
 
   delete(key: string): boolean {
@@ -95,8 +100,11 @@ export class KvSqliteStore implements KvStore {
   }
 
   idempotencyEvict(olderThanMs: number, keep: number): void {
+    assert(Number.isSafeInteger(keep) && keep >= 0, `cannot keep ${keep} records`)
     this.#evictOld.run(olderThanMs)
-    this.#evictCount.run(keep)
+    // seq is assigned in apply order, so "oldest first" is the same order as the memory store's.
+    const span = this.#idempotencySpan.get()?.span ?? null
+    if (span !== null && span > keep) this.#evictCount.run(keep)
   }
 
   transaction<T>(work: () => T): T {

@@ -4,27 +4,36 @@
  */
 import { assert } from '../core/assert.js'
 import { slot, type Revision, type Slot } from '../core/ids.js'
+import { limits } from '../core/limits.js'
 import type { ChosenEntry } from '../core/messages.js'
-import { applyWrite } from './kv.js'
+import { applyWrite, type ApplyWriteOptions } from './kv.js'
 import type { KvStore } from './kv-store.js'
 import type { AppliedWrite, KvItem, StateMachine } from './state-machine.js'
 
+export type KvStateMachineOptions = Partial<ApplyWriteOptions>
+
 export class KvStateMachine implements StateMachine {
   readonly #store: KvStore
+  readonly #options: ApplyWriteOptions
 
-  constructor(store: KvStore) {
+  /** `options` exist for tests; every replica of a cluster must run with the same values. */
+  constructor(store: KvStore, options: KvStateMachineOptions = {}) {
     this.#store = store
+    this.#options = { idempotencyRecordsMax: options.idempotencyRecordsMax ?? limits.idempotencyRecordsMax }
+    assert(this.#options.idempotencyRecordsMax >= 1, 'idempotencyRecordsMax must allow one record')
   }
 
+  /** Invariant: slots are applied once each, in order; position moves with the data. */
   apply(entries: readonly ChosenEntry[]): readonly AppliedWrite[] {
     return this.#store.transaction(() => {
       const results: AppliedWrite[] = []
       let { appliedIndex, revision } = this.#store.position()
       for (const entry of entries) {
         assert(entry.slot === appliedIndex + 1, `apply slot ${entry.slot} after ${appliedIndex}: gap or repeat`)
+        assert(entry.value.length > 0, `slot ${entry.slot} has an empty batch`)
         for (const command of entry.value) {
           if (command.type === 'noop') continue
-          const outcome = applyWrite(this.#store, command, revision)
+          const outcome = applyWrite(this.#store, command, revision, this.#options)
           revision = outcome.revision
           results.push({ proposal: command.proposal, result: outcome.result })
         }

@@ -3,6 +3,7 @@
  * state on every replica. Revisions count applied writes (put, delete, successful cas).
  * @module
  */
+import { assert } from '../core/assert.js'
 import type { WriteCommand } from '../core/command.js'
 import { revision, revisionZero, type Revision } from '../core/ids.js'
 import { limits } from '../core/limits.js'
@@ -12,8 +13,24 @@ import type { ApplyResult } from './state-machine.js'
 /** Records are kept at least this long, measured on the proposers' clocks carried in the log. */
 export const idempotencyRetentionMs = 10 * 60 * 1000
 
-/** Applies one write at `current` revision; returns its result and the new revision. */
-export function applyWrite(store: KvStore, command: WriteCommand, current: Revision): { result: ApplyResult; revision: Revision } {
+export type ApplyWriteOptions = Readonly<{
+  /** Idempotency records kept at most; every replica must use the same bound. */
+  idempotencyRecordsMax: number
+}>
+
+const defaultOptions: ApplyWriteOptions = { idempotencyRecordsMax: limits.idempotencyRecordsMax }
+
+/**
+ * Applies one write at `current` revision; returns its result and the new revision. A retried
+ * idempotency key changes nothing at all, eviction included: the state after a retry equals the
+ * state before it, whichever replica applies it.
+ */
+export function applyWrite(
+  store: KvStore,
+  command: WriteCommand,
+  current: Revision,
+  options: ApplyWriteOptions = defaultOptions,
+): { result: ApplyResult; revision: Revision } {
   const idempotency = command.idempotency
   if (idempotency !== null) {
     const recorded = store.idempotencyGet(idempotency.key)
@@ -21,12 +38,16 @@ export function applyWrite(store: KvStore, command: WriteCommand, current: Revis
   }
   const outcome = evaluate(store, command, current)
   if (idempotency !== null) {
-    store.idempotencyEvict(idempotency.atMs - idempotencyRetentionMs, limits.idempotencyRecordsMax - 1)
+    assert(options.idempotencyRecordsMax >= 1, 'idempotencyRecordsMax must allow one record')
+    // Eviction is driven by the log (the command's atMs), never by a local clock, so every
+    // replica drops the same records at the same slot.
+    store.idempotencyEvict(idempotency.atMs - idempotencyRetentionMs, options.idempotencyRecordsMax - 1)
     store.idempotencyPut(idempotency.key, { result: outcome.result, atMs: idempotency.atMs })
   }
   return outcome
 }
 
+/** The write itself. A cas mismatch is a result, not a write: the revision stays. */
 function evaluate(store: KvStore, command: WriteCommand, current: Revision): { result: ApplyResult; revision: Revision } {
   const existing = store.get(command.key)
   const version = existing?.version ?? revisionZero

@@ -1,13 +1,15 @@
 /**
- * The KV semantics, run over every KvStore: versions are cluster revisions, every applied write
- * (including a delete of a missing key) increments the revision, cas compares versions and a
- * mismatch changes nothing, idempotency keys apply once, lists are in UTF-8 byte order.
+ * Goal: the KV semantics hold over every KvStore: versions are cluster revisions, every applied
+ * write (including a delete of a missing key) increments the revision, cas compares versions and
+ * a mismatch changes nothing, idempotency keys apply once (cas mismatches included) and their
+ * records are evicted by log time and by count, lists are in UTF-8 byte order.
+ * Method: one suite, run by each store's test file; commands applied through KvStateMachine.
  */
 import { describe, expect, it } from 'vitest'
 import { revision, slot, type Command, type WriteCommand } from '../../src/core/index.js'
 import { limits } from '../../src/core/limits.js'
 import { idempotencyRetentionMs } from '../../src/state-machine/kv.js'
-import { KvStateMachine } from '../../src/state-machine/kv-state-machine.js'
+import { KvStateMachine, type KvStateMachineOptions } from '../../src/state-machine/kv-state-machine.js'
 import type { KvStore } from '../../src/state-machine/kv-store.js'
 
 let proposals = 0
@@ -23,7 +25,7 @@ function del(key: string, extra: Partial<WriteCommand> = {}): WriteCommand {
 export function runStateMachineContract(name: string, openStore: () => KvStore): void {
   describe(`${name}: KV state machine`, () => {
     let next = 1
-    const machine = () => new KvStateMachine(openStore())
+    const machine = (options: KvStateMachineOptions = {}) => new KvStateMachine(openStore(), options)
     const applyAll = (sm: KvStateMachine, ...batches: Command[][]) =>
       batches.flatMap((commands) => sm.apply([{ slot: slot(sm.appliedIndex() + 1), value: commands }]))
     const text = (sm: KvStateMachine, key: string) => {
@@ -82,6 +84,52 @@ export function runStateMachineContract(name: string, openStore: () => KvStore):
       applyAll(sm, [put('x', 'y', { idempotency: { key: 'new', atMs: idempotencyRetentionMs + 1 } })])
       const retried = applyAll(sm, [put('k', 'v2', { idempotency: { key: 'old', atMs: idempotencyRetentionMs + 2 } })])
       expect(retried[0]!.result).toEqual({ type: 'written', revision: 3, deleted: null })
+    })
+
+    it('records a cas mismatch under its idempotency key: a retry gets the mismatch, not a write', () => {
+      const sm = machine()
+      const idempotency = { key: 'create-once', atMs: 5_000 }
+      const results = applyAll(sm,
+        [put('k', 'existing')],
+        [put('k', 'mine', { cas: revision(0), idempotency })],
+        [del('k')],
+        [put('k', 'mine', { cas: revision(0), idempotency })],
+      )
+      expect(results.map((r) => r.result)).toEqual([
+        { type: 'written', revision: 1, deleted: null },
+        { type: 'cas_mismatch', revision: 1 },
+        { type: 'written', revision: 2, deleted: true },
+        { type: 'cas_mismatch', revision: 1 },
+      ])
+      expect(sm.get('k')).toBeNull()
+      expect(sm.revision()).toBe(2)
+    })
+
+    it('keeps exactly idempotencyRecordsMax records, evicting the oldest applied first', () => {
+      // k2 carries an old clock, so log-time eviction takes it from the middle; the count bound
+      // must still keep the newest five, not count positions.
+      const sm = machine({ idempotencyRecordsMax: 5 })
+      const write = (key: string, atMs: number) => put(`value-of-${key}`, key, { idempotency: { key, atMs } })
+      applyAll(sm, [write('k1', 1_000)], [write('k2', 0)], [write('k3', 1_000)], [write('k4', 1_000)])
+      applyAll(sm, [write('k5', idempotencyRetentionMs + 1)], [write('k6', idempotencyRetentionMs + 2)])
+      expect(sm.revision()).toBe(6)
+      const kept = applyAll(sm, [write('k1', idempotencyRetentionMs + 3)])
+      expect(kept[0]!.result).toEqual({ type: 'written', revision: 1, deleted: null })
+      expect(sm.revision()).toBe(6)
+      applyAll(sm, [write('k7', idempotencyRetentionMs + 4)])
+      const evicted = applyAll(sm, [write('k1', idempotencyRetentionMs + 5)], [write('k3', idempotencyRetentionMs + 6)])
+      expect(evicted.map((r) => r.result)).toEqual([
+        { type: 'written', revision: 8, deleted: null },
+        { type: 'written', revision: 9, deleted: null },
+      ])
+    })
+
+    it('keeps a record for the full retention, measured on the log', () => {
+      const sm = machine()
+      applyAll(sm, [put('k', 'v1', { idempotency: { key: 'edge', atMs: 0 } })])
+      applyAll(sm, [put('x', 'y', { idempotency: { key: 'other', atMs: idempotencyRetentionMs } })])
+      const retried = applyAll(sm, [put('k', 'v2', { idempotency: { key: 'edge', atMs: idempotencyRetentionMs } })])
+      expect(retried[0]!.result).toEqual({ type: 'written', revision: 1, deleted: null })
     })
 
     it('refuses a gap or a repeat in applied slots', () => {
