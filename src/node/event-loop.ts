@@ -43,6 +43,12 @@ export class EventLoop {
     return this.#inbox.length
   }
 
+  /** Our own messages to ourselves: never refused, they are part of the protocol's own step. */
+  loopback(envelopes: readonly Envelope[]): void {
+    for (const envelope of envelopes) this.#inbox.push(envelope)
+    this.schedule()
+  }
+
   deliver(envelopes: readonly Envelope[]): 'queued' | 'overloaded' {
     if (this.#inbox.length + envelopes.length > limits.inboxEnvelopesMax) return 'overloaded'
     for (const envelope of envelopes) this.#inbox.push(envelope)

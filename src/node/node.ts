@@ -93,6 +93,7 @@ export class PaxosNode implements NodeService {
         dropped: (proposals) => {
           for (const proposal of proposals) this.#pending.settleWrite(proposal, { type: 'dropped' })
         },
+        loopback: (envelopes) => this.#loop.loopback(envelopes),
       },
     })
   }

@@ -23,6 +23,12 @@ export interface ReadyPorts {
   readonly send: (envelopes: readonly Envelope[]) => void
   readonly reads: (outcomes: readonly ReadOutcome[]) => void
   readonly dropped: (proposals: readonly ProposalId[]) => void
+  /**
+   * Delivers envelopes this node sent itself, after the turn that produced them is durable.
+   * Absent: they are stepped at once. The node queues them for its next event-loop turn
+   * instead, so the network writes just issued leave before the next (blocking) fsync.
+   */
+  readonly loopback?: (envelopes: readonly Envelope[]) => void
 }
 
 /** Acceptor replies that a peer may count as a vote, and so must follow a durable write. */
@@ -62,7 +68,12 @@ export function processReady(replica: ReplicaPort, ports: ReadyPorts): boolean {
     if (ready.reads.length > 0) ports.reads(ready.reads)
     if (ready.dropped.length > 0) ports.dropped(ready.dropped)
     replica.advance(ready)
-    for (const envelope of loopback) replica.step(envelope)
+    if (loopback.length === 0) continue
+    if (ports.loopback === undefined) {
+      for (const envelope of loopback) replica.step(envelope)
+    } else {
+      ports.loopback(loopback)
+    }
   }
   return true
 }

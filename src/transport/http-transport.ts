@@ -1,7 +1,7 @@
 /**
- * Peer messages over keep-alive HTTP (undici). Each peer has a bounded outbox and at most one
- * POST in flight, which carries everything queued meanwhile: batching grows with load. A slow
- * or dead peer only fills its own outbox (oldest dropped first) and never blocks the others.
+ * Peer messages over keep-alive HTTP (undici). Each peer has a bounded outbox and a few POSTs in
+ * flight; each POST carries everything queued meanwhile, so batching grows with load. A slow or
+ * dead peer only fills its own outbox (oldest dropped first) and never blocks the others.
  * @module
  */
 import { Pool } from 'undici'
@@ -19,7 +19,9 @@ type Peer = {
   readonly url: string
   readonly pool: Pool
   outbox: PeerMessage[]
-  inFlight: boolean
+  /** POSTs under way; bounded so a slow peer cannot pile up requests. */
+  inFlight: number
+  waiting: boolean
   /** After a failure, wait until this time (ms, monotonic) before the next POST. */
   retryAtMs: number
   backoffMs: number
@@ -27,6 +29,11 @@ type Peer = {
 }
 
 const requestTimeoutMs = 2000
+/**
+ * More than one POST per peer at a time: otherwise a commit heartbeat or an ack holds up the
+ * next accept behind it. The protocol tolerates the reordering this allows.
+ */
+const postsInFlightMax = 4
 const backoffMaxMs = 1000
 
 export class HttpTransport implements Transport {
@@ -43,8 +50,8 @@ export class HttpTransport implements Transport {
     this.#headers = { 'content-type': 'application/json', [peerHeaders.secret]: options.secret, [peerHeaders.cluster]: options.clusterId }
     for (const [id, url] of options.peers) {
       if (id === options.self) continue
-      const pool = new Pool(url, { connections: 2, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: requestTimeoutMs, bodyTimeout: requestTimeoutMs })
-      this.#peers.set(id, { id, url, pool, outbox: [], inFlight: false, retryAtMs: 0, backoffMs: 0, reachable: true })
+      const pool = new Pool(url, { connections: postsInFlightMax, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: requestTimeoutMs, bodyTimeout: requestTimeoutMs })
+      this.#peers.set(id, { id, url, pool, outbox: [], inFlight: 0, waiting: false, retryAtMs: 0, backoffMs: 0, reachable: true })
     }
   }
 
@@ -84,22 +91,22 @@ export class HttpTransport implements Transport {
   }
 
   #pump(peer: Peer): void {
-    if (this.#closed || peer.inFlight || peer.outbox.length === 0) return
+    if (this.#closed || peer.waiting || peer.inFlight >= postsInFlightMax || peer.outbox.length === 0) return
     const waitMs = peer.retryAtMs - this.#now()
     if (waitMs > 0) {
-      peer.inFlight = true
+      peer.waiting = true
       setTimeout(() => {
-        peer.inFlight = false
+        peer.waiting = false
         this.#pump(peer)
       }, waitMs).unref()
       return
     }
     const messages = peer.outbox
     peer.outbox = []
-    peer.inFlight = true
+    peer.inFlight += 1
     this.counters.batches += 1
     void this.#post(peer, messages).finally(() => {
-      peer.inFlight = false
+      peer.inFlight -= 1
       this.#pump(peer)
     })
   }
