@@ -1,6 +1,8 @@
 /**
- * Opens a node's data directory. Every check that can refuse it (not a database, corrupt,
- * another cluster's or node's data, a newer format) runs read-only BEFORE anything is written.
+ * Opens a node's data directory. Every check that can refuse it (unreadable, not a database,
+ * corrupt, another application's, another cluster's or node's data, a newer format) runs on a
+ * read-only handle BEFORE anything is written, so a refused directory is left byte-for-byte as
+ * it was.
  * @module
  */
 import { existsSync, mkdirSync } from 'node:fs'
@@ -14,22 +16,29 @@ import { SqliteAcceptorStorage } from './sqlite-storage.js'
 
 export type DataDirErrorCode = 'corrupt' | 'foreign_cluster' | 'foreign_node' | 'newer_format' | 'unreadable'
 
+/** An operating error (exit 2 at the CLI), not a bug: the message is one line naming the path. */
 export class DataDirError extends Error {
   override name = 'DataDirError'
   readonly code: DataDirErrorCode
 
   constructor(code: DataDirErrorCode, message: string) {
-    super(message)
+    super(message.replaceAll('\n', ' '))
     this.code = code
   }
 }
 
 export type Fsync = 'full' | 'off'
 
+export type NodeStorageOptions = Readonly<{ dir: string; clusterId: string; nodeId: NodeId; fsync: Fsync }>
+
 export type NodeStorage = Readonly<{
   acceptorStorage: SqliteAcceptorStorage
   stateMachine: KvStateMachine
-  /** One transaction around `work` (the driver's group commit); fsynced when `durable`. */
+  /**
+   * One transaction around `work` (the driver's group commit: one fsync per turn). With
+   * `durable: false` the commit is not fsynced; WAL keeps it ordered, so a crash can only lose
+   * it together with every later commit. Defaults to durable.
+   */
   atomically: (work: () => void, options?: Readonly<{ durable: boolean }>) => void
   /** Transactions committed so far, for metrics. */
   commits: () => number
@@ -37,57 +46,38 @@ export type NodeStorage = Readonly<{
 }>
 
 export const databaseFileName = 'paxos-kv.db'
+const busyTimeoutMs = 5_000
 
-type MetaRow = { cluster_id: string; node_id: number }
-
-/** Read-only inspection of an existing database; throws DataDirError on anything wrong. */
-function inspect(path: string, clusterId: string, node: NodeId): void {
-  let db: Database.Database
+export function openNodeStorage(options: NodeStorageOptions): NodeStorage {
+  const path = join(options.dir, databaseFileName)
+  if (existsSync(path)) inspect(path, options)
+  const db = openWritable(options.dir, path)
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true })
+    configure(db, options.fsync)
+    // Migrations and the meta row commit together: a crash mid-way leaves a fresh-looking file,
+    // never a migrated one without an owner.
+    db.transaction(() => {
+      migrate(db)
+      db.prepare(
+        'INSERT INTO meta (id, cluster_id, node_id, created_at_ms, format_version) VALUES (1, ?, ?, ?, ?) ' +
+          'ON CONFLICT (id) DO UPDATE SET format_version = excluded.format_version',
+      ).run(options.clusterId, options.nodeId, Date.now(), formatVersion())
+    })()
   } catch (error) {
-    throw new DataDirError('unreadable', `cannot open ${path}: ${(error as Error).message}`)
-  }
-  try {
-    const check = db.pragma('quick_check', { simple: true })
-    if (check !== 'ok') throw new DataDirError('corrupt', `${path} failed its integrity check: ${String(check)}`)
-    const version = userVersion(db)
-    if (version > formatVersion()) {
-      throw new DataDirError('newer_format', `${path} has format ${version}, newer than this build's ${formatVersion()}`)
-    }
-    if (version === 0) return
-    const meta = db.prepare('SELECT cluster_id, node_id FROM meta WHERE id = 1').get() as MetaRow | undefined
-    if (meta === undefined) return
-    if (meta.cluster_id !== clusterId) {
-      throw new DataDirError('foreign_cluster', `${path} belongs to cluster ${meta.cluster_id}, not ${clusterId}`)
-    }
-    if (meta.node_id !== node) throw new DataDirError('foreign_node', `${path} belongs to node ${meta.node_id}, not node ${node}`)
-  } catch (error) {
-    if (error instanceof DataDirError) throw error
-    throw new DataDirError('corrupt', `${path} is not a usable paxos-kv database: ${(error as Error).message}`)
-  } finally {
     db.close()
+    throw error
   }
+  return nodeStorageOver(db, options.fsync)
 }
 
-export function openNodeStorage(options: { dir: string; clusterId: string; nodeId: NodeId; fsync: Fsync }): NodeStorage {
-  const path = join(options.dir, databaseFileName)
-  if (existsSync(path)) inspect(path, options.clusterId, options.nodeId)
-  mkdirSync(options.dir, { recursive: true })
-  const db = new Database(path)
-  db.pragma('journal_mode = WAL')
-  db.pragma(`synchronous = ${options.fsync === 'full' ? 'FULL' : 'OFF'}`)
-  db.pragma('busy_timeout = 5000')
-  migrate(db)
-  db.prepare('INSERT OR IGNORE INTO meta (id, cluster_id, node_id, created_at_ms) VALUES (1, ?, ?, ?)')
-    .run(options.clusterId, options.nodeId, Date.now())
+function nodeStorageOver(db: Database.Database, fsync: Fsync): NodeStorage {
   let commits = 0
   const transaction = db.transaction((work: () => void) => work())
   // WAL: a FULL commit fsyncs the log, including earlier NORMAL commits, so durability is
   // ordered; a NORMAL commit can only be lost together with everything after it.
-  let synchronous: 'FULL' | 'NORMAL' | 'OFF' = options.fsync === 'full' ? 'FULL' : 'OFF'
+  let synchronous: 'FULL' | 'NORMAL' | 'OFF' = fsync === 'full' ? 'FULL' : 'OFF'
   const setSynchronous = (wanted: 'FULL' | 'NORMAL'): void => {
-    if (options.fsync === 'off' || synchronous === wanted) return
+    if (fsync === 'off' || synchronous === wanted) return
     db.pragma(`synchronous = ${wanted}`)
     synchronous = wanted
   }
@@ -102,4 +92,69 @@ export function openNodeStorage(options: { dir: string; clusterId: string; nodeI
     commits: () => commits,
     close: () => db.close(),
   }
+}
+
+function openWritable(dir: string, path: string): Database.Database {
+  try {
+    mkdirSync(dir, { recursive: true })
+    return new Database(path)
+  } catch (error) {
+    throw new DataDirError('unreadable', `cannot open ${path}: ${messageOf(error)}`)
+  }
+}
+
+/** Pragmas set explicitly, never left to the build's defaults. */
+function configure(db: Database.Database, fsync: Fsync): void {
+  const journalMode = db.pragma('journal_mode = WAL', { simple: true })
+  if (journalMode !== 'wal') throw new DataDirError('unreadable', `${db.name} cannot use WAL (journal mode ${String(journalMode)})`)
+  db.pragma(`synchronous = ${fsync === 'full' ? 'FULL' : 'OFF'}`)
+  db.pragma('foreign_keys = ON')
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`)
+}
+
+type MetaRow = { cluster_id: string; node_id: number }
+
+/** Read-only inspection of an existing file; throws DataDirError on anything wrong. */
+function inspect(path: string, expected: NodeStorageOptions): void {
+  let db: Database.Database
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true })
+  } catch (error) {
+    throw new DataDirError('unreadable', `cannot open ${path}: ${messageOf(error)}`)
+  }
+  try {
+    inspectOpen(db, path, expected)
+  } catch (error) {
+    if (error instanceof DataDirError) throw error
+    throw new DataDirError('corrupt', `${path} is not a usable paxos-kv database: ${messageOf(error)}`)
+  } finally {
+    db.close()
+  }
+}
+
+function inspectOpen(db: Database.Database, path: string, expected: NodeStorageOptions): void {
+  const check = db.pragma('quick_check', { simple: true })
+  if (check !== 'ok') throw new DataDirError('corrupt', `${path} failed its integrity check: ${String(check)}`)
+  const version = userVersion(db)
+  if (version > formatVersion()) {
+    throw new DataDirError('newer_format', `${path} has format ${version}, newer than this build's ${formatVersion()}`)
+  }
+  if (version === 0) {
+    // Format 0 is an empty file; anything with tables in it belongs to some other program.
+    const tables = db.prepare("SELECT count(*) AS count FROM sqlite_master WHERE type = 'table'").get() as { count: number }
+    if (tables.count > 0) throw new DataDirError('corrupt', `${path} is a SQLite database, but not a paxos-kv one`)
+    return
+  }
+  const meta = db.prepare('SELECT cluster_id, node_id FROM meta WHERE id = 1').get() as MetaRow | undefined
+  if (meta === undefined) throw new DataDirError('corrupt', `${path} has format ${version} but no owner (meta row)`)
+  if (meta.cluster_id !== expected.clusterId) {
+    throw new DataDirError('foreign_cluster', `${path} belongs to cluster ${meta.cluster_id}, not ${expected.clusterId}`)
+  }
+  if (meta.node_id !== expected.nodeId) {
+    throw new DataDirError('foreign_node', `${path} belongs to node ${meta.node_id}, not node ${expected.nodeId}`)
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
 }

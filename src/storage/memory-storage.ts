@@ -37,5 +37,4 @@ export class MemoryAcceptorStorage implements AcceptorStorage, LogArchive {
   }
 
   close(): void {}
-
 }
