@@ -7,7 +7,7 @@ set -euo pipefail
 duration=${1:-10}
 shift || true
 if [ $# -gt 0 ]; then connections=("$@"); else connections=(1 16 64 256); fi
-command -v etcd >/dev/null && command -v wrk >/dev/null || { echo "needs etcd and wrk: apt-get install -y etcd-server wrk" >&2; exit 2; }
+command -v etcd >/dev/null && command -v wrk >/dev/null && command -v curl >/dev/null || { echo "needs etcd and wrk: apt-get install -y etcd-server wrk" >&2; exit 2; }
 dir=$(mktemp -d)
 scripts=$(cd "$(dirname "$0")" && pwd)/etcd
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
@@ -21,9 +21,9 @@ done
 leader=""
 for _ in $(seq 1 100); do
   for i in 1 2 3; do
-    if status=$(ETCDCTL_API=3 etcdctl --endpoints "http://127.0.0.1:${i}2379" endpoint status -w json 2>/dev/null); then
-      id=$(echo "$status" | sed -E 's/.*"member_id":([0-9]+).*/\1/')
-      lead=$(echo "$status" | sed -E 's/.*"leader":([0-9]+).*/\1/')
+    if status=$(curl -sf -X POST "http://127.0.0.1:${i}2379/v3/maintenance/status" -d '{}'); then
+      id=$(echo "$status" | sed -E 's/.*"member_id":"?([0-9]+).*/\1/')
+      lead=$(echo "$status" | sed -E 's/.*"leader":"?([0-9]+).*/\1/')
       [ "$id" = "$lead" ] && leader="http://127.0.0.1:${i}2379"
     fi
   done
@@ -33,7 +33,10 @@ done
 [ -n "$leader" ] || { echo "no etcd leader" >&2; exit 1; }
 echo "etcd leader: $leader"
 # Keys for the GET workload.
-for k in $(seq 0 999); do ETCDCTL_API=3 etcdctl --endpoints "$leader" put "bench/read/$k" "$(printf 'r%.0s' $(seq 1 100))" >/dev/null; done
+value=$(printf 'r%.0s' $(seq 1 100) | base64 -w0)
+for k in $(seq 0 999); do
+  curl -sf -X POST "$leader/v3/kv/put" -d "{\"key\":\"$(printf 'bench/read/%s' "$k" | base64 -w0)\",\"value\":\"$value\"}" >/dev/null
+done
 for workload in put get; do
   for c in "${connections[@]}"; do
     threads=$(( c < 2 ? 1 : 2 ))
