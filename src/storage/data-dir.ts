@@ -5,7 +5,7 @@
  * it was.
  * @module
  */
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { NodeId } from '../core/ids.js'
@@ -114,8 +114,27 @@ function configure(db: Database.Database, fsync: Fsync): void {
 
 type MetaRow = { cluster_id: string; node_id: number }
 
-/** Read-only inspection of an existing file; throws DataDirError on anything wrong. */
+/**
+ * Read-only inspection of an existing file; throws DataDirError on anything wrong. Reading a
+ * WAL-mode file creates its -wal and -shm companions even on a read-only handle; those this
+ * inspection created (empty, no other user) are removed, so a refusal leaves the dir as found.
+ */
 function inspect(path: string, expected: NodeStorageOptions): void {
+  const companions = [`${path}-wal`, `${path}-shm`].filter((companion) => !existsSync(companion))
+  try {
+    inspectFile(path, expected)
+  } finally {
+    removeEmptyCompanions(companions)
+  }
+}
+
+function removeEmptyCompanions(created: readonly string[]): void {
+  const walEmpty = created.every((companion) => !companion.endsWith('-wal') || !existsSync(companion) || statSync(companion).size === 0)
+  if (!walEmpty) return // someone else wrote meanwhile: theirs, not ours to remove
+  for (const companion of created) rmSync(companion, { force: true })
+}
+
+function inspectFile(path: string, expected: NodeStorageOptions): void {
   let db: Database.Database
   try {
     db = new Database(path, { readonly: true, fileMustExist: true })
