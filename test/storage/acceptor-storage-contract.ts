@@ -1,10 +1,12 @@
 /**
- * One AcceptorStorage contract, run by every implementation: what is persisted is what loads
- * back (after a reopen, for durable ones), later writes for a slot win, the chosen flag
- * survives, and the promise never goes backwards.
+ * Goal: one AcceptorStorage contract, run by every implementation: it starts empty, what is
+ * persisted is what loads back (after a reopen, for durable ones), later writes for a slot win,
+ * a slot marked chosen later stays chosen, `promised: null` keeps the promise, and the promise
+ * never goes backwards (an assertion: the core never asks for it).
+ * Method: memory-storage.test.ts and sqlite-storage.test.ts call runAcceptorStorageContract.
  */
 import { describe, expect, it } from 'vitest'
-import { ballotZero, noopValue, nodeId, slot, type Value } from '../../src/core/index.js'
+import { AssertionError, ballotZero, noopValue, nodeId, slot, type Value } from '../../src/core/index.js'
 import type { AcceptorStorage } from '../../src/storage/acceptor-storage.js'
 
 const b = (round: number, node: number) => ({ round, node: nodeId(node) })
@@ -39,10 +41,21 @@ export function runAcceptorStorageContract(name: string, open: () => { storage: 
       expect(reopen().load().entries).toEqual([{ slot: 1, ballot: b(2, 2), value: value('new'), chosen: true }])
     })
 
+    it('a slot marked chosen after its accept stays chosen, and an unchanged promise stays', () => {
+      const { storage, reopen } = open()
+      const entry = { slot: slot(4), ballot: b(3, 1), value: value('c'), chosen: false }
+      storage.persist({ promised: b(3, 1), entries: [entry] })
+      storage.persist({ promised: null, entries: [{ ...entry, chosen: true }] })
+      storage.persist({ promised: b(3, 1), entries: [] }) // the same candidate asking again
+      storage.close()
+      expect(reopen().load()).toEqual({ promised: b(3, 1), entries: [{ ...entry, chosen: true }] })
+    })
+
     it('refuses a promise that goes backwards, and keeps the higher one', () => {
       const { storage, reopen } = open()
       storage.persist({ promised: b(5, 2), entries: [] })
-      expect(() => storage.persist({ promised: b(4, 3), entries: [] })).toThrow(/never decrease/)
+      expect(() => storage.persist({ promised: b(4, 3), entries: [] })).toThrow(AssertionError)
+      expect(() => storage.persist({ promised: b(5, 1), entries: [] })).toThrow(/never decrease/)
       storage.close()
       expect(reopen().load().promised).toEqual(b(5, 2))
     })

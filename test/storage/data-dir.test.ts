@@ -1,15 +1,17 @@
 /**
- * Goal: a data directory that is not this node's, not this cluster's, newer than this build or
- * not a database is refused with its own code, and left byte-for-byte unchanged; a good one
- * reopens with its data; a failed turn leaves log and KV unchanged together.
- * Method: real SQLite files in temp dirs, compared as bytes before and after.
+ * Goal: a data directory that is not this node's, not this cluster's, newer than this build, not
+ * a database, damaged, or another program's database is refused with its own code, and left
+ * byte-for-byte unchanged (no file added either); a fresh one is created; a good one reopens with
+ * its data; a failed turn leaves log and KV unchanged together, also after a reopen.
+ * Method: real SQLite files in temp dirs, compared as bytes (and directory listings) before and
+ * after each refused open.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { nodeId, slot } from '../../src/core/index.js'
+import { ballotZero, nodeId, slot } from '../../src/core/index.js'
 import { databaseFileName, DataDirError, openNodeStorage } from '../../src/storage/data-dir.js'
 
 function freshDir(): string {
@@ -28,6 +30,7 @@ function seeded(dir: string): void {
 function expectRefused(dir: string, options: { clusterId: string; node: number }, code: string): void {
   const path = join(dir, databaseFileName)
   const before = readFileSync(path)
+  const listing = readdirSync(dir)
   let caught: unknown
   try {
     openNodeStorage({ dir, clusterId: options.clusterId, nodeId: nodeId(options.node), fsync: 'full' })
@@ -38,9 +41,70 @@ function expectRefused(dir: string, options: { clusterId: string; node: number }
   expect((caught as DataDirError).code).toBe(code)
   expect((caught as DataDirError).message).not.toContain('\n')
   expect(readFileSync(path).equals(before)).toBe(true)
+  expect(readdirSync(dir)).toEqual(listing)
 }
 
 describe('openNodeStorage', () => {
+  it('creates a missing directory and starts empty, in WAL mode at the newest format', () => {
+    const dir = join(freshDir(), 'nested', 'node-1')
+    const storage = openNodeStorage({ dir, clusterId: 'alpha', nodeId: nodeId(1), fsync: 'off' })
+    expect(storage.acceptorStorage.load()).toEqual({ promised: ballotZero, entries: [] })
+    expect([storage.stateMachine.appliedIndex(), storage.stateMachine.revision()]).toEqual([0, 0])
+    storage.close()
+    const db = new Database(join(dir, databaseFileName), { readonly: true })
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
+    expect(db.prepare('SELECT cluster_id, node_id, format_version FROM meta').get()).toEqual({
+      cluster_id: 'alpha',
+      node_id: 1,
+      format_version: db.pragma('user_version', { simple: true }),
+    })
+    db.close()
+  })
+
+  it("refuses another program's SQLite database", () => {
+    const dir = freshDir()
+    const db = new Database(join(dir, databaseFileName))
+    db.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)')
+    db.close()
+    expectRefused(dir, { clusterId: 'alpha', node: 1 }, 'corrupt')
+  })
+
+  it('refuses a formatted file that names no owner', () => {
+    const dir = freshDir()
+    seeded(dir)
+    const db = new Database(join(dir, databaseFileName))
+    db.exec('DELETE FROM meta')
+    db.close()
+    expectRefused(dir, { clusterId: 'alpha', node: 1 }, 'corrupt')
+  })
+
+  it('refuses a database whose pages are damaged', () => {
+    const dir = freshDir()
+    seeded(dir)
+    const path = join(dir, databaseFileName)
+    const bytes = readFileSync(path)
+    const pageBytes = bytes.readUInt16BE(16)
+    expect(bytes.length).toBeGreaterThanOrEqual(pageBytes * 3)
+    bytes.fill(0xa5, pageBytes, pageBytes * 3) // pages 2 and 3: table roots, now nonsense
+    writeFileSync(path, bytes)
+    expectRefused(dir, { clusterId: 'alpha', node: 1 }, 'corrupt')
+  })
+
+  it('reports a path it cannot open as unreadable, naming it', () => {
+    const dir = freshDir()
+    mkdirSync(join(dir, databaseFileName))
+    let caught: unknown
+    try {
+      openNodeStorage({ dir, clusterId: 'alpha', nodeId: nodeId(1), fsync: 'full' })
+    } catch (error) {
+      caught = error
+    }
+    expect(caught).toBeInstanceOf(DataDirError)
+    expect((caught as DataDirError).code).toBe('unreadable')
+    expect((caught as DataDirError).message).toContain(join(dir, databaseFileName))
+    expect(readdirSync(join(dir, databaseFileName))).toEqual([])
+  })
+
   it('reopens its own data', () => {
     const dir = freshDir()
     seeded(dir)
@@ -82,14 +146,30 @@ describe('openNodeStorage', () => {
     const dir = freshDir()
     seeded(dir)
     const storage = openNodeStorage({ dir, clusterId: 'alpha', nodeId: nodeId(1), fsync: 'full' })
+    const before = { acceptor: storage.acceptorStorage.load(), revision: storage.stateMachine.revision() }
     expect(() => storage.atomically(() => {
-      storage.acceptorStorage.persist({ promised: { round: 9, node: nodeId(1) }, entries: [] })
+      storage.acceptorStorage.persist({
+        promised: { round: 9, node: nodeId(1) },
+        entries: [{ slot: slot(2), ballot: { round: 9, node: nodeId(1) }, value: [{ type: 'noop' }], chosen: true }],
+      })
       storage.stateMachine.apply([{ slot: slot(2), value: [{ type: 'delete', proposal: 'q', key: 'k', cas: null, idempotency: null }] }])
       throw new Error('crash mid-turn')
     })).toThrow('crash mid-turn')
-    expect(storage.acceptorStorage.load().promised).toEqual({ round: 1, node: 1 })
-    expect(storage.stateMachine.appliedIndex()).toBe(1)
-    expect(storage.stateMachine.get('k')).not.toBeNull()
+    const expectUnchanged = (after: typeof storage): void => {
+      expect(after.acceptorStorage.load()).toEqual(before.acceptor)
+      expect(after.stateMachine.appliedIndex()).toBe(1)
+      expect(after.stateMachine.revision()).toBe(before.revision)
+      expect(after.stateMachine.get('k')).not.toBeNull()
+    }
+    expectUnchanged(storage)
     storage.close()
+    const reopened = openNodeStorage({ dir, clusterId: 'alpha', nodeId: nodeId(1), fsync: 'full' })
+    expectUnchanged(reopened)
+    // The turn can be redone after the failure: nothing of the failed one is in the way.
+    reopened.atomically(() => {
+      reopened.stateMachine.apply([{ slot: slot(2), value: [{ type: 'delete', proposal: 'q', key: 'k', cas: null, idempotency: null }] }])
+    })
+    expect(reopened.stateMachine.get('k')).toBeNull()
+    reopened.close()
   })
 })

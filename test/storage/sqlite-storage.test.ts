@@ -1,14 +1,17 @@
 /**
  * Goal: the SQLite AcceptorStorage meets the contract with a real file reopened as a restarted
- * process would, and serves archived entries in order.
- * Method: the shared contract suite over openNodeStorage in a fresh temp dir per test.
+ * process would, serves archived entries in order, and refuses to load rows that break what
+ * its writer guarantees (a bug or tampering, so an assertion).
+ * Method: the shared contract suite over openNodeStorage in a fresh temp dir per test; rows
+ * edited through a second connection to the same file.
  */
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { expect, it } from 'vitest'
-import { noopValue, nodeId, slot } from '../../src/core/index.js'
-import { openNodeStorage } from '../../src/storage/data-dir.js'
+import { AssertionError, noopValue, nodeId, slot } from '../../src/core/index.js'
+import { databaseFileName, openNodeStorage } from '../../src/storage/data-dir.js'
 import { runAcceptorStorageContract } from './acceptor-storage-contract.js'
 
 function openFresh() {
@@ -30,5 +33,23 @@ it('sqlite: entriesFrom serves the archive in slot order with a limit', () => {
   storage.acceptorStorage.persist({ promised: null, entries })
   expect(storage.acceptorStorage.entriesFrom(slot(3), 2).map((entry) => entry.slot)).toEqual([3, 5])
   expect(storage.acceptorStorage.entriesFrom(slot(1), Number.POSITIVE_INFINITY)).toHaveLength(4)
+  storage.close()
+})
+
+it.each([
+  ['an empty batch', "UPDATE log SET value = '[]'"],
+  ['an unknown command', `UPDATE log SET value = '[{"type":"increment"}]'`],
+  ['an unchosen vote above the promise', 'UPDATE log SET round = 99, chosen = 0'],
+  ['a ballot without an owner', 'UPDATE log SET round = 3, node = 0'],
+])('sqlite: load asserts on %s', (_, tamper) => {
+  const dir = mkdtempSync(join(tmpdir(), 'paxos-kv-storage-'))
+  const storage = openNodeStorage({ dir, clusterId: 'test', nodeId: nodeId(1), fsync: 'off' })
+  const ballot = { round: 2, node: nodeId(1) }
+  storage.acceptorStorage.persist({ promised: ballot, entries: [{ slot: slot(1), ballot, value: noopValue, chosen: true }] })
+  expect(storage.acceptorStorage.load().entries).toHaveLength(1)
+  const other = new Database(join(dir, databaseFileName))
+  other.exec(tamper)
+  other.close()
+  expect(() => storage.acceptorStorage.load()).toThrow(AssertionError)
   storage.close()
 })
