@@ -41,6 +41,6 @@ for workload in put get; do
   for c in "${connections[@]}"; do
     threads=$(( c < 2 ? 1 : 2 ))
     echo "== etcd $workload, $c connections"
-    wrk -t "$threads" -c "$c" -d "${duration}s" --latency -s "$scripts/$workload.lua" "$leader" | grep -E 'Requests/sec|50%|99%|Non-2xx'
+    WORKLOAD="$workload" wrk -t "$threads" -c "$c" -d "${duration}s" --latency -s "$scripts/workload.lua" "$leader" | grep -E "Requests/sec|^ +50%|^ +99%|Non-2xx"
   done
 done

@@ -1,6 +1,7 @@
 /**
- * Clients waiting on the core: writes by proposal id (resolved when the command is applied or
- * dropped), reads by read id (resolved when a quorum confirmed the read index and it is applied).
+ * Clients waiting on the core: writes by proposal id (settled when the command is applied or
+ * dropped), reads by read id (settled when a quorum confirmed the read index and it is applied).
+ * A waiter whose request deadline passes is settled as a timeout and forgotten.
  * @module
  */
 import type { ProposalId } from '../core/command.js'
@@ -10,46 +11,58 @@ import type { ApplyResult } from '../state-machine/state-machine.js'
 export type WriteSettlement = Readonly<{ type: 'applied'; result: ApplyResult }> | Readonly<{ type: 'dropped' }> | Readonly<{ type: 'timeout' }>
 export type ReadSettlement = 'ready' | 'not_leader' | 'timeout'
 
-export class Pending {
-  readonly #writes = new Map<ProposalId, (settlement: WriteSettlement) => void>()
-  readonly #reads = new Map<ReadId, (settlement: ReadSettlement) => void>()
+/** One settlement per key, or `timedOut` when the signal fires first. */
+class Waiters<Key, Settlement> {
+  readonly #waiting = new Map<Key, (settlement: Settlement) => void>()
+  readonly #timedOut: Settlement
 
-  waitWrite(proposal: ProposalId, signal: AbortSignal): Promise<WriteSettlement> {
+  constructor(timedOut: Settlement) {
+    this.#timedOut = timedOut
+  }
+
+  wait(key: Key, signal: AbortSignal): Promise<Settlement> {
     return new Promise((resolve) => {
-      const onAbort = (): void => this.settleWrite(proposal, { type: 'timeout' })
-      this.#writes.set(proposal, (settlement) => {
+      const onAbort = (): void => this.settle(key, this.#timedOut)
+      this.#waiting.set(key, (settlement) => {
         signal.removeEventListener('abort', onAbort)
         resolve(settlement)
       })
       if (signal.aborted) onAbort()
       else signal.addEventListener('abort', onAbort, { once: true })
     })
+  }
+
+  /** A key nobody waits for (its client gave up, or it was proposed elsewhere) is ignored. */
+  settle(key: Key, settlement: Settlement): void {
+    const resolve = this.#waiting.get(key)
+    if (resolve === undefined) return
+    this.#waiting.delete(key)
+    resolve(settlement)
+  }
+
+  get size(): number {
+    return this.#waiting.size
+  }
+}
+
+export class Pending {
+  readonly #writes = new Waiters<ProposalId, WriteSettlement>({ type: 'timeout' })
+  readonly #reads = new Waiters<ReadId, ReadSettlement>('timeout')
+
+  waitWrite(proposal: ProposalId, signal: AbortSignal): Promise<WriteSettlement> {
+    return this.#writes.wait(proposal, signal)
   }
 
   settleWrite(proposal: ProposalId, settlement: WriteSettlement): void {
-    const resolve = this.#writes.get(proposal)
-    if (resolve === undefined) return // applied after its client gave up, or proposed elsewhere
-    this.#writes.delete(proposal)
-    resolve(settlement)
+    this.#writes.settle(proposal, settlement)
   }
 
   waitRead(id: ReadId, signal: AbortSignal): Promise<ReadSettlement> {
-    return new Promise((resolve) => {
-      const onAbort = (): void => this.settleRead(id, 'timeout')
-      this.#reads.set(id, (settlement) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(settlement)
-      })
-      if (signal.aborted) onAbort()
-      else signal.addEventListener('abort', onAbort, { once: true })
-    })
+    return this.#reads.wait(id, signal)
   }
 
   settleRead(id: ReadId, settlement: ReadSettlement): void {
-    const resolve = this.#reads.get(id)
-    if (resolve === undefined) return
-    this.#reads.delete(id)
-    resolve(settlement)
+    this.#reads.settle(id, settlement)
   }
 
   get size(): number {
