@@ -15,8 +15,10 @@ export class KvMemoryStore implements KvStore {
   #appliedIndex: Slot = slotZero
   #revision: Revision = revisionZero
 
+  /** Hands out copies, as the SQLite store does: a caller can never edit what is "on disk". */
   get(key: string): StoredValue | null {
-    return this.#data.get(key) ?? null
+    const stored = this.#data.get(key)
+    return stored === undefined ? null : { value: new Uint8Array(stored.value), version: stored.version }
   }
 
   put(key: string, value: Uint8Array, version: Revision): void {
@@ -37,7 +39,7 @@ export class KvMemoryStore implements KvStore {
     const items = keys.slice(0, limit).map(({ key }) => {
       const stored = this.#data.get(key)
       assert(stored !== undefined, `listed key ${key} vanished`)
-      return { key, value: stored.value, version: stored.version }
+      return { key, value: new Uint8Array(stored.value), version: stored.version }
     })
     return { items, more: keys.length > limit }
   }
@@ -77,6 +79,10 @@ export class KvMemoryStore implements KvStore {
     return copy
   }
 
+  /**
+   * Not atomic: a throw part-way leaves what was done. Nothing here throws except an assertion,
+   * which ends the process (or the simulated node, whose disk is then rebuilt from a snapshot).
+   */
   transaction<T>(work: () => T): T {
     return work()
   }

@@ -132,6 +132,15 @@ export function runStateMachineContract(name: string, openStore: () => KvStore):
       expect(retried[0]!.result).toEqual({ type: 'written', revision: 1, deleted: null })
     })
 
+    it('stores raw bytes and hands out copies that cannot edit the store', () => {
+      const sm = machine()
+      const bytes = Buffer.from([0, 255, 128, 10])
+      applyAll(sm, [{ type: 'put', proposal: 'raw', key: 'bin', value: bytes.toString('base64'), cas: null, idempotency: null }])
+      sm.get('bin')!.value.fill(7)
+      sm.range('b', 1).items[0]!.value.fill(7)
+      expect(Buffer.from(sm.get('bin')!.value).equals(bytes)).toBe(true)
+    })
+
     it('refuses a gap or a repeat in applied slots', () => {
       const sm = machine()
       applyAll(sm, [put('k', 'v')])
