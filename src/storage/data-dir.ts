@@ -55,13 +55,14 @@ export function openNodeStorage(options: NodeStorageOptions): NodeStorage {
   try {
     configure(db, options.fsync)
     // Migrations and the meta row commit together: a crash mid-way leaves a fresh-looking file,
-    // never a migrated one without an owner.
+    // never a migrated one without an owner. created_at_ms is for operators only (nothing reads
+    // it), so SQLite stamps it and this code stays off the clock (only src/node/clock.ts reads it).
     db.transaction(() => {
       migrate(db)
       db.prepare(
-        'INSERT INTO meta (id, cluster_id, node_id, created_at_ms, format_version) VALUES (1, ?, ?, ?, ?) ' +
+        "INSERT INTO meta (id, cluster_id, node_id, created_at_ms, format_version) VALUES (1, ?, ?, CAST(unixepoch('subsec') * 1000 AS INTEGER), ?) " +
           'ON CONFLICT (id) DO UPDATE SET format_version = excluded.format_version',
-      ).run(options.clusterId, options.nodeId, Date.now(), formatVersion())
+      ).run(options.clusterId, options.nodeId, formatVersion())
     })()
   } catch (error) {
     db.close()
