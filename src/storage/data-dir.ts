@@ -14,7 +14,7 @@ import { KvStateMachine } from '../state-machine/kv-state-machine.js'
 import { formatVersion, migrate, userVersion } from './migrate.js'
 import { SqliteAcceptorStorage } from './sqlite-storage.js'
 
-export type DataDirErrorCode = 'corrupt' | 'foreign_cluster' | 'foreign_node' | 'newer_format' | 'unreadable'
+export type DataDirErrorCode = 'corrupt' | 'foreign_cluster' | 'foreign_node' | 'newer_format' | 'unreadable' | 'in_use'
 
 /** An operating error (exit 2 at the CLI), not a bug: the message is one line naming the path. */
 export class DataDirError extends Error {
@@ -106,6 +106,11 @@ function openWritable(dir: string, path: string): Database.Database {
 
 /** Pragmas set explicitly, never left to the build's defaults. */
 function configure(db: Database.Database, fsync: Fsync): void {
+  // One process per data dir: two processes answering as the same acceptor could break
+  // agreement. An exclusive lock, taken by the first write and held until the connection
+  // closes (or the process dies), makes a second opener fail. Set before WAL, so WAL keeps
+  // its index in process memory instead of a shared -shm file.
+  db.pragma('locking_mode = EXCLUSIVE')
   const journalMode = db.pragma('journal_mode = WAL', { simple: true })
   if (journalMode !== 'wal') throw new DataDirError('unreadable', `${db.name} cannot use WAL (journal mode ${String(journalMode)})`)
   db.pragma(`synchronous = ${fsync === 'full' ? 'FULL' : 'OFF'}`)
@@ -138,7 +143,8 @@ function removeEmptyCompanions(created: readonly string[]): void {
 function inspectFile(path: string, expected: NodeStorageOptions): void {
   let db: Database.Database
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true })
+    // A short wait: a running node holds its lock for good, so waiting longer never helps.
+    db = new Database(path, { readonly: true, fileMustExist: true, timeout: 250 })
   } catch (error) {
     throw new DataDirError('unreadable', `cannot open ${path}: ${messageOf(error)}`)
   }
@@ -146,6 +152,9 @@ function inspectFile(path: string, expected: NodeStorageOptions): void {
     inspectOpen(db, path, expected)
   } catch (error) {
     if (error instanceof DataDirError) throw error
+    if ((error as { code?: unknown }).code === 'SQLITE_BUSY') {
+      throw new DataDirError('in_use', `${path} is in use by another process (is this node already running?)`)
+    }
     throw new DataDirError('corrupt', `${path} is not a usable paxos-kv database: ${messageOf(error)}`)
   } finally {
     db.close()

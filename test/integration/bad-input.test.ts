@@ -71,17 +71,23 @@ describe('bad input', () => {
     expect((await cluster.status(1))?.ballot).toEqual(before?.ballot)
   })
 
-  it("another node's data directory is refused at start with exit code 2 and one line", async () => {
-    // Node 2 pointed at node 1's data: refused before it would even try to listen.
-    const args = cluster.serveArgs(2, join(cluster.dataRoot, '1'))
-    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+  it("a data directory in use, or another node's, is refused at start with exit code 2 and one line", async () => {
+    const serveExit = (args: string[]) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
       let stderr = ''
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
       child.on('exit', (code) => resolve({ code, stderr }))
     })
-    expect(result.code).toBe(2)
-    expect(result.stderr.trim().split('\n')).toHaveLength(1)
-    expect(result.stderr).toMatch(/belongs to node 1/)
+    // Node 1 is running: a second process on its data dir is refused before it listens.
+    const twin = await serveExit(cluster.serveArgs(1))
+    expect(twin.code).toBe(2)
+    expect(twin.stderr.trim().split('\n')).toHaveLength(1)
+    expect(twin.stderr).toMatch(/in use by another process/)
+    // Node 1 stopped: node 2 pointed at node 1's data is refused as someone else's.
+    await cluster.kill(1)
+    const foreign = await serveExit(cluster.serveArgs(2, join(cluster.dataRoot, '1')))
+    expect(foreign.code).toBe(2)
+    expect(foreign.stderr.trim().split('\n')).toHaveLength(1)
+    expect(foreign.stderr).toMatch(/belongs to node 1/)
   })
 })

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { expect, it } from 'vitest'
 import { AssertionError, noopValue, nodeId, slot } from '../../src/core/index.js'
-import { databaseFileName, openNodeStorage } from '../../src/storage/data-dir.js'
+import { databaseFileName, DataDirError, openNodeStorage } from '../../src/storage/data-dir.js'
 import { runAcceptorStorageContract } from './acceptor-storage-contract.js'
 
 function openFresh() {
@@ -47,9 +47,29 @@ it.each([
   const ballot = { round: 2, node: nodeId(1) }
   storage.acceptorStorage.persist({ promised: ballot, entries: [{ slot: slot(1), ballot, value: noopValue, chosen: true }] })
   expect(storage.acceptorStorage.load().entries).toHaveLength(1)
+  storage.close() // the node holds an exclusive lock while open: tamper while it is stopped
   const other = new Database(join(dir, databaseFileName))
   other.exec(tamper)
   other.close()
-  expect(() => storage.acceptorStorage.load()).toThrow(AssertionError)
-  storage.close()
+  const reopened = openNodeStorage({ dir, clusterId: 'test', nodeId: nodeId(1), fsync: 'off' })
+  expect(() => reopened.acceptorStorage.load()).toThrow(AssertionError)
+  reopened.close()
+})
+
+it('sqlite: a second opener of a data dir in use is refused as in_use, and nothing is written', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'paxos-kv-storage-'))
+  const first = openNodeStorage({ dir, clusterId: 'test', nodeId: nodeId(1), fsync: 'off' })
+  first.acceptorStorage.persist({ promised: { round: 1, node: nodeId(1) }, entries: [] })
+  let caught: unknown
+  try {
+    openNodeStorage({ dir, clusterId: 'test', nodeId: nodeId(1), fsync: 'off' })
+  } catch (error) {
+    caught = error
+  }
+  expect((caught as DataDirError).code).toBe('in_use')
+  expect(first.acceptorStorage.load().promised).toEqual({ round: 1, node: 1 })
+  first.close()
+  const again = openNodeStorage({ dir, clusterId: 'test', nodeId: nodeId(1), fsync: 'off' })
+  expect(again.acceptorStorage.load().promised).toEqual({ round: 1, node: 1 })
+  again.close()
 })
