@@ -56,6 +56,8 @@ export class Proposer {
   #reads: PendingRead[] = []
   #now = 0
   #lastHeard = new Map<NodeId, number>()
+  /** Leader: the highest slot each member acknowledged accepting in our ballot. */
+  #acceptedThrough = new Map<NodeId, Slot>()
   readonly #heartbeatTimeout = new Timeout({ name: 'heartbeat', afterTicks: limits.heartbeatTicks })
   readonly #retryTimeout = new Timeout({ name: 'retry', afterTicks: limits.retryTicks })
 
@@ -126,6 +128,7 @@ export class Proposer {
   onAccepted(from: NodeId, accepted: AcceptedMessage): void {
     if (this.#role !== 'leader' || !ballotsEqual(accepted.ballot, this.#ballot)) return
     this.#lastHeard.set(from, this.#now)
+    if (accepted.lastSlot > (this.#acceptedThrough.get(from) ?? 0)) this.#acceptedThrough.set(from, accepted.lastSlot)
     const lastSlot = Math.min(accepted.lastSlot, this.#nextSlot - 1)
     let chosen = 0
     for (let at = accepted.firstSlot; at <= lastSlot; at = slot(at + 1)) {
@@ -183,6 +186,15 @@ export class Proposer {
     if (this.#readRoundWanted || this.#learner.commitIndex > this.#commitSent) this.#sendHeartbeat()
   }
 
+  /** Leader only: how many proposed slots each peer has not acknowledged yet (empty otherwise). */
+  peerLag(): ReadonlyMap<NodeId, number> {
+    const lag = new Map<NodeId, number>()
+    if (this.#role !== 'leader') return lag
+    const proposedThrough = this.#nextSlot - 1
+    for (const peer of this.#peers) lag.set(peer, Math.max(0, proposedThrough - Math.max(this.#acceptedThrough.get(peer) ?? 0, this.#fromSlot - 1)))
+    return lag
+  }
+
   /** Reads confirmed by a quorum round whose index is applied through `appliedThrough`. */
   releaseReads(appliedThrough: Slot): void {
     let released = 0
@@ -204,6 +216,7 @@ export class Proposer {
     this.#promises.clear()
     this.#ackedRounds.clear()
     this.#lastHeard.clear()
+    this.#acceptedThrough.clear()
     this.#readRoundWanted = false
     this.#role = 'idle'
     this.#ballot = ballotZero

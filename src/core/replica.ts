@@ -160,6 +160,11 @@ export class Replica implements ReplicaPort {
     }
   }
 
+  /** Leader only: slots each peer has yet to acknowledge; empty on followers. */
+  peerLag(): ReadonlyMap<NodeId, number> {
+    return this.#proposer.peerLag()
+  }
+
   #campaign(): void {
     const ballot = nextBallot(maxBallot(this.#highestSeen, this.#acceptor.promised), this.#self)
     this.#highestSeen = ballot

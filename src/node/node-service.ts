@@ -29,7 +29,8 @@ export type ReadBarrierOutcome =
   | Readonly<{ type: 'overloaded' }>
   | Readonly<{ type: 'timeout' }>
 
-export type PeerStatus = Readonly<{ id: NodeId; url: string; reachable: boolean }>
+/** `lagSlots`: on the leader, proposed slots the peer has not acknowledged; null elsewhere. */
+export type PeerStatus = Readonly<{ id: NodeId; url: string; reachable: boolean; lagSlots: number | null }>
 
 export type StatusBody = ReplicaStatus & Readonly<{ revision: Revision; peers: readonly PeerStatus[] }>
 

@@ -178,9 +178,10 @@ export class PaxosNode implements NodeService {
   }
 
   status(): StatusBody {
+    const lag = this.#replica.peerLag()
     const peers = this.#config.members
       .filter((member) => member.id !== this.id)
-      .map((member) => ({ id: member.id, url: member.url, reachable: this.#transport.reachable(member.id) }))
+      .map((member) => ({ id: member.id, url: member.url, reachable: this.#transport.reachable(member.id), lagSlots: lag.get(member.id) ?? null }))
     return { ...this.#replica.status(), revision: revision(this.#storage.stateMachine.revision()), peers }
   }
 
@@ -192,12 +193,15 @@ export class PaxosNode implements NodeService {
     const status = this.#replica.status()
     this.#metrics.commitIndex.set(status.commitIndex)
     this.#metrics.appliedIndex.set(status.appliedIndex)
-    this.#metrics.peerLag.set(status.commitIndex - status.appliedIndex)
+    this.#metrics.applyLag.set(status.commitIndex - status.appliedIndex)
     this.#metrics.inboxDepth.set(this.#loop.inboxDepth)
     this.#metrics.peerMessagesSent.set(this.#transport.counters.sent)
     this.#metrics.peerMessagesDropped.set(this.#transport.counters.dropped)
+    const lag = this.#replica.peerLag()
     for (const member of this.#config.members) {
-      if (member.id !== this.id) this.#metrics.peerReachable.set({ peer: String(member.id) }, this.#transport.reachable(member.id) ? 1 : 0)
+      if (member.id === this.id) continue
+      this.#metrics.peerReachable.set({ peer: String(member.id) }, this.#transport.reachable(member.id) ? 1 : 0)
+      this.#metrics.peerLag.set({ peer: String(member.id) }, lag.get(member.id) ?? 0)
     }
     return this.#metrics.registry.metrics()
   }

@@ -26,7 +26,8 @@ export function createMetrics() {
     inboxDepth: new Gauge({ name: 'paxos_kv_inbox_depth', help: 'Peer envelopes waiting for the core', registers: [registry] }),
     commitIndex: new Gauge({ name: 'paxos_kv_commit_index', help: 'Highest slot known chosen with all below it', registers: [registry] }),
     appliedIndex: new Gauge({ name: 'paxos_kv_applied_index', help: 'Highest slot applied to the state machine', registers: [registry] }),
-    peerLag: new Gauge({ name: 'paxos_kv_leader_commit_lag', help: 'Slots between this node commit index and applied index', registers: [registry] }),
+    applyLag: new Gauge({ name: 'paxos_kv_apply_lag_slots', help: 'Chosen slots not yet applied on this node', registers: [registry] }),
+    peerLag: new Gauge({ name: 'paxos_kv_peer_lag_slots', help: 'On the leader: proposed slots a peer has not acknowledged (0 elsewhere)', labelNames: ['peer'], registers: [registry] }),
   }
   return metrics
 }

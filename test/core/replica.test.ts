@@ -5,7 +5,7 @@
  * except for the nodes a test cuts off.
  */
 import { describe, expect, it } from 'vitest'
-import { limits, nodeId } from '../../src/core/index.js'
+import { limits, nodeId, type NodeId } from '../../src/core/index.js'
 import { Harness, put } from './harness.js'
 
 function appliedCommands(harness: Harness, id: number): string[] {
@@ -114,5 +114,20 @@ describe('Replica', () => {
     expect(replica.status().role).toBe('leader')
     expect(overloaded).toBeGreaterThan(0)
     expect(proposed).toBeLessThanOrEqual(limits.queuedCommandsMax + limits.pipelineSlotsMax * limits.batchCommandsMax)
+  })
+
+  it('reports, on the leader, how many slots each peer has not acknowledged', () => {
+    const harness = new Harness(3, 13)
+    harness.run(60)
+    const leader = harness.leader()!
+    const [reachable, cutOff] = harness.ids.filter((id) => id !== leader) as [NodeId, NodeId]
+    for (let round = 0; round < 3; round += 1) {
+      harness.replica(leader).propose(put(`lag${round}`, 'v'))
+      harness.run(1, new Set([cutOff]))
+    }
+    const lag = harness.replica(leader).peerLag()
+    expect(lag.get(reachable)).toBe(0)
+    expect(lag.get(cutOff)).toBe(3)
+    expect(harness.replica(reachable).peerLag().size).toBe(0)
   })
 })
