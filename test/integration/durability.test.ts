@@ -3,23 +3,19 @@
  * linearizable reads answer 503 within the timeout instead of returning anything stale.
  * Method: a real 3-node cluster with fsync on; a short --request-timeout-ms for the 503 case.
  */
-import { afterEach, describe, expect, it } from 'vitest'
-import { get, put, putEventually, TestCluster, waitFor } from './harness.js'
+import { describe, expect, it } from 'vitest'
+import { get, put, putEventually, waitFor, clusterPerTest } from './harness.js'
 
-let cluster: TestCluster | null = null
-afterEach(async () => {
-  await cluster?.stop()
-  cluster = null
-})
+const startCluster = clusterPerTest()
 
 describe('durability', () => {
   it('kill -9 of every node, restart: every acknowledged write is there with its version', async () => {
-    cluster = await TestCluster.start()
+    const cluster = await startCluster()
     const leader = await cluster.leader()
     const acknowledged = new Map<string, { value: string; version: number }>()
     await Promise.all(Array.from({ length: 40 }, async (_, index) => {
       const key = `durable/${index}`
-      const { version } = await putEventually(cluster!.url(cluster!.ids[index % 3]!), key, `value-${index}`)
+      const { version } = await putEventually(cluster.url(cluster.ids[index % 3]!), key, `value-${index}`)
       acknowledged.set(key, { value: `value-${index}`, version })
     }))
     expect(leader).toBeGreaterThan(0)
@@ -28,7 +24,7 @@ describe('durability', () => {
     await cluster.leader()
     for (const [key, expected] of acknowledged) {
       const read = await waitFor(`GET ${key}`, async () => {
-        const response = await get(cluster!.url(1), key)
+        const response = await get(cluster.url(1), key)
         return response.status === 200 ? response : null
       })
       expect(await read.text()).toBe(expected.value)
@@ -37,11 +33,11 @@ describe('durability', () => {
   })
 
   it('with two of three nodes down, a write answers 503 and a linearizable GET returns nothing stale', async () => {
-    cluster = await TestCluster.start(3, ['--request-timeout-ms', '1500'])
+    const cluster = await startCluster(3, ['--request-timeout-ms', '1500'])
     const leader = await cluster.leader()
     await putEventually(cluster.url(leader), 'k', 'old')
     const survivor = cluster.ids.find((id) => id !== leader)!
-    await waitFor('the survivor to apply the write', async () => ((await get(cluster!.url(survivor), 'k', '?consistency=stale')).status === 200 ? true : null))
+    await waitFor('the survivor to apply the write', async () => ((await get(cluster.url(survivor), 'k', '?consistency=stale')).status === 200 ? true : null))
     for (const id of cluster.ids) if (id !== survivor) await cluster.kill(id)
     const write = await put(cluster.url(survivor), 'k', 'new')
     expect(write.status).toBe(503)

@@ -3,18 +3,14 @@
  * again, and a write retried with the same Idempotency-Key after the kill is applied once.
  * Method: a real 3-node cluster; bounded waits, no timing assertions (speed is in the bench).
  */
-import { afterEach, describe, expect, it } from 'vitest'
-import { get, put, putEventually, TestCluster } from './harness.js'
+import { describe, expect, it } from 'vitest'
+import { get, put, putEventually, clusterPerTest } from './harness.js'
 
-let cluster: TestCluster | null = null
-afterEach(async () => {
-  await cluster?.stop()
-  cluster = null
-})
+const startCluster = clusterPerTest()
 
 describe('failover', () => {
   it('after kill -9 of the leader another node leads and writes succeed', async () => {
-    cluster = await TestCluster.start()
+    const cluster = await startCluster()
     const first = await cluster.leader()
     await putEventually(cluster.url(first), 'before', '1')
     await cluster.kill(first)
@@ -28,7 +24,7 @@ describe('failover', () => {
   })
 
   it('a retried write with the same Idempotency-Key after a leader kill is applied once', async () => {
-    cluster = await TestCluster.start()
+    const cluster = await startCluster()
     const leader = await cluster.leader()
     const headers = { 'idempotency-key': 'transfer-42' }
     const first = await put(cluster.url(leader), 'balance', '100', headers)

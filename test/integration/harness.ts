@@ -9,6 +9,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { afterEach } from 'vitest'
 
 export const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 export const secret = 'integration-secret'
@@ -135,4 +136,14 @@ export async function putEventually(url: string, key: string, value: string, hea
     const response = await put(url, key, value, headers)
     return response.status === 200 ? ((await response.json()) as { version: number }) : null
   }, 30_000)
+}
+
+/** One cluster per test, always stopped afterwards, also when the test fails. */
+export function clusterPerTest(): (size?: number, extraArgs?: string[]) => Promise<TestCluster> {
+  let current: TestCluster | null = null
+  afterEach(async () => {
+    await current?.stop()
+    current = null
+  })
+  return async (size = 3, extraArgs = []) => (current = await TestCluster.start(size, extraArgs))
 }

@@ -2,18 +2,14 @@
  * Goal: writes made on any node are visible through every node, and a node that was down while
  * writes happened catches up after it restarts. Method: a real 3-node cluster on 127.0.0.1.
  */
-import { afterEach, describe, expect, it } from 'vitest'
-import { get, put, putEventually, TestCluster, waitFor } from './harness.js'
+import { describe, expect, it } from 'vitest'
+import { get, put, putEventually, waitFor, clusterPerTest } from './harness.js'
 
-let cluster: TestCluster | null = null
-afterEach(async () => {
-  await cluster?.stop()
-  cluster = null
-})
+const startCluster = clusterPerTest()
 
 describe('replication', () => {
   it('a PUT on a follower is readable at once (linearizable GET) on every node', async () => {
-    cluster = await TestCluster.start()
+    const cluster = await startCluster()
     const leader = await cluster.leader()
     const follower = cluster.ids.find((id) => id !== leader)!
     const response = await put(cluster.url(follower), 'greeting', 'hello')
@@ -29,18 +25,18 @@ describe('replication', () => {
   })
 
   it('a node that was down while writes happened catches up after restart', async () => {
-    cluster = await TestCluster.start()
+    const cluster = await startCluster()
     const leader = await cluster.leader()
     const lagging = cluster.ids.find((id) => id !== leader)!
     await cluster.kill(lagging)
     for (let index = 0; index < 30; index += 1) await putEventually(cluster.url(leader), `missed/${index}`, `v${index}`)
     await cluster.restart(lagging)
     const caughtUp = await waitFor('the restarted node to apply every write', async () => {
-      const read = await get(cluster!.url(lagging), 'missed/29', '?consistency=stale')
+      const read = await get(cluster.url(lagging), 'missed/29', '?consistency=stale')
       return read.status === 200 ? await read.text() : null
     })
     expect(caughtUp).toBe('v29')
-    const statuses = await Promise.all(cluster.ids.map((id) => cluster!.status(id)))
+    const statuses = await Promise.all(cluster.ids.map((id) => cluster.status(id)))
     const revisions = new Set(statuses.map((status) => status?.revision))
     expect(revisions).toEqual(new Set([30]))
   })
