@@ -19,7 +19,7 @@ import { createMetrics, type Metrics } from '../observability/metrics.js'
 import { createApp } from '../server/app.js'
 import { openNodeStorage, type NodeStorage } from '../storage/data-dir.js'
 import type { KvItem } from '../state-machine/state-machine.js'
-import { HttpTransport } from '../transport/http-transport.js'
+import { StreamTransport } from '../transport/stream-transport.js'
 import { SystemClock } from './clock.js'
 import { EventLoop } from './event-loop.js'
 import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, WriteOutcome, WriteRequest } from './node-service.js'
@@ -33,7 +33,7 @@ export class PaxosNode implements NodeService {
   readonly #clock: SystemClock
   readonly #storage: NodeStorage
   readonly #replica: Replica
-  readonly #transport: HttpTransport
+  readonly #transport: StreamTransport
   readonly #pending = new Pending()
   readonly #loop: EventLoop
   /** Unique per process start, so proposal ids never repeat across restarts. */
@@ -58,7 +58,7 @@ export class PaxosNode implements NodeService {
       archive: this.#storage.acceptorStorage,
       onEvent: (event) => this.#onEvent(event),
     })
-    this.#transport = new HttpTransport({
+    this.#transport = new StreamTransport({
       self: config.id,
       peers: new Map(config.members.map((member) => [member.id, member.url])),
       secret: config.secret,
@@ -117,6 +117,8 @@ export class PaxosNode implements NodeService {
     this.#loop.start()
     return new Promise((resolve, reject) => {
       const server = serve({ fetch: app.fetch, port: this.#config.port, hostname: this.#config.host }, (info: AddressInfo) => resolve(info.port))
+      // Peer streams are long-lived requests: no whole-request deadline (Node's default is 5 min).
+      ;(server as { requestTimeout: number }).requestTimeout = 0
       server.once('error', reject)
       this.#server = server
     })

@@ -5,13 +5,14 @@
  * @module
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
 import type { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { NodeId } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { Envelope } from '../core/messages.js'
 import type { NodeService } from '../node/node-service.js'
-import { decodePeerBatch } from '../transport/codec.js'
+import { decodePeerBatch, type PeerBatch } from '../transport/codec.js'
 import { peerHeaders } from '../transport/transport.js'
 import { ApiError } from './errors.js'
 
@@ -37,6 +38,15 @@ export function mountPeerRoutes(app: Hono, options: PeerRouteOptions): void {
     },
   })
 
+  app.post('/peer/stream', async (c) => {
+    authenticate(c.req.header(peerHeaders.secret), c.req.header(peerHeaders.cluster))
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+    if (incoming === undefined) throw new ApiError('bad_request', 'peer streams need a Node HTTP server')
+    const outcome = await consumeStream(incoming, (frame) => acceptFrame(frame, options))
+    if (outcome !== null) throw new ApiError('bad_request', outcome)
+    return c.body(null, 200)
+  })
+
   app.post(
     '/peer/messages',
     async (c, next) => {
@@ -53,12 +63,63 @@ export function mountPeerRoutes(app: Hono, options: PeerRouteOptions): void {
       }
       const decoded = decodePeerBatch(json)
       if (!decoded.ok) throw new ApiError('bad_request', `malformed peer batch: ${decoded.error}`)
-      const { from, to, messages } = decoded.batch
-      if (!options.members.has(from) || from === options.node.id) throw new ApiError('bad_request', `unknown peer ${from}`)
-      if (to !== options.node.id) throw new ApiError('bad_request', `batch addressed to node ${to}, this is node ${options.node.id}`)
-      const envelopes: Envelope[] = messages.map((message) => ({ from, to, message }))
+      const envelopes = envelopesOf(decoded.batch, options)
+      if (typeof envelopes === 'string') throw new ApiError('bad_request', envelopes)
       if (options.node.deliver(envelopes) === 'overloaded') throw new ApiError('overloaded', 'inbox full')
       return c.body(null, 202)
     },
   )
+}
+
+/** A batch's envelopes, or why the batch is refused (a foreign sender or recipient). */
+function envelopesOf(batch: PeerBatch, options: PeerRouteOptions): Envelope[] | string {
+  const { from, to, messages } = batch
+  if (!options.members.has(from) || from === options.node.id) return `unknown peer ${from}`
+  if (to !== options.node.id) return `batch addressed to node ${to}, this is node ${options.node.id}`
+  return messages.map((message) => ({ from, to, message }))
+}
+
+/** One frame of a stream: null when accepted (or dropped for a full inbox), else the error. */
+function acceptFrame(frame: string, options: PeerRouteOptions): string | null {
+  let json: unknown
+  try {
+    json = JSON.parse(frame)
+  } catch {
+    return 'a frame is not JSON'
+  }
+  const decoded = decodePeerBatch(json)
+  if (!decoded.ok) return `malformed peer batch: ${decoded.error}`
+  const envelopes = envelopesOf(decoded.batch, options)
+  if (typeof envelopes === 'string') return envelopes
+  options.node.deliver(envelopes) // a full inbox drops the frame: Paxos re-sends what matters
+  return null
+}
+
+/**
+ * Reads newline-delimited frames until the stream ends. Resolves null at a clean end, or the
+ * reason it stopped early (a bad frame or an oversized one): the sender is then cut off.
+ */
+function consumeStream(incoming: IncomingMessage, onFrame: (frame: string) => string | null): Promise<string | null> {
+  return new Promise((resolve) => {
+    let buffered = ''
+    const stop = (reason: string | null): void => {
+      incoming.removeAllListeners('data')
+      if (reason !== null) incoming.destroy()
+      resolve(reason)
+    }
+    incoming.setEncoding('utf8')
+    incoming.on('data', (chunk: string) => {
+      buffered += chunk
+      let newline = buffered.indexOf('\n')
+      while (newline >= 0) {
+        const error = onFrame(buffered.slice(0, newline))
+        if (error !== null) return stop(error)
+        buffered = buffered.slice(newline + 1)
+        newline = buffered.indexOf('\n')
+      }
+      if (buffered.length > limits.peerBodyBytesMax) stop('a frame is over the size limit')
+    })
+    incoming.once('end', () => stop(buffered.length === 0 ? null : 'the stream ended inside a frame'))
+    incoming.once('error', () => stop('the stream broke'))
+  })
 }

@@ -1,0 +1,144 @@
+/**
+ * Peer messages over one long-lived HTTP request per peer: `POST /peer/stream`, authenticated
+ * once by its headers, whose body is a stream of newline-delimited batch frames. Compared with
+ * a request and an answer per batch, a frame costs one write and no HTTP parsing. Frames on one
+ * stream arrive in order; a broken stream loses what was in flight (Paxos re-sends) and is
+ * reopened with backoff. Each peer's buffer is bounded: past it, frames are dropped.
+ * @module
+ */
+import { PassThrough } from 'node:stream'
+import { Client } from 'undici'
+import { assert } from '../core/assert.js'
+import type { NodeId } from '../core/ids.js'
+import { limits } from '../core/limits.js'
+import type { Envelope, PeerMessage } from '../core/messages.js'
+import { encodePeerBatch } from './codec.js'
+import type { TransportCounters } from './http-transport.js'
+import { peerHeaders, type Transport } from './transport.js'
+
+type PeerStream = {
+  readonly id: NodeId
+  readonly client: Client
+  body: PassThrough | null
+  /** Frames waiting while the stream is being (re)opened; bounded like an outbox. */
+  pending: PeerMessage[]
+  reopenAtMs: number
+  backoffMs: number
+  reachable: boolean
+  opening: boolean
+}
+
+const backoffMaxMs = 1000
+/** Bytes buffered on a stream the peer is not reading fast enough; past this, frames drop. */
+const bufferedBytesMax = 8 * 1024 * 1024
+
+export class StreamTransport implements Transport {
+  readonly #self: NodeId
+  readonly #peers = new Map<NodeId, PeerStream>()
+  readonly #headers: Record<string, string>
+  readonly #now: () => number
+  readonly counters: TransportCounters = { sent: 0, dropped: 0, failures: 0, batches: 0 }
+  #closed = false
+
+  constructor(options: { self: NodeId; peers: ReadonlyMap<NodeId, string>; secret: string; clusterId: string; now: () => number }) {
+    this.#self = options.self
+    this.#now = options.now
+    this.#headers = { 'content-type': 'application/x-ndjson', [peerHeaders.secret]: options.secret, [peerHeaders.cluster]: options.clusterId }
+    for (const [id, url] of options.peers) {
+      if (id === options.self) continue
+      const client = new Client(url, { headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 })
+      const peer: PeerStream = { id, client, body: null, pending: [], reopenAtMs: 0, backoffMs: 0, reachable: true, opening: false }
+      client.on('connect', () => (peer.reachable = true))
+      client.on('disconnect', () => (peer.reachable = false))
+      this.#peers.set(id, peer)
+    }
+  }
+
+  send(envelopes: readonly Envelope[]): void {
+    if (this.#closed) return
+    const byPeer = new Map<PeerStream, PeerMessage[]>()
+    for (const envelope of envelopes) {
+      assert(envelope.from === this.#self, 'sending an envelope from another node')
+      const peer = this.#peers.get(envelope.to)
+      if (peer === undefined) continue
+      byPeer.set(peer, [...(byPeer.get(peer) ?? []), envelope.message])
+    }
+    for (const [peer, messages] of byPeer) this.#sendTo(peer, messages)
+  }
+
+  reachable(id: NodeId): boolean {
+    return this.#peers.get(id)?.reachable ?? true
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    for (const peer of this.#peers.values()) peer.body?.end()
+    await Promise.all([...this.#peers.values()].map((peer) => peer.client.destroy().catch(() => {})))
+  }
+
+  #sendTo(peer: PeerStream, messages: PeerMessage[]): void {
+    const body = peer.body
+    if (body === null) {
+      peer.pending.push(...messages)
+      const excess = peer.pending.length - limits.outboxEnvelopesMax
+      if (excess > 0) {
+        peer.pending.splice(0, excess)
+        this.counters.dropped += excess
+      }
+      this.#open(peer)
+      return
+    }
+    if (body.writableLength > bufferedBytesMax) {
+      this.counters.dropped += messages.length // the peer is not keeping up: let Paxos re-send
+      return
+    }
+    for (let start = 0; start < messages.length; start += limits.outboxEnvelopesMax) {
+      const chunk = messages.slice(start, start + limits.outboxEnvelopesMax)
+      body.write(`${encodePeerBatch({ from: this.#self, to: peer.id, messages: chunk })}\n`)
+      this.counters.sent += chunk.length
+      this.counters.batches += 1
+    }
+  }
+
+  #open(peer: PeerStream): void {
+    if (this.#closed || peer.opening || peer.body !== null) return
+    const waitMs = peer.reopenAtMs - this.#now()
+    peer.opening = true
+    if (waitMs > 0) {
+      setTimeout(() => {
+        peer.opening = false
+        this.#open(peer)
+      }, waitMs).unref()
+      return
+    }
+    const body = new PassThrough()
+    peer.body = body
+    peer.opening = false
+    const pending = peer.pending
+    peer.pending = []
+    if (pending.length > 0) this.#sendTo(peer, pending)
+    // The request lasts as long as the stream: its answer only comes when one side ends it.
+    peer.client
+      .request({ path: '/peer/stream', method: 'POST', headers: this.#headers, body })
+      .then(async (response) => {
+        await response.body.dump()
+        if (response.statusCode !== 200) throw new Error(`peer answered ${response.statusCode}`)
+      })
+      .then(() => this.#closedStream(peer, body, false), () => this.#closedStream(peer, body, true))
+  }
+
+  #closedStream(peer: PeerStream, body: PassThrough, failed: boolean): void {
+    if (peer.body !== body) return
+    peer.body = null
+    body.destroy()
+    if (failed) {
+      this.counters.failures += 1
+      peer.reachable = false
+      peer.backoffMs = Math.min(backoffMaxMs, Math.max(25, peer.backoffMs * 2))
+      peer.reopenAtMs = this.#now() + peer.backoffMs
+    } else {
+      peer.backoffMs = 0
+    }
+    if (!this.#closed && peer.pending.length > 0) this.#open(peer)
+  }
+}

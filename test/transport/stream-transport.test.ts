@@ -1,0 +1,79 @@
+/**
+ * Goal: the streaming peer transport delivers every batch in order over one long-lived request,
+ * is refused without the right secret (nothing delivered), cuts off a sender of a malformed
+ * frame, and a dead peer never holds up a live one. Method: real @hono/node-server receivers on
+ * 127.0.0.1 running createApp with a FakeNode that records deliveries.
+ */
+import { serve, type ServerType } from '@hono/node-server'
+import { afterEach, describe, expect, it } from 'vitest'
+import { nodeId, slot, type Envelope } from '../../src/core/index.js'
+import { createApp } from '../../src/server/app.js'
+import { StreamTransport } from '../../src/transport/stream-transport.js'
+import { FakeNode } from '../server/fake-node.js'
+import { freePort, waitFor } from '../integration/harness.js'
+
+const servers: ServerType[] = []
+const transports: StreamTransport[] = []
+afterEach(async () => {
+  await Promise.all(transports.splice(0).map((transport) => transport.close()))
+  for (const server of servers.splice(0)) server.close()
+})
+
+async function receiver(secret = 'stream-secret'): Promise<{ node: FakeNode; url: string }> {
+  const node = new FakeNode()
+  const app = createApp({ node, secret, clusterId: 'c1', members: new Set([nodeId(1), nodeId(2), nodeId(3)]), requestTimeoutMs: 100, valueBytesMax: 1024, onFatal: () => {} })
+  const port = await freePort()
+  const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' })
+  servers.push(server)
+  await new Promise((resolve) => server.once('listening', resolve))
+  return { node, url: `http://127.0.0.1:${port}` }
+}
+
+function transport(peers: Array<[number, string]>, secret = 'stream-secret'): StreamTransport {
+  const created = new StreamTransport({ self: nodeId(2), peers: new Map(peers.map(([id, url]) => [nodeId(id), url])), secret, clusterId: 'c1', now: () => performance.now() })
+  transports.push(created)
+  return created
+}
+
+const catchUp = (fromSlot: number): Envelope => ({ from: nodeId(2), to: nodeId(1), message: { type: 'catch-up', fromSlot: slot(fromSlot) } })
+
+describe('StreamTransport', () => {
+  it('delivers every batch, in order, over one stream', async () => {
+    const { node, url } = await receiver()
+    const sender = transport([[1, url]])
+    for (let batch = 0; batch < 50; batch += 1) sender.send([catchUp(batch * 2 + 1), catchUp(batch * 2 + 2)])
+    await waitFor('100 deliveries', async () => (node.delivered.length === 100 ? true : null), 5000)
+    expect(node.delivered.map((envelope) => (envelope.message as { fromSlot: number }).fromSlot)).toEqual(Array.from({ length: 100 }, (_, index) => index + 1))
+    expect(sender.counters.sent).toBe(100)
+  })
+
+  it('delivers nothing without the right secret, and reports the peer unreachable', async () => {
+    const { node, url } = await receiver()
+    const sender = transport([[1, url]], 'wrong-secret')
+    sender.send([catchUp(1)])
+    await waitFor('a refused stream', async () => (sender.counters.failures > 0 ? true : null), 5000)
+    expect(node.delivered).toEqual([])
+  })
+
+  it('cuts off a stream that sends a malformed frame, and delivers nothing from it', async () => {
+    const { node, url } = await receiver()
+    const response = await fetch(`${url}/peer/stream`, {
+      method: 'POST',
+      headers: { 'x-paxos-secret': 'stream-secret', 'x-paxos-cluster': 'c1' },
+      body: `${JSON.stringify({ from: 9, to: 1, messages: [{ type: 'catch-up', fromSlot: 1 }] })}\n`,
+    }).catch(() => null)
+    expect(response === null || response.status === 400).toBe(true)
+    expect(node.delivered).toEqual([])
+  })
+
+  it('a dead peer does not hold up a live one', async () => {
+    const { node, url } = await receiver()
+    const deadPort = await freePort()
+    const sender = transport([[1, url], [3, `http://127.0.0.1:${deadPort}`]])
+    for (let round = 0; round < 20; round += 1) {
+      sender.send([catchUp(round + 1), { from: nodeId(2), to: nodeId(3), message: { type: 'catch-up', fromSlot: slot(1) } }])
+    }
+    await waitFor('deliveries to the live peer', async () => (node.delivered.length === 20 ? true : null), 5000)
+    await waitFor('the dead peer marked unreachable', async () => (sender.reachable(nodeId(3)) ? null : true), 5000)
+  })
+})
