@@ -126,8 +126,14 @@ export class PaxosNode implements NodeService {
 
   async stop(): Promise<void> {
     this.#loop.stop()
-    await new Promise<void>((resolve) => (this.#server === null ? resolve() : this.#server.close(() => resolve())))
     await this.#transport.close()
+    await new Promise<void>((resolve) => {
+      const server = this.#server
+      if (server === null) return resolve()
+      server.close(() => resolve())
+      // Peers' streams into this node never end on their own: close() alone would wait forever.
+      ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
+    })
     this.#storage.close()
   }
 

@@ -92,6 +92,17 @@ export class TestCluster {
     })
   }
 
+  /** SIGTERM: a clean shutdown. Resolves with the exit code. */
+  async terminate(id: number): Promise<number | null> {
+    const child = this.#children.get(id)
+    this.#children.delete(id)
+    if (child === undefined || child.exitCode !== null) return child?.exitCode ?? null
+    return new Promise((resolve) => {
+      child.once('exit', (code) => resolve(code))
+      child.kill('SIGTERM')
+    })
+  }
+
   async restart(id: number): Promise<void> {
     await this.kill(id)
     this.startNode(id)

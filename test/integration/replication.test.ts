@@ -40,4 +40,14 @@ describe('replication', () => {
     const revisions = new Set(statuses.map((status) => status?.revision))
     expect(revisions).toEqual(new Set([30]))
   })
+
+  it('a node stopped with SIGTERM exits cleanly while its peers keep their streams open', async () => {
+    const cluster = await startCluster()
+    const leader = await cluster.leader()
+    await putEventually(cluster.url(leader), 'before-stop', '1')
+    const stopping = cluster.ids.find((id) => id !== leader)!
+    expect(await cluster.terminate(stopping)).toBe(0)
+    const written = await putEventually(cluster.url(leader), 'after-stop', '2')
+    expect(written.version).toBe(2)
+  })
 })
