@@ -13,8 +13,7 @@ import type { NodeId } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { Envelope, PeerMessage } from '../core/messages.js'
 import { encodePeerBatch } from './codec.js'
-import type { TransportCounters } from './http-transport.js'
-import { peerHeaders, type Transport } from './transport.js'
+import { peerHeaders, type Transport, type TransportCounters } from './transport.js'
 
 type PeerStream = {
   readonly id: NodeId

@@ -1,5 +1,5 @@
 /**
- * The one-way message port. The node sends through HttpTransport; the simulator through its
+ * The one-way message port. The node sends through StreamTransport; the simulator through its
  * own network. Either may drop anything: Paxos re-sends what matters.
  * @module
  */
@@ -9,6 +9,9 @@ export interface Transport {
   send(envelopes: readonly Envelope[]): void
   close(): Promise<void>
 }
+
+/** Cumulative counts, for metrics. */
+export type TransportCounters = { sent: number; dropped: number; failures: number; batches: number }
 
 /** Headers every peer request carries. */
 export const peerHeaders = {
