@@ -40,4 +40,22 @@ describe('failover', () => {
     const read = await get(cluster.url(survivor), 'balance')
     expect(read.headers.get('x-version')).toBe(String(firstBody.version))
   })
+
+  it('a 5-node cluster survives kill -9 of the leader and one more node', async () => {
+    const cluster = await startCluster(5)
+    const leader = await cluster.leader()
+    const acknowledged = await Promise.all([1, 2, 3, 4, 5].map((id) => putEventually(cluster.url(id), `five/${id}`, `v${id}`)))
+    const other = cluster.ids.find((id) => id !== leader)!
+    await cluster.kill(leader)
+    await cluster.kill(other)
+    const survivors = cluster.ids.filter((id) => id !== leader && id !== other)
+    await cluster.leader(survivors)
+    const after = await putEventually(cluster.url(survivors[0]!), 'five/after', 'x')
+    expect(after.version).toBe(6)
+    for (const [index, { version }] of acknowledged.entries()) {
+      const read = await get(cluster.url(survivors[2]!), `five/${index + 1}`)
+      expect(await read.text()).toBe(`v${index + 1}`)
+      expect(read.headers.get('x-version')).toBe(String(version))
+    }
+  })
 })
