@@ -24,6 +24,8 @@ export type SimOptions = Readonly<{
   crashPerMille: number
   restartPerMille: number
   crashAllPerMille: number
+  /** Per node, the percent of ticks its clock misses: clocks that run slow by different amounts. */
+  clockSkipPercentMax: number
   clients: number
   requestsPerClient: number
   keys: number
@@ -52,6 +54,7 @@ export function optionsFromSeed(seed: number, overrides: { nodes?: number; sabot
     crashPerMille: between(random, 0, 8),
     restartPerMille: between(random, 10, 60),
     crashAllPerMille: randomBelow(random, 3) === 0 ? 1 : 0,
+    clockSkipPercentMax: between(random, 0, 40),
     clients: between(random, 2, 4),
     requestsPerClient: between(random, 10, 30),
     keys: between(random, 1, 3),

@@ -22,7 +22,9 @@ export type SimResult = Readonly<{ seed: number; failures: string[]; traceHash: 
 
 export class Simulator implements ClientCluster {
   readonly #options: SimOptions
-  readonly #random: { faults: Random; network: Random; nodes: Random }
+  readonly #random: { faults: Random; network: Random; nodes: Random; clocks: Random }
+  /** Per node, the percent of ticks its clock misses (drift). */
+  readonly #clockSkipPercent: Map<NodeId, number>
   readonly #ids: NodeId[]
   readonly #nodes: Map<NodeId, SimNode>
   readonly #network: SimNetwork
@@ -37,10 +39,11 @@ export class Simulator implements ClientCluster {
   constructor(options: SimOptions) {
     this.#options = options
     const root = seededRandom(options.seed ^ 0x5eed)
-    this.#random = { faults: forkRandom(root), network: forkRandom(root), nodes: forkRandom(root) }
+    this.#random = { faults: forkRandom(root), network: forkRandom(root), nodes: forkRandom(root), clocks: forkRandom(root) }
     const clientsRandom = forkRandom(root)
     this.#ids = Array.from({ length: options.nodes }, (_, index) => nodeId(index + 1))
     this.#nodes = new Map(this.#ids.map((id) => [id, new SimNode(id)]))
+    this.#clockSkipPercent = new Map(this.#ids.map((id) => [id, randomBelow(this.#random.clocks, options.clockSkipPercentMax + 1)]))
     this.#network = new SimNetwork(this.#random.network, options)
     const keys = Array.from({ length: options.keys }, (_, index) => `k${index}`)
     this.#clients = Array.from({ length: options.clients }, (_, index) => new SimClient({
@@ -111,7 +114,9 @@ export class Simulator implements ClientCluster {
 
   #tick(): void {
     for (const envelope of this.#network.due(this.now)) this.#nodes.get(envelope.to)!.replica?.step(envelope)
-    for (const node of this.#nodes.values()) node.replica?.tick()
+    for (const node of this.#nodes.values()) {
+      if (!randomChance(this.#random.clocks, this.#clockSkipPercent.get(node.id)!, 100)) node.replica?.tick()
+    }
     for (const client of this.#clients) client.tick(this)
     for (const node of this.#nodes.values()) this.#processReady(node)
   }
