@@ -5,10 +5,13 @@
  */
 import { describe, expect, it } from 'vitest'
 import { AgreementChecker } from './checkers/agreement.js'
-import { checkDurability } from './checkers/durability.js'
+import { checkDurability, checkDurableLogs } from './checkers/durability.js'
+import { ExactlyOnceChecker } from './checkers/exactly-once.js'
 import { checkKey } from './checkers/linearizability.js'
 import { checkLiveness } from './checkers/liveness.js'
 import { OrderedApplyChecker } from './checkers/ordered-apply.js'
+import { checkStaleReads } from './checkers/stale-reads.js'
+import { ballotZero, revision, slot, type ChosenEntry, type LogEntry, type WriteCommand } from '../../src/core/index.js'
 import type { Op, OpResult } from './history.js'
 
 let ids = 0
@@ -27,6 +30,36 @@ describe('agreement checker', () => {
     expect(checker.violations).toEqual([])
     checker.record(3, 1, ['b'])
     expect(checker.violations).toHaveLength(1)
+  })
+
+  it('flags a slot persisted as chosen with one value and applied with another', () => {
+    const checker = new AgreementChecker()
+    checker.chosen(1, 7, ['a'])
+    checker.record(2, 7, ['b'])
+    expect(checker.violations).toHaveLength(1)
+  })
+})
+
+describe('exactly-once checker', () => {
+  const write = (proposal: string, idempotencyKey: string | null = null): WriteCommand =>
+    ({ type: 'delete', proposal, key: 'k', cas: null, idempotency: idempotencyKey === null ? null : { key: idempotencyKey, atMs: 0 } })
+  const entry = (at: number, ...commands: WriteCommand[]): ChosenEntry => ({ slot: slot(at), value: commands })
+  const written = (version: number) => ({ type: 'written', revision: revision(version), deleted: true }) as const
+
+  it('passes a retry that returns the first result, on every replica', () => {
+    const checker = new ExactlyOnceChecker()
+    checker.applied(1, [entry(1, write('a1', 'w1')), entry(2, write('a2', 'w1'))], [{ proposal: 'a1', result: written(1) }, { proposal: 'a2', result: written(1) }])
+    checker.applied(2, [entry(1, write('a1', 'w1'))], [{ proposal: 'a1', result: written(1) }])
+    expect(checker.violations).toEqual([])
+  })
+
+  it('flags a retry that took effect twice, and one command chosen in two slots', () => {
+    const twice = new ExactlyOnceChecker()
+    twice.applied(1, [entry(1, write('a1', 'w1')), entry(2, write('a2', 'w1'))], [{ proposal: 'a1', result: written(1) }, { proposal: 'a2', result: written(2) }])
+    expect(twice.violations).toHaveLength(1)
+    const twoSlots = new ExactlyOnceChecker()
+    twoSlots.applied(1, [entry(1, write('a1')), entry(2, write('a1'))], [])
+    expect(twoSlots.violations).toHaveLength(1)
   })
 })
 
@@ -86,6 +119,32 @@ describe('durability checker', () => {
     const history = [put('a', 0, 1, 1), put('b', 2, 3, 2)]
     expect(checkDurability(history, new Map([[1, 2], [2, 2]]))).toEqual([])
     expect(checkDurability(history, new Map([[1, 2], [2, 1]]))).toHaveLength(1)
+  })
+})
+
+describe('durable-log checker', () => {
+  const onDisk = (at: number, value: string): LogEntry => ({ slot: slot(at), ballot: ballotZero, value: [{ type: 'delete', proposal: value, key: 'k', cas: null, idempotency: null }], chosen: false })
+  const applied = new Map([[1, JSON.stringify(onDisk(1, 'a').value)]])
+
+  it('passes an applied slot held by a majority of the disks', () => {
+    expect(checkDurableLogs(applied, new Map([[1, [onDisk(1, 'a')]], [2, [onDisk(1, 'a')]], [3, []]]), 'test')).toEqual([])
+  })
+
+  it('flags an applied slot that a majority of the disks lost or hold with another value', () => {
+    expect(checkDurableLogs(applied, new Map([[1, [onDisk(1, 'a')]], [2, []], [3, []]]), 'test')).toHaveLength(1)
+    expect(checkDurableLogs(applied, new Map([[1, [onDisk(1, 'a')]], [2, [onDisk(1, 'b')]], [3, [onDisk(1, 'b')]]]), 'test')).toHaveLength(1)
+  })
+})
+
+describe('stale-read checker', () => {
+  const stale = (from: number, value: string | null, version: number) => op('stale-get', from, from, { type: 'read', value, version })
+
+  it('passes old values and absent keys, and flags a value nobody wrote, a read before the write, a wrong version', () => {
+    const history = [put('a', 0, 2, 1), put('b', 3, 4, 2)]
+    expect(checkStaleReads([...history, stale(5, 'a', 1), stale(5, null, 0), stale(3, 'b', 2)])).toEqual([])
+    expect(checkStaleReads([...history, stale(5, 'ghost', 1)])).toHaveLength(1)
+    expect(checkStaleReads([...history, stale(1, 'b', 2)])).toHaveLength(1)
+    expect(checkStaleReads([...history, stale(5, 'a', 2)])).toHaveLength(1)
   })
 })
 

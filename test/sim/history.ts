@@ -2,7 +2,8 @@
  * The clients' history: one record per operation, with invoke and completion ticks and the
  * observed result. A write with no answer is indeterminate: it may or may not have happened.
  */
-export type OpKind = 'put' | 'delete' | 'get'
+/** `get` is a linearizable read through the leader; `stale-get` reads any node's state directly. */
+export type OpKind = 'put' | 'delete' | 'get' | 'stale-get'
 
 export type OpResult =
   | Readonly<{ type: 'written'; version: number; deleted: boolean | null }>
@@ -36,8 +37,11 @@ export class History {
     op.result = result
   }
 
-  /** Reads that never completed had no effect and are dropped; writes stay, as indeterminate. */
+  /**
+   * The linearizability check's input. Reads that never completed had no effect and are dropped;
+   * writes stay, as indeterminate. Stale reads promise no recency, so they are checked apart.
+   */
   forChecking(): Op[] {
-    return this.ops.filter((op) => op.kind !== 'get' || op.result !== null)
+    return this.ops.filter((op) => op.kind === 'put' || op.kind === 'delete' || (op.kind === 'get' && op.result !== null))
   }
 }

@@ -24,6 +24,17 @@ export type SimOptions = Readonly<{
   crashPerMille: number
   restartPerMille: number
   crashAllPerMille: number
+  /**
+   * A node stalls (a long GC, a stopped VM) for up to `pauseTicksMax`: no ticks, no work, its
+   * mail waits. It wakes still believing what it believed, often as a deposed leader.
+   */
+  pausePerMille: number
+  pauseTicksMax: number
+  /**
+   * A node campaigns out of turn (as an operator's transfer, or a timeout fired early by a slow
+   * clock would make it): dueling proposers, where Paxos's safety rules do their work.
+   */
+  campaignPerMille: number
   /** Per node, the percent of ticks its clock misses: clocks that run slow by different amounts. */
   clockSkipPercentMax: number
   clients: number
@@ -52,8 +63,12 @@ export function optionsFromSeed(seed: number, overrides: { nodes?: number; sabot
     partitionPerMille: between(random, 0, 8),
     healPerMille: between(random, 5, 30),
     crashPerMille: between(random, 0, 8),
-    restartPerMille: between(random, 10, 60),
+    // Up to 300: some seeds restart crashed nodes within a few ticks, before the cluster moves on.
+    restartPerMille: between(random, 10, 300),
     crashAllPerMille: randomBelow(random, 3) === 0 ? 1 : 0,
+    pausePerMille: between(random, 0, 4),
+    pauseTicksMax: between(random, 5, 80),
+    campaignPerMille: randomBelow(random, 2) === 0 ? 0 : between(random, 1, 10),
     clockSkipPercentMax: between(random, 0, 40),
     clients: between(random, 2, 4),
     requestsPerClient: between(random, 10, 30),

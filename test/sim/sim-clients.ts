@@ -1,6 +1,6 @@
 /**
- * Seeded closed-loop clients: put / delete / cas / linearizable get on a few keys, each with a
- * unique value, following not_leader hints. About half the writes carry an idempotency key and
+ * Seeded closed-loop clients: put / delete / cas / linearizable get / stale get on a few keys,
+ * each put with a unique value, following not_leader hints. About half the writes carry an idempotency key and
  * are retried after a timeout (they must apply once); the rest give up and stay indeterminate.
  */
 import { randomBelow, randomChance, revision, type NodeId, type Random, type WriteCommand } from '../../src/core/index.js'
@@ -12,6 +12,8 @@ export interface ClientCluster {
   upNodes(): NodeId[]
   propose(node: NodeId, command: WriteCommand): 'proposed' | 'overloaded' | Readonly<{ leader: NodeId | null }>
   read(node: NodeId, id: number): 'reading' | 'overloaded' | Readonly<{ leader: NodeId | null }>
+  /** A read of `node`'s state machine as it is now, with no quorum round. */
+  staleRead(node: NodeId, key: string): Readonly<{ value: string | null; version: number }>
 }
 
 type Request = {
@@ -102,9 +104,7 @@ export class SimClient {
       request.retryAt = now + 2
       return
     }
-    const item = stateMachine.get(request.op.key)
-    const value = item === null ? { value: null, version: 0 } : { value: Buffer.from(item.value).toString(), version: item.version as number }
-    this.#history.complete(request.op, now, { type: 'read', ...value })
+    this.#history.complete(request.op, now, { type: 'read', ...readState(stateMachine, request.op.key) })
     this.#finish(now)
   }
 
@@ -132,6 +132,7 @@ export class SimClient {
     this.#remaining -= 1
     const key = this.#keys[randomBelow(this.#random, this.#keys.length)]!
     const roll = randomBelow(this.#random, 100)
+    if (roll < 10) return this.#request(now, { kind: 'stale-get', key, value: null, cas: null }, null)
     if (roll < 35) return this.#request(now, { kind: 'get', key, value: null, cas: null }, null)
     this.#writes += 1
     const idempotencyKey = randomChance(this.#random, 1, 2) ? `c${this.id}-w${this.#writes}` : null
@@ -148,6 +149,12 @@ export class SimClient {
   #send(cluster: ClientCluster, request: Request): void {
     const up = cluster.upNodes()
     if (up.length === 0) return void (request.retryAt = cluster.now + 5)
+    if (request.op.kind === 'stale-get') {
+      // Any live node answers at once from its own state: no leader, no waiting.
+      const node = up[randomBelow(this.#random, up.length)]!
+      this.#history.complete(request.op, cluster.now, { type: 'read', ...cluster.staleRead(node, request.op.key) })
+      return this.#finish(cluster.now)
+    }
     const node = this.#guess !== null && up.includes(this.#guess) ? this.#guess : up[randomBelow(this.#random, up.length)]!
     const outcome = request.op.kind === 'get' ? this.#sendRead(cluster, node, request) : this.#sendWrite(cluster, node, request)
     if (outcome === 'proposed' || outcome === 'reading') {
@@ -180,4 +187,10 @@ export class SimClient {
     request.readId = this.id * 1_000_000 + this.#attempts
     return cluster.read(node, request.readId)
   }
+}
+
+/** A key's value and version as a client sees them; an absent key reads as null at version 0. */
+export function readState(stateMachine: StateMachine, key: string): { value: string | null; version: number } {
+  const item = stateMachine.get(key)
+  return item === null ? { value: null, version: 0 } : { value: Buffer.from(item.value).toString(), version: item.version as number }
 }

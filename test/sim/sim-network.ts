@@ -1,6 +1,8 @@
 /**
  * The simulated network: every envelope gets a delivery tick (random delay, which reorders),
- * may be dropped or duplicated, and is lost if a partition separates its ends at delivery.
+ * may be dropped or duplicated, and is lost if its link is cut at delivery. Cuts are per
+ * directed link, so a partition need not be clean: a bridge node may see both sides of a split
+ * (connectivity that is not transitive) and a link may carry messages one way only.
  */
 import { randomBelow, randomChance, type Envelope, type NodeId, type Random } from '../../src/core/index.js'
 import type { SimOptions } from './options.js'
@@ -12,8 +14,9 @@ export class SimNetwork {
   readonly #options: SimOptions
   #queue: InFlight[] = []
   #seq = 0
-  /** Partition groups: nodes talk only within their group. Empty means fully connected. */
-  #groups = new Map<NodeId, number>()
+  /** Directed links that lose every envelope, as `from>to`. Empty means fully connected. */
+  #cut = new Set<string>()
+  #description = 'connected'
   faultsOn = true
 
   constructor(random: Random, options: SimOptions) {
@@ -34,7 +37,7 @@ export class SimNetwork {
     }
   }
 
-  /** Envelopes due at `now`, in a deterministic order; partitioned ones are lost. */
+  /** Envelopes due at `now`, in a deterministic order (tick, then send order); cut ones are lost. */
   due(now: number): Envelope[] {
     const due = this.#queue.filter((item) => item.deliverAt <= now)
     if (due.length === 0) return []
@@ -43,25 +46,27 @@ export class SimNetwork {
     return due.map((item) => item.envelope).filter((envelope) => this.connected(envelope.from, envelope.to))
   }
 
-  connected(a: NodeId, b: NodeId): boolean {
-    return (this.#groups.get(a) ?? 0) === (this.#groups.get(b) ?? 0)
+  /** Whether `from` can reach `to` now (one direction only). */
+  connected(from: NodeId, to: NodeId): boolean {
+    return !this.#cut.has(`${from}>${to}`)
   }
 
-  partition(groups: ReadonlyMap<NodeId, number>): void {
-    this.#groups = new Map(groups)
+  /** Cuts exactly these directed links (replacing any earlier cut). */
+  cut(links: readonly (readonly [NodeId, NodeId])[], description: string): void {
+    this.#cut = new Set(links.map(([from, to]) => `${from}>${to}`))
+    this.#description = description
   }
 
   heal(): void {
-    this.#groups = new Map()
+    this.#cut = new Set()
+    this.#description = 'connected'
   }
 
   get partitioned(): boolean {
-    return new Set(this.#groups.values()).size > 1
+    return this.#cut.size > 0
   }
 
   describePartition(): string {
-    const byGroup = new Map<number, NodeId[]>()
-    for (const [node, group] of this.#groups) byGroup.set(group, [...(byGroup.get(group) ?? []), node])
-    return [...byGroup.values()].map((nodes) => nodes.join(',')).join(' | ')
+    return this.#description
   }
 }

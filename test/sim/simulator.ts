@@ -3,18 +3,21 @@
  * seeded network, crashes that keep only the disk, and seeded clients. A safety phase with
  * faults, then a liveness phase: crash and restart everyone, heal, and demand convergence.
  */
-import { forkRandom, formatBallot, nodeId, randomBelow, randomChance, seededRandom, type CoreEvent, type NodeId, type Random, type WriteCommand } from '../../src/core/index.js'
+import { forkRandom, formatBallot, nodeId, randomBelow, randomChance, seededRandom, type CoreEvent, type Envelope, type NodeId, type Random, type WriteCommand } from '../../src/core/index.js'
 import { AssertionError } from '../../src/core/assert.js'
 import { processReady } from '../../src/node/process-ready.js'
-import { checkDurability } from './checkers/durability.js'
+import { checkDurability, checkDurableLogs } from './checkers/durability.js'
+import { ExactlyOnceChecker } from './checkers/exactly-once.js'
 import { checkLinearizability } from './checkers/linearizability.js'
 import { checkLiveness } from './checkers/liveness.js'
 import { AgreementChecker } from './checkers/agreement.js'
 import { OrderedApplyChecker } from './checkers/ordered-apply.js'
+import { checkStaleReads } from './checkers/stale-reads.js'
 import { History } from './history.js'
 import { thinkTicksMax, type SimOptions } from './options.js'
-import { SimClient, type ClientCluster } from './sim-clients.js'
+import { readState, SimClient, type ClientCluster } from './sim-clients.js'
 import { SimNetwork } from './sim-network.js'
+import { choosePartition } from './sim-partitions.js'
 import { SimNode } from './sim-node.js'
 import { Trace } from './trace.js'
 
@@ -33,7 +36,10 @@ export class Simulator implements ClientCluster {
   readonly trace = new Trace()
   readonly #agreement = new AgreementChecker()
   readonly #orderedApply = new OrderedApplyChecker()
+  readonly #exactlyOnce = new ExactlyOnceChecker()
   readonly #failures: string[] = []
+  /** Paused nodes: the tick each wakes up, and the envelopes that arrived meanwhile, in order. */
+  readonly #paused = new Map<NodeId, { until: number; inbox: Envelope[] }>()
   now = 0
 
   constructor(options: SimOptions) {
@@ -64,14 +70,16 @@ export class Simulator implements ClientCluster {
       if (!(error instanceof AssertionError)) throw error
       this.#failures.push(`assertion in the core at tick ${this.now}: ${error.message}`)
     }
-    this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...checkLinearizability(this.history.forChecking()))
+    this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...this.#exactlyOnce.violations)
+    this.#failures.push(...checkLinearizability(this.history.forChecking()), ...checkStaleReads(this.history.ops))
     const completed = this.history.ops.filter((op) => op.result !== null).length
     const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed), ${this.#agreement.slots} slots`
     return { seed: this.#options.seed, failures: this.#failures, traceHash: this.trace.hash, traceTail: this.trace.tail(40), stats }
   }
 
+  /** Nodes a client can reach: up and not paused. */
   upNodes(): NodeId[] {
-    return this.#ids.filter((id) => this.#nodes.get(id)!.up)
+    return this.#ids.filter((id) => this.#nodes.get(id)!.up && !this.#paused.has(id))
   }
 
   propose(node: NodeId, command: WriteCommand): ReturnType<ClientCluster['propose']> {
@@ -84,9 +92,13 @@ export class Simulator implements ClientCluster {
     return result.type === 'reading' ? 'reading' : result.type === 'overloaded' ? 'overloaded' : { leader: result.leader }
   }
 
+  staleRead(node: NodeId, key: string): ReturnType<ClientCluster['staleRead']> {
+    return readState(this.#nodes.get(node)!.stateMachine, key)
+  }
+
   #liveness(): void {
     // Durability: every node crashes at once and restarts from its disk alone.
-    for (const id of this.upNodes()) this.#crash(id)
+    this.#crashAll('the final whole-cluster crash')
     for (const id of this.#ids) this.#start(id)
     this.#network.heal()
     this.#network.faultsOn = false
@@ -113,12 +125,28 @@ export class Simulator implements ClientCluster {
   }
 
   #tick(): void {
-    for (const envelope of this.#network.due(this.now)) this.#nodes.get(envelope.to)!.replica?.step(envelope)
+    this.#wakeUp()
+    for (const envelope of this.#network.due(this.now)) {
+      const paused = this.#paused.get(envelope.to)
+      if (paused === undefined) this.#nodes.get(envelope.to)!.replica?.step(envelope)
+      else paused.inbox.push(envelope)
+    }
     for (const node of this.#nodes.values()) {
+      if (this.#paused.has(node.id)) continue
       if (!randomChance(this.#random.clocks, this.#clockSkipPercent.get(node.id)!, 100)) node.replica?.tick()
     }
     for (const client of this.#clients) client.tick(this)
-    for (const node of this.#nodes.values()) this.#processReady(node)
+    for (const node of this.#nodes.values()) if (!this.#paused.has(node.id)) this.#processReady(node)
+  }
+
+  /** Paused nodes whose time is up read their waiting mail, in arrival order. */
+  #wakeUp(): void {
+    for (const [id, paused] of this.#paused) {
+      if (paused.until > this.now) continue
+      this.#paused.delete(id)
+      this.trace.add(this.now, `node ${id} resumed (${paused.inbox.length} envelopes waiting)`)
+      for (const envelope of paused.inbox) this.#nodes.get(id)!.replica?.step(envelope)
+    }
   }
 
   #processReady(node: SimNode): void {
@@ -127,13 +155,18 @@ export class Simulator implements ClientCluster {
     processReady(replica, {
       self: node.id,
       atomically: (work, options) => node.atomically(work, options.durable),
-      persist: (batch) => node.storage.persist(batch),
+      persist: (batch) => {
+        for (const entry of batch.entries) if (entry.chosen) this.#agreement.chosen(node.id, entry.slot, entry.value)
+        node.storage.persist(batch)
+      },
       apply: (entries) => {
         for (const entry of entries) {
           this.#agreement.record(node.id, entry.slot, entry.value)
           this.#orderedApply.applied(node.id, entry.slot)
         }
-        for (const applied of node.stateMachine.apply(entries)) {
+        const results = node.stateMachine.apply(entries)
+        this.#exactlyOnce.applied(node.id, entries, results)
+        for (const applied of results) {
           for (const client of this.#clients) client.onApplied(applied.proposal, applied.result, this.now)
         }
       },
@@ -157,32 +190,40 @@ export class Simulator implements ClientCluster {
       this.#network.heal()
       this.trace.add(this.now, 'network healed')
     }
-    if (randomChance(random, options.crashAllPerMille, 1000)) {
-      for (const id of this.upNodes()) this.#crash(id)
-      this.trace.add(this.now, 'crashed every node')
-    }
+    if (randomChance(random, options.crashAllPerMille, 1000)) this.#crashAll(`the whole-cluster crash at tick ${this.now}`)
     for (const id of this.#ids) {
       const node = this.#nodes.get(id)!
       if (node.up && randomChance(random, options.crashPerMille, 1000)) this.#crash(id)
       else if (!node.up && randomChance(random, options.restartPerMille, 1000)) this.#start(id)
+      else if (node.up && !this.#paused.has(id) && randomChance(random, options.pausePerMille, 1000)) {
+        const ticks = 1 + randomBelow(random, options.pauseTicksMax)
+        this.#paused.set(id, { until: this.now + ticks, inbox: [] })
+        this.trace.add(this.now, `node ${id} paused for ${ticks} ticks`)
+      } else if (node.up && !this.#paused.has(id) && randomChance(random, options.campaignPerMille, 1000)) {
+        this.trace.add(this.now, `node ${id} campaigns out of turn`)
+        node.replica!.campaign()
+      }
     }
   }
 
   #partition(random: Random): void {
     const leader = this.#ids.find((id) => this.#nodes.get(id)!.replica?.status().role === 'leader')
-    const groups = new Map<NodeId, number>()
-    const mode = randomBelow(random, 3)
-    for (const id of this.#ids) {
-      // 0: isolate the leader; 1: a random minority/majority split; 2: every node alone.
-      const group = mode === 0 ? (id === leader ? 1 : 0) : mode === 1 ? randomBelow(random, 2) : id
-      groups.set(id, group)
-    }
-    this.#network.partition(groups)
-    this.trace.add(this.now, `partition ${this.#network.describePartition()}`)
+    const plan = choosePartition(random, this.#ids, leader)
+    this.#network.cut(plan.links, plan.description)
+    this.trace.add(this.now, `partition ${plan.description}`)
+  }
+
+  /** Every node goes down at once; what the disks kept must still hold every chosen value. */
+  #crashAll(when: string): void {
+    for (const id of this.#ids) if (this.#nodes.get(id)!.up) this.#crash(id)
+    this.trace.add(this.now, 'crashed every node')
+    const disks = new Map(this.#ids.map((id) => [id as number, this.#nodes.get(id)!.storage.load().entries]))
+    this.#failures.push(...checkDurableLogs(this.#agreement.applied, disks, `after ${when}`))
   }
 
   #crash(id: NodeId): void {
     const node = this.#nodes.get(id)!
+    this.#paused.delete(id) // a stalled process can be killed too; its waiting mail dies with it
     const lost = node.crash(randomChance(this.#random.faults, 1, 2))
     if (lost) this.#orderedApply.rolledBack(id, node.stateMachine.appliedIndex())
     this.trace.add(this.now, `node ${id} crashed${lost ? ` and lost its unsynced commits (applied back to ${node.stateMachine.appliedIndex()})` : ''}`)

@@ -1,23 +1,40 @@
 /**
- * Agreement: per slot, every replica, in every incarnation, applies the same value.
+ * Agreement: per slot, every replica, in every incarnation, chooses and applies the same value.
+ * A slot counts from the moment any replica persists it as chosen or applies it.
  */
 export class AgreementChecker {
   readonly #chosen = new Map<number, { value: string; node: number }>()
+  /** slot → value (JSON) for slots some replica applied: the durability check's input. */
+  readonly applied = new Map<number, string>()
   readonly violations: string[] = []
+  /** `slot value`: each conflicting value is reported once, not at every replica that holds it. */
+  readonly #reported = new Set<string>()
 
+  /** `node` persisted `value` as chosen at `slot`. */
+  chosen(node: number, slot: number, value: unknown): void {
+    this.#record(node, slot, JSON.stringify(value), 'chosen')
+  }
+
+  /** `node` applied `value` at `slot`. */
   record(node: number, slot: number, value: unknown): void {
     const encoded = JSON.stringify(value)
+    this.#record(node, slot, encoded, 'applied')
+    if (!this.applied.has(slot)) this.applied.set(slot, encoded)
+  }
+
+  get slots(): number {
+    return this.#chosen.size
+  }
+
+  #record(node: number, slot: number, encoded: string, how: string): void {
     const first = this.#chosen.get(slot)
     if (first === undefined) {
       this.#chosen.set(slot, { value: encoded, node })
       return
     }
-    if (first.value !== encoded) {
-      this.violations.push(`agreement: slot ${slot} applied as ${first.value} on node ${first.node} but ${encoded} on node ${node}`)
+    if (first.value !== encoded && !this.#reported.has(`${slot} ${encoded}`)) {
+      this.#reported.add(`${slot} ${encoded}`)
+      this.violations.push(`agreement: slot ${slot} has ${first.value} on node ${first.node} but ${how} ${encoded} on node ${node}`)
     }
-  }
-
-  get slots(): number {
-    return this.#chosen.size
   }
 }

@@ -1,0 +1,46 @@
+/**
+ * Exactly-once apply, as the clients see it: a command (one proposal id) is chosen in one slot
+ * only, gives the same result on every replica and after every restart, and all proposals that
+ * carry one idempotency key (a client's retries) share one result: the first that applied. A
+ * second effect would show up as a second, different result.
+ */
+import type { ChosenEntry } from '../../../src/core/index.js'
+import type { AppliedWrite } from '../../../src/state-machine/state-machine.js'
+
+export class ExactlyOnceChecker {
+  /** proposal → the slot it was chosen in. */
+  readonly #slots = new Map<string, number>()
+  /** proposal or idempotency key → the first result seen, encoded. */
+  readonly #results = new Map<string, { result: string; node: number }>()
+  readonly violations: string[] = []
+
+  /** One apply batch of `node`: the chosen entries and the writes' results, in order. */
+  applied(node: number, entries: readonly ChosenEntry[], results: readonly AppliedWrite[]): void {
+    const idempotencyKeys = new Map<string, string>()
+    for (const entry of entries) {
+      for (const command of entry.value) {
+        if (command.type === 'noop') continue
+        this.#chosenIn(command.proposal, entry.slot)
+        if (command.idempotency !== null) idempotencyKeys.set(command.proposal, command.idempotency.key)
+      }
+    }
+    for (const { proposal, result } of results) {
+      const encoded = JSON.stringify(result)
+      this.#sameResult(`proposal ${proposal}`, encoded, node)
+      const key = idempotencyKeys.get(proposal)
+      if (key !== undefined) this.#sameResult(`idempotency key ${key}`, encoded, node)
+    }
+  }
+
+  #chosenIn(proposal: string, at: number): void {
+    const first = this.#slots.get(proposal)
+    if (first === undefined) this.#slots.set(proposal, at)
+    else if (first !== at) this.violations.push(`exactly-once: proposal ${proposal} is chosen in slot ${first} and again in slot ${at}`)
+  }
+
+  #sameResult(what: string, result: string, node: number): void {
+    const first = this.#results.get(what)
+    if (first === undefined) this.#results.set(what, { result, node })
+    else if (first.result !== result) this.violations.push(`exactly-once: ${what} gave ${first.result} on node ${first.node} but ${result} on node ${node}`)
+  }
+}
