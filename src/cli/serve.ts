@@ -20,6 +20,12 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     }
     throw error
   }
+  // Listen for the stop signal before doing anything, so a SIGTERM during startup also ends in
+  // a clean shutdown (and exit code 0) rather than the default kill.
+  const stopRequested = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve())
+    process.once('SIGTERM', () => resolve())
+  })
   const logger = createLogger({ node: config.id })
   let node: PaxosNode
   try {
@@ -42,11 +48,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     return 2
   }
   logger.info({ port, members: config.members, clusterId: config.clusterId, fsync: config.fsync }, `node ${config.id} serving on http://${config.host}:${port}`)
-  await new Promise<void>((resolve) => {
-    const shutdown = (): void => resolve()
-    process.once('SIGINT', shutdown)
-    process.once('SIGTERM', shutdown)
-  })
+  await stopRequested
   logger.info('shutting down')
   await node.stop()
   return 0

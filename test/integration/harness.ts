@@ -53,6 +53,8 @@ export class TestCluster {
     const ports = await Promise.all(Array.from({ length: size }, () => freePort()))
     const cluster = new TestCluster(ports, extraArgs)
     for (let id = 1; id <= size; id += 1) cluster.startNode(id)
+    // Every node up, not just a quorum: a test may stop or kill any of them.
+    for (const id of cluster.ids) await waitFor(`node ${id} to answer`, async () => (await cluster.status(id)) ?? null)
     await cluster.leader()
     return cluster
   }
