@@ -10,8 +10,9 @@ import { ExactlyOnceChecker } from './checkers/exactly-once.js'
 import { checkKey } from './checkers/linearizability.js'
 import { checkLiveness } from './checkers/liveness.js'
 import { OrderedApplyChecker } from './checkers/ordered-apply.js'
+import { PromiseChecker } from './checkers/promises.js'
 import { checkStaleReads } from './checkers/stale-reads.js'
-import { ballotZero, revision, slot, type ChosenEntry, type LogEntry, type WriteCommand } from '../../src/core/index.js'
+import { nodeId, revision, slot, type Ballot, type ChosenEntry, type Envelope, type PeerMessage, type WriteCommand } from '../../src/core/index.js'
 import type { Op, OpResult } from './history.js'
 
 let ids = 0
@@ -122,17 +123,41 @@ describe('durability checker', () => {
   })
 })
 
-describe('durable-log checker', () => {
-  const onDisk = (at: number, value: string): LogEntry => ({ slot: slot(at), ballot: ballotZero, value: [{ type: 'delete', proposal: value, key: 'k', cas: null, idempotency: null }], chosen: false })
-  const applied = new Map([[1, JSON.stringify(onDisk(1, 'a').value)]])
+describe('promise checker', () => {
+  const ballot = (round: number, node: number): Ballot => ({ round, node: nodeId(node) })
+  const from1 = (message: PeerMessage): Envelope => ({ from: nodeId(1), to: nodeId(2), message })
+  const promise = (round: number) => from1({ type: 'promise', ballot: ballot(round, 2), fromSlot: slot(1), accepted: [] })
+  const accepted = (round: number) => from1({ type: 'accepted', ballot: ballot(round, 2), firstSlot: slot(1), lastSlot: slot(1) })
 
-  it('passes an applied slot held by a majority of the disks', () => {
-    expect(checkDurableLogs(applied, new Map([[1, [onDisk(1, 'a')]], [2, [onDisk(1, 'a')]], [3, []]]), 'test')).toEqual([])
+  it('passes votes in rising or equal ballots, and rejects of lower ones', () => {
+    const checker = new PromiseChecker()
+    checker.sent([promise(1), accepted(1), accepted(1), promise(3)], 0)
+    checker.sent([from1({ type: 'reject', ballot: ballot(2, 2), promised: ballot(3, 2) })], 1)
+    expect(checker.violations).toEqual([])
   })
 
-  it('flags an applied slot that a majority of the disks lost or hold with another value', () => {
-    expect(checkDurableLogs(applied, new Map([[1, [onDisk(1, 'a')]], [2, []], [3, []]]), 'test')).toHaveLength(1)
-    expect(checkDurableLogs(applied, new Map([[1, [onDisk(1, 'a')]], [2, [onDisk(1, 'b')]], [3, [onDisk(1, 'b')]]]), 'test')).toHaveLength(1)
+  it('flags a vote below a ballot the node promised or reported in a reject, even after a restart', () => {
+    const afterVote = new PromiseChecker()
+    afterVote.sent([promise(3)], 0)
+    afterVote.sent([accepted(2)], 9)
+    expect(afterVote.violations).toHaveLength(1)
+    const afterReject = new PromiseChecker()
+    afterReject.sent([from1({ type: 'reject', ballot: ballot(1, 2), promised: ballot(4, 2) }), promise(2)], 0)
+    expect(afterReject.violations).toHaveLength(1)
+  })
+})
+
+describe('durable-log checker', () => {
+  const applied = new Map([[1, '"a"']])
+  const disk = (value: string | null) => new Map(value === null ? [] : [[1, `"${value}"`]])
+
+  it('passes a chosen slot held by a majority of the disks', () => {
+    expect(checkDurableLogs(applied, new Map([[1, disk('a')], [2, disk('a')], [3, disk(null)]]), 'test')).toEqual([])
+  })
+
+  it('flags a chosen slot that a majority of the disks lost or hold with another value', () => {
+    expect(checkDurableLogs(applied, new Map([[1, disk('a')], [2, disk(null)], [3, disk(null)]]), 'test')).toHaveLength(1)
+    expect(checkDurableLogs(applied, new Map([[1, disk('a')], [2, disk('b')], [3, disk('b')]]), 'test')).toHaveLength(1)
   })
 })
 

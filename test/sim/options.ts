@@ -35,6 +35,13 @@ export type SimOptions = Readonly<{
    * clock would make it): dueling proposers, where Paxos's safety rules do their work.
    */
   campaignPerMille: number
+  /**
+   * Crashes aimed where they hurt: a node that just persisted a promise is killed right after it
+   * answered, before any other work (kill -9 lands at any instant, this one is the dangerous one).
+   */
+  crashAfterPromisePercent: number
+  /** Per turn of a node's event loop: killed before the turn's write, or after it but before its sends. */
+  killInTurnPerTenThousand: number
   /** Per node, the percent of ticks its clock misses: clocks that run slow by different amounts. */
   clockSkipPercentMax: number
   clients: number
@@ -69,6 +76,8 @@ export function optionsFromSeed(seed: number, overrides: { nodes?: number; sabot
     pausePerMille: between(random, 0, 4),
     pauseTicksMax: between(random, 5, 80),
     campaignPerMille: randomBelow(random, 2) === 0 ? 0 : between(random, 1, 10),
+    crashAfterPromisePercent: randomBelow(random, 2) === 0 ? 0 : between(random, 1, 20),
+    killInTurnPerTenThousand: between(random, 0, 20),
     clockSkipPercentMax: between(random, 0, 40),
     clients: between(random, 2, 4),
     requestsPerClient: between(random, 10, 30),

@@ -2,14 +2,14 @@
  * One simulated node: its "disk" (acceptor storage and KV store, which survive crashes) and its
  * volatile Replica (dropped on crash, rebuilt from the disk on restart, as after kill -9).
  */
-import { Replica, seededRandom, type CoreEvent, type NodeId, type Random } from '../../src/core/index.js'
+import { Replica, seededRandom, type CoreEvent, type NodeId, type PersistBatch, type Random } from '../../src/core/index.js'
 import type { CoreSabotage } from '../../src/core/replica-port.js'
 import { KvMemoryStore } from '../../src/state-machine/kv-memory-store.js'
 import { KvStateMachine } from '../../src/state-machine/kv-state-machine.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
 import type { SimSabotage } from './options.js'
 
-type DiskSnapshot = Readonly<{ acceptor: ReturnType<MemoryAcceptorStorage['load']>; kv: KvMemoryStore }>
+type DiskSnapshot = Readonly<{ acceptor: ReturnType<MemoryAcceptorStorage['load']>; kv: KvMemoryStore; values: ReadonlyMap<number, string> }>
 
 export class SimNode {
   readonly id: NodeId
@@ -18,6 +18,8 @@ export class SimNode {
   stateMachine = new KvStateMachine(this.#kv)
   replica: Replica | null = null
   incarnation = 0
+  /** slot → the value (JSON) the log holds there, mirrored from each persist: cheap to check. */
+  #values = new Map<number, string>()
   /** The disk as of the last durable commit, while non-durable commits follow it. */
   #lastDurable: DiskSnapshot | null = null
 
@@ -55,8 +57,19 @@ export class SimNode {
   /** One turn's transaction. A non-durable one may be lost in a crash, with all after it. */
   atomically(work: () => void, durable: boolean): void {
     if (durable) this.#lastDurable = null
-    else this.#lastDurable ??= { acceptor: this.storage.load(), kv: this.#kv.clone() }
+    else this.#lastDurable ??= { acceptor: this.storage.load(), kv: this.#kv.clone(), values: new Map(this.#values) }
     work()
+  }
+
+  /** Every persist goes through here, so the mirror of the log's values stays exact. */
+  persist(batch: PersistBatch): void {
+    this.storage.persist(batch)
+    for (const entry of batch.entries) this.#values.set(entry.slot, JSON.stringify(entry.value))
+  }
+
+  /** The log's values as a crash now would leave them (the last fsync, if commits followed it). */
+  durableValues(): ReadonlyMap<number, string> {
+    return this.#lastDurable?.values ?? this.#values
   }
 
   /**
@@ -71,6 +84,7 @@ export class SimNode {
     this.storage = new MemoryAcceptorStorage()
     this.storage.persist({ promised: snapshot.acceptor.promised, entries: snapshot.acceptor.entries })
     this.#kv = snapshot.kv
+    this.#values = new Map(snapshot.values)
     this.stateMachine = new KvStateMachine(this.#kv)
     return true
   }

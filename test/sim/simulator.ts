@@ -3,15 +3,16 @@
  * seeded network, crashes that keep only the disk, and seeded clients. A safety phase with
  * faults, then a liveness phase: crash and restart everyone, heal, and demand convergence.
  */
-import { forkRandom, formatBallot, nodeId, randomBelow, randomChance, seededRandom, type CoreEvent, type Envelope, type NodeId, type Random, type WriteCommand } from '../../src/core/index.js'
+import { forkRandom, formatBallot, nodeId, randomBelow, randomChance, seededRandom, type ChosenEntry, type CoreEvent, type Envelope, type NodeId, type Random, type WriteCommand } from '../../src/core/index.js'
 import { AssertionError } from '../../src/core/assert.js'
-import { processReady } from '../../src/node/process-ready.js'
+import { processReady, type ReadyPorts } from '../../src/node/process-ready.js'
 import { checkDurability, checkDurableLogs } from './checkers/durability.js'
 import { ExactlyOnceChecker } from './checkers/exactly-once.js'
 import { checkLinearizability } from './checkers/linearizability.js'
 import { checkLiveness } from './checkers/liveness.js'
 import { AgreementChecker } from './checkers/agreement.js'
 import { OrderedApplyChecker } from './checkers/ordered-apply.js'
+import { PromiseChecker } from './checkers/promises.js'
 import { checkStaleReads } from './checkers/stale-reads.js'
 import { History } from './history.js'
 import { thinkTicksMax, type SimOptions } from './options.js'
@@ -20,6 +21,12 @@ import { SimNetwork } from './sim-network.js'
 import { choosePartition } from './sim-partitions.js'
 import { SimNode } from './sim-node.js'
 import { Trace } from './trace.js'
+
+/** How often the durable-log invariant is checked between crashes. */
+const diskCheckTicks = 10
+
+/** Thrown from a port to model a process killed in the middle of a turn. */
+class KilledMidTurn extends Error {}
 
 export type SimResult = Readonly<{ seed: number; failures: string[]; traceHash: string; traceTail: string[]; stats: string }>
 
@@ -37,8 +44,12 @@ export class Simulator implements ClientCluster {
   readonly #agreement = new AgreementChecker()
   readonly #orderedApply = new OrderedApplyChecker()
   readonly #exactlyOnce = new ExactlyOnceChecker()
+  readonly #promises = new PromiseChecker()
   readonly #failures: string[] = []
   /** Paused nodes: the tick each wakes up, and the envelopes that arrived meanwhile, in order. */
+  #disksFailed = false
+  /** Nodes to kill at the start of the next tick (see crashAfterPromisePercent). */
+  readonly #crashNext = new Set<NodeId>()
   readonly #paused = new Map<NodeId, { until: number; inbox: Envelope[] }>()
   now = 0
 
@@ -64,13 +75,14 @@ export class Simulator implements ClientCluster {
       for (; this.now < this.#options.safetyTicks; this.now += 1) {
         this.#injectFaults()
         this.#tick()
+        if (this.now % diskCheckTicks === 0) this.#checkDisks(`at tick ${this.now}`)
       }
       this.#liveness()
     } catch (error) {
       if (!(error instanceof AssertionError)) throw error
       this.#failures.push(`assertion in the core at tick ${this.now}: ${error.message}`)
     }
-    this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...this.#exactlyOnce.violations)
+    this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...this.#exactlyOnce.violations, ...this.#promises.violations)
     this.#failures.push(...checkLinearizability(this.history.forChecking()), ...checkStaleReads(this.history.ops))
     const completed = this.history.ops.filter((op) => op.result !== null).length
     const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed), ${this.#agreement.slots} slots`
@@ -149,28 +161,37 @@ export class Simulator implements ClientCluster {
     }
   }
 
+  /** One drain of the node's Ready through the production ordering; it may die halfway. */
   #processReady(node: SimNode): void {
     const replica = node.replica
     if (replica === null) return
-    processReady(replica, {
+    try {
+      processReady(replica, this.#readyPorts(node))
+    } catch (error) {
+      if (!(error instanceof KilledMidTurn)) throw error
+      this.trace.add(this.now, `node ${node.id} killed ${error.message}`)
+      this.#crash(node.id)
+    }
+  }
+
+  #readyPorts(node: SimNode): ReadyPorts {
+    return {
       self: node.id,
-      atomically: (work, options) => node.atomically(work, options.durable),
+      atomically: (work, options) => {
+        this.#maybeKill('before a turn reached the disk')
+        node.atomically(work, options.durable)
+      },
       persist: (batch) => {
+        if (batch.promised !== null && this.#network.faultsOn && randomChance(this.#random.faults, this.#options.crashAfterPromisePercent, 100)) this.#crashNext.add(node.id)
         for (const entry of batch.entries) if (entry.chosen) this.#agreement.chosen(node.id, entry.slot, entry.value)
-        node.storage.persist(batch)
+        node.persist(batch)
       },
-      apply: (entries) => {
-        for (const entry of entries) {
-          this.#agreement.record(node.id, entry.slot, entry.value)
-          this.#orderedApply.applied(node.id, entry.slot)
-        }
-        const results = node.stateMachine.apply(entries)
-        this.#exactlyOnce.applied(node.id, entries, results)
-        for (const applied of results) {
-          for (const client of this.#clients) client.onApplied(applied.proposal, applied.result, this.now)
-        }
+      apply: (entries) => this.#apply(node, entries),
+      send: (envelopes) => {
+        this.#maybeKill('after a turn reached the disk, before its messages left')
+        this.#promises.sent(envelopes, this.now)
+        this.#network.send(envelopes, this.now)
       },
-      send: (envelopes) => this.#network.send(envelopes, this.now),
       reads: (outcomes) => {
         for (const outcome of outcomes) {
           for (const client of this.#clients) client.onRead(outcome.id, outcome.type, this.now, node.stateMachine)
@@ -179,12 +200,31 @@ export class Simulator implements ClientCluster {
       dropped: (proposals) => {
         for (const proposal of proposals) for (const client of this.#clients) client.onDropped(proposal)
       },
-    })
+    }
+  }
+
+  /** kill -9 can land between any two steps of a turn, not only between ticks. */
+  #maybeKill(where: string): void {
+    if (this.#network.faultsOn && randomChance(this.#random.faults, this.#options.killInTurnPerTenThousand, 10_000)) throw new KilledMidTurn(where)
+  }
+
+  #apply(node: SimNode, entries: readonly ChosenEntry[]): void {
+    for (const entry of entries) {
+      this.#agreement.record(node.id, entry.slot, entry.value)
+      this.#orderedApply.applied(node.id, entry.slot)
+    }
+    const results = node.stateMachine.apply(entries)
+    this.#exactlyOnce.applied(node.id, entries, results)
+    for (const applied of results) {
+      for (const client of this.#clients) client.onApplied(applied.proposal, applied.result, this.now)
+    }
   }
 
   #injectFaults(): void {
     const random = this.#random.faults
     const options = this.#options
+    for (const id of this.#crashNext) if (this.#nodes.get(id)!.up) this.#crash(id)
+    this.#crashNext.clear()
     if (!this.#network.partitioned && randomChance(random, options.partitionPerMille, 1000)) this.#partition(random)
     else if (this.#network.partitioned && randomChance(random, options.healPerMille, 1000)) {
       this.#network.heal()
@@ -217,8 +257,16 @@ export class Simulator implements ClientCluster {
   #crashAll(when: string): void {
     for (const id of this.#ids) if (this.#nodes.get(id)!.up) this.#crash(id)
     this.trace.add(this.now, 'crashed every node')
-    const disks = new Map(this.#ids.map((id) => [id as number, this.#nodes.get(id)!.storage.load().entries]))
-    this.#failures.push(...checkDurableLogs(this.#agreement.applied, disks, `after ${when}`))
+    this.#checkDisks(`after ${when}`)
+  }
+
+  /** The durable-log invariant, checked until it first fails (one report says it all). */
+  #checkDisks(when: string): void {
+    if (this.#disksFailed) return
+    const disks = new Map(this.#ids.map((id) => [id as number, this.#nodes.get(id)!.durableValues()]))
+    const violations = checkDurableLogs(this.#agreement.values, disks, when)
+    this.#disksFailed = violations.length > 0
+    this.#failures.push(...violations)
   }
 
   #crash(id: NodeId): void {

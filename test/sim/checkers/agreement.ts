@@ -4,8 +4,8 @@
  */
 export class AgreementChecker {
   readonly #chosen = new Map<number, { value: string; node: number }>()
-  /** slot → value (JSON) for slots some replica applied: the durability check's input. */
-  readonly applied = new Map<number, string>()
+  /** slot → the first value (JSON) any replica chose or applied there: the durability check's input. */
+  readonly values = new Map<number, string>()
   readonly violations: string[] = []
   /** `slot value`: each conflicting value is reported once, not at every replica that holds it. */
   readonly #reported = new Set<string>()
@@ -17,9 +17,7 @@ export class AgreementChecker {
 
   /** `node` applied `value` at `slot`. */
   record(node: number, slot: number, value: unknown): void {
-    const encoded = JSON.stringify(value)
-    this.#record(node, slot, encoded, 'applied')
-    if (!this.applied.has(slot)) this.applied.set(slot, encoded)
+    this.#record(node, slot, JSON.stringify(value), 'applied')
   }
 
   get slots(): number {
@@ -30,6 +28,7 @@ export class AgreementChecker {
     const first = this.#chosen.get(slot)
     if (first === undefined) {
       this.#chosen.set(slot, { value: encoded, node })
+      this.values.set(slot, encoded)
       return
     }
     if (first.value !== encoded && !this.#reported.has(`${slot} ${encoded}`)) {
