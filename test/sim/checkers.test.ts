@@ -174,8 +174,8 @@ describe('stale-read checker', () => {
 })
 
 describe('liveness checker', () => {
-  it('flags a request that never completed and replicas that did not converge', () => {
-    expect(checkLiveness({ pendingOps: [], appliedIndexes: new Map(), converged: true, budget: 10 })).toEqual([])
-    expect(checkLiveness({ pendingOps: [put('a', 0, null, null)], appliedIndexes: new Map([[1, 3], [2, 2]]), converged: false, budget: 10 })).toHaveLength(2)
+  it('flags a request that never completed, a client that never got through, replicas that did not converge', () => {
+    expect(checkLiveness({ pendingOps: [], unissued: new Map([[1, 0]]), appliedIndexes: new Map(), converged: true, budget: 10 })).toEqual([])
+    expect(checkLiveness({ pendingOps: [put('a', 0, null, null)], unissued: new Map([[1, 2]]), appliedIndexes: new Map([[1, 3], [2, 2]]), converged: false, budget: 10 })).toHaveLength(3)
   })
 })

@@ -31,7 +31,7 @@ export class SimClient {
   readonly #history: History
   readonly #keys: readonly string[]
   readonly #timeoutTicks: number
-  readonly #thinkTicksMax: number
+  #thinkTicksMax: number
   #remaining: number
   #current: Request | null = null
   #nextAt = 0
@@ -56,12 +56,22 @@ export class SimClient {
     return this.#current === null && this.#remaining === 0 && this.#finalReads.length === 0
   }
 
+  /** Requests this client has yet to issue (its final reads included). */
+  get unissued(): number {
+    return this.#remaining + this.#finalReads.length
+  }
+
   get pendingOp(): Op | null {
     return this.#current?.op ?? null
   }
 
+  /**
+   * The liveness phase: the rest of the requests, then a read of every key, back to back, so the
+   * tick budget measures the cluster's progress and not the clients' think time.
+   */
   queueFinalReads(): void {
     this.#finalReads = [...this.#keys]
+    this.#thinkTicksMax = 2
   }
 
   tick(cluster: ClientCluster): void {

@@ -40,11 +40,16 @@ function split(ids: readonly NodeId[], side: (id: NodeId) => number, name: strin
 /** Two sides that cannot talk, and `bridge` that talks to both. */
 function bridge(random: Random, ids: readonly NodeId[], bridgeNode: NodeId): PartitionPlan {
   const others = ids.filter((id) => id !== bridgeNode)
-  const left = new Set(others.filter((_, index) => index % 2 === randomBelow(random, 2)))
+  // Seeded shuffle, then halves: both sides are never empty.
+  for (let index = others.length - 1; index > 0; index -= 1) {
+    const other = randomBelow(random, index + 1)
+    ;[others[index], others[other]] = [others[other]!, others[index]!]
+  }
+  const left = new Set(others.slice(0, Math.ceil(others.length / 2)))
   const side = (id: NodeId): number => (left.has(id) ? 0 : 1)
   const links = split(others, side, '').links
   const names = [[...left].join(','), others.filter((id) => !left.has(id)).join(',')]
-  return { links, description: `bridge ${bridgeNode} between ${names.map((name) => name || 'none').join(' and ')}` }
+  return { links, description: `bridge ${bridgeNode} between ${names.join(' and ')}` }
 }
 
 /** `node` can only send (deaf) or only receive (mute). */

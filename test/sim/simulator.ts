@@ -48,10 +48,14 @@ export class Simulator implements ClientCluster {
   readonly #failures: string[] = []
   /** Paused nodes: the tick each wakes up, and the envelopes that arrived meanwhile, in order. */
   #disksFailed = false
+  /** The trace line that reports the first violation, once there is one. */
+  #failedAtLine: number | null = null
   /** Nodes to kill at the start of the next tick (see crashAfterPromisePercent). */
   readonly #crashNext = new Set<NodeId>()
   readonly #paused = new Map<NodeId, { until: number; inbox: Envelope[] }>()
   now = 0
+  /** Ticks the liveness phase took to finish every request and converge. */
+  livenessTicks = 0
 
   constructor(options: SimOptions) {
     this.#options = options
@@ -76,17 +80,20 @@ export class Simulator implements ClientCluster {
         this.#injectFaults()
         this.#tick()
         if (this.now % diskCheckTicks === 0) this.#checkDisks(`at tick ${this.now}`)
+        this.#noteFirstFailure()
       }
       this.#liveness()
     } catch (error) {
       if (!(error instanceof AssertionError)) throw error
       this.#failures.push(`assertion in the core at tick ${this.now}: ${error.message}`)
     }
+    this.#noteFirstFailure()
     this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...this.#exactlyOnce.violations, ...this.#promises.violations)
     this.#failures.push(...checkLinearizability(this.history.forChecking()), ...checkStaleReads(this.history.ops))
+    const traceTail = this.#failedAtLine === null ? this.trace.tail(40) : this.trace.upTo(this.#failedAtLine, 40)
     const completed = this.history.ops.filter((op) => op.result !== null).length
-    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed), ${this.#agreement.slots} slots`
-    return { seed: this.#options.seed, failures: this.#failures, traceHash: this.trace.hash, traceTail: this.trace.tail(40), stats }
+    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed), ${this.#agreement.slots} slots, liveness in ${this.livenessTicks} ticks`
+    return { seed: this.#options.seed, failures: this.#failures, traceHash: this.trace.hash, traceTail, stats }
   }
 
   /** Nodes a client can reach: up and not paused. */
@@ -116,17 +123,25 @@ export class Simulator implements ClientCluster {
     this.#network.faultsOn = false
     this.trace.add(this.now, 'liveness: healed, all nodes restarted')
     for (const client of this.#clients) client.queueFinalReads()
+    const healedAt = this.now
     const deadline = this.now + this.#options.livenessTicksMax
     let converged = false
     for (; this.now < deadline; this.now += 1) {
       this.#tick()
+      this.#noteFirstFailure()
       converged = this.#converged()
       if (converged && this.#clients.every((client) => client.idle)) break
     }
-    const revisions = new Map(this.#ids.map((id) => [id as number, this.#nodes.get(id)!.stateMachine.revision() as number]))
-    const pendingOps = this.#clients.map((client) => client.pendingOp).filter((op) => op !== null)
-    this.#failures.push(...checkLiveness({ pendingOps, appliedIndexes: new Map(this.#ids.map((id) => [id as number, this.#nodes.get(id)!.stateMachine.appliedIndex() as number])), converged, budget: this.#options.livenessTicksMax }))
-    this.#failures.push(...checkDurability(this.history.ops, revisions))
+    this.livenessTicks = this.now - healedAt
+    const perNode = (value: (node: SimNode) => number) => new Map(this.#ids.map((id) => [id as number, value(this.#nodes.get(id)!)]))
+    this.#failures.push(...checkLiveness({
+      pendingOps: this.#clients.map((client) => client.pendingOp).filter((op) => op !== null),
+      unissued: new Map(this.#clients.map((client) => [client.id, client.unissued])),
+      appliedIndexes: perNode((node) => node.stateMachine.appliedIndex()),
+      converged,
+      budget: this.#options.livenessTicksMax,
+    }))
+    this.#failures.push(...checkDurability(this.history.ops, perNode((node) => node.stateMachine.revision())))
   }
 
   #converged(): boolean {
@@ -260,6 +275,19 @@ export class Simulator implements ClientCluster {
     this.#checkDisks(`after ${when}`)
   }
 
+  /**
+   * Marks the trace where the first violation showed up, so a failing seed prints the events that
+   * led to it rather than the end of the run. (History checks run at the end and are not marked.)
+   */
+  #noteFirstFailure(): void {
+    if (this.#failedAtLine !== null) return
+    const first = [this.#failures, this.#agreement.violations, this.#orderedApply.violations, this.#exactlyOnce.violations, this.#promises.violations]
+      .find((violations) => violations.length > 0)?.[0]
+    if (first === undefined) return
+    this.trace.add(this.now, `FIRST FAILURE ${first.split('\n')[0]!.slice(0, 200)}`)
+    this.#failedAtLine = this.trace.length - 1
+  }
+
   /** The durable-log invariant, checked until it first fails (one report says it all). */
   #checkDisks(when: string): void {
     if (this.#disksFailed) return
@@ -287,7 +315,9 @@ export class Simulator implements ClientCluster {
   #onEvent(id: NodeId, event: CoreEvent): void {
     if (event.type === 'slots-chosen' || event.type === 'catch-up-requested') return
     const ballot = formatBallot(event.ballot)
-    this.trace.add(this.now, `node ${id} ${event.type} b=${ballot}${event.type === 'became-follower' ? ` (${event.reason})` : ''}`)
+    const status = this.#nodes.get(id)!.replica?.status()
+    const indexes = status === undefined ? '' : ` commit=${status.commitIndex} applied=${status.appliedIndex}`
+    this.trace.add(this.now, `node ${id} ${event.type} b=${ballot}${indexes}${event.type === 'became-follower' ? ` (${event.reason})` : ''}`)
   }
 }
 

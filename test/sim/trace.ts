@@ -25,4 +25,9 @@ export class Trace {
   tail(count: number): string[] {
     return this.#lines.slice(-count)
   }
+
+  /** `count` lines ending with line `last` (0-based): the story leading up to it. */
+  upTo(last: number, count: number): string[] {
+    return this.#lines.slice(Math.max(0, last + 1 - count), last + 1)
+  }
 }

@@ -31,7 +31,7 @@ export class AgreementChecker {
       this.values.set(slot, encoded)
       return
     }
-    if (first.value !== encoded && !this.#reported.has(`${slot} ${encoded}`)) {
+    if (first.value !== encoded && !this.#reported.has(`${slot} ${encoded}`) && this.violations.length < 5) {
       this.#reported.add(`${slot} ${encoded}`)
       this.violations.push(`agreement: slot ${slot} has ${first.value} on node ${first.node} but ${how} ${encoded} on node ${node}`)
     }

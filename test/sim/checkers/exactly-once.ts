@@ -7,6 +7,9 @@
 import type { ChosenEntry } from '../../../src/core/index.js'
 import type { AppliedWrite } from '../../../src/state-machine/state-machine.js'
 
+/** One divergence cascades into every later result; the first few tell the story. */
+const reportedMax = 5
+
 export class ExactlyOnceChecker {
   /** proposal → the slot it was chosen in. */
   readonly #slots = new Map<string, number>()
@@ -35,12 +38,12 @@ export class ExactlyOnceChecker {
   #chosenIn(proposal: string, at: number): void {
     const first = this.#slots.get(proposal)
     if (first === undefined) this.#slots.set(proposal, at)
-    else if (first !== at) this.violations.push(`exactly-once: proposal ${proposal} is chosen in slot ${first} and again in slot ${at}`)
+    else if (first !== at && this.violations.length < reportedMax) this.violations.push(`exactly-once: proposal ${proposal} is chosen in slot ${first} and again in slot ${at}`)
   }
 
   #sameResult(what: string, result: string, node: number): void {
     const first = this.#results.get(what)
     if (first === undefined) this.#results.set(what, { result, node })
-    else if (first.result !== result) this.violations.push(`exactly-once: ${what} gave ${first.result} on node ${first.node} but ${result} on node ${node}`)
+    else if (first.result !== result && this.violations.length < reportedMax) this.violations.push(`exactly-once: ${what} gave ${first.result} on node ${first.node} but ${result} on node ${node}`)
   }
 }
