@@ -1,12 +1,13 @@
 /**
- * Goal: the real core keeps agreement, ordered apply, linearizability, durability and liveness
- * under every seeded fault schedule. Method: run seeds 1..SIM_SEEDS (default 150) for 3 and for
+ * Goal: the real core keeps agreement, ordered and exactly-once apply, its promises,
+ * linearizability (and honest stale reads), durability and liveness under every seeded fault
+ * schedule. Method: run seeds 1..SIM_SEEDS (default 200) for 3 and for
  * 5 nodes; a failure names the command that replays it. Long runs: `npm run sim -- --seeds 2000`.
  */
 import { describe, expect, it } from 'vitest'
 import { formatFailure, replayCommand, runSeed } from './run.js'
 
-const seeds = Number(process.env.SIM_SEEDS ?? 150)
+const seeds = Number(process.env.SIM_SEEDS ?? 200)
 const only = process.env.SIM_SEED === undefined ? null : Number(process.env.SIM_SEED)
 
 describe.each([3, 5])('simulation with %i nodes', (nodes) => {

@@ -46,12 +46,12 @@ export class Simulator implements ClientCluster {
   readonly #exactlyOnce = new ExactlyOnceChecker()
   readonly #promises = new PromiseChecker()
   readonly #failures: string[] = []
-  /** Paused nodes: the tick each wakes up, and the envelopes that arrived meanwhile, in order. */
   #disksFailed = false
   /** The trace line that reports the first violation, once there is one. */
   #failedAtLine: number | null = null
   /** Nodes to kill at the start of the next tick (see crashAfterPromisePercent). */
   readonly #crashNext = new Set<NodeId>()
+  /** Paused nodes: the tick each wakes up, and the envelopes that arrived meanwhile, in order. */
   readonly #paused = new Map<NodeId, { until: number; inbox: Envelope[] }>()
   now = 0
   /** Ticks the liveness phase took to finish every request and converge. */
@@ -85,7 +85,8 @@ export class Simulator implements ClientCluster {
       this.#liveness()
     } catch (error) {
       if (!(error instanceof AssertionError)) throw error
-      this.#failures.push(`assertion in the core at tick ${this.now}: ${error.message}`)
+      // The core's (or the state machine's) own invariants: a bug, never bad input.
+      this.#failures.push(`assertion at tick ${this.now}: ${error.message}`)
     }
     this.#noteFirstFailure()
     this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...this.#exactlyOnce.violations, ...this.#promises.violations)

@@ -4,6 +4,7 @@
  * half of Paxos's safety argument, checked on what each node actually sends, so it catches a
  * broken acceptor or a lost promise even when the run's timing never turns it into two chosen
  * values. Every vote in ballot b first raises the promise to b, and a reject reports the promise.
+ * It sees what crosses the network: a node's votes for itself loop back inside the node.
  */
 import { compareBallots, formatBallot, type Ballot, type Envelope } from '../../../src/core/index.js'
 
