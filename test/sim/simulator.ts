@@ -25,6 +25,17 @@ import { Trace } from './trace.js'
 /** How often the durable-log invariant is checked between crashes. */
 const diskCheckTicks = 10
 
+/**
+ * An assertion is the core's (or the state machine's) own invariant failing: a bug, never bad
+ * input. Anything else thrown is a crash of the core or of the simulator; both fail the seed, so
+ * that the run still ends with its summary and the replay command.
+ */
+function describeThrown(error: unknown, tick: number): string {
+  if (error instanceof AssertionError) return `assertion at tick ${tick}: ${error.message}`
+  const stack = error instanceof Error ? (error.stack ?? error.message).split('\n').slice(0, 6).join('\n    ') : String(error)
+  return `unexpected error at tick ${tick}: ${stack}`
+}
+
 /** Thrown from a port to model a process killed in the middle of a turn. */
 class KilledMidTurn extends Error {}
 
@@ -84,9 +95,7 @@ export class Simulator implements ClientCluster {
       }
       this.#liveness()
     } catch (error) {
-      if (!(error instanceof AssertionError)) throw error
-      // The core's (or the state machine's) own invariants: a bug, never bad input.
-      this.#failures.push(`assertion at tick ${this.now}: ${error.message}`)
+      this.#failures.push(describeThrown(error, this.now))
     }
     this.#noteFirstFailure()
     this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...this.#exactlyOnce.violations, ...this.#promises.violations)
@@ -94,6 +103,8 @@ export class Simulator implements ClientCluster {
     const traceTail = this.#failedAtLine === null ? this.trace.tail(40) : this.trace.upTo(this.#failedAtLine, 40)
     const completed = this.history.ops.filter((op) => op.result !== null).length
     const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed), ${this.#agreement.slots} slots, liveness in ${this.livenessTicks} ticks`
+    // The outcome joins the hash: two runs of a seed must agree on it, not only on the events.
+    this.trace.add(this.now, `end: ${stats}, ${this.#failures.length} failures`)
     return { seed: this.#options.seed, failures: this.#failures, traceHash: this.trace.hash, traceTail, stats }
   }
 
