@@ -1,6 +1,7 @@
 /**
  * Goal: a seed replays exactly. Method: run seeds twice and compare trace hashes and histories;
- * different seeds must give different traces (or the hash proves nothing).
+ * run them again as the printed replay command would (with --nodes); different seeds must give
+ * different traces (or the hash proves nothing).
  */
 import { describe, expect, it } from 'vitest'
 import { optionsFromSeed } from './options.js'
@@ -15,6 +16,13 @@ function run(seed: number) {
 describe('determinism', () => {
   it.each([1, 17, 404])('seed %i twice gives the same trace and history', (seed) => {
     expect(run(seed)).toEqual(run(seed))
+  })
+
+  it('the replay command, which names the cluster size, replays the very same run', () => {
+    for (const seed of [1, 2, 3]) {
+      const drawn = optionsFromSeed(seed).nodes
+      expect(new Simulator(optionsFromSeed(seed, { nodes: drawn })).run().traceHash).toBe(run(seed).hash)
+    }
   })
 
   it('different seeds give different traces', () => {

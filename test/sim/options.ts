@@ -59,9 +59,11 @@ function between(random: Random, min: number, max: number): number {
 
 export function optionsFromSeed(seed: number, overrides: { nodes?: number; sabotage?: SimSabotage | null } = {}): SimOptions {
   const random = seededRandom(seed)
+  // Drawn even when overridden, so `--nodes` changes the cluster size and nothing else.
+  const nodes = randomBelow(random, 2) === 0 ? 3 : 5
   return {
     seed,
-    nodes: overrides.nodes ?? (randomBelow(random, 2) === 0 ? 3 : 5),
+    nodes: overrides.nodes ?? nodes,
     dropPercent: between(random, 0, 20),
     duplicatePercent: between(random, 0, 10),
     delayTicksMax: between(random, 1, 20),

@@ -8,10 +8,11 @@ export function runSeed(seed: number, overrides: { nodes?: number; sabotage?: Si
   return new Simulator(optionsFromSeed(seed, overrides)).run()
 }
 
+/** Always names the cluster size: `--nodes` changes nothing else, so the command is exact. */
 export function replayCommand(seed: number, overrides: { nodes?: number; sabotage?: SimSabotage | null }): string {
-  const nodes = overrides.nodes === undefined ? '' : ` --nodes ${overrides.nodes}`
+  const nodes = overrides.nodes ?? optionsFromSeed(seed, overrides).nodes
   const sabotage = overrides.sabotage == null ? '' : ` --sabotage ${overrides.sabotage}`
-  return `npm run sim -- --seed ${seed}${nodes}${sabotage}`
+  return `npm run sim -- --seed ${seed} --nodes ${nodes}${sabotage}`
 }
 
 export function formatFailure(result: SimResult, overrides: { nodes?: number; sabotage?: SimSabotage | null }): string {
