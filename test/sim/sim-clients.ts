@@ -1,7 +1,8 @@
 /**
  * Seeded closed-loop clients: put / delete / cas / linearizable get / stale get on a few keys,
- * each put with a unique value, following not_leader hints. About half the writes carry an idempotency key and
- * are retried after a timeout (they must apply once); the rest give up and stay indeterminate.
+ * each put with a unique value, following not_leader hints. About half the writes carry an
+ * idempotency key and are retried after a timeout (they must apply once); the rest give up and
+ * stay indeterminate.
  */
 import { randomBelow, randomChance, revision, type NodeId, type Random, type WriteCommand } from '../../src/core/index.js'
 import type { ApplyResult, StateMachine } from '../../src/state-machine/state-machine.js'
@@ -69,7 +70,7 @@ export class SimClient {
    * The liveness phase: the rest of the requests, then a read of every key, back to back, so the
    * tick budget measures the cluster's progress and not the clients' think time.
    */
-  queueFinalReads(): void {
+  enterLiveness(): void {
     this.#finalReads = [...this.#keys]
     this.#thinkTicksMax = 2
   }

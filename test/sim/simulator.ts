@@ -134,7 +134,7 @@ export class Simulator implements ClientCluster {
     this.#network.heal()
     this.#network.faultsOn = false
     this.trace.add(this.now, 'liveness: healed, all nodes restarted')
-    for (const client of this.#clients) client.queueFinalReads()
+    for (const client of this.#clients) client.enterLiveness()
     const healedAt = this.now
     const deadline = this.now + this.#options.livenessTicksMax
     let converged = false
