@@ -74,12 +74,16 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   const fsync = text('fsync') ?? 'full'
   if (fsync !== 'full' && fsync !== 'off') throw new ConfigError('--fsync', `must be full or off, got ${JSON.stringify(fsync)}`)
   const secret = text('secret') ?? env.PAXOS_KV_SECRET
-  if (secret !== undefined && secret.length < 8) throw new ConfigError('--secret', 'must be at least 8 characters')
+  // Name where the bad secret came from, so an operator fixes the right place.
+  const secretSource = text('secret') === undefined ? 'PAXOS_KV_SECRET' : '--secret'
+  if (secret !== undefined && secret.length < 8) throw new ConfigError(secretSource, 'must be at least 8 characters')
+  const host = text('host') ?? '127.0.0.1'
+  if (!/^[\w.:-]+$/.test(host)) throw new ConfigError('--host', `not a host name or address: ${JSON.stringify(host)}`)
   const clusterId = text('cluster-id') ?? defaultClusterId(members)
   if (!/^[\w.-]{1,64}$/.test(clusterId)) throw new ConfigError('--cluster-id', 'must be 1 to 64 letters, digits, ".", "_" or "-"')
   return Object.freeze({
     id,
-    host: text('host') ?? '127.0.0.1',
+    host,
     port,
     dataDir,
     members,

@@ -1,0 +1,74 @@
+/**
+ * Goal: `--cluster` parsing accepts exactly the documented form (ID=URL, ids 1..7, unique,
+ * http(s) URLs) and names the flag in every refusal; the default cluster id depends only on
+ * the member ids, never on their order, their URLs or the secret.
+ * Method: tables of good and bad specs through parseClusterSpec and defaultClusterId.
+ */
+import { describe, expect, it } from 'vitest'
+import { ConfigError, defaultClusterId, parseClusterSpec } from '../../src/config/cluster-spec.js'
+
+function refusal(spec: string): ConfigError {
+  try {
+    parseClusterSpec(spec)
+  } catch (error) {
+    if (error instanceof ConfigError) return error
+    throw error
+  }
+  throw new Error(`accepted ${JSON.stringify(spec)}`)
+}
+
+describe('parseClusterSpec', () => {
+  it('parses members, sorted by id, URLs without a trailing slash', () => {
+    expect(parseClusterSpec('2=http://127.0.0.1:7002/, 1=https://node-1.example:443,3=http://[::1]:7003/base/')).toEqual([
+      { id: 1, url: 'https://node-1.example' },
+      { id: 2, url: 'http://127.0.0.1:7002' },
+      { id: 3, url: 'http://[::1]:7003/base' },
+    ])
+  })
+
+  it('accepts a single member and the largest cluster', () => {
+    expect(parseClusterSpec('1=http://a:1')).toHaveLength(1)
+    const seven = Array.from({ length: 7 }, (_, index) => `${index + 1}=http://127.0.0.1:${7001 + index}`).join(',')
+    expect(parseClusterSpec(seven).map((member) => member.id)).toEqual([1, 2, 3, 4, 5, 6, 7])
+  })
+
+  const bad: Array<[string, string, RegExp]> = [
+    ['empty', '', /expected ID=URL/],
+    ['trailing comma', '1=http://a:1,', /expected ID=URL/],
+    ['no id', 'http://a:1', /expected ID=URL/],
+    ['no url', '1=', /expected ID=URL/],
+    ['id 0', '0=http://a:1', /ids are 1 to 7/],
+    ['id 8', '8=http://a:1', /ids are 1 to 7/],
+    ['negative id', '-1=http://a:1', /expected ID=URL/],
+    ['fractional id', '1.5=http://a:1', /expected ID=URL/],
+    ['duplicate id', '1=http://a:1,1=http://b:2', /listed twice/],
+    ['not a URL', '1=not a url', /not a URL/],
+    ['bad port', '1=http://a:99999', /not a URL/],
+    ['ftp', '1=ftp://a:21', /only http\(s\)/],
+    ['no scheme', '1=127.0.0.1:7001', /only http\(s\)|not a URL/],
+  ]
+  it.each(bad)('refuses %s, naming --cluster', (_label, spec, reason) => {
+    const error = refusal(spec)
+    expect(error.flag).toBe('--cluster')
+    expect(error.message).toMatch(/^--cluster: /)
+    expect(error.message).toMatch(reason)
+    expect(error.message).not.toContain('\n')
+  })
+})
+
+describe('defaultClusterId', () => {
+  const members = (spec: string) => parseClusterSpec(spec)
+
+  it('is a short, stable, file-safe name', () => {
+    const id = defaultClusterId(members('1=http://a:1,2=http://b:2,3=http://c:3'))
+    expect(id).toMatch(/^pkv-[0-9a-f]{12}$/)
+    expect(defaultClusterId(members('1=http://a:1,2=http://b:2,3=http://c:3'))).toBe(id)
+  })
+
+  it('ignores order and URLs (a peer may move behind a proxy) but not membership', () => {
+    const base = defaultClusterId(members('1=http://a:1,2=http://b:2,3=http://c:3'))
+    expect(defaultClusterId(members('3=http://x:9,1=http://y:8,2=http://z:7'))).toBe(base)
+    expect(defaultClusterId(members('1=http://a:1,2=http://b:2'))).not.toBe(base)
+    expect(defaultClusterId(members('1=http://a:1,2=http://b:2,4=http://c:3'))).not.toBe(base)
+  })
+})

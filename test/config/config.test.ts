@@ -1,0 +1,113 @@
+/**
+ * Goal: `paxos-kv serve` flags and PAXOS_KV_SECRET become one Config with the documented
+ * defaults, and every bad flag is refused with a one-line ConfigError naming that flag (the CLI
+ * turns it into exit code 2 before anything is written).
+ * Method: tables of argv through parseServeArgs with a fake environment.
+ */
+import { describe, expect, it } from 'vitest'
+import { ConfigError, defaultClusterId, parseClusterSpec } from '../../src/config/cluster-spec.js'
+import { developmentSecret, parseServeArgs } from '../../src/config/config.js'
+import { limits } from '../../src/core/limits.js'
+
+const spec = '1=http://127.0.0.1:7001,2=http://127.0.0.1:7002,3=http://127.0.0.1:7003'
+const required = ['--id', '2', '--port', '7002', '--data', '/tmp/never/2', '--cluster', spec]
+
+function refusal(argv: readonly string[], env: Record<string, string> = {}): ConfigError {
+  try {
+    parseServeArgs(argv, env)
+  } catch (error) {
+    if (error instanceof ConfigError) return error
+    throw error
+  }
+  throw new Error(`accepted ${argv.join(' ')}`)
+}
+
+describe('parseServeArgs: good input', () => {
+  it('fills in the documented defaults', () => {
+    const config = parseServeArgs(required, { PAXOS_KV_SECRET: 'from-the-environment' })
+    expect(config).toEqual({
+      id: 2,
+      host: '127.0.0.1',
+      port: 7002,
+      dataDir: '/tmp/never/2',
+      members: parseClusterSpec(spec),
+      clusterId: defaultClusterId(parseClusterSpec(spec)),
+      secret: 'from-the-environment',
+      insecureSecret: false,
+      fsync: 'full',
+      requestTimeoutMs: 5000,
+      tickMs: 10,
+      valueBytesMax: limits.valueBytesMax,
+    })
+    expect(Object.isFrozen(config)).toBe(true)
+  })
+
+  it('takes every optional flag, and --secret over the environment', () => {
+    const config = parseServeArgs([...required, '--host', '0.0.0.0', '--secret', 'from-the-flag', '--fsync', 'off',
+      '--request-timeout-ms', '1500', '--tick-ms', '5', '--cluster-id', 'prod.kv_1', '--max-value-bytes', '4096'], { PAXOS_KV_SECRET: 'from-the-environment' })
+    expect(config).toMatchObject({ host: '0.0.0.0', secret: 'from-the-flag', fsync: 'off', requestTimeoutMs: 1500, tickMs: 5, clusterId: 'prod.kv_1', valueBytesMax: 4096 })
+  })
+
+  it('without any secret uses the development secret and says so', () => {
+    const config = parseServeArgs(required, {})
+    expect(config.secret).toBe(developmentSecret)
+    expect(config.insecureSecret).toBe(true)
+  })
+
+  it('the default cluster id does not depend on the secret (it may rotate)', () => {
+    const one = parseServeArgs(required, { PAXOS_KV_SECRET: 'first-secret' })
+    const two = parseServeArgs(required, { PAXOS_KV_SECRET: 'second-secret' })
+    expect(one.clusterId).toBe(two.clusterId)
+  })
+})
+
+describe('parseServeArgs: every bad flag is named', () => {
+  const without = (flag: string) => {
+    const index = required.indexOf(flag)
+    return [...required.slice(0, index), ...required.slice(index + 2)]
+  }
+  const bad: Array<[string, string[], string, RegExp]> = [
+    ['missing --id', without('--id'), '--id', /required/],
+    ['missing --port', without('--port'), '--port', /required/],
+    ['missing --data', without('--data'), '--data', /required/],
+    ['missing --cluster', without('--cluster'), '--cluster', /required/],
+    ['--id not a number', [...required, '--id', 'two'], '--id', /integer/],
+    ['--id 0', [...required, '--id', '0'], '--id', /at least 1/],
+    ['--id 8', [...required, '--id', '8'], '--id', /at most 7/],
+    ['--id not in --cluster', [...required, '--id', '4'], '--cluster', /does not list this node/],
+    ['--port 0', [...required, '--port', '0'], '--port', /at least 1/],
+    ['--port 65536', [...required, '--port', '65536'], '--port', /at most 65535/],
+    ['--port=-1', [...required, '--port=-1'], '--port', /integer/],
+    ['--port -1 (read as a missing value)', [...required, '--port', '-1'], '--port', /ambiguous/],
+    ['--data empty', [...required, '--data', ''], '--data', /required/],
+    ['--cluster malformed', [...required, '--cluster', '1=http://a:1,2'], '--cluster', /ID=URL/],
+    ['--fsync unknown', [...required, '--fsync', 'sometimes'], '--fsync', /full or off/],
+    ['--secret too short', [...required, '--secret', 'short'], '--secret', /at least 8/],
+    ['--host with a space', [...required, '--host', 'local host'], '--host', /not a host/],
+    ['--cluster-id with a slash', [...required, '--cluster-id', 'a/b'], '--cluster-id', /letters, digits/],
+    ['--request-timeout-ms too small', [...required, '--request-timeout-ms', '10'], '--request-timeout-ms', /at least 100/],
+    ['--request-timeout-ms fractional', [...required, '--request-timeout-ms', '1.5'], '--request-timeout-ms', /integer/],
+    ['--tick-ms 0', [...required, '--tick-ms', '0'], '--tick-ms', /at least 1/],
+    ['--max-value-bytes above the limit', [...required, '--max-value-bytes', String(limits.valueBytesMax + 1)], '--max-value-bytes', /at most/],
+    ['an unknown flag', [...required, '--bogus', 'x'], '--bogus', /Unknown option/],
+    ['a flag without its value', [...required, '--port'], '--port', /argument missing/],
+  ]
+  it.each(bad)('%s', (_label, argv, flag, reason) => {
+    const error = refusal(argv, { PAXOS_KV_SECRET: 'a-good-secret' })
+    expect(error.flag).toBe(flag)
+    expect(error.message.startsWith(`${flag}: `)).toBe(true)
+    expect(error.message).toMatch(reason)
+    expect(error.message).not.toContain('\n')
+  })
+
+  it('a short secret from the environment names the environment variable', () => {
+    const error = refusal(required, { PAXOS_KV_SECRET: 'short' })
+    expect(error.flag).toBe('PAXOS_KV_SECRET')
+  })
+
+  it('a positional argument is refused with one line', () => {
+    const error = refusal([...required, 'extra'])
+    expect(error.message).toMatch(/extra/)
+    expect(error.message).not.toContain('\n')
+  })
+})
