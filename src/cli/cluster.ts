@@ -13,19 +13,50 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
 
-const clusterFileSchema = z.object({ secret: z.string().min(8), clusterId: z.string().min(1), nodes: z.number().int() })
+const clusterFileSchema = z.object({ secret: z.string().min(8), clusterId: z.string().regex(/^[\w.-]{1,64}$/), nodes: z.number().int() })
+type ClusterIdentity = z.infer<typeof clusterFileSchema>
+type ClusterOptions = Readonly<{ nodes: number; basePort: number; dataDir: string }>
+
+/** Gives children this long to stop cleanly on SIGTERM before they are killed. */
+const stopGraceMs = 5000
 
 function fail(message: string): number {
   process.stderr.write(`paxos-kv cluster: ${message}\n`)
   return 2
 }
 
-function loadOrCreateIdentity(dataDir: string, nodes: number): z.infer<typeof clusterFileSchema> | string {
+export function parseClusterArgs(argv: readonly string[]): ClusterOptions | string {
+  let values: { nodes: string; port: string; data: string }
+  try {
+    values = parseArgs({
+      args: [...argv],
+      strict: true,
+      options: { nodes: { type: 'string', default: '3' }, port: { type: 'string', default: '7001' }, data: { type: 'string', default: './data' } },
+    }).values as typeof values
+  } catch (error) {
+    return (error as Error).message.split('\n')[0] ?? 'bad flags'
+  }
+  const nodes = /^\d+$/.test(values.nodes) ? Number(values.nodes) : Number.NaN
+  const basePort = /^\d+$/.test(values.port) ? Number(values.port) : Number.NaN
+  if (!(nodes >= 1 && nodes <= 7)) return '--nodes must be 1 to 7'
+  if (!(basePort >= 1 && basePort + nodes - 1 <= 65_535)) return '--port must leave room for every node below 65536'
+  if (values.data === '') return '--data must not be empty'
+  return { nodes, basePort, dataDir: resolve(values.data) }
+}
+
+/** The cluster's secret and id: read from <data>/cluster.json, or made once and written there. */
+export function loadOrCreateIdentity(dataDir: string, nodes: number): ClusterIdentity | string {
   const path = join(dataDir, 'cluster.json')
   if (existsSync(path)) {
-    const parsed = clusterFileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')))
-    if (!parsed.success) return `--data: ${path} is not a cluster file`
-    if (parsed.data.nodes !== nodes) return `--nodes: ${dataDir} holds a ${parsed.data.nodes}-node cluster`
+    let raw: unknown
+    try {
+      raw = JSON.parse(readFileSync(path, 'utf8'))
+    } catch (error) {
+      return `--data: cannot read ${path}: ${(error as Error).message.split('\n')[0]}`
+    }
+    const parsed = clusterFileSchema.safeParse(raw)
+    if (!parsed.success) return `--data: ${path} is not a paxos-kv cluster file`
+    if (parsed.data.nodes !== nodes) return `--nodes: ${dataDir} holds a ${parsed.data.nodes}-node cluster, not ${nodes}`
     return parsed.data
   }
   mkdirSync(dataDir, { recursive: true })
@@ -41,53 +72,56 @@ function prefixLines(child: ChildProcess, label: string): void {
   }
 }
 
-export async function runCluster(argv: readonly string[]): Promise<number> {
-  let values: { nodes: string; port: string; data: string }
-  try {
-    values = parseArgs({
-      args: [...argv],
-      strict: true,
-      options: { nodes: { type: 'string', default: '3' }, port: { type: 'string', default: '7001' }, data: { type: 'string', default: './data' } },
-    }).values as typeof values
-  } catch (error) {
-    return fail((error as Error).message)
-  }
-  const nodes = Number(values.nodes)
-  const basePort = Number(values.port)
-  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 7) return fail('--nodes must be 1 to 7')
-  if (!Number.isInteger(basePort) || basePort < 1 || basePort + nodes - 1 > 65_535) return fail('--port must leave room for every node')
-  const dataDir = resolve(values.data)
-  const identity = loadOrCreateIdentity(dataDir, nodes)
-  if (typeof identity === 'string') return fail(identity)
-  const ids = Array.from({ length: nodes }, (_, index) => index + 1)
-  const spec = ids.map((id) => `${id}=http://127.0.0.1:${basePort + id - 1}`).join(',')
+function spawnNode(options: ClusterOptions, identity: ClusterIdentity, id: number): ChildProcess {
+  const ids = Array.from({ length: options.nodes }, (_, index) => index + 1)
+  const spec = ids.map((member) => `${member}=http://127.0.0.1:${options.basePort + member - 1}`).join(',')
   const cli = fileURLToPath(new URL('../cli.js', import.meta.url))
-  let stopping = false
-  const children = ids.map((id) => {
-    const child = spawn(process.execPath, [cli, 'serve', '--id', String(id), '--port', String(basePort + id - 1),
-      '--data', join(dataDir, String(id)), '--cluster', spec, '--cluster-id', identity.clusterId], {
-      env: { ...process.env, PAXOS_KV_SECRET: identity.secret },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    prefixLines(child, `[node ${id}]`)
-    child.on('exit', (code, signal) => {
-      if (!stopping) process.stdout.write(`[cluster] node ${id} exited unexpectedly (${signal ?? `code ${code}`})\n`)
-    })
-    process.stdout.write(`[cluster] node ${id}: http://127.0.0.1:${basePort + id - 1} (data ${join(dataDir, String(id))})\n`)
-    return child
-  })
-  process.stdout.write('[cluster] Ctrl-C stops all nodes\n')
-  await new Promise<void>((resolvePromise) => {
-    process.once('SIGINT', () => resolvePromise())
-    process.once('SIGTERM', () => resolvePromise())
-  })
-  stopping = true
-  await Promise.all(children.map((child) => new Promise<void>((done) => {
+  const args = [cli, 'serve', '--id', String(id), '--port', String(options.basePort + id - 1),
+    '--data', join(options.dataDir, String(id)), '--cluster', spec, '--cluster-id', identity.clusterId]
+  // The secret travels in the environment, not argv, so `ps` does not show it.
+  const child = spawn(process.execPath, args, { env: { ...process.env, PAXOS_KV_SECRET: identity.secret }, stdio: ['ignore', 'pipe', 'pipe'] })
+  prefixLines(child, `[node ${id}]`)
+  return child
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((done) => {
     if (child.exitCode !== null || child.signalCode !== null) return done()
     child.once('exit', () => done())
     child.kill('SIGTERM')
-    setTimeout(() => child.kill('SIGKILL'), 5000).unref()
-  })))
-  process.stdout.write('[cluster] stopped\n')
-  return 0
+    setTimeout(() => child.kill('SIGKILL'), stopGraceMs).unref()
+  })
+}
+
+/** Runs until SIGINT/SIGTERM (exit 0) or until every node has died on its own (exit 1). */
+export async function runCluster(argv: readonly string[]): Promise<number> {
+  const options = parseClusterArgs(argv)
+  if (typeof options === 'string') return fail(options)
+  const identity = loadOrCreateIdentity(options.dataDir, options.nodes)
+  if (typeof identity === 'string') return fail(identity)
+  let stopping = false
+  let alive = options.nodes
+  let allDied = (): void => {}
+  const children = Array.from({ length: options.nodes }, (_, index) => {
+    const id = index + 1
+    const child = spawnNode(options, identity, id)
+    child.on('exit', (code, signal) => {
+      alive -= 1
+      if (stopping) return
+      process.stdout.write(`[cluster] node ${id} exited unexpectedly (${signal ?? `code ${code}`})\n`)
+      if (alive === 0) allDied()
+    })
+    process.stdout.write(`[cluster] node ${id}: http://127.0.0.1:${options.basePort + id - 1} (data ${join(options.dataDir, String(id))})\n`)
+    return child
+  })
+  process.stdout.write('[cluster] Ctrl-C stops all nodes\n')
+  const reason = await new Promise<'signal' | 'all-died'>((resolvePromise) => {
+    process.once('SIGINT', () => resolvePromise('signal'))
+    process.once('SIGTERM', () => resolvePromise('signal'))
+    allDied = () => resolvePromise('all-died')
+  })
+  stopping = true
+  await Promise.all(children.map(stopChild))
+  process.stdout.write(reason === 'signal' ? '[cluster] stopped\n' : '[cluster] every node exited: stopping\n')
+  return reason === 'signal' ? 0 : 1
 }

@@ -27,6 +27,15 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     process.once('SIGTERM', () => resolve())
   })
   const logger = createLogger({ node: config.id })
+  // Anything thrown outside a turn or a request (a socket callback, a stray promise) is a bug:
+  // log it as one JSON line like every other fatal error, then crash. The disk holds what was
+  // acknowledged; a restart resumes from there.
+  const crash = (error: unknown): never => {
+    logger.fatal({ err: error }, 'uncaught error: exiting')
+    process.exit(1)
+  }
+  process.on('uncaughtException', crash)
+  process.on('unhandledRejection', crash)
   let node: PaxosNode
   try {
     node = new PaxosNode(config, logger)

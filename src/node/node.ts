@@ -15,7 +15,7 @@ import { seededRandom } from '../core/random.js'
 import { Replica } from '../core/replica.js'
 import type { Config } from '../config/config.js'
 import type { Logger } from '../observability/logger.js'
-import { createMetrics, type Metrics } from '../observability/metrics.js'
+import { advanceCounter, createMetrics, type Metrics } from '../observability/metrics.js'
 import { createApp } from '../server/app.js'
 import { openNodeStorage, type NodeStorage } from '../storage/data-dir.js'
 import type { KvItem } from '../state-machine/state-machine.js'
@@ -41,6 +41,8 @@ export class PaxosNode implements NodeService {
   #proposals = 0
   #reads = 0
   #server: ServerType | null = null
+  /** Transport totals already added to the sent/dropped counters. */
+  readonly #reported = { sent: { value: 0 }, dropped: { value: 0 } }
 
   constructor(config: Config, logger: Logger) {
     this.id = config.id
@@ -73,10 +75,11 @@ export class PaxosNode implements NodeService {
       ports: {
         self: config.id,
         atomically: (work, options) => {
-          const started = performance.now()
+          const started = this.#clock.nowMs()
           this.#storage.atomically(work, options)
-          this.#metrics.transactions.inc()
-          this.#metrics.transactionSeconds.observe((performance.now() - started) / 1000)
+          const durable = String(options.durable && this.#config.fsync === 'full')
+          this.#metrics.transactions.inc({ durable })
+          this.#metrics.transactionSeconds.observe({ durable }, (this.#clock.nowMs() - started) / 1000)
         },
         persist: (batch) => this.#storage.acceptorStorage.persist(batch),
         apply: (entries) => {
@@ -203,8 +206,9 @@ export class PaxosNode implements NodeService {
     this.#metrics.appliedIndex.set(status.appliedIndex)
     this.#metrics.applyLag.set(status.commitIndex - status.appliedIndex)
     this.#metrics.inboxDepth.set(this.#loop.inboxDepth)
-    this.#metrics.peerMessagesSent.set(this.#transport.counters.sent)
-    this.#metrics.peerMessagesDropped.set(this.#transport.counters.dropped)
+    this.#metrics.ballotRound.set(status.ballot.round)
+    advanceCounter(this.#metrics.peerMessagesSent, this.#reported.sent, this.#transport.counters.sent)
+    advanceCounter(this.#metrics.peerMessagesDropped, this.#reported.dropped, this.#transport.counters.dropped)
     const lag = this.#replica.peerLag()
     for (const member of this.#config.members) {
       if (member.id === this.id) continue

@@ -1,0 +1,124 @@
+/**
+ * Goal: the client subcommands send the documented HTTP requests, print the value or the JSON
+ * result, put an error body on stderr with exit 1, explain a refused connection with exit 1,
+ * and refuse bad usage with exit 2; `main` dispatches and answers unknown commands with usage.
+ * Method: runClient/main in-process against a recording node:http server; stdout and stderr
+ * captured by spying on their write methods.
+ */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { runClient } from '../../src/cli/client.js'
+import { main } from '../../src/cli/main.js'
+
+type Seen = { method: string; url: string; body: string }
+const seen: Seen[] = []
+let reply: { status: number; body: string; headers?: Record<string, string> } = { status: 200, body: '' }
+let server: Server
+let url: string
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    let body = ''
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()))
+    request.on('end', () => {
+      seen.push({ method: request.method ?? '', url: request.url ?? '', body })
+      response.writeHead(reply.status, reply.headers ?? { 'content-type': 'application/json' })
+      response.end(reply.body)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+afterEach(() => {
+  seen.length = 0
+  vi.restoreAllMocks()
+})
+
+async function capture(run: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = ''
+  let stderr = ''
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true))
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true))
+  const code = await run()
+  vi.restoreAllMocks()
+  return { code, stdout, stderr }
+}
+
+describe('paxos-kv put/get/del/status', () => {
+  it('put sends the value as the body, the key as the path (slashes kept) and --cas as a query', async () => {
+    reply = { status: 200, body: '{"version":4}' }
+    const result = await capture(() => runClient('put', ['a/b c', 'hello world', '--cas', '3', '--url', `${url}/`]))
+    expect(seen).toEqual([{ method: 'PUT', url: '/v1/kv/a/b%20c?cas=3', body: 'hello world' }])
+    expect(result).toEqual({ code: 0, stdout: '{"version":4}\n', stderr: '' })
+  })
+
+  it('get prints the raw value only; --stale asks for a stale read', async () => {
+    reply = { status: 200, body: 'raw\nvalue', headers: { 'content-type': 'application/octet-stream', 'x-version': '9' } }
+    const result = await capture(() => runClient('get', ['k', '--stale', '--url', url]))
+    expect(seen.map((request) => `${request.method} ${request.url}`)).toEqual(['GET /v1/kv/k?consistency=stale'])
+    expect(result.stdout).toBe('raw\nvalue')
+    expect(result.code).toBe(0)
+  })
+
+  it('del and status use the documented routes', async () => {
+    reply = { status: 200, body: '{"version":5,"deleted":true}' }
+    expect((await capture(() => runClient('del', ['k', '--cas', '4', '--url', url]))).code).toBe(0)
+    expect((await capture(() => runClient('status', ['--url', url]))).code).toBe(0)
+    expect(seen.map((request) => `${request.method} ${request.url}`)).toEqual(['DELETE /v1/kv/k?cas=4', 'GET /v1/status'])
+  })
+
+  it('an error answer prints its body on stderr and exits 1', async () => {
+    reply = { status: 409, body: '{"error":"cas_mismatch","message":"version is 2","version":2}' }
+    const result = await capture(() => runClient('put', ['k', 'v', '--cas', '1', '--url', url]))
+    expect(result.code).toBe(1)
+    expect(result.stdout).toBe('')
+    expect(JSON.parse(result.stderr)).toMatchObject({ error: 'cas_mismatch', version: 2 })
+  })
+
+  it('a refused connection is explained in one line, exit 1', async () => {
+    const closed = createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const port = (closed.address() as AddressInfo).port
+    await new Promise<void>((resolve) => closed.close(() => resolve()))
+    const result = await capture(() => runClient('get', ['k', '--url', `http://127.0.0.1:${port}`]))
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(new RegExp(`^paxos-kv get: cannot reach http://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`))
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+  })
+
+  it.each([
+    ['get without a key', 'get', []],
+    ['put without a value', 'put', ['k']],
+    ['status with an argument', 'status', ['extra']],
+    ['an unknown flag', 'get', ['k', '--bogus']],
+  ] as const)('bad usage (%s) exits 2 with one line and sends nothing', async (_label, command, argv) => {
+    const result = await capture(() => runClient(command, [...argv, '--url', url]))
+    expect(result.code).toBe(2)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+    expect(seen).toEqual([])
+  })
+})
+
+describe('main', () => {
+  it('an unknown command prints usage on stderr and exits 2', async () => {
+    const result = await capture(() => main(['frobnicate']))
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/unknown command "frobnicate"/)
+    expect(result.stderr).toMatch(/paxos-kv serve --id/)
+  })
+
+  it('no command is a usage error; help is not', async () => {
+    expect((await capture(() => main([]))).code).toBe(2)
+    const help = await capture(() => main(['--help']))
+    expect(help.code).toBe(0)
+    expect(help.stdout).toMatch(/paxos-kv cluster/)
+  })
+
+  it('dispatches client commands', async () => {
+    reply = { status: 200, body: '{"id":1}' }
+    expect((await capture(() => main(['status', '--url', url]))).stdout).toBe('{"id":1}\n')
+    expect(seen.map((request) => request.url)).toEqual(['/v1/status'])
+  })
+})
