@@ -5,9 +5,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { cliPath, freePort, waitFor } from './harness.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'paxos-kv-cli-'))
@@ -18,17 +19,34 @@ function cli(...args: string[]): { code: number | null; stdout: string; stderr: 
   return { code: result.status, stdout: result.stdout, stderr: result.stderr }
 }
 
+/**
+ * The cluster runs in its own process group, so cleanup can end it and every node it started
+ * even when a failed test never sent SIGTERM (an orphaned node would hold its port).
+ */
+const running = new Set<ChildProcess>()
+afterEach(() => {
+  for (const child of running) if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL')
+  running.clear()
+})
+
 async function startCluster(port: number): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [cliPath, 'cluster', '--nodes', '3', '--port', String(port), '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [cliPath, 'cluster', '--nodes', '3', '--port', String(port), '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  running.add(child)
   let output = ''
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  await waitFor('a leader', async () => {
-    const statuses = await Promise.all([0, 1, 2].map(async (offset) => {
-      const response = await fetch(`http://127.0.0.1:${port + offset}/v1/status`).catch(() => null)
-      return response?.ok === true ? ((await response.json()) as { role: string }) : null
-    }))
-    return statuses.some((status) => status?.role === 'leader') ? true : null
-  })
+  try {
+    // Every node up and agreeing on one leader, so any node may be addressed next.
+    await waitFor('three nodes agreeing on a leader', async () => {
+      const statuses = await Promise.all([0, 1, 2].map(async (offset) => {
+        const response = await fetch(`http://127.0.0.1:${port + offset}/v1/status`).catch(() => null)
+        return response?.ok === true ? ((await response.json()) as { leader: number | null }) : null
+      }))
+      const leaders = new Set(statuses.map((status) => status?.leader ?? null))
+      return leaders.size === 1 && !leaders.has(null) ? true : null
+    })
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; cluster output:\n${output}`)
+  }
   return { child, output: () => output }
 }
 
@@ -39,9 +57,35 @@ async function stop(child: ChildProcess): Promise<number | null> {
   })
 }
 
+/** Listens on `count` consecutive free ports, so that nodes started there cannot bind. */
+async function occupyConsecutivePorts(count: number): Promise<{ port: number; close: () => Promise<void> }> {
+  const listen = (port: number) => new Promise<Server | null>((resolve) => {
+    const server = createServer()
+    server.once('error', () => resolve(null))
+    server.listen(port, '127.0.0.1', () => resolve(server))
+  })
+  const closeAll = (servers: Server[]) => Promise.all(servers.map((server) => new Promise<void>((done) => server.close(() => done())))).then(() => {})
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const port = await freePort()
+    if (port + count - 1 > 65_535) continue
+    const servers = await Promise.all(Array.from({ length: count }, (_, offset) => listen(port + offset)))
+    const bound = servers.filter((server): server is Server => server !== null)
+    if (bound.length === count) return { port, close: () => closeAll(bound) }
+    await closeAll(bound)
+  }
+  throw new Error('no run of free ports found')
+}
+
+/** The first of `count` consecutive ports that were free a moment ago (other tests may run). */
+async function consecutiveFreePorts(count: number): Promise<number> {
+  const probe = await occupyConsecutivePorts(count)
+  await probe.close()
+  return probe.port
+}
+
 describe('paxos-kv CLI', () => {
   it('cluster: three nodes, put on one, get on another, SIGTERM stops all, data survives a restart', async () => {
-    const port = await freePort()
+    const port = await consecutiveFreePorts(3)
     const first = await startCluster(port)
     expect(first.output()).toContain(`http://127.0.0.1:${port + 2}`)
     const url = (offset: number) => `http://127.0.0.1:${port + offset}`
@@ -67,6 +111,22 @@ describe('paxos-kv CLI', () => {
     expect(missing.code).toBe(1)
     expect(JSON.parse(missing.stderr)).toMatchObject({ error: 'cas_mismatch', version: 1 })
     expect(await stop(second.child)).toBe(0)
+  })
+
+  it('cluster: when every node dies on its own, it says so for each and exits 1', async () => {
+    const blockers = await occupyConsecutivePorts(3)
+    try {
+      const child = spawn(process.execPath, [cliPath, 'cluster', '--nodes', '3', '--port', String(blockers.port), '--data', join(dataDir, 'blocked')], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+      running.add(child)
+      let output = ''
+      child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)))
+      expect(code).toBe(1)
+      for (const id of [1, 2, 3]) expect(output).toContain(`[cluster] node ${id} exited unexpectedly (code 2)`)
+      expect(output).toMatch(/\[node 1\] paxos-kv serve: --port: cannot listen/)
+    } finally {
+      await blockers.close()
+    }
   })
 
   it('bad flags: one line naming the flag, exit code 2, nothing written', () => {

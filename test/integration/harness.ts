@@ -35,6 +35,15 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | null>, t
   }
 }
 
+/** Rejects once the node has exited and its stderr is read (at startup: it refused to start). */
+function exitAsError(child: ChildProcess, id: number, stderr: ReadonlyMap<number, string>): Promise<never> {
+  const exited = new Promise<never>((_, reject) => {
+    child.once('close', (code, signal) => reject(new Error(`node ${id} exited (${signal ?? `code ${code}`}): ${stderr.get(id) ?? ''}`)))
+  })
+  exited.catch(() => {}) // a later kill by the test is expected, not an unhandled rejection
+  return exited
+}
+
 export type Status = { id: number; role: string; leader: number | null; ballot: { round: number; node: number }; commitIndex: number; appliedIndex: number; revision: number }
 
 export class TestCluster {
@@ -49,14 +58,31 @@ export class TestCluster {
     this.#extraArgs = extraArgs
   }
 
+  /**
+   * A free port can be taken by another program between the probe and the node's bind; then
+   * that node exits refusing its --port, and the whole cluster starts over on new ports.
+   */
   static async start(size = 3, extraArgs: string[] = []): Promise<TestCluster> {
-    const ports = await Promise.all(Array.from({ length: size }, () => freePort()))
-    const cluster = new TestCluster(ports, extraArgs)
-    for (let id = 1; id <= size; id += 1) cluster.startNode(id)
-    // Every node up, not just a quorum: a test may stop or kill any of them.
-    for (const id of cluster.ids) await waitFor(`node ${id} to answer`, async () => (await cluster.status(id)) ?? null)
-    await cluster.leader()
-    return cluster
+    for (let attempt = 1; ; attempt += 1) {
+      const ports = await Promise.all(Array.from({ length: size }, () => freePort()))
+      const cluster = new TestCluster(ports, extraArgs)
+      try {
+        const exits = cluster.ids.map((id) => exitAsError(cluster.startNode(id), id, cluster.stderr))
+        // Every node up, not just a quorum: a test may stop or kill any of them.
+        const up = async (): Promise<void> => {
+          for (const id of cluster.ids) await waitFor(`node ${id} to answer`, async () => (await cluster.status(id)) ?? null)
+          await cluster.leader()
+        }
+        const ready = up()
+        ready.catch(() => {}) // if a node exits first, the race below reports that instead
+        await Promise.race([ready, ...exits])
+        return cluster
+      } catch (error) {
+        const portTaken = [...cluster.stderr.values()].some((text) => text.includes('--port: cannot listen'))
+        await cluster.stop()
+        if (!portTaken || attempt === 3) throw error
+      }
+    }
   }
 
   get ids(): number[] {
