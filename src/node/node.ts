@@ -145,6 +145,7 @@ export class PaxosNode implements NodeService {
   }
 
   async write(request: WriteRequest, signal: AbortSignal): Promise<WriteOutcome> {
+    if (this.#pending.writesFull) return { type: 'overloaded' }
     this.#proposals += 1
     const base = {
       proposal: `${this.id}-${this.#incarnation}-${this.#proposals}`,
@@ -168,6 +169,7 @@ export class PaxosNode implements NodeService {
   }
 
   async readBarrier(signal: AbortSignal): Promise<ReadBarrierOutcome> {
+    if (this.#pending.readsFull) return { type: 'overloaded' }
     this.#reads += 1
     const id = this.#reads
     const started = this.#replica.read(id)

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ProposalId } from '../core/command.js'
+import { limits } from '../core/limits.js'
 import type { ReadId } from '../core/ready.js'
 import type { ApplyResult } from '../state-machine/state-machine.js'
 
@@ -45,9 +46,35 @@ class Waiters<Key, Settlement> {
   }
 }
 
+export type PendingLimits = Readonly<{ writesMax: number; readsMax: number }>
+
+/**
+ * As many waiters as the core can hold work for: its queue plus a full pipeline of batches, and
+ * its pending reads. A waiter whose slot was lost without a `dropped` report lingers until its
+ * request times out; the bound keeps such waiters from piling up meanwhile.
+ */
+export const defaultPendingLimits: PendingLimits = Object.freeze({
+  writesMax: limits.queuedCommandsMax + limits.pipelineSlotsMax * limits.batchCommandsMax,
+  readsMax: limits.pendingReadsMax,
+})
+
 export class Pending {
   readonly #writes = new Waiters<ProposalId, WriteSettlement>({ type: 'timeout' })
   readonly #reads = new Waiters<ReadId, ReadSettlement>('timeout')
+  readonly #limits: PendingLimits
+
+  constructor(pendingLimits: PendingLimits = defaultPendingLimits) {
+    this.#limits = pendingLimits
+  }
+
+  /** Check before proposing: a full table answers `overloaded` and nothing is proposed. */
+  get writesFull(): boolean {
+    return this.#writes.size >= this.#limits.writesMax
+  }
+
+  get readsFull(): boolean {
+    return this.#reads.size >= this.#limits.readsMax
+  }
 
   waitWrite(proposal: ProposalId, signal: AbortSignal): Promise<WriteSettlement> {
     return this.#writes.wait(proposal, signal)

@@ -29,6 +29,24 @@ describe('Pending', () => {
     expect(pending.size).toBe(0)
   })
 
+  it('is bounded: full at the limit, room again once a waiter is settled or times out', async () => {
+    const pending = new Pending({ writesMax: 2, readsMax: 1 })
+    const controller = new AbortController()
+    void pending.waitWrite('a', controller.signal)
+    expect(pending.writesFull).toBe(false)
+    const second = pending.waitWrite('b', new AbortController().signal)
+    expect(pending.writesFull).toBe(true)
+    pending.settleWrite('b', { type: 'dropped' })
+    expect(await second).toEqual({ type: 'dropped' })
+    expect(pending.writesFull).toBe(false)
+    const read = pending.waitRead(1, controller.signal)
+    expect(pending.readsFull).toBe(true)
+    controller.abort()
+    expect(await read).toBe('timeout')
+    expect(pending.readsFull).toBe(false)
+    expect(pending.size).toBe(0) // 'a' shared the aborted signal, so it timed out too
+  })
+
   it('an already aborted signal times out at once', async () => {
     const pending = new Pending()
     expect(await pending.waitRead(1, AbortSignal.abort())).toBe('timeout')
