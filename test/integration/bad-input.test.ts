@@ -44,15 +44,21 @@ describe('bad input', () => {
     expect(await (await get(cluster.url(1), 'existing')).text()).toBe('v')
   })
 
-  it('a peer request without or with a wrong secret is 401 and changes nothing', async () => {
+  it('a peer request without the secret, with a wrong one, or for another cluster is 401 and changes nothing', async () => {
     const before = await cluster.status(1)
     const batch = JSON.stringify({ from: 2, to: 1, messages: [{ type: 'prepare', ballot: { round: 999, node: 2 }, fromSlot: 1 }] })
-    for (const headers of [{}, { 'x-paxos-secret': 'wrong-secret' }]) {
-      const response = await fetch(`${cluster.url(1)}/peer/messages`, { method: 'POST', body: batch, headers: { 'content-type': 'application/json', ...headers } })
-      expect(response.status).toBe(401)
+    const clusterId = defaultClusterId(cluster.ids.map((id) => ({ id: nodeId(id), url: cluster.url(id) })))
+    const credentials = [{}, { 'x-paxos-secret': 'wrong-secret', 'x-paxos-cluster': clusterId }, { 'x-paxos-secret': secret, 'x-paxos-cluster': 'another-cluster' }]
+    for (const path of ['/peer/messages', '/peer/stream']) {
+      for (const headers of credentials) {
+        const response = await fetch(`${cluster.url(1)}${path}`, { method: 'POST', body: `${batch}\n`, headers: { 'content-type': 'application/json', ...headers } })
+        expect(response.status, `${path} ${JSON.stringify(headers)}`).toBe(401)
+        expect(await errorOf(response)).toBe('unauthorized')
+      }
     }
     const after = await cluster.status(1)
     expect(after?.ballot).toEqual(before?.ballot)
+    expect(after?.ballot.round).not.toBe(999)
   })
 
   it('a malformed peer body with the right secret is 400 and changes nothing', async () => {
