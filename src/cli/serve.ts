@@ -26,7 +26,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     process.once('SIGINT', () => resolve())
     process.once('SIGTERM', () => resolve())
   })
-  const logger = createLogger({ node: config.id })
+  const logger = createLogger({ node: config.id }, config.logLevel)
   // Anything thrown outside a turn or a request (a socket callback, a stray promise) is a bug:
   // log it as one JSON line like every other fatal error, then crash. The disk holds what was
   // acknowledged; a restart resumes from there.

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util'
 import { z } from 'zod'
 import type { NodeId } from '../core/ids.js'
 import { limits } from '../core/limits.js'
+import { logLevels, type LogLevel } from '../observability/logger.js'
 import { ConfigError, defaultClusterId, parseClusterSpec, type Member } from './cluster-spec.js'
 
 export type Config = Readonly<{
@@ -23,6 +24,8 @@ export type Config = Readonly<{
   requestTimeoutMs: number
   tickMs: number
   valueBytesMax: number
+  /** From env LOG_LEVEL. */
+  logLevel: LogLevel
 }>
 
 export const developmentSecret = 'paxos-kv-development-secret'
@@ -77,6 +80,8 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   // Name where the bad secret came from, so an operator fixes the right place.
   const secretSource = text('secret') === undefined ? 'PAXOS_KV_SECRET' : '--secret'
   if (secret !== undefined && secret.length < 8) throw new ConfigError(secretSource, 'must be at least 8 characters')
+  const logLevel = z.enum(logLevels).safeParse(env.LOG_LEVEL ?? 'info')
+  if (!logLevel.success) throw new ConfigError('LOG_LEVEL', `must be one of ${logLevels.join(', ')}`)
   const host = text('host') ?? '127.0.0.1'
   if (!/^[\w.:-]+$/.test(host)) throw new ConfigError('--host', `not a host name or address: ${JSON.stringify(host)}`)
   const clusterId = text('cluster-id') ?? defaultClusterId(members)
@@ -94,5 +99,6 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     requestTimeoutMs: field('request-timeout-ms', text('request-timeout-ms'), '5000'),
     tickMs: field('tick-ms', text('tick-ms'), '10'),
     valueBytesMax: field('max-value-bytes', text('max-value-bytes'), String(limits.valueBytesMax)),
+    logLevel: logLevel.data,
   })
 }

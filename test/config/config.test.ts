@@ -38,6 +38,7 @@ describe('parseServeArgs: good input', () => {
       requestTimeoutMs: 5000,
       tickMs: 10,
       valueBytesMax: limits.valueBytesMax,
+      logLevel: 'info',
     })
     expect(Object.isFrozen(config)).toBe(true)
   })
@@ -98,6 +99,13 @@ describe('parseServeArgs: every bad flag is named', () => {
     expect(error.message.startsWith(`${flag}: `)).toBe(true)
     expect(error.message).toMatch(reason)
     expect(error.message).not.toContain('\n')
+  })
+
+  it('LOG_LEVEL is read from the environment and checked', () => {
+    expect(parseServeArgs(required, { LOG_LEVEL: 'warn' }).logLevel).toBe('warn')
+    const error = refusal(required, { LOG_LEVEL: 'verbose' })
+    expect(error.flag).toBe('LOG_LEVEL')
+    expect(error.message).toMatch(/^LOG_LEVEL: must be one of fatal, error/)
   })
 
   it('a short secret from the environment names the environment variable', () => {
