@@ -39,12 +39,13 @@ export async function runClient(command: ClientCommand, argv: readonly string[])
   }[command]
   try {
     const response = await request(`${base}${target.path}`, { method: target.method, body: target.body })
-    const text = await response.body.text()
+    // Bytes, not text: a value may be any binary, and decoding it as UTF-8 would change it.
+    const body = Buffer.from(await response.body.arrayBuffer())
     if (response.statusCode >= 400) {
-      process.stderr.write(`${text}\n`)
+      process.stderr.write(`${body.toString('utf8')}\n`)
       return 1
     }
-    process.stdout.write(command === 'get' ? text : `${text}\n`)
+    process.stdout.write(command === 'get' ? body : `${body.toString('utf8')}\n`)
     return 0
   } catch (error) {
     process.stderr.write(`paxos-kv ${command}: cannot reach ${base}: ${(error as Error).message}\n`)

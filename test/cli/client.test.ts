@@ -14,6 +14,7 @@ import { main } from '../../src/cli/main.js'
 type Seen = { method: string; url: string; body: string }
 const seen: Seen[] = []
 let reply: { status: number; body: string; headers?: Record<string, string> } = { status: 200, body: '' }
+let binaryReply: Buffer | null = null
 let server: Server
 let url: string
 
@@ -24,7 +25,7 @@ beforeAll(async () => {
     request.on('end', () => {
       seen.push({ method: request.method ?? '', url: request.url ?? '', body })
       response.writeHead(reply.status, reply.headers ?? { 'content-type': 'application/json' })
-      response.end(reply.body)
+      response.end(binaryReply ?? reply.body)
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -36,10 +37,16 @@ afterEach(() => {
   vi.restoreAllMocks()
 })
 
+let stdoutBytes: Buffer[] = []
 async function capture(run: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = ''
   let stderr = ''
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true))
+  stdoutBytes = []
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    stdoutBytes.push(Buffer.from(chunk as string | Uint8Array))
+    stdout += String(chunk)
+    return true
+  })
   vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true))
   const code = await run()
   vi.restoreAllMocks()
@@ -60,6 +67,16 @@ describe('paxos-kv put/get/del/status', () => {
     expect(seen.map((request) => `${request.method} ${request.url}`)).toEqual(['GET /v1/kv/k?consistency=stale'])
     expect(result.stdout).toBe('raw\nvalue')
     expect(result.code).toBe(0)
+  })
+
+  it('get writes a binary value byte for byte', async () => {
+    const value = Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x0a])
+    reply = { status: 200, body: '', headers: { 'content-type': 'application/octet-stream' } }
+    binaryReply = value
+    const result = await capture(() => runClient('get', ['bin', '--url', url]))
+    binaryReply = null
+    expect(result.code).toBe(0)
+    expect(Buffer.concat(stdoutBytes)).toEqual(value)
   })
 
   it('del and status use the documented routes', async () => {
