@@ -28,6 +28,10 @@ export async function runClient(command: ClientCommand, argv: readonly string[])
     process.stderr.write(`paxos-kv ${command}: expected ${positionalCount[command]} argument(s), got ${positionals.length}\n`)
     return 2
   }
+  if (!URL.canParse(values.url) || !/^https?:$/.test(new URL(values.url).protocol)) {
+    process.stderr.write(`paxos-kv ${command}: --url must be an http(s) URL, got ${JSON.stringify(values.url)}\n`)
+    return 2
+  }
   const base = values.url.replace(/\/$/, '')
   const key = encodeURIComponent(positionals[0] ?? '').replace(/%2F/g, '/')
   const cas = values.cas === undefined ? '' : `?cas=${encodeURIComponent(values.cas)}`

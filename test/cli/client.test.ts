@@ -110,8 +110,10 @@ describe('paxos-kv put/get/del/status', () => {
     ['put without a value', 'put', ['k']],
     ['status with an argument', 'status', ['extra']],
     ['an unknown flag', 'get', ['k', '--bogus']],
+    ['a --url that is not a URL', 'get', ['k', '--url', 'localhost:7001']],
+    ['a --url that is not http', 'status', ['--url', 'ftp://127.0.0.1:7001']],
   ] as const)('bad usage (%s) exits 2 with one line and sends nothing', async (_label, command, argv) => {
-    const result = await capture(() => runClient(command, [...argv, '--url', url]))
+    const result = await capture(() => runClient(command, ['--url', url, ...argv])) // a later --url wins
     expect(result.code).toBe(2)
     expect(result.stderr.trim().split('\n')).toHaveLength(1)
     expect(seen).toEqual([])
