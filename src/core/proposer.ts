@@ -164,7 +164,9 @@ export class Proposer {
     }
     if (this.#role !== 'leader') return true
     this.#heartbeatTimeout.tick()
-    if (this.#heartbeatTimeout.fired()) this.#sendHeartbeat()
+    // Followers learn new commits from the next accept, or at the latest on the next tick: one
+    // notice then covers every commit since, instead of a message (and a follower turn) per write.
+    if (this.#heartbeatTimeout.fired() || this.#learner.commitIndex > this.#commitSent) this.#sendHeartbeat()
     return this.#now % limits.electionTimeoutTicks !== 0 || this.#hearsQuorum()
   }
 
@@ -183,7 +185,7 @@ export class Proposer {
       this.#commitSent = this.#learner.commitIndex
       this.#outputs.broadcast({ type: 'accept', ballot: this.#ballot, firstSlot, values, commitIndex: this.#commitSent })
     }
-    if (this.#readRoundWanted || this.#learner.commitIndex > this.#commitSent) this.#sendHeartbeat()
+    if (this.#readRoundWanted) this.#sendHeartbeat()
   }
 
   /** Leader only: how many proposed slots each peer has not acknowledged yet (empty otherwise). */

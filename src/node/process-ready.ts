@@ -31,19 +31,16 @@ export interface ReadyPorts {
   readonly loopback?: (envelopes: readonly Envelope[]) => void
 }
 
-/** Acceptor replies that a peer may count as a vote, and so must follow a durable write. */
-const votes: ReadonlySet<string> = new Set(['promise', 'accepted', 'heartbeat-ack'])
-
 /**
  * Persist before you speak: a turn that changes the acceptor's state (a promise, an accepted
- * value) or answers as an acceptor must be on disk before anything leaves. A turn that only
- * marks slots chosen and applies them needs no fsync: chosen values are already durable on a
- * majority, and a lost suffix of applies is redone from the log after a restart.
+ * value) must be on disk before anything leaves. Every reply an acceptor sends rests on such
+ * state, and the turn that created it already synced it (a durable commit also syncs every
+ * commit before it). A turn that only marks slots chosen and applies them needs no fsync:
+ * chosen values are already durable on a majority, and a lost suffix is redone from the log.
  */
 export function needsFsync(ready: Ready): boolean {
   if (ready.persist.promised !== null) return true
-  if (ready.persist.entries.some((entry) => !entry.chosen)) return true
-  return ready.messages.some((envelope) => votes.has(envelope.message.type))
+  return ready.persist.entries.some((entry) => !entry.chosen)
 }
 
 /**

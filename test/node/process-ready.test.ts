@@ -1,6 +1,7 @@
 /**
  * Goal: processReady orders effects (persist, then send, then loop back to itself) and asks for
- * an fsync exactly when the turn holds acceptor state or an acceptor's vote.
+ * an fsync exactly when the turn changes acceptor state (replies rest on state an earlier
+ * durable turn wrote).
  * Method: a table for needsFsync; a recording port set around a real Replica.
  */
 import { describe, expect, it } from 'vitest'
@@ -17,9 +18,10 @@ describe('needsFsync', () => {
   it.each([
     ['a new promise', ready({ persist: { promised: ballot, entries: [] } }), true],
     ['an accepted value', ready({ persist: { promised: null, entries: [{ slot: slot(1), ballot, value: noopValue, chosen: false }] } }), true],
-    ['an accepted reply', ready({ messages: to2({ type: 'accepted', ballot, firstSlot: slot(1), lastSlot: slot(1) }) }), true],
-    ['a promise reply', ready({ messages: to2({ type: 'promise', ballot, fromSlot: slot(1), accepted: [] }) }), true],
-    ['a heartbeat ack', ready({ messages: to2({ type: 'heartbeat-ack', ballot, readRound: 1 }) }), true],
+    ['an accepted reply resting on earlier state', ready({ messages: to2({ type: 'accepted', ballot, firstSlot: slot(1), lastSlot: slot(1) }) }), false],
+    ['a repeated promise reply', ready({ messages: to2({ type: 'promise', ballot, fromSlot: slot(1), accepted: [] }) }), false],
+    ['a heartbeat ack with applies', ready({ persist: { promised: null, entries: [{ slot: slot(1), ballot: ballotZero, value: noopValue, chosen: true }] }, committed: [{ slot: slot(1), value: noopValue }], messages: to2({ type: 'heartbeat-ack', ballot, readRound: 1 }) }), false],
+    ['a heartbeat ack with a raised promise', ready({ persist: { promised: ballot, entries: [] }, messages: to2({ type: 'heartbeat-ack', ballot, readRound: 1 }) }), true],
     ['only chosen marks and applies', ready({ persist: { promised: null, entries: [{ slot: slot(1), ballot: ballotZero, value: noopValue, chosen: true }] }, committed: [{ slot: slot(1), value: noopValue }] }), false],
     ['a leader sending accepts and heartbeats', ready({ messages: [...to2({ type: 'accept', ballot, firstSlot: slot(1), values: [noopValue], commitIndex: slotZero }), ...to2({ type: 'heartbeat', ballot, commitIndex: slotZero, readRound: 0 })] }), false],
   ])('%s → %s', (_label, turn, expected) => {
