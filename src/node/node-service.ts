@@ -40,9 +40,12 @@ export interface NodeService {
   readonly id: NodeId
   /** The URL this node uses to reach `id` (for forwarding to the leader). */
   peerUrl(id: NodeId): string | null
-  write(request: WriteRequest, signal: AbortSignal): Promise<WriteOutcome>
+  /** `deadlineMs` is on this node's clock (`nowMs`): past it, the answer is `timeout`. */
+  write(request: WriteRequest, deadlineMs: number): Promise<WriteOutcome>
   /** Linearizable read barrier (read index): after 'ok', local reads see every earlier write. */
-  readBarrier(signal: AbortSignal): Promise<ReadBarrierOutcome>
+  readBarrier(deadlineMs: number): Promise<ReadBarrierOutcome>
+  /** Milliseconds on this node's monotonic clock: what request deadlines are measured in. */
+  nowMs(): number
   get(key: string): KvItem | null
   range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }>
   status(): StatusBody

@@ -144,8 +144,9 @@ export class PaxosNode implements NodeService {
     return this.#config.members.find((member) => member.id === id)?.url ?? null
   }
 
-  async write(request: WriteRequest, signal: AbortSignal): Promise<WriteOutcome> {
+  async write(request: WriteRequest, deadlineMs: number): Promise<WriteOutcome> {
     if (this.#pending.writesFull) return { type: 'overloaded' }
+    if (deadlineMs <= this.#clock.nowMs()) return { type: 'timeout' }
     this.#proposals += 1
     const base = {
       proposal: `${this.id}-${this.#incarnation}-${this.#proposals}`,
@@ -158,7 +159,7 @@ export class PaxosNode implements NodeService {
       : { type: 'delete', ...base }
     const proposed = this.#replica.propose(command)
     if (proposed.type !== 'proposed') return proposed
-    const settled = this.#pending.waitWrite(command.proposal, signal)
+    const settled = this.#pending.waitWrite(command.proposal, deadlineMs - this.#clock.nowMs())
     this.#loop.schedule()
     const settlement = await settled
     if (settlement.type === 'timeout') return { type: 'timeout' }
@@ -168,18 +169,22 @@ export class PaxosNode implements NodeService {
     return { type: 'ok', version: result.revision, deleted: result.deleted }
   }
 
-  async readBarrier(signal: AbortSignal): Promise<ReadBarrierOutcome> {
+  async readBarrier(deadlineMs: number): Promise<ReadBarrierOutcome> {
     if (this.#pending.readsFull) return { type: 'overloaded' }
     this.#reads += 1
     const id = this.#reads
     const started = this.#replica.read(id)
     if (started.type !== 'reading') return started
-    const settled = this.#pending.waitRead(id, signal)
+    const settled = this.#pending.waitRead(id, deadlineMs - this.#clock.nowMs())
     this.#loop.schedule()
     const settlement = await settled
     if (settlement === 'ready') return { type: 'ok' }
     if (settlement === 'timeout') return { type: 'timeout' }
     return { type: 'not_leader', leader: this.#replica.status().leader }
+  }
+
+  nowMs(): number {
+    return this.#clock.nowMs()
   }
 
   get(key: string): KvItem | null {

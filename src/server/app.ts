@@ -42,9 +42,9 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.onRequest !== undefined) {
     const onRequest = deps.onRequest
     app.use(async (c, next) => {
-      const started = performance.now()
+      const started = deps.node.nowMs()
       await next()
-      onRequest(routeName(c.req.path), c.req.method, c.res.status, performance.now() - started)
+      onRequest(routeName(c.req.path), c.req.method, c.res.status, deps.node.nowMs() - started)
     })
   }
   mountKvRoutes(app, deps)

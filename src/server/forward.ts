@@ -33,15 +33,16 @@ export async function withLeader<T extends { type: string }>(
     const leader = (outcome as { leader: NodeId | null }).leader
     // A forwarded request is never forwarded again: that is how loops are avoided.
     if (!forwarded && leader !== null && leader !== node.id) {
-      const relayed = await proxy(c, node.peerUrl(leader), deadline, body)
+      const relayed = await proxy(c, node, leader, deadline, body)
       if (relayed !== null) return relayed
     }
-    if (performance.now() + retryDelayMs >= deadline) throw new ApiError('unavailable', 'no leader could be reached before the request timed out')
+    if (node.nowMs() + retryDelayMs >= deadline) throw new ApiError('unavailable', 'no leader could be reached before the request timed out')
     await new Promise((resolve) => setTimeout(resolve, retryDelayMs))
   }
 }
 
-async function proxy(c: Context, baseUrl: string | null, deadline: number, body: Uint8Array | null): Promise<Response | null> {
+async function proxy(c: Context, node: NodeService, leader: NodeId, deadline: number, body: Uint8Array | null): Promise<Response | null> {
+  const baseUrl = node.peerUrl(leader)
   if (baseUrl === null) return null
   const url = new URL(c.req.url)
   const headers: Record<string, string> = { [forwardedHeader]: '1' }
@@ -49,7 +50,7 @@ async function proxy(c: Context, baseUrl: string | null, deadline: number, body:
     const value = c.req.header(name)
     if (value !== undefined) headers[name] = value
   }
-  const timeoutMs = Math.max(1, deadline - performance.now())
+  const timeoutMs = Math.max(1, deadline - node.nowMs())
   try {
     const response = await request(`${baseUrl}${url.pathname}${url.search}`, {
       method: c.req.method as 'GET' | 'PUT' | 'DELETE',

@@ -3,23 +3,26 @@
  * @module
  */
 import type { Context, Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import type { NodeService, WriteOutcome, WriteRequest } from '../node/node-service.js'
 import type { KvItem } from '../state-machine/state-machine.js'
+import { readBoundedBody } from './body.js'
 import { ApiError } from './errors.js'
 import { withLeader } from './forward.js'
 import { checkQuery, keyFromPath, parseCas, parseConsistency, parseIdempotencyKey, parseListQuery } from './validate.js'
 
 export type KvRouteOptions = Readonly<{ node: NodeService; requestTimeoutMs: number; valueBytesMax: number }>
 
+/** The path as sent, still percent-encoded (Hono's `c.req.path` may decode it). */
 function rawPath(c: Context): string {
-  return new URL(c.req.url).pathname
+  const url = c.req.url
+  const start = url.indexOf('/', url.indexOf('://') + 3)
+  const query = url.indexOf('?', start)
+  return url.slice(start, query < 0 ? url.length : query)
 }
 
 async function write(c: Context, options: KvRouteOptions, request: WriteRequest, body: Uint8Array | null): Promise<Response> {
-  const deadline = performance.now() + options.requestTimeoutMs
-  const signal = AbortSignal.timeout(options.requestTimeoutMs)
-  const outcome = await withLeader<WriteOutcome>(c, options.node, deadline, body, () => options.node.write(request, signal))
+  const deadline = options.node.nowMs() + options.requestTimeoutMs
+  const outcome = await withLeader<WriteOutcome>(c, options.node, deadline, body, () => options.node.write(request, deadline))
   if (outcome instanceof Response) return outcome
   switch (outcome.type) {
     case 'ok':
@@ -38,9 +41,8 @@ async function write(c: Context, options: KvRouteOptions, request: WriteRequest,
 /** For a linearizable read: returns null when this node may serve it, or the leader's response. */
 async function readBarrier(c: Context, options: KvRouteOptions, consistency: string): Promise<Response | null> {
   if (consistency === 'stale') return null
-  const deadline = performance.now() + options.requestTimeoutMs
-  const signal = AbortSignal.timeout(options.requestTimeoutMs)
-  const outcome = await withLeader(c, options.node, deadline, null, () => options.node.readBarrier(signal))
+  const deadline = options.node.nowMs() + options.requestTimeoutMs
+  const outcome = await withLeader(c, options.node, deadline, null, () => options.node.readBarrier(deadline))
   if (outcome instanceof Response) return outcome
   if (outcome.type === 'ok') return null
   if (outcome.type === 'overloaded') throw new ApiError('overloaded', 'too many reads waiting; retry shortly')
@@ -53,13 +55,6 @@ function itemResponse(c: Context, item: KvItem | null, key: string): Response {
 }
 
 export function mountKvRoutes(app: Hono, options: KvRouteOptions): void {
-  const limit = bodyLimit({
-    maxSize: options.valueBytesMax,
-    onError: () => {
-      throw new ApiError('too_large', `values are limited to ${options.valueBytesMax} bytes`)
-    },
-  })
-
   // Registered first: the `/v1/kv/*` pattern would also match `/v1/kv`.
   app.get('/v1/kv', async (c) => {
     const query = c.req.query()
@@ -72,13 +67,12 @@ export function mountKvRoutes(app: Hono, options: KvRouteOptions): void {
     return c.json({ items, more: listed.more })
   })
 
-  app.put('/v1/kv/*', limit, async (c) => {
+  app.put('/v1/kv/*', async (c) => {
     const key = keyFromPath(rawPath(c))
     checkQuery(c.req.query(), 'put')
     const cas = parseCas(c.req.query('cas'))
     const idempotencyKey = parseIdempotencyKey(c.req.header('idempotency-key'))
-    const value = new Uint8Array(await c.req.arrayBuffer())
-    if (value.byteLength > options.valueBytesMax) throw new ApiError('too_large', `values are limited to ${options.valueBytesMax} bytes`)
+    const value = await readBoundedBody(c, options.valueBytesMax, `values are limited to ${options.valueBytesMax} bytes`)
     return write(c, options, { type: 'put', key, value, cas, idempotencyKey }, value)
   })
 

@@ -7,13 +7,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import type { NodeId } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { Envelope } from '../core/messages.js'
 import type { NodeService } from '../node/node-service.js'
 import { decodePeerBatch, type PeerBatch } from '../transport/codec.js'
 import { peerHeaders } from '../transport/transport.js'
+import { readBoundedBody } from './body.js'
 import { ApiError } from './errors.js'
 
 export type PeerRouteOptions = Readonly<{ node: NodeService; secret: string; clusterId: string; members: ReadonlySet<NodeId> }>
@@ -31,13 +31,6 @@ export function mountPeerRoutes(app: Hono, options: PeerRouteOptions): void {
     }
     if (clusterId !== options.clusterId) throw new ApiError('unauthorized', 'wrong cluster id')
   }
-  const limit = bodyLimit({
-    maxSize: limits.peerBodyBytesMax,
-    onError: () => {
-      throw new ApiError('too_large', `peer batches are limited to ${limits.peerBodyBytesMax} bytes`)
-    },
-  })
-
   app.post('/peer/stream', async (c) => {
     authenticate(c.req.header(peerHeaders.secret), c.req.header(peerHeaders.cluster))
     const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
@@ -47,28 +40,22 @@ export function mountPeerRoutes(app: Hono, options: PeerRouteOptions): void {
     return c.body(null, 200)
   })
 
-  app.post(
-    '/peer/messages',
-    async (c, next) => {
-      authenticate(c.req.header(peerHeaders.secret), c.req.header(peerHeaders.cluster))
-      await next()
-    },
-    limit,
-    async (c) => {
-      let json: unknown
-      try {
-        json = await c.req.json()
-      } catch {
-        throw new ApiError('bad_request', 'body is not JSON')
-      }
-      const decoded = decodePeerBatch(json)
-      if (!decoded.ok) throw new ApiError('bad_request', `malformed peer batch: ${decoded.error}`)
-      const envelopes = envelopesOf(decoded.batch, options)
-      if (typeof envelopes === 'string') throw new ApiError('bad_request', envelopes)
-      if (options.node.deliver(envelopes) === 'overloaded') throw new ApiError('overloaded', 'inbox full')
-      return c.body(null, 202)
-    },
-  )
+  app.post('/peer/messages', async (c) => {
+    authenticate(c.req.header(peerHeaders.secret), c.req.header(peerHeaders.cluster))
+    const body = await readBoundedBody(c, limits.peerBodyBytesMax, `peer batches are limited to ${limits.peerBodyBytesMax} bytes`)
+    let json: unknown
+    try {
+      json = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'))
+    } catch {
+      throw new ApiError('bad_request', 'body is not JSON')
+    }
+    const decoded = decodePeerBatch(json)
+    if (!decoded.ok) throw new ApiError('bad_request', `malformed peer batch: ${decoded.error}`)
+    const envelopes = envelopesOf(decoded.batch, options)
+    if (typeof envelopes === 'string') throw new ApiError('bad_request', envelopes)
+    if (options.node.deliver(envelopes) === 'overloaded') throw new ApiError('overloaded', 'inbox full')
+    return c.body(null, 202)
+  })
 }
 
 /** A batch's envelopes, or why the batch is refused (a foreign sender or recipient). */
