@@ -29,6 +29,22 @@ describe('bad input', () => {
     expect((await get(cluster.url(1), 'big')).status).toBe(404)
   })
 
+  it('an oversized value sent chunked (no length) is 413 and is not written', async () => {
+    const chunk = new Uint8Array(64 * 1024).fill(120)
+    let sent = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent > 1024 * 1024) return controller.close()
+        sent += chunk.byteLength
+        controller.enqueue(chunk)
+      },
+    })
+    const response = await fetch(`${cluster.url(1)}/v1/kv/chunked`, { method: 'PUT', body, duplex: 'half' } as RequestInit)
+    expect(response.status).toBe(413)
+    expect(await errorOf(response)).toBe('too_large')
+    expect((await get(cluster.url(1), 'chunked')).status).toBe(404)
+  })
+
   it('a bad cas or key is 400; an unknown route is 404', async () => {
     for (const cas of ['-1', '1.5', 'abc']) {
       const response = await fetch(`${cluster.url(1)}/v1/kv/existing?cas=${cas}`, { method: 'PUT', body: 'w' })

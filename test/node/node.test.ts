@@ -41,7 +41,7 @@ const put = (key: string, value: string, extra: Partial<{ cas: number; idempoten
 /** A single node elects itself after an election timeout; until then writes are not_leader. */
 async function writeWhenLeader(node: PaxosNode, request: WriteRequest) {
   for (let attempt = 0; attempt < 400; attempt += 1) {
-    const outcome = await node.write(request, AbortSignal.timeout(5000))
+    const outcome = await node.write(request, node.nowMs() + 5000)
     if (outcome.type !== 'not_leader') return outcome
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
@@ -54,12 +54,12 @@ describe('PaxosNode (one member)', () => {
     const port = await node.start()
     try {
       expect(await writeWhenLeader(node, put('a', 'one'))).toEqual({ type: 'ok', version: 1, deleted: null })
-      expect(await node.write(put('a', 'two', { cas: 1 }), AbortSignal.timeout(5000))).toEqual({ type: 'ok', version: 2, deleted: null })
-      expect(await node.write(put('a', 'three', { cas: 1 }), AbortSignal.timeout(5000))).toEqual({ type: 'cas_mismatch', version: 2 })
-      const first = await node.write(put('b', 'once', { idempotencyKey: 'retry-1' }), AbortSignal.timeout(5000))
-      const retry = await node.write(put('b', 'once', { idempotencyKey: 'retry-1' }), AbortSignal.timeout(5000))
+      expect(await node.write(put('a', 'two', { cas: 1 }), node.nowMs() + 5000)).toEqual({ type: 'ok', version: 2, deleted: null })
+      expect(await node.write(put('a', 'three', { cas: 1 }), node.nowMs() + 5000)).toEqual({ type: 'cas_mismatch', version: 2 })
+      const first = await node.write(put('b', 'once', { idempotencyKey: 'retry-1' }), node.nowMs() + 5000)
+      const retry = await node.write(put('b', 'once', { idempotencyKey: 'retry-1' }), node.nowMs() + 5000)
       expect(retry).toEqual(first)
-      expect(await node.readBarrier(AbortSignal.timeout(5000))).toEqual({ type: 'ok' })
+      expect(await node.readBarrier(node.nowMs() + 5000)).toEqual({ type: 'ok' })
       expect(new TextDecoder().decode(node.get('a')!.value)).toBe('two')
       expect(node.get('a')!.version).toBe(2)
       expect(node.range('', 10).items.map((item) => item.key)).toEqual(['a', 'b'])
@@ -83,19 +83,19 @@ describe('PaxosNode (one member)', () => {
       expect(again.status().revision).toBe(3)
       // A retry after the restart still finds the record: applied once, same answer.
       expect(await writeWhenLeader(again, put('b', 'once', { idempotencyKey: 'retry-1' }))).toMatchObject({ type: 'ok', version: 3 })
-      expect(await again.write(put('c', 'new'), AbortSignal.timeout(5000))).toMatchObject({ type: 'ok', version: 4 })
+      expect(await again.write(put('c', 'new'), again.nowMs() + 5000)).toMatchObject({ type: 'ok', version: 4 })
     } finally {
       await again.stop()
     }
   })
 
-  it('a write whose signal has fired is a timeout, not a lost answer', async () => {
+  it('a write or read whose deadline has passed is a timeout, not a lost answer', async () => {
     const node = new PaxosNode({ ...config, dataDir: join(root, 'timeout') }, createLogger({}, 'silent'))
     await node.start()
     try {
       await writeWhenLeader(node, put('warm', 'up'))
-      expect(await node.write(put('late', 'x'), AbortSignal.abort())).toEqual({ type: 'timeout' })
-      expect(await node.readBarrier(AbortSignal.abort())).toEqual({ type: 'timeout' })
+      expect(await node.write(put('late', 'x'), node.nowMs())).toEqual({ type: 'timeout' })
+      expect(await node.readBarrier(node.nowMs())).toEqual({ type: 'timeout' })
     } finally {
       await node.stop()
     }

@@ -20,6 +20,10 @@ export class FakeNode implements NodeService {
   inboxFull = false
   #proposals = 0
 
+  nowMs(): number {
+    return performance.now()
+  }
+
   peerUrl(): string | null {
     return this.leaderUrl
   }

@@ -78,6 +78,15 @@ describe('kv routes', () => {
     expect((await app.request('/v1/kv/big', { method: 'PUT', body: new Uint8Array(1024 * 1024) })).status).toBe(200)
   })
 
+  it('a declared length over the limit is 413 before the body is read; a malformed one is 400', async () => {
+    const { app, node } = setup()
+    const declared = await app.request('/v1/kv/big', { method: 'PUT', body: 'small', headers: { 'content-length': String(1024 * 1024 + 1) } })
+    expect(declared.status).toBe(413)
+    const malformed = await app.request('/v1/kv/big', { method: 'PUT', body: 'small', headers: { 'content-length': '5x' } })
+    expect(malformed.status).toBe(400)
+    expect(node.writes).toEqual([])
+  })
+
   it('unknown routes are 404 and wrong methods 405, as JSON', async () => {
     const { app } = setup()
     const unknown = await app.request('/v2/kv/a')
