@@ -29,6 +29,7 @@ type PendingRead = Readonly<{ id: ReadId; readIndex: Slot; round: number }>
 export type QueueResult = 'queued' | 'not_leader' | 'overloaded'
 
 export class Proposer {
+  readonly #self: NodeId
   readonly #members: readonly NodeId[]
   readonly #peers: readonly NodeId[]
   readonly #log: Log
@@ -70,6 +71,7 @@ export class Proposer {
     onEvent: CoreEventSink
     sabotage: ReadonlySet<CoreSabotage>
   }) {
+    this.#self = options.self
     this.#members = options.members
     this.#peers = options.members.filter((member) => member !== options.self)
     this.#log = options.log
@@ -104,7 +106,10 @@ export class Proposer {
     if (promise.fromSlot !== this.#fromSlot) return
     this.#promises.set(from, promise)
     this.#lastHeard.set(from, this.#now)
-    if (this.#promises.size >= this.#quorum) this.#becomeLeader()
+    // Our own promise must be among them. It reaches us only once it is on our disk, so after
+    // a crash we can never campaign in this ballot again: two incarnations of one node leading
+    // in the same ballot could each get a different value accepted in one slot.
+    if (this.#promises.size >= this.#quorum && this.#promises.has(this.#self)) this.#becomeLeader()
   }
 
   propose(command: WriteCommand): QueueResult {

@@ -1,7 +1,7 @@
 /**
- * Ready: what the core asks the world to do, in this order (src/node/process-ready.ts):
- * persist, then send, then apply, then advance. Nothing in `messages` may leave before
- * `persist` is durable.
+ * Ready: what the core asks the world to do (src/node/process-ready.ts): persist and apply
+ * in one transaction, send, advance. An acceptor's replies, and every message to this node
+ * itself, leave only once `persist` (and everything persisted before it) is on disk.
  * @module
  */
 import type { Ballot } from './ballot.js'
@@ -18,7 +18,7 @@ export type ReadOutcome = Readonly<{ id: ReadId; type: 'ready' | 'not_leader' }>
 
 export type Ready = Readonly<{
   persist: PersistBatch
-  /** Envelopes addressed to this node itself are delivered locally after persisting. */
+  /** Envelopes addressed to this node itself are delivered locally once the persist is durable. */
   messages: readonly Envelope[]
   /** Chosen slots, contiguous from appliedIndex + 1, to apply in order. */
   committed: readonly ChosenEntry[]

@@ -49,7 +49,14 @@ export class PaxosNode implements NodeService {
     this.#config = config
     this.#logger = logger
     this.#clock = new SystemClock(config.tickMs)
-    this.#storage = openNodeStorage({ dir: config.dataDir, clusterId: config.clusterId, nodeId: config.id, fsync: config.fsync })
+    this.#storage = openNodeStorage(
+      { dir: config.dataDir, clusterId: config.clusterId, nodeId: config.id, fsync: config.fsync },
+      {
+        onError: (error) => this.#fatal(error),
+        onSynced: (durationMs) => this.#metrics.walSyncSeconds.observe(durationMs / 1000),
+        nowMs: () => this.#clock.nowMs(),
+      },
+    )
     const appliedIndex = this.#storage.stateMachine.appliedIndex()
     this.#replica = new Replica({
       self: config.id,
@@ -74,13 +81,13 @@ export class PaxosNode implements NodeService {
       onFatal: (error) => this.#fatal(error),
       ports: {
         self: config.id,
-        atomically: (work, options) => {
+        atomically: (work) => {
           const started = this.#clock.nowMs()
-          this.#storage.atomically(work, options)
-          const durable = String(options.durable && this.#config.fsync === 'full')
-          this.#metrics.transactions.inc({ durable })
-          this.#metrics.transactionSeconds.observe({ durable }, (this.#clock.nowMs() - started) / 1000)
+          this.#storage.atomically(work)
+          this.#metrics.transactions.inc()
+          this.#metrics.transactionSeconds.observe((this.#clock.nowMs() - started) / 1000)
         },
+        whenSynced: (release) => this.#storage.whenSynced(release),
         persist: (batch) => this.#storage.acceptorStorage.persist(batch),
         apply: (entries) => {
           for (const entry of entries) this.#metrics.batchCommands.observe(entry.value.length)

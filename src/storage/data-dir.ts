@@ -13,6 +13,7 @@ import { KvSqliteStore } from '../state-machine/kv-sqlite-store.js'
 import { KvStateMachine } from '../state-machine/kv-state-machine.js'
 import { formatVersion, migrate, userVersion } from './migrate.js'
 import { SqliteAcceptorStorage } from './sqlite-storage.js'
+import { WalSync } from './wal-sync.js'
 
 export type DataDirErrorCode = 'corrupt' | 'foreign_cluster' | 'foreign_node' | 'newer_format' | 'unreadable' | 'in_use'
 
@@ -35,20 +36,25 @@ export type NodeStorage = Readonly<{
   acceptorStorage: SqliteAcceptorStorage
   stateMachine: KvStateMachine
   /**
-   * One transaction around `work` (the driver's group commit: one fsync per turn). With
-   * `durable: false` the commit is not fsynced; WAL keeps it ordered, so a crash can only lose
-   * it together with every later commit. Defaults to durable.
+   * One transaction around `work` (the driver's group commit). The commit is not synced here:
+   * `whenSynced` waits for the disk. WAL keeps commits ordered, so a crash can only lose a
+   * suffix of them.
    */
-  atomically: (work: () => void, options?: Readonly<{ durable: boolean }>) => void
-  /** Transactions committed so far, for metrics. */
+  atomically: (work: () => void) => void
+  /** Runs `release` once every commit so far is on disk (at once with fsync off). */
+  whenSynced: (release: () => void) => void
+  /** Transactions committed and WAL syncs done so far, for metrics. */
   commits: () => number
+  syncs: () => number
   close: () => void
 }>
+
+export type SyncHooks = Readonly<{ onError: (error: Error) => void; onSynced?: (durationMs: number) => void; nowMs: () => number }>
 
 export const databaseFileName = 'paxos-kv.db'
 const busyTimeoutMs = 5_000
 
-export function openNodeStorage(options: NodeStorageOptions): NodeStorage {
+export function openNodeStorage(options: NodeStorageOptions, hooks: SyncHooks = defaultSyncHooks): NodeStorage {
   const path = join(options.dir, databaseFileName)
   if (existsSync(path)) inspect(path, options)
   const db = openWritable(options.dir, path)
@@ -68,30 +74,36 @@ export function openNodeStorage(options: NodeStorageOptions): NodeStorage {
     db.close()
     throw error
   }
-  return nodeStorageOver(db, options.fsync)
+  return nodeStorageOver(db, options.fsync, hooks)
 }
 
-function nodeStorageOver(db: Database.Database, fsync: Fsync): NodeStorage {
+/** Outside a node (tools, tests): a failed fsync throws where nothing can catch it, and stops. */
+const defaultSyncHooks: SyncHooks = {
+  onError: (error) => {
+    throw error
+  },
+  nowMs: () => 0,
+}
+
+function nodeStorageOver(db: Database.Database, fsync: Fsync, hooks: SyncHooks): NodeStorage {
   let commits = 0
   const transaction = db.transaction((work: () => void) => work())
-  // WAL: a FULL commit fsyncs the log, including earlier NORMAL commits, so durability is
-  // ordered; a NORMAL commit can only be lost together with everything after it.
-  let synchronous: 'FULL' | 'NORMAL' | 'OFF' = fsync === 'full' ? 'FULL' : 'OFF'
-  const setSynchronous = (wanted: 'FULL' | 'NORMAL'): void => {
-    if (fsync === 'off' || synchronous === wanted) return
-    db.pragma(`synchronous = ${wanted}`)
-    synchronous = wanted
-  }
+  const wal = fsync === 'full' ? new WalSync({ walPath: `${db.name}-wal`, ...hooks }) : null
   return {
     acceptorStorage: new SqliteAcceptorStorage(db),
     stateMachine: new KvStateMachine(new KvSqliteStore(db)),
-    atomically: (work, atomicOptions = { durable: true }) => {
-      setSynchronous(atomicOptions.durable ? 'FULL' : 'NORMAL')
+    atomically: (work) => {
       transaction(work)
       commits += 1
+      wal?.committed()
     },
+    whenSynced: (release) => (wal === null ? release() : wal.whenSynced(release)),
     commits: () => commits,
-    close: () => db.close(),
+    syncs: () => wal?.syncs ?? 0,
+    close: () => {
+      wal?.close()
+      db.close()
+    },
   }
 }
 
@@ -113,7 +125,9 @@ function configure(db: Database.Database, fsync: Fsync): void {
   db.pragma('locking_mode = EXCLUSIVE')
   const journalMode = db.pragma('journal_mode = WAL', { simple: true })
   if (journalMode !== 'wal') throw new DataDirError('unreadable', `${db.name} cannot use WAL (journal mode ${String(journalMode)})`)
-  db.pragma(`synchronous = ${fsync === 'full' ? 'FULL' : 'OFF'}`)
+  // NORMAL: commits are not synced, checkpoints are. WalSync syncs commits off the event loop
+  // before anything that rests on them leaves. OFF (fsync off) never syncs.
+  db.pragma(`synchronous = ${fsync === 'full' ? 'NORMAL' : 'OFF'}`)
   db.pragma('foreign_keys = ON')
   db.pragma(`busy_timeout = ${busyTimeoutMs}`)
 }

@@ -41,7 +41,9 @@ describe('observability', () => {
       expect(sample(text, 'paxos_kv_applied_index')).toBeGreaterThanOrEqual(1)
       expect(sample(text, 'paxos_kv_commit_index')).toBeGreaterThanOrEqual(sample(text, 'paxos_kv_applied_index')!)
       expect(sample(text, 'paxos_kv_peer_messages_sent_total')).toBeGreaterThan(0)
-      expect(sample(text, 'paxos_kv_transactions_total{durable="true"}')).toBeGreaterThan(0)
+      expect(sample(text, 'paxos_kv_transactions_total')).toBeGreaterThan(0)
+      // Every node fsyncs before it votes: followers for their accepts, the leader for its own.
+      expect(sample(text, 'paxos_kv_wal_sync_seconds_count')).toBeGreaterThan(0)
       expect(text).toMatch(/^# TYPE paxos_kv_http_request_seconds histogram$/m)
       for (const peer of cluster.ids.filter((other) => other !== id)) expect(sample(text, `paxos_kv_peer_reachable{peer="${peer}"}`)).toBe(1)
     }

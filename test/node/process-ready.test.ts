@@ -1,55 +1,110 @@
 /**
- * Goal: processReady orders effects (persist, then send, then loop back to itself) and asks for
- * an fsync exactly when the turn changes acceptor state (replies rest on state an earlier
- * durable turn wrote).
- * Method: a table for needsFsync; a recording port set around a real Replica.
+ * Goal: processReady orders effects: a turn commits, messages that carry no acceptor state leave
+ * at once, and an acceptor's replies and the node's own votes wait until the disk has the turn.
+ * Method: a table for waitsForDisk; recording ports (with a held whenSynced) around real Replicas.
  */
 import { describe, expect, it } from 'vitest'
-import { ballotZero, noopValue, nodeId, Replica, seededRandom, slot, slotZero, type PeerMessage, type Ready } from '../../src/core/index.js'
-import { needsFsync, processReady } from '../../src/node/process-ready.js'
+import { ballotZero, nodeId, Replica, seededRandom, slot, slotZero, type Envelope, type PeerMessage } from '../../src/core/index.js'
+import { processReady, waitsForDisk, type ReadyPorts } from '../../src/node/process-ready.js'
 
 const ballot = { round: 1, node: nodeId(1) }
-function ready(overrides: Partial<Ready>): Ready {
-  return { persist: { promised: null, entries: [] }, messages: [], committed: [], reads: [], dropped: [], ...overrides }
-}
-const to2 = (message: PeerMessage) => [{ from: nodeId(1), to: nodeId(2), message }]
+const to = (id: number, message: PeerMessage): Envelope => ({ from: nodeId(2), to: nodeId(id), message })
 
-describe('needsFsync', () => {
+describe('waitsForDisk', () => {
   it.each([
-    ['a new promise', ready({ persist: { promised: ballot, entries: [] } }), true],
-    ['an accepted value', ready({ persist: { promised: null, entries: [{ slot: slot(1), ballot, value: noopValue, chosen: false }] } }), true],
-    ['an accepted reply resting on earlier state', ready({ messages: to2({ type: 'accepted', ballot, firstSlot: slot(1), lastSlot: slot(1) }) }), false],
-    ['a repeated promise reply', ready({ messages: to2({ type: 'promise', ballot, fromSlot: slot(1), accepted: [] }) }), false],
-    ['a heartbeat ack with applies', ready({ persist: { promised: null, entries: [{ slot: slot(1), ballot: ballotZero, value: noopValue, chosen: true }] }, committed: [{ slot: slot(1), value: noopValue }], messages: to2({ type: 'heartbeat-ack', ballot, readRound: 1 }) }), false],
-    ['a heartbeat ack with a raised promise', ready({ persist: { promised: ballot, entries: [] }, messages: to2({ type: 'heartbeat-ack', ballot, readRound: 1 }) }), true],
-    ['only chosen marks and applies', ready({ persist: { promised: null, entries: [{ slot: slot(1), ballot: ballotZero, value: noopValue, chosen: true }] }, committed: [{ slot: slot(1), value: noopValue }] }), false],
-    ['a leader sending accepts and heartbeats', ready({ messages: [...to2({ type: 'accept', ballot, firstSlot: slot(1), values: [noopValue], commitIndex: slotZero }), ...to2({ type: 'heartbeat', ballot, commitIndex: slotZero, readRound: 0 })] }), false],
-  ])('%s → %s', (_label, turn, expected) => {
-    expect(needsFsync(turn)).toBe(expected)
+    ['a promise', to(1, { type: 'promise', ballot, fromSlot: slot(1), accepted: [] }), true],
+    ['an accepted reply', to(1, { type: 'accepted', ballot, firstSlot: slot(1), lastSlot: slot(1) }), true],
+    ['a heartbeat ack', to(1, { type: 'heartbeat-ack', ballot, readRound: 1 }), true],
+    ['a reject (it shows the promise)', to(1, { type: 'reject', ballot, promised: ballot }), true],
+    ['a prepare', to(1, { type: 'prepare', ballot, fromSlot: slot(1) }), false],
+    ['an accept', to(1, { type: 'accept', ballot, firstSlot: slot(1), values: [], commitIndex: slotZero }), false],
+    ['a heartbeat', to(1, { type: 'heartbeat', ballot, commitIndex: slotZero, readRound: 0 }), false],
+    ['a catch-up request', to(1, { type: 'catch-up', fromSlot: slot(1) }), false],
+    ['a promise to itself (its own vote)', to(2, { type: 'promise', ballot, fromSlot: slot(1), accepted: [] }), true],
+    ['a prepare to itself', to(2, { type: 'prepare', ballot, fromSlot: slot(1) }), false],
+  ])('%s → %s', (_label, envelope, expected) => {
+    expect(waitsForDisk(envelope)).toBe(expected)
   })
 })
 
+/** Ports that record what happens, and hold whenSynced releases until `sync()`. */
+function recordingPorts(self: number) {
+  const events: string[] = []
+  const waiting: Array<() => void> = []
+  const ports: ReadyPorts = {
+    self: nodeId(self),
+    atomically: (work) => {
+      work()
+      events.push('commit')
+    },
+    whenSynced: (release) => {
+      events.push('wait for disk')
+      waiting.push(release)
+    },
+    persist: (batch) => events.push(`persist promised=${batch.promised === null ? '-' : batch.promised.round} entries=${batch.entries.length}`),
+    apply: (entries) => events.push(`apply ${entries.length}`),
+    send: (envelopes) => events.push(`send ${envelopes.map((envelope) => `${envelope.message.type}→${envelope.to}`).join(',')}`),
+    reads: () => {},
+    dropped: () => {},
+  }
+  const sync = (): void => {
+    events.push('synced')
+    for (const release of waiting.splice(0)) release()
+  }
+  return { events, ports, sync }
+}
+
 describe('processReady', () => {
-  it('persists before sending, and the node votes for itself only after its own persist', () => {
-    const events: string[] = []
+  it('a candidate counts its own promise only after the disk has it, and leads only then', () => {
     const replica = new Replica({ self: nodeId(1), members: [nodeId(1)], durable: { promised: ballotZero, entries: [] }, appliedIndex: slotZero, random: seededRandom(1) })
+    const { events, ports, sync } = recordingPorts(1)
     replica.campaign()
-    processReady(replica, {
-      self: nodeId(1),
-      atomically: (work, options) => {
-        events.push(`begin durable=${options.durable}`)
-        work()
-        events.push('commit')
-      },
-      persist: (batch) => events.push(`persist promised=${batch.promised === null ? '-' : batch.promised.round} entries=${batch.entries.length}`),
-      apply: (entries) => events.push(`apply ${entries.length}`),
-      send: (envelopes) => events.push(`send ${envelopes.length}`),
-      reads: () => {},
-      dropped: () => {},
-    })
-    // A single-node cluster: its own promise must be durable before it counts and leads.
-    expect(events.slice(0, 3)).toEqual(['begin durable=true', 'persist promised=1 entries=0', 'commit'])
+    processReady(replica, ports) // its prepare to itself is stepped at once: a promise to persist
+    expect(events).toEqual(['persist promised=1 entries=0', 'commit', 'wait for disk'])
+    expect(replica.status().role).toBe('candidate')
+    sync() // its promise comes back: a quorum of one
+    processReady(replica, ports)
     expect(replica.status().role).toBe('leader')
-    expect(events.some((event) => event.startsWith('send'))).toBe(false)
+  })
+
+  it('a candidate with a quorum of peers\' promises still waits for its own (a ballot is never reused after a crash)', () => {
+    const members = [nodeId(1), nodeId(2), nodeId(3), nodeId(4), nodeId(5)]
+    const replica = new Replica({ self: nodeId(1), members, durable: { promised: ballotZero, entries: [] }, appliedIndex: slotZero, random: seededRandom(1) })
+    const { events, ports, sync } = recordingPorts(1)
+    replica.campaign()
+    processReady(replica, ports) // its own promise is committed, not yet synced
+    for (const peer of [2, 3, 4]) replica.step({ from: nodeId(peer), to: nodeId(1), message: { type: 'promise', ballot, fromSlot: slot(1), accepted: [] } })
+    processReady(replica, ports)
+    expect(replica.status().role).toBe('candidate')
+    expect(events.some((event) => event.includes('accept→'))).toBe(false)
+    sync()
+    processReady(replica, ports)
+    expect(replica.status().role).toBe('leader')
+  })
+
+  it('an acceptor commits an accept at once but answers only after the sync', () => {
+    const replica = new Replica({ self: nodeId(2), members: [nodeId(1), nodeId(2), nodeId(3)], durable: { promised: ballotZero, entries: [] }, appliedIndex: slotZero, random: seededRandom(1) })
+    const { events, ports, sync } = recordingPorts(2)
+    replica.step({ from: nodeId(1), to: nodeId(2), message: { type: 'accept', ballot, firstSlot: slot(1), values: [[{ type: 'noop' }]], commitIndex: slotZero } })
+    processReady(replica, ports)
+    expect(events).toEqual(['persist promised=1 entries=1', 'commit', 'wait for disk'])
+    sync()
+    expect(events.slice(3)).toEqual(['synced', 'send accepted→1'])
+  })
+
+  it('a leader\'s accepts leave at once; its own vote waits for its disk', () => {
+    const replica = new Replica({ self: nodeId(1), members: [nodeId(1), nodeId(2), nodeId(3)], durable: { promised: ballotZero, entries: [] }, appliedIndex: slotZero, random: seededRandom(1) })
+    const { events, ports, sync } = recordingPorts(1)
+    replica.campaign()
+    processReady(replica, ports)
+    expect(events).toEqual(['send prepare→2,prepare→3', 'persist promised=1 entries=0', 'commit', 'wait for disk'])
+    sync() // its own promise
+    replica.step({ from: nodeId(2), to: nodeId(1), message: { type: 'promise', ballot, fromSlot: slot(1), accepted: [] } })
+    processReady(replica, ports)
+    expect(replica.status().role).toBe('leader')
+    events.length = 0
+    expect(replica.propose({ type: 'put', proposal: 'p1', key: 'k', value: 'dg==', cas: null, idempotency: null })).toEqual({ type: 'proposed' })
+    processReady(replica, ports)
+    expect(events).toEqual(['send accept→2,accept→3', 'persist promised=- entries=1', 'commit', 'wait for disk'])
   })
 })

@@ -10,6 +10,7 @@ import { ExactlyOnceChecker } from './checkers/exactly-once.js'
 import { checkKey } from './checkers/linearizability.js'
 import { checkLiveness } from './checkers/liveness.js'
 import { OrderedApplyChecker } from './checkers/ordered-apply.js'
+import { BallotChecker } from './checkers/ballots.js'
 import { PromiseChecker } from './checkers/promises.js'
 import { checkStaleReads } from './checkers/stale-reads.js'
 import { nodeId, revision, slot, type Ballot, type ChosenEntry, type Envelope, type PeerMessage, type WriteCommand } from '../../src/core/index.js'
@@ -144,6 +145,25 @@ describe('promise checker', () => {
     const afterReject = new PromiseChecker()
     afterReject.sent([from1({ type: 'reject', ballot: ballot(1, 2), promised: ballot(4, 2) }), promise(2)], 0)
     expect(afterReject.violations).toHaveLength(1)
+  })
+})
+
+describe('ballot checker', () => {
+  const accept = (round: number, first: number): Envelope =>
+    ({ from: nodeId(1), to: nodeId(2), message: { type: 'accept', ballot: { round, node: nodeId(1) }, firstSlot: slot(first), values: [], commitIndex: slot(0) } })
+
+  it('passes one incarnation using its ballot many times, and a restart using a higher one', () => {
+    const checker = new BallotChecker()
+    checker.sent([accept(2, 1), accept(2, 2)], 1, 0)
+    checker.sent([accept(3, 1)], 2, 5)
+    expect(checker.violations).toEqual([])
+  })
+
+  it('flags a restarted node sending accepts in the ballot its earlier incarnation used', () => {
+    const checker = new BallotChecker()
+    checker.sent([accept(2, 1)], 1, 0)
+    checker.sent([accept(2, 1)], 2, 5)
+    expect(checker.violations).toHaveLength(1)
   })
 })
 

@@ -54,11 +54,22 @@ export class SimNode {
     })
   }
 
-  /** One turn's transaction. A non-durable one may be lost in a crash, with all after it. */
-  atomically(work: () => void, durable: boolean): void {
-    if (durable) this.#lastDurable = null
-    else this.#lastDurable ??= { acceptor: this.storage.load(), kv: this.#kv.clone(), values: new Map(this.#values) }
+  /** One turn's transaction, not yet synced: a crash may lose it, with every commit after it. */
+  atomically(work: () => void): void {
+    this.#lastDurable ??= { acceptor: this.storage.load(), kv: this.#kv.clone(), values: new Map(this.#values) }
     work()
+  }
+
+  /**
+   * Messages that wait for the disk (an acceptor's replies, the node's own votes), released by
+   * the next sync: the simulator runs it on the node's next turn, so a crash can come between.
+   */
+  waitingForSync: Array<() => void> = []
+
+  /** The fsync: every commit so far is on disk; then what waited for it is released. */
+  sync(): void {
+    this.#lastDurable = null
+    for (const release of this.waitingForSync.splice(0)) release()
   }
 
   /** Every persist goes through here, so the mirror of the log's values stays exact. */
@@ -78,6 +89,7 @@ export class SimNode {
    */
   crash(loseUnsynced: boolean): boolean {
     this.replica = null
+    this.waitingForSync = []
     const snapshot = this.#lastDurable
     this.#lastDurable = null
     if (!loseUnsynced || snapshot === null) return false

@@ -12,6 +12,7 @@ import { checkLinearizability } from './checkers/linearizability.js'
 import { checkLiveness } from './checkers/liveness.js'
 import { AgreementChecker } from './checkers/agreement.js'
 import { OrderedApplyChecker } from './checkers/ordered-apply.js'
+import { BallotChecker } from './checkers/ballots.js'
 import { PromiseChecker } from './checkers/promises.js'
 import { checkStaleReads } from './checkers/stale-reads.js'
 import { History } from './history.js'
@@ -56,6 +57,7 @@ export class Simulator implements ClientCluster {
   readonly #orderedApply = new OrderedApplyChecker()
   readonly #exactlyOnce = new ExactlyOnceChecker()
   readonly #promises = new PromiseChecker()
+  readonly #ballots = new BallotChecker()
   readonly #failures: string[] = []
   #disksFailed = false
   /** The trace line that reports the first violation, once there is one. */
@@ -98,7 +100,7 @@ export class Simulator implements ClientCluster {
       this.#failures.push(describeThrown(error, this.now))
     }
     this.#noteFirstFailure()
-    this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...this.#exactlyOnce.violations, ...this.#promises.violations)
+    this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...this.#exactlyOnce.violations, ...this.#promises.violations, ...this.#ballots.violations)
     this.#failures.push(...checkLinearizability(this.history.forChecking()), ...checkStaleReads(this.history.ops))
     const traceTail = this.#failedAtLine === null ? this.trace.tail(40) : this.trace.upTo(this.#failedAtLine, 40)
     const completed = this.history.ops.filter((op) => op.result !== null).length
@@ -193,6 +195,10 @@ export class Simulator implements ClientCluster {
     const replica = node.replica
     if (replica === null) return
     try {
+      if (node.waitingForSync.length > 0) {
+        this.#maybeKill('before the disk synced')
+        node.sync()
+      }
       processReady(replica, this.#readyPorts(node))
     } catch (error) {
       if (!(error instanceof KilledMidTurn)) throw error
@@ -204,10 +210,11 @@ export class Simulator implements ClientCluster {
   #readyPorts(node: SimNode): ReadyPorts {
     return {
       self: node.id,
-      atomically: (work, options) => {
+      atomically: (work) => {
         this.#maybeKill('before a turn reached the disk')
-        node.atomically(work, options.durable)
+        node.atomically(work)
       },
+      whenSynced: (release) => node.waitingForSync.push(release),
       persist: (batch) => {
         if (batch.promised !== null && this.#network.faultsOn && randomChance(this.#random.faults, this.#options.crashAfterPromisePercent, 100)) this.#crashNext.add(node.id)
         for (const entry of batch.entries) if (entry.chosen) this.#agreement.chosen(node.id, entry.slot, entry.value)
@@ -217,6 +224,7 @@ export class Simulator implements ClientCluster {
       send: (envelopes) => {
         this.#maybeKill('after a turn reached the disk, before its messages left')
         this.#promises.sent(envelopes, this.now)
+        this.#ballots.sent(envelopes, node.incarnation, this.now)
         this.#network.send(envelopes, this.now)
       },
       reads: (outcomes) => {
@@ -293,7 +301,7 @@ export class Simulator implements ClientCluster {
    */
   #noteFirstFailure(): void {
     if (this.#failedAtLine !== null) return
-    const first = [this.#failures, this.#agreement.violations, this.#orderedApply.violations, this.#exactlyOnce.violations, this.#promises.violations]
+    const first = [this.#failures, this.#agreement.violations, this.#orderedApply.violations, this.#exactlyOnce.violations, this.#promises.violations, this.#ballots.violations]
       .find((violations) => violations.length > 0)?.[0]
     if (first === undefined) return
     this.trace.add(this.now, `FIRST FAILURE ${first.split('\n')[0]!.slice(0, 200)}`)
