@@ -80,6 +80,21 @@ export function decodePeerBatch(json: unknown): DecodeResult {
   return { ok: false, error: issue === undefined ? 'invalid batch' : `${issue.path.join('.') || 'body'}: ${issue.message}` }
 }
 
-export function encodePeerBatch(batch: Readonly<{ from: NodeId; to: NodeId; messages: readonly PeerMessage[] }>): string {
-  return JSON.stringify(batch)
+/**
+ * The same JSON as `JSON.stringify(batch)`. A broadcast puts one message object in every peer's
+ * batch: with a shared `encoded` cache each message is stringified once, not once per peer.
+ */
+export function encodePeerBatch(
+  batch: Readonly<{ from: NodeId; to: NodeId; messages: readonly PeerMessage[] }>,
+  encoded: Map<PeerMessage, string> = new Map(),
+): string {
+  const parts = batch.messages.map((message) => {
+    let json = encoded.get(message)
+    if (json === undefined) {
+      json = JSON.stringify(message)
+      encoded.set(message, json)
+    }
+    return json
+  })
+  return `{"from":${JSON.stringify(batch.from)},"to":${JSON.stringify(batch.to)},"messages":[${parts.join(',')}]}`
 }

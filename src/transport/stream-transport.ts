@@ -60,9 +60,12 @@ export class StreamTransport implements Transport {
       assert(envelope.from === this.#self, 'sending an envelope from another node')
       const peer = this.#peers.get(envelope.to)
       if (peer === undefined) continue
-      byPeer.set(peer, [...(byPeer.get(peer) ?? []), envelope.message])
+      const messages = byPeer.get(peer)
+      if (messages === undefined) byPeer.set(peer, [envelope.message])
+      else messages.push(envelope.message)
     }
-    for (const [peer, messages] of byPeer) this.#sendTo(peer, messages)
+    const encoded = new Map<PeerMessage, string>()
+    for (const [peer, messages] of byPeer) this.#sendTo(peer, messages, encoded)
   }
 
   reachable(id: NodeId): boolean {
@@ -75,7 +78,7 @@ export class StreamTransport implements Transport {
     await Promise.all([...this.#peers.values()].map((peer) => peer.client.destroy().catch(() => {})))
   }
 
-  #sendTo(peer: PeerStream, messages: PeerMessage[]): void {
+  #sendTo(peer: PeerStream, messages: PeerMessage[], encoded?: Map<PeerMessage, string>): void {
     const body = peer.body
     if (body === null) {
       peer.pending.push(...messages)
@@ -93,7 +96,7 @@ export class StreamTransport implements Transport {
     }
     for (let start = 0; start < messages.length; start += limits.outboxEnvelopesMax) {
       const chunk = messages.slice(start, start + limits.outboxEnvelopesMax)
-      body.write(`${encodePeerBatch({ from: this.#self, to: peer.id, messages: chunk })}\n`)
+      body.write(`${encodePeerBatch({ from: this.#self, to: peer.id, messages: chunk }, encoded)}\n`)
       this.counters.sent += chunk.length
       this.counters.batches += 1
     }

@@ -29,6 +29,15 @@ describe('codec', () => {
     expect(new Set(every.map((message) => message.type)).size).toBe(9)
   })
 
+  it('encodes exactly as JSON.stringify, also when peers share one cache of encoded messages', () => {
+    const encoded = new Map()
+    for (const to of [2, 3]) {
+      const batch = { from: nodeId(1), to: nodeId(to), messages: every }
+      expect(encodePeerBatch(batch, encoded)).toBe(JSON.stringify(batch))
+    }
+    expect(encoded.size).toBe(every.length) // each message was stringified once for both peers
+  })
+
   it.each([
     ['unknown type', { type: 'teleport' }],
     ['extra field', { type: 'catch-up', fromSlot: 1, hint: 1 }],
