@@ -7,6 +7,7 @@ import type { NodeService, WriteOutcome, WriteRequest } from '../node/node-servi
 import type { KvItem } from '../state-machine/state-machine.js'
 import { readBoundedBody } from './body.js'
 import { ApiError } from './errors.js'
+import { nextTurn } from './next-turn.js'
 import { withLeader } from './forward.js'
 import { checkQuery, keyFromPath, parseCas, parseConsistency, parseIdempotencyKey, parseListQuery } from './validate.js'
 
@@ -40,7 +41,10 @@ async function write(c: Context, options: KvRouteOptions, request: WriteRequest,
 
 /** For a linearizable read: returns null when this node may serve it, or the leader's response. */
 async function readBarrier(c: Context, options: KvRouteOptions, consistency: string): Promise<Response | null> {
-  if (consistency === 'stale') return null
+  if (consistency === 'stale') {
+    await nextTurn()
+    return null
+  }
   const deadline = options.node.nowMs() + options.requestTimeoutMs
   const outcome = await withLeader(c, options.node, deadline, null, () => options.node.readBarrier(deadline))
   if (outcome instanceof Response) return outcome
