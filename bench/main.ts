@@ -5,6 +5,7 @@
  *
  *   npm run bench -- [--url http://127.0.0.1:7001] [--workloads put,get,mix] [--clients 1,16,64,256]
  *                    [--duration 5] [--fsync full|off] [--no-failover] [--port 7101]
+ *                    [--driver autocannon|wrk]
  */
 import { cpus } from 'node:os'
 import { parseArgs } from 'node:util'
@@ -13,6 +14,7 @@ import { runFailover, type FailoverResult } from './failover.js'
 import { LocalCluster } from './local-cluster.js'
 import { formatTable, writeReport } from './report.js'
 import { readKeys, runWorkload, type WorkloadName, type WorkloadResult } from './workloads.js'
+import { runWrk, wrkAvailable } from './wrk.js'
 
 const { values: flags } = parseArgs({
   options: {
@@ -23,6 +25,7 @@ const { values: flags } = parseArgs({
     fsync: { type: 'string', default: 'full' },
     port: { type: 'string', default: '7101' },
     'no-failover': { type: 'boolean', default: false },
+    driver: { type: 'string', default: 'autocannon' },
   },
 })
 
@@ -34,6 +37,9 @@ for (const workload of workloads) {
 }
 if (clients.some((count) => !Number.isInteger(count) || count < 1)) throw new Error('--clients: positive integers')
 if (flags.fsync !== 'full' && flags.fsync !== 'off') throw new Error('--fsync: full or off')
+if (flags.driver !== 'autocannon' && flags.driver !== 'wrk') throw new Error('--driver: autocannon or wrk')
+if (flags.driver === 'wrk' && !(await wrkAvailable())) throw new Error('--driver wrk needs wrk on the PATH (Debian: apt-get install -y wrk)')
+const drive = flags.driver === 'wrk' ? runWrk : runWorkload
 
 async function populate(url: string): Promise<void> {
   for (let start = 0; start < readKeys; start += 50) {
@@ -53,13 +59,13 @@ async function main(): Promise<void> {
     const urls = cluster?.nodes.map((node) => node.url) ?? [flags.url!]
     // Like the etcd comparison, load goes to the leader (a follower would forward to it).
     const target = urls[await waitForLeader(urls)]!
-    process.stderr.write(`bench: target ${target}, fsync ${flags.fsync}, ${durationSeconds}s per run\n`)
+    process.stderr.write(`bench: target ${target}, fsync ${flags.fsync}, ${durationSeconds}s per run, driver ${flags.driver}\n`)
     if (workloads.some((workload) => workload !== 'put')) await populate(target)
     const results: WorkloadResult[] = []
     for (const workload of workloads) {
       for (const connections of clients) {
         process.stderr.write(`bench: ${workload} with ${connections} clients ... `)
-        const result = await runWorkload({ url: target, workload, connections, durationSeconds })
+        const result = await drive({ url: target, workload, connections, durationSeconds })
         process.stderr.write(`${result.opsPerSecond} ops/s, p99 ${result.latencyMsP99} ms, errors ${result.errors}\n`)
         results.push(result)
       }
@@ -72,7 +78,7 @@ async function main(): Promise<void> {
       process.stderr.write(`${failover.msToFirstWrite} ms to the first write\n`)
     }
     const report = {
-      startedAt: new Date().toISOString(), target, fsync: flags.fsync,
+      startedAt: new Date().toISOString(), target, fsync: flags.fsync, driver: flags.driver,
       machine: { cpus: cpus().length, node: process.version }, results, failover, peakRssMiB,
     }
     console.log(formatTable(results))

@@ -9,6 +9,7 @@ export type BenchReport = {
   startedAt: string
   target: string
   fsync: string
+  driver: string
   machine: { cpus: number; node: string }
   results: WorkloadResult[]
   failover: FailoverResult | null
