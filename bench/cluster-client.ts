@@ -42,3 +42,19 @@ export async function put(url: string, key: string, value: string, timeoutMs = 5
     return 0
   }
 }
+
+/**
+ * Campaigns started so far, summed over `urls` (from each node's /metrics). The bench reads it
+ * before and after the load: a stable leader under load starts none.
+ */
+export async function electionsStarted(urls: readonly string[]): Promise<number> {
+  let total = 0
+  for (const url of urls) {
+    const response = await request(`${url}/metrics`, { headersTimeout: 5000, bodyTimeout: 5000 })
+    const text = await response.body.text()
+    const match = /^paxos_kv_elections_total (\d+)$/m.exec(text)
+    if (response.statusCode !== 200 || match === null) throw new Error(`${url}/metrics has no paxos_kv_elections_total`)
+    total += Number(match[1])
+  }
+  return total
+}

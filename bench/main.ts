@@ -9,7 +9,7 @@
  */
 import { cpus } from 'node:os'
 import { parseArgs } from 'node:util'
-import { put, waitForLeader } from './cluster-client.js'
+import { electionsStarted, put, waitForLeader } from './cluster-client.js'
 import { runFailover, type FailoverResult } from './failover.js'
 import { LocalCluster } from './local-cluster.js'
 import { formatTable, writeReport } from './report.js'
@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     const target = urls[await waitForLeader(urls)]!
     process.stderr.write(`bench: target ${target}, fsync ${flags.fsync}, ${durationSeconds}s per run, driver ${flags.driver}\n`)
     if (workloads.some((workload) => workload !== 'put')) await populate(target)
+    const electionsBefore = await electionsStarted(urls)
     const results: WorkloadResult[] = []
     for (const workload of workloads) {
       for (const connections of clients) {
@@ -70,6 +71,8 @@ async function main(): Promise<void> {
         results.push(result)
       }
     }
+    // Spurious elections under load would show here (the failover below starts one on purpose).
+    const electionsUnderLoad = (await electionsStarted(urls)) - electionsBefore
     const peakRssMiB = cluster?.peakRssMiB() ?? {}
     let failover: FailoverResult | null = null
     if (cluster !== null && !flags['no-failover']) {
@@ -79,10 +82,11 @@ async function main(): Promise<void> {
     }
     const report = {
       startedAt: new Date().toISOString(), target, fsync: flags.fsync, driver: flags.driver,
-      machine: { cpus: cpus().length, node: process.version }, results, failover, peakRssMiB,
+      machine: { cpus: cpus().length, node: process.version }, results, electionsUnderLoad, failover, peakRssMiB,
     }
     console.log(formatTable(results))
     if (failover !== null) console.log(`failover: node ${failover.killedNode} killed, node ${failover.newLeader} leads, first write after ${failover.msToFirstWrite} ms`)
+    console.log(`elections started during the load runs: ${electionsUnderLoad}`)
     console.log(`peak RSS (MiB) per node: ${JSON.stringify(peakRssMiB)}`)
     console.log(`results: ${writeReport(report)}`)
   } finally {

@@ -12,6 +12,7 @@ export type BenchReport = {
   driver: string
   machine: { cpus: number; node: string }
   results: WorkloadResult[]
+  electionsUnderLoad: number
   failover: FailoverResult | null
   peakRssMiB: Record<string, number | null>
 }
