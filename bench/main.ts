@@ -5,7 +5,7 @@
  *
  *   npm run bench -- [--url http://127.0.0.1:7001] [--workloads put,get,mix] [--clients 1,16,64,256]
  *                    [--duration 5] [--fsync full|off] [--no-failover] [--port 7101]
- *                    [--driver autocannon|wrk]
+ *                    [--driver autocannon|wrk] [--keys random|sequential]
  */
 import { cpus } from 'node:os'
 import { parseArgs } from 'node:util'
@@ -13,7 +13,7 @@ import { electionsStarted, put, waitForLeader } from './cluster-client.js'
 import { runFailover, type FailoverResult } from './failover.js'
 import { LocalCluster } from './local-cluster.js'
 import { formatTable, writeReport } from './report.js'
-import { readKeys, runWorkload, type WorkloadName, type WorkloadResult } from './workloads.js'
+import { readKeys, runWorkload, type KeyPattern, type WorkloadName, type WorkloadResult } from './workloads.js'
 import { runWrk, wrkAvailable } from './wrk.js'
 
 const { values: flags } = parseArgs({
@@ -26,6 +26,7 @@ const { values: flags } = parseArgs({
     port: { type: 'string', default: '7101' },
     'no-failover': { type: 'boolean', default: false },
     driver: { type: 'string', default: 'autocannon' },
+    keys: { type: 'string', default: 'random' },
   },
 })
 
@@ -39,6 +40,8 @@ if (clients.some((count) => !Number.isInteger(count) || count < 1)) throw new Er
 if (flags.fsync !== 'full' && flags.fsync !== 'off') throw new Error('--fsync: full or off')
 if (flags.driver !== 'autocannon' && flags.driver !== 'wrk') throw new Error('--driver: autocannon or wrk')
 if (flags.driver === 'wrk' && !(await wrkAvailable())) throw new Error('--driver wrk needs wrk on the PATH (Debian: apt-get install -y wrk)')
+if (flags.keys !== 'random' && flags.keys !== 'sequential') throw new Error('--keys: random or sequential')
+const keys: KeyPattern = flags.keys
 const drive = flags.driver === 'wrk' ? runWrk : runWorkload
 
 async function populate(url: string): Promise<void> {
@@ -59,14 +62,14 @@ async function main(): Promise<void> {
     const urls = cluster?.nodes.map((node) => node.url) ?? [flags.url!]
     // Like the etcd comparison, load goes to the leader (a follower would forward to it).
     const target = urls[await waitForLeader(urls)]!
-    process.stderr.write(`bench: target ${target}, fsync ${flags.fsync}, ${durationSeconds}s per run, driver ${flags.driver}\n`)
+    process.stderr.write(`bench: target ${target}, fsync ${flags.fsync}, ${durationSeconds}s per run, driver ${flags.driver}, ${keys} keys\n`)
     if (workloads.some((workload) => workload !== 'put')) await populate(target)
     const electionsBefore = await electionsStarted(urls)
     const results: WorkloadResult[] = []
     for (const workload of workloads) {
       for (const connections of clients) {
         process.stderr.write(`bench: ${workload} with ${connections} clients ... `)
-        const result = await drive({ url: target, workload, connections, durationSeconds })
+        const result = await drive({ url: target, workload, connections, durationSeconds, keys })
         process.stderr.write(`${result.opsPerSecond} ops/s, p99 ${result.latencyMsP99} ms, errors ${result.errors}\n`)
         results.push(result)
       }
@@ -81,7 +84,7 @@ async function main(): Promise<void> {
       process.stderr.write(`${failover.msToFirstWrite} ms to the first write\n`)
     }
     const report = {
-      startedAt: new Date().toISOString(), target, fsync: flags.fsync, driver: flags.driver,
+      startedAt: new Date().toISOString(), target, fsync: flags.fsync, driver: flags.driver, keys,
       machine: { cpus: cpus().length, node: process.version }, results, electionsUnderLoad, failover, peakRssMiB,
     }
     console.log(formatTable(results))

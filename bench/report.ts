@@ -10,6 +10,7 @@ export type BenchReport = {
   target: string
   fsync: string
   driver: string
+  keys: string
   machine: { cpus: number; node: string }
   results: WorkloadResult[]
   electionsUnderLoad: number

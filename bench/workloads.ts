@@ -22,14 +22,21 @@ const value = 'v'.repeat(100)
 /** Keys the read workloads read; written once before they run. */
 export const readKeys = 1000
 
-function requestsFor(workload: WorkloadName): autocannon.Request[] {
+/**
+ * How PUT keys are spread: `random` (the default, like bench/etcd/workload.lua) lands each
+ * insert on its own B-tree page; `sequential` (a counter) appends to a few pages, the best case.
+ */
+export type KeyPattern = 'random' | 'sequential'
+
+function requestsFor(workload: WorkloadName, keys: KeyPattern): autocannon.Request[] {
   let counter = 0
   const putRequest: autocannon.Request = {
     method: 'PUT',
     body: value,
     setupRequest: (request) => {
       counter += 1
-      return { ...request, path: `/v1/kv/bench/put/${process.pid}-${counter}` }
+      const key = keys === 'random' ? `${Math.floor(Math.random() * 1e9)}-${counter}` : `${process.pid}-${String(counter).padStart(12, '0')}`
+      return { ...request, path: `/v1/kv/bench/put/${key}` }
     },
   }
   const getRequest = (query: string): autocannon.Request => ({
@@ -57,12 +64,13 @@ export async function runWorkload(options: {
   workload: WorkloadName
   connections: number
   durationSeconds: number
+  keys: KeyPattern
 }): Promise<WorkloadResult> {
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
     duration: options.durationSeconds,
-    requests: requestsFor(options.workload),
+    requests: requestsFor(options.workload, options.keys),
     timeout: 10,
   })
   return {

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { z } from 'zod'
-import type { WorkloadName, WorkloadResult } from './workloads.js'
+import type { KeyPattern, WorkloadName, WorkloadResult } from './workloads.js'
 
 const script = fileURLToPath(new URL('./wrk/workload.lua', import.meta.url))
 
@@ -32,12 +32,12 @@ export async function wrkAvailable(): Promise<boolean> {
   }
 }
 
-export async function runWrk(options: { url: string; workload: WorkloadName; connections: number; durationSeconds: number }): Promise<WorkloadResult> {
+export async function runWrk(options: { url: string; workload: WorkloadName; connections: number; durationSeconds: number; keys: KeyPattern }): Promise<WorkloadResult> {
   const threads = Math.min(2, options.connections)
   const { stdout } = await promisify(execFile)(
     'wrk',
     ['-t', String(threads), '-c', String(options.connections), '-d', `${options.durationSeconds}s`, '-s', script, options.url],
-    { env: { ...process.env, WORKLOAD: options.workload }, maxBuffer: 1 << 20 },
+    { env: { ...process.env, WORKLOAD: options.workload, KEYS: options.keys }, maxBuffer: 1 << 20 },
   )
   const line = stdout.split('\n').find((text) => text.startsWith('{'))
   if (line === undefined) throw new Error(`wrk printed no summary:\n${stdout}`)

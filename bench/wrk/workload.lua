@@ -1,5 +1,5 @@
 -- wrk workloads against paxos-kv's HTTP API, chosen by WORKLOAD=put|get|stale-get|mix (the same
--- as bench/workloads.ts): distinct keys with 100-byte values; reads of 1000 existing keys;
+-- as bench/workloads.ts): distinct keys (KEYS=random|sequential) with 100-byte values; reads of 1000 existing keys;
 -- mix is 9 linearizable GETs then 1 PUT. done() prints one JSON line for bench/wrk.ts.
 local mode = os.getenv("WORKLOAD") or "put"
 local readKeys = 1000
@@ -14,8 +14,13 @@ setup = function(thread)
   table.insert(threads, thread)
 end
 
+local keys = os.getenv("KEYS") or "random"
+
 local function put()
-  return wrk.format("PUT", "/v1/kv/bench/put/" .. (id or 0) .. "-" .. math.random(1, 1e9) .. "-" .. counter, nil, value)
+  local key
+  if keys == "sequential" then key = string.format("%d-%012d", id or 0, counter)
+  else key = math.random(1, 1e9) .. "-" .. (id or 0) .. "-" .. counter end
+  return wrk.format("PUT", "/v1/kv/bench/put/" .. key, nil, value)
 end
 
 local function get(query)
