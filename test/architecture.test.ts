@@ -1,6 +1,7 @@
 /**
- * Goal: src/core stays pure (rule 1). Method: scan every core source for imports from outside
- * src/core and for clocks, randomness, timers, process access and async code.
+ * Goal: src/core stays pure (rule 1), and outside it only src/node/clock.ts reads the clock (so
+ * tests can drive time). Method: scan every core source for imports from outside src/core and
+ * for clocks, randomness, timers, process access and async code; scan all of src for clock reads.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
@@ -33,4 +34,16 @@ describe('src/core is pure', () => {
       'Date',
     ])
   })
+})
+
+describe('only src/node/clock.ts reads the clock', () => {
+  const srcDir = new URL('../src/', import.meta.url)
+  const sources = (readdirSync(srcDir, { recursive: true }) as string[]).filter((name) => name.endsWith('.ts'))
+  const clockRead = /\bDate\.now\b|\bnew Date\b|\bperformance\.now\b|\bprocess\.hrtime\b/
+
+  it('has sources to check', () => expect(sources.length).toBeGreaterThan(30))
+  it.each(sources.filter((name) => name !== 'node/clock.ts'))('%s reads no clock', (name) => {
+    expect(readFileSync(new URL(name, srcDir), 'utf8')).not.toMatch(clockRead)
+  })
+  it('the scan sees the clock where it is', () => expect(readFileSync(new URL('node/clock.ts', srcDir), 'utf8')).toMatch(clockRead))
 })
