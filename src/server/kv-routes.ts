@@ -21,6 +21,14 @@ function rawPath(c: Context): string {
   return url.slice(start, query < 0 ? url.length : query)
 }
 
+/** What a PUT or DELETE names, validated in this order: key, query, cas, Idempotency-Key. */
+function writeTarget(c: Context, route: 'put' | 'delete') {
+  const key = keyFromPath(rawPath(c))
+  const query = c.req.query()
+  checkQuery(query, route)
+  return { key, cas: parseCas(query.cas), idempotencyKey: parseIdempotencyKey(c.req.header('idempotency-key')) }
+}
+
 async function write(c: Context, options: KvRouteOptions, request: WriteRequest, body: Uint8Array | null): Promise<Response> {
   const deadline = options.node.nowMs() + options.requestTimeoutMs
   const outcome = await withLeader<WriteOutcome>(c, options.node, deadline, body, () => options.node.write(request, deadline))
@@ -71,27 +79,21 @@ export function mountKvRoutes(app: Hono, options: KvRouteOptions): void {
     return c.json({ items, more: listed.more })
   })
 
+  const tooLarge = `values are limited to ${options.valueBytesMax} bytes`
+
   app.put('/v1/kv/*', async (c) => {
-    const key = keyFromPath(rawPath(c))
-    checkQuery(c.req.query(), 'put')
-    const cas = parseCas(c.req.query('cas'))
-    const idempotencyKey = parseIdempotencyKey(c.req.header('idempotency-key'))
-    const value = await readBoundedBody(c, options.valueBytesMax, `values are limited to ${options.valueBytesMax} bytes`)
-    return write(c, options, { type: 'put', key, value, cas, idempotencyKey }, value)
+    const target = writeTarget(c, 'put')
+    const value = await readBoundedBody(c, options.valueBytesMax, tooLarge)
+    return write(c, options, { type: 'put', ...target, value }, value)
   })
 
-  app.delete('/v1/kv/*', async (c) => {
-    const key = keyFromPath(rawPath(c))
-    checkQuery(c.req.query(), 'delete')
-    const cas = parseCas(c.req.query('cas'))
-    const idempotencyKey = parseIdempotencyKey(c.req.header('idempotency-key'))
-    return write(c, options, { type: 'delete', key, cas, idempotencyKey }, null)
-  })
+  app.delete('/v1/kv/*', async (c) => write(c, options, { type: 'delete', ...writeTarget(c, 'delete') }, null))
 
   app.get('/v1/kv/*', async (c) => {
     const key = keyFromPath(rawPath(c))
-    checkQuery(c.req.query(), 'get')
-    const relayed = await readBarrier(c, options, parseConsistency(c.req.query('consistency')))
+    const query = c.req.query()
+    checkQuery(query, 'get')
+    const relayed = await readBarrier(c, options, parseConsistency(query.consistency))
     return relayed ?? itemResponse(c, options.node.get(key), key)
   })
 }

@@ -10,6 +10,14 @@ import { get, put, putEventually, waitFor, clusterPerTest } from './harness.js'
 
 const startCluster = clusterPerTest()
 
+/** A GET retried until it is served (200): right after a restart the cluster may not lead yet. */
+function servedRead(url: string, key: string): Promise<Response> {
+  return waitFor(`GET ${key}`, async () => {
+    const response = await get(url, key)
+    return response.status === 200 ? response : null
+  })
+}
+
 describe('durability', () => {
   it('kill -9 of every node, restart: every acknowledged write is there with its version', async () => {
     const cluster = await startCluster()
@@ -25,10 +33,7 @@ describe('durability', () => {
     for (const id of cluster.ids) cluster.startNode(id)
     await cluster.leader()
     for (const [key, expected] of acknowledged) {
-      const read = await waitFor(`GET ${key}`, async () => {
-        const response = await get(cluster.url(1), key)
-        return response.status === 200 ? response : null
-      })
+      const read = await servedRead(cluster.url(1), key)
       expect(await read.text()).toBe(expected.value)
       expect(read.headers.get('x-version')).toBe(String(expected.version))
     }
@@ -71,10 +76,7 @@ describe('durability', () => {
     for (const id of cluster.ids) cluster.startNode(id)
     await cluster.leader()
     for (const [key, value] of acknowledged) {
-      const read = await waitFor(`GET ${key}`, async () => {
-        const response = await get(cluster.url(1), key)
-        return response.status === 200 ? response : null
-      })
+      const read = await servedRead(cluster.url(1), key)
       expect(await read.text()).toBe(value)
     }
   }, 60_000)

@@ -27,6 +27,16 @@ function seeded(dir: string): void {
   storage.close()
 }
 
+/** A seeded data dir whose file another program then changed. */
+function seededThen(tamper: (db: Database.Database) => void): string {
+  const dir = freshDir()
+  seeded(dir)
+  const db = new Database(join(dir, databaseFileName))
+  tamper(db)
+  db.close()
+  return dir
+}
+
 function expectRefused(dir: string, options: { clusterId: string; node: number }, code: string): void {
   const path = join(dir, databaseFileName)
   const before = readFileSync(path)
@@ -70,11 +80,7 @@ describe('openNodeStorage', () => {
   })
 
   it('refuses a formatted file that names no owner', () => {
-    const dir = freshDir()
-    seeded(dir)
-    const db = new Database(join(dir, databaseFileName))
-    db.exec('DELETE FROM meta')
-    db.close()
+    const dir = seededThen((db) => db.exec('DELETE FROM meta'))
     expectRefused(dir, { clusterId: 'alpha', node: 1 }, 'corrupt')
   })
 
@@ -128,11 +134,7 @@ describe('openNodeStorage', () => {
   })
 
   it('refuses a newer format', () => {
-    const dir = freshDir()
-    seeded(dir)
-    const db = new Database(join(dir, databaseFileName))
-    db.pragma('user_version = 99')
-    db.close()
+    const dir = seededThen((db) => db.pragma('user_version = 99'))
     expectRefused(dir, { clusterId: 'alpha', node: 1 }, 'newer_format')
   })
 
