@@ -18,6 +18,11 @@ type WriteFields = Readonly<{
    * the log so that every replica expires records identically (the core never reads a clock).
    */
   idempotency: Readonly<{ key: string; atMs: number }> | null
+  /**
+   * The live-data quota in bytes, set by the proposing leader from its configuration and carried
+   * in the log so that every replica refuses the same puts. Absent: no quota (older logs).
+   */
+  quotaBytes?: number | undefined
 }>
 
 export type PutCommand = Readonly<{ type: 'put'; value: string /* base64 */ }> & WriteFields
@@ -42,8 +47,8 @@ export function commandBytes(command: Command): number {
     case 'noop':
       return 16
     case 'delete':
-      return 96 + command.key.length * 3 + command.proposal.length + (command.idempotency?.key.length ?? 0) * 3
+      return 120 + command.key.length * 3 + command.proposal.length + (command.idempotency?.key.length ?? 0) * 3
     case 'put':
-      return 96 + command.key.length * 3 + command.proposal.length + (command.idempotency?.key.length ?? 0) * 3 + command.value.length
+      return 120 + command.key.length * 3 + command.proposal.length + (command.idempotency?.key.length ?? 0) * 3 + command.value.length
   }
 }

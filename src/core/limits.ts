@@ -44,6 +44,14 @@ export const limits = Object.freeze({
   readyTurnsMax: 64,
   /** Applied slots kept in memory (older ones are read from the archive when needed). */
   logRetainSlots: 4096,
+  /** Bytes of one snapshot chunk: the unit of encoding, writing, reading and (later) sending. */
+  snapshotChunkBytesMax: 2 * MiB,
+  /** A node writes a snapshot after this many applied slots (`--snapshot-every-slots`). */
+  snapshotEverySlots: 10_000,
+  /** Snapshots kept on disk: the newest, and the one before it in case the newest is damaged. */
+  snapshotsRetained: 2,
+  /** Live data (keys, values, records) past which puts answer quota_exceeded (`--quota-bytes`). */
+  quotaBytes: 2 * 1024 * MiB,
 })
 
 // A maximal value must fit in one batch, with room for the key and framing.
@@ -53,3 +61,6 @@ assert(limits.peerBodyBytesMax >= limits.batchBytesMax * 4, 'peer body limit too
 // Followers must hear several heartbeats before they suspect the leader.
 assert(limits.heartbeatTicks * 3 <= limits.electionTimeoutTicks, 'election timeout too short')
 assert(limits.retryTicks < limits.electionTimeoutTicks, 'retries must happen before an election')
+// A maximal key and value must fit one snapshot chunk (a data entry is never split).
+assert(limits.snapshotChunkBytesMax >= limits.valueBytesMax + limits.keyBytesMax + 64, 'snapshot chunk too small')
+assert(limits.snapshotsRetained >= 1 && limits.snapshotEverySlots >= 1, 'snapshots must be taken and kept')

@@ -17,8 +17,15 @@ export class Log {
   /** Invariant: every slot up to here is chosen, applied and persisted, and not in memory. */
   #trimmedThrough: Slot = slotZero
 
-  constructor(entries: readonly LogEntry[], archive: LogArchive | null = null) {
+  /**
+   * `archivedThrough`: slots up to here are chosen, applied and in the archive only (a restart
+   * from a snapshot loads just the entries above it); needs an archive.
+   */
+  constructor(entries: readonly LogEntry[], archive: LogArchive | null = null, archivedThrough: Slot = slotZero) {
+    assert(archive !== null || archivedThrough === slotZero, 'archived slots need an archive')
     this.#archive = archive
+    this.#trimmedThrough = archivedThrough
+    this.#highestSlot = archivedThrough
     for (const entry of entries) this.set(entry)
   }
 

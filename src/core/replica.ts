@@ -9,7 +9,7 @@ import { assert, assertNever } from './assert.js'
 import { compareBallots, maxBallot, nextBallot, type Ballot } from './ballot.js'
 import type { ProposeResult, WriteCommand } from './command.js'
 import type { CoreEventSink } from './events.js'
-import type { NodeId } from './ids.js'
+import { slotZero, type NodeId } from './ids.js'
 import { Learner } from './learner.js'
 import { limits } from './limits.js'
 import { Log } from './log.js'
@@ -49,7 +49,8 @@ export class Replica implements ReplicaPort {
     this.#random = options.random
     this.#onEvent = options.onEvent ?? (() => {})
     const sabotage = options.sabotage ?? new Set()
-    const log = new Log(options.durable.entries, options.archive ?? null)
+    // With an archive, the applied slots stay there: the driver loads only the entries above.
+    const log = new Log(options.durable.entries, options.archive ?? null, options.archive === undefined ? slotZero : options.appliedIndex)
     this.#log = log
     this.#outputs = new Outputs(options.self, options.members)
     this.#acceptor = new Acceptor({

@@ -6,7 +6,7 @@
 import type { NodeId, Revision } from '../core/ids.js'
 import type { Envelope } from '../core/messages.js'
 import type { ReplicaStatus } from '../core/replica-port.js'
-import type { KvItem } from '../state-machine/state-machine.js'
+import type { KvItem } from '../kv/state-machine.js'
 
 export type WriteRequest =
   | Readonly<{ type: 'put'; key: string; value: Uint8Array; cas: Revision | null; idempotencyKey: string | null }>
@@ -18,6 +18,8 @@ export type WriteOutcome =
   /** This node is not the leader; `leader` is its best guess. Nothing was proposed. */
   | Readonly<{ type: 'not_leader'; leader: NodeId | null }>
   | Readonly<{ type: 'overloaded' }>
+  /** The put would take live data past the quota; nothing changed. */
+  | Readonly<{ type: 'quota_exceeded' }>
   /** Proposed but not applied within the timeout: the outcome is indeterminate. */
   | Readonly<{ type: 'timeout' }>
 

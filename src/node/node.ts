@@ -9,7 +9,8 @@ import { serve, type ServerType } from '@hono/node-server'
 import { AssertionError } from '../core/assert.js'
 import type { WriteCommand } from '../core/command.js'
 import type { CoreEvent } from '../core/events.js'
-import { revision, type NodeId } from '../core/ids.js'
+import { revision, slot, type NodeId } from '../core/ids.js'
+import { limits } from '../core/limits.js'
 import type { Envelope } from '../core/messages.js'
 import { seededRandom } from '../core/random.js'
 import { Replica } from '../core/replica.js'
@@ -17,13 +18,17 @@ import type { Config } from '../config/config.js'
 import type { Logger } from '../observability/logger.js'
 import { advanceCounter, createMetrics, type Metrics } from '../observability/metrics.js'
 import { createApp } from '../server/app.js'
-import { openNodeStorage, type NodeStorage } from '../storage/data-dir.js'
-import type { KvItem } from '../state-machine/state-machine.js'
+import { DataDirError, openNodeStorage, type NodeStorage } from '../storage/data-dir.js'
+import { KvStateMachine } from '../kv/kv-state-machine.js'
+import { SnapshotFormatError } from '../kv/snapshot-codec.js'
+import type { KvItem } from '../kv/state-machine.js'
+import { SnapshotStoreError } from '../storage/snapshot-store.js'
 import { StreamTransport } from '../transport/stream-transport.js'
 import { SystemClock } from './clock.js'
 import { EventLoop } from './event-loop.js'
 import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, WriteOutcome, WriteRequest } from './node-service.js'
 import { Pending } from './pending.js'
+import { Snapshotter, type SnapshotWritten } from './snapshotter.js'
 
 export class PaxosNode implements NodeService {
   readonly id: NodeId
@@ -32,6 +37,8 @@ export class PaxosNode implements NodeService {
   readonly #metrics: Metrics = createMetrics()
   readonly #clock: SystemClock
   readonly #storage: NodeStorage
+  readonly #stateMachine = new KvStateMachine()
+  readonly #snapshotter: Snapshotter
   readonly #replica: Replica
   readonly #transport: StreamTransport
   readonly #pending = new Pending()
@@ -58,11 +65,24 @@ export class PaxosNode implements NodeService {
         nowMs: () => this.#clock.nowMs(),
       },
     )
-    const appliedIndex = this.#storage.stateMachine.appliedIndex()
+    this.#restoreNewestSnapshot()
+    // Slots up to the snapshot stay on disk (the replica reads them through the archive when
+    // asked); the chosen ones after it are applied again by the normal apply path.
+    const appliedIndex = this.#stateMachine.appliedIndex()
+    this.#snapshotter = new Snapshotter({
+      stateMachine: this.#stateMachine,
+      store: this.#storage.snapshots,
+      everySlots: config.snapshotEverySlots,
+      retain: limits.snapshotsRetained,
+      whenSynced: (release) => this.#storage.whenSynced(release),
+      nowMs: () => this.#clock.nowMs(),
+      onWritten: (written) => this.#onSnapshotWritten(written),
+      onFailed: (error) => this.#logger.error({ err: error }, 'snapshot write failed; the log still holds every slot, retrying later'),
+    }, appliedIndex)
     this.#replica = new Replica({
       self: config.id,
       members: config.members.map((member) => member.id),
-      durable: this.#storage.acceptorStorage.load(),
+      durable: this.#storage.acceptorStorage.loadFrom(slot(appliedIndex + 1)),
       appliedIndex,
       random: seededRandom(randomBytes(4).readUInt32LE(0)),
       archive: this.#storage.acceptorStorage,
@@ -92,10 +112,11 @@ export class PaxosNode implements NodeService {
         persist: (batch) => this.#storage.acceptorStorage.persist(batch),
         apply: (entries) => {
           for (const entry of entries) this.#metrics.batchCommands.observe(entry.value.length)
-          for (const applied of this.#storage.stateMachine.apply(entries)) {
+          for (const applied of this.#stateMachine.apply(entries)) {
             this.#metrics.commandsApplied.inc()
             this.#pending.settleWrite(applied.proposal, { type: 'applied', result: applied.result })
           }
+          this.#snapshotter.afterApply()
         },
         send: (envelopes) => this.#transport.send(envelopes),
         reads: (outcomes) => {
@@ -122,6 +143,9 @@ export class PaxosNode implements NodeService {
       onRequest: (route, method, status, durationMs) => this.#observeRequest(route, method, status, durationMs),
       onUnexpected: (error) => this.#logger.error({ err: error }, 'unexpected error in a request'),
     })
+    const replayFrom = this.#stateMachine.appliedIndex()
+    this.#loop.applyHeld()
+    if (this.#stateMachine.appliedIndex() > replayFrom) this.#logger.info({ from: replayFrom + 1, through: this.#stateMachine.appliedIndex() }, 'replayed the chosen log after the snapshot')
     this.#loop.start()
     return new Promise((resolve, reject) => {
       const server = serve({ fetch: app.fetch, port: this.#config.port, hostname: this.#config.host }, (info: AddressInfo) => resolve(info.port))
@@ -134,6 +158,7 @@ export class PaxosNode implements NodeService {
 
   async stop(): Promise<void> {
     this.#loop.stop()
+    this.#snapshotter.stop()
     await this.#transport.close()
     await new Promise<void>((resolve) => {
       const server = this.#server
@@ -158,6 +183,7 @@ export class PaxosNode implements NodeService {
       key: request.key,
       cas: request.cas,
       idempotency: request.idempotencyKey === null ? null : { key: request.idempotencyKey, atMs: this.#clock.wallMs() },
+      quotaBytes: this.#config.quotaBytes,
     }
     const command: WriteCommand = request.type === 'put'
       ? { type: 'put', value: Buffer.from(request.value).toString('base64'), ...base }
@@ -171,6 +197,7 @@ export class PaxosNode implements NodeService {
     if (settlement.type === 'dropped') return { type: 'not_leader', leader: this.#replica.status().leader }
     const result = settlement.result
     if (result.type === 'cas_mismatch') return { type: 'cas_mismatch', version: result.revision }
+    if (result.type === 'quota_exceeded') return { type: 'quota_exceeded' }
     return { type: 'ok', version: result.revision, deleted: result.deleted }
   }
 
@@ -193,11 +220,11 @@ export class PaxosNode implements NodeService {
   }
 
   get(key: string): KvItem | null {
-    return this.#storage.stateMachine.get(key)
+    return this.#stateMachine.get(key)
   }
 
   range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }> {
-    return this.#storage.stateMachine.range(prefix, limit)
+    return this.#stateMachine.range(prefix, limit)
   }
 
   status(): StatusBody {
@@ -205,7 +232,7 @@ export class PaxosNode implements NodeService {
     const peers = this.#config.members
       .filter((member) => member.id !== this.id)
       .map((member) => ({ id: member.id, url: member.url, reachable: this.#transport.reachable(member.id), lagSlots: lag.get(member.id) ?? null }))
-    return { ...this.#replica.status(), revision: revision(this.#storage.stateMachine.revision()), peers }
+    return { ...this.#replica.status(), revision: revision(this.#stateMachine.revision()), peers }
   }
 
   deliver(envelopes: readonly Envelope[]): DeliverOutcome {
@@ -217,6 +244,7 @@ export class PaxosNode implements NodeService {
     this.#metrics.commitIndex.set(status.commitIndex)
     this.#metrics.appliedIndex.set(status.appliedIndex)
     this.#metrics.applyLag.set(status.commitIndex - status.appliedIndex)
+    this.#metrics.liveDataBytes.set(this.#stateMachine.usedBytes())
     this.#metrics.inboxDepth.set(this.#loop.inboxDepth)
     this.#metrics.ballotRound.set(status.ballot.round)
     advanceCounter(this.#metrics.peerMessagesSent, this.#reported.sent, this.#transport.counters.sent)
@@ -261,6 +289,37 @@ export class PaxosNode implements NodeService {
       case 'catch-up-requested':
         return
     }
+  }
+
+  /**
+   * The newest snapshot replaces the empty state machine. One that cannot be read is an
+   * operating error (exit 2), never silently skipped: an older one would resurrect deleted data
+   * only if the log were truncated, but a damaged disk deserves an operator's eyes.
+   */
+  #restoreNewestSnapshot(): void {
+    try {
+      const latest = this.#storage.snapshots.latest()
+      if (latest === null) return
+      const started = this.#clock.nowMs()
+      this.#stateMachine.restore(this.#storage.snapshots.read(latest))
+      this.#logger.info({ index: latest.index, revision: latest.revision, bytes: latest.sizeBytes, keys: this.#stateMachine.keyCount, ms: Math.round(this.#clock.nowMs() - started) }, 'restored the newest snapshot')
+    } catch (error) {
+      this.#storage.close()
+      if (error instanceof SnapshotStoreError || error instanceof SnapshotFormatError) throw new DataDirError('corrupt', `snapshot: ${error.message}`)
+      throw error
+    }
+  }
+
+  #onSnapshotWritten(written: SnapshotWritten): void {
+    this.#metrics.snapshotsWritten.inc()
+    this.#metrics.snapshotBytes.set(written.meta.sizeBytes)
+    this.#metrics.snapshotSliceSeconds.observe(written.longestSliceMs / 1000)
+    this.#logger.info({ index: written.meta.index, bytes: written.meta.sizeBytes, chunks: written.chunks, ms: Math.round(written.durationMs), longestSliceMs: Math.round(written.longestSliceMs * 10) / 10 }, 'snapshot written')
+  }
+
+  /** Takes a snapshot now, whatever the interval (benchmarks, tests). */
+  takeSnapshot(): void {
+    this.#snapshotter.take()
   }
 
   /** A bug: log it and crash. Acknowledged state is on disk; a restart resumes from there. */

@@ -34,6 +34,10 @@ export function createMetrics() {
     commitIndex: new Gauge({ name: 'paxos_kv_commit_index', help: 'Highest slot known chosen with all below it', registers }),
     appliedIndex: new Gauge({ name: 'paxos_kv_applied_index', help: 'Highest slot applied to the state machine', registers }),
     applyLag: new Gauge({ name: 'paxos_kv_apply_lag_slots', help: 'Chosen slots not yet applied on this node', registers }),
+    snapshotsWritten: new Counter({ name: 'paxos_kv_snapshots_written_total', help: 'Snapshots of the state machine written durably', registers }),
+    snapshotBytes: new Gauge({ name: 'paxos_kv_snapshot_bytes', help: 'Size of the newest snapshot written', registers }),
+    snapshotSliceSeconds: new Histogram({ name: 'paxos_kv_snapshot_longest_slice_seconds', help: 'Per snapshot, the longest synchronous slice of its write (the worst event-loop stall)', buckets: transactionBucketsSeconds, registers }),
+    liveDataBytes: new Gauge({ name: 'paxos_kv_live_data_bytes', help: 'Live data as the quota counts it (keys, values, records, overhead)', registers }),
     peerLag: new Gauge({ name: 'paxos_kv_peer_lag_slots', help: 'On the leader: proposed slots a peer has not acknowledged (0 elsewhere)', labelNames: ['peer'], registers }),
   }
 }

@@ -12,6 +12,7 @@ export const apiErrorStatus = {
   cas_mismatch: 409,
   too_large: 413,
   unavailable: 503,
+  quota_exceeded: 507,
   overloaded: 503,
 } as const satisfies Record<string, ContentfulStatusCode>
 

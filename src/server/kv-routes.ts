@@ -4,7 +4,7 @@
  */
 import type { Context, Hono } from 'hono'
 import type { NodeService, WriteOutcome, WriteRequest } from '../node/node-service.js'
-import type { KvItem } from '../state-machine/state-machine.js'
+import type { KvItem } from '../kv/state-machine.js'
 import { readBoundedBody } from './body.js'
 import { ApiError } from './errors.js'
 import { nextTurn } from './next-turn.js'
@@ -40,6 +40,8 @@ async function write(c: Context, options: KvRouteOptions, request: WriteRequest,
       throw new ApiError('cas_mismatch', `the key's version is ${outcome.version}`, { version: outcome.version })
     case 'overloaded':
       throw new ApiError('overloaded', 'the leader has too many writes in flight; retry shortly')
+    case 'quota_exceeded':
+      throw new ApiError('quota_exceeded', 'the store is at its live-data quota: delete keys or raise --quota-bytes')
     case 'timeout':
       throw new ApiError('unavailable', 'the write was not confirmed before the timeout; its outcome is unknown')
     default:

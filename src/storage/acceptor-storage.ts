@@ -7,11 +7,14 @@
  * ballot never decreases.
  * @module
  */
+import type { Slot } from '../core/ids.js'
 import type { DurableAcceptorState } from '../core/replica-port.js'
 import type { PersistBatch } from '../core/ready.js'
 
 export interface AcceptorStorage {
   load(): DurableAcceptorState
+  /** The promise and the entries at or above `fromSlot`: what a restart from a snapshot needs. */
+  loadFrom(fromSlot: Slot): DurableAcceptorState
   persist(batch: PersistBatch): void
   close(): void
 }

@@ -21,6 +21,11 @@ export class MemoryAcceptorStorage implements AcceptorStorage, LogArchive {
     return { promised: this.#promised, entries: structuredClone(entries) }
   }
 
+  loadFrom(fromSlot: Slot): DurableAcceptorState {
+    const entries = [...this.#entries.values()].filter((entry) => entry.slot >= fromSlot).sort((a, b) => a.slot - b.slot)
+    return { promised: this.#promised, entries: structuredClone(entries) }
+  }
+
   persist(batch: PersistBatch): void {
     if (batch.promised !== null) {
       assert(compareBallots(batch.promised, this.#promised) >= 0, 'promised ballot must never decrease')

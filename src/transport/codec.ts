@@ -27,6 +27,7 @@ const writeFields = {
     key: z.string().min(1).max(limits.idempotencyKeyBytesMax),
     atMs: z.number().int().min(0).max(maxInt),
   }).nullable(),
+  quotaBytes: z.number().int().min(0).max(maxInt).optional(),
 }
 const command = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('noop') }),

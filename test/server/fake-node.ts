@@ -5,14 +5,13 @@
  */
 import { nodeId, type Envelope, type NodeId } from '../../src/core/index.js'
 import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, WriteOutcome, WriteRequest } from '../../src/node/node-service.js'
-import { KvMemoryStore } from '../../src/state-machine/kv-memory-store.js'
-import { KvStateMachine } from '../../src/state-machine/kv-state-machine.js'
-import type { KvItem } from '../../src/state-machine/state-machine.js'
+import { KvStateMachine } from '../../src/kv/kv-state-machine.js'
+import type { KvItem } from '../../src/kv/state-machine.js'
 import { slot } from '../../src/core/index.js'
 
 export class FakeNode implements NodeService {
   readonly id: NodeId = nodeId(1)
-  readonly stateMachine = new KvStateMachine(new KvMemoryStore())
+  readonly stateMachine = new KvStateMachine()
   readonly delivered: Envelope[] = []
   readonly writes: WriteRequest[] = []
   mode: 'leader' | 'follower' | 'no_leader' | 'overloaded' = 'leader'
@@ -40,6 +39,7 @@ export class FakeNode implements NodeService {
       : { type: 'delete' as const, ...base }
     const [applied] = this.stateMachine.apply([{ slot: slot(this.stateMachine.appliedIndex() + 1), value: [command] }])
     const result = applied!.result
+    if (result.type === 'quota_exceeded') return { type: 'quota_exceeded' }
     return result.type === 'cas_mismatch' ? { type: 'cas_mismatch', version: result.revision } : { type: 'ok', version: result.revision, deleted: result.deleted }
   }
 

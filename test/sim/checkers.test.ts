@@ -12,7 +12,9 @@ import { checkLiveness } from './checkers/liveness.js'
 import { OrderedApplyChecker } from './checkers/ordered-apply.js'
 import { BallotChecker } from './checkers/ballots.js'
 import { PromiseChecker } from './checkers/promises.js'
+import { SnapshotRestoreChecker } from './checkers/snapshot-restore.js'
 import { checkStaleReads } from './checkers/stale-reads.js'
+import { KvSnapshot, KvStateMachine } from '../../src/kv/kv-state-machine.js'
 import { nodeId, revision, slot, type Ballot, type ChosenEntry, type Envelope, type PeerMessage, type WriteCommand } from '../../src/core/index.js'
 import type { Op, OpResult } from './history.js'
 
@@ -66,16 +68,55 @@ describe('exactly-once checker', () => {
 })
 
 describe('ordered-apply checker', () => {
-  it('flags a gap, a repeat, and a restart that forgot applied slots', () => {
+  it('flags a gap, a repeat, and a restart past what the node had applied', () => {
     const checker = new OrderedApplyChecker()
     checker.started(1, 0)
     checker.applied(1, 1)
     checker.applied(1, 2)
+    checker.started(1, 1) // back to a snapshot at 1: slot 2 is applied again, that is fine
+    checker.applied(1, 2)
     expect(checker.violations).toEqual([])
     checker.applied(1, 4)
     checker.applied(1, 4)
-    checker.started(1, 1)
+    checker.started(1, 9)
     expect(checker.violations).toHaveLength(3)
+  })
+})
+
+describe('snapshot-restore checker', () => {
+  const write = (key: string, text: string, proposal: string): WriteCommand =>
+    ({ type: 'put', proposal, key, value: Buffer.from(text).toString('base64'), cas: null, idempotency: null })
+  const entries: ChosenEntry[] = [
+    { slot: slot(1), value: [write('a', '1', 'p1')] },
+    { slot: slot(2), value: [write('b', '2', 'p2')] },
+    { slot: slot(3), value: [write('a', '3', 'p3')] },
+  ]
+
+  it('passes a restore of a true snapshot, and flags one that claims a later slot than its contents', () => {
+    const checker = new SnapshotRestoreChecker(128)
+    const replica = new KvStateMachine({ snapshotChunkBytesMax: 128 })
+    for (const entry of entries) {
+      replica.apply([entry])
+      checker.applied([entry])
+    }
+    const good = new KvStateMachine({ snapshotChunkBytesMax: 128 })
+    good.restore(replica.snapshot().chunks())
+    checker.restored(1, good)
+    expect(checker.violations).toEqual([])
+    const early = new KvStateMachine({ snapshotChunkBytesMax: 128 })
+    early.apply(entries.slice(0, 2))
+    const stale = new KvStateMachine({ snapshotChunkBytesMax: 128 })
+    stale.restore(new KvSnapshot({ ...early.snapshot().view, appliedIndex: slot(3) }, 128).chunks())
+    checker.restored(2, stale)
+    expect(checker.violations).toEqual([expect.stringMatching(/^snapshot-restore: node 2 restored a snapshot at slot 3/)])
+  })
+
+  it('flags a snapshot at a slot no replica applied', () => {
+    const checker = new SnapshotRestoreChecker(128)
+    const ahead = new KvStateMachine({ snapshotChunkBytesMax: 128 })
+    ahead.apply(entries)
+    checker.restored(1, ahead)
+    expect(checker.violations).toHaveLength(1)
   })
 })
 

@@ -5,8 +5,8 @@
 import { randomBelow, seededRandom, type Random } from '../../src/core/index.js'
 import type { CoreSabotage } from '../../src/core/replica-port.js'
 
-export type SimSabotage = CoreSabotage | 'forget-promise'
-export const sabotages: readonly SimSabotage[] = ['forget-promise', 'accept-below-promise', 'ignore-reported-value', 'minority-commit']
+export type SimSabotage = CoreSabotage | 'forget-promise' | 'snapshot-stale-index'
+export const sabotages: readonly SimSabotage[] = ['forget-promise', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'snapshot-stale-index']
 
 export type SimOptions = Readonly<{
   seed: number
@@ -50,6 +50,9 @@ export type SimOptions = Readonly<{
   requestTimeoutTicks: number
   safetyTicks: number
   livenessTicksMax: number
+  /** Small, so that snapshots, and crashes in the middle of writing one, happen in most seeds. */
+  snapshotEverySlots: number
+  snapshotChunkBytesMax: number
   sabotage: SimSabotage | null
 }>
 
@@ -88,6 +91,9 @@ export function optionsFromSeed(seed: number, overrides: { nodes?: number; sabot
     safetyTicks: between(random, 800, 2000),
     // A healed cluster finishes in under 300 ticks in every seed we ran: 1000 leaves room, not slack.
     livenessTicksMax: 1000,
+    // Drawn last, so the draws above keep the values they had before snapshots existed.
+    snapshotEverySlots: between(random, 2, 12),
+    snapshotChunkBytesMax: between(random, 64, 512),
     sabotage: overrides.sabotage ?? null,
   }
 }

@@ -5,7 +5,7 @@
  * stay indeterminate.
  */
 import { randomBelow, randomChance, revision, type NodeId, type Random, type WriteCommand } from '../../src/core/index.js'
-import type { ApplyResult, StateMachine } from '../../src/state-machine/state-machine.js'
+import type { ApplyResult, StateMachine } from '../../src/kv/state-machine.js'
 import type { History, Op } from './history.js'
 
 export interface ClientCluster {
@@ -91,6 +91,8 @@ export class SimClient {
   onApplied(proposal: string, result: ApplyResult, now: number): void {
     const request = this.#current
     if (request === null || !request.proposals.has(proposal)) return
+    // The simulated clients propose without a quota, so no put can be refused for one.
+    if (result.type === 'quota_exceeded') throw new Error(`proposal ${proposal} was refused for a quota the simulator never sets`)
     const version = result.revision
     if (result.type === 'written') this.#lastVersion.set(request.op.key, request.op.kind === 'delete' ? 0 : version)
     else this.#lastVersion.set(request.op.key, version)

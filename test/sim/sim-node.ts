@@ -1,37 +1,55 @@
 /**
- * One simulated node: its "disk" (acceptor storage and KV store, which survive crashes) and its
- * volatile Replica (dropped on crash, rebuilt from the disk on restart, as after kill -9).
+ * One simulated node: its "disk" (acceptor storage and snapshot store, which survive crashes)
+ * and its volatile parts (the Replica and the in-memory state machine, dropped on crash and
+ * rebuilt on restart from the newest snapshot plus the log after it, as after kill -9).
+ *
+ * Snapshots are written as the node does: taken after an apply, started once the turn that
+ * applied its last slot has synced, then one chunk per turn, committed after the last; a crash
+ * before the commit leaves only the older snapshots.
  */
-import { Replica, seededRandom, type CoreEvent, type NodeId, type PersistBatch, type Random } from '../../src/core/index.js'
+import { Replica, seededRandom, slot, type CoreEvent, type NodeId, type PersistBatch, type Random } from '../../src/core/index.js'
 import type { CoreSabotage } from '../../src/core/replica-port.js'
-import { KvMemoryStore } from '../../src/state-machine/kv-memory-store.js'
-import { KvStateMachine } from '../../src/state-machine/kv-state-machine.js'
+import { KvSnapshot, KvStateMachine } from '../../src/kv/kv-state-machine.js'
+import type { Snapshot } from '../../src/kv/state-machine.js'
+import { MemorySnapshotStore } from '../../src/storage/memory-snapshot-store.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
+import type { SnapshotSink } from '../../src/storage/snapshot-store.js'
 import type { SimSabotage } from './options.js'
 
-type DiskSnapshot = Readonly<{ acceptor: ReturnType<MemoryAcceptorStorage['load']>; kv: KvMemoryStore; values: ReadonlyMap<number, string> }>
+type DiskSnapshot = Readonly<{ acceptor: ReturnType<MemoryAcceptorStorage['load']>; values: ReadonlyMap<number, string> }>
+type SnapshotWrite = { readonly chunks: Iterator<Uint8Array>; readonly sink: SnapshotSink }
+
+export type SnapshotOptions = Readonly<{ everySlots: number; chunkBytesMax: number }>
 
 export class SimNode {
   readonly id: NodeId
   storage = new MemoryAcceptorStorage()
-  #kv = new KvMemoryStore()
-  stateMachine = new KvStateMachine(this.#kv)
+  readonly snapshots = new MemorySnapshotStore()
+  readonly #snapshot: SnapshotOptions
+  stateMachine: KvStateMachine
   replica: Replica | null = null
   incarnation = 0
   /** slot → the value (JSON) the log holds there, mirrored from each persist: cheap to check. */
   #values = new Map<number, string>()
   /** The disk as of the last durable commit, while non-durable commits follow it. */
   #lastDurable: DiskSnapshot | null = null
+  /** The snapshot being written, one chunk per turn; null when none is. */
+  #writing: SnapshotWrite | null = null
+  #snapshotPending = false
+  snapshotsWritten = 0
 
-  constructor(id: NodeId) {
+  constructor(id: NodeId, snapshot: SnapshotOptions) {
     this.id = id
+    this.#snapshot = snapshot
+    this.stateMachine = this.#freshStateMachine()
   }
 
   get up(): boolean {
     return this.replica !== null
   }
 
-  start(options: { members: readonly NodeId[]; random: Random; sabotage: SimSabotage | null; onEvent: (event: CoreEvent) => void }): void {
+  /** Restores the newest snapshot (if any); returns whether it did. */
+  start(options: { members: readonly NodeId[]; random: Random; sabotage: SimSabotage | null; onEvent: (event: CoreEvent) => void }): boolean {
     this.incarnation += 1
     if (options.sabotage === 'forget-promise' && this.incarnation > 1) {
       // The forget-promise sabotage: the disk kept the accepted values but lost the promise.
@@ -39,24 +57,28 @@ export class SimNode {
       forgetful.persist({ promised: null, entries: this.storage.load().entries })
       this.storage = forgetful
     }
-    const durable = this.storage.load()
+    this.stateMachine = this.#freshStateMachine()
+    const latest = this.snapshots.latest()
+    if (latest !== null) this.stateMachine.restore(this.snapshots.read(latest))
+    const appliedIndex = this.stateMachine.appliedIndex()
     const coreSabotage = new Set<CoreSabotage>()
-    if (options.sabotage !== null && options.sabotage !== 'forget-promise') coreSabotage.add(options.sabotage)
+    if (options.sabotage !== null && options.sabotage !== 'forget-promise' && options.sabotage !== 'snapshot-stale-index') coreSabotage.add(options.sabotage)
     this.replica = new Replica({
       self: this.id,
       members: options.members,
-      durable,
-      appliedIndex: this.stateMachine.appliedIndex(),
+      durable: this.storage.loadFrom(slot(appliedIndex + 1)),
+      appliedIndex,
       random: seededRandom(options.random.uint32()),
       archive: this.storage,
       onEvent: options.onEvent,
       sabotage: coreSabotage,
     })
+    return latest !== null
   }
 
   /** One turn's transaction, not yet synced: a crash may lose it, with every commit after it. */
   atomically(work: () => void): void {
-    this.#lastDurable ??= { acceptor: this.storage.load(), kv: this.#kv.clone(), values: new Map(this.#values) }
+    this.#lastDurable ??= { acceptor: this.storage.load(), values: new Map(this.#values) }
     work()
   }
 
@@ -78,6 +100,33 @@ export class SimNode {
     for (const entry of batch.entries) this.#values.set(entry.slot, JSON.stringify(entry.value))
   }
 
+  /**
+   * Call around each apply: `before` is a view of the state before the batch, for the
+   * stale-index sabotage (a snapshot that claims the batch's slots but holds the state before it).
+   */
+  afterApply(before: KvSnapshot | null): void {
+    if (this.#writing !== null || this.#snapshotPending) return
+    const applied = this.stateMachine.appliedIndex()
+    if (applied - (this.snapshots.latest()?.index ?? 0) < this.#snapshot.everySlots) return
+    const taken = before !== null && before.revision !== this.stateMachine.revision()
+      ? new KvSnapshot({ ...before.view, appliedIndex: applied }, this.#snapshot.chunkBytesMax)
+      : this.stateMachine.snapshot()
+    this.#snapshotPending = true
+    this.waitingForSync.push(() => this.#beginWrite(taken))
+  }
+
+  /** One chunk of the snapshot in progress per turn; the last one commits it. */
+  writeSnapshotChunk(): void {
+    const writing = this.#writing
+    if (writing === null) return
+    const next = writing.chunks.next()
+    if (!next.done) return writing.sink.write(next.value)
+    this.#writing = null
+    void writing.sink.commit() // the memory store commits before it returns
+    this.snapshots.prune(2)
+    this.snapshotsWritten += 1
+  }
+
   /** The log's values as a crash now would leave them (the last fsync, if commits followed it). */
   durableValues(): ReadonlyMap<number, string> {
     return this.#lastDurable?.values ?? this.#values
@@ -85,19 +134,30 @@ export class SimNode {
 
   /**
    * kill -9. With `loseUnsynced`, the commits since the last fsync never reached the disk.
-   * Returns whether anything was lost.
+   * Returns whether anything was lost. A snapshot being written is lost either way.
    */
   crash(loseUnsynced: boolean): boolean {
     this.replica = null
     this.waitingForSync = []
+    this.#writing?.sink.abort()
+    this.#writing = null
+    this.#snapshotPending = false
     const snapshot = this.#lastDurable
     this.#lastDurable = null
     if (!loseUnsynced || snapshot === null) return false
     this.storage = new MemoryAcceptorStorage()
     this.storage.persist({ promised: snapshot.acceptor.promised, entries: snapshot.acceptor.entries })
-    this.#kv = snapshot.kv
     this.#values = new Map(snapshot.values)
-    this.stateMachine = new KvStateMachine(this.#kv)
     return true
+  }
+
+  #beginWrite(snapshot: Snapshot): void {
+    this.#snapshotPending = false
+    if (snapshot.appliedIndex <= (this.snapshots.latest()?.index ?? 0)) return
+    this.#writing = { chunks: snapshot.chunks()[Symbol.iterator](), sink: this.snapshots.create(snapshot.appliedIndex, snapshot.revision) }
+  }
+
+  #freshStateMachine(): KvStateMachine {
+    return new KvStateMachine({ snapshotChunkBytesMax: this.#snapshot.chunkBytesMax })
   }
 }

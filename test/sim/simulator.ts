@@ -14,6 +14,7 @@ import { AgreementChecker } from './checkers/agreement.js'
 import { OrderedApplyChecker } from './checkers/ordered-apply.js'
 import { BallotChecker } from './checkers/ballots.js'
 import { PromiseChecker } from './checkers/promises.js'
+import { SnapshotRestoreChecker } from './checkers/snapshot-restore.js'
 import { checkStaleReads } from './checkers/stale-reads.js'
 import { History } from './history.js'
 import { thinkTicksMax, type SimOptions } from './options.js'
@@ -58,6 +59,7 @@ export class Simulator implements ClientCluster {
   readonly #exactlyOnce = new ExactlyOnceChecker()
   readonly #promises = new PromiseChecker()
   readonly #ballots = new BallotChecker()
+  readonly #snapshotRestore: SnapshotRestoreChecker
   readonly #failures: string[] = []
   #disksFailed = false
   /** The trace line that reports the first violation, once there is one. */
@@ -76,7 +78,9 @@ export class Simulator implements ClientCluster {
     this.#random = { faults: forkRandom(root), network: forkRandom(root), nodes: forkRandom(root), clocks: forkRandom(root) }
     const clientsRandom = forkRandom(root)
     this.#ids = Array.from({ length: options.nodes }, (_, index) => nodeId(index + 1))
-    this.#nodes = new Map(this.#ids.map((id) => [id, new SimNode(id)]))
+    this.#snapshotRestore = new SnapshotRestoreChecker(options.snapshotChunkBytesMax)
+    const snapshot = { everySlots: options.snapshotEverySlots, chunkBytesMax: options.snapshotChunkBytesMax }
+    this.#nodes = new Map(this.#ids.map((id) => [id, new SimNode(id, snapshot)]))
     this.#clockSkipPercent = new Map(this.#ids.map((id) => [id, randomBelow(this.#random.clocks, options.clockSkipPercentMax + 1)]))
     this.#network = new SimNetwork(this.#random.network, options)
     const keys = Array.from({ length: options.keys }, (_, index) => `k${index}`)
@@ -100,11 +104,12 @@ export class Simulator implements ClientCluster {
       this.#failures.push(describeThrown(error, this.now))
     }
     this.#noteFirstFailure()
-    this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...this.#exactlyOnce.violations, ...this.#promises.violations, ...this.#ballots.violations)
+    this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...this.#exactlyOnce.violations, ...this.#promises.violations, ...this.#ballots.violations, ...this.#snapshotRestore.violations)
     this.#failures.push(...checkLinearizability(this.history.forChecking()), ...checkStaleReads(this.history.ops))
     const traceTail = this.#failedAtLine === null ? this.trace.tail(40) : this.trace.upTo(this.#failedAtLine, 40)
     const completed = this.history.ops.filter((op) => op.result !== null).length
-    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed), ${this.#agreement.slots} slots, liveness in ${this.livenessTicks} ticks`
+    const snapshots = [...this.#nodes.values()].reduce((sum, node) => sum + node.snapshotsWritten, 0)
+    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed), ${this.#agreement.slots} slots, ${snapshots} snapshots, ${this.#snapshotRestore.restores} restores, liveness in ${this.livenessTicks} ticks`
     // The outcome joins the hash: two runs of a seed must agree on it, not only on the events.
     this.trace.add(this.now, `end: ${stats}, ${this.#failures.length} failures`)
     return { seed: this.#options.seed, failures: this.#failures, traceHash: this.trace.hash, traceTail, stats }
@@ -199,6 +204,7 @@ export class Simulator implements ClientCluster {
         this.#maybeKill('before the disk synced')
         node.sync()
       }
+      node.writeSnapshotChunk()
       processReady(replica, this.#readyPorts(node))
     } catch (error) {
       if (!(error instanceof KilledMidTurn)) throw error
@@ -248,7 +254,10 @@ export class Simulator implements ClientCluster {
       this.#agreement.record(node.id, entry.slot, entry.value)
       this.#orderedApply.applied(node.id, entry.slot)
     }
+    const before = this.#options.sabotage === 'snapshot-stale-index' ? node.stateMachine.snapshot() : null
     const results = node.stateMachine.apply(entries)
+    this.#snapshotRestore.applied(entries)
+    node.afterApply(before)
     this.#exactlyOnce.applied(node.id, entries, results)
     for (const applied of results) {
       for (const client of this.#clients) client.onApplied(applied.proposal, applied.result, this.now)
@@ -301,7 +310,7 @@ export class Simulator implements ClientCluster {
    */
   #noteFirstFailure(): void {
     if (this.#failedAtLine !== null) return
-    const first = [this.#failures, this.#agreement.violations, this.#orderedApply.violations, this.#exactlyOnce.violations, this.#promises.violations, this.#ballots.violations]
+    const first = [this.#failures, this.#agreement.violations, this.#orderedApply.violations, this.#exactlyOnce.violations, this.#promises.violations, this.#ballots.violations, this.#snapshotRestore.violations]
       .find((violations) => violations.length > 0)?.[0]
     if (first === undefined) return
     this.trace.add(this.now, `FIRST FAILURE ${first.split('\n')[0]!.slice(0, 200)}`)
@@ -321,13 +330,13 @@ export class Simulator implements ClientCluster {
     const node = this.#nodes.get(id)!
     this.#paused.delete(id) // a stalled process can be killed too; its waiting mail dies with it
     const lost = node.crash(randomChance(this.#random.faults, 1, 2))
-    if (lost) this.#orderedApply.rolledBack(id, node.stateMachine.appliedIndex())
-    this.trace.add(this.now, `node ${id} crashed${lost ? ` and lost its unsynced commits (applied back to ${node.stateMachine.appliedIndex()})` : ''}`)
+    this.trace.add(this.now, `node ${id} crashed${lost ? ' and lost its unsynced commits' : ''}`)
   }
 
   #start(id: NodeId): void {
     const node = this.#nodes.get(id)!
-    node.start({ members: this.#ids, random: this.#random.nodes, sabotage: this.#options.sabotage, onEvent: (event) => this.#onEvent(id, event) })
+    const restored = node.start({ members: this.#ids, random: this.#random.nodes, sabotage: this.#options.sabotage, onEvent: (event) => this.#onEvent(id, event) })
+    if (restored) this.#snapshotRestore.restored(id, node.stateMachine)
     this.#orderedApply.started(id, node.stateMachine.appliedIndex())
     this.trace.add(this.now, `node ${id} started (incarnation ${node.incarnation}, applied ${node.stateMachine.appliedIndex()})`)
   }

@@ -19,7 +19,7 @@ function openFresh() {
   const open = () => openNodeStorage({ dir, clusterId: 'test', nodeId: nodeId(1), fsync: 'full' })
   const first = open()
   return {
-    storage: { load: () => first.acceptorStorage.load(), persist: (batch: Parameters<typeof first.acceptorStorage.persist>[0]) => first.acceptorStorage.persist(batch), close: () => first.close() },
+    storage: { load: () => first.acceptorStorage.load(), loadFrom: (from: Parameters<typeof first.acceptorStorage.loadFrom>[0]) => first.acceptorStorage.loadFrom(from), persist: (batch: Parameters<typeof first.acceptorStorage.persist>[0]) => first.acceptorStorage.persist(batch), close: () => first.close() },
     reopen: () => open().acceptorStorage,
   }
 }

@@ -5,7 +5,7 @@
  * second effect would show up as a second, different result.
  */
 import type { ChosenEntry } from '../../../src/core/index.js'
-import type { AppliedWrite } from '../../../src/state-machine/state-machine.js'
+import type { AppliedWrite } from '../../../src/kv/state-machine.js'
 
 /** One divergence cascades into every later result; the first few tell the story. */
 const reportedMax = 5

@@ -1,16 +1,16 @@
 /**
- * Goal: the KV semantics hold over every KvStore: versions are cluster revisions, every applied
+ * Goal: the KV semantics hold over the store: versions are cluster revisions, every applied
  * write (including a delete of a missing key) increments the revision, cas compares versions and
  * a mismatch changes nothing, idempotency keys apply once (cas mismatches included) and their
  * records are evicted by log time and by count, lists are in UTF-8 byte order.
- * Method: one suite, run by each store's test file; commands applied through KvStateMachine.
+ * Method: commands applied through KvStateMachine.
  */
 import { describe, expect, it } from 'vitest'
 import { revision, slot, type Command, type WriteCommand } from '../../src/core/index.js'
 import { limits } from '../../src/core/limits.js'
-import { idempotencyRetentionMs } from '../../src/state-machine/kv.js'
-import { KvStateMachine, type KvStateMachineOptions } from '../../src/state-machine/kv-state-machine.js'
-import type { KvStore } from '../../src/state-machine/kv-store.js'
+import { idempotencyRetentionMs } from '../../src/kv/kv.js'
+import { KvStateMachine, type KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
+import { KvMemoryStore } from '../../src/kv/kv-memory-store.js'
 
 let proposals = 0
 function put(key: string, text: string, extra: Partial<WriteCommand> = {}): WriteCommand {
@@ -22,10 +22,10 @@ function del(key: string, extra: Partial<WriteCommand> = {}): WriteCommand {
   return { type: 'delete', proposal: `p${proposals}`, key, cas: null, idempotency: null, ...extra } as WriteCommand
 }
 
-export function runStateMachineContract(name: string, openStore: () => KvStore): void {
-  describe(`${name}: KV state machine`, () => {
+export function runStateMachineContract(): void {
+  describe('KV state machine', () => {
     let next = 1
-    const machine = (options: KvStateMachineOptions = {}) => new KvStateMachine(openStore(), options)
+    const machine = (options: KvStateMachineOptions = {}) => new KvStateMachine(options)
     const applyAll = (sm: KvStateMachine, ...batches: Command[][]) =>
       batches.flatMap((commands) => sm.apply([{ slot: slot(sm.appliedIndex() + 1), value: commands }]))
     const text = (sm: KvStateMachine, key: string) => {
@@ -162,7 +162,7 @@ export function runStateMachineContract(name: string, openStore: () => KvStore):
 
     it('bounds idempotency records by count too', () => {
       expect(limits.idempotencyRecordsMax).toBeGreaterThan(0)
-      const store = openStore()
+      const store = new KvMemoryStore()
       for (let index = 0; index < 5; index += 1) {
         store.idempotencyEvict(0, 2)
         store.idempotencyPut(`k${index}`, { result: { type: 'cas_mismatch', revision: revision(0) }, atMs: 1 })

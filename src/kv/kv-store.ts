@@ -1,10 +1,19 @@
 /**
- * The storage the KV state machine applies to. Implementations: memory (simulator, tests) and
- * SQLite (the node). `kv.ts` holds the semantics; a store only stores.
+ * The storage the KV semantics (`kv.ts`) apply to. `kv.ts` holds the semantics; a store only
+ * stores, and counts the bytes it holds for the quota.
  * @module
  */
 import type { Revision, Slot } from '../core/ids.js'
 import type { ApplyResult, KvItem } from './state-machine.js'
+
+/**
+ * What one entry costs beyond its key and value bytes, for the quota: the tree slot, the entry
+ * object and the byte array's header (measured at 1M keys, bench/README.md). An estimate, the
+ * same on every replica.
+ */
+export const entryOverheadBytes = 128
+/** A record's result, times and index entries. */
+export const recordOverheadBytes = 160
 
 export type StoredValue = Readonly<{ value: Uint8Array; version: Revision }>
 export type IdempotencyRecord = Readonly<{ result: ApplyResult; atMs: number }>
@@ -22,7 +31,9 @@ export interface KvStore {
   idempotencyPut(key: string, record: IdempotencyRecord): void
   /** Drops records older than `olderThanMs`, then the oldest until at most `keep` remain. */
   idempotencyEvict(olderThanMs: number, keep: number): void
-  /** Runs `work` atomically (nested calls join the outer unit). */
-  transaction<T>(work: () => T): T
-  close(): void
+  /**
+   * Estimated bytes of live data (keys, values, records, and a fixed per-entry overhead): what
+   * the quota limits. Deterministic: a function of the contents alone.
+   */
+  usedBytes(): number
 }

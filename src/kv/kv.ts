@@ -4,10 +4,11 @@
  * @module
  */
 import { assert } from '../core/assert.js'
-import type { WriteCommand } from '../core/command.js'
+import type { PutCommand, WriteCommand } from '../core/command.js'
 import { revision, revisionZero, type Revision } from '../core/ids.js'
 import { limits } from '../core/limits.js'
-import type { KvStore } from './kv-store.js'
+import { utf8Length } from './key-order.js'
+import { entryOverheadBytes, type KvStore, type StoredValue } from './kv-store.js'
 import type { ApplyResult } from './state-machine.js'
 
 /** Records are kept at least this long, measured on the proposers' clocks carried in the log. */
@@ -56,9 +57,23 @@ function evaluate(store: KvStore, command: WriteCommand, current: Revision): { r
   }
   const next = revision(current + 1)
   if (command.type === 'put') {
-    store.put(command.key, Buffer.from(command.value, 'base64'), next)
+    const value = Buffer.from(command.value, 'base64')
+    if (overQuota(store, command, existing, value)) return { result: { type: 'quota_exceeded' }, revision: current }
+    store.put(command.key, value, next)
     return { result: { type: 'written', revision: next, deleted: null }, revision: next }
   }
   const deleted = store.delete(command.key)
   return { result: { type: 'written', revision: next, deleted }, revision: next }
+}
+
+/**
+ * The quota is decided here, when applying, against the bound the leader carried in the command
+ * (as `atMs` for idempotency): the same decision on every replica, whatever each one's own flag
+ * says. Only growth is refused: a put that shrinks or keeps a value's size, and every delete, go
+ * through, so a full store can always be cleaned up.
+ */
+function overQuota(store: KvStore, command: PutCommand, existing: StoredValue | null, value: Uint8Array): boolean {
+  if (command.quotaBytes === undefined) return false
+  const growth = existing === null ? utf8Length(command.key) + entryOverheadBytes + value.byteLength : value.byteLength - existing.value.byteLength
+  return growth > 0 && store.usedBytes() + growth > command.quotaBytes
 }
