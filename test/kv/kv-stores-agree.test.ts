@@ -86,7 +86,7 @@ function applyNaive(store: NaiveStore, at: Slot, value: readonly Command[]): App
     if (command.type === 'noop') continue
     const outcome = applyWrite(store, command, current, { idempotencyRecordsMax: 6 })
     current = outcome.revision
-    results.push({ proposal: command.proposal, result: outcome.result })
+    results.push({ proposal: command.proposal, slot: at, result: outcome.result })
   }
   store.setPosition(at, current)
   return results
