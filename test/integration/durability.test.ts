@@ -58,17 +58,25 @@ describe('durability', () => {
       }
     }
     const writers = Array.from({ length: 16 }, (_, id) => writer(id))
-    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-    await pause(1000)
+    // Each phase lasts until 30 more writes were acknowledged, not a fixed time: on a loaded
+    // machine a second can pass with almost none, and the kills would then test nothing.
+    const acknowledgedMore = async (count: number): Promise<void> => {
+      const target = acknowledged.size + count
+      for (let waited = 0; acknowledged.size < target; waited += 20) {
+        if (waited > 20_000) throw new Error(`only ${acknowledged.size} of ${target} writes acknowledged in 20 s`)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    }
+    await acknowledgedMore(30)
     const leader = await cluster.leader()
     await cluster.kill(leader)
-    await pause(1000)
+    await acknowledgedMore(30)
     cluster.startNode(leader)
     const follower = cluster.ids.find((id) => id !== leader && id !== 1) ?? cluster.ids.find((id) => id !== leader)!
     await cluster.kill(follower)
-    await pause(1000)
+    await acknowledgedMore(30)
     cluster.startNode(follower)
-    await pause(1000)
+    await acknowledgedMore(30)
     for (const id of cluster.ids) await cluster.kill(id)
     writing = false
     await Promise.all(writers)
