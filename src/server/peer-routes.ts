@@ -42,7 +42,7 @@ export function mountPeerRoutes(app: Hono, options: PeerRouteOptions): void {
 
   app.post('/peer/messages', async (c) => {
     authenticate(c.req.header(peerHeaders.secret), c.req.header(peerHeaders.cluster))
-    const body = await readBoundedBody(c, limits.peerBodyBytesMax, `peer batches are limited to ${limits.peerBodyBytesMax} bytes`)
+    const body = await readBoundedBody(c, limits.peerFrameBytesMax, `peer batches are limited to ${limits.peerFrameBytesMax} bytes`)
     let json: unknown
     try {
       json = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'))
@@ -104,7 +104,7 @@ function consumeStream(incoming: IncomingMessage, onFrame: (frame: string) => st
         buffered = buffered.slice(newline + 1)
         newline = buffered.indexOf('\n')
       }
-      if (buffered.length > limits.peerBodyBytesMax) stop('a frame is over the size limit')
+      if (buffered.length > limits.peerFrameBytesMax) stop('a frame is over the size limit')
     })
     incoming.once('end', () => stop(buffered.length === 0 ? null : 'the stream ended inside a frame'))
     incoming.once('error', () => stop('the stream broke'))

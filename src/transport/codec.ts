@@ -40,7 +40,10 @@ const slotsPerMessageMax = 4 * limits.pipelineSlotsMax
 
 export const peerMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('prepare'), ballot, fromSlot: slot }),
-  z.strictObject({ type: z.literal('promise'), ballot, fromSlot: slot, accepted: z.array(logEntry) }),
+  z.strictObject({ type: z.literal('promise'), ballot, fromSlot: slot, accepted: z.array(logEntry).max(limits.promisePageSlotsMax), throughSlot: slot, more: z.boolean() }).refine(
+    (page) => isPromisePage(page),
+    'a promise page must list its entries in order within fromSlot..throughSlot, and end on one when more follows',
+  ),
   z.strictObject({ type: z.literal('accept'), ballot, firstSlot: slot, values: z.array(value).min(1).max(slotsPerMessageMax), commitIndex: slot }),
   z.strictObject({ type: z.literal('accepted'), ballot, firstSlot: slot, lastSlot: slot }).refine(
     (message) => message.lastSlot >= message.firstSlot && message.lastSlot - message.firstSlot < slotsPerMessageMax,
@@ -52,6 +55,17 @@ export const peerMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('catch-up'), fromSlot: slot }),
   z.strictObject({ type: z.literal('chosen'), entries: z.array(chosenEntry).min(1).max(limits.catchUpSlotsMax) }),
 ])
+
+/** What the candidate relies on to page through a report (see PromiseMessage). */
+function isPromisePage(page: { fromSlot: number; throughSlot: number; more: boolean; accepted: readonly { slot: number }[] }): boolean {
+  if (page.throughSlot < page.fromSlot - 1) return false
+  let previous = page.fromSlot - 1
+  for (const entry of page.accepted) {
+    if (entry.slot <= previous || entry.slot > page.throughSlot) return false
+    previous = entry.slot
+  }
+  return !page.more || (page.accepted.length > 0 && previous === page.throughSlot)
+}
 
 /** POST /peer/messages: a batch from one node to another. */
 export const peerBatchSchema = z.strictObject({

@@ -12,7 +12,7 @@ const ballot = { round: 2, node: nodeId(1) }
 const put = { type: 'put' as const, proposal: 'p1', key: 'k', value: 'aGk=', cas: null, idempotency: { key: 'i', atMs: 5 } }
 const every: PeerMessage[] = [
   { type: 'prepare', ballot, fromSlot: slot(1) },
-  { type: 'promise', ballot, fromSlot: slot(1), accepted: [{ slot: slot(1), ballot, value: [put], chosen: false }] },
+  { type: 'promise', ballot, fromSlot: slot(1), accepted: [{ slot: slot(1), ballot, value: [put], chosen: false }], throughSlot: slot(1), more: false },
   { type: 'accept', ballot, firstSlot: slot(1), values: [[put], [{ type: 'noop' }]], commitIndex: slot(0) },
   { type: 'accepted', ballot, firstSlot: slot(1), lastSlot: slot(2) },
   { type: 'reject', ballot, promised: { round: 3, node: nodeId(2) } },
