@@ -21,16 +21,14 @@ import { majority, VoteTally } from './quorum.js'
 import type { ReadId } from './ready.js'
 import { RecoveryMerge } from './recovery.js'
 import { cutBatch, nextBatch } from './batch.js'
+import { RetryPacer } from './pacer.js'
 import { Timeout } from './timeout.js'
 
 export type ProposerRole = 'idle' | 'candidate' | 'leader'
 
 type Inflight = { readonly value: Value; readonly bytes: number; readonly tally: VoteTally }
-/**
- * Phase 1 from one acceptor: its report arrives in pages, `nextSlot` is where the next page
- * starts. `progressed`: a page came since the last retry (no need to ask again yet).
- */
-type PromiseReport = { nextSlot: Slot; complete: boolean; progressed: boolean }
+/** Phase 1 from one acceptor: its report arrives in pages, `nextSlot` is where the next page starts. */
+type PromiseReport = { nextSlot: Slot; complete: boolean }
 type PendingRead = Readonly<{ id: ReadId; readIndex: Slot; round: number }>
 
 export type QueueResult = 'queued' | 'not_leader' | 'overloaded'
@@ -72,8 +70,13 @@ export class Proposer {
   #lastHeard = new Map<NodeId, number>()
   /** Leader: the highest slot each member acknowledged accepting in our ballot. */
   #acceptedThrough = new Map<NodeId, Slot>()
+  /** Leader: the last slot sent to each member; members that acknowledged since the last retry. */
+  #sentThrough = new Map<NodeId, Slot>()
+  #ackedSinceRetry = new Set<NodeId>()
   readonly #heartbeatTimeout = new Timeout({ name: 'heartbeat', afterTicks: limits.heartbeatTicks })
   readonly #retryTimeout = new Timeout({ name: 'retry', afterTicks: limits.retryTicks })
+  /** Prepares (candidate) or accepts (leader) asked again of members that have not answered. */
+  readonly #pacer = new RetryPacer(limits.retryTicks, 4 * limits.electionTimeoutTicks)
 
   constructor(options: {
     self: NodeId
@@ -113,6 +116,7 @@ export class Proposer {
     this.#fromSlot = slot(this.#learner.commitIndex + 1)
     this.#recovery = new RecoveryMerge(this.#fromSlot)
     this.#outputs.broadcast({ type: 'prepare', ballot, fromSlot: this.#fromSlot })
+    for (const member of this.#members) this.#pacer.reset(member, this.#now)
     this.#retryTimeout.reset()
     this.#onEvent({ type: 'became-candidate', ballot })
   }
@@ -129,8 +133,9 @@ export class Proposer {
     assert(promise.throughSlot >= promise.fromSlot - 1 && (!promise.more || promise.throughSlot >= promise.fromSlot), 'a promise page must move forward')
     if (!this.#ignoreReportedValue) this.#recovery.add(promise.accepted)
     const nextSlot = slot(promise.throughSlot + 1)
-    this.#reports.set(from, { nextSlot, complete: !promise.more, progressed: true })
+    this.#reports.set(from, { nextSlot, complete: !promise.more })
     this.#lastHeard.set(from, this.#now)
+    this.#pacer.reset(from, this.#now)
     if (promise.more) {
       this.#outputs.send(from, { type: 'prepare', ballot: this.#ballot, fromSlot: nextSlot })
       return true
@@ -165,6 +170,8 @@ export class Proposer {
   onAccepted(from: NodeId, accepted: AcceptedMessage): void {
     if (this.#role !== 'leader' || !ballotsEqual(accepted.ballot, this.#ballot)) return
     this.#lastHeard.set(from, this.#now)
+    this.#ackedSinceRetry.add(from)
+    this.#pacer.reset(from, this.#now)
     if (accepted.lastSlot > (this.#acceptedThrough.get(from) ?? 0)) this.#acceptedThrough.set(from, accepted.lastSlot)
     const lastSlot = Math.min(accepted.lastSlot, this.#nextSlot - 1)
     let chosen = 0
@@ -267,9 +274,12 @@ export class Proposer {
     this.#inflight.clear()
     this.#inflightBytes = 0
     this.#reports.clear()
+    this.#pacer.clear()
     this.#ackedRounds.clear()
     this.#lastHeard.clear()
     this.#acceptedThrough.clear()
+    this.#sentThrough.clear()
+    this.#ackedSinceRetry.clear()
     this.#readRoundWanted = false
     this.#role = 'idle'
     this.#ballot = ballotZero
@@ -280,6 +290,7 @@ export class Proposer {
   #becomeLeader(): void {
     const recovery = this.#recovery
     this.#recovery = new RecoveryMerge(slotZero)
+    this.#pacer.clear()
     const recoveredThrough = slot(Math.max(recovery.highestSlot, this.#fromSlot - 1))
     this.#role = 'leader'
     this.#recoveredThrough = recoveredThrough
@@ -294,7 +305,7 @@ export class Proposer {
       const value = known?.chosen === true ? known.value : (reported?.value ?? noopValue)
       this.#propose(at, value)
     }
-    this.#sendAccepts(this.#members, this.#fromSlot)
+    this.#sendAccepts(this.#members, this.#fromSlot, this.#bytes.pipelineBytesMax)
     this.#heartbeatTimeout.reset()
     this.#retryTimeout.reset()
     this.#onEvent({ type: 'became-leader', ballot: this.#ballot, recoveredThrough })
@@ -312,19 +323,20 @@ export class Proposer {
   }
 
   #broadcastAccept(firstSlot: Slot, values: Value[]): void {
+    for (const member of this.#members) this.#sentThrough.set(member, slot(firstSlot + values.length - 1))
     this.#commitSent = this.#learner.commitIndex
     this.#outputs.broadcast({ type: 'accept', ballot: this.#ballot, firstSlot, values, commitIndex: this.#commitSent })
   }
 
   /**
    * Accepts for the slots from `fromSlot` up to the newest, in messages cut by slots and bytes,
-   * at most a pipeline's worth of bytes per call (a retry sends the rest).
+   * about `bytesMax` per call (at least one message): later retries send the rest.
    */
-  #sendAccepts(to: readonly NodeId[], fromSlot: Slot): void {
+  #sendAccepts(to: readonly NodeId[], fromSlot: Slot, bytesMax: number): void {
     const slotsMax = limits.pipelineSlotsMax
     const lastSlot = Math.min(this.#nextSlot - 1, fromSlot + 4 * slotsMax - 1)
     let sentBytes = 0
-    for (let first = fromSlot; first <= lastSlot && sentBytes < this.#bytes.pipelineBytesMax;) {
+    for (let first = fromSlot; first <= lastSlot && (sentBytes === 0 || sentBytes + this.#bytes.messageBytesMax <= bytesMax);) {
       const values: Value[] = []
       let bytes = messageOverheadBytes
       for (let at = first; at <= lastSlot && values.length < slotsMax; at = slot(at + 1)) {
@@ -338,6 +350,7 @@ export class Proposer {
       for (const member of to) this.#outputs.send(member, message)
       sentBytes += bytes
       first = slot(first + values.length)
+      for (const member of to) this.#sentThrough.set(member, slot(first - 1))
     }
     this.#commitSent = this.#learner.commitIndex
   }
@@ -350,27 +363,36 @@ export class Proposer {
     return entry.value
   }
 
+  /**
+   * A member that acknowledged nothing since the last retry gets the accepts it has not voted
+   * for again, one message's worth (it may be slow rather than missing them: re-sending a
+   * pipeline every retry would bury it). One that is keeping up gets the next slots it was
+   * never sent (a long recovered range goes out a pipeline's worth at a time).
+   */
   #retry(): void {
     if (this.#role === 'candidate') return this.#retryPrepares()
     for (const member of this.#members) {
-      const missing = this.#lowestUnvoted(member)
-      if (missing !== null) this.#sendAccepts([member], missing)
+      const sentThrough = this.#sentThrough.get(member) ?? slot(this.#fromSlot - 1)
+      if (!this.#ackedSinceRetry.has(member)) {
+        const missing = this.#lowestUnvoted(member)
+        if (missing !== null && this.#pacer.due(member, this.#now)) this.#sendAccepts([member], missing, this.#bytes.messageBytesMax)
+      } else if (sentThrough < this.#nextSlot - 1) {
+        this.#sendAccepts([member], slot(sentThrough + 1), this.#bytes.pipelineBytesMax)
+      }
     }
+    this.#ackedSinceRetry.clear()
   }
 
   /**
-   * Asks again whoever has not answered, and for the page that has not come since the last
-   * retry. Members whose report is complete are asked for nothing new (an empty page): that
-   * keeps them from campaigning while the candidate still reads other reports.
+   * Asks again, paced, whoever has not answered the prepare or the last page request. Members
+   * whose report is complete are asked for nothing new (an empty page): that keeps them from
+   * campaigning while the candidate still reads other reports.
    */
   #retryPrepares(): void {
     for (const member of this.#members) {
       const report = this.#reports.get(member)
-      if (report !== undefined && !report.complete && report.progressed) {
-        report.progressed = false
-        continue
-      }
-      if (report?.complete === true && member === this.#self) continue
+      const complete = report?.complete === true
+      if (complete ? member === this.#self : !this.#pacer.due(member, this.#now)) continue
       this.#outputs.send(member, { type: 'prepare', ballot: this.#ballot, fromSlot: report?.nextSlot ?? this.#fromSlot })
     }
   }
