@@ -6,12 +6,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
+import { makeDirectory } from '../storage/make-directory.js'
 
 const clusterFileSchema = z.object({ secret: z.string().min(8), clusterId: z.string().regex(/^[\w.-]{1,64}$/), nodes: z.number().int() })
 type ClusterIdentity = z.infer<typeof clusterFileSchema>
@@ -59,7 +60,11 @@ export function loadOrCreateIdentity(dataDir: string, nodes: number): ClusterIde
     if (parsed.data.nodes !== nodes) return `--nodes: ${dataDir} holds a ${parsed.data.nodes}-node cluster, not ${nodes}`
     return parsed.data
   }
-  mkdirSync(dataDir, { recursive: true })
+  try {
+    makeDirectory(dataDir)
+  } catch (error) {
+    return `--data: cannot create ${dataDir}: ${(error as Error).message.split('\n')[0]}`
+  }
   const identity = { secret: randomBytes(24).toString('hex'), clusterId: `dev-${randomBytes(6).toString('hex')}`, nodes }
   writeFileSync(path, `${JSON.stringify(identity, null, 2)}\n`, { mode: 0o600 })
   return identity

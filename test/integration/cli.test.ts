@@ -136,6 +136,8 @@ describe('paxos-kv CLI', () => {
       [['serve', '--id', '4', '--port', '7001', '--data', data, '--cluster', '1=http://127.0.0.1:7001'], /--cluster/],
       [['serve', '--id', '1', '--port', '7001', '--data', data, '--cluster', '1=http://127.0.0.1:7001', '--fsync', 'sometimes'], /--fsync/],
       [['serve', '--id', '1', '--port', '7001', '--cluster', '1=http://127.0.0.1:7001'], /--data/],
+      [['serve', '--id', '1', '--port', '7001', '--data', '/proc/paxos-kv-nope', '--cluster', '1=http://127.0.0.1:7001'], /--data: cannot open/],
+      [['serve', '--id', '1', '--port', '7002', '--data', data, '--cluster', '1=http://127.0.0.1:7001'], /--cluster/],
       [['serve', '--bogus'], /--bogus/],
       [['get'], /argument/],
     ]
