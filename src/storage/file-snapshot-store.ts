@@ -13,12 +13,13 @@
  * blind to the chunks' contents if it covered their checksums).
  * @module
  */
-import { closeSync, fsync as fsyncCallback, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync, constants, mkdirSync } from 'node:fs'
+import { closeSync, fsync as fsyncCallback, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync, constants } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { crc32 } from 'node:zlib'
 import { assert } from '../core/assert.js'
 import { revision as toRevision, slot as toSlot, type Revision, type Slot } from '../core/ids.js'
+import { makeDirectory } from './make-directory.js'
 import { SnapshotStoreError, type SnapshotMeta, type SnapshotSink, type SnapshotStore } from './snapshot-store.js'
 
 const fsync = promisify(fsyncCallback)
@@ -41,7 +42,7 @@ export class FileSnapshotStore implements SnapshotStore {
   constructor(dir: string, clusterId: string) {
     this.#dir = dir
     this.#clusterId = clusterId
-    mkdirSync(dir, { recursive: true })
+    makeDirectory(dir)
     for (const name of readdirSync(dir)) if (name.includes('.tmp')) rmSync(join(dir, name), { force: true })
   }
 

@@ -58,25 +58,22 @@ describe('durability', () => {
       }
     }
     const writers = Array.from({ length: 16 }, (_, id) => writer(id))
-    // Each phase lasts until 30 more writes were acknowledged, not a fixed time: on a loaded
-    // machine a second can pass with almost none, and the kills would then test nothing.
-    const acknowledgedMore = async (count: number): Promise<void> => {
+    // Each step waits for more writes to be acknowledged rather than for a fixed time, so the
+    // kills land under load however fast or slow the machine is.
+    const moreAcknowledged = async (count: number): Promise<void> => {
       const target = acknowledged.size + count
-      for (let waited = 0; acknowledged.size < target; waited += 20) {
-        if (waited > 20_000) throw new Error(`only ${acknowledged.size} of ${target} writes acknowledged in 20 s`)
-        await new Promise((resolve) => setTimeout(resolve, 20))
-      }
+      await waitFor(`${target} acknowledged writes`, async () => (acknowledged.size >= target ? true : null), 30_000)
     }
-    await acknowledgedMore(30)
+    await moreAcknowledged(40)
     const leader = await cluster.leader()
     await cluster.kill(leader)
-    await acknowledgedMore(30)
+    await moreAcknowledged(30)
     cluster.startNode(leader)
     const follower = cluster.ids.find((id) => id !== leader && id !== 1) ?? cluster.ids.find((id) => id !== leader)!
     await cluster.kill(follower)
-    await acknowledgedMore(30)
+    await moreAcknowledged(30)
     cluster.startNode(follower)
-    await acknowledgedMore(30)
+    await moreAcknowledged(30)
     for (const id of cluster.ids) await cluster.kill(id)
     writing = false
     await Promise.all(writers)
