@@ -58,17 +58,22 @@ describe('durability', () => {
       }
     }
     const writers = Array.from({ length: 16 }, (_, id) => writer(id))
-    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-    await pause(1000)
+    // Each phase lasts until more writes were acknowledged, not a fixed time: on a loaded
+    // machine a second may hold no write at all.
+    const moreAcknowledged = (count: number) => {
+      const target = acknowledged.size + count
+      return waitFor(`${count} more acknowledged writes`, async () => (acknowledged.size >= target ? true : null), 60_000)
+    }
+    await moreAcknowledged(30)
     const leader = await cluster.leader()
     await cluster.kill(leader)
-    await pause(1000)
+    await moreAcknowledged(25)
     cluster.startNode(leader)
     const follower = cluster.ids.find((id) => id !== leader && id !== 1) ?? cluster.ids.find((id) => id !== leader)!
     await cluster.kill(follower)
-    await pause(1000)
+    await moreAcknowledged(25)
     cluster.startNode(follower)
-    await pause(1000)
+    await moreAcknowledged(25)
     for (const id of cluster.ids) await cluster.kill(id)
     writing = false
     await Promise.all(writers)
