@@ -39,8 +39,24 @@ export const limits = Object.freeze({
   retryTicks: 6,
   /** A follower asks for missing chosen slots at most this often. */
   catchUpTicks: 4,
-  /** Idempotency records kept per cluster, oldest evicted first. */
-  idempotencyRecordsMax: 100_000,
+  /**
+   * Idempotency-Key records: each is kept at least `idempotencyRetentionMs` of log time. At the
+   * bound, with every record younger than that, a new keyed write is refused (503 overloaded)
+   * rather than evict a record a retry may still need: 1M records over 10 minutes is ~1.6k
+   * keyed writes/s sustained.
+   */
+  idempotencyRecordsMax: 1_000_000,
+  idempotencyRetentionMs: 10 * 60_000,
+  /** Internal request ids (see `forwardWindowMs`); same rule, ~8k forwarded writes/s sustained. */
+  requestRecordsMax: 1_000_000,
+  requestIdBytesMax: 128,
+  /**
+   * A write is forwarded, retried and proposed only within this long after the first node
+   * received it; its request-id record outlives that window by the clock skew allowed between
+   * members (`requestRecordRetentionMs - forwardWindowMs`), so every copy of it finds the record.
+   */
+  forwardWindowMs: 30_000,
+  requestRecordRetentionMs: 120_000,
   readyTurnsMax: 64,
   /** Applied slots kept in memory (older ones are read from the archive when needed). */
   logRetainSlots: 4096,
@@ -53,3 +69,7 @@ assert(limits.peerBodyBytesMax >= limits.batchBytesMax * 4, 'peer body limit too
 // Followers must hear several heartbeats before they suspect the leader.
 assert(limits.heartbeatTicks * 3 <= limits.electionTimeoutTicks, 'election timeout too short')
 assert(limits.retryTicks < limits.electionTimeoutTicks, 'retries must happen before an election')
+// Every copy of a forwarded write is proposed within the window: its record must outlive it,
+// with a minute to spare for the skew between the members' wall clocks (atMs).
+assert(limits.requestRecordRetentionMs >= limits.forwardWindowMs + 60_000, 'request records expire too soon')
+assert(limits.idempotencyRetentionMs >= 10 * 60_000, 'the contract keeps Idempotency-Key records 10 minutes')

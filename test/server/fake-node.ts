@@ -6,19 +6,23 @@
 import { nodeId, type Envelope, type NodeId } from '../../src/core/index.js'
 import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, WriteOutcome, WriteRequest } from '../../src/node/node-service.js'
 import { KvMemoryStore } from '../../src/state-machine/kv-memory-store.js'
-import { KvStateMachine } from '../../src/state-machine/kv-state-machine.js'
+import { KvStateMachine, type KvStateMachineOptions } from '../../src/state-machine/kv-state-machine.js'
 import type { KvItem } from '../../src/state-machine/state-machine.js'
 import { slot } from '../../src/core/index.js'
 
 export class FakeNode implements NodeService {
   readonly id: NodeId = nodeId(1)
-  readonly stateMachine = new KvStateMachine(new KvMemoryStore())
+  readonly stateMachine: KvStateMachine
   readonly delivered: Envelope[] = []
   readonly writes: WriteRequest[] = []
   mode: 'leader' | 'follower' | 'no_leader' | 'overloaded' = 'leader'
   leaderUrl: string | null = null
   inboxFull = false
   #proposals = 0
+
+  constructor(options: KvStateMachineOptions = {}) {
+    this.stateMachine = new KvStateMachine(new KvMemoryStore(), options)
+  }
 
   nowMs(): number {
     return performance.now()
@@ -28,19 +32,34 @@ export class FakeNode implements NodeService {
     return this.leaderUrl
   }
 
+  newRequestId(): string {
+    return `fake-r${this.#proposals + this.writes.length}`
+  }
+
   async write(request: WriteRequest): Promise<WriteOutcome> {
     this.writes.push(request)
     if (this.mode === 'follower') return { type: 'not_leader', leader: nodeId(2) }
     if (this.mode === 'no_leader') return { type: 'not_leader', leader: null }
-    if (this.mode === 'overloaded') return { type: 'overloaded' }
+    if (this.mode === 'overloaded') return { type: 'overloaded', reason: 'writes_in_flight' }
     this.#proposals += 1
-    const base = { proposal: `p${this.#proposals}`, key: request.key, cas: request.cas, idempotency: null }
+    const idempotency = request.idempotencyKey === null ? null : { key: request.idempotencyKey, atMs: 0 }
+    const dedupe = request.requestId === null || idempotency !== null ? {} : { request: { id: request.requestId, atMs: 0 } }
+    const base = { proposal: `p${this.#proposals}`, key: request.key, cas: request.cas, idempotency, ...dedupe }
     const command = request.type === 'put'
       ? { type: 'put' as const, value: Buffer.from(request.value).toString('base64'), ...base }
       : { type: 'delete' as const, ...base }
     const [applied] = this.stateMachine.apply([{ slot: slot(this.stateMachine.appliedIndex() + 1), value: [command] }])
     const result = applied!.result
-    return result.type === 'cas_mismatch' ? { type: 'cas_mismatch', version: result.revision } : { type: 'ok', version: result.revision, deleted: result.deleted }
+    switch (result.type) {
+      case 'written':
+        return { type: 'ok', version: result.revision, deleted: result.deleted }
+      case 'cas_mismatch':
+        return { type: 'cas_mismatch', version: result.revision }
+      case 'idempotency_key_reused':
+        return result
+      case 'records_full':
+        return { type: 'overloaded', reason: 'records_full' }
+    }
   }
 
   async readBarrier(): Promise<ReadBarrierOutcome> {

@@ -19,7 +19,7 @@ const every: PeerMessage[] = [
   { type: 'heartbeat', ballot, commitIndex: slot(2), readRound: 4 },
   { type: 'heartbeat-ack', ballot, readRound: 4 },
   { type: 'catch-up', fromSlot: slot(3) },
-  { type: 'chosen', entries: [{ slot: slot(3), value: [{ type: 'delete', proposal: 'p2', key: 'k', cas: null, idempotency: null }] }] },
+  { type: 'chosen', entries: [{ slot: slot(3), value: [{ type: 'delete', proposal: 'p2', key: 'k', cas: null, idempotency: null, request: { id: 'n2-abc-r9', atMs: 7 } }] }] },
 ]
 
 describe('codec', () => {
@@ -47,6 +47,8 @@ describe('codec', () => {
     ['bad base64', { type: 'accept', ballot, firstSlot: 1, values: [[{ ...put, value: 'not base64!' }]], commitIndex: 0 }],
     ['empty batch value', { type: 'accept', ballot, firstSlot: 1, values: [[]], commitIndex: 0 }],
     ['backwards range', { type: 'accepted', ballot, firstSlot: 5, lastSlot: 4 }],
+    ['oversized request id', { type: 'accept', ballot, firstSlot: 1, values: [[{ ...put, request: { id: 'r'.repeat(limits.requestIdBytesMax + 1), atMs: 1 } }]], commitIndex: 0 }],
+    ['request id without time', { type: 'accept', ballot, firstSlot: 1, values: [[{ ...put, request: { id: 'r1' } }]], commitIndex: 0 }],
     ['oversized key', { type: 'chosen', entries: [{ slot: 1, value: [{ ...put, key: 'k'.repeat(limits.keyBytesMax + 1) }] }] }],
   ])('rejects %s', (_label, message) => {
     expect(decodePeerBatch({ from: 1, to: 2, messages: [message] }).ok).toBe(false)
