@@ -58,6 +58,8 @@ export const limits = Object.freeze({
   forwardWindowMs: 30_000,
   requestRecordRetentionMs: 120_000,
   readyTurnsMax: 64,
+  /** Recent slots whose timings a node keeps for consensus receipts (headers of a write). */
+  receiptSlotsMax: 1024,
   /** Applied slots kept in memory (older ones are read from the archive when needed). */
   logRetainSlots: 4096,
 })
@@ -73,3 +75,5 @@ assert(limits.retryTicks < limits.electionTimeoutTicks, 'retries must happen bef
 // with a minute to spare for the skew between the members' wall clocks (atMs).
 assert(limits.requestRecordRetentionMs >= limits.forwardWindowMs + 60_000, 'request records expire too soon')
 assert(limits.idempotencyRetentionMs >= 10 * 60_000, 'the contract keeps Idempotency-Key records 10 minutes')
+// A write's slot is applied at most a pipeline after it was chosen: its receipt must still be kept.
+assert(limits.receiptSlotsMax >= limits.pipelineSlotsMax * 4, 'receipts forgotten before their writes apply')

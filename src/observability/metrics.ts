@@ -13,7 +13,7 @@ const transactionBucketsSeconds = [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.
 export function createMetrics() {
   const registry = new Registry()
   const registers = [registry]
-  collectDefaultMetrics({ register: registry, prefix: 'paxos_kv_process_' })
+  collectDefaultMetrics({ register: registry, prefix: 'paxos_kv_' }) // prom-client's own names already start with process_ or nodejs_
   return {
     registry,
     httpRequests: new Counter({ name: 'paxos_kv_http_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'], registers }),

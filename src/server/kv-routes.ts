@@ -10,6 +10,7 @@ import type { KvItem } from '../state-machine/state-machine.js'
 import { readBoundedBody } from './body.js'
 import { ApiError } from './errors.js'
 import { nextTurn } from './next-turn.js'
+import { receiptHeaders } from './receipt-headers.js'
 import { forwardedOf, withLeader, type Forwarded } from './forward.js'
 import type { PeerIdentity } from './peer-auth.js'
 import { checkQuery, keyFromPath, parseCas, parseConsistency, parseIdempotencyKey, parseListQuery } from './validate.js'
@@ -58,8 +59,10 @@ async function write(
   const outcome = await withLeader<WriteOutcome>(c, { ...identity(options), node: options.node, deadline, forwarded, requestId, body }, (id) => options.node.write(request(id), deadline))
   if (outcome instanceof Response) return outcome
   switch (outcome.type) {
-    case 'ok':
-      return c.json(request(null).type === 'put' ? { version: outcome.version } : { version: outcome.version, deleted: outcome.deleted ?? false })
+    case 'ok': {
+      const body = request(null).type === 'put' ? { version: outcome.version } : { version: outcome.version, deleted: outcome.deleted ?? false }
+      return c.json(body, 200, receiptHeaders(outcome.receipt))
+    }
     case 'cas_mismatch':
       throw new ApiError('cas_mismatch', `the key's version is ${outcome.version}`, { version: outcome.version })
     case 'idempotency_key_reused':

@@ -50,14 +50,14 @@ describe('exactly-once checker', () => {
 
   it('passes a retry that returns the first result, on every replica', () => {
     const checker = new ExactlyOnceChecker()
-    checker.applied(1, [entry(1, write('a1', 'w1')), entry(2, write('a2', 'w1'))], [{ proposal: 'a1', result: written(1) }, { proposal: 'a2', result: written(1) }])
-    checker.applied(2, [entry(1, write('a1', 'w1'))], [{ proposal: 'a1', result: written(1) }])
+    checker.applied(1, [entry(1, write('a1', 'w1')), entry(2, write('a2', 'w1'))], [{ proposal: 'a1', slot: slot(1), result: written(1) }, { proposal: 'a2', slot: slot(2), result: written(1) }])
+    checker.applied(2, [entry(1, write('a1', 'w1'))], [{ proposal: 'a1', slot: slot(1), result: written(1) }])
     expect(checker.violations).toEqual([])
   })
 
   it('flags a retry that took effect twice, and one command chosen in two slots', () => {
     const twice = new ExactlyOnceChecker()
-    twice.applied(1, [entry(1, write('a1', 'w1')), entry(2, write('a2', 'w1'))], [{ proposal: 'a1', result: written(1) }, { proposal: 'a2', result: written(2) }])
+    twice.applied(1, [entry(1, write('a1', 'w1')), entry(2, write('a2', 'w1'))], [{ proposal: 'a1', slot: slot(1), result: written(1) }, { proposal: 'a2', slot: slot(2), result: written(2) }])
     expect(twice.violations).toHaveLength(1)
     const twoSlots = new ExactlyOnceChecker()
     twoSlots.applied(1, [entry(1, write('a1')), entry(2, write('a1'))], [])
@@ -68,11 +68,11 @@ describe('exactly-once checker', () => {
     const requestOf = (proposal: string) => ({ n1p1: 7, n2p1: 7, n3p1: 8 } as Record<string, number>)[proposal]
     const blind = new ExactlyOnceChecker(requestOf)
     blind.applied(1, [entry(1, write('n1p1')), entry(2, write('n2p1'), write('n3p1'))], [
-      { proposal: 'n1p1', result: written(1) }, { proposal: 'n2p1', result: written(2) }, { proposal: 'n3p1', result: written(3) },
+      { proposal: 'n1p1', slot: slot(1), result: written(1) }, { proposal: 'n2p1', slot: slot(2), result: written(2) }, { proposal: 'n3p1', slot: slot(2), result: written(3) },
     ])
     expect(blind.violations).toEqual([expect.stringMatching(/client request #7 gave .*"revision":1.* but .*"revision":2/)])
     const deduped = new ExactlyOnceChecker(requestOf)
-    deduped.applied(1, [entry(1, write('n1p1')), entry(2, write('n2p1'))], [{ proposal: 'n1p1', result: written(1) }, { proposal: 'n2p1', result: written(1) }])
+    deduped.applied(1, [entry(1, write('n1p1')), entry(2, write('n2p1'))], [{ proposal: 'n1p1', slot: slot(1), result: written(1) }, { proposal: 'n2p1', slot: slot(2), result: written(1) }])
     expect(deduped.violations).toEqual([])
   })
 })
