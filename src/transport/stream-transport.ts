@@ -36,12 +36,22 @@ export class StreamTransport implements Transport {
   readonly #peers = new Map<NodeId, PeerStream>()
   readonly #headers: Record<string, string>
   readonly #now: () => number
+  readonly #onRefused: (peer: NodeId, status: number, reason: string) => void
   readonly counters: TransportCounters = { sent: 0, dropped: 0, failures: 0, batches: 0 }
   #closed = false
 
-  constructor(options: { self: NodeId; peers: ReadonlyMap<NodeId, string>; secret: string; clusterId: string; now: () => number }) {
+  constructor(options: {
+    self: NodeId
+    peers: ReadonlyMap<NodeId, string>
+    secret: string
+    clusterId: string
+    now: () => number
+    /** A peer answered our stream with an error (wrong secret, other cluster, not a member). */
+    onRefused?: (peer: NodeId, status: number, reason: string) => void
+  }) {
     this.#self = options.self
     this.#now = options.now
+    this.#onRefused = options.onRefused ?? (() => {})
     this.#headers = { 'content-type': 'application/x-ndjson', [peerHeaders.secret]: options.secret, [peerHeaders.cluster]: options.clusterId }
     for (const [id, url] of options.peers) {
       if (id === options.self) continue
@@ -123,8 +133,9 @@ export class StreamTransport implements Transport {
     peer.client
       .request({ path: '/peer/stream', method: 'POST', headers: this.#headers, body })
       .then(async (response) => {
-        await response.body.dump()
-        if (response.statusCode !== 200) throw new Error(`peer answered ${response.statusCode}`)
+        if (response.statusCode === 200) return void (await response.body.dump())
+        this.#onRefused(peer.id, response.statusCode, await refusalReason(response.body))
+        throw new Error(`peer answered ${response.statusCode}`)
       })
       .then(() => this.#closedStream(peer, body, false), () => this.#closedStream(peer, body, true))
   }
@@ -143,4 +154,21 @@ export class StreamTransport implements Transport {
     }
     if (!this.#closed && peer.pending.length > 0) this.#open(peer)
   }
+}
+
+/** The `message` of a peer's JSON error body (at most 1 KiB of it), or why there is none. */
+async function refusalReason(body: AsyncIterable<Buffer> & { dump(): Promise<void> }): Promise<string> {
+  let text = ''
+  for await (const chunk of body) {
+    text += chunk.toString('utf8')
+    if (text.length > 1024) break
+  }
+  await body.dump().catch(() => {})
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown }
+    if (typeof parsed.message === 'string') return parsed.message
+  } catch {
+    // not JSON: fall through
+  }
+  return text.length === 0 ? 'no reason given' : text.slice(0, 200)
 }
