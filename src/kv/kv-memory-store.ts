@@ -8,7 +8,7 @@ import sortedBtree from 'sorted-btree'
 import { assert } from '../core/assert.js'
 import { revisionZero, slotZero, type Revision, type Slot } from '../core/ids.js'
 import { compareKeys, utf8Length } from './key-order.js'
-import { entryOverheadBytes, recordOverheadBytes, type IdempotencyRecord, type KvStore, type StoredValue } from './kv-store.js'
+import { entryOverheadBytes, recordOverheadBytes, recordSpaces, type DedupeRecord, type KvStore, type RecordSpace, type StoredValue } from './kv-store.js'
 import type { KvItem } from './state-machine.js'
 
 // A CommonJS module: under Node its ES default export is the exports object, whose `default` is
@@ -16,31 +16,31 @@ import type { KvItem } from './state-machine.js'
 type BTreeClass = typeof sortedBtree.default
 const BTree: BTreeClass = typeof sortedBtree === 'function' ? (sortedBtree as unknown as BTreeClass) : sortedBtree.default
 
-type StoredRecord = Readonly<{ record: IdempotencyRecord; seq: number }>
-type TimeKey = readonly [atMs: number, seq: number]
+/** One record space: the records by key, and their keys in apply order (a queue, oldest first). */
+type Tree<K, V> = import('sorted-btree').default<K, V>
+type Space = { byKey: Tree<string, StoredRecord>; bySeq: Tree<number, string>; seq: number }
 
-const compareTimeKeys = (a: TimeKey, b: TimeKey): number => a[0] - b[0] || a[1] - b[1]
+function emptySpace(): Space {
+  return { byKey: new BTree<string, StoredRecord>(undefined, compareKeys), bySeq: new BTree<number, string>(), seq: 0 }
+}
+
+type StoredRecord = Readonly<{ record: DedupeRecord; seq: number }>
 
 /** A frozen, point-in-time view of a store: what a snapshot writes out. */
 export type KvStoreView = Readonly<{
   appliedIndex: Slot
   revision: Revision
   dataCount: number
-  recordCount: number
+  recordCounts: Readonly<Record<RecordSpace, number>>
   /** Every key in UTF-8 byte order. */
   data: () => IterableIterator<[string, StoredValue]>
-  /** Every idempotency record, oldest applied first (the order eviction by count follows). */
-  records: () => Iterable<[string, IdempotencyRecord]>
+  /** A space's records, oldest applied first (the order expiry follows). */
+  records: (space: RecordSpace) => Iterable<[string, DedupeRecord]>
 }>
 
 export class KvMemoryStore implements KvStore {
   #data = new BTree<string, StoredValue>(undefined, compareKeys)
-  #records = new BTree<string, StoredRecord>(undefined, compareKeys)
-  /** Apply order of the records: count eviction drops from the low end. */
-  #bySeq = new BTree<number, string>()
-  /** Log time of the records: time eviction drops from the low end. */
-  #byTime = new BTree<TimeKey, string>(undefined, compareTimeKeys)
-  #seq = 0
+  #spaces: Record<RecordSpace, Space> = { idempotency: emptySpace(), request: emptySpace() }
   #usedBytes = 0
   #appliedIndex: Slot = slotZero
   #revision: Revision = revisionZero
@@ -86,25 +86,38 @@ export class KvMemoryStore implements KvStore {
     this.#revision = revision
   }
 
-  idempotencyGet(key: string): IdempotencyRecord | null {
-    return this.#records.get(key)?.record ?? null
+  recordGet(space: RecordSpace, key: string): DedupeRecord | null {
+    return this.#spaces[space].byKey.get(key)?.record ?? null
   }
 
-  idempotencyPut(key: string, record: IdempotencyRecord): void {
-    assert(!this.#records.has(key), `idempotency key ${key} is recorded already`)
-    this.#seq += 1
-    this.#records.set(key, { record, seq: this.#seq })
-    this.#bySeq.set(this.#seq, key)
-    this.#byTime.set([record.atMs, this.#seq], key)
-    this.#usedBytes += utf8Length(key) + recordOverheadBytes
+  recordPut(space: RecordSpace, key: string, record: DedupeRecord): void {
+    const records = this.#spaces[space]
+    assert(!records.byKey.has(key), `record ${key} exists already`)
+    records.seq += 1
+    records.byKey.set(key, { record, seq: records.seq })
+    records.bySeq.set(records.seq, key)
+    this.#usedBytes += recordBytes(key, record)
   }
 
-  idempotencyEvict(olderThanMs: number, keep: number): void {
-    assert(Number.isSafeInteger(keep) && keep >= 0, `cannot keep ${keep} records`)
-    for (let oldest = this.#byTime.minKey(); oldest !== undefined && oldest[0] < olderThanMs; oldest = this.#byTime.minKey()) {
-      this.#forget(this.#byTime.get(oldest)!)
-    }
-    while (this.#records.size > keep) this.#forget(this.#bySeq.get(this.#bySeq.minKey()!)!)
+  recordOldest(space: RecordSpace): Readonly<{ key: string; record: DedupeRecord }> | null {
+    const records = this.#spaces[space]
+    const seq = records.bySeq.minKey()
+    if (seq === undefined) return null
+    const key = records.bySeq.get(seq)!
+    return { key, record: records.byKey.get(key)!.record }
+  }
+
+  recordDeleteOldest(space: RecordSpace): void {
+    const oldest = this.recordOldest(space)
+    assert(oldest !== null, `no ${space} record to delete`)
+    const records = this.#spaces[space]
+    records.bySeq.delete(records.bySeq.minKey()!)
+    records.byKey.delete(oldest.key)
+    this.#usedBytes -= recordBytes(oldest.key, oldest.record)
+  }
+
+  recordCount(space: RecordSpace): number {
+    return this.#spaces[space].byKey.size
   }
 
   usedBytes(): number {
@@ -118,27 +131,29 @@ export class KvMemoryStore implements KvStore {
   /** O(1): the trees are shared and copied on the next write to either side. */
   view(): KvStoreView {
     const data = this.#data.clone()
-    const records = this.#records.clone()
-    const bySeq = this.#bySeq.clone()
-    for (const tree of [data, records, bySeq]) tree.freeze()
+    data.freeze()
+    const spaces = Object.fromEntries(recordSpaces.map((space) => {
+      const byKey = this.#spaces[space].byKey.clone()
+      const bySeq = this.#spaces[space].bySeq.clone()
+      byKey.freeze()
+      bySeq.freeze()
+      return [space, { byKey, bySeq }]
+    })) as Record<RecordSpace, Readonly<{ byKey: Tree<string, StoredRecord>; bySeq: Tree<number, string> }>>
     return {
       appliedIndex: this.#appliedIndex,
       revision: this.#revision,
       dataCount: data.size,
-      recordCount: records.size,
+      recordCounts: { idempotency: spaces.idempotency.byKey.size, request: spaces.request.byKey.size },
       data: () => data.entries(),
-      records: function* () {
-        for (const [, key] of bySeq.entries()) yield [key, records.get(key)!.record]
+      records: function* (space) {
+        const { byKey, bySeq } = spaces[space]
+        for (const [, key] of bySeq.entries()) yield [key, byKey.get(key)!.record]
       },
     }
   }
+}
 
-  #forget(key: string): void {
-    const stored = this.#records.get(key)
-    assert(stored !== undefined, `evicting unknown record ${key}`)
-    this.#records.delete(key)
-    this.#bySeq.delete(stored.seq)
-    this.#byTime.delete([stored.record.atMs, stored.seq])
-    this.#usedBytes -= utf8Length(key) + recordOverheadBytes
-  }
+/** Key, fingerprint and a fixed overhead. */
+function recordBytes(key: string, record: DedupeRecord): number {
+  return utf8Length(key) + (record.fingerprint?.length ?? 0) + recordOverheadBytes
 }

@@ -7,7 +7,7 @@ import { assert } from '../core/assert.js'
 import { slot, type Revision, type Slot } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { ChosenEntry } from '../core/messages.js'
-import { applyWrite, type ApplyWriteOptions } from './kv.js'
+import { applyWrite, checkApplyWriteOptions, defaultApplyWriteOptions, type ApplyWriteOptions } from './kv.js'
 import { KvMemoryStore, type KvStoreView } from './kv-memory-store.js'
 import { encodeSnapshot, SnapshotDecoder, type SnapshotCodecLimits } from './snapshot-codec.js'
 import type { AppliedWrite, KvItem, Snapshot, StateMachine } from './state-machine.js'
@@ -48,13 +48,15 @@ export class KvStateMachine implements StateMachine {
 
   /** `options` exist for tests; every replica of a cluster must run with the same values. */
   constructor(options: KvStateMachineOptions = {}) {
-    this.#options = { idempotencyRecordsMax: options.idempotencyRecordsMax ?? limits.idempotencyRecordsMax }
-    assert(this.#options.idempotencyRecordsMax >= 1, 'idempotencyRecordsMax must allow one record')
+    const { snapshotChunkBytesMax, ...bounds } = options
+    this.#options = { ...defaultApplyWriteOptions, ...bounds }
+    checkApplyWriteOptions(this.#options)
     this.#codecLimits = {
-      chunkBytesMax: options.snapshotChunkBytesMax ?? limits.snapshotChunkBytesMax,
+      chunkBytesMax: snapshotChunkBytesMax ?? limits.snapshotChunkBytesMax,
       keyBytesMax: limits.keyBytesMax,
       valueBytesMax: limits.valueBytesMax,
       idempotencyKeyBytesMax: limits.idempotencyKeyBytesMax,
+      requestIdBytesMax: limits.requestIdBytesMax,
     }
   }
 

@@ -6,11 +6,14 @@
  * and (later) from peers: a bad stream is a `SnapshotFormatError`, never an assertion.
  *
  * Chunk layout (little-endian; numbers are float64 holding safe integers, which are exact):
- *   header:  u8 1 | "PXKVSNAP" | u16 format | f64 appliedIndex | f64 revision | f64 dataCount | f64 recordCount
+ *   header:  u8 1 | "PXKVSNAP" | u16 format | f64 appliedIndex | f64 revision | f64 dataCount
+ *            | f64 idempotencyRecords | f64 requestRecords
  *   data:    u8 2 | u32 n | n × (u16 keyBytes | key | f64 version | u32 valueBytes | value)
- *   records: u8 3 | u32 n | n × (u16 keyBytes | key | f64 atMs | u8 result | f64 revision | u8 deleted)
+ *   records: u8 3 | u32 n | n × (u8 space | u16 keyBytes | key | f64 atMs | u8 result | f64 revision
+ *            | u8 deleted | u16 fingerprintBytes (0xffff: none) | fingerprint)
  *   end:     u8 4 | f64 chunkCount | u32 crc32 of all earlier chunks
- * Data keys are strictly increasing in UTF-8 byte order; records come oldest applied first.
+ * Data keys are strictly increasing in UTF-8 byte order; each space's records come oldest
+ * applied first (the Idempotency-Key space, then the request-id space).
  * @module
  */
 import { isUtf8 } from 'node:buffer'
@@ -18,23 +21,29 @@ import { crc32 } from 'node:zlib'
 import { assert } from '../core/assert.js'
 import { revision, slot, type Revision, type Slot } from '../core/ids.js'
 import { compareKeys } from './key-order.js'
-import type { IdempotencyRecord } from './kv-store.js'
+import { recordSpaces, type DedupeRecord, type RecordSpace } from './kv-store.js'
 import { KvMemoryStore, type KvStoreView } from './kv-memory-store.js'
 import type { ApplyResult } from './state-machine.js'
 
 export const snapshotFormatVersion = 1
 const magic = Buffer.from('PXKVSNAP', 'latin1')
 const kind = { header: 1, data: 2, records: 3, end: 4 } as const
-const headerBytes = 1 + magic.length + 2 + 4 * 8
+const headerBytes = 1 + magic.length + 2 + 5 * 8
 const endBytes = 1 + 8 + 4
 const chunkPrefixBytes = 1 + 4
+/** The results a record can hold: those of a write that was evaluated. */
 const resultCodes = { written: 1, cas_mismatch: 2, quota_exceeded: 3 } as const
+const spaceCodes: Readonly<Record<RecordSpace, number>> = { idempotency: 1, request: 2 }
+const noFingerprint = 0xffff
+/** A fingerprint is a base64url SHA-256 (43 characters); anything much longer is damage. */
+const fingerprintBytesMax = 256
 
 export type SnapshotCodecLimits = Readonly<{
   chunkBytesMax: number
   keyBytesMax: number
   valueBytesMax: number
   idempotencyKeyBytesMax: number
+  requestIdBytesMax: number
 }>
 
 /** A snapshot stream that is not a valid KV snapshot: refused, nothing changed. */
@@ -62,7 +71,7 @@ export function* encodeSnapshot(view: KvStoreView, chunkBytesMax: number): Gener
   header.writeUInt8(kind.header, 0)
   magic.copy(header, 1)
   let at = header.writeUInt16LE(snapshotFormatVersion, 1 + magic.length)
-  for (const number of [view.appliedIndex, view.revision, view.dataCount, view.recordCount]) at = header.writeDoubleLE(number, at)
+  for (const number of [view.appliedIndex, view.revision, view.dataCount, view.recordCounts.idempotency, view.recordCounts.request]) at = header.writeDoubleLE(number, at)
   yield emit(header)
   const data = new ChunkWriter(kind.data, chunkBytesMax)
   for (const [key, stored] of view.data()) {
@@ -74,14 +83,21 @@ export function* encodeSnapshot(view: KvStoreView, chunkBytesMax: number): Gener
   const lastData = data.flush()
   if (lastData !== null) yield emit(lastData)
   const records = new ChunkWriter(kind.records, chunkBytesMax)
-  for (const [key, record] of view.records()) {
-    const keyBytes = Buffer.from(key, 'utf8')
-    const full = records.reserve(2 + keyBytes.length + 8 + 1 + 8 + 1)
-    if (full !== null) yield emit(full)
-    const result = record.result
-    records.u16(keyBytes.length).bytes(keyBytes).f64(record.atMs).u8(resultCodes[result.type])
-    records.f64(result.type === 'quota_exceeded' ? 0 : result.revision)
-    records.u8(result.type === 'written' ? (result.deleted === null ? 0 : result.deleted ? 2 : 1) : 0).counted()
+  for (const space of recordSpaces) {
+    for (const [key, record] of view.records(space)) {
+      const keyBytes = Buffer.from(key, 'utf8')
+      const fingerprint = record.fingerprint === null ? null : Buffer.from(record.fingerprint, 'utf8')
+      const full = records.reserve(1 + 2 + keyBytes.length + 8 + 1 + 8 + 1 + 2 + (fingerprint?.length ?? 0))
+      if (full !== null) yield emit(full)
+      const result = record.result
+      assert(result.type === 'written' || result.type === 'cas_mismatch' || result.type === 'quota_exceeded', `a record holds a ${result.type} result`)
+      records.u8(spaceCodes[space]).u16(keyBytes.length).bytes(keyBytes).f64(record.atMs).u8(resultCodes[result.type])
+      records.f64(result.type === 'quota_exceeded' ? 0 : result.revision)
+      records.u8(result.type === 'written' ? (result.deleted === null ? 0 : result.deleted ? 2 : 1) : 0)
+      if (fingerprint === null) records.u16(noFingerprint)
+      else records.u16(fingerprint.length).bytes(fingerprint)
+      records.counted()
+    }
   }
   const lastRecords = records.flush()
   if (lastRecords !== null) yield emit(lastRecords)
@@ -154,7 +170,7 @@ class ChunkWriter {
   }
 }
 
-type Header = Readonly<{ appliedIndex: Slot; revision: Revision; dataCount: number; recordCount: number }>
+type Header = Readonly<{ appliedIndex: Slot; revision: Revision; dataCount: number; recordCounts: Readonly<Record<RecordSpace, number>> }>
 
 /**
  * Decodes a chunk stream into a fresh store, checking everything on the way; `finish` returns it
@@ -165,7 +181,7 @@ export class SnapshotDecoder {
   readonly #store = new KvMemoryStore()
   #header: Header | null = null
   #lastKey: string | null = null
-  #records = 0
+  readonly #records: Record<RecordSpace, number> = { idempotency: 0, request: 0 }
   #chunks = 0
   #checksum = 0
   #ended = false
@@ -186,7 +202,7 @@ export class SnapshotDecoder {
         this.#header = readHeader(bytes)
         break
       case kind.data:
-        if (this.#records > 0) throw new SnapshotFormatError('data after the idempotency records')
+        if (this.#records.idempotency + this.#records.request > 0) throw new SnapshotFormatError('data after the dedupe records')
         this.#readItems(bytes, (reader) => this.#readData(reader))
         break
       case kind.records:
@@ -230,16 +246,22 @@ export class SnapshotDecoder {
 
   #readRecord(reader: Reader): void {
     const header = this.#header!
-    const key = reader.key(this.#limits.idempotencyKeyBytesMax)
-    const atMs = reader.integer('atMs')
     const code = reader.u8()
+    const space = recordSpaces.find((candidate) => spaceCodes[candidate] === code)
+    if (space === undefined) throw new SnapshotFormatError(`unknown record space ${code}`)
+    const key = reader.key(space === 'idempotency' ? this.#limits.idempotencyKeyBytesMax : this.#limits.requestIdBytesMax)
+    const atMs = reader.integer('atMs')
+    const result = reader.u8()
     const at = reader.integer('result revision')
     const deleted = reader.u8()
+    const fingerprintLength = reader.u16()
+    if (fingerprintLength !== noFingerprint && fingerprintLength > fingerprintBytesMax) throw new SnapshotFormatError(`a fingerprint of ${fingerprintLength} bytes`)
+    const fingerprint = fingerprintLength === noFingerprint ? null : reader.text(fingerprintLength)
     if (at > header.revision) throw new SnapshotFormatError(`record ${JSON.stringify(key)} names revision ${at}, past ${header.revision}`)
-    if (this.#records >= header.recordCount) throw new SnapshotFormatError(`more than the ${header.recordCount} records the header announced`)
-    if (this.#store.idempotencyGet(key) !== null) throw new SnapshotFormatError(`record ${JSON.stringify(key)} is repeated`)
-    this.#store.idempotencyPut(key, { result: toResult(code, at, deleted, key), atMs } satisfies IdempotencyRecord)
-    this.#records += 1
+    if (this.#records[space] >= header.recordCounts[space]) throw new SnapshotFormatError(`more than the ${header.recordCounts[space]} ${space} records the header announced`)
+    if (this.#store.recordGet(space, key) !== null) throw new SnapshotFormatError(`${space} record ${JSON.stringify(key)} is repeated`)
+    this.#store.recordPut(space, key, { result: toResult(result, at, deleted, key), atMs, fingerprint } satisfies DedupeRecord)
+    this.#records[space] += 1
   }
 
   #readEnd(bytes: Buffer): void {
@@ -250,9 +272,9 @@ export class SnapshotDecoder {
     const checksum = reader.u32()
     if (chunks !== this.#chunks) throw new SnapshotFormatError(`the end names ${chunks} chunks, ${this.#chunks} arrived`)
     if (checksum !== this.#checksum) throw new SnapshotFormatError('the checksum does not match: the snapshot is corrupt')
-    if (this.#store.size !== header.dataCount || this.#records !== header.recordCount) {
-      throw new SnapshotFormatError(`${this.#store.size} keys and ${this.#records} records arrived, the header announced ${header.dataCount} and ${header.recordCount}`)
-    }
+    const arrived = `${this.#store.size} keys, ${this.#records.idempotency} + ${this.#records.request} records`
+    const announced = `${header.dataCount} keys, ${header.recordCounts.idempotency} + ${header.recordCounts.request} records`
+    if (arrived !== announced) throw new SnapshotFormatError(`${arrived} arrived, the header announced ${announced}`)
     this.#store.setPosition(header.appliedIndex, header.revision)
     this.#ended = true
   }
@@ -268,7 +290,7 @@ function readHeader(bytes: Buffer): Header {
     appliedIndex: slot(reader.integer('applied index')),
     revision: revision(reader.integer('revision')),
     dataCount: reader.integer('key count'),
-    recordCount: reader.integer('record count'),
+    recordCounts: { idempotency: reader.integer('idempotency record count'), request: reader.integer('request record count') },
   }
 }
 
@@ -332,8 +354,12 @@ class Reader {
   key(bytesMax: number): string {
     const length = this.u16()
     if (length === 0 || length > bytesMax) throw new SnapshotFormatError(`a key of ${length} bytes (1..${bytesMax})`)
+    return this.text(length)
+  }
+
+  text(length: number): string {
     const bytes = this.bytes(length)
-    if (!isUtf8(bytes)) throw new SnapshotFormatError('a key that is not UTF-8')
+    if (!isUtf8(bytes)) throw new SnapshotFormatError('text that is not UTF-8')
     return bytes.toString('utf8')
   }
 

@@ -12,6 +12,13 @@ import type { ChosenEntry } from '../core/messages.js'
 export type ApplyResult =
   | Readonly<{ type: 'written'; revision: Revision; deleted: boolean | null }>
   | Readonly<{ type: 'cas_mismatch'; revision: Revision }>
+  /** The Idempotency-Key was first used for a different request: nothing changed (422). */
+  | Readonly<{ type: 'idempotency_key_reused' }>
+  /**
+   * Refused, nothing changed: the write needs a dedupe record and its space holds its bound of
+   * records all younger than their retention (503 overloaded; retrying later is safe).
+   */
+  | Readonly<{ type: 'records_full' }>
   /** The put would take live data past the quota carried in its command: nothing changed. */
   | Readonly<{ type: 'quota_exceeded' }>
 
@@ -24,7 +31,7 @@ export type KvItem = Readonly<{ key: string; value: Uint8Array; version: Revisio
  * A point-in-time view of the state, O(1) to take. Its chunks are encoded lazily, each at most
  * the snapshot chunk limit in bytes, from the view as it was when taken, however the live state
  * changes meanwhile. The chunks carry everything `restore` needs (the applied index, the
- * revision, the data and the idempotency records) and end with a checksum over all of them.
+ * revision, the data and the dedupe records of both spaces) and end with a checksum over all of them.
  */
 export interface Snapshot {
   readonly appliedIndex: Slot

@@ -9,7 +9,7 @@ import { serve, type ServerType } from '@hono/node-server'
 import { AssertionError } from '../core/assert.js'
 import { formatBallot } from '../core/ballot.js'
 import type { FrameInputs } from '../observability/live-recorder.js'
-import type { WriteCommand } from '../core/command.js'
+import type { RequestId, WriteCommand } from '../core/command.js'
 import type { CoreEvent } from '../core/events.js'
 import { revision, slot, type NodeId } from '../core/ids.js'
 import { limits } from '../core/limits.js'
@@ -19,6 +19,7 @@ import { Replica } from '../core/replica.js'
 import type { Config } from '../config/config.js'
 import type { Logger } from '../observability/logger.js'
 import { advanceCounter, createMetrics, type Metrics } from '../observability/metrics.js'
+import { RateLimit } from '../observability/rate-limit.js'
 import { createApp } from '../server/app.js'
 import { DataDirError, openNodeStorage, type NodeStorage } from '../storage/data-dir.js'
 import { KvStateMachine } from '../kv/kv-state-machine.js'
@@ -53,7 +54,10 @@ export class PaxosNode implements NodeService {
   readonly #loop: EventLoop
   /** Unique per process start, so proposal ids never repeat across restarts. */
   readonly #incarnation = randomBytes(6).toString('hex')
+  /** Peer refusals are retried many times a minute: say each once per half minute. */
+  readonly #refusals: RateLimit
   #proposals = 0
+  #requests = 0
   #reads = 0
   #server: ServerType | null = null
   readonly #requestSeries = new Map<string, Readonly<{ count: { inc: () => void }; latency: { observe: (value: number) => void } }>>()
@@ -65,6 +69,7 @@ export class PaxosNode implements NodeService {
     this.#config = config
     this.#logger = logger
     this.#clock = new SystemClock(config.tickMs)
+    this.#refusals = new RateLimit({ intervalMs: 30_000, nowMs: () => this.#clock.nowMs() })
     this.#receipts = new Receipts(config.id)
     this.#live = new LiveFeed({ self: config.id, members: config.members.map((member) => member.id), inputs: () => this.#liveInputs() })
     this.#storage = openNodeStorage(
@@ -107,6 +112,10 @@ export class PaxosNode implements NodeService {
       secret: config.secret,
       clusterId: config.clusterId,
       now: () => this.#clock.nowMs(),
+      onRefused: (peer, status, reason) => {
+        if (!this.#refusals.allow(`to ${peer} ${status} ${reason}`)) return
+        this.#logger.warn({ peer, status, reason }, `node ${peer} refuses this node's messages (${status}): ${reason}; check --secret/PAXOS_KV_SECRET, --cluster-id and --cluster on both nodes`)
+      },
       onOversized: (report) => this.#logger.warn({
         peer: report.peer, messageType: report.message.type, messageBytes: report.message.bytes, frameBytesMax: report.frameBytesMax, unreportedSincePrevious: report.unreported,
       }, 'peer message too large for a frame: not sent'),
@@ -174,6 +183,10 @@ export class PaxosNode implements NodeService {
       onFatal: (error) => this.#fatal(error),
       onRequest: (route, method, status, durationMs) => this.#observeRequest(route, method, status, durationMs),
       onUnexpected: (error) => this.#logger.error({ err: error }, 'unexpected error in a request'),
+      onPeerRefused: (from, reason) => {
+        if (!this.#refusals.allow(`from ${from.replace(/:\d+$/, '')} ${reason}`)) return
+        this.#logger.warn({ from, reason }, `refused peer messages from ${from}: ${reason}`)
+      },
     })
     const replayFrom = this.#stateMachine.appliedIndex()
     this.#loop.applyHeld()
@@ -209,33 +222,60 @@ export class PaxosNode implements NodeService {
   }
 
   async write(request: WriteRequest, deadlineMs: number): Promise<WriteOutcome> {
-    if (this.#pending.writesFull) return { type: 'overloaded' }
+    if (this.#pending.writesFull) return { type: 'overloaded', reason: 'writes_in_flight' }
     if (deadlineMs <= this.#clock.nowMs()) return { type: 'timeout' }
-    this.#proposals += 1
-    const base = {
-      proposal: `${this.id}-${this.#incarnation}-${this.#proposals}`,
-      key: request.key,
-      cas: request.cas,
-      idempotency: request.idempotencyKey === null ? null : { key: request.idempotencyKey, atMs: this.#clock.wallMs() },
-      quotaBytes: this.#config.quotaBytes,
-    }
-    const command: WriteCommand = request.type === 'put'
-      ? { type: 'put', value: Buffer.from(request.value).toString('base64'), ...base }
-      : { type: 'delete', ...base }
+    const command = this.#command(request)
     const proposedAtMs = this.#clock.nowMs()
     const proposed = this.#replica.propose(command)
+    if (proposed.type === 'overloaded') return { type: 'overloaded', reason: 'writes_in_flight' }
     if (proposed.type !== 'proposed') return proposed
     const settled = this.#pending.waitWrite(command.proposal, deadlineMs - this.#clock.nowMs())
     this.#loop.schedule()
     const settlement = await settled
     if (settlement.type === 'timeout') return { type: 'timeout' }
+    // Dropped: it never got a slot, so trying again (here or at the new leader) is safe.
     if (settlement.type === 'dropped') return { type: 'not_leader', leader: this.#replica.status().leader }
     const result = settlement.result
-    if (result.type === 'cas_mismatch') return { type: 'cas_mismatch', version: result.revision }
-    if (result.type === 'quota_exceeded') return { type: 'quota_exceeded' }
-    const receipt = this.#receipts.receipt(settlement.slot, proposedAtMs)
-    this.#live.recorder.writeApplied(receipt.commitMs)
-    return { type: 'ok', version: result.revision, deleted: result.deleted, receipt }
+    switch (result.type) {
+      case 'written': {
+        const receipt = this.#receipts.receipt(settlement.slot, proposedAtMs)
+        this.#live.recorder.writeApplied(receipt.commitMs)
+        return { type: 'ok', version: result.revision, deleted: result.deleted, receipt }
+      }
+      case 'cas_mismatch':
+        return { type: 'cas_mismatch', version: result.revision }
+      case 'idempotency_key_reused':
+        return result
+      case 'records_full':
+        return { type: 'overloaded', reason: 'records_full' }
+      case 'quota_exceeded':
+        return result
+    }
+  }
+
+  /** One write's command. Wall time rides along for the dedupe records' expiry (see kv.ts). */
+  #command(request: WriteRequest): WriteCommand {
+    this.#proposals += 1
+    const atMs = this.#clock.wallMs()
+    // One token per command: a client's key already makes every copy recognisable.
+    const dedupe = request.idempotencyKey !== null ? {} : request.requestId === null ? {} : { request: { id: request.requestId, atMs } }
+    const base = {
+      proposal: `${this.id}-${this.#incarnation}-${this.#proposals}`,
+      key: request.key,
+      cas: request.cas,
+      idempotency: request.idempotencyKey === null ? null : { key: request.idempotencyKey, atMs },
+      ...dedupe,
+      quotaBytes: this.#config.quotaBytes,
+    }
+    return request.type === 'put'
+      ? { type: 'put', value: Buffer.from(request.value).toString('base64'), ...base }
+      : { type: 'delete', ...base }
+  }
+
+  /** Unique in the cluster: this node, this process start, a counter. */
+  newRequestId(): RequestId {
+    this.#requests += 1
+    return `${this.id}-${this.#incarnation}-r${this.#requests}`
   }
 
   async readBarrier(deadlineMs: number): Promise<ReadBarrierOutcome> {

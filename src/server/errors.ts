@@ -11,6 +11,7 @@ export const apiErrorStatus = {
   method_not_allowed: 405,
   cas_mismatch: 409,
   too_large: 413,
+  idempotency_key_reused: 422,
   unavailable: 503,
   quota_exceeded: 507,
   overloaded: 503,

@@ -43,7 +43,7 @@ const config: Config = Object.freeze({
 })
 
 const put = (key: string, value: string, extra: Partial<{ cas: number; idempotencyKey: string }> = {}): WriteRequest => ({
-  type: 'put', key, value: new TextEncoder().encode(value), cas: extra.cas === undefined ? null : revision(extra.cas), idempotencyKey: extra.idempotencyKey ?? null,
+  type: 'put', key, value: new TextEncoder().encode(value), cas: extra.cas === undefined ? null : revision(extra.cas), idempotencyKey: extra.idempotencyKey ?? null, requestId: null,
 })
 
 /** A single node elects itself after an election timeout; until then writes are not_leader. */
@@ -147,8 +147,8 @@ describe('PaxosNode (one member)', () => {
     const dataDir = join(root, 'old-format')
     mkdirSync(dataDir)
     const db = new Database(join(dataDir, databaseFileName))
-    migrate(db, { throughVersion: 4 })
-    db.prepare('INSERT INTO meta (id, cluster_id, node_id, created_at_ms, format_version) VALUES (1, ?, 1, 0, 4)').run(config.clusterId)
+    migrate(db, { throughVersion: 5 })
+    db.prepare('INSERT INTO meta (id, cluster_id, node_id, created_at_ms, format_version) VALUES (1, ?, 1, 0, 5)').run(config.clusterId)
     db.prepare('UPDATE promised SET round = 1, node = 1').run()
     const logRow = db.prepare('INSERT INTO log (slot, round, node, value, chosen) VALUES (?, 1, 1, ?, 1)')
     const command = (slot: number, key: string, text: string) => JSON.stringify([{ type: 'put', proposal: `old-${slot}`, key, value: Buffer.from(text).toString('base64'), cas: null, idempotency: { key: `idem-${slot}`, atMs: 1 } }])
@@ -165,7 +165,7 @@ describe('PaxosNode (one member)', () => {
       expect(new TextDecoder().decode(node.get('a')!.value)).toBe('three')
       expect(node.get('b')!.version).toBe(2)
       // The idempotency records came back with the replay: a retry of slot 2's write is answered, not applied.
-      const retry = await writeWhenLeader(node, { ...put('b', 'again'), idempotencyKey: 'idem-2' })
+      const retry = await writeWhenLeader(node, { ...put('b', 'two'), idempotencyKey: 'idem-2' })
       expect(retry).toMatchObject({ type: 'ok', version: 2, deleted: null })
     } finally {
       await node.stop()
@@ -182,7 +182,7 @@ describe('PaxosNode (one member)', () => {
       expect(response.status).toBe(507)
       expect(await response.json()).toMatchObject({ error: 'quota_exceeded' })
       expect(await node.write(put('a', 'small'), node.nowMs() + 5000)).toMatchObject({ type: 'ok' })
-      expect(await node.write({ type: 'delete', key: 'a', cas: null, idempotencyKey: null }, node.nowMs() + 5000)).toMatchObject({ type: 'ok', deleted: true })
+      expect(await node.write({ type: 'delete', key: 'a', cas: null, idempotencyKey: null, requestId: null }, node.nowMs() + 5000)).toMatchObject({ type: 'ok', deleted: true })
       expect(await node.write(put('b', 'y'.repeat(200)), node.nowMs() + 5000)).toMatchObject({ type: 'ok' })
     } finally {
       await node.stop()

@@ -62,7 +62,7 @@ export class SimNode {
     if (latest !== null) this.stateMachine.restore(this.snapshots.read(latest))
     const appliedIndex = this.stateMachine.appliedIndex()
     const coreSabotage = new Set<CoreSabotage>()
-    if (options.sabotage !== null && options.sabotage !== 'forget-promise' && options.sabotage !== 'snapshot-stale-index') coreSabotage.add(options.sabotage)
+    if (options.sabotage !== null && options.sabotage !== 'forget-promise' && options.sabotage !== 'blind-retry' && options.sabotage !== 'snapshot-stale-index') coreSabotage.add(options.sabotage)
     this.replica = new Replica({
       self: this.id,
       members: options.members,
