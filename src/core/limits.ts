@@ -89,6 +89,8 @@ export const limits = Object.freeze({
   liveElectionsMax: 32,
   /** Commit latencies sampled per frame for the page's latency chart. */
   liveLatencySamplesMax: 512,
+  /** Step-through mode: outgoing messages held at once; past it, matching messages are dropped and counted. */
+  heldMessagesMax: 1024,
   /** Applied slots kept in memory (older ones are read from the archive when needed). */
   logRetainSlots: 4096,
 })

@@ -10,6 +10,7 @@ import { KvStateMachine, type KvStateMachineOptions } from '../../src/state-mach
 import type { KvItem } from '../../src/state-machine/state-machine.js'
 import { slot } from '../../src/core/index.js'
 import { LiveFeed, type LiveSubscription } from '../../src/node/live-feed.js'
+import type { HoldingTransport } from '../../src/transport/holding-transport.js'
 
 export class FakeNode implements NodeService {
   readonly id: NodeId = nodeId(1)
@@ -101,6 +102,13 @@ export class FakeNode implements NodeService {
       held: null,
     }),
   })
+
+  /** Set before createApp to test the step-through routes (as serve --debug-step would). */
+  step: HoldingTransport | null = null
+
+  stepThrough(): HoldingTransport | null {
+    return this.step
+  }
 
   liveEvents(): LiveSubscription | null {
     return this.live.subscribe()
