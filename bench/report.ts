@@ -46,10 +46,11 @@ export function formatTable(results: readonly WorkloadResult[]): string {
  * with the throughput ratio paxos-kv / etcd.
  */
 export function formatComparisonTable(paxos: readonly WorkloadResult[], etcd: readonly WorkloadResult[]): string {
+  // Paired columns can be wide on a slow run: each one starts with a space so they never touch.
+  const both = (a: number, b: number, width: number) => ` ${pad(`${a} / ${b}`, width - 1)}`
   const header = `${'workload'.padEnd(10)}${pad('clients', 8)}` +
     `${pad('paxos ops/s', 12)}${pad('etcd ops/s', 11)}${pad('ratio', 7)}` +
-    `${pad('p50 ms', 14)}${pad('p99 ms', 15)}${pad('p99.9 ms', 15)}${pad('errors', 10)}`
-  const both = (a: number, b: number, width: number) => pad(`${a} / ${b}`, width)
+    `${pad('p50 ms', 16)}${pad('p99 ms', 18)}${pad('p99.9 ms', 18)}${pad('errors', 12)}`
   const rows = paxos.map((ours, index) => {
     const theirs = etcd[index]
     if (theirs === undefined || theirs.workload !== ours.workload || theirs.connections !== ours.connections) {
@@ -58,8 +59,8 @@ export function formatComparisonTable(paxos: readonly WorkloadResult[], etcd: re
     const ratio = theirs.opsPerSecond === 0 ? '-' : (ours.opsPerSecond / theirs.opsPerSecond).toFixed(2)
     return `${ours.workload.padEnd(10)}${pad(ours.connections, 8)}` +
       `${pad(ours.opsPerSecond, 12)}${pad(theirs.opsPerSecond, 11)}${pad(ratio, 7)}` +
-      `${both(ours.latencyMsP50, theirs.latencyMsP50, 14)}${both(ours.latencyMsP99, theirs.latencyMsP99, 15)}` +
-      `${both(ours.latencyMsP999, theirs.latencyMsP999, 15)}${both(ours.errors, theirs.errors, 10)}`
+      `${both(ours.latencyMsP50, theirs.latencyMsP50, 16)}${both(ours.latencyMsP99, theirs.latencyMsP99, 18)}` +
+      `${both(ours.latencyMsP999, theirs.latencyMsP999, 18)}${both(ours.errors, theirs.errors, 12)}`
   })
   return [header, ...rows, '(latencies and errors: paxos-kv / etcd; ratio: paxos-kv ops/s over etcd ops/s)'].join('\n')
 }
