@@ -90,6 +90,11 @@ export interface NodeService {
   readBarrier(deadlineMs: number): Promise<ReadBarrierOutcome>
   /** Milliseconds on this node's monotonic clock: what request deadlines are measured in. */
   nowMs(): number
+  /**
+   * Wall-clock milliseconds: only to carry a forwarded request's deadline to another node, whose
+   * clock agrees to within the skew the dedupe records allow (see limits.ts).
+   */
+  wallMs(): number
   get(key: string): KvItem | null
   range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }>
   status(): StatusBody

@@ -273,6 +273,10 @@ export class PaxosNode implements NodeService {
     return this.#clock.nowMs()
   }
 
+  wallMs(): number {
+    return this.#clock.wallMs()
+  }
+
   get(key: string): KvItem | null {
     return this.#storage.stateMachine.get(key)
   }

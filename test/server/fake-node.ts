@@ -32,6 +32,13 @@ export class FakeNode implements NodeService {
     return performance.now()
   }
 
+  /** Tests may move it, as another node's clock would differ. */
+  wallMs(): number {
+    return Date.now() + this.wallOffsetMs
+  }
+
+  wallOffsetMs = 0
+
   peerUrl(): string | null {
     return this.leaderUrl
   }
@@ -40,8 +47,9 @@ export class FakeNode implements NodeService {
     return `fake-r${this.#proposals + this.writes.length}`
   }
 
-  async write(request: WriteRequest): Promise<WriteOutcome> {
+  async write(request: WriteRequest, deadlineMs: number): Promise<WriteOutcome> {
     this.writes.push(request)
+    if (deadlineMs <= this.nowMs()) return { type: 'timeout' } // as the node: never proposed past it
     if (this.mode === 'follower') return { type: 'not_leader', leader: nodeId(2) }
     if (this.mode === 'no_leader') return { type: 'not_leader', leader: null }
     if (this.mode === 'overloaded') return { type: 'overloaded', reason: 'writes_in_flight' }
