@@ -30,6 +30,8 @@ export type Config = Readonly<{
   quotaBytes: number
   /** From env LOG_LEVEL. */
   logLevel: LogLevel
+  /** serve --debug-step: the hold/release/drop routes for this node's outgoing peer messages. */
+  debugStep: boolean
 }>
 
 export const developmentSecret = 'paxos-kv-development-secret'
@@ -66,6 +68,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
         host: { type: 'string' }, secret: { type: 'string' }, fsync: { type: 'string' }, 'cluster-id': { type: 'string' },
         'request-timeout-ms': { type: 'string' }, 'tick-ms': { type: 'string' }, 'max-value-bytes': { type: 'string' },
         'snapshot-every-slots': { type: 'string' }, 'quota-bytes': { type: 'string' },
+        'debug-step': { type: 'boolean' },
       },
     }).values
   } catch (error) {
@@ -113,5 +116,6 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     snapshotEverySlots: field('snapshot-every-slots', text('snapshot-every-slots'), String(limits.snapshotEverySlots)),
     quotaBytes: field('quota-bytes', text('quota-bytes'), String(limits.quotaBytes)),
     logLevel: logLevel.data,
+    debugStep: values['debug-step'] === true,
   })
 }

@@ -26,10 +26,11 @@ import { KvStateMachine } from '../kv/kv-state-machine.js'
 import { SnapshotFormatError } from '../kv/snapshot-codec.js'
 import type { KvItem } from '../kv/state-machine.js'
 import { SnapshotStoreError } from '../storage/snapshot-store.js'
+import { HoldingTransport } from '../transport/holding-transport.js'
 import { StreamTransport } from '../transport/stream-transport.js'
 import { SystemClock } from './clock.js'
 import { EventLoop } from './event-loop.js'
-import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, WriteOutcome, WriteRequest } from './node-service.js'
+import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WriteOutcome, WriteRequest } from './node-service.js'
 import { Pending } from './pending.js'
 import { Receipts } from './receipts.js'
 import { LiveFeed, type LiveSubscription } from './live-feed.js'
@@ -46,6 +47,8 @@ export class PaxosNode implements NodeService {
   readonly #snapshotter: Snapshotter
   readonly #replica: Replica
   readonly #transport: StreamTransport
+  /** In front of the transport in --debug-step mode, else null. */
+  readonly #step: HoldingTransport | null
   readonly #pending = new Pending()
   readonly #receipts: Receipts
   readonly #live: LiveFeed
@@ -120,6 +123,7 @@ export class PaxosNode implements NodeService {
         peer: report.peer, messageType: report.message.type, messageBytes: report.message.bytes, frameBytesMax: report.frameBytesMax, unreportedSincePrevious: report.unreported,
       }, 'peer message too large for a frame: not sent'),
     })
+    this.#step = config.debugStep ? new HoldingTransport(this.#transport, limits.heldMessagesMax) : null
     this.#loop = new EventLoop({
       replica: this.#replica,
       clock: this.#clock,
@@ -158,7 +162,7 @@ export class PaxosNode implements NodeService {
         },
         send: (envelopes) => {
           this.#live.recorder.sent(envelopes)
-          this.#transport.send(envelopes)
+          ;(this.#step ?? this.#transport).send(envelopes)
         },
         reads: (outcomes) => {
           for (const outcome of outcomes) this.#pending.settleRead(outcome.id, outcome.type)
@@ -296,6 +300,10 @@ export class PaxosNode implements NodeService {
     return this.#clock.nowMs()
   }
 
+  wallMs(): number {
+    return this.#clock.wallMs()
+  }
+
   get(key: string): KvItem | null {
     return this.#stateMachine.get(key)
   }
@@ -316,6 +324,10 @@ export class PaxosNode implements NodeService {
     const outcome = this.#loop.deliver(envelopes)
     if (outcome === 'queued') this.#live.recorder.received(envelopes)
     return outcome
+  }
+
+  stepThrough(): StepThroughPort | null {
+    return this.#step
   }
 
   liveEvents(): LiveSubscription | null {
@@ -351,7 +363,7 @@ export class PaxosNode implements NodeService {
         appliedIndex: status.appliedIndex, revision: status.revision, inboxDepth: this.#loop.inboxDepth,
       },
       peers: status.peers.map((peer) => ({ id: peer.id, reachable: peer.reachable, lagSlots: peer.lagSlots })),
-      held: null,
+      held: this.#step?.view().held ?? null,
     }
   }
 

@@ -41,6 +41,7 @@ describe('parseServeArgs: good input', () => {
       snapshotEverySlots: limits.snapshotEverySlots,
       quotaBytes: 2 * 1024 ** 3,
       logLevel: 'info',
+      debugStep: false,
     })
     expect(Object.isFrozen(config)).toBe(true)
   })
@@ -48,8 +49,8 @@ describe('parseServeArgs: good input', () => {
   it('takes every optional flag, and --secret over the environment', () => {
     const config = parseServeArgs([...required, '--host', '0.0.0.0', '--secret', 'from-the-flag', '--fsync', 'off',
       '--request-timeout-ms', '1500', '--tick-ms', '5', '--cluster-id', 'prod.kv_1', '--max-value-bytes', '4096',
-      '--snapshot-every-slots', '50', '--quota-bytes', '10485760'], { PAXOS_KV_SECRET: 'from-the-environment' })
-    expect(config).toMatchObject({ host: '0.0.0.0', secret: 'from-the-flag', fsync: 'off', requestTimeoutMs: 1500, tickMs: 5, clusterId: 'prod.kv_1', valueBytesMax: 4096, snapshotEverySlots: 50, quotaBytes: 10_485_760 })
+      '--snapshot-every-slots', '50', '--quota-bytes', '10485760', '--debug-step'], { PAXOS_KV_SECRET: 'from-the-environment' })
+    expect(config).toMatchObject({ host: '0.0.0.0', secret: 'from-the-flag', fsync: 'off', requestTimeoutMs: 1500, tickMs: 5, clusterId: 'prod.kv_1', valueBytesMax: 4096, snapshotEverySlots: 50, quotaBytes: 10_485_760, debugStep: true })
   })
 
   it('without any secret uses the development secret and says so', () => {

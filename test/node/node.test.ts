@@ -40,6 +40,7 @@ const config: Config = Object.freeze({
   snapshotEverySlots: 10_000,
   quotaBytes: 1024 * 1024 * 1024,
   logLevel: 'silent',
+  debugStep: false,
 })
 
 const put = (key: string, value: string, extra: Partial<{ cas: number; idempotencyKey: string }> = {}): WriteRequest => ({

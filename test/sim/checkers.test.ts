@@ -105,7 +105,7 @@ describe('snapshot-restore checker', () => {
   ]
 
   it('passes a restore of a true snapshot, and flags one that claims a later slot than its contents', () => {
-    const checker = new SnapshotRestoreChecker(128)
+    const checker = new SnapshotRestoreChecker({ snapshotChunkBytesMax: 128 })
     const replica = new KvStateMachine({ snapshotChunkBytesMax: 128 })
     for (const entry of entries) {
       replica.apply([entry])
@@ -124,7 +124,7 @@ describe('snapshot-restore checker', () => {
   })
 
   it('flags a snapshot at a slot no replica applied', () => {
-    const checker = new SnapshotRestoreChecker(128)
+    const checker = new SnapshotRestoreChecker({ snapshotChunkBytesMax: 128 })
     const ahead = new KvStateMachine({ snapshotChunkBytesMax: 128 })
     ahead.apply(entries)
     checker.restored(1, ahead)

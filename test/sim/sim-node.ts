@@ -9,7 +9,7 @@
  */
 import { Replica, seededRandom, slot, type CoreEvent, type NodeId, type PersistBatch, type Random } from '../../src/core/index.js'
 import type { CoreSabotage } from '../../src/core/replica-port.js'
-import { KvSnapshot, KvStateMachine } from '../../src/kv/kv-state-machine.js'
+import { KvSnapshot, KvStateMachine, type KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
 import type { Snapshot } from '../../src/kv/state-machine.js'
 import { MemorySnapshotStore } from '../../src/storage/memory-snapshot-store.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
@@ -20,12 +20,15 @@ type DiskSnapshot = Readonly<{ acceptor: ReturnType<MemoryAcceptorStorage['load'
 type SnapshotWrite = { readonly chunks: Iterator<Uint8Array>; readonly sink: SnapshotSink }
 
 export type SnapshotOptions = Readonly<{ everySlots: number; chunkBytesMax: number }>
+/** The state machine's options less the chunk size (which `SnapshotOptions` gives). */
+export type SimStateMachineOptions = Omit<KvStateMachineOptions, 'snapshotChunkBytesMax'>
 
 export class SimNode {
   readonly id: NodeId
   storage = new MemoryAcceptorStorage()
   readonly snapshots = new MemorySnapshotStore()
   readonly #snapshot: SnapshotOptions
+  readonly #stateMachineOptions: SimStateMachineOptions
   stateMachine: KvStateMachine
   replica: Replica | null = null
   incarnation = 0
@@ -38,9 +41,11 @@ export class SimNode {
   #snapshotPending = false
   snapshotsWritten = 0
 
-  constructor(id: NodeId, snapshot: SnapshotOptions) {
+  /** `stateMachineOptions`: the simulator's small record bounds, the same on every node. */
+  constructor(id: NodeId, snapshot: SnapshotOptions, stateMachineOptions: SimStateMachineOptions) {
     this.id = id
     this.#snapshot = snapshot
+    this.#stateMachineOptions = stateMachineOptions
     this.stateMachine = this.#freshStateMachine()
   }
 
@@ -158,6 +163,6 @@ export class SimNode {
   }
 
   #freshStateMachine(): KvStateMachine {
-    return new KvStateMachine({ snapshotChunkBytesMax: this.#snapshot.chunkBytesMax })
+    return new KvStateMachine({ ...this.#stateMachineOptions, snapshotChunkBytesMax: this.#snapshot.chunkBytesMax })
   }
 }

@@ -8,7 +8,7 @@
  * snapshot encoding itself (sorted keys, records in apply order), equal for equal states.
  */
 import type { ChosenEntry } from '../../../src/core/index.js'
-import { KvStateMachine } from '../../../src/kv/kv-state-machine.js'
+import { KvStateMachine, type KvStateMachineOptions } from '../../../src/kv/kv-state-machine.js'
 import type { Snapshot, StateMachine } from '../../../src/kv/state-machine.js'
 
 const reportedMax = 5
@@ -24,9 +24,9 @@ export class SnapshotRestoreChecker {
   readonly violations: string[] = []
   restores = 0
 
-  /** `chunkBytesMax`: the replicas' own, so that equal states encode to equal chunks. */
-  constructor(chunkBytesMax: number) {
-    this.#reference = new KvStateMachine({ snapshotChunkBytesMax: chunkBytesMax })
+  /** `options`: the replicas' own (the chunk size too, so that equal states encode to equal chunks). */
+  constructor(options: KvStateMachineOptions) {
+    this.#reference = new KvStateMachine(options)
     this.#states = new Map([[0, this.#reference.snapshot()]])
   }
 
