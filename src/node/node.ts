@@ -247,6 +247,10 @@ export class PaxosNode implements NodeService {
       case 'slots-chosen':
         this.#metrics.slotsChosen.inc(event.commands)
         return
+      case 'pre-vote-started':
+        this.#metrics.preVotes.inc()
+        this.#logger.debug({ ballot: event.ballot }, 'asking for pre-votes')
+        return
       case 'became-candidate':
         this.#metrics.elections.inc()
         this.#logger.info({ ballot: event.ballot }, 'campaigning')
