@@ -5,8 +5,15 @@
 import { randomBelow, seededRandom, type Random } from '../../src/core/index.js'
 import type { CoreSabotage } from '../../src/core/replica-port.js'
 
-export type SimSabotage = CoreSabotage | 'forget-promise'
-export const sabotages: readonly SimSabotage[] = ['forget-promise', 'accept-below-promise', 'ignore-reported-value', 'minority-commit']
+/**
+ * Sabotages the simulator injects itself: `forget-promise` (a disk that loses the promise) and
+ * `skip-pre-vote` (every pre-vote is answered yes at once by every member, reached or not, as if
+ * nodes campaigned without asking).
+ */
+export type SimSabotage = CoreSabotage | 'forget-promise' | 'skip-pre-vote'
+export const sabotages: readonly SimSabotage[] = ['forget-promise', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'skip-pre-vote']
+/** The sabotages that reach the core as a CoreSabotage; the others live in the simulator. */
+export const simOnlySabotages: ReadonlySet<SimSabotage> = new Set(['forget-promise', 'skip-pre-vote'])
 
 export type SimOptions = Readonly<{
   seed: number
