@@ -5,19 +5,33 @@
  */
 import { parseArgs } from 'node:util'
 import { request } from 'undici'
+import { explainReceipt } from './explain.js'
 
 type ClientCommand = 'put' | 'get' | 'del' | 'status'
 
 const positionalCount: Record<ClientCommand, number> = { put: 2, get: 1, del: 1, status: 0 }
 
+function explanation(headers: Record<string, string | string[] | undefined>, body: Buffer): string {
+  const single: Record<string, string | undefined> = {}
+  for (const [name, value] of Object.entries(headers)) single[name] = Array.isArray(value) ? value[0] : value
+  let version: number | null = null
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { version?: unknown }
+    if (typeof parsed.version === 'number') version = parsed.version
+  } catch {
+    // not JSON: tell the story without the version
+  }
+  return explainReceipt(single, version).map((line) => `  ${line}\n`).join('')
+}
+
 export async function runClient(command: ClientCommand, argv: readonly string[]): Promise<number> {
-  let parsed: { values: { url: string; cas?: string; stale?: boolean }; positionals: string[] }
+  let parsed: { values: { url: string; cas?: string; stale?: boolean; explain?: boolean }; positionals: string[] }
   try {
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
       strict: true,
-      options: { url: { type: 'string', default: 'http://127.0.0.1:7001' }, cas: { type: 'string' }, stale: { type: 'boolean' } },
+      options: { url: { type: 'string', default: 'http://127.0.0.1:7001' }, cas: { type: 'string' }, stale: { type: 'boolean' }, explain: { type: 'boolean' } },
     }) as typeof parsed
   } catch (error) {
     process.stderr.write(`paxos-kv ${command}: ${(error as Error).message}\n`)
@@ -30,6 +44,10 @@ export async function runClient(command: ClientCommand, argv: readonly string[])
   }
   if (!URL.canParse(values.url) || !/^https?:$/.test(new URL(values.url).protocol)) {
     process.stderr.write(`paxos-kv ${command}: --url must be an http(s) URL, got ${JSON.stringify(values.url)}\n`)
+    return 2
+  }
+  if (values.explain === true && command !== 'put' && command !== 'del') {
+    process.stderr.write(`paxos-kv ${command}: --explain is for writes (put, del)\n`)
     return 2
   }
   const base = values.url.replace(/\/$/, '')
@@ -50,6 +68,7 @@ export async function runClient(command: ClientCommand, argv: readonly string[])
       return 1
     }
     process.stdout.write(command === 'get' ? body : `${body.toString('utf8')}\n`)
+    if (values.explain === true) process.stdout.write(explanation(response.headers, body))
     return 0
   } catch (error) {
     process.stderr.write(`paxos-kv ${command}: cannot reach ${base}: ${(error as Error).message}\n`)

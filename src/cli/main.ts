@@ -12,9 +12,9 @@ const usage = `usage:
       (secret also from env PAXOS_KV_SECRET; without one, a development secret and a warning;
        log level from env LOG_LEVEL, default info)
   paxos-kv cluster [--nodes 3] [--port 7001] [--data ./data]
-  paxos-kv put KEY VALUE [--cas V] [--url URL]
+  paxos-kv put KEY VALUE [--cas V] [--explain] [--url URL]
   paxos-kv get KEY [--stale] [--url URL]
-  paxos-kv del KEY [--cas V] [--url URL]
+  paxos-kv del KEY [--cas V] [--explain] [--url URL]
   paxos-kv status [--url URL]`
 
 export async function main(argv: readonly string[]): Promise<number> {

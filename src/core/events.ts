@@ -10,7 +10,11 @@ export type CoreEvent =
   | Readonly<{ type: 'became-candidate'; ballot: Ballot }>
   | Readonly<{ type: 'became-leader'; ballot: Ballot; recoveredThrough: Slot }>
   | Readonly<{ type: 'became-follower'; ballot: Ballot; leader: NodeId | null; reason: string }>
-  | Readonly<{ type: 'slots-chosen'; firstSlot: Slot; lastSlot: Slot; commands: number }>
+  /**
+   * The leader saw `firstSlot ..= lastSlot` chosen in `ballot`, each by the accepted votes of
+   * `quorum` (ascending ids): the consensus receipt of the writes in those slots.
+   */
+  | Readonly<{ type: 'slots-chosen'; firstSlot: Slot; lastSlot: Slot; ballot: Ballot; quorum: readonly NodeId[] }>
   | Readonly<{ type: 'catch-up-requested'; to: NodeId; fromSlot: Slot }>
 
 export type CoreEventSink = (event: CoreEvent) => void

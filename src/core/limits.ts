@@ -42,6 +42,8 @@ export const limits = Object.freeze({
   /** Idempotency records kept per cluster, oldest evicted first. */
   idempotencyRecordsMax: 100_000,
   readyTurnsMax: 64,
+  /** Recent slots whose timings a node keeps for consensus receipts (headers of a write). */
+  receiptSlotsMax: 1024,
   /** Applied slots kept in memory (older ones are read from the archive when needed). */
   logRetainSlots: 4096,
 })
@@ -53,3 +55,5 @@ assert(limits.peerBodyBytesMax >= limits.batchBytesMax * 4, 'peer body limit too
 // Followers must hear several heartbeats before they suspect the leader.
 assert(limits.heartbeatTicks * 3 <= limits.electionTimeoutTicks, 'election timeout too short')
 assert(limits.retryTicks < limits.electionTimeoutTicks, 'retries must happen before an election')
+// A write's slot is applied at most a pipeline after it was chosen: its receipt must still be kept.
+assert(limits.receiptSlotsMax >= limits.pipelineSlotsMax * 4, 'receipts forgotten before their writes apply')

@@ -19,6 +19,7 @@ import { majority, VoteTally } from './quorum.js'
 import type { ReadId } from './ready.js'
 import { recoverSlots } from './recovery.js'
 import { cutBatch } from './batch.js'
+import { ChosenRuns } from './chosen-runs.js'
 import { Timeout } from './timeout.js'
 
 export type ProposerRole = 'idle' | 'candidate' | 'leader'
@@ -135,7 +136,7 @@ export class Proposer {
     this.#lastHeard.set(from, this.#now)
     if (accepted.lastSlot > (this.#acceptedThrough.get(from) ?? 0)) this.#acceptedThrough.set(from, accepted.lastSlot)
     const lastSlot = Math.min(accepted.lastSlot, this.#nextSlot - 1)
-    let chosen = 0
+    const chosen = new ChosenRuns(this.#ballot, this.#onEvent)
     for (let at = accepted.firstSlot; at <= lastSlot; at = slot(at + 1)) {
       const inflight = this.#inflight.get(at)
       if (inflight === undefined) continue
@@ -143,11 +144,9 @@ export class Proposer {
       if (!inflight.tally.won) continue
       this.#learner.choose(at, inflight.value, this.#ballot)
       this.#inflight.delete(at)
-      chosen += 1
+      chosen.add(at, inflight.tally.voters())
     }
-    if (chosen > 0) {
-      this.#onEvent({ type: 'slots-chosen', firstSlot: accepted.firstSlot, lastSlot: slot(lastSlot), commands: chosen })
-    }
+    chosen.flush()
   }
 
   onHeartbeatAck(from: NodeId, ack: HeartbeatAckMessage): void {

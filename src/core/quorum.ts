@@ -36,4 +36,9 @@ export class VoteTally {
   get count(): number {
     return this.#voters.size
   }
+
+  /** The voters, ascending: who made up the quorum. */
+  voters(): NodeId[] {
+    return [...this.#voters].sort((a, b) => a - b)
+  }
 }

@@ -3,7 +3,8 @@
  * outcome through one error table; they never touch the core directly.
  * @module
  */
-import type { NodeId, Revision } from '../core/ids.js'
+import type { Ballot } from '../core/ballot.js'
+import type { NodeId, Revision, Slot } from '../core/ids.js'
 import type { Envelope } from '../core/messages.js'
 import type { ReplicaStatus } from '../core/replica-port.js'
 import type { KvItem } from '../state-machine/state-machine.js'
@@ -12,8 +13,23 @@ export type WriteRequest =
   | Readonly<{ type: 'put'; key: string; value: Uint8Array; cas: Revision | null; idempotencyKey: string | null }>
   | Readonly<{ type: 'delete'; key: string; cas: Revision | null; idempotencyKey: string | null }>
 
+/**
+ * A write's consensus receipt: the slot it was chosen in, and, as the leader saw it, the
+ * ballot, the quorum whose accepted counted, proposal-to-chosen time and the leader's own WAL
+ * sync of the slot. A null field is one the serving leader did not see (a slot chosen under an
+ * earlier leader, or a quorum that formed before the leader's own sync finished).
+ */
+export type Receipt = Readonly<{
+  slot: Slot
+  ballot: Ballot | null
+  leader: NodeId | null
+  quorum: readonly NodeId[] | null
+  commitMs: number | null
+  fsyncMs: number | null
+}>
+
 export type WriteOutcome =
-  | Readonly<{ type: 'ok'; version: Revision; deleted: boolean | null }>
+  | Readonly<{ type: 'ok'; version: Revision; deleted: boolean | null; receipt: Receipt }>
   | Readonly<{ type: 'cas_mismatch'; version: Revision }>
   /** This node is not the leader; `leader` is its best guess. Nothing was proposed. */
   | Readonly<{ type: 'not_leader'; leader: NodeId | null }>

@@ -10,7 +10,7 @@ import { AssertionError } from '../core/assert.js'
 import type { WriteCommand } from '../core/command.js'
 import type { CoreEvent } from '../core/events.js'
 import { revision, type NodeId } from '../core/ids.js'
-import type { Envelope } from '../core/messages.js'
+import type { Envelope, LogEntry } from '../core/messages.js'
 import { seededRandom } from '../core/random.js'
 import { Replica } from '../core/replica.js'
 import type { Config } from '../config/config.js'
@@ -24,6 +24,7 @@ import { SystemClock } from './clock.js'
 import { EventLoop } from './event-loop.js'
 import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, WriteOutcome, WriteRequest } from './node-service.js'
 import { Pending } from './pending.js'
+import { Receipts } from './receipts.js'
 
 export class PaxosNode implements NodeService {
   readonly id: NodeId
@@ -35,6 +36,9 @@ export class PaxosNode implements NodeService {
   readonly #replica: Replica
   readonly #transport: StreamTransport
   readonly #pending = new Pending()
+  readonly #receipts: Receipts
+  /** Entries persisted in the current turn, whose WAL sync the receipts time. */
+  #turnEntries: readonly LogEntry[] = []
   readonly #loop: EventLoop
   /** Unique per process start, so proposal ids never repeat across restarts. */
   readonly #incarnation = randomBytes(6).toString('hex')
@@ -50,6 +54,7 @@ export class PaxosNode implements NodeService {
     this.#config = config
     this.#logger = logger
     this.#clock = new SystemClock(config.tickMs)
+    this.#receipts = new Receipts(config.id)
     this.#storage = openNodeStorage(
       { dir: config.dataDir, clusterId: config.clusterId, nodeId: config.id, fsync: config.fsync },
       {
@@ -84,17 +89,28 @@ export class PaxosNode implements NodeService {
         self: config.id,
         atomically: (work) => {
           const started = this.#clock.nowMs()
+          this.#turnEntries = []
           this.#storage.atomically(work)
           this.#metrics.transactions.inc()
           this.#metrics.transactionSeconds.observe((this.#clock.nowMs() - started) / 1000)
         },
-        whenSynced: (release) => this.#storage.whenSynced(release),
-        persist: (batch) => this.#storage.acceptorStorage.persist(batch),
+        whenSynced: (release) => {
+          const entries = this.#turnEntries
+          this.#storage.whenSynced(() => {
+            this.#receipts.synced(entries, this.#clock.nowMs())
+            release()
+          })
+        },
+        persist: (batch) => {
+          this.#storage.acceptorStorage.persist(batch)
+          this.#turnEntries = batch.entries
+          this.#receipts.persisted(batch.entries, this.#clock.nowMs())
+        },
         apply: (entries) => {
           for (const entry of entries) this.#metrics.batchCommands.observe(entry.value.length)
           for (const applied of this.#storage.stateMachine.apply(entries)) {
             this.#metrics.commandsApplied.inc()
-            this.#pending.settleWrite(applied.proposal, { type: 'applied', result: applied.result })
+            this.#pending.settleWrite(applied.proposal, { type: 'applied', slot: applied.slot, result: applied.result })
           }
         },
         send: (envelopes) => this.#transport.send(envelopes),
@@ -162,6 +178,7 @@ export class PaxosNode implements NodeService {
     const command: WriteCommand = request.type === 'put'
       ? { type: 'put', value: Buffer.from(request.value).toString('base64'), ...base }
       : { type: 'delete', ...base }
+    const proposedAtMs = this.#clock.nowMs()
     const proposed = this.#replica.propose(command)
     if (proposed.type !== 'proposed') return proposed
     const settled = this.#pending.waitWrite(command.proposal, deadlineMs - this.#clock.nowMs())
@@ -171,7 +188,7 @@ export class PaxosNode implements NodeService {
     if (settlement.type === 'dropped') return { type: 'not_leader', leader: this.#replica.status().leader }
     const result = settlement.result
     if (result.type === 'cas_mismatch') return { type: 'cas_mismatch', version: result.revision }
-    return { type: 'ok', version: result.revision, deleted: result.deleted }
+    return { type: 'ok', version: result.revision, deleted: result.deleted, receipt: this.#receipts.receipt(settlement.slot, proposedAtMs) }
   }
 
   async readBarrier(deadlineMs: number): Promise<ReadBarrierOutcome> {
@@ -245,7 +262,8 @@ export class PaxosNode implements NodeService {
   #onEvent(event: CoreEvent): void {
     switch (event.type) {
       case 'slots-chosen':
-        this.#metrics.slotsChosen.inc(event.commands)
+        this.#metrics.slotsChosen.inc(event.lastSlot - event.firstSlot + 1)
+        this.#receipts.chosen(event, this.#clock.nowMs())
         return
       case 'pre-vote-started':
         this.#metrics.preVotes.inc()

@@ -8,10 +8,11 @@ import { request } from 'undici'
 import type { NodeId } from '../core/ids.js'
 import type { NodeService } from '../node/node-service.js'
 import { ApiError } from './errors.js'
+import { receiptHeaderNames } from './receipt-headers.js'
 
 export const forwardedHeader = 'x-paxos-forwarded'
 const retryDelayMs = 25
-const relayedHeaders = ['content-type', 'x-version', 'retry-after'] as const
+const relayedHeaders = ['content-type', 'x-version', 'retry-after', ...receiptHeaderNames] as const
 
 export type Attempt<T> = () => Promise<T | Readonly<{ type: 'not_leader'; leader: NodeId | null }>>
 

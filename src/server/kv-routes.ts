@@ -8,6 +8,7 @@ import type { KvItem } from '../state-machine/state-machine.js'
 import { readBoundedBody } from './body.js'
 import { ApiError } from './errors.js'
 import { nextTurn } from './next-turn.js'
+import { receiptHeaders } from './receipt-headers.js'
 import { withLeader } from './forward.js'
 import { checkQuery, keyFromPath, parseCas, parseConsistency, parseIdempotencyKey, parseListQuery } from './validate.js'
 
@@ -34,8 +35,10 @@ async function write(c: Context, options: KvRouteOptions, request: WriteRequest,
   const outcome = await withLeader<WriteOutcome>(c, options.node, deadline, body, () => options.node.write(request, deadline))
   if (outcome instanceof Response) return outcome
   switch (outcome.type) {
-    case 'ok':
-      return c.json(request.type === 'put' ? { version: outcome.version } : { version: outcome.version, deleted: outcome.deleted ?? false })
+    case 'ok': {
+      const body = request.type === 'put' ? { version: outcome.version } : { version: outcome.version, deleted: outcome.deleted ?? false }
+      return c.json(body, 200, receiptHeaders(outcome.receipt))
+    }
     case 'cas_mismatch':
       throw new ApiError('cas_mismatch', `the key's version is ${outcome.version}`, { version: outcome.version })
     case 'overloaded':

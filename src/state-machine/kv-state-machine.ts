@@ -35,7 +35,7 @@ export class KvStateMachine implements StateMachine {
           if (command.type === 'noop') continue
           const outcome = applyWrite(this.#store, command, revision, this.#options)
           revision = outcome.revision
-          results.push({ proposal: command.proposal, result: outcome.result })
+          results.push({ proposal: command.proposal, slot: entry.slot, result: outcome.result })
         }
         appliedIndex = slot(entry.slot)
       }

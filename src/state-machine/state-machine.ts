@@ -11,8 +11,8 @@ export type ApplyResult =
   | Readonly<{ type: 'written'; revision: Revision; deleted: boolean | null }>
   | Readonly<{ type: 'cas_mismatch'; revision: Revision }>
 
-/** The result of one applied write, for the node that proposed it. */
-export type AppliedWrite = Readonly<{ proposal: ProposalId; result: ApplyResult }>
+/** The result of one applied write, and the slot it was chosen in, for the node that proposed it. */
+export type AppliedWrite = Readonly<{ proposal: ProposalId; slot: Slot; result: ApplyResult }>
 
 export type KvItem = Readonly<{ key: string; value: Uint8Array; version: Revision }>
 

@@ -61,6 +61,29 @@ describe('paxos-kv put/get/del/status', () => {
     expect(result).toEqual({ code: 0, stdout: '{"version":4}\n', stderr: '' })
   })
 
+  it('put --explain tells the receipt as a story after the JSON; a partial receipt says what is missing', async () => {
+    reply = { status: 200, body: '{"version":4}', headers: {
+      'content-type': 'application/json', 'x-paxos-slot': '17', 'x-paxos-ballot': '3.2', 'x-paxos-leader': '2',
+      'x-paxos-quorum': '2,3', 'x-paxos-commit-ms': '2.5', 'x-paxos-fsync-ms': '1.125',
+    } }
+    const full = await capture(() => runClient('put', ['k', 'v', '--explain', '--url', url]))
+    expect(full.code).toBe(0)
+    expect(full.stdout.split('\n')).toEqual([
+      '{"version":4}',
+      '  slot 17: leader node 2 sent accept(ballot 3.2) to every acceptor; it won Phase 1 in round 3, so no prepare was needed for this write',
+      "  the leader's own acceptor wrote the value to its log and fsynced it in 1.125 ms",
+      '  accepted by nodes 2 and 3: a majority, so the value is chosen and can never change',
+      '  chosen 2.5 ms after the leader proposed it',
+      '  applied in slot order as version 4, then acknowledged',
+      '',
+    ])
+    reply = { status: 200, body: '{"version":5,"deleted":true}', headers: { 'content-type': 'application/json', 'x-paxos-slot': '18' } }
+    const partial = await capture(() => runClient('del', ['k', '--explain', '--url', url]))
+    expect(partial.stdout).toContain('slot 18: the write was chosen under an earlier leader')
+    expect(partial.stdout).toContain('as version 5')
+    expect((await capture(() => runClient('get', ['k', '--explain', '--url', url]))).code).toBe(2)
+  })
+
   it('get prints the raw value only; --stale asks for a stale read', async () => {
     reply = { status: 200, body: 'raw\nvalue', headers: { 'content-type': 'application/octet-stream', 'x-version': '9' } }
     const result = await capture(() => runClient('get', ['k', '--stale', '--url', url]))

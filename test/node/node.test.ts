@@ -53,12 +53,20 @@ describe('PaxosNode (one member)', () => {
     const node = new PaxosNode(config, createLogger({}, 'silent'))
     const port = await node.start()
     try {
-      expect(await writeWhenLeader(node, put('a', 'one'))).toEqual({ type: 'ok', version: 1, deleted: null })
-      expect(await node.write(put('a', 'two', { cas: 1 }), node.nowMs() + 5000)).toEqual({ type: 'ok', version: 2, deleted: null })
+      const one = await writeWhenLeader(node, put('a', 'one'))
+      expect(one).toMatchObject({ type: 'ok', version: 1, deleted: null })
+      // One member: it leads, and its own vote, after its own fsync, is the whole quorum.
+      const receipt = one.type === 'ok' ? one.receipt : null
+      expect(receipt).toMatchObject({ leader: 1, quorum: [1], ballot: { node: 1 } })
+      expect(receipt?.fsyncMs).toBeGreaterThanOrEqual(0)
+      expect(receipt?.commitMs).toBeGreaterThanOrEqual(receipt?.fsyncMs ?? 0)
+      const two = await node.write(put('a', 'two', { cas: 1 }), node.nowMs() + 5000)
+      expect(two).toMatchObject({ type: 'ok', version: 2, deleted: null, receipt: { slot: (receipt?.slot ?? 0) + 1 } })
       expect(await node.write(put('a', 'three', { cas: 1 }), node.nowMs() + 5000)).toEqual({ type: 'cas_mismatch', version: 2 })
       const first = await node.write(put('b', 'once', { idempotencyKey: 'retry-1' }), node.nowMs() + 5000)
       const retry = await node.write(put('b', 'once', { idempotencyKey: 'retry-1' }), node.nowMs() + 5000)
-      expect(retry).toEqual(first)
+      // The retry gets the first attempt's result; its receipt is its own slot's.
+      expect({ ...retry, receipt: null }).toEqual({ ...first, receipt: null })
       expect(await node.readBarrier(node.nowMs() + 5000)).toEqual({ type: 'ok' })
       expect(new TextDecoder().decode(node.get('a')!.value)).toBe('two')
       expect(node.get('a')!.version).toBe(2)

@@ -4,7 +4,7 @@
  * Method: Pending with real (short) timers.
  */
 import { describe, expect, it } from 'vitest'
-import { revision } from '../../src/core/index.js'
+import { revision, slot } from '../../src/core/index.js'
 import { Pending } from '../../src/node/pending.js'
 
 const long = 60_000
@@ -13,9 +13,9 @@ describe('Pending', () => {
   it('settles a write once, with its result', async () => {
     const pending = new Pending()
     const waiting = pending.waitWrite('p1', long)
-    pending.settleWrite('p1', { type: 'applied', result: { type: 'written', revision: revision(3), deleted: null } })
+    pending.settleWrite('p1', { type: 'applied', slot: slot(7), result: { type: 'written', revision: revision(3), deleted: null } })
     pending.settleWrite('p1', { type: 'dropped' })
-    expect(await waiting).toEqual({ type: 'applied', result: { type: 'written', revision: 3, deleted: null } })
+    expect(await waiting).toEqual({ type: 'applied', slot: 7, result: { type: 'written', revision: 3, deleted: null } })
     expect(pending.size).toBe(0)
   })
 

@@ -4,7 +4,7 @@
  * the integration tests; here the routes are tested without sockets.
  */
 import { nodeId, type Envelope, type NodeId } from '../../src/core/index.js'
-import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, WriteOutcome, WriteRequest } from '../../src/node/node-service.js'
+import type { DeliverOutcome, NodeService, ReadBarrierOutcome, Receipt, StatusBody, WriteOutcome, WriteRequest } from '../../src/node/node-service.js'
 import { KvMemoryStore } from '../../src/state-machine/kv-memory-store.js'
 import { KvStateMachine } from '../../src/state-machine/kv-state-machine.js'
 import type { KvItem } from '../../src/state-machine/state-machine.js'
@@ -18,6 +18,8 @@ export class FakeNode implements NodeService {
   mode: 'leader' | 'follower' | 'no_leader' | 'overloaded' = 'leader'
   leaderUrl: string | null = null
   inboxFull = false
+  /** What the scripted consensus reports for every write (the slot is the applied one). */
+  receipt: Omit<Receipt, 'slot'> = { ballot: { round: 3, node: nodeId(1) }, leader: nodeId(1), quorum: [nodeId(1), nodeId(2)], commitMs: 1.25, fsyncMs: 0.5 }
   #proposals = 0
 
   nowMs(): number {
@@ -38,9 +40,11 @@ export class FakeNode implements NodeService {
     const command = request.type === 'put'
       ? { type: 'put' as const, value: Buffer.from(request.value).toString('base64'), ...base }
       : { type: 'delete' as const, ...base }
-    const [applied] = this.stateMachine.apply([{ slot: slot(this.stateMachine.appliedIndex() + 1), value: [command] }])
+    const at = slot(this.stateMachine.appliedIndex() + 1)
+    const [applied] = this.stateMachine.apply([{ slot: at, value: [command] }])
     const result = applied!.result
-    return result.type === 'cas_mismatch' ? { type: 'cas_mismatch', version: result.revision } : { type: 'ok', version: result.revision, deleted: result.deleted }
+    if (result.type === 'cas_mismatch') return { type: 'cas_mismatch', version: result.revision }
+    return { type: 'ok', version: result.revision, deleted: result.deleted, receipt: { ...this.receipt, slot: at } }
   }
 
   async readBarrier(): Promise<ReadBarrierOutcome> {

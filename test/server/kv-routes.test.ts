@@ -49,6 +49,22 @@ describe('kv routes', () => {
     expect((await app.request('/v1/kv/k?cas=1', { method: 'PUT', body: 'w' })).status).toBe(200)
   })
 
+  it('a successful PUT or DELETE carries its consensus receipt; a failed one none; unseen fields are left out', async () => {
+    const { app, node } = setup()
+    const put = await app.request('/v1/kv/r', { method: 'PUT', body: 'v' })
+    expect(Object.fromEntries([...put.headers].filter(([name]) => name.startsWith('x-paxos-')))).toEqual({
+      'x-paxos-slot': '1', 'x-paxos-ballot': '3.1', 'x-paxos-leader': '1', 'x-paxos-quorum': '1,2', 'x-paxos-commit-ms': '1.25', 'x-paxos-fsync-ms': '0.5',
+    })
+    const conflict = await app.request('/v1/kv/r?cas=0', { method: 'PUT', body: 'w' })
+    expect(conflict.status).toBe(409)
+    expect([...conflict.headers.keys()].filter((name) => name.startsWith('x-paxos-'))).toEqual([])
+    node.receipt = { ballot: null, leader: null, quorum: null, commitMs: null, fsyncMs: null }
+    const deleted = await app.request('/v1/kv/r', { method: 'DELETE' })
+    expect(deleted.status).toBe(200)
+    expect([...deleted.headers.keys()].filter((name) => name.startsWith('x-paxos-'))).toEqual(['x-paxos-slot'])
+    expect(deleted.headers.get('x-paxos-slot')).toBe('3') // slot 2 held the failed cas
+  })
+
   it('lists by prefix with base64 values and more', async () => {
     const { app } = setup()
     for (const key of ['p/1', 'p/2', 'p/3', 'q/1']) await app.request(`/v1/kv/${key}`, { method: 'PUT', body: key })
@@ -139,6 +155,10 @@ describe('kv routes', () => {
     expect(await put.json()).toEqual({ version: 1 })
     expect(seenForwarded).toBe('1')
     expect(seenIdempotencyKey).toBe('id-1')
+    expect(put.headers.get('x-paxos-slot')).toBe('1') // the leader's receipt, relayed
+    expect(put.headers.get('x-paxos-ballot')).toBe('3.1')
+    expect(put.headers.get('x-paxos-quorum')).toBe('1,2')
+    expect(put.headers.get('x-paxos-fsync-ms')).toBe('0.5')
     const get = await follower.app.request('/v1/kv/fwd')
     expect(await get.text()).toBe('via-follower')
     expect(get.headers.get('x-version')).toBe('1')

@@ -51,14 +51,14 @@ describe('exactly-once checker', () => {
 
   it('passes a retry that returns the first result, on every replica', () => {
     const checker = new ExactlyOnceChecker()
-    checker.applied(1, [entry(1, write('a1', 'w1')), entry(2, write('a2', 'w1'))], [{ proposal: 'a1', result: written(1) }, { proposal: 'a2', result: written(1) }])
-    checker.applied(2, [entry(1, write('a1', 'w1'))], [{ proposal: 'a1', result: written(1) }])
+    checker.applied(1, [entry(1, write('a1', 'w1')), entry(2, write('a2', 'w1'))], [{ proposal: 'a1', slot: slot(1), result: written(1) }, { proposal: 'a2', slot: slot(2), result: written(1) }])
+    checker.applied(2, [entry(1, write('a1', 'w1'))], [{ proposal: 'a1', slot: slot(1), result: written(1) }])
     expect(checker.violations).toEqual([])
   })
 
   it('flags a retry that took effect twice, and one command chosen in two slots', () => {
     const twice = new ExactlyOnceChecker()
-    twice.applied(1, [entry(1, write('a1', 'w1')), entry(2, write('a2', 'w1'))], [{ proposal: 'a1', result: written(1) }, { proposal: 'a2', result: written(2) }])
+    twice.applied(1, [entry(1, write('a1', 'w1')), entry(2, write('a2', 'w1'))], [{ proposal: 'a1', slot: slot(1), result: written(1) }, { proposal: 'a2', slot: slot(2), result: written(2) }])
     expect(twice.violations).toHaveLength(1)
     const twoSlots = new ExactlyOnceChecker()
     twoSlots.applied(1, [entry(1, write('a1')), entry(2, write('a1'))], [])
