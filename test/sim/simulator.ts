@@ -27,7 +27,7 @@ import { Trace } from './trace.js'
 /** How often the durable-log invariant is checked between crashes. */
 const diskCheckTicks = 10
 /** The disruption phase: settle, cut one follower off, heal (in election timeouts). */
-const disruptionTimeouts = { settle: 3, cutOff: 5, healed: 8 }
+const disruptionTimeouts = { settle: 2, cutOff: 4, healed: 6 }
 
 /**
  * An assertion is the core's (or the state machine's) own invariant failing: a bug, never bad
