@@ -6,16 +6,18 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
+import { makeDirectory } from '../storage/make-directory.js'
 
 const clusterFileSchema = z.object({ secret: z.string().min(8), clusterId: z.string().regex(/^[\w.-]{1,64}$/), nodes: z.number().int() })
 type ClusterIdentity = z.infer<typeof clusterFileSchema>
-type ClusterOptions = Readonly<{ nodes: number; basePort: number; dataDir: string }>
+/** `only`: start just this member of an existing dev cluster (to restart one node that was stopped). */
+type ClusterOptions = Readonly<{ nodes: number; basePort: number; dataDir: string; only: number | null }>
 
 /** Gives children this long to stop cleanly on SIGTERM before they are killed. */
 const stopGraceMs = 5000
@@ -26,12 +28,15 @@ function fail(message: string): number {
 }
 
 export function parseClusterArgs(argv: readonly string[]): ClusterOptions | string {
-  let values: { nodes: string; port: string; data: string }
+  let values: { nodes: string; port: string; data: string; only?: string }
   try {
     values = parseArgs({
       args: [...argv],
       strict: true,
-      options: { nodes: { type: 'string', default: '3' }, port: { type: 'string', default: '7001' }, data: { type: 'string', default: './data' } },
+      options: {
+        nodes: { type: 'string', default: '3' }, port: { type: 'string', default: '7001' }, data: { type: 'string', default: './data' },
+        only: { type: 'string' },
+      },
     }).values as typeof values
   } catch (error) {
     return (error as Error).message.split('\n')[0] ?? 'bad flags'
@@ -41,7 +46,9 @@ export function parseClusterArgs(argv: readonly string[]): ClusterOptions | stri
   if (!(nodes >= 1 && nodes <= 7)) return '--nodes must be 1 to 7'
   if (!(basePort >= 1 && basePort + nodes - 1 <= 65_535)) return '--port must leave room for every node below 65536'
   if (values.data === '') return '--data must not be empty'
-  return { nodes, basePort, dataDir: resolve(values.data) }
+  const only = values.only === undefined ? null : /^\d+$/.test(values.only) ? Number(values.only) : Number.NaN
+  if (only !== null && !(only >= 1 && only <= nodes)) return `--only must name a member, 1 to ${nodes}`
+  return { nodes, basePort, dataDir: resolve(values.data), only }
 }
 
 /** The cluster's secret and id: read from <data>/cluster.json, or made once and written there. */
@@ -59,7 +66,11 @@ export function loadOrCreateIdentity(dataDir: string, nodes: number): ClusterIde
     if (parsed.data.nodes !== nodes) return `--nodes: ${dataDir} holds a ${parsed.data.nodes}-node cluster, not ${nodes}`
     return parsed.data
   }
-  mkdirSync(dataDir, { recursive: true })
+  try {
+    makeDirectory(dataDir)
+  } catch (error) {
+    return `--data: cannot create ${dataDir}: ${(error as Error).message.split('\n')[0]}`
+  }
   const identity = { secret: randomBytes(24).toString('hex'), clusterId: `dev-${randomBytes(6).toString('hex')}`, nodes }
   writeFileSync(path, `${JSON.stringify(identity, null, 2)}\n`, { mode: 0o600 })
   return identity
@@ -97,13 +108,16 @@ function stopChild(child: ChildProcess): Promise<void> {
 export async function runCluster(argv: readonly string[]): Promise<number> {
   const options = parseClusterArgs(argv)
   if (typeof options === 'string') return fail(options)
+  if (options.only !== null && !existsSync(join(options.dataDir, 'cluster.json'))) {
+    return fail(`--only: ${options.dataDir} holds no cluster yet (start the whole cluster once first)`)
+  }
   const identity = loadOrCreateIdentity(options.dataDir, options.nodes)
   if (typeof identity === 'string') return fail(identity)
+  const ids = options.only === null ? Array.from({ length: options.nodes }, (_, index) => index + 1) : [options.only]
   let stopping = false
-  let alive = options.nodes
+  let alive = ids.length
   let allDied = (): void => {}
-  const children = Array.from({ length: options.nodes }, (_, index) => {
-    const id = index + 1
+  const children = ids.map((id) => {
     const child = spawnNode(options, identity, id)
     child.on('exit', (code, signal) => {
       alive -= 1
@@ -114,7 +128,7 @@ export async function runCluster(argv: readonly string[]): Promise<number> {
     process.stdout.write(`[cluster] node ${id}: http://127.0.0.1:${options.basePort + id - 1} (data ${join(options.dataDir, String(id))})\n`)
     return child
   })
-  process.stdout.write('[cluster] Ctrl-C stops all nodes\n')
+  process.stdout.write(`[cluster] Ctrl-C stops ${ids.length === 1 ? `node ${ids[0]}` : 'all nodes'}\n`)
   const reason = await new Promise<'signal' | 'all-died'>((resolvePromise) => {
     process.once('SIGINT', () => resolvePromise('signal'))
     process.once('SIGTERM', () => resolvePromise('signal'))

@@ -11,7 +11,7 @@ const usage = `usage:
       [--cluster-id ID] [--request-timeout-ms 5000] [--tick-ms 10] [--max-value-bytes 1048576]
       (secret also from env PAXOS_KV_SECRET; without one, a development secret and a warning;
        log level from env LOG_LEVEL, default info)
-  paxos-kv cluster [--nodes 3] [--port 7001] [--data ./data]
+  paxos-kv cluster [--nodes 3] [--port 7001] [--data ./data] [--only ID]
   paxos-kv put KEY VALUE [--cas V] [--explain] [--url URL]
   paxos-kv get KEY [--stale] [--url URL]
   paxos-kv del KEY [--cas V] [--explain] [--url URL]

@@ -3,7 +3,7 @@
  * stderr and exit 2, before anything is written.
  * @module
  */
-import { ConfigError } from '../config/cluster-spec.js'
+import { clusterSizeWarning, ConfigError } from '../config/cluster-spec.js'
 import { parseServeArgs, type Config } from '../config/config.js'
 import { PaxosNode } from '../node/node.js'
 import { createLogger } from '../observability/logger.js'
@@ -47,6 +47,8 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     throw error
   }
   if (config.insecureSecret) logger.warn('no --secret or PAXOS_KV_SECRET: using the built-in development secret; do not expose this node')
+  const sizeWarning = clusterSizeWarning(config.members.length)
+  if (sizeWarning !== null) logger.warn({ members: config.members.length }, sizeWarning)
   if (config.fsync === 'off') logger.warn('--fsync off: acknowledged writes can be LOST on power failure or OS crash (experiments only)')
   let port: number
   try {

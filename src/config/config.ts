@@ -8,7 +8,7 @@ import { z } from 'zod'
 import type { NodeId } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import { logLevels, type LogLevel } from '../observability/logger.js'
-import { ConfigError, defaultClusterId, parseClusterSpec, type Member } from './cluster-spec.js'
+import { ConfigError, defaultClusterId, parseClusterSpec, urlPort, type Member } from './cluster-spec.js'
 
 export type Config = Readonly<{
   id: NodeId
@@ -73,7 +73,11 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   const clusterSpec = text('cluster')
   if (clusterSpec === undefined) throw new ConfigError('--cluster', 'is required')
   const members = parseClusterSpec(clusterSpec)
-  if (!members.some((member) => member.id === id)) throw new ConfigError('--cluster', `does not list this node (--id ${id})`)
+  const self = members.find((member) => member.id === id)
+  if (self === undefined) throw new ConfigError('--cluster', `does not list this node (--id ${id})`)
+  // Peers reach this node at its URL in their own --cluster; one naming another port than the
+  // one this node listens on is almost always a typo that leaves the node unreachable.
+  if (urlPort(self.url) !== port) throw new ConfigError('--cluster', `this node (${id}) is listed at ${self.url}, but --port is ${port}`)
   const fsync = text('fsync') ?? 'full'
   if (fsync !== 'full' && fsync !== 'off') throw new ConfigError('--fsync', `must be full or off, got ${JSON.stringify(fsync)}`)
   const secret = text('secret') ?? env.PAXOS_KV_SECRET

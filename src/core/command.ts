@@ -8,6 +8,9 @@ import type { NodeId, Revision } from './ids.js'
 /** Unique per proposing node incarnation; lets the proposer match an applied command to its client. */
 export type ProposalId = string
 
+/** Unique per client request, given by the first node that received it. */
+export type RequestId = string
+
 type WriteFields = Readonly<{
   proposal: ProposalId
   key: string
@@ -18,6 +21,12 @@ type WriteFields = Readonly<{
    * the log so that every replica expires records identically (the core never reads a clock).
    */
   idempotency: Readonly<{ key: string; atMs: number }> | null
+  /**
+   * Set on a write without an Idempotency-Key once it was forwarded: the id the first node gave
+   * the client's request, the same on every forward and retry of it, so the state machine
+   * applies it once. `atMs` as above.
+   */
+  request?: Readonly<{ id: RequestId; atMs: number }> | undefined
 }>
 
 export type PutCommand = Readonly<{ type: 'put'; value: string /* base64 */ }> & WriteFields
@@ -36,14 +45,24 @@ export type ProposeResult =
   | Readonly<{ type: 'not_leader'; leader: NodeId | null }>
   | Readonly<{ type: 'overloaded' }>
 
-/** Approximate encoded size, for batch limits. */
+/**
+ * An upper bound of the command's JSON size in UTF-8 bytes (a test holds it to that), for the
+ * byte bounds on slots and messages. Text fields count 6 bytes per UTF-16 unit (the most one
+ * costs, escaped as \uXXXX); a put's value is base64, one byte per character.
+ */
 export function commandBytes(command: Command): number {
   switch (command.type) {
     case 'noop':
       return 16
     case 'delete':
-      return 96 + command.key.length * 3 + command.proposal.length + (command.idempotency?.key.length ?? 0) * 3
+      return writeFieldBytes(command)
     case 'put':
-      return 96 + command.key.length * 3 + command.proposal.length + (command.idempotency?.key.length ?? 0) * 3 + command.value.length
+      return writeFieldBytes(command) + command.value.length
   }
+}
+
+/** Everything of a write but a put's value: `{"request":{"id":…,"atMs":…}}` is at most 64 bytes plus its id. */
+function writeFieldBytes(command: WriteCommand): number {
+  const request = command.request === undefined ? 0 : 64 + 6 * command.request.id.length
+  return 160 + 6 * (command.key.length + command.proposal.length + (command.idempotency?.key.length ?? 0)) + request
 }

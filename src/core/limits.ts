@@ -29,33 +29,130 @@ export const limits = Object.freeze({
   catchUpRequestsMax: 4,
   /** Committed slots handed to the state machine in one Ready. */
   applySlotsMax: 1024,
+  /** Slots reported in one promise page (it is also cut by bytes). */
+  promisePageSlotsMax: 256,
+  /**
+   * Estimated encoded bytes of one peer message (see message-size.ts): promise pages, accept
+   * batches and catch-up replies are cut here. One maximal slot always fits.
+   */
+  messageBytesMax: 8 * MiB,
+  /** Estimated bytes of the values a leader has proposed and not yet seen chosen. */
+  pipelineBytesMax: 32 * MiB,
+  /** Estimated bytes of the commands waiting for a slot on the leader before `overloaded`. */
+  queuedBytesMax: 128 * MiB,
   /** Envelopes queued per peer in the transport before the oldest are dropped. */
   outboxEnvelopesMax: 4096,
   /** Envelopes waiting in the node's inbox before the peer route answers 503. */
   inboxEnvelopesMax: 16384,
-  /** Bytes of one POST /peer/messages body. */
-  peerBodyBytesMax: 64 * MiB,
+  /**
+   * Bytes of one peer frame (a stream frame or a POST /peer/messages body). The sender packs
+   * messages into frames up to this, the receiver refuses anything longer: one number, so the
+   * two sides cannot disagree.
+   */
+  peerFrameBytesMax: 16 * MiB,
+  /** Bytes written to a peer stream and not yet taken by the peer; past this, frames drop. */
+  peerBufferedBytesMax: 64 * MiB,
   heartbeatTicks: 3,
   electionTimeoutTicks: 15,
   /** A leader re-sends unanswered accepts and prepares this often. */
   retryTicks: 6,
   /** A follower asks for missing chosen slots at most this often. */
   catchUpTicks: 4,
-  /** Idempotency records kept per cluster, oldest evicted first. */
-  idempotencyRecordsMax: 100_000,
+  /**
+   * Idempotency-Key records: each is kept at least `idempotencyRetentionMs` of log time. At the
+   * bound, with every record younger than that, a new keyed write is refused (503 overloaded)
+   * rather than evict a record a retry may still need: 1M records over 10 minutes is ~1.6k
+   * keyed writes/s sustained.
+   */
+  idempotencyRecordsMax: 1_000_000,
+  idempotencyRetentionMs: 10 * 60_000,
+  /** Internal request ids (see `forwardWindowMs`); same rule, ~8k forwarded writes/s sustained. */
+  requestRecordsMax: 1_000_000,
+  requestIdBytesMax: 128,
+  /**
+   * A write is forwarded, retried and proposed only within this long after the first node
+   * received it; its request-id record outlives that window by the clock skew allowed between
+   * members (`requestRecordRetentionMs - forwardWindowMs`), so every copy of it finds the record.
+   */
+  forwardWindowMs: 30_000,
+  requestRecordRetentionMs: 120_000,
   readyTurnsMax: 64,
   /** Recent slots whose timings a node keeps for consensus receipts (headers of a write). */
   receiptSlotsMax: 1024,
+  /** The live feed (/v1/events): one frame of node state this often, whatever the load. */
+  liveFrameMs: 250,
+  /** Live-feed subscribers per node; one more is refused (503). */
+  liveSubscribersMax: 32,
+  /** Frames queued for one subscriber; a subscriber this far behind is cut off. */
+  liveQueueFramesMax: 16,
+  /** Recent slots in each frame (the page's slot grid). */
+  liveSlotsMax: 64,
+  /** Role changes kept between two frames (the rest are counted, not listed). */
+  liveElectionsMax: 32,
+  /** Commit latencies sampled per frame for the page's latency chart. */
+  liveLatencySamplesMax: 512,
   /** Applied slots kept in memory (older ones are read from the archive when needed). */
   logRetainSlots: 4096,
 })
 
-// A maximal value must fit in one batch, with room for the key and framing.
-assert(limits.batchBytesMax >= Math.ceil((limits.valueBytesMax * 4) / 3) + limits.keyBytesMax + 64 * KiB, 'batch too small')
-// A peer message must carry a full pipeline of maximal batches.
-assert(limits.peerBodyBytesMax >= limits.batchBytesMax * 4, 'peer body limit too small')
+/**
+ * The byte bounds the core enforces where it builds messages. A value, so the simulator can
+ * shrink them and make paging and cuts happen on every seed.
+ */
+export type ByteLimits = Readonly<{
+  /** Estimated bytes of one slot's value, a batch of commands (see valueBytes). */
+  batchBytesMax: number
+  messageBytesMax: number
+  pipelineBytesMax: number
+  queuedBytesMax: number
+  /** The wire's frame limit: every message must fit in one frame. */
+  frameBytesMax: number
+}>
+
+/** Upper bounds of the fixed parts of a message and of a frame around messages. */
+export const messageOverheadBytes = 512
+export const frameOverheadBytes = 64
+/** The most a slot's log entry (or chosen entry) adds to a message besides its value. */
+export const entryOverheadBytes = 128
+
+/**
+ * Cross-checks of a set of byte bounds. `commandBytesMax`, when the caller knows it, is the
+ * estimate of the largest command its edge lets in.
+ */
+export function checkByteLimits(bounds: ByteLimits, commandBytesMax = 0): void {
+  assert(bounds.batchBytesMax >= commandBytesMax + 3, 'a maximal command must fit in one slot')
+  // A slot is never split: one maximal slot must fit in one message of every kind.
+  assert(bounds.messageBytesMax >= messageOverheadBytes + entryOverheadBytes + bounds.batchBytesMax, 'a maximal slot must fit in one message')
+  assert(bounds.pipelineBytesMax >= bounds.batchBytesMax, 'the pipeline must hold a maximal slot')
+  assert(bounds.queuedBytesMax >= bounds.batchBytesMax, 'the queue must hold a maximal slot')
+  assert(bounds.frameBytesMax >= frameOverheadBytes + bounds.messageBytesMax, 'a maximal message must fit in one frame')
+}
+
+/**
+ * The largest command the HTTP edge accepts, as commandBytes estimates it: a maximal value in
+ * base64, a maximal key and idempotency key (every character escaped), a 128-character proposal
+ * and a maximal request id (a command carries one or the other; both are counted).
+ */
+export const commandBytesMax =
+  4 * Math.ceil(limits.valueBytesMax / 3) + 6 * (limits.keyBytesMax + limits.idempotencyKeyBytesMax + 128) + 160 + 64 + 6 * limits.requestIdBytesMax
+
+export const byteLimits: ByteLimits = Object.freeze({
+  batchBytesMax: limits.batchBytesMax,
+  messageBytesMax: limits.messageBytesMax,
+  pipelineBytesMax: limits.pipelineBytesMax,
+  queuedBytesMax: limits.queuedBytesMax,
+  frameBytesMax: limits.peerFrameBytesMax,
+})
+
+checkByteLimits(byteLimits, commandBytesMax)
+// The stream buffer must take several maximal frames before it drops any.
+assert(limits.peerBufferedBytesMax >= 2 * limits.peerFrameBytesMax, 'peer stream buffer too small')
 // Followers must hear several heartbeats before they suspect the leader.
 assert(limits.heartbeatTicks * 3 <= limits.electionTimeoutTicks, 'election timeout too short')
 assert(limits.retryTicks < limits.electionTimeoutTicks, 'retries must happen before an election')
+// Every copy of a forwarded write is proposed within the window: its record must outlive it,
+// with a minute to spare for the skew between the members' wall clocks (atMs).
+assert(limits.requestRecordRetentionMs >= limits.forwardWindowMs + 60_000, 'request records expire too soon')
+assert(limits.idempotencyRetentionMs >= 10 * 60_000, 'the contract keeps Idempotency-Key records 10 minutes')
 // A write's slot is applied at most a pipeline after it was chosen: its receipt must still be kept.
 assert(limits.receiptSlotsMax >= limits.pipelineSlotsMax * 4, 'receipts forgotten before their writes apply')

@@ -5,12 +5,13 @@
  * it was.
  * @module
  */
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs'
+import { existsSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { NodeId } from '../core/ids.js'
 import { KvSqliteStore } from '../state-machine/kv-sqlite-store.js'
 import { KvStateMachine } from '../state-machine/kv-state-machine.js'
+import { makeDirectory } from './make-directory.js'
 import { formatVersion, migrate, userVersion } from './migrate.js'
 import { SqliteAcceptorStorage } from './sqlite-storage.js'
 import { WalSync } from './wal-sync.js'
@@ -109,7 +110,7 @@ function nodeStorageOver(db: Database.Database, fsync: Fsync, hooks: SyncHooks):
 
 function openWritable(dir: string, path: string): Database.Database {
   try {
-    mkdirSync(dir, { recursive: true })
+    makeDirectory(dir)
     return new Database(path)
   } catch (error) {
     throw new DataDirError('unreadable', `cannot open ${path}: ${messageOf(error)}`)

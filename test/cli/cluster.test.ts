@@ -5,7 +5,7 @@
  * Method: parseClusterArgs tables; loadOrCreateIdentity on temp dirs; runCluster on a bad file
  * (it must return 2 before spawning anything).
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it, vi } from 'vitest'
@@ -16,8 +16,9 @@ afterAll(() => rmSync(root, { recursive: true, force: true }))
 
 describe('parseClusterArgs', () => {
   it('has the documented defaults', () => {
-    expect(parseClusterArgs([])).toEqual({ nodes: 3, basePort: 7001, dataDir: resolve('./data') })
-    expect(parseClusterArgs(['--nodes', '5', '--port', '9001', '--data', '/tmp/x'])).toEqual({ nodes: 5, basePort: 9001, dataDir: '/tmp/x' })
+    expect(parseClusterArgs([])).toEqual({ nodes: 3, basePort: 7001, dataDir: resolve('./data'), only: null })
+    expect(parseClusterArgs(['--nodes', '5', '--port', '9001', '--data', '/tmp/x'])).toEqual({ nodes: 5, basePort: 9001, dataDir: '/tmp/x', only: null })
+    expect(parseClusterArgs(['--only', '2'])).toMatchObject({ nodes: 3, only: 2 })
   })
 
   it.each([
@@ -28,6 +29,9 @@ describe('parseClusterArgs', () => {
     [['--port', '65535', '--nodes', '3'], /--port/],
     [['--data', ''], /--data/],
     [['--bogus'], /--bogus/],
+    [['--only', '4'], /--only/],
+    [['--only', '0'], /--only/],
+    [['--only', 'two'], /--only/],
   ])('refuses %j naming the flag', (argv, flag) => {
     const result = parseClusterArgs(argv)
     expect(typeof result).toBe('string')
@@ -69,5 +73,18 @@ describe('cluster identity', () => {
       expect(stderr.trim().split('\n')).toHaveLength(1)
       expect(readFileSync(join(dir, 'cluster.json'), 'utf8')).toBe(content)
     }
+  })
+
+  it('--only refuses a data directory that holds no cluster yet, and creates nothing', async () => {
+    const dir = join(root, 'no-cluster-yet')
+    let stderr = ''
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true))
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true)
+    const code = await runCluster(['--data', dir, '--only', '2'])
+    vi.restoreAllMocks()
+    expect(code).toBe(2)
+    expect(stdout).not.toHaveBeenCalled()
+    expect(stderr).toMatch(/--only: .* holds no cluster yet/)
+    expect(existsSync(dir)).toBe(false)
   })
 })

@@ -5,7 +5,7 @@
  * Method: tables of good and bad specs through parseClusterSpec and defaultClusterId.
  */
 import { describe, expect, it } from 'vitest'
-import { ConfigError, defaultClusterId, parseClusterSpec } from '../../src/config/cluster-spec.js'
+import { clusterSizeWarning, ConfigError, defaultClusterId, parseClusterSpec, urlPort } from '../../src/config/cluster-spec.js'
 
 function refusal(spec: string): ConfigError {
   try {
@@ -42,6 +42,7 @@ describe('parseClusterSpec', () => {
     ['negative id', '-1=http://a:1', /expected ID=URL/],
     ['fractional id', '1.5=http://a:1', /expected ID=URL/],
     ['duplicate id', '1=http://a:1,1=http://b:2', /listed twice/],
+    ['two members at one URL', '1=http://a:1,2=http://a:1/', /nodes 1 and 2 share the URL http:\/\/a:1/],
     ['not a URL', '1=not a url', /not a URL/],
     ['bad port', '1=http://a:99999', /not a URL/],
     ['ftp', '1=ftp://a:21', /only http\(s\)/],
@@ -70,5 +71,19 @@ describe('defaultClusterId', () => {
     expect(defaultClusterId(members('3=http://x:9,1=http://y:8,2=http://z:7'))).toBe(base)
     expect(defaultClusterId(members('1=http://a:1,2=http://b:2'))).not.toBe(base)
     expect(defaultClusterId(members('1=http://a:1,2=http://b:2,4=http://c:3'))).not.toBe(base)
+  })
+})
+
+describe('urlPort and clusterSizeWarning', () => {
+  it('reads the port a URL names, or its scheme default', () => {
+    expect(urlPort('http://127.0.0.1:7001')).toBe(7001)
+    expect(urlPort('http://a')).toBe(80)
+    expect(urlPort('https://a')).toBe(443)
+  })
+
+  it('warns for even sizes only, with the failures they tolerate', () => {
+    expect([1, 3, 5, 7].map(clusterSizeWarning)).toEqual([null, null, null, null])
+    expect(clusterSizeWarning(2)).toMatch(/2-member cluster tolerates 0 failed members, no more than 1/)
+    expect(clusterSizeWarning(4)).toMatch(/4-member cluster tolerates 1 failed member, no more than 3/)
   })
 })

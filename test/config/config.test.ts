@@ -76,6 +76,7 @@ describe('parseServeArgs: every bad flag is named', () => {
     ['--id 0', [...required, '--id', '0'], '--id', /at least 1/],
     ['--id 8', [...required, '--id', '8'], '--id', /at most 7/],
     ['--id not in --cluster', [...required, '--id', '4'], '--cluster', /does not list this node/],
+    ['--port other than this node\'s URL in --cluster', [...required, '--port', '7005'], '--cluster', /listed at http:\/\/127\.0\.0\.1:7002, but --port is 7005/],
     ['--port 0', [...required, '--port', '0'], '--port', /at least 1/],
     ['--port 65536', [...required, '--port', '65536'], '--port', /at most 65535/],
     ['--port=-1', [...required, '--port=-1'], '--port', /integer/],

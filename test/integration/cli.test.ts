@@ -110,6 +110,21 @@ describe('paxos-kv CLI', () => {
     const missing = cli('del', 'hello', '--cas', '7', '--url', url(0))
     expect(missing.code).toBe(1)
     expect(JSON.parse(missing.stderr)).toMatchObject({ error: 'cas_mismatch', version: 1 })
+
+    // One node killed, a write made without it, then that node alone restarted with --only
+    // (the README's restart-one-node recipe): it rejoins and catches up.
+    const killed = spawnSync('pkill', ['-9', '-f', `serve --id 3 --port ${port + 2} `])
+    expect(killed.status).toBe(0)
+    await waitFor('node 3 to be down', async () => ((await fetch(`${url(2)}/v1/status`).catch(() => null)) === null ? true : null))
+    expect(cli('put', 'while-down', 'yes', '--url', url(0)).code).toBe(0)
+    const only = spawn(process.execPath, [cliPath, 'cluster', '--nodes', '3', '--port', String(port), '--data', dataDir, '--only', '3'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    running.add(only)
+    const caughtUp = await waitFor('node 3 to serve the write it missed', async () => {
+      const result = cli('get', 'while-down', '--stale', '--url', url(2))
+      return result.code === 0 ? result.stdout : null
+    })
+    expect(caughtUp).toBe('yes')
+    expect(await stop(only)).toBe(0)
     expect(await stop(second.child)).toBe(0)
   })
 
@@ -136,6 +151,8 @@ describe('paxos-kv CLI', () => {
       [['serve', '--id', '4', '--port', '7001', '--data', data, '--cluster', '1=http://127.0.0.1:7001'], /--cluster/],
       [['serve', '--id', '1', '--port', '7001', '--data', data, '--cluster', '1=http://127.0.0.1:7001', '--fsync', 'sometimes'], /--fsync/],
       [['serve', '--id', '1', '--port', '7001', '--cluster', '1=http://127.0.0.1:7001'], /--data/],
+      [['serve', '--id', '1', '--port', '7001', '--data', '/proc/paxos-kv-nope', '--cluster', '1=http://127.0.0.1:7001'], /--data: cannot open/],
+      [['serve', '--id', '1', '--port', '7002', '--data', data, '--cluster', '1=http://127.0.0.1:7001'], /--cluster/],
       [['serve', '--bogus'], /--bogus/],
       [['get'], /argument/],
     ]

@@ -58,17 +58,22 @@ describe('durability', () => {
       }
     }
     const writers = Array.from({ length: 16 }, (_, id) => writer(id))
-    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-    await pause(1000)
+    // Each step waits for more writes to be acknowledged rather than for a fixed time, so the
+    // kills land under load however fast or slow the machine is.
+    const moreAcknowledged = async (count: number): Promise<void> => {
+      const target = acknowledged.size + count
+      await waitFor(`${target} acknowledged writes`, async () => (acknowledged.size >= target ? true : null), 30_000)
+    }
+    await moreAcknowledged(40)
     const leader = await cluster.leader()
     await cluster.kill(leader)
-    await pause(1000)
+    await moreAcknowledged(30)
     cluster.startNode(leader)
     const follower = cluster.ids.find((id) => id !== leader && id !== 1) ?? cluster.ids.find((id) => id !== leader)!
     await cluster.kill(follower)
-    await pause(1000)
+    await moreAcknowledged(30)
     cluster.startNode(follower)
-    await pause(1000)
+    await moreAcknowledged(30)
     for (const id of cluster.ids) await cluster.kill(id)
     writing = false
     await Promise.all(writers)

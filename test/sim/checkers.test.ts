@@ -64,6 +64,18 @@ describe('exactly-once checker', () => {
     twoSlots.applied(1, [entry(1, write('a1')), entry(2, write('a1'))], [])
     expect(twoSlots.violations).toHaveLength(1)
   })
+
+  it('flags one client request applied twice through two proposals (a blind forward retry), and passes a deduplicated one', () => {
+    const requestOf = (proposal: string) => ({ n1p1: 7, n2p1: 7, n3p1: 8 } as Record<string, number>)[proposal]
+    const blind = new ExactlyOnceChecker(requestOf)
+    blind.applied(1, [entry(1, write('n1p1')), entry(2, write('n2p1'), write('n3p1'))], [
+      { proposal: 'n1p1', slot: slot(1), result: written(1) }, { proposal: 'n2p1', slot: slot(2), result: written(2) }, { proposal: 'n3p1', slot: slot(2), result: written(3) },
+    ])
+    expect(blind.violations).toEqual([expect.stringMatching(/client request #7 gave .*"revision":1.* but .*"revision":2/)])
+    const deduped = new ExactlyOnceChecker(requestOf)
+    deduped.applied(1, [entry(1, write('n1p1')), entry(2, write('n2p1'))], [{ proposal: 'n1p1', slot: slot(1), result: written(1) }, { proposal: 'n2p1', slot: slot(2), result: written(1) }])
+    expect(deduped.violations).toEqual([])
+  })
 })
 
 describe('ordered-apply checker', () => {
@@ -128,7 +140,7 @@ describe('durability checker', () => {
 describe('promise checker', () => {
   const ballot = (round: number, node: number): Ballot => ({ round, node: nodeId(node) })
   const from1 = (message: PeerMessage): Envelope => ({ from: nodeId(1), to: nodeId(2), message })
-  const promise = (round: number) => from1({ type: 'promise', ballot: ballot(round, 2), fromSlot: slot(1), accepted: [] })
+  const promise = (round: number) => from1({ type: 'promise', ballot: ballot(round, 2), fromSlot: slot(1), accepted: [], throughSlot: slot(0), more: false })
   const accepted = (round: number) => from1({ type: 'accepted', ballot: ballot(round, 2), firstSlot: slot(1), lastSlot: slot(1) })
 
   it('passes votes in rising or equal ballots, and rejects of lower ones', () => {

@@ -6,14 +6,15 @@ import { randomBelow, seededRandom, type Random } from '../../src/core/index.js'
 import type { CoreSabotage } from '../../src/core/replica-port.js'
 
 /**
- * Sabotages the simulator injects itself: `forget-promise` (a disk that loses the promise) and
- * `skip-pre-vote` (every pre-vote is answered yes at once by every member, reached or not, as if
- * nodes campaigned without asking).
+ * `forget-promise` breaks the disk, `blind-retry` the servers' forwarding (a retry after an
+ * unknown outcome goes out as a new request, which the state machine cannot recognise),
+ * `skip-pre-vote` the peers (every pre-vote is answered yes at once by every member, reached or
+ * not, as if nodes campaigned without asking); the rest are CoreSabotage.
  */
-export type SimSabotage = CoreSabotage | 'forget-promise' | 'skip-pre-vote'
-export const sabotages: readonly SimSabotage[] = ['forget-promise', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'skip-pre-vote']
+export type SimSabotage = CoreSabotage | 'forget-promise' | 'blind-retry' | 'skip-pre-vote'
+export const sabotages: readonly SimSabotage[] = ['forget-promise', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry', 'skip-pre-vote']
 /** The sabotages that reach the core as a CoreSabotage; the others live in the simulator. */
-export const simOnlySabotages: ReadonlySet<SimSabotage> = new Set(['forget-promise', 'skip-pre-vote'])
+export const simOnlySabotages: ReadonlySet<SimSabotage> = new Set(['forget-promise', 'blind-retry', 'skip-pre-vote'])
 
 export type SimOptions = Readonly<{
   seed: number
@@ -51,6 +52,11 @@ export type SimOptions = Readonly<{
   killInTurnPerTenThousand: number
   /** Per node, the percent of ticks its clock misses: clocks that run slow by different amounts. */
   clockSkipPercentMax: number
+  /**
+   * A leader that proposed a forwarded write is killed before the next tick: the forwarder's
+   * connection resets with the write in flight, where a retry must not apply it twice.
+   */
+  crashAfterForwardPercent: number
   clients: number
   requestsPerClient: number
   keys: number
@@ -96,6 +102,8 @@ export function optionsFromSeed(seed: number, overrides: { nodes?: number; sabot
     // A healed cluster finishes in under 300 ticks in every seed we ran: 1000 leaves room, not slack.
     livenessTicksMax: 1000,
     sabotage: overrides.sabotage ?? null,
+    // Drawn last, so that the draws above stay what they were for every seed.
+    crashAfterForwardPercent: randomBelow(random, 2) === 0 ? 0 : between(random, 1, 15),
   }
 }
 
