@@ -188,7 +188,6 @@ export class Replica implements ReplicaPort {
   /** The election timeout fired: ask the members before raising any ballot. */
   #startPreVote(): void {
     const ballot = this.#nextBallot()
-    this.#leader = null // we suspect it: clients hear "no leader" rather than a stale name
     this.#electionTimeout.resetWithJitter(this.#random) // no quorum of yes by then: ask again
     if (this.#preVote.start(ballot, this.#self)) return this.#campaign()
     this.#outputs.sendToPeers({ type: 'pre-vote', ballot, commitIndex: this.#learner.commitIndex })
