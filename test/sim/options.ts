@@ -8,11 +8,14 @@ import type { CoreSabotage } from '../../src/core/replica-port.js'
 /**
  * `forget-promise` breaks the disk, `blind-retry` the servers' forwarding (a retry after an
  * unknown outcome goes out as a new request, which the state machine cannot recognise),
- * `snapshot-stale-index` the snapshots (one holds the state before a batch but claims the
- * batch's slot); the rest are CoreSabotage.
+ * `skip-pre-vote` the peers (every pre-vote is answered yes at once by every member, reached or
+ * not, as if nodes campaigned without asking), `snapshot-stale-index` the snapshots (one holds
+ * the state before a batch but claims the batch's slot); the rest are CoreSabotage.
  */
-export type SimSabotage = CoreSabotage | 'forget-promise' | 'blind-retry' | 'snapshot-stale-index'
-export const sabotages: readonly SimSabotage[] = ['forget-promise', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry', 'snapshot-stale-index']
+export type SimSabotage = CoreSabotage | 'forget-promise' | 'blind-retry' | 'skip-pre-vote' | 'snapshot-stale-index'
+export const sabotages: readonly SimSabotage[] = ['forget-promise', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry', 'skip-pre-vote', 'snapshot-stale-index']
+/** The sabotages that reach the core as a CoreSabotage; the others live in the simulator. */
+export const simOnlySabotages: ReadonlySet<SimSabotage> = new Set(['forget-promise', 'blind-retry', 'skip-pre-vote', 'snapshot-stale-index'])
 
 export type SimOptions = Readonly<{
   seed: number

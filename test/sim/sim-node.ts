@@ -14,7 +14,7 @@ import type { Snapshot } from '../../src/kv/state-machine.js'
 import { MemorySnapshotStore } from '../../src/storage/memory-snapshot-store.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
 import type { SnapshotSink } from '../../src/storage/snapshot-store.js'
-import type { SimSabotage } from './options.js'
+import { simOnlySabotages, type SimSabotage } from './options.js'
 
 type DiskSnapshot = Readonly<{ acceptor: ReturnType<MemoryAcceptorStorage['load']>; values: ReadonlyMap<number, string> }>
 type SnapshotWrite = { readonly chunks: Iterator<Uint8Array>; readonly sink: SnapshotSink }
@@ -67,7 +67,7 @@ export class SimNode {
     if (latest !== null) this.stateMachine.restore(this.snapshots.read(latest))
     const appliedIndex = this.stateMachine.appliedIndex()
     const coreSabotage = new Set<CoreSabotage>()
-    if (options.sabotage !== null && options.sabotage !== 'forget-promise' && options.sabotage !== 'blind-retry' && options.sabotage !== 'snapshot-stale-index') coreSabotage.add(options.sabotage)
+    if (options.sabotage !== null && !simOnlySabotages.has(options.sabotage)) coreSabotage.add(options.sabotage as CoreSabotage)
     this.replica = new Replica({
       self: this.id,
       members: options.members,
