@@ -2,11 +2,21 @@
  * One seed → the whole run's shape (swarm testing, as in TigerBeetle's VOPR): cluster size,
  * fault rates and workload vary per seed, so different seeds stress different corners.
  */
-import { randomBelow, seededRandom, type Random } from '../../src/core/index.js'
+import { checkByteLimits, entryOverheadBytes, frameOverheadBytes, messageOverheadBytes, randomBelow, seededRandom, type ByteLimits, type Random } from '../../src/core/index.js'
 import type { CoreSabotage } from '../../src/core/replica-port.js'
 
-export type SimSabotage = CoreSabotage | 'forget-promise'
-export const sabotages: readonly SimSabotage[] = ['forget-promise', 'accept-below-promise', 'ignore-reported-value', 'minority-commit']
+/**
+ * Core sabotages are switches in the core (being phased out); the others are broken parts the
+ * simulator injects: `forget-promise` a disk that loses the promise, `unbounded-reports` a node
+ * whose promises and catch-up replies ignore the byte bounds (see unbounded-reports.ts).
+ */
+export type SimSabotage = CoreSabotage | 'forget-promise' | 'unbounded-reports'
+export const sabotages: readonly SimSabotage[] = ['forget-promise', 'unbounded-reports', 'accept-below-promise', 'ignore-reported-value', 'minority-commit']
+
+/** The largest value a simulated client writes (raw bytes); the edge's limit, shrunk. */
+export const simValueBytesMax = 600
+/** commandBytes of the largest command the simulated clients send (short keys and ids). */
+const simCommandBytesMax = 4 * Math.ceil(simValueBytesMax / 3) + 6 * (8 + 24 + 24) + 160
 
 export type SimOptions = Readonly<{
   seed: number
@@ -50,6 +60,13 @@ export type SimOptions = Readonly<{
   requestTimeoutTicks: number
   safetyTicks: number
   livenessTicksMax: number
+  /**
+   * Byte bounds shrunk to a few slots per message, so that promise pages, byte cuts of accepts
+   * and catch-ups, and the pipeline's byte bound happen on most seeds.
+   */
+  byteLimits: ByteLimits
+  /** Raw bytes of each put's value: short, or (on some seeds) close to simValueBytesMax. */
+  valueBytes: number
   sabotage: SimSabotage | null
 }>
 
@@ -88,8 +105,25 @@ export function optionsFromSeed(seed: number, overrides: { nodes?: number; sabot
     safetyTicks: between(random, 800, 2000),
     // A healed cluster finishes in under 300 ticks in every seed we ran: 1000 leaves room, not slack.
     livenessTicksMax: 1000,
+    // Drawn last, so the fields above stay what they were for every seed.
+    byteLimits: drawByteLimits(random),
+    valueBytes: randomBelow(random, 3) === 0 ? between(random, 1, 40) : between(random, simValueBytesMax - 100, simValueBytesMax),
     sabotage: overrides.sabotage ?? null,
   }
+}
+
+function drawByteLimits(random: Random): ByteLimits {
+  const batchBytesMax = simCommandBytesMax + 3 + randomBelow(random, 3 * simCommandBytesMax)
+  const messageBytesMax = messageOverheadBytes + entryOverheadBytes + batchBytesMax + randomBelow(random, 3 * batchBytesMax)
+  const bounds = {
+    batchBytesMax,
+    messageBytesMax,
+    pipelineBytesMax: batchBytesMax * between(random, 1, 8),
+    queuedBytesMax: batchBytesMax * between(random, 2, 16),
+    frameBytesMax: frameOverheadBytes + messageBytesMax + randomBelow(random, messageBytesMax),
+  }
+  checkByteLimits(bounds, simCommandBytesMax)
+  return bounds
 }
 
 /** Think time that spreads a client's requests over the safety phase. */

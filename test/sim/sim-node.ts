@@ -2,7 +2,7 @@
  * One simulated node: its "disk" (acceptor storage and KV store, which survive crashes) and its
  * volatile Replica (dropped on crash, rebuilt from the disk on restart, as after kill -9).
  */
-import { Replica, seededRandom, type CoreEvent, type NodeId, type PersistBatch, type Random } from '../../src/core/index.js'
+import { Replica, seededRandom, type ByteLimits, type CoreEvent, type NodeId, type PersistBatch, type Random } from '../../src/core/index.js'
 import type { CoreSabotage } from '../../src/core/replica-port.js'
 import { KvMemoryStore } from '../../src/state-machine/kv-memory-store.js'
 import { KvStateMachine } from '../../src/state-machine/kv-state-machine.js'
@@ -31,7 +31,7 @@ export class SimNode {
     return this.replica !== null
   }
 
-  start(options: { members: readonly NodeId[]; random: Random; sabotage: SimSabotage | null; onEvent: (event: CoreEvent) => void }): void {
+  start(options: { members: readonly NodeId[]; random: Random; sabotage: SimSabotage | null; byteLimits: ByteLimits; onEvent: (event: CoreEvent) => void }): void {
     this.incarnation += 1
     if (options.sabotage === 'forget-promise' && this.incarnation > 1) {
       // The forget-promise sabotage: the disk kept the accepted values but lost the promise.
@@ -41,7 +41,7 @@ export class SimNode {
     }
     const durable = this.storage.load()
     const coreSabotage = new Set<CoreSabotage>()
-    if (options.sabotage !== null && options.sabotage !== 'forget-promise') coreSabotage.add(options.sabotage)
+    if (options.sabotage !== null && options.sabotage !== 'forget-promise' && options.sabotage !== 'unbounded-reports') coreSabotage.add(options.sabotage)
     this.replica = new Replica({
       self: this.id,
       members: options.members,
@@ -51,6 +51,7 @@ export class SimNode {
       archive: this.storage,
       onEvent: options.onEvent,
       sabotage: coreSabotage,
+      byteLimits: options.byteLimits,
     })
   }
 
