@@ -5,7 +5,7 @@
  *
  *   npm run bench -- [--url http://127.0.0.1:7001] [--workloads put,get,mix] [--clients 1,16,64,256]
  *                    [--duration 5] [--fsync full|off] [--no-failover] [--port 7101]
- *                    [--driver autocannon|wrk] [--keys random|sequential]
+ *                    [--driver autocannon|wrk] [--keys random|sequential] [--value-bytes 100]
  */
 import { cpus } from 'node:os'
 import { parseArgs } from 'node:util'
@@ -13,7 +13,7 @@ import { electionsStarted, put, waitForLeader } from './cluster-client.js'
 import { runFailover, type FailoverResult } from './failover.js'
 import { LocalCluster } from './local-cluster.js'
 import { formatTable, writeReport } from './report.js'
-import { readKeys, runWorkload, type KeyPattern, type WorkloadName, type WorkloadResult } from './workloads.js'
+import { defaultValueBytes, readKeys, runWorkload, type KeyPattern, type WorkloadName, type WorkloadResult } from './workloads.js'
 import { runWrk, wrkAvailable } from './wrk.js'
 
 const { values: flags } = parseArgs({
@@ -27,6 +27,7 @@ const { values: flags } = parseArgs({
     'no-failover': { type: 'boolean', default: false },
     driver: { type: 'string', default: 'autocannon' },
     keys: { type: 'string', default: 'random' },
+    'value-bytes': { type: 'string' },
   },
 })
 
@@ -42,6 +43,9 @@ if (flags.driver !== 'autocannon' && flags.driver !== 'wrk') throw new Error('--
 if (flags.driver === 'wrk' && !(await wrkAvailable())) throw new Error('--driver wrk needs wrk on the PATH (Debian: apt-get install -y wrk)')
 if (flags.keys !== 'random' && flags.keys !== 'sequential') throw new Error('--keys: random or sequential')
 const keys: KeyPattern = flags.keys
+const valueBytes = flags['value-bytes'] === undefined ? defaultValueBytes : Number(flags['value-bytes'])
+if (!Number.isInteger(valueBytes) || valueBytes < 1 || valueBytes > 1024 * 1024) throw new Error('--value-bytes: 1 to 1048576')
+if (flags.driver === 'wrk' && valueBytes !== defaultValueBytes) throw new Error('--value-bytes: only with --driver autocannon (the wrk script sends 100 bytes)')
 const drive = flags.driver === 'wrk' ? runWrk : runWorkload
 
 async function populate(url: string): Promise<void> {
@@ -62,14 +66,14 @@ async function main(): Promise<void> {
     const urls = cluster?.nodes.map((node) => node.url) ?? [flags.url!]
     // Like the etcd comparison, load goes to the leader (a follower would forward to it).
     const target = urls[await waitForLeader(urls)]!
-    process.stderr.write(`bench: target ${target}, fsync ${flags.fsync}, ${durationSeconds}s per run, driver ${flags.driver}, ${keys} keys\n`)
+    process.stderr.write(`bench: target ${target}, fsync ${flags.fsync}, ${durationSeconds}s per run, driver ${flags.driver}, ${keys} keys, ${valueBytes}-byte values\n`)
     if (workloads.some((workload) => workload !== 'put')) await populate(target)
     const electionsBefore = await electionsStarted(urls)
     const results: WorkloadResult[] = []
     for (const workload of workloads) {
       for (const connections of clients) {
         process.stderr.write(`bench: ${workload} with ${connections} clients ... `)
-        const result = await drive({ url: target, workload, connections, durationSeconds, keys })
+        const result = await drive({ url: target, workload, connections, durationSeconds, keys, valueBytes })
         process.stderr.write(`${result.opsPerSecond} ops/s, p99 ${result.latencyMsP99} ms, errors ${result.errors}\n`)
         results.push(result)
       }
@@ -84,7 +88,7 @@ async function main(): Promise<void> {
       process.stderr.write(`${failover.msToFirstWrite} ms to the first write\n`)
     }
     const report = {
-      startedAt: new Date().toISOString(), target, fsync: flags.fsync, driver: flags.driver, keys,
+      startedAt: new Date().toISOString(), target, fsync: flags.fsync, driver: flags.driver, keys, valueBytes,
       machine: { cpus: cpus().length, node: process.version }, results, electionsUnderLoad, failover, peakRssMiB,
     }
     console.log(formatTable(results))
