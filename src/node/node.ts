@@ -7,7 +7,9 @@ import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
 import { AssertionError } from '../core/assert.js'
-import type { WriteCommand } from '../core/command.js'
+import { formatBallot } from '../core/ballot.js'
+import type { FrameInputs } from '../observability/live-recorder.js'
+import type { RequestId, WriteCommand } from '../core/command.js'
 import type { CoreEvent } from '../core/events.js'
 import { revision, type NodeId } from '../core/ids.js'
 import type { Envelope, LogEntry } from '../core/messages.js'
@@ -16,6 +18,7 @@ import { Replica } from '../core/replica.js'
 import type { Config } from '../config/config.js'
 import type { Logger } from '../observability/logger.js'
 import { advanceCounter, createMetrics, type Metrics } from '../observability/metrics.js'
+import { RateLimit } from '../observability/rate-limit.js'
 import { createApp } from '../server/app.js'
 import { openNodeStorage, type NodeStorage } from '../storage/data-dir.js'
 import type { KvItem } from '../state-machine/state-machine.js'
@@ -25,6 +28,7 @@ import { EventLoop } from './event-loop.js'
 import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, WriteOutcome, WriteRequest } from './node-service.js'
 import { Pending } from './pending.js'
 import { Receipts } from './receipts.js'
+import { LiveFeed, type LiveSubscription } from './live-feed.js'
 
 export class PaxosNode implements NodeService {
   readonly id: NodeId
@@ -37,12 +41,16 @@ export class PaxosNode implements NodeService {
   readonly #transport: StreamTransport
   readonly #pending = new Pending()
   readonly #receipts: Receipts
+  readonly #live: LiveFeed
   /** Entries persisted in the current turn, whose WAL sync the receipts time. */
   #turnEntries: readonly LogEntry[] = []
   readonly #loop: EventLoop
   /** Unique per process start, so proposal ids never repeat across restarts. */
   readonly #incarnation = randomBytes(6).toString('hex')
+  /** Peer refusals are retried many times a minute: say each once per half minute. */
+  readonly #refusals: RateLimit
   #proposals = 0
+  #requests = 0
   #reads = 0
   #server: ServerType | null = null
   readonly #requestSeries = new Map<string, Readonly<{ count: { inc: () => void }; latency: { observe: (value: number) => void } }>>()
@@ -54,12 +62,17 @@ export class PaxosNode implements NodeService {
     this.#config = config
     this.#logger = logger
     this.#clock = new SystemClock(config.tickMs)
+    this.#refusals = new RateLimit({ intervalMs: 30_000, nowMs: () => this.#clock.nowMs() })
     this.#receipts = new Receipts(config.id)
+    this.#live = new LiveFeed({ self: config.id, members: config.members.map((member) => member.id), inputs: () => this.#liveInputs() })
     this.#storage = openNodeStorage(
       { dir: config.dataDir, clusterId: config.clusterId, nodeId: config.id, fsync: config.fsync },
       {
         onError: (error) => this.#fatal(error),
-        onSynced: (durationMs) => this.#metrics.walSyncSeconds.observe(durationMs / 1000),
+        onSynced: (durationMs) => {
+          this.#metrics.walSyncSeconds.observe(durationMs / 1000)
+          this.#live.recorder.walSynced(durationMs)
+        },
         nowMs: () => this.#clock.nowMs(),
       },
     )
@@ -79,6 +92,10 @@ export class PaxosNode implements NodeService {
       secret: config.secret,
       clusterId: config.clusterId,
       now: () => this.#clock.nowMs(),
+      onRefused: (peer, status, reason) => {
+        if (!this.#refusals.allow(`to ${peer} ${status} ${reason}`)) return
+        this.#logger.warn({ peer, status, reason }, `node ${peer} refuses this node's messages (${status}): ${reason}; check --secret/PAXOS_KV_SECRET, --cluster-id and --cluster on both nodes`)
+      },
       onOversized: (report) => this.#logger.warn({
         peer: report.peer, messageType: report.message.type, messageBytes: report.message.bytes, frameBytesMax: report.frameBytesMax, unreportedSincePrevious: report.unreported,
       }, 'peer message too large for a frame: not sent'),
@@ -108,15 +125,20 @@ export class PaxosNode implements NodeService {
           this.#storage.acceptorStorage.persist(batch)
           this.#turnEntries = batch.entries
           this.#receipts.persisted(batch.entries, this.#clock.nowMs())
+          this.#live.recorder.persisted(batch.entries)
         },
         apply: (entries) => {
           for (const entry of entries) this.#metrics.batchCommands.observe(entry.value.length)
+          this.#live.recorder.applied(entries)
           for (const applied of this.#storage.stateMachine.apply(entries)) {
             this.#metrics.commandsApplied.inc()
             this.#pending.settleWrite(applied.proposal, { type: 'applied', slot: applied.slot, result: applied.result })
           }
         },
-        send: (envelopes) => this.#transport.send(envelopes),
+        send: (envelopes) => {
+          this.#live.recorder.sent(envelopes)
+          this.#transport.send(envelopes)
+        },
         reads: (outcomes) => {
           for (const outcome of outcomes) this.#pending.settleRead(outcome.id, outcome.type)
         },
@@ -140,8 +162,13 @@ export class PaxosNode implements NodeService {
       onFatal: (error) => this.#fatal(error),
       onRequest: (route, method, status, durationMs) => this.#observeRequest(route, method, status, durationMs),
       onUnexpected: (error) => this.#logger.error({ err: error }, 'unexpected error in a request'),
+      onPeerRefused: (from, reason) => {
+        if (!this.#refusals.allow(`from ${from.replace(/:\d+$/, '')} ${reason}`)) return
+        this.#logger.warn({ from, reason }, `refused peer messages from ${from}: ${reason}`)
+      },
     })
     this.#loop.start()
+    this.#live.start()
     return new Promise((resolve, reject) => {
       const server = serve({ fetch: app.fetch, port: this.#config.port, hostname: this.#config.host }, (info: AddressInfo) => resolve(info.port))
       // Peer streams are long-lived requests: no whole-request deadline (Node's default is 5 min).
@@ -153,6 +180,7 @@ export class PaxosNode implements NodeService {
 
   async stop(): Promise<void> {
     this.#loop.stop()
+    this.#live.stop()
     await this.#transport.close()
     await new Promise<void>((resolve) => {
       const server = this.#server
@@ -169,29 +197,57 @@ export class PaxosNode implements NodeService {
   }
 
   async write(request: WriteRequest, deadlineMs: number): Promise<WriteOutcome> {
-    if (this.#pending.writesFull) return { type: 'overloaded' }
+    if (this.#pending.writesFull) return { type: 'overloaded', reason: 'writes_in_flight' }
     if (deadlineMs <= this.#clock.nowMs()) return { type: 'timeout' }
-    this.#proposals += 1
-    const base = {
-      proposal: `${this.id}-${this.#incarnation}-${this.#proposals}`,
-      key: request.key,
-      cas: request.cas,
-      idempotency: request.idempotencyKey === null ? null : { key: request.idempotencyKey, atMs: this.#clock.wallMs() },
-    }
-    const command: WriteCommand = request.type === 'put'
-      ? { type: 'put', value: Buffer.from(request.value).toString('base64'), ...base }
-      : { type: 'delete', ...base }
+    const command = this.#command(request)
     const proposedAtMs = this.#clock.nowMs()
     const proposed = this.#replica.propose(command)
+    if (proposed.type === 'overloaded') return { type: 'overloaded', reason: 'writes_in_flight' }
     if (proposed.type !== 'proposed') return proposed
     const settled = this.#pending.waitWrite(command.proposal, deadlineMs - this.#clock.nowMs())
     this.#loop.schedule()
     const settlement = await settled
     if (settlement.type === 'timeout') return { type: 'timeout' }
+    // Dropped: it never got a slot, so trying again (here or at the new leader) is safe.
     if (settlement.type === 'dropped') return { type: 'not_leader', leader: this.#replica.status().leader }
     const result = settlement.result
-    if (result.type === 'cas_mismatch') return { type: 'cas_mismatch', version: result.revision }
-    return { type: 'ok', version: result.revision, deleted: result.deleted, receipt: this.#receipts.receipt(settlement.slot, proposedAtMs) }
+    switch (result.type) {
+      case 'written': {
+        const receipt = this.#receipts.receipt(settlement.slot, proposedAtMs)
+        this.#live.recorder.writeApplied(receipt.commitMs)
+        return { type: 'ok', version: result.revision, deleted: result.deleted, receipt }
+      }
+      case 'cas_mismatch':
+        return { type: 'cas_mismatch', version: result.revision }
+      case 'idempotency_key_reused':
+        return result
+      case 'records_full':
+        return { type: 'overloaded', reason: 'records_full' }
+    }
+  }
+
+  /** One write's command. Wall time rides along for the dedupe records' expiry (see kv.ts). */
+  #command(request: WriteRequest): WriteCommand {
+    this.#proposals += 1
+    const atMs = this.#clock.wallMs()
+    // One token per command: a client's key already makes every copy recognisable.
+    const dedupe = request.idempotencyKey !== null ? {} : request.requestId === null ? {} : { request: { id: request.requestId, atMs } }
+    const base = {
+      proposal: `${this.id}-${this.#incarnation}-${this.#proposals}`,
+      key: request.key,
+      cas: request.cas,
+      idempotency: request.idempotencyKey === null ? null : { key: request.idempotencyKey, atMs },
+      ...dedupe,
+    }
+    return request.type === 'put'
+      ? { type: 'put', value: Buffer.from(request.value).toString('base64'), ...base }
+      : { type: 'delete', ...base }
+  }
+
+  /** Unique in the cluster: this node, this process start, a counter. */
+  newRequestId(): RequestId {
+    this.#requests += 1
+    return `${this.id}-${this.#incarnation}-r${this.#requests}`
   }
 
   async readBarrier(deadlineMs: number): Promise<ReadBarrierOutcome> {
@@ -229,7 +285,13 @@ export class PaxosNode implements NodeService {
   }
 
   deliver(envelopes: readonly Envelope[]): DeliverOutcome {
-    return this.#loop.deliver(envelopes)
+    const outcome = this.#loop.deliver(envelopes)
+    if (outcome === 'queued') this.#live.recorder.received(envelopes)
+    return outcome
+  }
+
+  liveEvents(): LiveSubscription | null {
+    return this.#live.subscribe()
   }
 
   async metrics(): Promise<string> {
@@ -251,6 +313,19 @@ export class PaxosNode implements NodeService {
     return this.#metrics.registry.metrics()
   }
 
+  #liveInputs(): FrameInputs {
+    const status = this.status()
+    return {
+      atMs: this.#clock.nowMs(),
+      node: {
+        id: status.id, role: status.role, leader: status.leader, promised: formatBallot(status.ballot), commitIndex: status.commitIndex,
+        appliedIndex: status.appliedIndex, revision: status.revision, inboxDepth: this.#loop.inboxDepth,
+      },
+      peers: status.peers.map((peer) => ({ id: peer.id, reachable: peer.reachable, lagSlots: peer.lagSlots })),
+      held: null,
+    }
+  }
+
   /** Labelled series looked up once per label set: hashing labels on every request shows in profiles. */
   #observeRequest(route: string, method: string, status: number, durationMs: number): void {
     const key = `${route} ${method} ${status}`
@@ -264,6 +339,7 @@ export class PaxosNode implements NodeService {
   }
 
   #onEvent(event: CoreEvent): void {
+    this.#live.recorder.coreEvent(event, this.#clock.nowMs())
     switch (event.type) {
       case 'slots-chosen':
         this.#metrics.slotsChosen.inc(event.lastSlot - event.firstSlot + 1)

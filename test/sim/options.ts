@@ -6,12 +6,13 @@ import { checkByteLimits, entryOverheadBytes, frameOverheadBytes, messageOverhea
 import type { CoreSabotage } from '../../src/core/replica-port.js'
 
 /**
- * Core sabotages are switches in the core (being phased out); the others are broken parts the
- * simulator injects: `forget-promise` a disk that loses the promise, `unbounded-reports` a node
- * whose promises and catch-up replies ignore the byte bounds (see unbounded-reports.ts).
+ * Broken parts the simulator injects: `forget-promise` breaks the disk, `blind-retry` the
+ * servers' forwarding (a retry after an unknown outcome goes out as a new request, which the
+ * state machine cannot recognise), `unbounded-reports` a node's promises and catch-up replies
+ * (they ignore the byte bounds, see unbounded-reports.ts); the rest are CoreSabotage.
  */
-export type SimSabotage = CoreSabotage | 'forget-promise' | 'unbounded-reports'
-export const sabotages: readonly SimSabotage[] = ['forget-promise', 'unbounded-reports', 'accept-below-promise', 'ignore-reported-value', 'minority-commit']
+export type SimSabotage = CoreSabotage | 'forget-promise' | 'blind-retry' | 'unbounded-reports'
+export const sabotages: readonly SimSabotage[] = ['forget-promise', 'unbounded-reports', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry']
 
 /** The largest value a simulated client writes (raw bytes); the edge's limit, shrunk. */
 export const simValueBytesMax = 600
@@ -54,6 +55,11 @@ export type SimOptions = Readonly<{
   killInTurnPerTenThousand: number
   /** Per node, the percent of ticks its clock misses: clocks that run slow by different amounts. */
   clockSkipPercentMax: number
+  /**
+   * A leader that proposed a forwarded write is killed before the next tick: the forwarder's
+   * connection resets with the write in flight, where a retry must not apply it twice.
+   */
+  crashAfterForwardPercent: number
   clients: number
   requestsPerClient: number
   keys: number
@@ -109,6 +115,8 @@ export function optionsFromSeed(seed: number, overrides: { nodes?: number; sabot
     byteLimits: drawByteLimits(random),
     valueBytes: randomBelow(random, 3) === 0 ? between(random, 1, 40) : between(random, simValueBytesMax - 100, simValueBytesMax),
     sabotage: overrides.sabotage ?? null,
+    // Drawn last, so that the draws above stay what they were for every seed.
+    crashAfterForwardPercent: randomBelow(random, 2) === 0 ? 0 : between(random, 1, 15),
   }
 }
 
