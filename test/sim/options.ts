@@ -16,8 +16,11 @@ export const sabotages: readonly SimSabotage[] = ['forget-promise', 'unbounded-r
 
 /** The largest value a simulated client writes (raw bytes); the edge's limit, shrunk. */
 export const simValueBytesMax = 600
-/** commandBytes of the largest command the simulated clients send (short keys and ids). */
-const simCommandBytesMax = 4 * Math.ceil(simValueBytesMax / 3) + 6 * (8 + 24 + 24) + 160
+/**
+ * commandBytes of the largest command the simulated servers propose: keys of at most 8
+ * characters, proposal, idempotency and request ids of at most 24 (as commandBytes counts them).
+ */
+const simCommandBytesMax = 4 * Math.ceil(simValueBytesMax / 3) + 6 * (8 + 24 + 24) + 160 + 64 + 6 * 24
 
 export type SimOptions = Readonly<{
   seed: number
@@ -121,8 +124,8 @@ export function optionsFromSeed(seed: number, overrides: { nodes?: number; sabot
 }
 
 function drawByteLimits(random: Random): ByteLimits {
-  const batchBytesMax = simCommandBytesMax + 3 + randomBelow(random, 3 * simCommandBytesMax)
-  const messageBytesMax = messageOverheadBytes + entryOverheadBytes + batchBytesMax + randomBelow(random, 3 * batchBytesMax)
+  const batchBytesMax = simCommandBytesMax + 3 + randomBelow(random, 2 * simCommandBytesMax)
+  const messageBytesMax = messageOverheadBytes + entryOverheadBytes + batchBytesMax + randomBelow(random, batchBytesMax)
   const bounds = {
     batchBytesMax,
     messageBytesMax,
