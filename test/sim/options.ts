@@ -6,13 +6,17 @@ import { checkByteLimits, entryOverheadBytes, frameOverheadBytes, messageOverhea
 import type { CoreSabotage } from '../../src/core/replica-port.js'
 
 /**
- * Broken parts the simulator injects: `forget-promise` breaks the disk, `blind-retry` the
- * servers' forwarding (a retry after an unknown outcome goes out as a new request, which the
- * state machine cannot recognise), `unbounded-reports` a node's promises and catch-up replies
- * (they ignore the byte bounds, see unbounded-reports.ts); the rest are CoreSabotage.
+ * `forget-promise` breaks the disk, `blind-retry` the servers' forwarding (a retry after an
+ * unknown outcome goes out as a new request, which the state machine cannot recognise),
+ * `skip-pre-vote` the peers (every pre-vote is answered yes at once by every member, reached or
+ * not, as if nodes campaigned without asking), `unbounded-reports` a node's promises and
+ * catch-up replies (they ignore the byte bounds, see unbounded-reports.ts); the rest are
+ * CoreSabotage.
  */
-export type SimSabotage = CoreSabotage | 'forget-promise' | 'blind-retry' | 'unbounded-reports'
-export const sabotages: readonly SimSabotage[] = ['forget-promise', 'unbounded-reports', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry']
+export type SimSabotage = CoreSabotage | 'forget-promise' | 'blind-retry' | 'skip-pre-vote' | 'unbounded-reports'
+export const sabotages: readonly SimSabotage[] = ['forget-promise', 'unbounded-reports', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry', 'skip-pre-vote']
+/** The sabotages that reach the core as a CoreSabotage; the others live in the simulator. */
+export const simOnlySabotages: ReadonlySet<SimSabotage> = new Set(['forget-promise', 'blind-retry', 'skip-pre-vote', 'unbounded-reports'])
 
 /** The largest value a simulated client writes (raw bytes); the edge's limit, shrunk. */
 export const simValueBytesMax = 600
