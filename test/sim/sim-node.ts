@@ -7,7 +7,7 @@
  * applied its last slot has synced, then one chunk per turn, committed after the last; a crash
  * before the commit leaves only the older snapshots.
  */
-import { Replica, seededRandom, slot, type CoreEvent, type NodeId, type PersistBatch, type Random } from '../../src/core/index.js'
+import { Replica, seededRandom, slot, type ByteLimits, type CoreEvent, type NodeId, type PersistBatch, type Random } from '../../src/core/index.js'
 import type { CoreSabotage } from '../../src/core/replica-port.js'
 import { KvSnapshot, KvStateMachine, type KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
 import type { Snapshot } from '../../src/kv/state-machine.js'
@@ -54,7 +54,7 @@ export class SimNode {
   }
 
   /** Restores the newest snapshot (if any); returns whether it did. */
-  start(options: { members: readonly NodeId[]; random: Random; sabotage: SimSabotage | null; onEvent: (event: CoreEvent) => void }): boolean {
+  start(options: { members: readonly NodeId[]; random: Random; sabotage: SimSabotage | null; byteLimits: ByteLimits; onEvent: (event: CoreEvent) => void }): boolean {
     this.incarnation += 1
     if (options.sabotage === 'forget-promise' && this.incarnation > 1) {
       // The forget-promise sabotage: the disk kept the accepted values but lost the promise.
@@ -77,6 +77,7 @@ export class SimNode {
       archive: this.storage,
       onEvent: options.onEvent,
       sabotage: coreSabotage,
+      byteLimits: options.byteLimits,
     })
     return latest !== null
   }
