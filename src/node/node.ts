@@ -70,7 +70,7 @@ export class PaxosNode implements NodeService {
       durable: this.#storage.acceptorStorage.load(),
       appliedIndex,
       random: seededRandom(randomBytes(4).readUInt32LE(0)),
-      archive: this.#storage.acceptorStorage,
+      archive: this.#storage.acceptorStorage.log,
       onEvent: (event) => this.#onEvent(event),
     })
     this.#transport = new StreamTransport({

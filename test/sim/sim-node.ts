@@ -48,7 +48,7 @@ export class SimNode {
       durable,
       appliedIndex: this.stateMachine.appliedIndex(),
       random: seededRandom(options.random.uint32()),
-      archive: this.storage,
+      archive: this.storage.log,
       onEvent: options.onEvent,
       sabotage: coreSabotage,
     })
