@@ -10,6 +10,7 @@ import { slot, type NodeId, type Slot } from './ids.js'
 import { sameValue, type Log } from './log.js'
 import type { AcceptMessage, HeartbeatMessage, PrepareMessage } from './messages.js'
 import type { Outputs } from './outputs.js'
+import { promisePage } from './pages.js'
 
 export type AcceptorVerdict = 'granted' | 'rejected'
 
@@ -17,11 +18,13 @@ export class Acceptor {
   readonly #log: Log
   readonly #outputs: Outputs
   readonly #acceptBelowPromise: boolean
+  readonly #messageBytesMax: number
   /** Invariant: never decreases, also across restarts (it is persisted before any reply). */
   #promised: Ballot
 
-  constructor(options: { log: Log; outputs: Outputs; promised: Ballot; acceptBelowPromise: boolean }) {
+  constructor(options: { log: Log; outputs: Outputs; promised: Ballot; acceptBelowPromise: boolean; messageBytesMax: number }) {
     this.#log = options.log
+    this.#messageBytesMax = options.messageBytesMax
     this.#outputs = options.outputs
     this.#promised = options.promised
     this.#acceptBelowPromise = options.acceptBelowPromise
@@ -34,12 +37,15 @@ export class Acceptor {
   onPrepare(from: NodeId, prepare: PrepareMessage): AcceptorVerdict {
     const order = compareBallots(prepare.ballot, this.#promised)
     if (order < 0) return this.#reject(from, prepare.ballot)
-    // order === 0 is the same candidate asking again (a retry): promising again is idempotent.
+    // order === 0 is the same candidate asking again: a retry, or the next page of the report.
+    // The promise is taken once; later pages only report.
     if (order > 0) this.#promise(prepare.ballot)
-    // Never truncated: a slot missing from the report would look empty to the candidate, which
-    // could then fill it with another value. A report too big to send only fails this candidacy.
-    const accepted = this.#log.entriesFrom(prepare.fromSlot, Number.POSITIVE_INFINITY)
-    this.#outputs.send(from, { type: 'promise', ballot: prepare.ballot, fromSlot: prepare.fromSlot, accepted })
+    // The report comes in pages of bounded size, each saying where it ends and whether more
+    // follows: a slot missing from a page is then never mistaken for a slot with nothing
+    // accepted (the candidate could fill it with another value). Entries this acceptor accepts
+    // later are in a ballot >= the promise, so pages taken at different times still agree.
+    const page = promisePage(this.#log, prepare.fromSlot, this.#messageBytesMax)
+    this.#outputs.send(from, { type: 'promise', ballot: prepare.ballot, fromSlot: prepare.fromSlot, ...page })
     return 'granted'
   }
 

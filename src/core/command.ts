@@ -36,14 +36,18 @@ export type ProposeResult =
   | Readonly<{ type: 'not_leader'; leader: NodeId | null }>
   | Readonly<{ type: 'overloaded' }>
 
-/** Approximate encoded size, for batch limits. */
+/**
+ * An upper bound of the command's JSON size in UTF-8 bytes (a test holds it to that), for the
+ * byte bounds on slots and messages. Text fields count 6 bytes per UTF-16 unit (the most one
+ * costs, escaped as \uXXXX); a put's value is base64, one byte per character.
+ */
 export function commandBytes(command: Command): number {
   switch (command.type) {
     case 'noop':
       return 16
     case 'delete':
-      return 96 + command.key.length * 3 + command.proposal.length + (command.idempotency?.key.length ?? 0) * 3
+      return 160 + 6 * (command.key.length + command.proposal.length + (command.idempotency?.key.length ?? 0))
     case 'put':
-      return 96 + command.key.length * 3 + command.proposal.length + (command.idempotency?.key.length ?? 0) * 3 + command.value.length
+      return 160 + 6 * (command.key.length + command.proposal.length + (command.idempotency?.key.length ?? 0)) + command.value.length
   }
 }

@@ -35,7 +35,7 @@ export function describeMessage(message: PeerMessage): string {
     case 'prepare':
       return `prepare b=${formatBallot(message.ballot)} from=${message.fromSlot}`
     case 'promise':
-      return `promise b=${formatBallot(message.ballot)} from=${message.fromSlot} accepted=[${message.accepted.map(describeEntry).join(', ')}]`
+      return `promise b=${formatBallot(message.ballot)} from=${message.fromSlot} accepted=[${message.accepted.map(describeEntry).join(', ')}]${message.more ? ` more after ${message.throughSlot}` : ''}`
     case 'accept':
       return `accept b=${formatBallot(message.ballot)} first=${message.firstSlot} values=[${message.values.map(describeValue).join(', ')}] commit=${message.commitIndex}`
     case 'accepted':

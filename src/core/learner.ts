@@ -11,11 +11,13 @@ import { limits } from './limits.js'
 import { sameValue, type Log } from './log.js'
 import type { CatchUpMessage, ChosenEntry, ChosenMessage } from './messages.js'
 import type { Outputs } from './outputs.js'
+import { chosenPage } from './pages.js'
 import { Timeout } from './timeout.js'
 
 export class Learner {
   readonly #log: Log
   readonly #outputs: Outputs
+  readonly #messageBytesMax: number
   /** Invariant: every slot in 1..commitIndex is chosen and in the log. */
   #commitIndex: Slot
   /** Invariant: appliedIndex <= commitIndex; changes only in advanceApplied. */
@@ -25,9 +27,10 @@ export class Learner {
   #catchUpSource: NodeId | null = null
   readonly #catchUpTimeout = new Timeout({ name: 'catch-up', afterTicks: limits.catchUpTicks })
 
-  constructor(options: { log: Log; outputs: Outputs; appliedIndex: Slot }) {
+  constructor(options: { log: Log; outputs: Outputs; appliedIndex: Slot; messageBytesMax: number }) {
     this.#log = options.log
     this.#outputs = options.outputs
+    this.#messageBytesMax = options.messageBytesMax
     this.#appliedIndex = options.appliedIndex
     this.#commitIndex = options.log.chosenThrough(options.appliedIndex)
   }
@@ -78,7 +81,8 @@ export class Learner {
   }
 
   onCatchUp(from: NodeId, request: CatchUpMessage): void {
-    const entries = this.#log.chosenRun(request.fromSlot, limits.catchUpSlotsMax)
+    // Cut by bytes as well as slots: the learner asks again from where the reply ends.
+    const entries = chosenPage(this.#log, request.fromSlot, this.#messageBytesMax)
     if (entries.length > 0) this.#outputs.send(from, { type: 'chosen', entries })
   }
 

@@ -27,12 +27,29 @@ export const limits = Object.freeze({
   catchUpSlotsMax: 256,
   /** Committed slots handed to the state machine in one Ready. */
   applySlotsMax: 1024,
+  /** Slots reported in one promise page (it is also cut by bytes). */
+  promisePageSlotsMax: 256,
+  /**
+   * Estimated encoded bytes of one peer message (see message-size.ts): promise pages, accept
+   * batches and catch-up replies are cut here. One maximal slot always fits.
+   */
+  messageBytesMax: 8 * MiB,
+  /** Estimated bytes of the values a leader has proposed and not yet seen chosen. */
+  pipelineBytesMax: 32 * MiB,
+  /** Estimated bytes of the commands waiting for a slot on the leader before `overloaded`. */
+  queuedBytesMax: 128 * MiB,
   /** Envelopes queued per peer in the transport before the oldest are dropped. */
   outboxEnvelopesMax: 4096,
   /** Envelopes waiting in the node's inbox before the peer route answers 503. */
   inboxEnvelopesMax: 16384,
-  /** Bytes of one POST /peer/messages body. */
-  peerBodyBytesMax: 64 * MiB,
+  /**
+   * Bytes of one peer frame (a stream frame or a POST /peer/messages body). The sender packs
+   * messages into frames up to this, the receiver refuses anything longer: one number, so the
+   * two sides cannot disagree.
+   */
+  peerFrameBytesMax: 16 * MiB,
+  /** Bytes written to a peer stream and not yet taken by the peer; past this, frames drop. */
+  peerBufferedBytesMax: 64 * MiB,
   heartbeatTicks: 3,
   electionTimeoutTicks: 15,
   /** A leader re-sends unanswered accepts and prepares this often. */
@@ -48,10 +65,57 @@ export const limits = Object.freeze({
   logRetainSlots: 4096,
 })
 
-// A maximal value must fit in one batch, with room for the key and framing.
-assert(limits.batchBytesMax >= Math.ceil((limits.valueBytesMax * 4) / 3) + limits.keyBytesMax + 64 * KiB, 'batch too small')
-// A peer message must carry a full pipeline of maximal batches.
-assert(limits.peerBodyBytesMax >= limits.batchBytesMax * 4, 'peer body limit too small')
+/**
+ * The byte bounds the core enforces where it builds messages. A value, so the simulator can
+ * shrink them and make paging and cuts happen on every seed.
+ */
+export type ByteLimits = Readonly<{
+  /** Estimated bytes of one slot's value, a batch of commands (see valueBytes). */
+  batchBytesMax: number
+  messageBytesMax: number
+  pipelineBytesMax: number
+  queuedBytesMax: number
+  /** The wire's frame limit: every message must fit in one frame. */
+  frameBytesMax: number
+}>
+
+/** Upper bounds of the fixed parts of a message and of a frame around messages. */
+export const messageOverheadBytes = 512
+export const frameOverheadBytes = 64
+/** The most a slot's log entry (or chosen entry) adds to a message besides its value. */
+export const entryOverheadBytes = 128
+
+/**
+ * Cross-checks of a set of byte bounds. `commandBytesMax`, when the caller knows it, is the
+ * estimate of the largest command its edge lets in.
+ */
+export function checkByteLimits(bounds: ByteLimits, commandBytesMax = 0): void {
+  assert(bounds.batchBytesMax >= commandBytesMax + 3, 'a maximal command must fit in one slot')
+  // A slot is never split: one maximal slot must fit in one message of every kind.
+  assert(bounds.messageBytesMax >= messageOverheadBytes + entryOverheadBytes + bounds.batchBytesMax, 'a maximal slot must fit in one message')
+  assert(bounds.pipelineBytesMax >= bounds.batchBytesMax, 'the pipeline must hold a maximal slot')
+  assert(bounds.queuedBytesMax >= bounds.batchBytesMax, 'the queue must hold a maximal slot')
+  assert(bounds.frameBytesMax >= frameOverheadBytes + bounds.messageBytesMax, 'a maximal message must fit in one frame')
+}
+
+/**
+ * The largest command the HTTP edge accepts, as commandBytes estimates it: a maximal value in
+ * base64, a maximal key and idempotency key (every character escaped), a 128-character proposal.
+ */
+export const commandBytesMax =
+  4 * Math.ceil(limits.valueBytesMax / 3) + 6 * (limits.keyBytesMax + limits.idempotencyKeyBytesMax + 128) + 160
+
+export const byteLimits: ByteLimits = Object.freeze({
+  batchBytesMax: limits.batchBytesMax,
+  messageBytesMax: limits.messageBytesMax,
+  pipelineBytesMax: limits.pipelineBytesMax,
+  queuedBytesMax: limits.queuedBytesMax,
+  frameBytesMax: limits.peerFrameBytesMax,
+})
+
+checkByteLimits(byteLimits, commandBytesMax)
+// The stream buffer must take several maximal frames before it drops any.
+assert(limits.peerBufferedBytesMax >= 2 * limits.peerFrameBytesMax, 'peer stream buffer too small')
 // Followers must hear several heartbeats before they suspect the leader.
 assert(limits.heartbeatTicks * 3 <= limits.electionTimeoutTicks, 'election timeout too short')
 assert(limits.retryTicks < limits.electionTimeoutTicks, 'retries must happen before an election')

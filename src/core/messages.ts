@@ -13,14 +13,23 @@ import type { NodeId, Slot } from './ids.js'
  */
 export type LogEntry = Readonly<{ slot: Slot; ballot: Ballot; value: Value; chosen: boolean }>
 
-/** Phase 1a: promise me `ballot`, and tell me what you accepted at or above `fromSlot`. */
+/**
+ * Phase 1a: promise me `ballot`, and tell me what you accepted at or above `fromSlot`. Asked
+ * again in the same ballot from a later slot, it asks for the next page of the report.
+ */
 export type PrepareMessage = Readonly<{ type: 'prepare'; ballot: Ballot; fromSlot: Slot }>
-/** Phase 1b. */
+/**
+ * Phase 1b, one page of it: every entry accepted in `fromSlot ..= throughSlot`, in slot order.
+ * `more` says entries above `throughSlot` exist, so the report is not finished: a slot the
+ * candidate has no page for is unknown, never "nothing accepted".
+ */
 export type PromiseMessage = Readonly<{
   type: 'promise'
   ballot: Ballot
   fromSlot: Slot
   accepted: readonly LogEntry[]
+  throughSlot: Slot
+  more: boolean
 }>
 /** Phase 2a for consecutive slots `firstSlot ..`; carries the leader's commit index. */
 export type AcceptMessage = Readonly<{

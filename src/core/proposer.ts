@@ -1,30 +1,35 @@
 /**
- * The proposer role: a candidate running Phase 1 over the whole log suffix, then the stable
+ * The proposer role: a candidate running Phase 1 over the whole log suffix (read in pages of
+ * bounded size), then the stable
  * leader streaming Phase 2 for successive slots (batched and pipelined), confirming read-index
  * rounds, and re-sending what was not answered.
  * @module
  */
 import { assert } from './assert.js'
 import { ballotsEqual, ballotZero, type Ballot } from './ballot.js'
-import { noopValue, type Value, type WriteCommand } from './command.js'
+import { commandBytes, noopValue, type Value, type WriteCommand } from './command.js'
 import type { CoreSabotage } from './replica-port.js'
 import type { CoreEventSink } from './events.js'
 import { slot, slotZero, type NodeId, type Slot } from './ids.js'
 import type { Learner } from './learner.js'
-import { limits } from './limits.js'
+import { limits, messageOverheadBytes, type ByteLimits } from './limits.js'
 import type { Log } from './log.js'
+import { valueBytes } from './message-size.js'
 import type { AcceptedMessage, HeartbeatAckMessage, PromiseMessage } from './messages.js'
 import type { Outputs } from './outputs.js'
 import { majority, VoteTally } from './quorum.js'
 import type { ReadId } from './ready.js'
-import { recoverSlots } from './recovery.js'
-import { cutBatch } from './batch.js'
+import { RecoveryMerge } from './recovery.js'
+import { cutBatch, nextBatch } from './batch.js'
 import { ChosenRuns } from './chosen-runs.js'
+import { RetryPacer } from './pacer.js'
 import { Timeout } from './timeout.js'
 
 export type ProposerRole = 'idle' | 'candidate' | 'leader'
 
-type Inflight = { readonly value: Value; readonly tally: VoteTally }
+type Inflight = { readonly value: Value; readonly bytes: number; readonly tally: VoteTally }
+/** Phase 1 from one acceptor: its report arrives in pages, `nextSlot` is where the next page starts. */
+type PromiseReport = { nextSlot: Slot; complete: boolean }
 type PendingRead = Readonly<{ id: ReadId; readIndex: Slot; round: number }>
 
 export type QueueResult = 'queued' | 'not_leader' | 'overloaded'
@@ -40,16 +45,22 @@ export class Proposer {
   readonly #quorum: number
   readonly #chosenQuorum: number
   readonly #ignoreReportedValue: boolean
+  readonly #bytes: ByteLimits
   #role: ProposerRole = 'idle'
   /** The ballot of the current campaign or leadership; ballotZero when idle. */
   #ballot: Ballot = ballotZero
   #fromSlot: Slot = slotZero
-  #promises = new Map<NodeId, PromiseMessage>()
+  #reports = new Map<NodeId, PromiseReport>()
+  #recovery = new RecoveryMerge(slotZero)
   /** Invariant (leader): every slot below nextSlot is chosen or in flight. */
   #nextSlot: Slot = slotZero
   #recoveredThrough: Slot = slotZero
   #inflight = new Map<Slot, Inflight>()
+  /** Estimated bytes of the values in #inflight. */
+  #inflightBytes = 0
   #queue: WriteCommand[] = []
+  /** Estimated bytes of the commands in #queue. */
+  #queuedBytes = 0
   #commitSent: Slot = slotZero
   #readRound = 0
   #readRoundWanted = false
@@ -60,8 +71,13 @@ export class Proposer {
   #lastHeard = new Map<NodeId, number>()
   /** Leader: the highest slot each member acknowledged accepting in our ballot. */
   #acceptedThrough = new Map<NodeId, Slot>()
+  /** Leader: the last slot sent to each member; members that acknowledged since the last retry. */
+  #sentThrough = new Map<NodeId, Slot>()
+  #ackedSinceRetry = new Set<NodeId>()
   readonly #heartbeatTimeout = new Timeout({ name: 'heartbeat', afterTicks: limits.heartbeatTicks })
   readonly #retryTimeout = new Timeout({ name: 'retry', afterTicks: limits.retryTicks })
+  /** Prepares (candidate) or accepts (leader) asked again of members that have not answered. */
+  readonly #pacer = new RetryPacer(limits.retryTicks, 4 * limits.electionTimeoutTicks)
 
   constructor(options: {
     self: NodeId
@@ -71,6 +87,7 @@ export class Proposer {
     outputs: Outputs
     onEvent: CoreEventSink
     sabotage: ReadonlySet<CoreSabotage>
+    bytes: ByteLimits
   }) {
     this.#self = options.self
     this.#members = options.members
@@ -82,6 +99,7 @@ export class Proposer {
     this.#quorum = majority(options.members.length)
     this.#chosenQuorum = options.sabotage.has('minority-commit') ? Math.max(1, this.#quorum - 1) : this.#quorum
     this.#ignoreReportedValue = options.sabotage.has('ignore-reported-value')
+    this.#bytes = options.bytes
   }
 
   get role(): ProposerRole {
@@ -97,26 +115,45 @@ export class Proposer {
     this.#role = 'candidate'
     this.#ballot = ballot
     this.#fromSlot = slot(this.#learner.commitIndex + 1)
+    this.#recovery = new RecoveryMerge(this.#fromSlot)
     this.#outputs.broadcast({ type: 'prepare', ballot, fromSlot: this.#fromSlot })
+    for (const member of this.#members) this.#pacer.reset(member, this.#now)
     this.#retryTimeout.reset()
     this.#onEvent({ type: 'became-candidate', ballot })
   }
 
-  onPromise(from: NodeId, promise: PromiseMessage): void {
-    if (this.#role !== 'candidate' || !ballotsEqual(promise.ballot, this.#ballot)) return
-    if (promise.fromSlot !== this.#fromSlot) return
-    this.#promises.set(from, promise)
+  /**
+   * One page of an acceptor's report. Only the page that starts where the last one ended
+   * counts, so duplicated, reordered and retried pages change nothing. Returns whether the
+   * campaign moved forward (the replica then holds off its next election).
+   */
+  onPromise(from: NodeId, promise: PromiseMessage): boolean {
+    if (this.#role !== 'candidate' || !ballotsEqual(promise.ballot, this.#ballot)) return false
+    const report = this.#reports.get(from)
+    if (report?.complete === true || promise.fromSlot !== (report?.nextSlot ?? this.#fromSlot)) return false
+    assert(promise.throughSlot >= promise.fromSlot - 1 && (!promise.more || promise.throughSlot >= promise.fromSlot), 'a promise page must move forward')
+    if (!this.#ignoreReportedValue) this.#recovery.add(promise.accepted)
+    const nextSlot = slot(promise.throughSlot + 1)
+    this.#reports.set(from, { nextSlot, complete: !promise.more })
     this.#lastHeard.set(from, this.#now)
+    this.#pacer.reset(from, this.#now)
+    if (promise.more) {
+      this.#outputs.send(from, { type: 'prepare', ballot: this.#ballot, fromSlot: nextSlot })
+      return true
+    }
     // Our own promise must be among them. It reaches us only once it is on our disk, so after
     // a crash we can never campaign in this ballot again: two incarnations of one node leading
     // in the same ballot could each get a different value accepted in one slot.
-    if (this.#promises.size >= this.#quorum && this.#promises.has(this.#self)) this.#becomeLeader()
+    if (this.#completeReports() >= this.#quorum && this.#reports.get(this.#self)?.complete === true) this.#becomeLeader()
+    return true
   }
 
   propose(command: WriteCommand): QueueResult {
     if (this.#role !== 'leader') return 'not_leader'
-    if (this.#queue.length >= limits.queuedCommandsMax) return 'overloaded'
+    const bytes = commandBytes(command)
+    if (this.#queue.length >= limits.queuedCommandsMax || this.#queuedBytes + bytes > this.#bytes.queuedBytesMax) return 'overloaded'
     this.#queue.push(command)
+    this.#queuedBytes += bytes
     return 'queued'
   }
 
@@ -134,6 +171,8 @@ export class Proposer {
   onAccepted(from: NodeId, accepted: AcceptedMessage): void {
     if (this.#role !== 'leader' || !ballotsEqual(accepted.ballot, this.#ballot)) return
     this.#lastHeard.set(from, this.#now)
+    this.#ackedSinceRetry.add(from)
+    this.#pacer.reset(from, this.#now)
     if (accepted.lastSlot > (this.#acceptedThrough.get(from) ?? 0)) this.#acceptedThrough.set(from, accepted.lastSlot)
     const lastSlot = Math.min(accepted.lastSlot, this.#nextSlot - 1)
     const chosen = new ChosenRuns(this.#ballot, this.#onEvent)
@@ -143,7 +182,7 @@ export class Proposer {
       inflight.tally.add(from)
       if (!inflight.tally.won) continue
       this.#learner.choose(at, inflight.value, this.#ballot)
-      this.#inflight.delete(at)
+      this.#forget(at, inflight)
       chosen.add(at, inflight.tally.voters())
     }
     chosen.flush()
@@ -174,21 +213,33 @@ export class Proposer {
     return this.#now % limits.electionTimeoutTicks !== 0 || this.#hearsQuorum()
   }
 
-  /** Turns queued commands into accepts for new slots, within the pipeline window. */
+  /**
+   * Turns queued commands into accepts for new slots, within the pipeline window (slots and
+   * bytes), in messages cut by bytes.
+   */
   flush(): void {
     if (this.#role !== 'leader') return
-    const firstSlot = this.#nextSlot
-    const values: Value[] = []
+    let firstSlot = this.#nextSlot
+    let values: Value[] = []
+    let messageBytes = messageOverheadBytes
     while (this.#queue.length > 0 && this.#inflight.size < limits.pipelineSlotsMax) {
-      const value = cutBatch(this.#queue)
-      this.#inflight.set(this.#nextSlot, { value, tally: new VoteTally(this.#chosenQuorum) })
+      const batch = nextBatch(this.#queue, this.#bytes.batchBytesMax)
+      // An empty pipeline always takes a batch: the cross-checks make a maximal one fit.
+      if (this.#inflight.size > 0 && this.#inflightBytes + batch.bytes > this.#bytes.pipelineBytesMax) break
+      if (values.length > 0 && messageBytes + batch.bytes + 1 > this.#bytes.messageBytesMax) {
+        this.#broadcastAccept(firstSlot, values)
+        firstSlot = this.#nextSlot
+        values = []
+        messageBytes = messageOverheadBytes
+      }
+      const value = cutBatch(this.#queue, this.#bytes.batchBytesMax)
+      this.#queuedBytes -= value.reduce((bytes, command) => bytes + commandBytes(command), 0)
+      this.#propose(this.#nextSlot, value)
       this.#nextSlot = slot(this.#nextSlot + 1)
       values.push(value)
+      messageBytes += batch.bytes + 1
     }
-    if (values.length > 0) {
-      this.#commitSent = this.#learner.commitIndex
-      this.#outputs.broadcast({ type: 'accept', ballot: this.#ballot, firstSlot, values, commitIndex: this.#commitSent })
-    }
+    if (values.length > 0) this.#broadcastAccept(firstSlot, values)
     if (this.#readRoundWanted) this.#sendHeartbeat()
   }
 
@@ -217,12 +268,17 @@ export class Proposer {
     for (const command of this.#queue) this.#outputs.drop(command.proposal)
     for (const read of this.#reads) this.#outputs.read({ id: read.id, type: 'not_leader' })
     this.#queue = []
+    this.#queuedBytes = 0
     this.#reads = []
     this.#inflight.clear()
-    this.#promises.clear()
+    this.#inflightBytes = 0
+    this.#reports.clear()
+    this.#pacer.clear()
     this.#ackedRounds.clear()
     this.#lastHeard.clear()
     this.#acceptedThrough.clear()
+    this.#sentThrough.clear()
+    this.#ackedSinceRetry.clear()
     this.#readRoundWanted = false
     this.#role = 'idle'
     this.#ballot = ballotZero
@@ -231,7 +287,9 @@ export class Proposer {
   }
 
   #becomeLeader(): void {
-    const recovery = recoverSlots(this.#ignoreReportedValue ? [] : this.#promises.values(), this.#fromSlot)
+    const recovery = this.#recovery
+    this.#recovery = new RecoveryMerge(slotZero)
+    this.#pacer.clear()
     const recoveredThrough = slot(Math.max(recovery.highestSlot, this.#fromSlot - 1))
     this.#role = 'leader'
     this.#recoveredThrough = recoveredThrough
@@ -244,23 +302,54 @@ export class Proposer {
       const reported = recovery.slots.get(at)
       if (reported?.chosen === true) this.#learner.choose(at, reported.value, ballotZero)
       const value = known?.chosen === true ? known.value : (reported?.value ?? noopValue)
-      this.#inflight.set(at, { value, tally: new VoteTally(this.#chosenQuorum) })
+      this.#propose(at, value)
     }
-    this.#sendAccepts(this.#members, this.#fromSlot)
+    this.#sendAccepts(this.#members, this.#fromSlot, this.#bytes.pipelineBytesMax)
     this.#heartbeatTimeout.reset()
     this.#retryTimeout.reset()
     this.#onEvent({ type: 'became-leader', ballot: this.#ballot, recoveredThrough })
   }
 
-  /** Accepts for every slot from `fromSlot` up to the newest, in messages of bounded size. */
-  #sendAccepts(to: readonly NodeId[], fromSlot: Slot): void {
-    const chunk = limits.pipelineSlotsMax
-    const lastSlot = Math.min(this.#nextSlot - 1, fromSlot + 4 * chunk - 1)
-    for (let first = fromSlot; first <= lastSlot; first = slot(first + chunk)) {
+  #propose(at: Slot, value: Value): void {
+    const bytes = valueBytes(value)
+    this.#inflight.set(at, { value, bytes, tally: new VoteTally(this.#chosenQuorum) })
+    this.#inflightBytes += bytes
+  }
+
+  #forget(at: Slot, inflight: Inflight): void {
+    this.#inflight.delete(at)
+    this.#inflightBytes -= inflight.bytes
+  }
+
+  #broadcastAccept(firstSlot: Slot, values: Value[]): void {
+    for (const member of this.#members) this.#sentThrough.set(member, slot(firstSlot + values.length - 1))
+    this.#commitSent = this.#learner.commitIndex
+    this.#outputs.broadcast({ type: 'accept', ballot: this.#ballot, firstSlot, values, commitIndex: this.#commitSent })
+  }
+
+  /**
+   * Accepts for the slots from `fromSlot` up to the newest, in messages cut by slots and bytes,
+   * about `bytesMax` per call (at least one message): later retries send the rest.
+   */
+  #sendAccepts(to: readonly NodeId[], fromSlot: Slot, bytesMax: number): void {
+    const slotsMax = limits.pipelineSlotsMax
+    const lastSlot = Math.min(this.#nextSlot - 1, fromSlot + 4 * slotsMax - 1)
+    let sentBytes = 0
+    for (let first = fromSlot; first <= lastSlot && (sentBytes === 0 || sentBytes + this.#bytes.messageBytesMax <= bytesMax);) {
       const values: Value[] = []
-      for (let at = first; at <= Math.min(lastSlot, first + chunk - 1); at = slot(at + 1)) values.push(this.#valueAt(at))
+      let bytes = messageOverheadBytes
+      for (let at = first; at <= lastSlot && values.length < slotsMax; at = slot(at + 1)) {
+        const value = this.#valueAt(at)
+        const size = valueBytes(value) + 1
+        if (values.length > 0 && bytes + size > this.#bytes.messageBytesMax) break
+        values.push(value)
+        bytes += size
+      }
       const message = { type: 'accept', ballot: this.#ballot, firstSlot: first, values, commitIndex: this.#learner.commitIndex } as const
       for (const member of to) this.#outputs.send(member, message)
+      sentBytes += bytes
+      first = slot(first + values.length)
+      for (const member of to) this.#sentThrough.set(member, slot(first - 1))
     }
     this.#commitSent = this.#learner.commitIndex
   }
@@ -273,16 +362,44 @@ export class Proposer {
     return entry.value
   }
 
+  /**
+   * A member that acknowledged nothing since the last retry gets the accepts it has not voted
+   * for again, one message's worth (it may be slow rather than missing them: re-sending a
+   * pipeline every retry would bury it). One that is keeping up gets the next slots it was
+   * never sent (a long recovered range goes out a pipeline's worth at a time).
+   */
   #retry(): void {
-    if (this.#role === 'candidate') {
-      const prepare = { type: 'prepare', ballot: this.#ballot, fromSlot: this.#fromSlot } as const
-      for (const member of this.#members) if (!this.#promises.has(member)) this.#outputs.send(member, prepare)
-      return
-    }
+    if (this.#role === 'candidate') return this.#retryPrepares()
     for (const member of this.#members) {
-      const missing = this.#lowestUnvoted(member)
-      if (missing !== null) this.#sendAccepts([member], missing)
+      const sentThrough = this.#sentThrough.get(member) ?? slot(this.#fromSlot - 1)
+      if (!this.#ackedSinceRetry.has(member)) {
+        const missing = this.#lowestUnvoted(member)
+        if (missing !== null && this.#pacer.due(member, this.#now)) this.#sendAccepts([member], missing, this.#bytes.messageBytesMax)
+      } else if (sentThrough < this.#nextSlot - 1) {
+        this.#sendAccepts([member], slot(sentThrough + 1), this.#bytes.pipelineBytesMax)
+      }
     }
+    this.#ackedSinceRetry.clear()
+  }
+
+  /**
+   * Asks again, paced, whoever has not answered the prepare or the last page request. Members
+   * whose report is complete are asked for nothing new (an empty page): that keeps them from
+   * campaigning while the candidate still reads other reports.
+   */
+  #retryPrepares(): void {
+    for (const member of this.#members) {
+      const report = this.#reports.get(member)
+      const complete = report?.complete === true
+      if (complete ? member === this.#self : !this.#pacer.due(member, this.#now)) continue
+      this.#outputs.send(member, { type: 'prepare', ballot: this.#ballot, fromSlot: report?.nextSlot ?? this.#fromSlot })
+    }
+  }
+
+  #completeReports(): number {
+    let complete = 0
+    for (const report of this.#reports.values()) if (report.complete) complete += 1
+    return complete
   }
 
   #lowestUnvoted(member: NodeId): Slot | null {

@@ -3,6 +3,7 @@
  * @module
  */
 import type { Ballot } from './ballot.js'
+import type { ByteLimits } from './limits.js'
 import type { ProposeResult, WriteCommand } from './command.js'
 import type { CoreEventSink } from './events.js'
 import type { NodeId, Slot } from './ids.js'
@@ -51,6 +52,8 @@ export type ReplicaOptions = Readonly<{
   archive?: LogArchive
   onEvent?: CoreEventSink
   sabotage?: ReadonlySet<CoreSabotage>
+  /** The byte bounds on slots and messages; `byteLimits` unless a test shrinks them. */
+  byteLimits?: ByteLimits
 }>
 
 export type ReadResult =

@@ -11,9 +11,9 @@ import type { ProposeResult, WriteCommand } from './command.js'
 import type { CoreEventSink } from './events.js'
 import type { NodeId } from './ids.js'
 import { Learner } from './learner.js'
-import { limits } from './limits.js'
+import { byteLimits, checkByteLimits, limits } from './limits.js'
 import { Log } from './log.js'
-import type { AcceptMessage, Envelope, HeartbeatMessage, PrepareMessage, RejectMessage } from './messages.js'
+import type { AcceptMessage, Envelope, HeartbeatMessage, PrepareMessage, PromiseMessage, RejectMessage } from './messages.js'
 import { Outputs } from './outputs.js'
 import { Proposer } from './proposer.js'
 import type { Random } from './random.js'
@@ -49,6 +49,8 @@ export class Replica implements ReplicaPort {
     this.#random = options.random
     this.#onEvent = options.onEvent ?? (() => {})
     const sabotage = options.sabotage ?? new Set()
+    const bytes = options.byteLimits ?? byteLimits
+    checkByteLimits(bytes)
     const log = new Log(options.durable.entries, options.archive ?? null)
     this.#log = log
     this.#outputs = new Outputs(options.self, options.members)
@@ -57,8 +59,9 @@ export class Replica implements ReplicaPort {
       outputs: this.#outputs,
       promised: options.durable.promised,
       acceptBelowPromise: sabotage.has('accept-below-promise'),
+      messageBytesMax: bytes.messageBytesMax,
     })
-    this.#learner = new Learner({ log, outputs: this.#outputs, appliedIndex: options.appliedIndex })
+    this.#learner = new Learner({ log, outputs: this.#outputs, appliedIndex: options.appliedIndex, messageBytesMax: bytes.messageBytesMax })
     this.#proposer = new Proposer({
       self: options.self,
       members: options.members,
@@ -67,6 +70,7 @@ export class Replica implements ReplicaPort {
       outputs: this.#outputs,
       onEvent: this.#onEvent,
       sabotage,
+      bytes,
     })
     this.#highestSeen = options.durable.promised
     this.#electionTimeout.resetWithJitter(this.#random)
@@ -93,7 +97,7 @@ export class Replica implements ReplicaPort {
       case 'prepare':
         return this.#onPrepare(from, message)
       case 'promise':
-        return this.#proposer.onPromise(from, message)
+        return this.#onPromise(from, message)
       case 'accept':
         return this.#onAccept(from, message)
       case 'accepted':
@@ -179,6 +183,11 @@ export class Replica implements ReplicaPort {
     // We promised another candidate: our leader (if any) can no longer get our vote.
     this.#leader = null
     this.#electionTimeout.resetWithJitter(this.#random)
+  }
+
+  /** A candidate reading reports page by page is making progress: no new election meanwhile. */
+  #onPromise(from: NodeId, promise: PromiseMessage): void {
+    if (this.#proposer.onPromise(from, promise) && this.#proposer.role === 'candidate') this.#electionTimeout.resetWithJitter(this.#random)
   }
 
   #onAccept(from: NodeId, accept: AcceptMessage): void {

@@ -47,7 +47,7 @@ export class PaxosNode implements NodeService {
   #server: ServerType | null = null
   readonly #requestSeries = new Map<string, Readonly<{ count: { inc: () => void }; latency: { observe: (value: number) => void } }>>()
   /** Transport totals already added to the sent/dropped counters. */
-  readonly #reported = { sent: { value: 0 }, dropped: { value: 0 } }
+  readonly #reported = { sent: { value: 0 }, dropped: { value: 0 }, oversized: { value: 0 } }
 
   constructor(config: Config, logger: Logger) {
     this.id = config.id
@@ -79,6 +79,9 @@ export class PaxosNode implements NodeService {
       secret: config.secret,
       clusterId: config.clusterId,
       now: () => this.#clock.nowMs(),
+      onOversized: (report) => this.#logger.warn({
+        peer: report.peer, messageType: report.message.type, messageBytes: report.message.bytes, frameBytesMax: report.frameBytesMax, unreportedSincePrevious: report.unreported,
+      }, 'peer message too large for a frame: not sent'),
     })
     this.#loop = new EventLoop({
       replica: this.#replica,
@@ -238,6 +241,7 @@ export class PaxosNode implements NodeService {
     this.#metrics.ballotRound.set(status.ballot.round)
     advanceCounter(this.#metrics.peerMessagesSent, this.#reported.sent, this.#transport.counters.sent)
     advanceCounter(this.#metrics.peerMessagesDropped, this.#reported.dropped, this.#transport.counters.dropped)
+    advanceCounter(this.#metrics.peerMessagesOversized, this.#reported.oversized, this.#transport.counters.oversized)
     const lag = this.#replica.peerLag()
     for (const member of this.#config.members) {
       if (member.id === this.id) continue

@@ -29,6 +29,7 @@ export function createMetrics() {
     batchCommands: new Histogram({ name: 'paxos_kv_batch_commands', help: 'Commands per applied slot', buckets: [0, 1, 2, 4, 8, 16, 32, 64, 128, 256], registers }),
     peerMessagesSent: new Counter({ name: 'paxos_kv_peer_messages_sent_total', help: 'Peer messages written to a peer stream', registers }),
     peerMessagesDropped: new Counter({ name: 'paxos_kv_peer_messages_dropped_total', help: 'Peer messages dropped (full outbox or an unreachable peer); Paxos re-sends', registers }),
+    peerMessagesOversized: new Counter({ name: 'paxos_kv_peer_messages_oversized_total', help: 'Peer messages not sent because no frame can hold them (a bug: every message is cut to fit)', registers }),
     peerReachable: new Gauge({ name: 'paxos_kv_peer_reachable', help: '1 when the stream to the peer is connected', labelNames: ['peer'], registers }),
     inboxDepth: new Gauge({ name: 'paxos_kv_inbox_depth', help: 'Peer envelopes waiting for the core', registers }),
     commitIndex: new Gauge({ name: 'paxos_kv_commit_index', help: 'Highest slot known chosen with all below it', registers }),

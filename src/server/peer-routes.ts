@@ -42,7 +42,7 @@ export function mountPeerRoutes(app: Hono, options: PeerRouteOptions): void {
 
   app.post('/peer/messages', async (c) => {
     authenticate(c.req.header(peerHeaders.secret), c.req.header(peerHeaders.cluster))
-    const body = await readBoundedBody(c, limits.peerBodyBytesMax, `peer batches are limited to ${limits.peerBodyBytesMax} bytes`)
+    const body = await readBoundedBody(c, limits.peerFrameBytesMax, `peer batches are limited to ${limits.peerFrameBytesMax} bytes`)
     let json: unknown
     try {
       json = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'))
@@ -85,28 +85,39 @@ function acceptFrame(frame: string, options: PeerRouteOptions): string | null {
 /**
  * Reads newline-delimited frames until the stream ends. Resolves null at a clean end, or the
  * reason it stopped early (a bad frame or an oversized one): the sender is then cut off.
+ * Chunks are kept as bytes and only a new chunk is searched for the newline, so a frame costs
+ * time linear in its size; a frame longer than the frame limit (newline included, the same
+ * limit the sender packs to) is refused as soon as it is.
  */
 function consumeStream(incoming: IncomingMessage, onFrame: (frame: string) => string | null): Promise<string | null> {
   return new Promise((resolve) => {
-    let buffered = ''
+    let parts: Buffer[] = []
+    let partsBytes = 0
     const stop = (reason: string | null): void => {
       incoming.removeAllListeners('data')
       if (reason !== null) incoming.destroy()
       resolve(reason)
     }
-    incoming.setEncoding('utf8')
-    incoming.on('data', (chunk: string) => {
-      buffered += chunk
-      let newline = buffered.indexOf('\n')
-      while (newline >= 0) {
-        const error = onFrame(buffered.slice(0, newline))
+    const tooLong = 'a frame is over the size limit'
+    incoming.on('data', (chunk: Buffer) => {
+      let start = 0
+      for (let newline = chunk.indexOf(0x0a); newline >= 0; newline = chunk.indexOf(0x0a, start)) {
+        const piece = chunk.subarray(start, newline)
+        if (partsBytes + piece.length + 1 > limits.peerFrameBytesMax) return stop(tooLong)
+        const frame = parts.length === 0 ? piece : Buffer.concat([...parts, piece])
+        parts = []
+        partsBytes = 0
+        const error = onFrame(frame.toString('utf8'))
         if (error !== null) return stop(error)
-        buffered = buffered.slice(newline + 1)
-        newline = buffered.indexOf('\n')
+        start = newline + 1
       }
-      if (buffered.length > limits.peerBodyBytesMax) stop('a frame is over the size limit')
+      if (start < chunk.length) {
+        parts.push(chunk.subarray(start))
+        partsBytes += chunk.length - start
+      }
+      if (partsBytes + 1 > limits.peerFrameBytesMax) stop(tooLong)
     })
-    incoming.once('end', () => stop(buffered.length === 0 ? null : 'the stream ended inside a frame'))
+    incoming.once('end', () => stop(partsBytes === 0 ? null : 'the stream ended inside a frame'))
     incoming.once('error', () => stop('the stream broke'))
   })
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from 'zod'
+import { assert } from '../core/assert.js'
 import type { NodeId, Revision, Slot } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { PeerMessage } from '../core/messages.js'
@@ -40,7 +41,10 @@ const slotsPerMessageMax = 4 * limits.pipelineSlotsMax
 
 export const peerMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('prepare'), ballot, fromSlot: slot }),
-  z.strictObject({ type: z.literal('promise'), ballot, fromSlot: slot, accepted: z.array(logEntry) }),
+  z.strictObject({ type: z.literal('promise'), ballot, fromSlot: slot, accepted: z.array(logEntry).max(limits.promisePageSlotsMax), throughSlot: slot, more: z.boolean() }).refine(
+    (page) => isPromisePage(page),
+    'a promise page must list its entries in order within fromSlot..throughSlot, and end on one when more follows',
+  ),
   z.strictObject({ type: z.literal('accept'), ballot, firstSlot: slot, values: z.array(value).min(1).max(slotsPerMessageMax), commitIndex: slot }),
   z.strictObject({ type: z.literal('accepted'), ballot, firstSlot: slot, lastSlot: slot }).refine(
     (message) => message.lastSlot >= message.firstSlot && message.lastSlot - message.firstSlot < slotsPerMessageMax,
@@ -52,6 +56,17 @@ export const peerMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('catch-up'), fromSlot: slot }),
   z.strictObject({ type: z.literal('chosen'), entries: z.array(chosenEntry).min(1).max(limits.catchUpSlotsMax) }),
 ])
+
+/** What the candidate relies on to page through a report (see PromiseMessage). */
+function isPromisePage(page: { fromSlot: number; throughSlot: number; more: boolean; accepted: readonly { slot: number }[] }): boolean {
+  if (page.throughSlot < page.fromSlot - 1) return false
+  let previous = page.fromSlot - 1
+  for (const entry of page.accepted) {
+    if (entry.slot <= previous || entry.slot > page.throughSlot) return false
+    previous = entry.slot
+  }
+  return !page.more || (page.accepted.length > 0 && previous === page.throughSlot)
+}
 
 /** POST /peer/messages: a batch from one node to another. */
 export const peerBatchSchema = z.strictObject({
@@ -80,21 +95,83 @@ export function decodePeerBatch(json: unknown): DecodeResult {
   return { ok: false, error: issue === undefined ? 'invalid batch' : `${issue.path.join('.') || 'body'}: ${issue.message}` }
 }
 
+/** A message too large for any frame: it is not sent, and the caller reports it. */
+export type OversizedMessage = Readonly<{ type: PeerMessage['type']; bytes: number }>
+
 /**
- * The same JSON as `JSON.stringify(batch)`. A broadcast puts one message object in every peer's
+ * One frame: a batch as newline-terminated JSON, as the pieces to write in order. Large
+ * messages stay pieces of their own and small ones are coalesced, so no string is built that
+ * is much longer than the longest message.
+ */
+export type Frame = Readonly<{ pieces: string[]; messages: number; bytes: number }>
+
+/** Pieces shorter than this are joined before they are written. */
+const coalesceBytes = 64 * 1024
+
+/**
+ * Packs `messages` into frames of at most `frameBytesMax` bytes (newline included) and
+ * `outboxEnvelopesMax` messages, in order. A broadcast puts one message object in every peer's
  * batch: with a shared `encoded` cache each message is stringified once, not once per peer.
  */
-export function encodePeerBatch(
+export function encodeFrames(
   batch: Readonly<{ from: NodeId; to: NodeId; messages: readonly PeerMessage[] }>,
+  frameBytesMax: number,
   encoded: Map<PeerMessage, string> = new Map(),
-): string {
-  const parts = batch.messages.map((message) => {
+): { frames: Frame[]; oversized: OversizedMessage[] } {
+  const head = `{"from":${JSON.stringify(batch.from)},"to":${JSON.stringify(batch.to)},"messages":[`
+  const tail = ']}\n'
+  const frames: Frame[] = []
+  const oversized: OversizedMessage[] = []
+  let pieces: string[] = []
+  let small = head
+  let count = 0
+  let bytes = head.length + tail.length
+  const close = (): void => {
+    if (count === 0) return
+    pieces.push(small + tail)
+    frames.push({ pieces, messages: count, bytes })
+    pieces = []
+    small = head
+    count = 0
+    bytes = head.length + tail.length
+  }
+  for (const message of batch.messages) {
     let json = encoded.get(message)
     if (json === undefined) {
       json = JSON.stringify(message)
       encoded.set(message, json)
     }
-    return json
-  })
-  return `{"from":${JSON.stringify(batch.from)},"to":${JSON.stringify(batch.to)},"messages":[${parts.join(',')}]}`
+    const size = Buffer.byteLength(json)
+    if (head.length + tail.length + size > frameBytesMax) {
+      oversized.push({ type: message.type, bytes: size })
+      continue
+    }
+    if (count > 0 && (bytes + size + 1 > frameBytesMax || count === limits.outboxEnvelopesMax)) close()
+    const first = count === 0
+    const piece = first ? json : `,${json}`
+    if (piece.length >= coalesceBytes) {
+      pieces.push(small, piece)
+      small = ''
+    } else {
+      small += piece
+      if (small.length >= coalesceBytes) {
+        pieces.push(small)
+        small = ''
+      }
+    }
+    count += 1
+    bytes += first ? size : size + 1
+  }
+  close()
+  return { frames, oversized }
+}
+
+/** The same JSON as `JSON.stringify(batch)`, in one string: for small batches (tests, tools). */
+export function encodePeerBatch(
+  batch: Readonly<{ from: NodeId; to: NodeId; messages: readonly PeerMessage[] }>,
+  encoded: Map<PeerMessage, string> = new Map(),
+): string {
+  const { frames, oversized } = encodeFrames(batch, Number.MAX_SAFE_INTEGER, encoded)
+  assert(frames.length === 1 && oversized.length === 0, 'encodePeerBatch takes one frame of messages')
+  return frames[0]!.pieces.join('').slice(0, -1)
 }

@@ -3,7 +3,10 @@
  * once by its headers, whose body is a stream of newline-delimited batch frames. Compared with
  * a request and an answer per batch, a frame costs one write and no HTTP parsing. Frames on one
  * stream arrive in order; a broken stream loses what was in flight (Paxos re-sends) and is
- * reopened with backoff. Each peer's buffer is bounded: past it, frames are dropped.
+ * reopened with backoff. Each peer's buffer is bounded: past it, frames are dropped. Frames are
+ * written piece by piece and never exceed the frame limit the receiver enforces; a message too
+ * large for any frame is not sent, and is counted and reported (it would be a bug: the core cuts
+ * every message to fit).
  * @module
  */
 import { PassThrough } from 'node:stream'
@@ -12,8 +15,17 @@ import { assert } from '../core/assert.js'
 import type { NodeId } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { Envelope, PeerMessage } from '../core/messages.js'
-import { encodePeerBatch } from './codec.js'
+import { encodeFrames, type OversizedMessage } from './codec.js'
 import { peerHeaders, type Transport, type TransportCounters } from './transport.js'
+
+/** What the transport reports about messages it could not send for their size. */
+export type OversizedReport = Readonly<{
+  peer: NodeId
+  message: OversizedMessage
+  frameBytesMax: number
+  /** Oversized messages to any peer not reported since the previous report. */
+  unreported: number
+}>
 
 type PeerStream = {
   readonly id: NodeId
@@ -28,20 +40,35 @@ type PeerStream = {
 }
 
 const backoffMaxMs = 1000
-/** Bytes buffered on a stream the peer is not reading fast enough; past this, frames drop. */
-const bufferedBytesMax = 8 * 1024 * 1024
+/** At most one oversized-message report this often; the counter counts every one. */
+const oversizedReportMs = 10_000
 
 export class StreamTransport implements Transport {
   readonly #self: NodeId
   readonly #peers = new Map<NodeId, PeerStream>()
   readonly #headers: Record<string, string>
   readonly #now: () => number
-  readonly counters: TransportCounters = { sent: 0, dropped: 0, failures: 0, batches: 0 }
+  readonly #frameBytesMax: number
+  readonly #onOversized: (report: OversizedReport) => void
+  readonly counters: TransportCounters = { sent: 0, dropped: 0, failures: 0, batches: 0, oversized: 0 }
   #closed = false
+  #oversizedReportedAtMs = Number.NEGATIVE_INFINITY
+  #oversizedUnreported = 0
 
-  constructor(options: { self: NodeId; peers: ReadonlyMap<NodeId, string>; secret: string; clusterId: string; now: () => number }) {
+  constructor(options: {
+    self: NodeId
+    peers: ReadonlyMap<NodeId, string>
+    secret: string
+    clusterId: string
+    now: () => number
+    /** The receiver's limit: limits.peerFrameBytesMax unless a test lowers it. */
+    frameBytesMax?: number
+    onOversized?: (report: OversizedReport) => void
+  }) {
     this.#self = options.self
     this.#now = options.now
+    this.#frameBytesMax = options.frameBytesMax ?? limits.peerFrameBytesMax
+    this.#onOversized = options.onOversized ?? (() => {})
     this.#headers = { 'content-type': 'application/x-ndjson', [peerHeaders.secret]: options.secret, [peerHeaders.cluster]: options.clusterId }
     for (const [id, url] of options.peers) {
       if (id === options.self) continue
@@ -90,16 +117,29 @@ export class StreamTransport implements Transport {
       this.#open(peer)
       return
     }
-    if (body.writableLength > bufferedBytesMax) {
+    if (body.writableLength > limits.peerBufferedBytesMax) {
       this.counters.dropped += messages.length // the peer is not keeping up: let Paxos re-send
       return
     }
-    for (let start = 0; start < messages.length; start += limits.outboxEnvelopesMax) {
-      const chunk = messages.slice(start, start + limits.outboxEnvelopesMax)
-      body.write(`${encodePeerBatch({ from: this.#self, to: peer.id, messages: chunk }, encoded)}\n`)
-      this.counters.sent += chunk.length
+    const { frames, oversized } = encodeFrames({ from: this.#self, to: peer.id, messages }, this.#frameBytesMax, encoded)
+    for (const frame of frames) {
+      for (const piece of frame.pieces) if (piece.length > 0) body.write(piece)
+      this.counters.sent += frame.messages
       this.counters.batches += 1
     }
+    for (const message of oversized) this.#oversized(peer.id, message)
+  }
+
+  #oversized(peer: NodeId, message: OversizedMessage): void {
+    this.counters.oversized += 1
+    const now = this.#now()
+    if (now - this.#oversizedReportedAtMs < oversizedReportMs) {
+      this.#oversizedUnreported += 1
+      return
+    }
+    this.#onOversized({ peer, message, frameBytesMax: this.#frameBytesMax, unreported: this.#oversizedUnreported })
+    this.#oversizedReportedAtMs = now
+    this.#oversizedUnreported = 0
   }
 
   #open(peer: PeerStream): void {

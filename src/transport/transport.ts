@@ -10,8 +10,11 @@ export interface Transport {
   close(): Promise<void>
 }
 
-/** Cumulative counts, for metrics. */
-export type TransportCounters = { sent: number; dropped: number; failures: number; batches: number }
+/**
+ * Cumulative counts, for metrics. `oversized`: messages not sent because no frame could hold
+ * them (never expected: the core bounds every message below the frame limit).
+ */
+export type TransportCounters = { sent: number; dropped: number; failures: number; batches: number; oversized: number }
 
 /** Headers every peer request carries. */
 export const peerHeaders = {

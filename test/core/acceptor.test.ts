@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { Acceptor } from '../../src/core/acceptor.js'
-import { ballotZero, noopValue, nodeId, slot, type Value } from '../../src/core/index.js'
+import { ballotZero, limits, noopValue, nodeId, slot, type Value } from '../../src/core/index.js'
 import { Log } from '../../src/core/log.js'
 import { Outputs } from '../../src/core/outputs.js'
 
@@ -17,7 +17,7 @@ const leader = nodeId(2)
 function setup(entries: ConstructorParameters<typeof Log>[0] = []) {
   const log = new Log(entries)
   const outputs = new Outputs(nodeId(1), [nodeId(1), nodeId(2), nodeId(3)])
-  const acceptor = new Acceptor({ log, outputs, promised: ballotZero, acceptBelowPromise: false })
+  const acceptor = new Acceptor({ log, outputs, promised: ballotZero, acceptBelowPromise: false, messageBytesMax: limits.messageBytesMax })
   return { log, outputs, acceptor }
 }
 
@@ -32,7 +32,7 @@ describe('Acceptor', () => {
     expect(taken.persist.promised).toEqual(b(2, 2))
     expect(taken.messages).toEqual([{
       from: 1, to: 2,
-      message: { type: 'promise', ballot: b(2, 2), fromSlot: 2, accepted: [{ slot: 2, ballot: b(1, 3), value: value('b'), chosen: false }] },
+      message: { type: 'promise', ballot: b(2, 2), fromSlot: 2, accepted: [{ slot: 2, ballot: b(1, 3), value: value('b'), chosen: false }], throughSlot: 2, more: false },
     }])
   })
 
@@ -88,7 +88,7 @@ describe('Acceptor', () => {
   it('with the accept-below-promise sabotage, it does accept a stale ballot (the simulator must catch this)', () => {
     const log = new Log([])
     const outputs = new Outputs(nodeId(1), [nodeId(1), nodeId(2)])
-    const acceptor = new Acceptor({ log, outputs, promised: b(5, 1), acceptBelowPromise: true })
+    const acceptor = new Acceptor({ log, outputs, promised: b(5, 1), acceptBelowPromise: true, messageBytesMax: limits.messageBytesMax })
     acceptor.onAccept(leader, { type: 'accept', ballot: b(1, 2), firstSlot: slot(1), values: [value('x')], commitIndex: slot(0) })
     expect(log.get(slot(1))?.ballot).toEqual(b(1, 2))
   })

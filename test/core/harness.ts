@@ -3,7 +3,7 @@
  * storage, and a network the test controls (deliver all, drop a node, crash and restart).
  * The seeded fault-injecting simulator lives in test/sim; this is for readable scenarios.
  */
-import type { ChosenEntry, Envelope, NodeId, ReadOutcome, WriteCommand } from '../../src/core/index.js'
+import type { ByteLimits, ChosenEntry, Envelope, NodeId, ReadOutcome, WriteCommand } from '../../src/core/index.js'
 import { Replica, nodeId, seededRandom, slot, slotZero } from '../../src/core/index.js'
 import type { CoreSabotage } from '../../src/core/replica-port.js'
 import { processReady } from '../../src/node/process-ready.js'
@@ -18,13 +18,17 @@ export class Harness {
   readonly dropped = new Map<NodeId, string[]>()
   readonly down = new Set<NodeId>()
   queue: Envelope[] = []
+  /** Every envelope any node sent, in order, for tests that inspect the traffic. */
+  readonly sent: Envelope[] = []
   #seed: number
   #sabotage: ReadonlySet<CoreSabotage>
+  #byteLimits: ByteLimits | undefined
 
-  constructor(count: number, seed = 1, sabotage: ReadonlySet<CoreSabotage> = new Set()) {
+  constructor(count: number, seed = 1, sabotage: ReadonlySet<CoreSabotage> = new Set(), byteLimits?: ByteLimits) {
     this.ids = Array.from({ length: count }, (_, index) => nodeId(index + 1))
     this.#seed = seed
     this.#sabotage = sabotage
+    this.#byteLimits = byteLimits
     for (const id of this.ids) {
       this.storages.set(id, new MemoryAcceptorStorage())
       this.applied.set(id, [])
@@ -44,6 +48,7 @@ export class Harness {
       appliedIndex,
       random: seededRandom(this.#seed * 31 + id),
       sabotage: this.#sabotage,
+      ...(this.#byteLimits === undefined ? {} : { byteLimits: this.#byteLimits }),
     }))
     this.down.delete(id)
   }
@@ -67,7 +72,10 @@ export class Harness {
         atomically: (work) => work(),
         persist: (batch) => this.storages.get(id)!.persist(batch),
         apply: (entries) => this.applied.get(id)!.push(...entries),
-        send: (envelopes) => this.queue.push(...envelopes),
+        send: (envelopes) => {
+          this.queue.push(...envelopes)
+          this.sent.push(...envelopes)
+        },
         reads: (outcomes) => this.reads.get(id)!.push(...outcomes),
         dropped: (proposals) => this.dropped.get(id)!.push(...proposals),
       }));

@@ -10,7 +10,7 @@ import { recoverSlots } from '../../src/core/recovery.js'
 
 const b = (round: number, node: number) => ({ round, node: nodeId(node) })
 const value = (name: string): Value => [{ type: 'put', proposal: name, key: 'k', value: '', cas: null, idempotency: null }]
-const promise = (accepted: LogEntry[]): PromiseMessage => ({ type: 'promise', ballot: b(9, 1), fromSlot: slot(3), accepted })
+const promise = (accepted: LogEntry[]): PromiseMessage => ({ type: 'promise', ballot: b(9, 1), fromSlot: slot(3), accepted, throughSlot: slot(accepted.at(-1)?.slot ?? 2), more: false })
 const entry = (at: number, ballot: ReturnType<typeof b>, name: string, chosen = false): LogEntry => ({ slot: slot(at), ballot, value: value(name), chosen })
 
 describe('recoverSlots', () => {

@@ -62,9 +62,9 @@ describe('cutBatch', () => {
     const queue = Array.from({ length: limits.batchCommandsMax + 3 }, (_, index) => ({
       type: 'delete' as const, proposal: `p${index}`, key: 'k', cas: null, idempotency: null,
     }))
-    expect(cutBatch(queue)).toHaveLength(limits.batchCommandsMax)
+    expect(cutBatch(queue, limits.batchBytesMax)).toHaveLength(limits.batchCommandsMax)
     expect(queue).toHaveLength(3)
     const huge = [{ type: 'put' as const, proposal: 'p', key: 'k', value: 'x'.repeat(limits.batchBytesMax), cas: null, idempotency: null }]
-    expect(cutBatch(huge)).toHaveLength(1)
+    expect(cutBatch(huge, limits.batchBytesMax)).toHaveLength(1)
   })
 })

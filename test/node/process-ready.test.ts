@@ -12,7 +12,7 @@ const to = (id: number, message: PeerMessage): Envelope => ({ from: nodeId(2), t
 
 describe('waitsForDisk', () => {
   it.each([
-    ['a promise', to(1, { type: 'promise', ballot, fromSlot: slot(1), accepted: [] }), true],
+    ['a promise', to(1, { type: 'promise', ballot, fromSlot: slot(1), accepted: [], throughSlot: slot(0), more: false }), true],
     ['an accepted reply', to(1, { type: 'accepted', ballot, firstSlot: slot(1), lastSlot: slot(1) }), true],
     ['a heartbeat ack', to(1, { type: 'heartbeat-ack', ballot, readRound: 1 }), true],
     ['a reject (it shows the promise)', to(1, { type: 'reject', ballot, promised: ballot }), true],
@@ -20,7 +20,7 @@ describe('waitsForDisk', () => {
     ['an accept', to(1, { type: 'accept', ballot, firstSlot: slot(1), values: [], commitIndex: slotZero }), false],
     ['a heartbeat', to(1, { type: 'heartbeat', ballot, commitIndex: slotZero, readRound: 0 }), false],
     ['a catch-up request', to(1, { type: 'catch-up', fromSlot: slot(1) }), false],
-    ['a promise to itself (its own vote)', to(2, { type: 'promise', ballot, fromSlot: slot(1), accepted: [] }), true],
+    ['a promise to itself (its own vote)', to(2, { type: 'promise', ballot, fromSlot: slot(1), accepted: [], throughSlot: slot(0), more: false }), true],
     ['a prepare to itself', to(2, { type: 'prepare', ballot, fromSlot: slot(1) }), false],
   ])('%s → %s', (_label, envelope, expected) => {
     expect(waitsForDisk(envelope)).toBe(expected)
@@ -73,7 +73,7 @@ describe('processReady', () => {
     const { events, ports, sync } = recordingPorts(1)
     replica.campaign()
     processReady(replica, ports) // its own promise is committed, not yet synced
-    for (const peer of [2, 3, 4]) replica.step({ from: nodeId(peer), to: nodeId(1), message: { type: 'promise', ballot, fromSlot: slot(1), accepted: [] } })
+    for (const peer of [2, 3, 4]) replica.step({ from: nodeId(peer), to: nodeId(1), message: { type: 'promise', ballot, fromSlot: slot(1), accepted: [], throughSlot: slot(0), more: false } })
     processReady(replica, ports)
     expect(replica.status().role).toBe('candidate')
     expect(events.some((event) => event.includes('accept→'))).toBe(false)
@@ -99,7 +99,7 @@ describe('processReady', () => {
     processReady(replica, ports)
     expect(events).toEqual(['send prepare→2,prepare→3', 'persist promised=1 entries=0', 'commit', 'wait for disk'])
     sync() // its own promise
-    replica.step({ from: nodeId(2), to: nodeId(1), message: { type: 'promise', ballot, fromSlot: slot(1), accepted: [] } })
+    replica.step({ from: nodeId(2), to: nodeId(1), message: { type: 'promise', ballot, fromSlot: slot(1), accepted: [], throughSlot: slot(0), more: false } })
     processReady(replica, ports)
     expect(replica.status().role).toBe('leader')
     events.length = 0

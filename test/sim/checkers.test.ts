@@ -127,7 +127,7 @@ describe('durability checker', () => {
 describe('promise checker', () => {
   const ballot = (round: number, node: number): Ballot => ({ round, node: nodeId(node) })
   const from1 = (message: PeerMessage): Envelope => ({ from: nodeId(1), to: nodeId(2), message })
-  const promise = (round: number) => from1({ type: 'promise', ballot: ballot(round, 2), fromSlot: slot(1), accepted: [] })
+  const promise = (round: number) => from1({ type: 'promise', ballot: ballot(round, 2), fromSlot: slot(1), accepted: [], throughSlot: slot(0), more: false })
   const accepted = (round: number) => from1({ type: 'accepted', ballot: ballot(round, 2), firstSlot: slot(1), lastSlot: slot(1) })
 
   it('passes votes in rising or equal ballots, and rejects of lower ones', () => {

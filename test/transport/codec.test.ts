@@ -1,18 +1,20 @@
 /**
  * Goal: the codec accepts every core message type and rejects anything else: unknown types,
- * extra fields, bad numbers, oversized batches, bad base64. Method: round trips and a table.
+ * extra fields, bad numbers, oversized batches, bad base64, promise pages that do not add up;
+ * the encoder packs frames within the frame limit and leaves out (and reports) what no frame can
+ * hold. Method: round trips and a table.
  */
 import { describe, expect, it } from 'vitest'
 import { limits } from '../../src/core/limits.js'
 import type { PeerMessage } from '../../src/core/messages.js'
-import { decodePeerBatch, encodePeerBatch } from '../../src/transport/codec.js'
+import { decodePeerBatch, encodeFrames, encodePeerBatch } from '../../src/transport/codec.js'
 import { nodeId, slot } from '../../src/core/index.js'
 
 const ballot = { round: 2, node: nodeId(1) }
 const put = { type: 'put' as const, proposal: 'p1', key: 'k', value: 'aGk=', cas: null, idempotency: { key: 'i', atMs: 5 } }
 const every: PeerMessage[] = [
   { type: 'prepare', ballot, fromSlot: slot(1) },
-  { type: 'promise', ballot, fromSlot: slot(1), accepted: [{ slot: slot(1), ballot, value: [put], chosen: false }] },
+  { type: 'promise', ballot, fromSlot: slot(1), accepted: [{ slot: slot(1), ballot, value: [put], chosen: false }], throughSlot: slot(1), more: false },
   { type: 'accept', ballot, firstSlot: slot(1), values: [[put], [{ type: 'noop' }]], commitIndex: slot(0) },
   { type: 'accepted', ballot, firstSlot: slot(1), lastSlot: slot(2) },
   { type: 'reject', ballot, promised: { round: 3, node: nodeId(2) } },
@@ -48,8 +50,40 @@ describe('codec', () => {
     ['empty batch value', { type: 'accept', ballot, firstSlot: 1, values: [[]], commitIndex: 0 }],
     ['backwards range', { type: 'accepted', ballot, firstSlot: 5, lastSlot: 4 }],
     ['oversized key', { type: 'chosen', entries: [{ slot: 1, value: [{ ...put, key: 'k'.repeat(limits.keyBytesMax + 1) }] }] }],
+    ['a page ending before it starts', { type: 'promise', ballot, fromSlot: 5, accepted: [], throughSlot: 3, more: false }],
+    ['a page entry outside the page', { type: 'promise', ballot, fromSlot: 1, accepted: [{ slot: 3, ballot, value: [put], chosen: false }], throughSlot: 2, more: false }],
+    ['page entries out of order', { type: 'promise', ballot, fromSlot: 1, accepted: [{ slot: 2, ballot, value: [put], chosen: false }, { slot: 1, ballot, value: [put], chosen: false }], throughSlot: 2, more: false }],
+    ['an unfinished page that does not end on an entry', { type: 'promise', ballot, fromSlot: 1, accepted: [{ slot: 1, ballot, value: [put], chosen: false }], throughSlot: 4, more: true }],
+    ['an unfinished empty page', { type: 'promise', ballot, fromSlot: 1, accepted: [], throughSlot: 0, more: true }],
   ])('rejects %s', (_label, message) => {
     expect(decodePeerBatch({ from: 1, to: 2, messages: [message] }).ok).toBe(false)
+  })
+
+  it('packs messages into frames within the frame limit, in order, each exactly the JSON of its batch', () => {
+    const big = (index: number): PeerMessage => ({ type: 'accept', ballot, firstSlot: slot(index + 1), values: [[{ ...put, value: 'QUFB'.repeat(500 + index * 100) }]], commitIndex: slot(0) })
+    const messages = [...Array.from({ length: 12 }, (_, index) => big(index)), ...every]
+    const frameBytesMax = 12_000
+    const { frames, oversized } = encodeFrames({ from: nodeId(1), to: nodeId(2), messages }, frameBytesMax)
+    expect(oversized).toEqual([])
+    expect(frames.length).toBeGreaterThan(3)
+    const decoded: unknown[] = []
+    for (const frame of frames) {
+      const text = frame.pieces.join('')
+      expect(Buffer.byteLength(text)).toBe(frame.bytes)
+      expect(frame.bytes).toBeLessThanOrEqual(frameBytesMax)
+      expect(text.endsWith('\n') && text.indexOf('\n') === text.length - 1).toBe(true)
+      const batch = JSON.parse(text) as { messages: unknown[] }
+      expect(batch.messages).toHaveLength(frame.messages)
+      decoded.push(...batch.messages)
+    }
+    expect(decoded).toEqual(JSON.parse(JSON.stringify(messages)))
+  })
+
+  it('leaves out a message no frame can hold, and says which and how big', () => {
+    const huge: PeerMessage = { type: 'accept', ballot, firstSlot: slot(1), values: [[{ ...put, value: 'QUFB'.repeat(5000) }]], commitIndex: slot(0) }
+    const { frames, oversized } = encodeFrames({ from: nodeId(1), to: nodeId(2), messages: [every[0]!, huge, every[1]!] }, 10_000)
+    expect(oversized).toEqual([{ type: 'accept', bytes: JSON.stringify(huge).length }])
+    expect(frames.flatMap((frame) => (JSON.parse(frame.pieces.join('')) as { messages: unknown[] }).messages)).toEqual(JSON.parse(JSON.stringify([every[0], every[1]])))
   })
 
   it('rejects a batch with too many messages', () => {
