@@ -61,6 +61,18 @@ export const limits = Object.freeze({
   readyTurnsMax: 64,
   /** Recent slots whose timings a node keeps for consensus receipts (headers of a write). */
   receiptSlotsMax: 1024,
+  /** The live feed (/v1/events): one frame of node state this often, whatever the load. */
+  liveFrameMs: 250,
+  /** Live-feed subscribers per node; one more is refused (503). */
+  liveSubscribersMax: 32,
+  /** Frames queued for one subscriber; a subscriber this far behind is cut off. */
+  liveQueueFramesMax: 16,
+  /** Recent slots in each frame (the page's slot grid). */
+  liveSlotsMax: 64,
+  /** Role changes kept between two frames (the rest are counted, not listed). */
+  liveElectionsMax: 32,
+  /** Commit latencies sampled per frame for the page's latency chart. */
+  liveLatencySamplesMax: 512,
   /** Applied slots kept in memory (older ones are read from the archive when needed). */
   logRetainSlots: 4096,
 })

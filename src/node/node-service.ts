@@ -8,6 +8,7 @@ import type { NodeId, Revision, Slot } from '../core/ids.js'
 import type { Envelope } from '../core/messages.js'
 import type { ReplicaStatus } from '../core/replica-port.js'
 import type { KvItem } from '../state-machine/state-machine.js'
+import type { LiveSubscription } from './live-feed.js'
 
 export type WriteRequest =
   | Readonly<{ type: 'put'; key: string; value: Uint8Array; cas: Revision | null; idempotencyKey: string | null }>
@@ -68,4 +69,6 @@ export interface NodeService {
   /** Authenticated, decoded peer envelopes into the bounded inbox. */
   deliver(envelopes: readonly Envelope[]): DeliverOutcome
   metrics(): Promise<string>
+  /** The live feed (hello, then a frame every few hundred ms); null when too many subscribed. */
+  liveEvents(): LiveSubscription | null
 }

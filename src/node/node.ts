@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
 import { AssertionError } from '../core/assert.js'
+import { formatBallot } from '../core/ballot.js'
+import type { FrameInputs } from '../observability/live-recorder.js'
 import type { WriteCommand } from '../core/command.js'
 import type { CoreEvent } from '../core/events.js'
 import { revision, type NodeId } from '../core/ids.js'
@@ -25,6 +27,7 @@ import { EventLoop } from './event-loop.js'
 import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, WriteOutcome, WriteRequest } from './node-service.js'
 import { Pending } from './pending.js'
 import { Receipts } from './receipts.js'
+import { LiveFeed, type LiveSubscription } from './live-feed.js'
 
 export class PaxosNode implements NodeService {
   readonly id: NodeId
@@ -37,6 +40,7 @@ export class PaxosNode implements NodeService {
   readonly #transport: StreamTransport
   readonly #pending = new Pending()
   readonly #receipts: Receipts
+  readonly #live: LiveFeed
   /** Entries persisted in the current turn, whose WAL sync the receipts time. */
   #turnEntries: readonly LogEntry[] = []
   readonly #loop: EventLoop
@@ -55,11 +59,15 @@ export class PaxosNode implements NodeService {
     this.#logger = logger
     this.#clock = new SystemClock(config.tickMs)
     this.#receipts = new Receipts(config.id)
+    this.#live = new LiveFeed({ self: config.id, members: config.members.map((member) => member.id), inputs: () => this.#liveInputs() })
     this.#storage = openNodeStorage(
       { dir: config.dataDir, clusterId: config.clusterId, nodeId: config.id, fsync: config.fsync },
       {
         onError: (error) => this.#fatal(error),
-        onSynced: (durationMs) => this.#metrics.walSyncSeconds.observe(durationMs / 1000),
+        onSynced: (durationMs) => {
+          this.#metrics.walSyncSeconds.observe(durationMs / 1000)
+          this.#live.recorder.walSynced(durationMs)
+        },
         nowMs: () => this.#clock.nowMs(),
       },
     )
@@ -108,15 +116,20 @@ export class PaxosNode implements NodeService {
           this.#storage.acceptorStorage.persist(batch)
           this.#turnEntries = batch.entries
           this.#receipts.persisted(batch.entries, this.#clock.nowMs())
+          this.#live.recorder.persisted(batch.entries)
         },
         apply: (entries) => {
           for (const entry of entries) this.#metrics.batchCommands.observe(entry.value.length)
+          this.#live.recorder.applied(entries)
           for (const applied of this.#storage.stateMachine.apply(entries)) {
             this.#metrics.commandsApplied.inc()
             this.#pending.settleWrite(applied.proposal, { type: 'applied', slot: applied.slot, result: applied.result })
           }
         },
-        send: (envelopes) => this.#transport.send(envelopes),
+        send: (envelopes) => {
+          this.#live.recorder.sent(envelopes)
+          this.#transport.send(envelopes)
+        },
         reads: (outcomes) => {
           for (const outcome of outcomes) this.#pending.settleRead(outcome.id, outcome.type)
         },
@@ -142,6 +155,7 @@ export class PaxosNode implements NodeService {
       onUnexpected: (error) => this.#logger.error({ err: error }, 'unexpected error in a request'),
     })
     this.#loop.start()
+    this.#live.start()
     return new Promise((resolve, reject) => {
       const server = serve({ fetch: app.fetch, port: this.#config.port, hostname: this.#config.host }, (info: AddressInfo) => resolve(info.port))
       // Peer streams are long-lived requests: no whole-request deadline (Node's default is 5 min).
@@ -153,6 +167,7 @@ export class PaxosNode implements NodeService {
 
   async stop(): Promise<void> {
     this.#loop.stop()
+    this.#live.stop()
     await this.#transport.close()
     await new Promise<void>((resolve) => {
       const server = this.#server
@@ -191,7 +206,9 @@ export class PaxosNode implements NodeService {
     if (settlement.type === 'dropped') return { type: 'not_leader', leader: this.#replica.status().leader }
     const result = settlement.result
     if (result.type === 'cas_mismatch') return { type: 'cas_mismatch', version: result.revision }
-    return { type: 'ok', version: result.revision, deleted: result.deleted, receipt: this.#receipts.receipt(settlement.slot, proposedAtMs) }
+    const receipt = this.#receipts.receipt(settlement.slot, proposedAtMs)
+    this.#live.recorder.writeApplied(receipt.commitMs)
+    return { type: 'ok', version: result.revision, deleted: result.deleted, receipt }
   }
 
   async readBarrier(deadlineMs: number): Promise<ReadBarrierOutcome> {
@@ -229,7 +246,13 @@ export class PaxosNode implements NodeService {
   }
 
   deliver(envelopes: readonly Envelope[]): DeliverOutcome {
-    return this.#loop.deliver(envelopes)
+    const outcome = this.#loop.deliver(envelopes)
+    if (outcome === 'queued') this.#live.recorder.received(envelopes)
+    return outcome
+  }
+
+  liveEvents(): LiveSubscription | null {
+    return this.#live.subscribe()
   }
 
   async metrics(): Promise<string> {
@@ -251,6 +274,19 @@ export class PaxosNode implements NodeService {
     return this.#metrics.registry.metrics()
   }
 
+  #liveInputs(): FrameInputs {
+    const status = this.status()
+    return {
+      atMs: this.#clock.nowMs(),
+      node: {
+        id: status.id, role: status.role, leader: status.leader, promised: formatBallot(status.ballot), commitIndex: status.commitIndex,
+        appliedIndex: status.appliedIndex, revision: status.revision, inboxDepth: this.#loop.inboxDepth,
+      },
+      peers: status.peers.map((peer) => ({ id: peer.id, reachable: peer.reachable, lagSlots: peer.lagSlots })),
+      held: null,
+    }
+  }
+
   /** Labelled series looked up once per label set: hashing labels on every request shows in profiles. */
   #observeRequest(route: string, method: string, status: number, durationMs: number): void {
     const key = `${route} ${method} ${status}`
@@ -264,6 +300,7 @@ export class PaxosNode implements NodeService {
   }
 
   #onEvent(event: CoreEvent): void {
+    this.#live.recorder.coreEvent(event, this.#clock.nowMs())
     switch (event.type) {
       case 'slots-chosen':
         this.#metrics.slotsChosen.inc(event.lastSlot - event.firstSlot + 1)

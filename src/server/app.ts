@@ -7,6 +7,7 @@ import { AssertionError } from '../core/assert.js'
 import type { NodeId } from '../core/ids.js'
 import type { NodeService } from '../node/node-service.js'
 import { ApiError, apiErrorStatus, errorBody, retryAfterSeconds } from './errors.js'
+import { mountEventsRoutes } from './events-routes.js'
 import { mountKvRoutes } from './kv-routes.js'
 import { mountPeerRoutes } from './peer-routes.js'
 import { mountStatusRoutes } from './status-routes.js'
@@ -28,6 +29,7 @@ const knownRoutes: ReadonlyArray<readonly [RegExp, string]> = [
   [/^\/v1\/kv\/.*/, 'GET, PUT, DELETE'],
   [/^\/v1\/kv$/, 'GET'],
   [/^\/v1\/status$/, 'GET'],
+  [/^\/v1\/events$/, 'GET'],
   [/^\/metrics$/, 'GET'],
   [/^\/peer\/messages$/, 'POST'],
 ]
@@ -49,6 +51,7 @@ export function createApp(deps: AppDeps): Hono {
   }
   mountKvRoutes(app, deps)
   mountStatusRoutes(app, deps.node)
+  mountEventsRoutes(app, deps.node)
   mountPeerRoutes(app, deps)
   app.notFound((c) => {
     const route = knownRoutes.find(([pattern]) => pattern.test(c.req.path))

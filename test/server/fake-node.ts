@@ -9,6 +9,7 @@ import { KvMemoryStore } from '../../src/state-machine/kv-memory-store.js'
 import { KvStateMachine } from '../../src/state-machine/kv-state-machine.js'
 import type { KvItem } from '../../src/state-machine/state-machine.js'
 import { slot } from '../../src/core/index.js'
+import { LiveFeed, type LiveSubscription } from '../../src/node/live-feed.js'
 
 export class FakeNode implements NodeService {
   readonly id: NodeId = nodeId(1)
@@ -69,6 +70,22 @@ export class FakeNode implements NodeService {
     if (this.inboxFull) return 'overloaded'
     this.delivered.push(...envelopes)
     return 'queued'
+  }
+
+  /** A real feed over scripted inputs; tests publish frames by hand (it is never started). */
+  readonly live = new LiveFeed({
+    self: this.id,
+    members: [nodeId(1), nodeId(2)],
+    inputs: () => ({
+      atMs: 0,
+      node: { id: 1, role: 'leader', leader: 1, promised: '1.1', commitIndex: 0, appliedIndex: 0, revision: this.stateMachine.revision(), inboxDepth: 0 },
+      peers: [],
+      held: null,
+    }),
+  })
+
+  liveEvents(): LiveSubscription | null {
+    return this.live.subscribe()
   }
 
   async metrics(): Promise<string> {
