@@ -18,6 +18,7 @@ import { Replica } from '../core/replica.js'
 import type { Config } from '../config/config.js'
 import type { Logger } from '../observability/logger.js'
 import { advanceCounter, createMetrics, type Metrics } from '../observability/metrics.js'
+import { RateLimit } from '../observability/rate-limit.js'
 import { createApp } from '../server/app.js'
 import { openNodeStorage, type NodeStorage } from '../storage/data-dir.js'
 import type { KvItem } from '../state-machine/state-machine.js'
@@ -46,6 +47,8 @@ export class PaxosNode implements NodeService {
   readonly #loop: EventLoop
   /** Unique per process start, so proposal ids never repeat across restarts. */
   readonly #incarnation = randomBytes(6).toString('hex')
+  /** Peer refusals are retried many times a minute: say each once per half minute. */
+  readonly #refusals: RateLimit
   #proposals = 0
   #reads = 0
   #server: ServerType | null = null
@@ -58,6 +61,7 @@ export class PaxosNode implements NodeService {
     this.#config = config
     this.#logger = logger
     this.#clock = new SystemClock(config.tickMs)
+    this.#refusals = new RateLimit({ intervalMs: 30_000, nowMs: () => this.#clock.nowMs() })
     this.#receipts = new Receipts(config.id)
     this.#live = new LiveFeed({ self: config.id, members: config.members.map((member) => member.id), inputs: () => this.#liveInputs() })
     this.#storage = openNodeStorage(
@@ -87,6 +91,10 @@ export class PaxosNode implements NodeService {
       secret: config.secret,
       clusterId: config.clusterId,
       now: () => this.#clock.nowMs(),
+      onRefused: (peer, status, reason) => {
+        if (!this.#refusals.allow(`to ${peer} ${status} ${reason}`)) return
+        this.#logger.warn({ peer, status, reason }, `node ${peer} refuses this node's messages (${status}): ${reason}; check --secret/PAXOS_KV_SECRET, --cluster-id and --cluster on both nodes`)
+      },
       onOversized: (report) => this.#logger.warn({
         peer: report.peer, messageType: report.message.type, messageBytes: report.message.bytes, frameBytesMax: report.frameBytesMax, unreportedSincePrevious: report.unreported,
       }, 'peer message too large for a frame: not sent'),
@@ -153,6 +161,10 @@ export class PaxosNode implements NodeService {
       onFatal: (error) => this.#fatal(error),
       onRequest: (route, method, status, durationMs) => this.#observeRequest(route, method, status, durationMs),
       onUnexpected: (error) => this.#logger.error({ err: error }, 'unexpected error in a request'),
+      onPeerRefused: (from, reason) => {
+        if (!this.#refusals.allow(`from ${from.replace(/:\d+$/, '')} ${reason}`)) return
+        this.#logger.warn({ from, reason }, `refused peer messages from ${from}: ${reason}`)
+      },
     })
     this.#loop.start()
     this.#live.start()

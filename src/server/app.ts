@@ -23,6 +23,7 @@ export type AppDeps = Readonly<{
   onFatal: (error: Error) => void
   onRequest?: (route: string, method: string, status: number, durationMs: number) => void
   onUnexpected?: (error: unknown) => void
+  onPeerRefused?: (from: string, reason: string) => void
 }>
 
 const knownRoutes: ReadonlyArray<readonly [RegExp, string]> = [

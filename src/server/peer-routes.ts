@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
-import type { Hono } from 'hono'
+import type { Context, Hono } from 'hono'
 import type { NodeId } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { Envelope } from '../core/messages.js'
@@ -16,7 +16,14 @@ import { peerHeaders } from '../transport/transport.js'
 import { readBoundedBody } from './body.js'
 import { ApiError } from './errors.js'
 
-export type PeerRouteOptions = Readonly<{ node: NodeService; secret: string; clusterId: string; members: ReadonlySet<NodeId> }>
+export type PeerRouteOptions = Readonly<{
+  node: NodeService
+  secret: string
+  clusterId: string
+  members: ReadonlySet<NodeId>
+  /** A peer request was refused: who sent it (address, and node id when known) and why. */
+  onPeerRefused?: (from: string, reason: string) => void
+}>
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest()
@@ -31,16 +38,16 @@ export function mountPeerRoutes(app: Hono, options: PeerRouteOptions): void {
     }
     if (clusterId !== options.clusterId) throw new ApiError('unauthorized', 'wrong cluster id')
   }
-  app.post('/peer/stream', async (c) => {
+  app.post('/peer/stream', (c) => reportRefusal(c, options, async () => {
     authenticate(c.req.header(peerHeaders.secret), c.req.header(peerHeaders.cluster))
-    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+    const incoming = incomingOf(c)
     if (incoming === undefined) throw new ApiError('bad_request', 'peer streams need a Node HTTP server')
     const outcome = await consumeStream(incoming, (frame) => acceptFrame(frame, options))
     if (outcome !== null) throw new ApiError('bad_request', outcome)
     return c.body(null, 200)
-  })
+  }))
 
-  app.post('/peer/messages', async (c) => {
+  app.post('/peer/messages', (c) => reportRefusal(c, options, async () => {
     authenticate(c.req.header(peerHeaders.secret), c.req.header(peerHeaders.cluster))
     const body = await readBoundedBody(c, limits.peerFrameBytesMax, `peer batches are limited to ${limits.peerFrameBytesMax} bytes`)
     let json: unknown
@@ -55,13 +62,33 @@ export function mountPeerRoutes(app: Hono, options: PeerRouteOptions): void {
     if (typeof envelopes === 'string') throw new ApiError('bad_request', envelopes)
     if (options.node.deliver(envelopes) === 'overloaded') throw new ApiError('overloaded', 'inbox full')
     return c.body(null, 202)
-  })
+  }))
+}
+
+function incomingOf(c: Context): IncomingMessage | undefined {
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+}
+
+/**
+ * A refused peer is told why (the error body), and this node says so too: a node started with
+ * the wrong secret, or one nobody knows, is otherwise visible only as a metric on one side.
+ */
+async function reportRefusal(c: Context, options: PeerRouteOptions, work: () => Promise<Response>): Promise<Response> {
+  try {
+    return await work()
+  } catch (error) {
+    if (error instanceof ApiError && error.code !== 'overloaded') {
+      const socket = incomingOf(c)?.socket
+      options.onPeerRefused?.(socket === undefined ? 'unknown address' : `${socket.remoteAddress}:${socket.remotePort}`, error.message)
+    }
+    throw error
+  }
 }
 
 /** A batch's envelopes, or why the batch is refused (a foreign sender or recipient). */
 function envelopesOf(batch: PeerBatch, options: PeerRouteOptions): Envelope[] | string {
   const { from, to, messages } = batch
-  if (!options.members.has(from) || from === options.node.id) return `unknown peer ${from}`
+  if (!options.members.has(from) || from === options.node.id) return `node ${from} is not a member of this cluster (members ${[...options.members].join(', ')})`
   if (to !== options.node.id) return `batch addressed to node ${to}, this is node ${options.node.id}`
   return messages.map((message) => ({ from, to, message }))
 }

@@ -48,6 +48,7 @@ export class StreamTransport implements Transport {
   readonly #peers = new Map<NodeId, PeerStream>()
   readonly #headers: Record<string, string>
   readonly #now: () => number
+  readonly #onRefused: (peer: NodeId, status: number, reason: string) => void
   readonly #frameBytesMax: number
   readonly #onOversized: (report: OversizedReport) => void
   readonly counters: TransportCounters = { sent: 0, dropped: 0, failures: 0, batches: 0, oversized: 0 }
@@ -61,12 +62,15 @@ export class StreamTransport implements Transport {
     secret: string
     clusterId: string
     now: () => number
+    /** A peer answered our stream with an error (wrong secret, other cluster, not a member). */
+    onRefused?: (peer: NodeId, status: number, reason: string) => void
     /** The receiver's limit: limits.peerFrameBytesMax unless a test lowers it. */
     frameBytesMax?: number
     onOversized?: (report: OversizedReport) => void
   }) {
     this.#self = options.self
     this.#now = options.now
+    this.#onRefused = options.onRefused ?? (() => {})
     this.#frameBytesMax = options.frameBytesMax ?? limits.peerFrameBytesMax
     this.#onOversized = options.onOversized ?? (() => {})
     this.#headers = { 'content-type': 'application/x-ndjson', [peerHeaders.secret]: options.secret, [peerHeaders.cluster]: options.clusterId }
@@ -163,8 +167,9 @@ export class StreamTransport implements Transport {
     peer.client
       .request({ path: '/peer/stream', method: 'POST', headers: this.#headers, body })
       .then(async (response) => {
-        await response.body.dump()
-        if (response.statusCode !== 200) throw new Error(`peer answered ${response.statusCode}`)
+        if (response.statusCode === 200) return void (await response.body.dump())
+        this.#onRefused(peer.id, response.statusCode, await refusalReason(response.body))
+        throw new Error(`peer answered ${response.statusCode}`)
       })
       .then(() => this.#closedStream(peer, body, false), () => this.#closedStream(peer, body, true))
   }
@@ -183,4 +188,21 @@ export class StreamTransport implements Transport {
     }
     if (!this.#closed && peer.pending.length > 0) this.#open(peer)
   }
+}
+
+/** The `message` of a peer's JSON error body (at most 1 KiB of it), or why there is none. */
+async function refusalReason(body: AsyncIterable<Buffer> & { dump(): Promise<void> }): Promise<string> {
+  let text = ''
+  for await (const chunk of body) {
+    text += chunk.toString('utf8')
+    if (text.length > 1024) break
+  }
+  await body.dump().catch(() => {})
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown }
+    if (typeof parsed.message === 'string') return parsed.message
+  } catch {
+    // not JSON: fall through
+  }
+  return text.length === 0 ? 'no reason given' : text.slice(0, 200)
 }

@@ -52,6 +52,8 @@ export class TestCluster {
   readonly #children = new Map<number, ChildProcess>()
   readonly #extraArgs: string[]
   readonly stderr = new Map<number, string>()
+  /** Each node's log lines (JSON, LOG_LEVEL warn and above), since its last start. */
+  readonly stdout = new Map<number, string>()
 
   private constructor(ports: number[], extraArgs: string[]) {
     this.ports = ports
@@ -101,10 +103,12 @@ export class TestCluster {
     return [cliPath, 'serve', '--id', String(id), '--port', String(this.ports[id - 1]), '--data', dataDir, '--cluster', this.spec(), '--secret', secret, ...this.#extraArgs]
   }
 
-  startNode(id: number): ChildProcess {
-    const child = spawn(process.execPath, this.serveArgs(id), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } })
+  startNode(id: number, args: readonly string[] = this.serveArgs(id)): ChildProcess {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } })
     this.stderr.set(id, '')
+    this.stdout.set(id, '')
     child.stderr?.on('data', (chunk: Buffer) => this.stderr.set(id, (this.stderr.get(id) ?? '') + chunk.toString()))
+    child.stdout?.on('data', (chunk: Buffer) => this.stdout.set(id, (this.stdout.get(id) ?? '') + chunk.toString()))
     this.#children.set(id, child)
     return child
   }

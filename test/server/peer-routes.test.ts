@@ -9,8 +9,12 @@ import { FakeNode } from './fake-node.js'
 
 function setup() {
   const node = new FakeNode()
-  const app = createApp({ node, secret: 'peer-secret', clusterId: 'c1', members: new Set([nodeId(1), nodeId(2), nodeId(3)]), requestTimeoutMs: 100, valueBytesMax: 1024, onFatal: () => {} })
-  return { node, app }
+  const refused: string[] = []
+  const app = createApp({
+    node, secret: 'peer-secret', clusterId: 'c1', members: new Set([nodeId(1), nodeId(2), nodeId(3)]), requestTimeoutMs: 100, valueBytesMax: 1024, onFatal: () => {},
+    onPeerRefused: (_from, reason) => refused.push(reason),
+  })
+  return { node, app, refused }
 }
 
 const good = { from: 2, to: 1, messages: [{ type: 'prepare', ballot: { round: 3, node: 2 }, fromSlot: 1 }] }
@@ -29,10 +33,26 @@ describe('POST /peer/messages', () => {
     [{ 'x-paxos-secret': 'wrong', 'x-paxos-cluster': 'c1' }],
     [{ 'x-paxos-secret': 'peer-secret', 'x-paxos-cluster': 'other' }],
   ])('401 and nothing queued without the right secret and cluster (%o)', async (headers) => {
-    const { app, node } = setup()
+    const { app, node, refused } = setup()
     const response = await post(app, good, headers)
     expect(response.status).toBe(401)
     expect(node.delivered).toEqual([])
+    expect(refused).toEqual([(headers as Record<string, string>)['x-paxos-cluster'] === 'other' ? 'wrong cluster id' : 'missing or wrong cluster secret'])
+  })
+
+  it('names a sender that is not a member, and reports the refusal', async () => {
+    const { app, refused } = setup()
+    const response = await post(app, { ...good, from: 4 })
+    expect(response.status).toBe(400)
+    expect(((await response.json()) as { message: string }).message).toMatch(/node 4 is not a member of this cluster \(members 1, 2, 3\)/)
+    expect(refused).toHaveLength(1)
+  })
+
+  it('does not report a full inbox as a refusal', async () => {
+    const { app, node, refused } = setup()
+    node.inboxFull = true
+    expect((await post(app, good)).status).toBe(503)
+    expect(refused).toEqual([])
   })
 
   it.each([
