@@ -8,6 +8,9 @@ import type { NodeId, Revision } from './ids.js'
 /** Unique per proposing node incarnation; lets the proposer match an applied command to its client. */
 export type ProposalId = string
 
+/** Unique per client request, given by the first node that received it. */
+export type RequestId = string
+
 type WriteFields = Readonly<{
   proposal: ProposalId
   key: string
@@ -18,6 +21,12 @@ type WriteFields = Readonly<{
    * the log so that every replica expires records identically (the core never reads a clock).
    */
   idempotency: Readonly<{ key: string; atMs: number }> | null
+  /**
+   * Set on a write without an Idempotency-Key once it was forwarded: the id the first node gave
+   * the client's request, the same on every forward and retry of it, so the state machine
+   * applies it once. `atMs` as above.
+   */
+  request?: Readonly<{ id: RequestId; atMs: number }> | undefined
 }>
 
 export type PutCommand = Readonly<{ type: 'put'; value: string /* base64 */ }> & WriteFields
@@ -46,8 +55,14 @@ export function commandBytes(command: Command): number {
     case 'noop':
       return 16
     case 'delete':
-      return 160 + 6 * (command.key.length + command.proposal.length + (command.idempotency?.key.length ?? 0))
+      return writeFieldBytes(command)
     case 'put':
-      return 160 + 6 * (command.key.length + command.proposal.length + (command.idempotency?.key.length ?? 0)) + command.value.length
+      return writeFieldBytes(command) + command.value.length
   }
+}
+
+/** Everything of a write but a put's value: `{"request":{"id":…,"atMs":…}}` is at most 64 bytes plus its id. */
+function writeFieldBytes(command: WriteCommand): number {
+  const request = command.request === undefined ? 0 : 64 + 6 * command.request.id.length
+  return 160 + 6 * (command.key.length + command.proposal.length + (command.idempotency?.key.length ?? 0)) + request
 }

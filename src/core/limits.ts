@@ -56,8 +56,24 @@ export const limits = Object.freeze({
   retryTicks: 6,
   /** A follower asks for missing chosen slots at most this often. */
   catchUpTicks: 4,
-  /** Idempotency records kept per cluster, oldest evicted first. */
-  idempotencyRecordsMax: 100_000,
+  /**
+   * Idempotency-Key records: each is kept at least `idempotencyRetentionMs` of log time. At the
+   * bound, with every record younger than that, a new keyed write is refused (503 overloaded)
+   * rather than evict a record a retry may still need: 1M records over 10 minutes is ~1.6k
+   * keyed writes/s sustained.
+   */
+  idempotencyRecordsMax: 1_000_000,
+  idempotencyRetentionMs: 10 * 60_000,
+  /** Internal request ids (see `forwardWindowMs`); same rule, ~8k forwarded writes/s sustained. */
+  requestRecordsMax: 1_000_000,
+  requestIdBytesMax: 128,
+  /**
+   * A write is forwarded, retried and proposed only within this long after the first node
+   * received it; its request-id record outlives that window by the clock skew allowed between
+   * members (`requestRecordRetentionMs - forwardWindowMs`), so every copy of it finds the record.
+   */
+  forwardWindowMs: 30_000,
+  requestRecordRetentionMs: 120_000,
   readyTurnsMax: 64,
   /** Recent slots whose timings a node keeps for consensus receipts (headers of a write). */
   receiptSlotsMax: 1024,
@@ -112,10 +128,11 @@ export function checkByteLimits(bounds: ByteLimits, commandBytesMax = 0): void {
 
 /**
  * The largest command the HTTP edge accepts, as commandBytes estimates it: a maximal value in
- * base64, a maximal key and idempotency key (every character escaped), a 128-character proposal.
+ * base64, a maximal key and idempotency key (every character escaped), a 128-character proposal
+ * and a maximal request id (a command carries one or the other; both are counted).
  */
 export const commandBytesMax =
-  4 * Math.ceil(limits.valueBytesMax / 3) + 6 * (limits.keyBytesMax + limits.idempotencyKeyBytesMax + 128) + 160
+  4 * Math.ceil(limits.valueBytesMax / 3) + 6 * (limits.keyBytesMax + limits.idempotencyKeyBytesMax + 128) + 160 + 64 + 6 * limits.requestIdBytesMax
 
 export const byteLimits: ByteLimits = Object.freeze({
   batchBytesMax: limits.batchBytesMax,
@@ -131,5 +148,9 @@ assert(limits.peerBufferedBytesMax >= 2 * limits.peerFrameBytesMax, 'peer stream
 // Followers must hear several heartbeats before they suspect the leader.
 assert(limits.heartbeatTicks * 3 <= limits.electionTimeoutTicks, 'election timeout too short')
 assert(limits.retryTicks < limits.electionTimeoutTicks, 'retries must happen before an election')
+// Every copy of a forwarded write is proposed within the window: its record must outlive it,
+// with a minute to spare for the skew between the members' wall clocks (atMs).
+assert(limits.requestRecordRetentionMs >= limits.forwardWindowMs + 60_000, 'request records expire too soon')
+assert(limits.idempotencyRetentionMs >= 10 * 60_000, 'the contract keeps Idempotency-Key records 10 minutes')
 // A write's slot is applied at most a pipeline after it was chosen: its receipt must still be kept.
 assert(limits.receiptSlotsMax >= limits.pipelineSlotsMax * 4, 'receipts forgotten before their writes apply')

@@ -4,15 +4,27 @@
  * @module
  */
 import type { Ballot } from '../core/ballot.js'
+import type { RequestId } from '../core/command.js'
 import type { NodeId, Revision, Slot } from '../core/ids.js'
 import type { Envelope } from '../core/messages.js'
 import type { ReplicaStatus } from '../core/replica-port.js'
 import type { KvItem } from '../state-machine/state-machine.js'
 import type { LiveSubscription } from './live-feed.js'
 
+type WriteFields = Readonly<{
+  key: string
+  cas: Revision | null
+  idempotencyKey: string | null
+  /**
+   * The id the first node gave this request, once a copy of it may exist elsewhere (it was
+   * forwarded): with it, every copy applies once. Null for a request only ever tried here.
+   */
+  requestId: RequestId | null
+}>
+
 export type WriteRequest =
-  | Readonly<{ type: 'put'; key: string; value: Uint8Array; cas: Revision | null; idempotencyKey: string | null }>
-  | Readonly<{ type: 'delete'; key: string; cas: Revision | null; idempotencyKey: string | null }>
+  | (Readonly<{ type: 'put'; value: Uint8Array }> & WriteFields)
+  | (Readonly<{ type: 'delete' }> & WriteFields)
 
 /**
  * A write's consensus receipt: the slot it was chosen in, and, as the leader saw it, the
@@ -32,9 +44,12 @@ export type Receipt = Readonly<{
 export type WriteOutcome =
   | Readonly<{ type: 'ok'; version: Revision; deleted: boolean | null; receipt: Receipt }>
   | Readonly<{ type: 'cas_mismatch'; version: Revision }>
+  /** The Idempotency-Key was first used for a different request; nothing changed. */
+  | Readonly<{ type: 'idempotency_key_reused' }>
   /** This node is not the leader; `leader` is its best guess. Nothing was proposed. */
   | Readonly<{ type: 'not_leader'; leader: NodeId | null }>
-  | Readonly<{ type: 'overloaded' }>
+  /** Nothing was applied: too many writes in flight, or the dedupe records are full. */
+  | Readonly<{ type: 'overloaded'; reason: 'writes_in_flight' | 'records_full' }>
   /** Proposed but not applied within the timeout: the outcome is indeterminate. */
   | Readonly<{ type: 'timeout' }>
 
@@ -57,6 +72,8 @@ export interface NodeService {
   readonly id: NodeId
   /** The URL this node uses to reach `id` (for forwarding to the leader). */
   peerUrl(id: NodeId): string | null
+  /** A new id for a client request this node received first, unique in the cluster. */
+  newRequestId(): RequestId
   /** `deadlineMs` is on this node's clock (`nowMs`): past it, the answer is `timeout`. */
   write(request: WriteRequest, deadlineMs: number): Promise<WriteOutcome>
   /** Linearizable read barrier (read index): after 'ok', local reads see every earlier write. */

@@ -9,7 +9,7 @@ import { serve, type ServerType } from '@hono/node-server'
 import { AssertionError } from '../core/assert.js'
 import { formatBallot } from '../core/ballot.js'
 import type { FrameInputs } from '../observability/live-recorder.js'
-import type { WriteCommand } from '../core/command.js'
+import type { RequestId, WriteCommand } from '../core/command.js'
 import type { CoreEvent } from '../core/events.js'
 import { revision, type NodeId } from '../core/ids.js'
 import type { Envelope, LogEntry } from '../core/messages.js'
@@ -50,6 +50,7 @@ export class PaxosNode implements NodeService {
   /** Peer refusals are retried many times a minute: say each once per half minute. */
   readonly #refusals: RateLimit
   #proposals = 0
+  #requests = 0
   #reads = 0
   #server: ServerType | null = null
   readonly #requestSeries = new Map<string, Readonly<{ count: { inc: () => void }; latency: { observe: (value: number) => void } }>>()
@@ -196,31 +197,57 @@ export class PaxosNode implements NodeService {
   }
 
   async write(request: WriteRequest, deadlineMs: number): Promise<WriteOutcome> {
-    if (this.#pending.writesFull) return { type: 'overloaded' }
+    if (this.#pending.writesFull) return { type: 'overloaded', reason: 'writes_in_flight' }
     if (deadlineMs <= this.#clock.nowMs()) return { type: 'timeout' }
-    this.#proposals += 1
-    const base = {
-      proposal: `${this.id}-${this.#incarnation}-${this.#proposals}`,
-      key: request.key,
-      cas: request.cas,
-      idempotency: request.idempotencyKey === null ? null : { key: request.idempotencyKey, atMs: this.#clock.wallMs() },
-    }
-    const command: WriteCommand = request.type === 'put'
-      ? { type: 'put', value: Buffer.from(request.value).toString('base64'), ...base }
-      : { type: 'delete', ...base }
+    const command = this.#command(request)
     const proposedAtMs = this.#clock.nowMs()
     const proposed = this.#replica.propose(command)
+    if (proposed.type === 'overloaded') return { type: 'overloaded', reason: 'writes_in_flight' }
     if (proposed.type !== 'proposed') return proposed
     const settled = this.#pending.waitWrite(command.proposal, deadlineMs - this.#clock.nowMs())
     this.#loop.schedule()
     const settlement = await settled
     if (settlement.type === 'timeout') return { type: 'timeout' }
+    // Dropped: it never got a slot, so trying again (here or at the new leader) is safe.
     if (settlement.type === 'dropped') return { type: 'not_leader', leader: this.#replica.status().leader }
     const result = settlement.result
-    if (result.type === 'cas_mismatch') return { type: 'cas_mismatch', version: result.revision }
-    const receipt = this.#receipts.receipt(settlement.slot, proposedAtMs)
-    this.#live.recorder.writeApplied(receipt.commitMs)
-    return { type: 'ok', version: result.revision, deleted: result.deleted, receipt }
+    switch (result.type) {
+      case 'written': {
+        const receipt = this.#receipts.receipt(settlement.slot, proposedAtMs)
+        this.#live.recorder.writeApplied(receipt.commitMs)
+        return { type: 'ok', version: result.revision, deleted: result.deleted, receipt }
+      }
+      case 'cas_mismatch':
+        return { type: 'cas_mismatch', version: result.revision }
+      case 'idempotency_key_reused':
+        return result
+      case 'records_full':
+        return { type: 'overloaded', reason: 'records_full' }
+    }
+  }
+
+  /** One write's command. Wall time rides along for the dedupe records' expiry (see kv.ts). */
+  #command(request: WriteRequest): WriteCommand {
+    this.#proposals += 1
+    const atMs = this.#clock.wallMs()
+    // One token per command: a client's key already makes every copy recognisable.
+    const dedupe = request.idempotencyKey !== null ? {} : request.requestId === null ? {} : { request: { id: request.requestId, atMs } }
+    const base = {
+      proposal: `${this.id}-${this.#incarnation}-${this.#proposals}`,
+      key: request.key,
+      cas: request.cas,
+      idempotency: request.idempotencyKey === null ? null : { key: request.idempotencyKey, atMs },
+      ...dedupe,
+    }
+    return request.type === 'put'
+      ? { type: 'put', value: Buffer.from(request.value).toString('base64'), ...base }
+      : { type: 'delete', ...base }
+  }
+
+  /** Unique in the cluster: this node, this process start, a counter. */
+  newRequestId(): RequestId {
+    this.#requests += 1
+    return `${this.id}-${this.#incarnation}-r${this.#requests}`
   }
 
   async readBarrier(deadlineMs: number): Promise<ReadBarrierOutcome> {

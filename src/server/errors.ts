@@ -11,6 +11,7 @@ export const apiErrorStatus = {
   method_not_allowed: 405,
   cas_mismatch: 409,
   too_large: 413,
+  idempotency_key_reused: 422,
   unavailable: 503,
   overloaded: 503,
 } as const satisfies Record<string, ContentfulStatusCode>

@@ -1,73 +1,156 @@
 /**
- * Any node accepts any request: when this node is not the leader, the request is proxied to
- * the leader it knows, or retried until one is known, until the request's deadline.
+ * Any node accepts any request: when this node is not the leader, the request is proxied to the
+ * leader it knows, or tried again once one is known, until the request's deadline. What to try
+ * next is ForwardPolicy's decision; this file does the waiting and the HTTP.
+ *
+ * A forward that was sent but got no answer (the leader died, the connection reset, a timeout)
+ * may have been proposed. It is tried again only because every copy of a write carries the
+ * request id this node gave it, and the state machine applies one request id once.
  * @module
  */
 import type { Context } from 'hono'
 import { request } from 'undici'
+import type { RequestId } from '../core/command.js'
+import { limits } from '../core/limits.js'
 import type { NodeId } from '../core/ids.js'
 import type { NodeService } from '../node/node-service.js'
+import { peerHeaders } from '../transport/transport.js'
 import { ApiError } from './errors.js'
+import { ForwardPolicy, type AttemptOutcome } from './forward-policy.js'
+import { peerAuthenticator, type PeerIdentity } from './peer-auth.js'
 import { receiptHeaderNames } from './receipt-headers.js'
 
-export const forwardedHeader = 'x-paxos-forwarded'
+/** Headers on a forwarded request (beside the peer secret and cluster id) and on its answer. */
+export const forwardHeaders = {
+  forwarded: 'x-paxos-forwarded',
+  requestId: 'x-paxos-request-id',
+  /** Milliseconds left of the forwarder's deadline: the target never works past it. */
+  budgetMs: 'x-paxos-budget-ms',
+  /** On a 503 answer to a forward: the target did not take the request (its leader hint, or empty). */
+  notLeader: 'x-paxos-not-leader',
+} as const
+
 const retryDelayMs = 25
 const relayedHeaders = ['content-type', 'x-version', 'retry-after', ...receiptHeaderNames] as const
 
-export type Attempt<T> = () => Promise<T | Readonly<{ type: 'not_leader'; leader: NodeId | null }>>
+type NotLeader = Readonly<{ type: 'not_leader'; leader: NodeId | null }>
+
+/** One try on this node; `requestId` is set once a copy of the request may exist elsewhere. */
+export type Attempt<T> = (requestId: RequestId | null) => Promise<T | NotLeader>
+
+/** What a forwarded request says about itself; null for a request straight from a client. */
+export type Forwarded = Readonly<{ requestId: RequestId | null; budgetMs: number }>
+
+const requestIdPattern = /^[A-Za-z0-9._-]+$/
 
 /**
- * Runs `attempt` until it answers something other than not_leader; on not_leader, proxies the
- * original request to the leader (once per attempt), or waits for one to be elected.
+ * A request that says it was forwarded must prove it came from a member (401 otherwise): its
+ * request id decides which write a retry is taken for.
  */
-export async function withLeader<T extends { type: string }>(
-  c: Context,
-  node: NodeService,
-  deadline: number,
-  body: Uint8Array | null,
-  attempt: Attempt<T>,
-): Promise<T | Response> {
-  const forwarded = c.req.header(forwardedHeader) !== undefined
-  for (;;) {
-    const outcome = await attempt()
-    if (outcome.type !== 'not_leader') return outcome as T
-    const leader = (outcome as { leader: NodeId | null }).leader
-    // A forwarded request is never forwarded again: that is how loops are avoided.
-    if (!forwarded && leader !== null && leader !== node.id) {
-      const relayed = await proxy(c, node, leader, deadline, body)
-      if (relayed !== null) return relayed
+export function forwardedOf(c: Context, identity: PeerIdentity): Forwarded | null {
+  if (c.req.header(forwardHeaders.forwarded) === undefined) return null
+  peerAuthenticator(identity)(c.req.header(peerHeaders.secret), c.req.header(peerHeaders.cluster))
+  const requestId = c.req.header(forwardHeaders.requestId) ?? null
+  if (requestId !== null && (requestId.length > limits.requestIdBytesMax || !requestIdPattern.test(requestId))) {
+    throw new ApiError('bad_request', 'malformed forwarded request id')
+  }
+  const budget = c.req.header(forwardHeaders.budgetMs)
+  const budgetMs = budget === undefined || !/^\d{1,9}$/.test(budget) ? Number.NaN : Number(budget)
+  if (!Number.isSafeInteger(budgetMs)) throw new ApiError('bad_request', 'malformed forwarded budget')
+  return { requestId, budgetMs }
+}
+
+export type WithLeaderOptions = Readonly<{
+  node: NodeService
+  identity: PeerIdentity
+  deadline: number
+  forwarded: Forwarded | null
+  /** Writes get one (at the first node); reads have no effect to repeat and need none. */
+  requestId: RequestId | null
+  body: Uint8Array | null
+}>
+
+/** Runs `attempt` here, or forwards, as ForwardPolicy says, until an answer or the deadline. */
+export async function withLeader<T extends { type: string }>(c: Context, options: WithLeaderOptions, attempt: Attempt<T>): Promise<T | Response> {
+  const { node, deadline, forwarded, requestId } = options
+  const policy = new ForwardPolicy({ self: node.id, forwarded: forwarded !== null, retrySafe: true, deadline, retryDelay: retryDelayMs })
+  for (let step = policy.first(); ;) {
+    switch (step.type) {
+      case 'local': {
+        const outcome = await attempt(forwarded !== null || policy.forwardedOnce ? requestId : null)
+        if (outcome.type !== 'not_leader') return outcome as T
+        step = policy.after(outcome as NotLeader, node.nowMs())
+        break
+      }
+      case 'forward': {
+        const relayed = await proxy(c, options, step.to)
+        if (relayed instanceof Response) return relayed
+        step = policy.after(relayed, node.nowMs())
+        break
+      }
+      case 'wait':
+        await new Promise((resolve) => setTimeout(resolve, retryDelayMs))
+        step = policy.resume()
+        break
+      case 'not_leader':
+        return notLeaderAnswer(c, step.leader)
+      case 'give_up':
+        if (step.outcome === 'unknown') throw new ApiError('unavailable', 'outcome unknown: the leader did not answer before the request timed out', { outcome: 'unknown' })
+        throw new ApiError('unavailable', 'no leader could be reached before the request timed out')
     }
-    if (node.nowMs() + retryDelayMs >= deadline) throw new ApiError('unavailable', 'no leader could be reached before the request timed out')
-    await new Promise((resolve) => setTimeout(resolve, retryDelayMs))
   }
 }
 
-async function proxy(c: Context, node: NodeService, leader: NodeId, deadline: number, body: Uint8Array | null): Promise<Response | null> {
+/** To a forwarder: this node did not take the request, so trying elsewhere is safe. */
+function notLeaderAnswer(c: Context, leader: NodeId | null): Response {
+  return c.json({ error: 'unavailable', message: 'not the leader' }, 503, { [forwardHeaders.notLeader]: leader === null ? '' : String(leader), 'retry-after': '1' })
+}
+
+async function proxy(c: Context, options: WithLeaderOptions, leader: NodeId): Promise<Response | AttemptOutcome> {
+  const { node, identity, deadline, requestId, body } = options
   const baseUrl = node.peerUrl(leader)
-  if (baseUrl === null) return null
+  if (baseUrl === null) return { type: 'refused' }
   const url = new URL(c.req.url)
-  const headers: Record<string, string> = { [forwardedHeader]: '1' }
+  const timeoutMs = Math.max(1, Math.ceil(deadline - node.nowMs()))
+  const headers: Record<string, string> = {
+    [forwardHeaders.forwarded]: '1',
+    [forwardHeaders.budgetMs]: String(timeoutMs),
+    [peerHeaders.secret]: identity.secret,
+    [peerHeaders.cluster]: identity.clusterId,
+  }
+  if (requestId !== null) headers[forwardHeaders.requestId] = requestId
   for (const name of ['content-type', 'idempotency-key']) {
     const value = c.req.header(name)
     if (value !== undefined) headers[name] = value
   }
-  const timeoutMs = Math.max(1, deadline - node.nowMs())
+  let response: Awaited<ReturnType<typeof request>>
+  let payload: Uint8Array
   try {
-    const response = await request(`${baseUrl}${url.pathname}${url.search}`, {
+    response = await request(`${baseUrl}${url.pathname}${url.search}`, {
       method: c.req.method as 'GET' | 'PUT' | 'DELETE',
       headers,
       body: body === null ? null : Buffer.from(body),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     })
-    const payload = new Uint8Array(await response.body.arrayBuffer())
-    const relayed = new Headers()
-    for (const name of relayedHeaders) {
-      const value = response.headers[name]
-      if (typeof value === 'string') relayed.set(name, value)
-    }
-    return new Response(payload, { status: response.statusCode, headers: relayed })
-  } catch {
-    return null // unreachable leader: wait for the next one
+    payload = new Uint8Array(await response.body.arrayBuffer())
+  } catch (error) {
+    return { type: refusedConnection(error) ? 'refused' : 'unknown' }
   }
+  // The target's hint is not followed: the policy asks this node's own view next.
+  if (response.statusCode === 503 && typeof response.headers[forwardHeaders.notLeader] === 'string') return { type: 'not_leader', leader: null }
+  const relayed = new Headers()
+  for (const name of relayedHeaders) {
+    const value = response.headers[name]
+    if (typeof value === 'string') relayed.set(name, value)
+  }
+  return new Response(payload, { status: response.statusCode, headers: relayed })
+}
+
+/** Only a refused connection proves the request never reached the target. */
+function refusedConnection(error: unknown): boolean {
+  for (let current = error; typeof current === 'object' && current !== null; current = (current as { cause?: unknown }).cause) {
+    if ((current as { code?: unknown }).code === 'ECONNREFUSED') return true
+  }
+  return false
 }

@@ -4,15 +4,28 @@
  */
 import type { Context, Hono } from 'hono'
 import type { NodeService, WriteOutcome, WriteRequest } from '../node/node-service.js'
+import type { RequestId } from '../core/command.js'
+import { limits } from '../core/limits.js'
 import type { KvItem } from '../state-machine/state-machine.js'
 import { readBoundedBody } from './body.js'
 import { ApiError } from './errors.js'
 import { nextTurn } from './next-turn.js'
 import { receiptHeaders } from './receipt-headers.js'
-import { withLeader } from './forward.js'
+import { forwardedOf, withLeader, type Forwarded } from './forward.js'
+import type { PeerIdentity } from './peer-auth.js'
 import { checkQuery, keyFromPath, parseCas, parseConsistency, parseIdempotencyKey, parseListQuery } from './validate.js'
 
-export type KvRouteOptions = Readonly<{ node: NodeService; requestTimeoutMs: number; valueBytesMax: number }>
+export type KvRouteOptions = Readonly<{ node: NodeService; requestTimeoutMs: number; valueBytesMax: number; secret: string; clusterId: string }>
+
+/**
+ * When this request must be answered by, on this node's clock. A forwarded request inherits the
+ * forwarder's deadline; a write is proposed only within the forward window of its first node
+ * (its request-id record outlives that window, see limits.ts).
+ */
+function deadlineOf(options: KvRouteOptions, forwarded: Forwarded | null, kind: 'write' | 'read'): number {
+  const timeoutMs = Math.min(options.requestTimeoutMs, kind === 'write' ? limits.forwardWindowMs : Number.POSITIVE_INFINITY, forwarded?.budgetMs ?? Number.POSITIVE_INFINITY)
+  return options.node.nowMs() + timeoutMs
+}
 
 /** The path as sent, still percent-encoded (Hono's `c.req.path` may decode it). */
 function rawPath(c: Context): string {
@@ -22,32 +35,51 @@ function rawPath(c: Context): string {
   return url.slice(start, query < 0 ? url.length : query)
 }
 
+type WriteTarget = Readonly<{ key: string; cas: WriteRequest['cas']; idempotencyKey: string | null }>
+
 /** What a PUT or DELETE names, validated in this order: key, query, cas, Idempotency-Key. */
-function writeTarget(c: Context, route: 'put' | 'delete') {
+function writeTarget(c: Context, route: 'put' | 'delete'): WriteTarget {
   const key = keyFromPath(rawPath(c))
   const query = c.req.query()
   checkQuery(query, route)
   return { key, cas: parseCas(query.cas), idempotencyKey: parseIdempotencyKey(c.req.header('idempotency-key')) }
 }
 
-async function write(c: Context, options: KvRouteOptions, request: WriteRequest, body: Uint8Array | null): Promise<Response> {
-  const deadline = options.node.nowMs() + options.requestTimeoutMs
-  const outcome = await withLeader<WriteOutcome>(c, options.node, deadline, body, () => options.node.write(request, deadline))
+/** `request` builds the write for one attempt: with the request id once a copy may exist elsewhere. */
+async function write(
+  c: Context,
+  options: KvRouteOptions,
+  forwarded: Forwarded | null,
+  request: (requestId: RequestId | null) => WriteRequest,
+  body: Uint8Array | null,
+): Promise<Response> {
+  const deadline = deadlineOf(options, forwarded, 'write')
+  // The first node names the request; every forward and retry of it carries that name.
+  const requestId = forwarded === null ? options.node.newRequestId() : forwarded.requestId
+  const outcome = await withLeader<WriteOutcome>(c, { ...identity(options), node: options.node, deadline, forwarded, requestId, body }, (id) => options.node.write(request(id), deadline))
   if (outcome instanceof Response) return outcome
   switch (outcome.type) {
     case 'ok': {
-      const body = request.type === 'put' ? { version: outcome.version } : { version: outcome.version, deleted: outcome.deleted ?? false }
+      const body = request(null).type === 'put' ? { version: outcome.version } : { version: outcome.version, deleted: outcome.deleted ?? false }
       return c.json(body, 200, receiptHeaders(outcome.receipt))
     }
     case 'cas_mismatch':
       throw new ApiError('cas_mismatch', `the key's version is ${outcome.version}`, { version: outcome.version })
+    case 'idempotency_key_reused':
+      throw new ApiError('idempotency_key_reused', 'this Idempotency-Key was first used for a different request; nothing was written')
     case 'overloaded':
-      throw new ApiError('overloaded', 'the leader has too many writes in flight; retry shortly')
+      throw new ApiError('overloaded', outcome.reason === 'records_full'
+        ? 'too many recent retry-safe writes are remembered to take another now; nothing was written, retry shortly'
+        : 'the leader has too many writes in flight; retry shortly')
     case 'timeout':
-      throw new ApiError('unavailable', 'the write was not confirmed before the timeout; its outcome is unknown')
-    default:
+      throw new ApiError('unavailable', 'outcome unknown: the write was not confirmed before the timeout', { outcome: 'unknown' })
+    case 'not_leader':
       throw new ApiError('unavailable', 'no leader')
   }
+}
+
+function identity(options: KvRouteOptions): { identity: PeerIdentity } {
+  return { identity: { secret: options.secret, clusterId: options.clusterId } }
 }
 
 /** For a linearizable read: returns null when this node may serve it, or the leader's response. */
@@ -56,8 +88,9 @@ async function readBarrier(c: Context, options: KvRouteOptions, consistency: str
     await nextTurn()
     return null
   }
-  const deadline = options.node.nowMs() + options.requestTimeoutMs
-  const outcome = await withLeader(c, options.node, deadline, null, () => options.node.readBarrier(deadline))
+  const forwarded = forwardedOf(c, identity(options).identity)
+  const deadline = deadlineOf(options, forwarded, 'read')
+  const outcome = await withLeader(c, { ...identity(options), node: options.node, deadline, forwarded, requestId: null, body: null }, () => options.node.readBarrier(deadline))
   if (outcome instanceof Response) return outcome
   if (outcome.type === 'ok') return null
   if (outcome.type === 'overloaded') throw new ApiError('overloaded', 'too many reads waiting; retry shortly')
@@ -86,11 +119,15 @@ export function mountKvRoutes(app: Hono, options: KvRouteOptions): void {
 
   app.put('/v1/kv/*', async (c) => {
     const target = writeTarget(c, 'put')
+    const forwarded = forwardedOf(c, identity(options).identity) // a forged forward is refused before its body is read
     const value = await readBoundedBody(c, options.valueBytesMax, tooLarge)
-    return write(c, options, { type: 'put', ...target, value }, value)
+    return write(c, options, forwarded, (requestId) => ({ type: 'put', ...target, value, requestId }), value)
   })
 
-  app.delete('/v1/kv/*', async (c) => write(c, options, { type: 'delete', ...writeTarget(c, 'delete') }, null))
+  app.delete('/v1/kv/*', async (c) => {
+    const target = writeTarget(c, 'delete')
+    return write(c, options, forwardedOf(c, identity(options).identity), (requestId) => ({ type: 'delete', ...target, requestId }), null)
+  })
 
   app.get('/v1/kv/*', async (c) => {
     const key = keyFromPath(rawPath(c))

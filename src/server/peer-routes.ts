@@ -4,7 +4,6 @@
  * queued for the core (202) or refused when the inbox is full (503).
  * @module
  */
-import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Context, Hono } from 'hono'
 import type { NodeId } from '../core/ids.js'
@@ -15,6 +14,7 @@ import { decodePeerBatch, type PeerBatch } from '../transport/codec.js'
 import { peerHeaders } from '../transport/transport.js'
 import { readBoundedBody } from './body.js'
 import { ApiError } from './errors.js'
+import { peerAuthenticator } from './peer-auth.js'
 
 export type PeerRouteOptions = Readonly<{
   node: NodeService
@@ -25,19 +25,8 @@ export type PeerRouteOptions = Readonly<{
   onPeerRefused?: (from: string, reason: string) => void
 }>
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest()
-}
-
 export function mountPeerRoutes(app: Hono, options: PeerRouteOptions): void {
-  const expectedSecret = digest(options.secret)
-  const authenticate = (secret: string | undefined, clusterId: string | undefined): void => {
-    // Comparing digests keeps the comparison constant-time whatever the lengths.
-    if (secret === undefined || !timingSafeEqual(digest(secret), expectedSecret)) {
-      throw new ApiError('unauthorized', 'missing or wrong cluster secret')
-    }
-    if (clusterId !== options.clusterId) throw new ApiError('unauthorized', 'wrong cluster id')
-  }
+  const authenticate = peerAuthenticator(options)
   app.post('/peer/stream', (c) => reportRefusal(c, options, async () => {
     authenticate(c.req.header(peerHeaders.secret), c.req.header(peerHeaders.cluster))
     const incoming = incomingOf(c)

@@ -5,13 +5,13 @@
  */
 import { assert } from '../core/assert.js'
 import { revisionZero, slotZero, type Revision, type Slot } from '../core/ids.js'
-import type { IdempotencyRecord, KvStore, StoredValue } from './kv-store.js'
+import type { DedupeRecord, KvStore, RecordSpace, StoredValue } from './kv-store.js'
 import type { KvItem } from './state-machine.js'
 
 export class KvMemoryStore implements KvStore {
   readonly #data = new Map<string, StoredValue>()
-  /** Insertion order is age order: Maps iterate in insertion order. */
-  readonly #idempotency = new Map<string, IdempotencyRecord>()
+  /** Insertion order is apply order: Maps iterate in insertion order, so the first is the oldest. */
+  readonly #records: Readonly<Record<RecordSpace, Map<string, DedupeRecord>>> = { idempotency: new Map(), request: new Map() }
   #appliedIndex: Slot = slotZero
   #revision: Revision = revisionZero
 
@@ -53,27 +53,38 @@ export class KvMemoryStore implements KvStore {
     this.#revision = revision
   }
 
-  idempotencyGet(key: string): IdempotencyRecord | null {
-    return this.#idempotency.get(key) ?? null
+  recordGet(space: RecordSpace, key: string): DedupeRecord | null {
+    return this.#records[space].get(key) ?? null
   }
 
-  idempotencyPut(key: string, record: IdempotencyRecord): void {
-    this.#idempotency.set(key, record)
+  recordPut(space: RecordSpace, key: string, record: DedupeRecord): void {
+    const records = this.#records[space]
+    assert(!records.has(key), `record ${key} exists already`)
+    records.set(key, record)
   }
 
-  idempotencyEvict(olderThanMs: number, keep: number): void {
-    for (const [key, record] of this.#idempotency) if (record.atMs < olderThanMs) this.#idempotency.delete(key)
-    for (const key of this.#idempotency.keys()) {
-      if (this.#idempotency.size <= keep) break
-      this.#idempotency.delete(key)
-    }
+  recordOldest(space: RecordSpace): Readonly<{ key: string; record: DedupeRecord }> | null {
+    const first = this.#records[space].entries().next()
+    return first.done === true ? null : { key: first.value[0], record: first.value[1] }
+  }
+
+  recordDeleteOldest(space: RecordSpace): void {
+    const first = this.#records[space].keys().next()
+    assert(first.done !== true, `no ${space} record to delete`)
+    this.#records[space].delete(first.value)
+  }
+
+  recordCount(space: RecordSpace): number {
+    return this.#records[space].size
   }
 
   /** An independent copy: what a disk held at one moment (the simulator's crash model). */
   clone(): KvMemoryStore {
     const copy = new KvMemoryStore()
     for (const [key, stored] of this.#data) copy.#data.set(key, stored)
-    for (const [key, record] of this.#idempotency) copy.#idempotency.set(key, record)
+    for (const space of ['idempotency', 'request'] as const) {
+      for (const [key, record] of this.#records[space]) copy.#records[space].set(key, record)
+    }
     copy.#appliedIndex = this.#appliedIndex
     copy.#revision = this.#revision
     return copy

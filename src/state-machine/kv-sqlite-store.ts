@@ -6,10 +6,64 @@
 import type { Database, Statement } from 'better-sqlite3'
 import { assert } from '../core/assert.js'
 import { revision, slot, type Revision, type Slot } from '../core/ids.js'
-import type { IdempotencyRecord, KvStore, StoredValue } from './kv-store.js'
+import type { DedupeRecord, KvStore, RecordSpace, StoredValue } from './kv-store.js'
 import type { ApplyResult, KvItem } from './state-machine.js'
 
 type KvRow = { key: string; value: Buffer; version: number }
+type RecordRow = { key: string; result: string; at_ms: number; fingerprint: string | null }
+
+/** One record space's table: a queue in apply order (seq). */
+class RecordTable {
+  readonly #get: Statement<[string], RecordRow>
+  readonly #put: Statement<[string, string, number, string | null]>
+  readonly #oldest: Statement<[], RecordRow>
+  readonly #deleteOldest: Statement<[]>
+  readonly #count: Statement<[], { count: number }>
+  /** count(*) scans the table: counted once, then kept in step (null after a failed transaction). */
+  #rows: number | null = null
+
+  constructor(db: Database, table: 'idempotency' | 'request_records') {
+    this.#get = db.prepare(`SELECT key, result, at_ms, fingerprint FROM ${table} WHERE key = ?`)
+    this.#put = db.prepare(`INSERT INTO ${table} (key, result, at_ms, fingerprint) VALUES (?, ?, ?, ?)`)
+    this.#oldest = db.prepare(`SELECT key, result, at_ms, fingerprint FROM ${table} ORDER BY seq LIMIT 1`)
+    this.#deleteOldest = db.prepare(`DELETE FROM ${table} WHERE seq = (SELECT min(seq) FROM ${table})`)
+    this.#count = db.prepare(`SELECT count(*) AS count FROM ${table}`)
+  }
+
+  get(key: string): DedupeRecord | null {
+    const row = this.#get.get(key)
+    return row === undefined ? null : recordOf(row)
+  }
+
+  put(key: string, record: DedupeRecord): void {
+    this.#put.run(key, JSON.stringify(record.result), record.atMs, record.fingerprint)
+    if (this.#rows !== null) this.#rows += 1
+  }
+
+  oldest(): Readonly<{ key: string; record: DedupeRecord }> | null {
+    const row = this.#oldest.get()
+    return row === undefined ? null : { key: row.key, record: recordOf(row) }
+  }
+
+  deleteOldest(): void {
+    const changes = this.#deleteOldest.run().changes
+    assert(changes === 1, 'no record to delete')
+    if (this.#rows !== null) this.#rows -= 1
+  }
+
+  count(): number {
+    this.#rows ??= this.#count.get()?.count ?? 0
+    return this.#rows
+  }
+
+  forgetCount(): void {
+    this.#rows = null
+  }
+}
+
+function recordOf(row: RecordRow): DedupeRecord {
+  return { result: JSON.parse(row.result) as ApplyResult, atMs: row.at_ms, fingerprint: row.fingerprint }
+}
 
 /**
  * The smallest string above every string that starts with `prefix`, or null if none. UTF-8
@@ -34,11 +88,7 @@ export class KvSqliteStore implements KvStore {
   readonly #rangeOpen: Statement<[string, number], KvRow>
   readonly #position: Statement<[], { applied_index: number; revision: number }>
   readonly #setPosition: Statement<[number, number]>
-  readonly #idempotencyGet: Statement<[string], { result: string; at_ms: number }>
-  readonly #idempotencyPut: Statement<[string, string, number]>
-  readonly #evictOld: Statement<[number]>
-  readonly #idempotencySpan: Statement<[], { span: number | null }>
-  readonly #evictCount: Statement<[number]>
+  readonly #records: Readonly<Record<RecordSpace, RecordTable>>
 
   constructor(db: Database) {
     this.#db = db
@@ -50,13 +100,7 @@ export class KvSqliteStore implements KvStore {
     this.#rangeOpen = db.prepare('SELECT key, value, version FROM kv WHERE key >= ? ORDER BY key LIMIT ?')
     this.#position = db.prepare('SELECT applied_index, revision FROM state WHERE id = 1')
     this.#setPosition = db.prepare('UPDATE state SET applied_index = ?, revision = ? WHERE id = 1')
-    this.#idempotencyGet = db.prepare('SELECT result, at_ms FROM idempotency WHERE key = ?')
-    this.#idempotencyPut = db.prepare('INSERT INTO idempotency (key, result, at_ms) VALUES (?, ?, ?)')
-    this.#evictOld = db.prepare('DELETE FROM idempotency WHERE at_ms < ?')
-    // max(seq) - min(seq) + 1 bounds the count from above, from two index look-ups; only when it
-    // exceeds the bound is the exact cut (the newest `keep` rows survive) worth its scan.
-    this.#idempotencySpan = db.prepare('SELECT (SELECT max(seq) FROM idempotency) - (SELECT min(seq) FROM idempotency) + 1 AS span')
-    this.#evictCount = db.prepare('DELETE FROM idempotency WHERE seq <= (SELECT seq FROM idempotency ORDER BY seq DESC LIMIT 1 OFFSET ?)')
+    this.#records = { idempotency: new RecordTable(db, 'idempotency'), request: new RecordTable(db, 'request_records') }
   }
 
   get(key: string): StoredValue | null {
@@ -90,25 +134,34 @@ export class KvSqliteStore implements KvStore {
     this.#setPosition.run(appliedIndex, next)
   }
 
-  idempotencyGet(key: string): IdempotencyRecord | null {
-    const row = this.#idempotencyGet.get(key)
-    return row === undefined ? null : { result: JSON.parse(row.result) as ApplyResult, atMs: row.at_ms }
+  recordGet(space: RecordSpace, key: string): DedupeRecord | null {
+    return this.#records[space].get(key)
   }
 
-  idempotencyPut(key: string, record: IdempotencyRecord): void {
-    this.#idempotencyPut.run(key, JSON.stringify(record.result), record.atMs)
+  recordPut(space: RecordSpace, key: string, record: DedupeRecord): void {
+    this.#records[space].put(key, record)
   }
 
-  idempotencyEvict(olderThanMs: number, keep: number): void {
-    assert(Number.isSafeInteger(keep) && keep >= 0, `cannot keep ${keep} records`)
-    this.#evictOld.run(olderThanMs)
-    // seq is assigned in apply order, so "oldest first" is the same order as the memory store's.
-    const span = this.#idempotencySpan.get()?.span ?? null
-    if (span !== null && span > keep) this.#evictCount.run(keep)
+  recordOldest(space: RecordSpace): Readonly<{ key: string; record: DedupeRecord }> | null {
+    return this.#records[space].oldest()
+  }
+
+  recordDeleteOldest(space: RecordSpace): void {
+    this.#records[space].deleteOldest()
+  }
+
+  recordCount(space: RecordSpace): number {
+    return this.#records[space].count()
   }
 
   transaction<T>(work: () => T): T {
-    return this.#db.transaction(work)()
+    try {
+      return this.#db.transaction(work)()
+    } catch (error) {
+      // Rolled back (or the outer unit will be): counts kept in step may be off now.
+      for (const table of Object.values(this.#records)) table.forgetCount()
+      throw error
+    }
   }
 
   close(): void {}

@@ -4,9 +4,8 @@
  */
 import { assert } from '../core/assert.js'
 import { slot, type Revision, type Slot } from '../core/ids.js'
-import { limits } from '../core/limits.js'
 import type { ChosenEntry } from '../core/messages.js'
-import { applyWrite, type ApplyWriteOptions } from './kv.js'
+import { applyWrite, checkApplyWriteOptions, defaultApplyWriteOptions, type ApplyWriteOptions } from './kv.js'
 import type { KvStore } from './kv-store.js'
 import type { AppliedWrite, KvItem, StateMachine } from './state-machine.js'
 
@@ -19,8 +18,8 @@ export class KvStateMachine implements StateMachine {
   /** `options` exist for tests; every replica of a cluster must run with the same values. */
   constructor(store: KvStore, options: KvStateMachineOptions = {}) {
     this.#store = store
-    this.#options = { idempotencyRecordsMax: options.idempotencyRecordsMax ?? limits.idempotencyRecordsMax }
-    assert(this.#options.idempotencyRecordsMax >= 1, 'idempotencyRecordsMax must allow one record')
+    this.#options = { ...defaultApplyWriteOptions, ...options }
+    checkApplyWriteOptions(this.#options)
   }
 
   /** Invariant: slots are applied once each, in order; position moves with the data. */

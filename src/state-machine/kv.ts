@@ -3,48 +3,90 @@
  * state on every replica. Revisions count applied writes (put, delete, successful cas).
  * @module
  */
+import { createHash } from 'node:crypto'
 import { assert } from '../core/assert.js'
 import type { WriteCommand } from '../core/command.js'
 import { revision, revisionZero, type Revision } from '../core/ids.js'
 import { limits } from '../core/limits.js'
-import type { KvStore } from './kv-store.js'
+import type { KvStore, RecordSpace } from './kv-store.js'
 import type { ApplyResult } from './state-machine.js'
 
-/** Records are kept at least this long, measured on the proposers' clocks carried in the log. */
-export const idempotencyRetentionMs = 10 * 60 * 1000
+/** Per record space: how many records at most, and how long (log time) each is kept at least. */
+export type RecordBounds = Readonly<{ recordsMax: number; retentionMs: number }>
 
-export type ApplyWriteOptions = Readonly<{
-  /** Idempotency records kept at most; every replica must use the same bound. */
-  idempotencyRecordsMax: number
-}>
+/** Every replica of a cluster must run with the same values. */
+export type ApplyWriteOptions = Readonly<Record<RecordSpace, RecordBounds>>
 
-const defaultOptions: ApplyWriteOptions = { idempotencyRecordsMax: limits.idempotencyRecordsMax }
+export const defaultApplyWriteOptions: ApplyWriteOptions = Object.freeze({
+  idempotency: { recordsMax: limits.idempotencyRecordsMax, retentionMs: limits.idempotencyRetentionMs },
+  request: { recordsMax: limits.requestRecordsMax, retentionMs: limits.requestRecordRetentionMs },
+})
+
+export function checkApplyWriteOptions(options: ApplyWriteOptions): void {
+  for (const bounds of Object.values(options)) {
+    assert(Number.isSafeInteger(bounds.recordsMax) && bounds.recordsMax >= 1, 'a record space must allow one record')
+    assert(Number.isSafeInteger(bounds.retentionMs) && bounds.retentionMs >= 0, 'retention must be a whole number of ms')
+  }
+}
 
 /**
- * Applies one write at `current` revision; returns its result and the new revision. A retried
- * idempotency key changes nothing at all, eviction included: the state after a retry equals the
- * state before it, whichever replica applies it.
+ * What makes a retry recognisable: the client's Idempotency-Key, else the request id the first
+ * node gave a forwarded write. `atMs` is the proposer's wall clock, carried in the log.
+ */
+type Token = Readonly<{ space: RecordSpace; key: string; atMs: number }>
+
+function tokenOf(command: WriteCommand): Token | null {
+  if (command.idempotency !== null) return { space: 'idempotency', ...command.idempotency }
+  if (command.request !== undefined) return { space: 'request', key: command.request.id, atMs: command.request.atMs }
+  return null
+}
+
+/**
+ * Applies one write at `current` revision; returns its result and the new revision. A retry
+ * (its token already recorded) changes nothing at all, expiry included: the state after a retry
+ * equals the state before it, whichever replica applies it.
  */
 export function applyWrite(
   store: KvStore,
   command: WriteCommand,
   current: Revision,
-  options: ApplyWriteOptions = defaultOptions,
+  options: ApplyWriteOptions = defaultApplyWriteOptions,
 ): { result: ApplyResult; revision: Revision } {
-  const idempotency = command.idempotency
-  if (idempotency !== null) {
-    const recorded = store.idempotencyGet(idempotency.key)
-    if (recorded !== null) return { result: recorded.result, revision: current }
+  const token = tokenOf(command)
+  if (token === null) return evaluate(store, command, current)
+  // Only a client's key can meet a different request: request ids are unique per request.
+  const fingerprint = token.space === 'idempotency' ? fingerprintOf(command) : null
+  const recorded = store.recordGet(token.space, token.key)
+  if (recorded !== null) {
+    const reused = recorded.fingerprint !== null && fingerprint !== null && recorded.fingerprint !== fingerprint
+    return { result: reused ? { type: 'idempotency_key_reused' } : recorded.result, revision: current }
   }
+  const bounds = options[token.space]
+  expire(store, token.space, token.atMs - bounds.retentionMs)
+  // Full of records a retry may still need: refuse the write rather than forget one of them.
+  if (store.recordCount(token.space) >= bounds.recordsMax) return { result: { type: 'records_full' }, revision: current }
   const outcome = evaluate(store, command, current)
-  if (idempotency !== null) {
-    assert(options.idempotencyRecordsMax >= 1, 'idempotencyRecordsMax must allow one record')
-    // Eviction is driven by the log (the command's atMs), never by a local clock, so every
-    // replica drops the same records at the same slot.
-    store.idempotencyEvict(idempotency.atMs - idempotencyRetentionMs, options.idempotencyRecordsMax - 1)
-    store.idempotencyPut(idempotency.key, { result: outcome.result, atMs: idempotency.atMs })
-  }
+  store.recordPut(token.space, token.key, { result: outcome.result, atMs: token.atMs, fingerprint })
   return outcome
+}
+
+/**
+ * Drops the space's records older than `cutoffMs`, oldest first, stopping at the first younger
+ * one. Driven by the log (the command's atMs), never by a local clock, so every replica drops
+ * the same records at the same slot. Clock skew between proposers can leave an older record
+ * behind a younger one for a while: it is kept longer, never shorter.
+ */
+function expire(store: KvStore, space: RecordSpace, cutoffMs: number): void {
+  for (let oldest = store.recordOldest(space); oldest !== null && oldest.record.atMs < cutoffMs; oldest = store.recordOldest(space)) {
+    store.recordDeleteOldest(space)
+  }
+}
+
+/** What the request asks for, hashed: equal for a retry, different for another request. */
+function fingerprintOf(command: WriteCommand): string {
+  const hash = createHash('sha256').update(`${command.type}\u0000${command.key}\u0000${command.cas ?? ''}\u0000`)
+  if (command.type === 'put') hash.update(command.value)
+  return hash.digest('base64url')
 }
 
 /** The write itself. A cas mismatch is a result, not a write: the revision stays. */

@@ -10,6 +10,13 @@ import type { ChosenEntry } from '../core/messages.js'
 export type ApplyResult =
   | Readonly<{ type: 'written'; revision: Revision; deleted: boolean | null }>
   | Readonly<{ type: 'cas_mismatch'; revision: Revision }>
+  /** The Idempotency-Key was first used for a different request: nothing changed (422). */
+  | Readonly<{ type: 'idempotency_key_reused' }>
+  /**
+   * Refused, nothing changed: the write needs a dedupe record and its space holds its bound of
+   * records all younger than their retention (503 overloaded; retrying later is safe).
+   */
+  | Readonly<{ type: 'records_full' }>
 
 /** The result of one applied write, and the slot it was chosen in, for the node that proposed it. */
 export type AppliedWrite = Readonly<{ proposal: ProposalId; slot: Slot; result: ApplyResult }>

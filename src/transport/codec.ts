@@ -28,6 +28,10 @@ const writeFields = {
     key: z.string().min(1).max(limits.idempotencyKeyBytesMax),
     atMs: z.number().int().min(0).max(maxInt),
   }).nullable(),
+  request: z.strictObject({
+    id: z.string().min(1).max(limits.requestIdBytesMax),
+    atMs: z.number().int().min(0).max(maxInt),
+  }).optional(),
 }
 const command = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('noop') }),

@@ -31,6 +31,7 @@ function randomCommand(random: Random): Command {
     key: nastyText(random, 1 + randomBelow(random, 300)),
     cas: randomBelow(random, 2) === 0 ? null : revision(widest),
     idempotency: randomBelow(random, 2) === 0 ? null : { key: nastyText(random, 1 + randomBelow(random, 256)), atMs: widest },
+    ...(randomBelow(random, 2) === 0 ? {} : { request: { id: nastyText(random, 1 + randomBelow(random, 128)), atMs: widest } }),
   }
   if (roll === 1) return { type: 'delete', ...fields }
   return { type: 'put', value: Buffer.from(nastyText(random, randomBelow(random, 2000))).toString('base64'), ...fields }
@@ -74,6 +75,7 @@ describe('message sizes', () => {
       key: '\u0001'.repeat(limits.keyBytesMax),
       cas: revision(widest),
       idempotency: { key: '\u0001'.repeat(limits.idempotencyKeyBytesMax), atMs: widest },
+      request: { id: '\u0001'.repeat(limits.requestIdBytesMax), atMs: widest },
     }
     expect(commandBytes(command)).toBe(commandBytesMax)
     expect(Buffer.byteLength(JSON.stringify(command))).toBeLessThanOrEqual(commandBytesMax)

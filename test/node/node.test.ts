@@ -35,7 +35,7 @@ const config: Config = Object.freeze({
 })
 
 const put = (key: string, value: string, extra: Partial<{ cas: number; idempotencyKey: string }> = {}): WriteRequest => ({
-  type: 'put', key, value: new TextEncoder().encode(value), cas: extra.cas === undefined ? null : revision(extra.cas), idempotencyKey: extra.idempotencyKey ?? null,
+  type: 'put', key, value: new TextEncoder().encode(value), cas: extra.cas === undefined ? null : revision(extra.cas), idempotencyKey: extra.idempotencyKey ?? null, requestId: null,
 })
 
 /** A single node elects itself after an election timeout; until then writes are not_leader. */

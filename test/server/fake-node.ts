@@ -6,14 +6,14 @@
 import { nodeId, type Envelope, type NodeId } from '../../src/core/index.js'
 import type { DeliverOutcome, NodeService, ReadBarrierOutcome, Receipt, StatusBody, WriteOutcome, WriteRequest } from '../../src/node/node-service.js'
 import { KvMemoryStore } from '../../src/state-machine/kv-memory-store.js'
-import { KvStateMachine } from '../../src/state-machine/kv-state-machine.js'
+import { KvStateMachine, type KvStateMachineOptions } from '../../src/state-machine/kv-state-machine.js'
 import type { KvItem } from '../../src/state-machine/state-machine.js'
 import { slot } from '../../src/core/index.js'
 import { LiveFeed, type LiveSubscription } from '../../src/node/live-feed.js'
 
 export class FakeNode implements NodeService {
   readonly id: NodeId = nodeId(1)
-  readonly stateMachine = new KvStateMachine(new KvMemoryStore())
+  readonly stateMachine: KvStateMachine
   readonly delivered: Envelope[] = []
   readonly writes: WriteRequest[] = []
   mode: 'leader' | 'follower' | 'no_leader' | 'overloaded' = 'leader'
@@ -23,6 +23,10 @@ export class FakeNode implements NodeService {
   receipt: Omit<Receipt, 'slot'> = { ballot: { round: 3, node: nodeId(1) }, leader: nodeId(1), quorum: [nodeId(1), nodeId(2)], commitMs: 1.25, fsyncMs: 0.5 }
   #proposals = 0
 
+  constructor(options: KvStateMachineOptions = {}) {
+    this.stateMachine = new KvStateMachine(new KvMemoryStore(), options)
+  }
+
   nowMs(): number {
     return performance.now()
   }
@@ -31,21 +35,35 @@ export class FakeNode implements NodeService {
     return this.leaderUrl
   }
 
+  newRequestId(): string {
+    return `fake-r${this.#proposals + this.writes.length}`
+  }
+
   async write(request: WriteRequest): Promise<WriteOutcome> {
     this.writes.push(request)
     if (this.mode === 'follower') return { type: 'not_leader', leader: nodeId(2) }
     if (this.mode === 'no_leader') return { type: 'not_leader', leader: null }
-    if (this.mode === 'overloaded') return { type: 'overloaded' }
+    if (this.mode === 'overloaded') return { type: 'overloaded', reason: 'writes_in_flight' }
     this.#proposals += 1
-    const base = { proposal: `p${this.#proposals}`, key: request.key, cas: request.cas, idempotency: null }
+    const idempotency = request.idempotencyKey === null ? null : { key: request.idempotencyKey, atMs: 0 }
+    const dedupe = request.requestId === null || idempotency !== null ? {} : { request: { id: request.requestId, atMs: 0 } }
+    const base = { proposal: `p${this.#proposals}`, key: request.key, cas: request.cas, idempotency, ...dedupe }
     const command = request.type === 'put'
       ? { type: 'put' as const, value: Buffer.from(request.value).toString('base64'), ...base }
       : { type: 'delete' as const, ...base }
     const at = slot(this.stateMachine.appliedIndex() + 1)
     const [applied] = this.stateMachine.apply([{ slot: at, value: [command] }])
     const result = applied!.result
-    if (result.type === 'cas_mismatch') return { type: 'cas_mismatch', version: result.revision }
-    return { type: 'ok', version: result.revision, deleted: result.deleted, receipt: { ...this.receipt, slot: at } }
+    switch (result.type) {
+      case 'written':
+        return { type: 'ok', version: result.revision, deleted: result.deleted, receipt: { ...this.receipt, slot: at } }
+      case 'cas_mismatch':
+        return { type: 'cas_mismatch', version: result.revision }
+      case 'idempotency_key_reused':
+        return result
+      case 'records_full':
+        return { type: 'overloaded', reason: 'records_full' }
+    }
   }
 
   async readBarrier(): Promise<ReadBarrierOutcome> {

@@ -3,14 +3,19 @@
  * bodies, headers, and that bad input changes nothing. Method: app.request() against createApp
  * with a FakeNode (no sockets); forwarding uses a real second server on 127.0.0.1.
  */
+import { createServer, type IncomingMessage } from 'node:http'
 import { serve } from '@hono/node-server'
 import { afterEach, describe, expect, it } from 'vitest'
 import { nodeId } from '../../src/core/index.js'
 import { createApp } from '../../src/server/app.js'
+import type { KvStateMachineOptions } from '../../src/state-machine/kv-state-machine.js'
+import { freePort } from '../integration/harness.js'
 import { FakeNode } from './fake-node.js'
 
-function setup(requestTimeoutMs = 300) {
-  const node = new FakeNode()
+const peer = { 'x-paxos-secret': 'route-secret', 'x-paxos-cluster': 'c1' }
+
+function setup(requestTimeoutMs = 300, options: KvStateMachineOptions = {}) {
+  const node = new FakeNode(options)
   const app = createApp({
     node, secret: 'route-secret', clusterId: 'c1', members: new Set([nodeId(1), nodeId(2)]),
     requestTimeoutMs, valueBytesMax: 1024 * 1024, onFatal: () => {},
@@ -165,11 +170,115 @@ describe('kv routes', () => {
     expect(follower.node.get('fwd')).toBeNull() // the follower's own state was never touched
   })
 
-  it('a forwarded request is never forwarded again', async () => {
-    const { app, node } = setup(100)
+  it('a forwarded request is never forwarded again: the target says at once that it did not take it', async () => {
+    const { app, node } = setup(10_000)
     node.mode = 'follower'
     node.leaderUrl = 'http://127.0.0.1:9' // would fail if tried; must not be tried
-    const response = await app.request('/v1/kv/k', { method: 'PUT', body: 'v', headers: { 'x-paxos-forwarded': '1' } })
+    const started = performance.now()
+    const response = await app.request('/v1/kv/k', { method: 'PUT', body: 'v', headers: { ...peer, 'x-paxos-forwarded': '1', 'x-paxos-budget-ms': '10000', 'x-paxos-request-id': 'n2-x-r1' } })
     expect(response.status).toBe(503)
+    expect(response.headers.get('x-paxos-not-leader')).toBe('2')
+    // Answered from the first not_leader, not after waiting out the budget for a leader.
+    expect(performance.now() - started).toBeLessThan(5_000)
+    expect(node.writes.map((write) => write.requestId)).toEqual(['n2-x-r1'])
+  })
+
+  it.each([
+    [{ 'x-paxos-forwarded': '1' }, 401],
+    [{ 'x-paxos-forwarded': '1', 'x-paxos-secret': 'wrong', 'x-paxos-cluster': 'c1' }, 401],
+    [{ 'x-paxos-forwarded': '1', ...peer }, 400], // no budget
+    [{ 'x-paxos-forwarded': '1', ...peer, 'x-paxos-budget-ms': '100', 'x-paxos-request-id': 'bad id' }, 400],
+  ])('a forwarded request must come from a member, well formed (%o is %i), and changes nothing', async (headers, status) => {
+    const { app, node } = setup()
+    const response = await app.request('/v1/kv/k', { method: 'PUT', body: 'v', headers })
+    expect(response.status).toBe(status)
+    expect(node.writes).toEqual([])
+  })
+
+  it('an Idempotency-Key reused for a different request is 422 and writes nothing', async () => {
+    const { app, node } = setup()
+    const key = { 'idempotency-key': 'transfer-7' }
+    expect(await (await app.request('/v1/kv/k', { method: 'PUT', body: 'v1', headers: key })).json()).toEqual({ version: 1 })
+    for (const [path, method, body] of [['/v1/kv/k', 'PUT', 'v2'], ['/v1/kv/other', 'PUT', 'v1'], ['/v1/kv/k?cas=1', 'PUT', 'v1'], ['/v1/kv/k', 'DELETE', null]] as const) {
+      const reused = await app.request(path, { method, body, headers: key })
+      expect(reused.status, `${method} ${path}`).toBe(422)
+      expect(await reused.json()).toMatchObject({ error: 'idempotency_key_reused' })
+    }
+    // The request it was first used for still gets its first answer.
+    expect(await (await app.request('/v1/kv/k', { method: 'PUT', body: 'v1', headers: key })).json()).toEqual({ version: 1 })
+    expect(node.stateMachine.revision()).toBe(1)
+    expect(node.get('other')).toBeNull()
+  })
+
+  it('with every dedupe record young, a new keyed write is 503 overloaded, never applied; a retry still answers', async () => {
+    const { app, node } = setup(300, { idempotency: { recordsMax: 1, retentionMs: 600_000 } })
+    expect((await app.request('/v1/kv/a', { method: 'PUT', body: '1', headers: { 'idempotency-key': 'a' } })).status).toBe(200)
+    const refused = await app.request('/v1/kv/b', { method: 'PUT', body: '1', headers: { 'idempotency-key': 'b' } })
+    expect(refused.status).toBe(503)
+    expect(await refused.json()).toMatchObject({ error: 'overloaded' })
+    expect(node.get('b')).toBeNull()
+    expect(await (await app.request('/v1/kv/a', { method: 'PUT', body: '1', headers: { 'idempotency-key': 'a' } })).json()).toEqual({ version: 1 })
+  })
+
+  it('a forward reset after it was sent is retried under the same request id, and applies once', async () => {
+    const leader = setup()
+    const seen: Array<string | undefined> = []
+    // The leader takes the first forward, then its connection dies before the answer leaves.
+    const server = createServer(async (incoming, outgoing) => {
+      seen.push(incoming.headers['x-paxos-request-id'] as string | undefined)
+      const response = await leader.app.request(incoming.url!, { method: incoming.method!, headers: headersOf(incoming), body: await bodyOf(incoming) })
+      if (seen.length === 1) return void incoming.socket.destroy()
+      outgoing.writeHead(response.status, Object.fromEntries(response.headers))
+      outgoing.end(Buffer.from(await response.arrayBuffer()))
+    })
+    closers.push(() => server.close())
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const address = server.address()
+    const follower = setup(3_000)
+    follower.node.mode = 'follower'
+    follower.node.leaderUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
+    const response = await follower.app.request('/v1/kv/once', { method: 'DELETE' })
+    expect(response.status).toBe(200)
+    // The retry got the first application's answer: a delete of a missing key at revision 1.
+    expect(await response.json()).toEqual({ version: 1, deleted: false })
+    expect(seen.length).toBe(2)
+    expect(seen[1]).toBe(seen[0])
+    expect(seen[0]).toMatch(/^fake-r/)
+    expect(leader.node.stateMachine.revision()).toBe(1)
+  })
+
+  it('a leader that refuses connections is tried again; the timeout then says nothing took effect', async () => {
+    const { app, node } = setup(200)
+    node.mode = 'follower'
+    node.leaderUrl = `http://127.0.0.1:${await freePort()}`
+    const response = await app.request('/v1/kv/k', { method: 'PUT', body: 'v' })
+    expect(response.status).toBe(503)
+    const body = await response.json() as { error: string; outcome?: string }
+    expect(body.error).toBe('unavailable')
+    expect(body.outcome).toBeUndefined()
+    expect(node.writes.length).toBeGreaterThan(1) // asked its own replica again between tries
+  })
+
+  it('a leader that never answers: 503 with the outcome unknown', async () => {
+    const { app, node } = setup(300)
+    const silent = createServer(() => {}) // takes the request, never answers
+    closers.push(() => { silent.closeAllConnections(); silent.close() })
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const address = silent.address()
+    node.mode = 'follower'
+    node.leaderUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
+    const response = await app.request('/v1/kv/k', { method: 'PUT', body: 'v' })
+    expect(response.status).toBe(503)
+    expect(await response.json()).toMatchObject({ error: 'unavailable', outcome: 'unknown' })
   })
 })
+
+function headersOf(incoming: IncomingMessage): Record<string, string> {
+  return Object.fromEntries(Object.entries(incoming.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
+}
+
+async function bodyOf(incoming: IncomingMessage): Promise<Uint8Array | null> {
+  const chunks: Buffer[] = []
+  for await (const chunk of incoming) chunks.push(chunk as Buffer)
+  return chunks.length === 0 ? null : Buffer.concat(chunks)
+}

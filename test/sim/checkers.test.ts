@@ -63,6 +63,18 @@ describe('exactly-once checker', () => {
     twoSlots.applied(1, [entry(1, write('a1')), entry(2, write('a1'))], [])
     expect(twoSlots.violations).toHaveLength(1)
   })
+
+  it('flags one client request applied twice through two proposals (a blind forward retry), and passes a deduplicated one', () => {
+    const requestOf = (proposal: string) => ({ n1p1: 7, n2p1: 7, n3p1: 8 } as Record<string, number>)[proposal]
+    const blind = new ExactlyOnceChecker(requestOf)
+    blind.applied(1, [entry(1, write('n1p1')), entry(2, write('n2p1'), write('n3p1'))], [
+      { proposal: 'n1p1', slot: slot(1), result: written(1) }, { proposal: 'n2p1', slot: slot(2), result: written(2) }, { proposal: 'n3p1', slot: slot(2), result: written(3) },
+    ])
+    expect(blind.violations).toEqual([expect.stringMatching(/client request #7 gave .*"revision":1.* but .*"revision":2/)])
+    const deduped = new ExactlyOnceChecker(requestOf)
+    deduped.applied(1, [entry(1, write('n1p1')), entry(2, write('n2p1'))], [{ proposal: 'n1p1', slot: slot(1), result: written(1) }, { proposal: 'n2p1', slot: slot(2), result: written(1) }])
+    expect(deduped.violations).toEqual([])
+  })
 })
 
 describe('ordered-apply checker', () => {

@@ -5,8 +5,13 @@
 import { randomBelow, seededRandom, type Random } from '../../src/core/index.js'
 import type { CoreSabotage } from '../../src/core/replica-port.js'
 
-export type SimSabotage = CoreSabotage | 'forget-promise'
-export const sabotages: readonly SimSabotage[] = ['forget-promise', 'accept-below-promise', 'ignore-reported-value', 'minority-commit']
+/**
+ * `forget-promise` breaks the disk, `blind-retry` the servers' forwarding (a retry after an
+ * unknown outcome goes out as a new request, which the state machine cannot recognise); the
+ * rest are CoreSabotage.
+ */
+export type SimSabotage = CoreSabotage | 'forget-promise' | 'blind-retry'
+export const sabotages: readonly SimSabotage[] = ['forget-promise', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry']
 
 export type SimOptions = Readonly<{
   seed: number
@@ -44,6 +49,11 @@ export type SimOptions = Readonly<{
   killInTurnPerTenThousand: number
   /** Per node, the percent of ticks its clock misses: clocks that run slow by different amounts. */
   clockSkipPercentMax: number
+  /**
+   * A leader that proposed a forwarded write is killed before the next tick: the forwarder's
+   * connection resets with the write in flight, where a retry must not apply it twice.
+   */
+  crashAfterForwardPercent: number
   clients: number
   requestsPerClient: number
   keys: number
@@ -89,6 +99,8 @@ export function optionsFromSeed(seed: number, overrides: { nodes?: number; sabot
     // A healed cluster finishes in under 300 ticks in every seed we ran: 1000 leaves room, not slack.
     livenessTicksMax: 1000,
     sabotage: overrides.sabotage ?? null,
+    // Drawn last, so that the draws above stay what they were for every seed.
+    crashAfterForwardPercent: randomBelow(random, 2) === 0 ? 0 : between(random, 1, 15),
   }
 }
 

@@ -1,18 +1,20 @@
 /**
  * Seeded closed-loop clients: put / delete / cas / linearizable get / stale get on a few keys,
- * each put with a unique value, following not_leader hints. About half the writes carry an
- * idempotency key and are retried after a timeout (they must apply once); the rest give up and
- * stay indeterminate.
+ * each put with a unique value, each request sent to a random live node (which forwards it to
+ * the leader, as every node does). About half the writes carry an idempotency key and are
+ * retried after an indeterminate answer (they must apply once); the rest give up and stay
+ * indeterminate.
  */
-import { randomBelow, randomChance, revision, type NodeId, type Random, type WriteCommand } from '../../src/core/index.js'
-import type { ApplyResult, StateMachine } from '../../src/state-machine/state-machine.js'
+import { randomBelow, randomChance, type NodeId, type Random } from '../../src/core/index.js'
+import type { StateMachine } from '../../src/state-machine/state-machine.js'
 import type { History, Op } from './history.js'
+import type { SimReply, SimRequest } from './sim-server.js'
 
 export interface ClientCluster {
   readonly now: number
   upNodes(): NodeId[]
-  propose(node: NodeId, command: WriteCommand): 'proposed' | 'overloaded' | Readonly<{ leader: NodeId | null }>
-  read(node: NodeId, id: number): 'reading' | 'overloaded' | Readonly<{ leader: NodeId | null }>
+  /** Sends `request` to `node`'s server, which answers by `deadline` unless it dies first. */
+  send(node: NodeId, request: SimRequest, deadline: number, reply: (reply: SimReply) => void): void
   /** A read of `node`'s state machine as it is now, with no quorum round. */
   staleRead(node: NodeId, key: string): Readonly<{ value: string | null; version: number }>
 }
@@ -20,8 +22,8 @@ export interface ClientCluster {
 type Request = {
   readonly op: Op
   readonly idempotencyKey: string | null
-  proposals: Set<string>
-  readId: number | null
+  /** Counts sends; an answer to an earlier send is ignored. */
+  attempt: number
   waitingSince: number | null
   retryAt: number
 }
@@ -36,9 +38,7 @@ export class SimClient {
   #remaining: number
   #current: Request | null = null
   #nextAt = 0
-  #guess: NodeId | null = null
   #writes = 0
-  #attempts = 0
   #lastVersion = new Map<string, number>()
   /** Final reads queued for the liveness phase. */
   #finalReads: string[] = []
@@ -84,39 +84,36 @@ export class SimClient {
       this.#current = next
     }
     const request = this.#current
-    if (request.waitingSince !== null && now - request.waitingSince > this.#timeoutTicks) this.#onTimeout(request, now)
+    // The node died with the request (or its answer was lost): nothing more will come.
+    if (request.waitingSince !== null && now - request.waitingSince > this.#timeoutTicks) this.#indeterminate(request, now)
     if (this.#current === request && request.waitingSince === null && now >= request.retryAt) this.#send(cluster, request)
   }
 
-  onApplied(proposal: string, result: ApplyResult, now: number): void {
-    const request = this.#current
-    if (request === null || !request.proposals.has(proposal)) return
-    const version = result.revision
-    if (result.type === 'written') this.#lastVersion.set(request.op.key, request.op.kind === 'delete' ? 0 : version)
-    else this.#lastVersion.set(request.op.key, version)
-    this.#history.complete(request.op, now, result.type === 'written'
-      ? { type: 'written', version, deleted: result.deleted }
-      : { type: 'cas_mismatch', version })
-    this.#finish(now)
-  }
-
-  onDropped(proposal: string): void {
-    const request = this.#current
-    if (request === null || !request.proposals.has(proposal)) return
-    request.waitingSince = null // never got a slot: safe to send again
-  }
-
-  /** A read is served from the node's state machine at the moment the core releases it. */
-  onRead(readId: number, outcome: 'ready' | 'not_leader', now: number, stateMachine: StateMachine): void {
-    const request = this.#current
-    if (request === null || request.readId !== readId) return
-    if (outcome === 'not_leader') {
-      request.waitingSince = null
-      request.retryAt = now + 2
-      return
+  #onReply(request: Request, attempt: number, reply: SimReply, now: number): void {
+    if (this.#current !== request || request.attempt !== attempt) return
+    request.waitingSince = null
+    switch (reply.type) {
+      case 'applied': {
+        const result = reply.result
+        // Never sent by these clients (each key names one request): if it comes, it is a bug.
+        if (result.type === 'idempotency_key_reused' || result.type === 'records_full') return this.#indeterminate(request, now)
+        const version = result.revision
+        if (result.type === 'written') this.#lastVersion.set(request.op.key, request.op.kind === 'delete' ? 0 : version)
+        else this.#lastVersion.set(request.op.key, version)
+        this.#history.complete(request.op, now, result.type === 'written' ? { type: 'written', version, deleted: result.deleted } : { type: 'cas_mismatch', version })
+        return this.#finish(now)
+      }
+      case 'read':
+        this.#history.complete(request.op, now, { type: 'read', value: reply.value, version: reply.version })
+        return this.#finish(now)
+      case 'overloaded':
+        request.retryAt = now + 5 // nothing was proposed: try again
+        return
+      case 'not_leader':
+      case 'unavailable':
+      case 'unknown':
+        return this.#indeterminate(request, now)
     }
-    this.#history.complete(request.op, now, { type: 'read', ...readState(stateMachine, request.op.key) })
-    this.#finish(now)
   }
 
   #finish(now: number): void {
@@ -124,13 +121,12 @@ export class SimClient {
     this.#nextAt = now + 1 + randomBelow(this.#random, this.#thinkTicksMax)
   }
 
-  #onTimeout(request: Request, now: number): void {
+  /** A 503 or no answer: as a client of the real API must, assume the write may have applied. */
+  #indeterminate(request: Request, now: number): void {
     request.waitingSince = null
-    this.#guess = null
-    if (request.op.kind === 'get') {
-      request.readId = null // an unanswered read had no effect: ask again
-      return
-    }
+    request.attempt += 1
+    request.retryAt = now + 1 + randomBelow(this.#random, 3)
+    if (request.op.kind === 'get') return // a read had no effect: ask again
     if (request.idempotencyKey !== null) return // retried with the same key: applies at most once
     this.#current = null // gives up: the write stays indeterminate in the history
     this.#nextAt = now + 1
@@ -154,49 +150,27 @@ export class SimClient {
 
   #request(now: number, fields: Pick<Op, 'kind' | 'key' | 'value' | 'cas'>, idempotencyKey: string | null): Request {
     const op = this.#history.invoke({ client: this.id, invokeTick: now, ...fields })
-    return { op, idempotencyKey, proposals: new Set(), readId: null, waitingSince: null, retryAt: now }
+    return { op, idempotencyKey, attempt: 0, waitingSince: null, retryAt: now }
   }
 
   #send(cluster: ClientCluster, request: Request): void {
     const up = cluster.upNodes()
     if (up.length === 0) return void (request.retryAt = cluster.now + 5)
-    if (request.op.kind === 'stale-get') {
+    const node = up[randomBelow(this.#random, up.length)]!
+    const op = request.op
+    if (op.kind === 'stale-get') {
       // Any live node answers at once from its own state: no leader, no waiting.
-      const node = up[randomBelow(this.#random, up.length)]!
-      this.#history.complete(request.op, cluster.now, { type: 'read', ...cluster.staleRead(node, request.op.key) })
+      this.#history.complete(op, cluster.now, { type: 'read', ...cluster.staleRead(node, op.key) })
       return this.#finish(cluster.now)
     }
-    const node = this.#guess !== null && up.includes(this.#guess) ? this.#guess : up[randomBelow(this.#random, up.length)]!
-    const outcome = request.op.kind === 'get' ? this.#sendRead(cluster, node, request) : this.#sendWrite(cluster, node, request)
-    if (outcome === 'proposed' || outcome === 'reading') {
-      this.#guess = node
-      request.waitingSince = cluster.now
-    } else if (outcome === 'overloaded') {
-      request.retryAt = cluster.now + 5
-    } else {
-      this.#guess = outcome.leader
-      request.retryAt = cluster.now + 1 + randomBelow(this.#random, 3)
-    }
-  }
-
-  #sendWrite(cluster: ClientCluster, node: NodeId, request: Request): ReturnType<ClientCluster['propose']> {
-    this.#attempts += 1
-    const op = request.op
-    const base = {
-      proposal: `c${this.id}-a${this.#attempts}`,
-      key: op.key,
-      cas: op.cas === null ? null : revision(op.cas),
-      idempotency: request.idempotencyKey === null ? null : { key: request.idempotencyKey, atMs: op.invokeTick },
-    }
-    const command: WriteCommand = op.kind === 'put' ? { type: 'put', value: Buffer.from(op.value!).toString('base64'), ...base } : { type: 'delete', ...base }
-    request.proposals.add(command.proposal)
-    return cluster.propose(node, command)
-  }
-
-  #sendRead(cluster: ClientCluster, node: NodeId, request: Request): ReturnType<ClientCluster['read']> {
-    this.#attempts += 1
-    request.readId = this.id * 1_000_000 + this.#attempts
-    return cluster.read(node, request.readId)
+    const simRequest: SimRequest = op.kind === 'get'
+      ? { kind: 'read', opId: op.id, key: op.key }
+      : { kind: 'write', opId: op.id, type: op.kind, key: op.key, value: op.value, cas: op.cas, idempotencyKey: request.idempotencyKey }
+    const attempt = request.attempt
+    request.waitingSince = cluster.now
+    // The node gives up a little before the client does, so an answer usually arrives.
+    const deadline = cluster.now + Math.floor((this.#timeoutTicks * 3) / 4)
+    cluster.send(node, simRequest, deadline, (reply) => this.#onReply(request, attempt, reply, cluster.now))
   }
 }
 

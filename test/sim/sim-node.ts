@@ -41,7 +41,7 @@ export class SimNode {
     }
     const durable = this.storage.load()
     const coreSabotage = new Set<CoreSabotage>()
-    if (options.sabotage !== null && options.sabotage !== 'forget-promise') coreSabotage.add(options.sabotage)
+    if (options.sabotage !== null && options.sabotage !== 'forget-promise' && options.sabotage !== 'blind-retry') coreSabotage.add(options.sabotage)
     this.replica = new Replica({
       self: this.id,
       members: options.members,

@@ -3,7 +3,7 @@
  * seeded network, crashes that keep only the disk, and seeded clients. A safety phase with
  * faults, then a liveness phase: crash and restart everyone, heal, and demand convergence.
  */
-import { forkRandom, formatBallot, nodeId, randomBelow, randomChance, seededRandom, type ChosenEntry, type CoreEvent, type Envelope, type NodeId, type Random, type WriteCommand } from '../../src/core/index.js'
+import { forkRandom, formatBallot, nodeId, randomBelow, randomChance, seededRandom, type ChosenEntry, type CoreEvent, type Envelope, type NodeId, type Random } from '../../src/core/index.js'
 import { AssertionError } from '../../src/core/assert.js'
 import { processReady, type ReadyPorts } from '../../src/node/process-ready.js'
 import { checkDurability, checkDurableLogs } from './checkers/durability.js'
@@ -21,10 +21,14 @@ import { readState, SimClient, type ClientCluster } from './sim-clients.js'
 import { SimNetwork } from './sim-network.js'
 import { choosePartition } from './sim-partitions.js'
 import { SimNode } from './sim-node.js'
+import { SimRpc } from './sim-rpc.js'
+import { SimServer, type ForwardRpc, type SimReply, type SimRequest } from './sim-server.js'
 import { Trace } from './trace.js'
 
 /** How often the durable-log invariant is checked between crashes. */
 const diskCheckTicks = 10
+/** A server's wait before it tries again to find the leader (production: 25 ms). */
+const forwardRetryTicks = 2
 
 /**
  * An assertion is the core's (or the state machine's) own invariant failing: a bug, never bad
@@ -50,12 +54,18 @@ export class Simulator implements ClientCluster {
   readonly #ids: NodeId[]
   readonly #nodes: Map<NodeId, SimNode>
   readonly #network: SimNetwork
+  /** Forwarded client requests between the nodes' servers. */
+  readonly #rpc: SimRpc<ForwardRpc>
+  /** Each up node's server (its HTTP side); gone with the node when it crashes. */
+  readonly #servers = new Map<NodeId, SimServer>()
+  /** proposal → the client request (op id) it carries, for the exactly-once checker. */
+  readonly #opOfProposal = new Map<string, number>()
   readonly #clients: SimClient[]
   readonly history = new History()
   readonly trace = new Trace()
   readonly #agreement = new AgreementChecker()
   readonly #orderedApply = new OrderedApplyChecker()
-  readonly #exactlyOnce = new ExactlyOnceChecker()
+  readonly #exactlyOnce = new ExactlyOnceChecker((proposal) => this.#opOfProposal.get(proposal))
   readonly #promises = new PromiseChecker()
   readonly #ballots = new BallotChecker()
   readonly #failures: string[] = []
@@ -84,6 +94,7 @@ export class Simulator implements ClientCluster {
       id: index + 1, random: forkRandom(clientsRandom), history: this.history, keys,
       requests: options.requestsPerClient, timeoutTicks: options.requestTimeoutTicks, thinkTicksMax: thinkTicksMax(options),
     }))
+    this.#rpc = new SimRpc(forkRandom(root), options, (from, to) => this.#network.connected(from, to))
     for (const id of this.#ids) this.#start(id)
   }
 
@@ -115,14 +126,8 @@ export class Simulator implements ClientCluster {
     return this.#ids.filter((id) => this.#nodes.get(id)!.up && !this.#paused.has(id))
   }
 
-  propose(node: NodeId, command: WriteCommand): ReturnType<ClientCluster['propose']> {
-    const result = this.#nodes.get(node)!.replica!.propose(command)
-    return result.type === 'proposed' ? 'proposed' : result.type === 'overloaded' ? 'overloaded' : { leader: result.leader }
-  }
-
-  read(node: NodeId, id: number): ReturnType<ClientCluster['read']> {
-    const result = this.#nodes.get(node)!.replica!.read(id)
-    return result.type === 'reading' ? 'reading' : result.type === 'overloaded' ? 'overloaded' : { leader: result.leader }
+  send(node: NodeId, request: SimRequest, deadline: number, reply: (reply: SimReply) => void): void {
+    this.#servers.get(node)?.receive(request, deadline, reply, null)
   }
 
   staleRead(node: NodeId, key: string): ReturnType<ClientCluster['staleRead']> {
@@ -135,6 +140,7 @@ export class Simulator implements ClientCluster {
     for (const id of this.#ids) this.#start(id)
     this.#network.heal()
     this.#network.faultsOn = false
+    this.#rpc.faultsOn = false
     this.trace.add(this.now, 'liveness: healed, all nodes restarted')
     for (const client of this.#clients) client.enterLiveness()
     const healedAt = this.now
@@ -176,6 +182,8 @@ export class Simulator implements ClientCluster {
       if (this.#paused.has(node.id)) continue
       if (!randomChance(this.#random.clocks, this.#clockSkipPercent.get(node.id)!, 100)) node.replica?.tick()
     }
+    for (const { from, to, payload } of this.#rpc.due(this.now, (to) => !this.#paused.has(to))) this.#servers.get(to)?.onRpc(from, payload)
+    for (const [id, server] of this.#servers) if (!this.#paused.has(id)) server.tick()
     for (const client of this.#clients) client.tick(this)
     for (const node of this.#nodes.values()) if (!this.#paused.has(node.id)) this.#processReady(node)
   }
@@ -228,12 +236,10 @@ export class Simulator implements ClientCluster {
         this.#network.send(envelopes, this.now)
       },
       reads: (outcomes) => {
-        for (const outcome of outcomes) {
-          for (const client of this.#clients) client.onRead(outcome.id, outcome.type, this.now, node.stateMachine)
-        }
+        for (const outcome of outcomes) this.#servers.get(node.id)?.onRead(outcome.id, outcome.type)
       },
       dropped: (proposals) => {
-        for (const proposal of proposals) for (const client of this.#clients) client.onDropped(proposal)
+        for (const proposal of proposals) this.#servers.get(node.id)?.onDropped(proposal)
       },
     }
   }
@@ -250,9 +256,8 @@ export class Simulator implements ClientCluster {
     }
     const results = node.stateMachine.apply(entries)
     this.#exactlyOnce.applied(node.id, entries, results)
-    for (const applied of results) {
-      for (const client of this.#clients) client.onApplied(applied.proposal, applied.result, this.now)
-    }
+    // Only the node that proposed a command answers for it, as in production.
+    for (const applied of results) this.#servers.get(node.id)?.onApplied(applied.proposal, applied.result)
   }
 
   #injectFaults(): void {
@@ -321,6 +326,10 @@ export class Simulator implements ClientCluster {
     const node = this.#nodes.get(id)!
     this.#paused.delete(id) // a stalled process can be killed too; its waiting mail dies with it
     const lost = node.crash(randomChance(this.#random.faults, 1, 2))
+    // Its server dies with it: its requests get no answer, its connections are reset.
+    this.#servers.delete(id)
+    this.#rpc.dropTo(id)
+    for (const server of this.#servers.values()) server.onPeerCrashed(id)
     if (lost) this.#orderedApply.rolledBack(id, node.stateMachine.appliedIndex())
     this.trace.add(this.now, `node ${id} crashed${lost ? ` and lost its unsynced commits (applied back to ${node.stateMachine.appliedIndex()})` : ''}`)
   }
@@ -328,6 +337,20 @@ export class Simulator implements ClientCluster {
   #start(id: NodeId): void {
     const node = this.#nodes.get(id)!
     node.start({ members: this.#ids, random: this.#random.nodes, sabotage: this.#options.sabotage, onEvent: (event) => this.#onEvent(id, event) })
+    this.#servers.set(id, new SimServer(id, node.incarnation, {
+      now: () => this.now,
+      replica: () => node.replica!,
+      stateMachine: () => node.stateMachine,
+      listening: (to) => this.#nodes.get(to)!.up,
+      sendRpc: (to, rpc) => this.#rpc.send(id, to, rpc, this.now),
+      proposed: (proposal, opId, forwarded) => {
+        this.#opOfProposal.set(proposal, opId)
+        if (forwarded && this.#network.faultsOn && randomChance(this.#random.faults, this.#options.crashAfterForwardPercent, 100)) this.#crashNext.add(id)
+      },
+      trace: (line) => this.trace.add(this.now, line),
+      retryDelay: forwardRetryTicks,
+      blindRetry: this.#options.sabotage === 'blind-retry',
+    }))
     this.#orderedApply.started(id, node.stateMachine.appliedIndex())
     this.trace.add(this.now, `node ${id} started (incarnation ${node.incarnation}, applied ${node.stateMachine.appliedIndex()})`)
   }

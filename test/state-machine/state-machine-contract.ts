@@ -1,16 +1,23 @@
 /**
  * Goal: the KV semantics hold over every KvStore: versions are cluster revisions, every applied
  * write (including a delete of a missing key) increments the revision, cas compares versions and
- * a mismatch changes nothing, idempotency keys apply once (cas mismatches included) and their
- * records are evicted by log time and by count, lists are in UTF-8 byte order.
+ * a mismatch changes nothing, idempotency keys and forwarded requests' ids apply once (cas
+ * mismatches included), a key reused for another request is refused, records expire by log
+ * time and are bounded by count without forgetting a young one, lists are in UTF-8 byte order.
  * Method: one suite, run by each store's test file; commands applied through KvStateMachine.
  */
 import { describe, expect, it } from 'vitest'
 import { revision, slot, type Command, type WriteCommand } from '../../src/core/index.js'
 import { limits } from '../../src/core/limits.js'
-import { idempotencyRetentionMs } from '../../src/state-machine/kv.js'
 import { KvStateMachine, type KvStateMachineOptions } from '../../src/state-machine/kv-state-machine.js'
 import type { KvStore } from '../../src/state-machine/kv-store.js'
+
+const idempotencyRetentionMs = limits.idempotencyRetentionMs
+const requestRetentionMs = limits.requestRecordRetentionMs
+const bounded = (recordsMax: number): KvStateMachineOptions => ({
+  idempotency: { recordsMax, retentionMs: idempotencyRetentionMs },
+  request: { recordsMax, retentionMs: requestRetentionMs },
+})
 
 let proposals = 0
 function put(key: string, text: string, extra: Partial<WriteCommand> = {}): WriteCommand {
@@ -72,10 +79,48 @@ export function runStateMachineContract(name: string, openStore: () => KvStore):
     it('an idempotency key applies once and answers a retry with the first result', () => {
       const sm = machine()
       const idempotency = { key: 'retry-1', atMs: 1_000 }
-      const results = applyAll(sm, [put('k', 'v1', { idempotency })], [put('k', 'v2', { idempotency })])
+      const results = applyAll(sm, [put('k', 'v1', { idempotency })], [put('k', 'v1', { idempotency: { ...idempotency, atMs: 2_000 } })])
       expect(results[1]!.result).toEqual(results[0]!.result)
       expect(text(sm, 'k')).toBe('v1')
       expect(sm.revision()).toBe(1)
+    })
+
+    it('an idempotency key reused for another request is refused and changes nothing', () => {
+      const sm = machine()
+      const idempotency = { key: 'once', atMs: 1_000 }
+      applyAll(sm, [put('k', 'v1', { idempotency })])
+      const reused = applyAll(sm, [put('k', 'v2', { idempotency })], [del('k', { idempotency })], [put('other', 'v1', { idempotency })], [put('k', 'v1', { idempotency, cas: revision(1) })])
+      expect(reused.map((applied) => applied.result)).toEqual(Array(4).fill({ type: 'idempotency_key_reused' }))
+      expect(text(sm, 'k')).toBe('v1')
+      expect(sm.get('other')).toBeNull()
+      expect(sm.revision()).toBe(1)
+      // The request it was first used for still gets its first result.
+      expect(applyAll(sm, [put('k', 'v1', { idempotency })])[0]!.result).toEqual({ type: 'written', revision: 1, deleted: null })
+    })
+
+    it('a forwarded request id applies once: every copy of the request gets the first result', () => {
+      const sm = machine()
+      const request = { id: 'n2-abc-r7', atMs: 1_000 }
+      const results = applyAll(sm, [del('k', { request }), put('k', 'v', { request: { id: 'n2-abc-r8', atMs: 1_000 } })], [del('k', { request: { ...request, atMs: 1_500 } })])
+      expect(results.map((applied) => applied.result)).toEqual([
+        { type: 'written', revision: 1, deleted: false },
+        { type: 'written', revision: 2, deleted: null },
+        { type: 'written', revision: 1, deleted: false },
+      ])
+      expect(text(sm, 'k')).toBe('v')
+      expect(sm.revision()).toBe(2)
+    })
+
+    it('request-id records expire after their own, shorter retention, on log time', () => {
+      const sm = machine()
+      applyAll(sm, [put('k', 'v1', { request: { id: 'r-old', atMs: 0 } })])
+      applyAll(sm, [put('x', 'y', { request: { id: 'r-edge', atMs: requestRetentionMs } })])
+      expect(applyAll(sm, [put('k', 'v1', { request: { id: 'r-old', atMs: requestRetentionMs } })])[0]!.result).toEqual({ type: 'written', revision: 1, deleted: null })
+      applyAll(sm, [put('x', 'z', { request: { id: 'r-new', atMs: requestRetentionMs + 1 } })])
+      expect(applyAll(sm, [put('k', 'v1', { request: { id: 'r-old', atMs: requestRetentionMs + 2 } })])[0]!.result).toEqual({ type: 'written', revision: 4, deleted: null })
+      // An idempotency key of the same age is still remembered: each space has its own retention.
+      applyAll(sm, [put('i', '1', { idempotency: { key: 'client', atMs: 0 } })])
+      expect(applyAll(sm, [put('i', '1', { idempotency: { key: 'client', atMs: requestRetentionMs + 3 } })])[0]!.result).toEqual({ type: 'written', revision: 5, deleted: null })
     })
 
     it('forgets idempotency records older than the retention, measured on the log', () => {
@@ -105,30 +150,37 @@ export function runStateMachineContract(name: string, openStore: () => KvStore):
       expect(sm.revision()).toBe(2)
     })
 
-    it('keeps exactly idempotencyRecordsMax records, evicting the oldest applied first', () => {
-      // k2 carries an old clock, so log-time eviction takes it from the middle; the count bound
-      // must still keep the newest five, not count positions.
-      const sm = machine({ idempotencyRecordsMax: 5 })
-      const write = (key: string, atMs: number) => put(`value-of-${key}`, key, { idempotency: { key, atMs } })
-      applyAll(sm, [write('k1', 1_000)], [write('k2', 0)], [write('k3', 1_000)], [write('k4', 1_000)])
-      applyAll(sm, [write('k5', idempotencyRetentionMs + 1)], [write('k6', idempotencyRetentionMs + 2)])
-      expect(sm.revision()).toBe(6)
-      const kept = applyAll(sm, [write('k1', idempotencyRetentionMs + 3)])
-      expect(kept[0]!.result).toEqual({ type: 'written', revision: 1, deleted: null })
-      expect(sm.revision()).toBe(6)
-      applyAll(sm, [write('k7', idempotencyRetentionMs + 4)])
-      const evicted = applyAll(sm, [write('k1', idempotencyRetentionMs + 5)], [write('k3', idempotencyRetentionMs + 6)])
-      expect(evicted.map((r) => r.result)).toEqual([
-        { type: 'written', revision: 8, deleted: null },
-        { type: 'written', revision: 9, deleted: null },
-      ])
+    it('at the record bound, refuses a new keyed write rather than forget a young record', () => {
+      const sm = machine(bounded(3))
+      const write = (key: string, atMs: number) => put(`value-of-${key}`, 'v', { idempotency: { key, atMs } })
+      applyAll(sm, [write('k1', 1_000)], [write('k2', 2_000)], [write('k3', 3_000)])
+      const refused = applyAll(sm, [write('k4', 4_000), put('plain', 'v')])
+      expect(refused.map((applied) => applied.result)).toEqual([{ type: 'records_full' }, { type: 'written', revision: 4, deleted: null }])
+      expect(sm.get('value-of-k4')).toBeNull()
+      // Every record still answers its retry; a retry needs no new record, so it is not refused.
+      expect(applyAll(sm, [write('k1', 5_000)])[0]!.result).toEqual({ type: 'written', revision: 1, deleted: null })
+      // Once the oldest is past the retention, the next keyed write takes its place.
+      const later = applyAll(sm, [write('k4', 1_000 + idempotencyRetentionMs + 1)], [write('k5', 1_000 + idempotencyRetentionMs + 1)])
+      expect(later.map((applied) => applied.result)).toEqual([{ type: 'written', revision: 5, deleted: null }, { type: 'records_full' }])
+      expect(applyAll(sm, [write('k2', 2_000 + idempotencyRetentionMs)])[0]!.result).toEqual({ type: 'written', revision: 2, deleted: null })
+    })
+
+    it('expires oldest first: a record with an older clock behind a younger one waits for it', () => {
+      const sm = machine()
+      const write = (key: string, atMs: number) => put(key, 'v', { idempotency: { key, atMs } })
+      applyAll(sm, [write('young', 5_000)], [write('skewed', 0)])
+      applyAll(sm, [write('now', 1_000 + idempotencyRetentionMs)])
+      // 'skewed' is past its retention, but kept longer (never shorter) behind 'young'.
+      expect(applyAll(sm, [write('skewed', 1_000 + idempotencyRetentionMs)])[0]!.result).toEqual({ type: 'written', revision: 2, deleted: null })
+      applyAll(sm, [write('later', 5_001 + idempotencyRetentionMs)])
+      expect(applyAll(sm, [write('skewed', 5_001 + idempotencyRetentionMs)])[0]!.result).toEqual({ type: 'written', revision: 5, deleted: null })
     })
 
     it('keeps a record for the full retention, measured on the log', () => {
       const sm = machine()
       applyAll(sm, [put('k', 'v1', { idempotency: { key: 'edge', atMs: 0 } })])
       applyAll(sm, [put('x', 'y', { idempotency: { key: 'other', atMs: idempotencyRetentionMs } })])
-      const retried = applyAll(sm, [put('k', 'v2', { idempotency: { key: 'edge', atMs: idempotencyRetentionMs } })])
+      const retried = applyAll(sm, [put('k', 'v1', { idempotency: { key: 'edge', atMs: idempotencyRetentionMs } })])
       expect(retried[0]!.result).toEqual({ type: 'written', revision: 1, deleted: null })
     })
 
@@ -160,16 +212,24 @@ export function runStateMachineContract(name: string, openStore: () => KvStore):
       expect(sm.range('', 100).items).toHaveLength(6)
     })
 
-    it('bounds idempotency records by count too', () => {
+    it('keeps records as one queue per space: oldest first, counted', () => {
       expect(limits.idempotencyRecordsMax).toBeGreaterThan(0)
       const store = openStore()
-      for (let index = 0; index < 5; index += 1) {
-        store.idempotencyEvict(0, 2)
-        store.idempotencyPut(`k${index}`, { result: { type: 'cas_mismatch', revision: revision(0) }, atMs: 1 })
-      }
-      store.idempotencyEvict(0, 2)
-      expect(['k0', 'k1', 'k2'].map((key) => store.idempotencyGet(key))).toEqual([null, null, null])
-      expect(store.idempotencyGet('k4')).not.toBeNull()
+      const record = (atMs: number) => ({ result: { type: 'cas_mismatch', revision: revision(atMs) } as const, atMs, fingerprint: atMs % 2 === 0 ? null : `f${atMs}` })
+      store.transaction(() => {
+        for (let index = 0; index < 4; index += 1) store.recordPut('idempotency', `k${index}`, record(index))
+        store.recordPut('request', 'k0', record(9))
+      })
+      expect(store.recordCount('idempotency')).toBe(4)
+      expect(store.recordCount('request')).toBe(1)
+      expect(store.recordOldest('idempotency')).toEqual({ key: 'k0', record: record(0) })
+      expect(store.recordGet('idempotency', 'k3')).toEqual(record(3))
+      expect(store.recordGet('request', 'k0')).toEqual(record(9))
+      store.transaction(() => store.recordDeleteOldest('idempotency'))
+      expect(store.recordGet('idempotency', 'k0')).toBeNull()
+      expect(store.recordOldest('idempotency')).toEqual({ key: 'k1', record: record(1) })
+      expect(store.recordCount('idempotency')).toBe(3)
+      expect(store.recordOldest('request')?.key).toBe('k0')
     })
   })
 }

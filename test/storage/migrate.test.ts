@@ -34,7 +34,7 @@ describe('migrate', () => {
     const { db } = freshDatabase()
     migrate(db)
     expect(userVersion(db)).toBe(formatVersion())
-    expect(tables(db)).toEqual(['idempotency', 'kv', 'log', 'log_compaction', 'meta', 'promised', 'state'])
+    expect(tables(db)).toEqual(['idempotency', 'kv', 'log', 'log_compaction', 'meta', 'promised', 'request_records', 'state'])
     db.prepare('UPDATE state SET applied_index = 7').run()
     migrate(db)
     expect(db.prepare('SELECT applied_index FROM state').get()).toEqual({ applied_index: 7 })

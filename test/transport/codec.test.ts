@@ -21,7 +21,7 @@ const every: PeerMessage[] = [
   { type: 'heartbeat', ballot, commitIndex: slot(2), readRound: 4 },
   { type: 'heartbeat-ack', ballot, readRound: 4 },
   { type: 'catch-up', fromSlot: slot(3) },
-  { type: 'chosen', entries: [{ slot: slot(3), value: [{ type: 'delete', proposal: 'p2', key: 'k', cas: null, idempotency: null }] }] },
+  { type: 'chosen', entries: [{ slot: slot(3), value: [{ type: 'delete', proposal: 'p2', key: 'k', cas: null, idempotency: null, request: { id: 'n2-abc-r9', atMs: 7 } }] }] },
 ]
 
 describe('codec', () => {
@@ -49,6 +49,8 @@ describe('codec', () => {
     ['bad base64', { type: 'accept', ballot, firstSlot: 1, values: [[{ ...put, value: 'not base64!' }]], commitIndex: 0 }],
     ['empty batch value', { type: 'accept', ballot, firstSlot: 1, values: [[]], commitIndex: 0 }],
     ['backwards range', { type: 'accepted', ballot, firstSlot: 5, lastSlot: 4 }],
+    ['oversized request id', { type: 'accept', ballot, firstSlot: 1, values: [[{ ...put, request: { id: 'r'.repeat(limits.requestIdBytesMax + 1), atMs: 1 } }]], commitIndex: 0 }],
+    ['request id without time', { type: 'accept', ballot, firstSlot: 1, values: [[{ ...put, request: { id: 'r1' } }]], commitIndex: 0 }],
     ['oversized key', { type: 'chosen', entries: [{ slot: 1, value: [{ ...put, key: 'k'.repeat(limits.keyBytesMax + 1) }] }] }],
     ['a page ending before it starts', { type: 'promise', ballot, fromSlot: 5, accepted: [], throughSlot: 3, more: false }],
     ['a page entry outside the page', { type: 'promise', ballot, fromSlot: 1, accepted: [{ slot: 3, ballot, value: [put], chosen: false }], throughSlot: 2, more: false }],

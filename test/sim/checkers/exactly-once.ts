@@ -1,8 +1,10 @@
 /**
  * Exactly-once apply, as the clients see it: a command (one proposal id) is chosen in one slot
  * only, gives the same result on every replica and after every restart, and all proposals that
- * carry one idempotency key (a client's retries) share one result: the first that applied. A
- * second effect would show up as a second, different result.
+ * carry one client request (`requestOf`: the simulator knows which request each proposal was
+ * made for, however it was forwarded and retried) or one idempotency key share one result: the
+ * first that applied. A second effect would show up as a second, different result (a put or
+ * delete at a second revision, or a cas that now mismatches).
  */
 import type { ChosenEntry } from '../../../src/core/index.js'
 import type { AppliedWrite } from '../../../src/state-machine/state-machine.js'
@@ -16,6 +18,11 @@ export class ExactlyOnceChecker {
   /** proposal or idempotency key → the first result seen, encoded. */
   readonly #results = new Map<string, { result: string; node: number }>()
   readonly violations: string[] = []
+  readonly #requestOf: (proposal: string) => number | undefined
+
+  constructor(requestOf: (proposal: string) => number | undefined = () => undefined) {
+    this.#requestOf = requestOf
+  }
 
   /** One apply batch of `node`: the chosen entries and the writes' results, in order. */
   applied(node: number, entries: readonly ChosenEntry[], results: readonly AppliedWrite[]): void {
@@ -32,6 +39,8 @@ export class ExactlyOnceChecker {
       this.#sameResult(`proposal ${proposal}`, encoded, node)
       const key = idempotencyKeys.get(proposal)
       if (key !== undefined) this.#sameResult(`idempotency key ${key}`, encoded, node)
+      const request = this.#requestOf(proposal)
+      if (request !== undefined) this.#sameResult(`client request #${request}`, encoded, node)
     }
   }
 

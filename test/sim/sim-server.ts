@@ -1,0 +1,222 @@
+/**
+ * One node's HTTP server, as the simulator models it: client requests come in, and the node
+ * proposes or reads locally, or forwards to the leader, by the production ForwardPolicy. A
+ * forwarded request is answered over the lossy SimRpc; a crash of the target resets the
+ * connection (the outcome is unknown to the forwarder). The server is volatile: a crash of its
+ * node ends every request it was handling, with no answer.
+ */
+import { revision, type NodeId, type Replica, type RequestId, type WriteCommand } from '../../src/core/index.js'
+import { ForwardPolicy, type AttemptOutcome, type NextStep } from '../../src/server/forward-policy.js'
+import type { ApplyResult, StateMachine } from '../../src/state-machine/state-machine.js'
+import { readState } from './sim-clients.js'
+
+export type SimRequest =
+  | Readonly<{ kind: 'write'; opId: number; type: 'put' | 'delete'; key: string; value: string | null; cas: number | null; idempotencyKey: string | null }>
+  | Readonly<{ kind: 'read'; opId: number; key: string }>
+
+export type SimReply =
+  | Readonly<{ type: 'applied'; result: ApplyResult }>
+  | Readonly<{ type: 'read'; value: string | null; version: number }>
+  /** Only to a forwarder: this node did not take the request. */
+  | Readonly<{ type: 'not_leader'; leader: NodeId | null }>
+  | Readonly<{ type: 'overloaded' }>
+  /** Nothing took effect (no leader in time). */
+  | Readonly<{ type: 'unavailable' }>
+  /** It may have taken effect. */
+  | Readonly<{ type: 'unknown' }>
+
+export type ForwardRpc =
+  | Readonly<{ type: 'request'; rpcId: string; request: SimRequest; requestId: RequestId | null; deadline: number }>
+  | Readonly<{ type: 'reply'; rpcId: string; reply: SimReply }>
+
+export type SimServerPorts = Readonly<{
+  now: () => number
+  replica: () => Replica
+  stateMachine: () => StateMachine
+  /** Whether `node` accepts connections now: a forward to a node that is down is refused. */
+  listening: (node: NodeId) => boolean
+  sendRpc: (to: NodeId, rpc: ForwardRpc) => void
+  /** Which client request a proposal carries (for the exactly-once checker), and whether it came forwarded. */
+  proposed: (proposal: string, opId: number, forwarded: boolean) => void
+  trace: (line: string) => void
+  /** Ticks a `wait` step lasts. */
+  retryDelay: number
+  /**
+   * The blind-retry sabotage: every forward goes out under a new request id, so a retry after
+   * an unknown outcome is not recognised as the same request.
+   */
+  blindRetry: boolean
+}>
+
+type Phase =
+  | Readonly<{ type: 'local-write'; proposal: string }>
+  | Readonly<{ type: 'local-read'; readId: number }>
+  | Readonly<{ type: 'forward'; to: NodeId; rpcId: string }>
+  | Readonly<{ type: 'wait'; until: number }>
+
+type Handling = {
+  readonly request: SimRequest
+  readonly policy: ForwardPolicy
+  readonly requestId: RequestId
+  readonly forwarded: boolean
+  readonly deadline: number
+  readonly reply: (reply: SimReply) => void
+  phase: Phase | null
+}
+
+export class SimServer {
+  readonly #self: NodeId
+  readonly #incarnation: number
+  readonly #ports: SimServerPorts
+  readonly #handlings = new Set<Handling>()
+  #counter = 0
+
+  constructor(self: NodeId, incarnation: number, ports: SimServerPorts) {
+    this.#self = self
+    this.#incarnation = incarnation
+    this.#ports = ports
+  }
+
+  /** A request from a client, or forwarded from a peer (with the id its first node gave it). */
+  receive(request: SimRequest, deadline: number, reply: (reply: SimReply) => void, forwarded: Readonly<{ requestId: RequestId | null }> | null): void {
+    const requestId = forwarded?.requestId ?? this.#newId('r')
+    // Reads have no effect to repeat, and every forwarded write carries its request id.
+    const policy = new ForwardPolicy({ self: this.#self, forwarded: forwarded !== null, retrySafe: true, deadline, retryDelay: this.#ports.retryDelay })
+    const handling: Handling = { request, policy, requestId, forwarded: forwarded !== null, deadline, reply, phase: null }
+    this.#handlings.add(handling)
+    this.#run(handling, policy.first())
+  }
+
+  onRpc(from: NodeId, rpc: ForwardRpc): void {
+    if (rpc.type === 'request') {
+      this.receive(rpc.request, rpc.deadline, (reply) => this.#ports.sendRpc(from, { type: 'reply', rpcId: rpc.rpcId, reply }), { requestId: rpc.requestId })
+      return
+    }
+    const handling = this.#find((phase) => phase.type === 'forward' && phase.rpcId === rpc.rpcId)
+    if (handling === undefined) return // answered already (timed out, or reset)
+    if (rpc.reply.type === 'not_leader') return this.#after(handling, { type: 'not_leader', leader: rpc.reply.leader })
+    this.#finish(handling, rpc.reply)
+  }
+
+  /** `node` crashed: connections to it are reset, so forwards to it end with an unknown outcome. */
+  onPeerCrashed(node: NodeId): void {
+    for (const handling of [...this.#handlings]) {
+      if (handling.phase?.type === 'forward' && handling.phase.to === node) this.#unknown(handling, 'connection reset')
+    }
+  }
+
+  onApplied(proposal: string, result: ApplyResult): void {
+    const handling = this.#find((phase) => phase.type === 'local-write' && phase.proposal === proposal)
+    if (handling === undefined) return
+    // As the node maps it: refused for want of record space, nothing applied.
+    this.#finish(handling, result.type === 'records_full' ? { type: 'overloaded' } : { type: 'applied', result })
+  }
+
+  /** The proposal never got a slot: as if this node had not taken it. */
+  onDropped(proposal: string): void {
+    const handling = this.#find((phase) => phase.type === 'local-write' && phase.proposal === proposal)
+    if (handling !== undefined) this.#after(handling, { type: 'not_leader', leader: this.#ports.replica().status().leader })
+  }
+
+  onRead(readId: number, outcome: 'ready' | 'not_leader'): void {
+    const handling = this.#find((phase) => phase.type === 'local-read' && phase.readId === readId)
+    if (handling === undefined) return
+    if (outcome === 'not_leader') return this.#after(handling, { type: 'not_leader', leader: this.#ports.replica().status().leader })
+    this.#finish(handling, { type: 'read', ...readState(this.#ports.stateMachine(), handling.request.key) })
+  }
+
+  /** Waits that are over, and deadlines: a proposal or forward still unanswered then is unknown. */
+  tick(): void {
+    const now = this.#ports.now()
+    for (const handling of [...this.#handlings]) {
+      const phase = handling.phase
+      if (phase === null) continue
+      if (phase.type === 'wait') {
+        if (phase.until <= now) this.#run(handling, handling.policy.resume())
+        continue
+      }
+      if (now < handling.deadline) continue
+      if (phase.type === 'forward') this.#unknown(handling, 'no answer by the deadline')
+      else this.#finish(handling, handling.request.kind === 'read' ? { type: 'unavailable' } : { type: 'unknown' })
+    }
+  }
+
+  #find(matches: (phase: Phase) => boolean): Handling | undefined {
+    for (const handling of this.#handlings) if (handling.phase !== null && matches(handling.phase)) return handling
+    return undefined
+  }
+
+  #unknown(handling: Handling, why: string): void {
+    const phase = handling.phase
+    if (phase?.type === 'forward') this.#ports.trace(`node ${this.#self}: forward of op #${handling.request.opId} to node ${phase.to} has an unknown outcome (${why})`)
+    this.#after(handling, { type: 'unknown' })
+  }
+
+  #after(handling: Handling, outcome: AttemptOutcome): void {
+    this.#run(handling, handling.policy.after(outcome, this.#ports.now()))
+  }
+
+  #run(handling: Handling, step: NextStep): void {
+    const now = this.#ports.now()
+    handling.phase = null
+    switch (step.type) {
+      case 'local':
+        return handling.request.kind === 'read' ? this.#read(handling) : this.#propose(handling, handling.request)
+      case 'forward': {
+        if (!this.#ports.listening(step.to)) return this.#after(handling, { type: 'refused' })
+        const rpcId = this.#newId('f')
+        const requestId = this.#ports.blindRetry ? this.#newId('r') : handling.requestId
+        handling.phase = { type: 'forward', to: step.to, rpcId }
+        this.#ports.sendRpc(step.to, { type: 'request', rpcId, request: handling.request, requestId: handling.request.kind === 'read' ? null : requestId, deadline: handling.deadline })
+        return
+      }
+      case 'wait':
+        handling.phase = { type: 'wait', until: now + this.#ports.retryDelay }
+        return
+      case 'not_leader':
+        return this.#finish(handling, { type: 'not_leader', leader: step.leader })
+      case 'give_up':
+        return this.#finish(handling, { type: step.outcome })
+    }
+  }
+
+  #propose(handling: Handling, request: SimRequest & { kind: 'write' }): void {
+    const proposal = this.#newId('p')
+    // As the node does: a copy that may meet another copy in the log carries the request id.
+    const dedupe = request.idempotencyKey === null && (handling.forwarded || handling.policy.forwardedOnce)
+    const now = this.#ports.now()
+    const base = {
+      proposal,
+      key: request.key,
+      cas: request.cas === null ? null : revision(request.cas),
+      idempotency: request.idempotencyKey === null ? null : { key: request.idempotencyKey, atMs: now },
+      ...(dedupe ? { request: { id: handling.requestId, atMs: now } } : {}),
+    }
+    const command: WriteCommand = request.type === 'put' ? { type: 'put', value: Buffer.from(request.value!).toString('base64'), ...base } : { type: 'delete', ...base }
+    const result = this.#ports.replica().propose(command)
+    if (result.type === 'not_leader') return this.#after(handling, result)
+    if (result.type === 'overloaded') return this.#finish(handling, { type: 'overloaded' })
+    this.#ports.proposed(proposal, request.opId, handling.forwarded)
+    handling.phase = { type: 'local-write', proposal }
+  }
+
+  #read(handling: Handling): void {
+    this.#counter += 1
+    const readId = this.#self * 1_000_000_000 + this.#incarnation * 1_000_000 + this.#counter
+    const result = this.#ports.replica().read(readId)
+    if (result.type === 'not_leader') return this.#after(handling, result)
+    if (result.type === 'overloaded') return this.#finish(handling, { type: 'overloaded' })
+    handling.phase = { type: 'local-read', readId }
+  }
+
+  #finish(handling: Handling, reply: SimReply): void {
+    if (!this.#handlings.delete(handling)) return
+    handling.phase = null
+    handling.reply(reply)
+  }
+
+  #newId(kind: string): string {
+    this.#counter += 1
+    return `n${this.#self}.${this.#incarnation}-${kind}${this.#counter}`
+  }
+}
