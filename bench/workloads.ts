@@ -15,6 +15,8 @@ export type WorkloadResult = {
   latencyMsP999: number
   requests: number
   errors: number
+  /** Failures by kind ("http_503", "grpc_Unavailable", "timeout"), where the driver tells them apart. */
+  errorsByKind?: Record<string, number>
 }
 
 const value = 'v'.repeat(100)
@@ -23,7 +25,7 @@ const value = 'v'.repeat(100)
 export const readKeys = 1000
 
 /**
- * How PUT keys are spread: `random` (the default, like bench/etcd/workload.lua) lands each
+ * How PUT keys are spread: `random` (the default, as in bench/wrk and bench/load-go) lands each
  * insert on its own B-tree page; `sequential` (a counter) appends to a few pages, the best case.
  */
 export type KeyPattern = 'random' | 'sequential'
