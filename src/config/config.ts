@@ -26,6 +26,8 @@ export type Config = Readonly<{
   valueBytesMax: number
   /** From env LOG_LEVEL. */
   logLevel: LogLevel
+  /** serve --debug-step: the hold/release/drop routes for this node's outgoing peer messages. */
+  debugStep: boolean
 }>
 
 export const developmentSecret = 'paxos-kv-development-secret'
@@ -59,6 +61,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
         id: { type: 'string' }, port: { type: 'string' }, data: { type: 'string' }, cluster: { type: 'string' },
         host: { type: 'string' }, secret: { type: 'string' }, fsync: { type: 'string' }, 'cluster-id': { type: 'string' },
         'request-timeout-ms': { type: 'string' }, 'tick-ms': { type: 'string' }, 'max-value-bytes': { type: 'string' },
+        'debug-step': { type: 'boolean' },
       },
     }).values
   } catch (error) {
@@ -104,5 +107,6 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     tickMs: field('tick-ms', text('tick-ms'), '10'),
     valueBytesMax: field('max-value-bytes', text('max-value-bytes'), String(limits.valueBytesMax)),
     logLevel: logLevel.data,
+    debugStep: values['debug-step'] === true,
   })
 }

@@ -69,11 +69,13 @@ export const limits = Object.freeze({
   requestIdBytesMax: 128,
   /**
    * A write is forwarded, retried and proposed only within this long after the first node
-   * received it; its request-id record outlives that window by the clock skew allowed between
-   * members (`requestRecordRetentionMs - forwardWindowMs`), so every copy of it finds the record.
+   * received it; its request-id record outlives that window by three times the clock skew
+   * allowed between members (see the check below), so every copy of it finds the record.
    */
   forwardWindowMs: 30_000,
   requestRecordRetentionMs: 120_000,
+  /** How far the members' wall clocks may disagree for request-id records to hold (README). */
+  clockSkewMsMax: 30_000,
   readyTurnsMax: 64,
   /** Recent slots whose timings a node keeps for consensus receipts (headers of a write). */
   receiptSlotsMax: 1024,
@@ -89,6 +91,8 @@ export const limits = Object.freeze({
   liveElectionsMax: 32,
   /** Commit latencies sampled per frame for the page's latency chart. */
   liveLatencySamplesMax: 512,
+  /** Step-through mode: outgoing messages held at once; past it, matching messages are dropped and counted. */
+  heldMessagesMax: 1024,
   /** Applied slots kept in memory (older ones are read from the archive when needed). */
   logRetainSlots: 4096,
 })
@@ -148,9 +152,11 @@ assert(limits.peerBufferedBytesMax >= 2 * limits.peerFrameBytesMax, 'peer stream
 // Followers must hear several heartbeats before they suspect the leader.
 assert(limits.heartbeatTicks * 3 <= limits.electionTimeoutTicks, 'election timeout too short')
 assert(limits.retryTicks < limits.electionTimeoutTicks, 'retries must happen before an election')
-// Every copy of a forwarded write is proposed within the window: its record must outlive it,
-// with a minute to spare for the skew between the members' wall clocks (atMs).
-assert(limits.requestRecordRetentionMs >= limits.forwardWindowMs + 60_000, 'request records expire too soon')
+// Every copy of a forwarded write is proposed within the window (a late one is refused by its
+// wall-clock deadline, one skew late at worst), and every command between two copies in the log
+// too. Each atMs is off by the skew either way: the record must outlive the window plus three
+// skews of up to 30 s between the members' wall clocks.
+assert(limits.requestRecordRetentionMs >= limits.forwardWindowMs + 3 * limits.clockSkewMsMax, 'request records expire too soon')
 assert(limits.idempotencyRetentionMs >= 10 * 60_000, 'the contract keeps Idempotency-Key records 10 minutes')
 // A write's slot is applied at most a pipeline after it was chosen: its receipt must still be kept.
 assert(limits.receiptSlotsMax >= limits.pipelineSlotsMax * 4, 'receipts forgotten before their writes apply')

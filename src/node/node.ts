@@ -12,6 +12,7 @@ import type { FrameInputs } from '../observability/live-recorder.js'
 import type { RequestId, WriteCommand } from '../core/command.js'
 import type { CoreEvent } from '../core/events.js'
 import { revision, type NodeId } from '../core/ids.js'
+import { limits } from '../core/limits.js'
 import type { Envelope, LogEntry } from '../core/messages.js'
 import { seededRandom } from '../core/random.js'
 import { Replica } from '../core/replica.js'
@@ -22,10 +23,11 @@ import { RateLimit } from '../observability/rate-limit.js'
 import { createApp } from '../server/app.js'
 import { openNodeStorage, type NodeStorage } from '../storage/data-dir.js'
 import type { KvItem } from '../state-machine/state-machine.js'
+import { HoldingTransport } from '../transport/holding-transport.js'
 import { StreamTransport } from '../transport/stream-transport.js'
 import { SystemClock } from './clock.js'
 import { EventLoop } from './event-loop.js'
-import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, WriteOutcome, WriteRequest } from './node-service.js'
+import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WriteOutcome, WriteRequest } from './node-service.js'
 import { Pending } from './pending.js'
 import { Receipts } from './receipts.js'
 import { LiveFeed, type LiveSubscription } from './live-feed.js'
@@ -39,6 +41,8 @@ export class PaxosNode implements NodeService {
   readonly #storage: NodeStorage
   readonly #replica: Replica
   readonly #transport: StreamTransport
+  /** In front of the transport in --debug-step mode, else null. */
+  readonly #step: HoldingTransport | null
   readonly #pending = new Pending()
   readonly #receipts: Receipts
   readonly #live: LiveFeed
@@ -100,6 +104,7 @@ export class PaxosNode implements NodeService {
         peer: report.peer, messageType: report.message.type, messageBytes: report.message.bytes, frameBytesMax: report.frameBytesMax, unreportedSincePrevious: report.unreported,
       }, 'peer message too large for a frame: not sent'),
     })
+    this.#step = config.debugStep ? new HoldingTransport(this.#transport, limits.heldMessagesMax) : null
     this.#loop = new EventLoop({
       replica: this.#replica,
       clock: this.#clock,
@@ -137,7 +142,7 @@ export class PaxosNode implements NodeService {
         },
         send: (envelopes) => {
           this.#live.recorder.sent(envelopes)
-          this.#transport.send(envelopes)
+          ;(this.#step ?? this.#transport).send(envelopes)
         },
         reads: (outcomes) => {
           for (const outcome of outcomes) this.#pending.settleRead(outcome.id, outcome.type)
@@ -268,6 +273,10 @@ export class PaxosNode implements NodeService {
     return this.#clock.nowMs()
   }
 
+  wallMs(): number {
+    return this.#clock.wallMs()
+  }
+
   get(key: string): KvItem | null {
     return this.#storage.stateMachine.get(key)
   }
@@ -288,6 +297,10 @@ export class PaxosNode implements NodeService {
     const outcome = this.#loop.deliver(envelopes)
     if (outcome === 'queued') this.#live.recorder.received(envelopes)
     return outcome
+  }
+
+  stepThrough(): StepThroughPort | null {
+    return this.#step
   }
 
   liveEvents(): LiveSubscription | null {
@@ -322,7 +335,7 @@ export class PaxosNode implements NodeService {
         appliedIndex: status.appliedIndex, revision: status.revision, inboxDepth: this.#loop.inboxDepth,
       },
       peers: status.peers.map((peer) => ({ id: peer.id, reachable: peer.reachable, lagSlots: peer.lagSlots })),
-      held: null,
+      held: this.#step?.view().held ?? null,
     }
   }
 

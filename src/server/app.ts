@@ -7,6 +7,7 @@ import { AssertionError } from '../core/assert.js'
 import type { NodeId } from '../core/ids.js'
 import type { NodeService } from '../node/node-service.js'
 import { ApiError, apiErrorStatus, errorBody, retryAfterSeconds } from './errors.js'
+import { mountDebugRoutes } from './debug-routes.js'
 import { mountEventsRoutes } from './events-routes.js'
 import { mountKvRoutes } from './kv-routes.js'
 import { mountPeerRoutes } from './peer-routes.js'
@@ -57,6 +58,7 @@ export function createApp(deps: AppDeps): Hono {
   mountStatusRoutes(app, deps.node)
   mountEventsRoutes(app, deps.node)
   mountUiRoutes(app)
+  mountDebugRoutes(app, deps)
   mountPeerRoutes(app, deps)
   app.notFound((c) => {
     const route = knownRoutes.find(([pattern]) => pattern.test(c.req.path))

@@ -88,7 +88,7 @@ async function readBarrier(c: Context, options: KvRouteOptions, consistency: str
     await nextTurn()
     return null
   }
-  const forwarded = forwardedOf(c, identity(options).identity)
+  const forwarded = forwardedOf(c, options.node, identity(options).identity)
   const deadline = deadlineOf(options, forwarded, 'read')
   const outcome = await withLeader(c, { ...identity(options), node: options.node, deadline, forwarded, requestId: null, body: null }, () => options.node.readBarrier(deadline))
   if (outcome instanceof Response) return outcome
@@ -119,14 +119,14 @@ export function mountKvRoutes(app: Hono, options: KvRouteOptions): void {
 
   app.put('/v1/kv/*', async (c) => {
     const target = writeTarget(c, 'put')
-    const forwarded = forwardedOf(c, identity(options).identity) // a forged forward is refused before its body is read
+    const forwarded = forwardedOf(c, options.node, identity(options).identity) // a forged forward is refused before its body is read
     const value = await readBoundedBody(c, options.valueBytesMax, tooLarge)
     return write(c, options, forwarded, (requestId) => ({ type: 'put', ...target, value, requestId }), value)
   })
 
   app.delete('/v1/kv/*', async (c) => {
     const target = writeTarget(c, 'delete')
-    return write(c, options, forwardedOf(c, identity(options).identity), (requestId) => ({ type: 'delete', ...target, requestId }), null)
+    return write(c, options, forwardedOf(c, options.node, identity(options).identity), (requestId) => ({ type: 'delete', ...target, requestId }), null)
   })
 
   app.get('/v1/kv/*', async (c) => {

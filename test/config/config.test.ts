@@ -39,14 +39,15 @@ describe('parseServeArgs: good input', () => {
       tickMs: 10,
       valueBytesMax: limits.valueBytesMax,
       logLevel: 'info',
+      debugStep: false,
     })
     expect(Object.isFrozen(config)).toBe(true)
   })
 
   it('takes every optional flag, and --secret over the environment', () => {
     const config = parseServeArgs([...required, '--host', '0.0.0.0', '--secret', 'from-the-flag', '--fsync', 'off',
-      '--request-timeout-ms', '1500', '--tick-ms', '5', '--cluster-id', 'prod.kv_1', '--max-value-bytes', '4096'], { PAXOS_KV_SECRET: 'from-the-environment' })
-    expect(config).toMatchObject({ host: '0.0.0.0', secret: 'from-the-flag', fsync: 'off', requestTimeoutMs: 1500, tickMs: 5, clusterId: 'prod.kv_1', valueBytesMax: 4096 })
+      '--request-timeout-ms', '1500', '--tick-ms', '5', '--cluster-id', 'prod.kv_1', '--max-value-bytes', '4096', '--debug-step'], { PAXOS_KV_SECRET: 'from-the-environment' })
+    expect(config).toMatchObject({ host: '0.0.0.0', secret: 'from-the-flag', fsync: 'off', requestTimeoutMs: 1500, tickMs: 5, clusterId: 'prod.kv_1', valueBytesMax: 4096, debugStep: true })
   })
 
   it('without any secret uses the development secret and says so', () => {

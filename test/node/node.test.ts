@@ -32,6 +32,7 @@ const config: Config = Object.freeze({
   tickMs: 5,
   valueBytesMax: 1024,
   logLevel: 'silent',
+  debugStep: false,
 })
 
 const put = (key: string, value: string, extra: Partial<{ cas: number; idempotencyKey: string }> = {}): WriteRequest => ({

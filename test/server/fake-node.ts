@@ -10,6 +10,7 @@ import { KvStateMachine, type KvStateMachineOptions } from '../../src/state-mach
 import type { KvItem } from '../../src/state-machine/state-machine.js'
 import { slot } from '../../src/core/index.js'
 import { LiveFeed, type LiveSubscription } from '../../src/node/live-feed.js'
+import type { HoldingTransport } from '../../src/transport/holding-transport.js'
 
 export class FakeNode implements NodeService {
   readonly id: NodeId = nodeId(1)
@@ -31,6 +32,13 @@ export class FakeNode implements NodeService {
     return performance.now()
   }
 
+  /** Tests may move it, as another node's clock would differ. */
+  wallMs(): number {
+    return Date.now() + this.wallOffsetMs
+  }
+
+  wallOffsetMs = 0
+
   peerUrl(): string | null {
     return this.leaderUrl
   }
@@ -39,8 +47,9 @@ export class FakeNode implements NodeService {
     return `fake-r${this.#proposals + this.writes.length}`
   }
 
-  async write(request: WriteRequest): Promise<WriteOutcome> {
+  async write(request: WriteRequest, deadlineMs: number): Promise<WriteOutcome> {
     this.writes.push(request)
+    if (deadlineMs <= this.nowMs()) return { type: 'timeout' } // as the node: never proposed past it
     if (this.mode === 'follower') return { type: 'not_leader', leader: nodeId(2) }
     if (this.mode === 'no_leader') return { type: 'not_leader', leader: null }
     if (this.mode === 'overloaded') return { type: 'overloaded', reason: 'writes_in_flight' }
@@ -101,6 +110,13 @@ export class FakeNode implements NodeService {
       held: null,
     }),
   })
+
+  /** Set before createApp to test the step-through routes (as serve --debug-step would). */
+  step: HoldingTransport | null = null
+
+  stepThrough(): HoldingTransport | null {
+    return this.step
+  }
 
   liveEvents(): LiveSubscription | null {
     return this.live.subscribe()

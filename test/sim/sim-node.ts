@@ -5,7 +5,7 @@
 import { Replica, seededRandom, type CoreEvent, type NodeId, type PersistBatch, type Random } from '../../src/core/index.js'
 import type { CoreSabotage } from '../../src/core/replica-port.js'
 import { KvMemoryStore } from '../../src/state-machine/kv-memory-store.js'
-import { KvStateMachine } from '../../src/state-machine/kv-state-machine.js'
+import { KvStateMachine, type KvStateMachineOptions } from '../../src/state-machine/kv-state-machine.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
 import type { SimSabotage } from './options.js'
 
@@ -15,7 +15,8 @@ export class SimNode {
   readonly id: NodeId
   storage = new MemoryAcceptorStorage()
   #kv = new KvMemoryStore()
-  stateMachine = new KvStateMachine(this.#kv)
+  readonly #stateMachineOptions: KvStateMachineOptions
+  stateMachine: KvStateMachine
   replica: Replica | null = null
   incarnation = 0
   /** slot → the value (JSON) the log holds there, mirrored from each persist: cheap to check. */
@@ -23,8 +24,11 @@ export class SimNode {
   /** The disk as of the last durable commit, while non-durable commits follow it. */
   #lastDurable: DiskSnapshot | null = null
 
-  constructor(id: NodeId) {
+  /** `stateMachineOptions`: the simulator's small record bounds, the same on every node. */
+  constructor(id: NodeId, stateMachineOptions: KvStateMachineOptions) {
     this.id = id
+    this.#stateMachineOptions = stateMachineOptions
+    this.stateMachine = new KvStateMachine(this.#kv, stateMachineOptions)
   }
 
   get up(): boolean {
@@ -97,7 +101,7 @@ export class SimNode {
     this.storage.persist({ promised: snapshot.acceptor.promised, entries: snapshot.acceptor.entries })
     this.#kv = snapshot.kv
     this.#values = new Map(snapshot.values)
-    this.stateMachine = new KvStateMachine(this.#kv)
+    this.stateMachine = new KvStateMachine(this.#kv, this.#stateMachineOptions)
     return true
   }
 }

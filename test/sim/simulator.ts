@@ -3,7 +3,7 @@
  * seeded network, crashes that keep only the disk, and seeded clients. A safety phase with
  * faults, then a liveness phase: crash and restart everyone, heal, and demand convergence.
  */
-import { forkRandom, formatBallot, nodeId, randomBelow, randomChance, seededRandom, type ChosenEntry, type CoreEvent, type Envelope, type NodeId, type Random } from '../../src/core/index.js'
+import { forkRandom, formatBallot, limits, nodeId, randomBelow, randomChance, seededRandom, type ChosenEntry, type CoreEvent, type Envelope, type NodeId, type Random } from '../../src/core/index.js'
 import { AssertionError } from '../../src/core/assert.js'
 import { processReady, type ReadyPorts } from '../../src/node/process-ready.js'
 import { checkDurability, checkDurableLogs } from './checkers/durability.js'
@@ -86,7 +86,12 @@ export class Simulator implements ClientCluster {
     this.#random = { faults: forkRandom(root), network: forkRandom(root), nodes: forkRandom(root), clocks: forkRandom(root) }
     const clientsRandom = forkRandom(root)
     this.#ids = Array.from({ length: options.nodes }, (_, index) => nodeId(index + 1))
-    this.#nodes = new Map(this.#ids.map((id) => [id, new SimNode(id)]))
+    // Request-id records live a little over one client timeout (atMs is the tick), so the
+    // simulator checks that no copy of a forwarded write is proposed after its record expired.
+    // Idempotency-Key records keep the production retention: clients retry a keyed write for as
+    // long as it takes.
+    const records = { request: { recordsMax: limits.requestRecordsMax, retentionMs: 2 * options.requestTimeoutTicks } }
+    this.#nodes = new Map(this.#ids.map((id) => [id, new SimNode(id, records)]))
     this.#clockSkipPercent = new Map(this.#ids.map((id) => [id, randomBelow(this.#random.clocks, options.clockSkipPercentMax + 1)]))
     this.#network = new SimNetwork(this.#random.network, options)
     const keys = Array.from({ length: options.keys }, (_, index) => `k${index}`)

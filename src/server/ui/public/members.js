@@ -4,7 +4,7 @@ import { el, formatMs } from './dom.js'
 
 function lagText(state, id, leader) {
   const peer = leader?.frame.peers.find((candidate) => candidate.id === id)
-  if (peer !== undefined && peer.lagSlots !== null) return `${peer.lagSlots} slots behind the leader`
+  if (peer !== undefined && peer.lagSlots !== null) return `${peer.lagSlots} slot${peer.lagSlots === 1 ? '' : 's'} behind the leader`
   const frame = state.nodes.get(id)?.frame
   if (frame === null || frame === undefined) return '–'
   return `${frame.node.commitIndex - frame.node.appliedIndex} to apply`

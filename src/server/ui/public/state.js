@@ -21,7 +21,7 @@ export class ClusterState {
   node(id) {
     let node = this.nodes.get(id)
     if (node === undefined) {
-      node = { id, frame: null, receivedAt: 0, offsetMs: 0, connected: false, roleChanges: [], sentHistory: [] }
+      node = { id, frame: null, receivedAt: 0, offsetMs: null, connected: false, roleChanges: [], sentHistory: [] }
       this.nodes.set(id, node)
     }
     return node
@@ -31,7 +31,7 @@ export class ClusterState {
     if (this.members.length === 0) this.members = hello.members
     const node = this.node(id)
     node.connected = true
-    node.offsetMs = nowMs - hello.atMs
+    this.#clockOffset(node, nowMs, hello.atMs)
     for (const change of hello.roleChanges) this.#addRoleChange(node, change)
   }
 
@@ -40,7 +40,7 @@ export class ClusterState {
     node.frame = frame
     node.receivedAt = nowMs
     node.connected = true
-    node.offsetMs = nowMs - frame.atMs
+    this.#clockOffset(node, nowMs, frame.atMs)
     for (const change of frame.roleChanges) this.#addRoleChange(node, change)
     // A leader whose becoming-leader the page missed (it joined late, or a frame was lost to a
     // reconnect) still gets its bar: from the first frame that shows it leading.
@@ -74,6 +74,15 @@ export class ClusterState {
   /** Role changes of every member, on the page's clock, oldest first. */
   roleChanges() {
     return [...this.nodes.values()].flatMap((node) => node.roleChanges.map((change) => ({ ...change, node: node.id }))).sort((a, b) => a.wallMs - b.wallMs)
+  }
+
+  /**
+   * The node's monotonic clock against the page's: the smallest gap seen, since a message can
+   * only be late. A jump of seconds means the node restarted (a new clock): start over.
+   */
+  #clockOffset(node, nowMs, atMs) {
+    const sample = nowMs - atMs
+    if (node.offsetMs === null || sample < node.offsetMs || sample - node.offsetMs > 10_000) node.offsetMs = sample
   }
 
   #addRoleChange(node, change) {

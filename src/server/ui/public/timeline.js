@@ -15,7 +15,8 @@ function leaderships(changes, nowMs) {
   const spans = []
   for (const change of changes) {
     const current = open.get(change.node)
-    if (current !== undefined && (change.role !== 'leader' || change.ballot !== current.ballot)) {
+    // Ballots are unique per node: a change in the ballot it leads can only come after it.
+    if (current !== undefined && (change.ballot !== current.ballot || change.role === 'follower')) {
       spans.push({ ...current, toMs: change.wallMs })
       open.delete(change.node)
     }
@@ -30,9 +31,9 @@ function elections(changes) {
   const result = []
   for (const change of changes) {
     if (change.role !== 'candidate') continue
-    const won = changes.find((later) => later.node === change.node && later.role === 'leader' && later.ballot === change.ballot && later.wallMs >= change.wallMs)
+    const won = changes.find((later) => later.node === change.node && later.role === 'leader' && later.ballot === change.ballot)
     const ended = changes.find((later) => later.node === change.node && later.wallMs > change.wallMs && later.ballot !== change.ballot)
-    result.push({ ...change, wonAfterMs: won === undefined ? null : won.wallMs - change.wallMs, recoveredThrough: won?.recoveredThrough ?? null, inferred: won?.seenOnly === true, superseded: ended !== undefined && won === undefined })
+    result.push({ ...change, wonAfterMs: won === undefined ? null : Math.max(0, won.wallMs - change.wallMs), recoveredThrough: won?.recoveredThrough ?? null, inferred: won?.seenOnly === true, superseded: ended !== undefined && won === undefined })
   }
   return result
 }
