@@ -25,6 +25,8 @@ export const limits = Object.freeze({
   pendingReadsMax: 8192,
   /** Slots sent in one catch-up reply. */
   catchUpSlotsMax: 256,
+  /** Catch-up requests a learner keeps in flight (pipelined chunks of catchUpSlotsMax slots). */
+  catchUpRequestsMax: 4,
   /** Committed slots handed to the state machine in one Ready. */
   applySlotsMax: 1024,
   /** Slots reported in one promise page (it is also cut by bytes). */

@@ -34,6 +34,8 @@ export function messageBytes(message: PeerMessage): number {
     case 'heartbeat':
     case 'heartbeat-ack':
     case 'catch-up':
+    case 'pre-vote':
+    case 'pre-vote-reply':
       return messageOverheadBytes
     default:
       return assertNever(message)

@@ -13,9 +13,11 @@ import type { NodeId } from './ids.js'
 import { Learner } from './learner.js'
 import { byteLimits, checkByteLimits, limits } from './limits.js'
 import { Log } from './log.js'
-import type { AcceptMessage, Envelope, HeartbeatMessage, PrepareMessage, PromiseMessage, RejectMessage } from './messages.js'
+import type { AcceptMessage, Envelope, HeartbeatMessage, PrepareMessage, PreVoteMessage, PreVoteReplyMessage, PromiseMessage, RejectMessage } from './messages.js'
 import { Outputs } from './outputs.js'
+import { grantsPreVote, PreVoteRound } from './pre-vote.js'
 import { Proposer } from './proposer.js'
+import { majority } from './quorum.js'
 import type { Random } from './random.js'
 import { lastCommittedSlot, type ReadId, type Ready } from './ready.js'
 import type { ReadResult, ReplicaOptions, ReplicaPort, ReplicaStatus, Role } from './replica-port.js'
@@ -37,6 +39,11 @@ export class Replica implements ReplicaPort {
   /** The highest ballot seen in any message: a new campaign must exceed it. */
   #highestSeen: Ballot
   #failedCampaigns = 0
+  /** Ticks since start: when we last heard a leader is measured in them. */
+  #ticks = 0
+  /** The tick we last heard a leader we accept; null: none since start. */
+  #leaderHeardAt: number | null = null
+  readonly #preVote: PreVoteRound
   /** The Ready handed out and not yet advanced. */
   #handedOut: Ready | null = null
 
@@ -72,19 +79,24 @@ export class Replica implements ReplicaPort {
       sabotage,
       bytes,
     })
+    this.#preVote = new PreVoteRound(majority(options.members.length))
     this.#highestSeen = options.durable.promised
     this.#electionTimeout.resetWithJitter(this.#random)
   }
 
   tick(): void {
+    this.#ticks += 1
     this.#learner.tick()
     if (!this.#proposer.tick()) this.#stepDown(this.#proposer.ballot, 'lost contact with a quorum')
     if (this.#proposer.role === 'leader') return
     this.#electionTimeout.tick()
-    if (this.#electionTimeout.fired()) this.#campaign()
+    if (this.#electionTimeout.fired()) this.#startPreVote()
   }
 
-  /** Start an election now instead of waiting for the timeout (tests, operator-driven transfer). */
+  /**
+   * Start an election now instead of waiting for the timeout (tests, operator-driven transfer).
+   * It skips the pre-vote: the caller wants this node to lead even while another one does.
+   */
   campaign(): void {
     this.#campaign()
   }
@@ -112,6 +124,10 @@ export class Replica implements ReplicaPort {
         return this.#learner.onCatchUp(from, message)
       case 'chosen':
         return this.#learner.onChosen(from, message)
+      case 'pre-vote':
+        return this.#onPreVote(from, message)
+      case 'pre-vote-reply':
+        return this.#onPreVoteReply(from, message)
       default:
         return assertNever(message)
     }
@@ -169,8 +185,40 @@ export class Replica implements ReplicaPort {
     return this.#proposer.peerLag()
   }
 
+  /** The election timeout fired: ask the members before raising any ballot. */
+  #startPreVote(): void {
+    const ballot = this.#nextBallot()
+    this.#electionTimeout.resetWithJitter(this.#random) // no quorum of yes by then: ask again
+    if (this.#preVote.start(ballot, this.#self)) return this.#campaign()
+    this.#outputs.sendToPeers({ type: 'pre-vote', ballot, commitIndex: this.#learner.commitIndex })
+    this.#onEvent({ type: 'pre-vote-started', ballot })
+  }
+
+  #onPreVote(from: NodeId, request: PreVoteMessage): void {
+    // Not `#see`: a pre-vote's ballot is a question, and must not depose anyone.
+    const granted = grantsPreVote({
+      isLeader: this.#proposer.role === 'leader',
+      ticksSinceLeader: this.#leaderHeardAt === null ? null : this.#ticks - this.#leaderHeardAt,
+      electionTimeoutTicks: limits.electionTimeoutTicks,
+      commitIndex: this.#learner.commitIndex,
+    }, request)
+    this.#outputs.send(from, { type: 'pre-vote-reply', ballot: request.ballot, granted, promised: this.#acceptor.promised })
+  }
+
+  #onPreVoteReply(from: NodeId, reply: PreVoteReplyMessage): void {
+    // A real promise: the campaign that follows must exceed it.
+    this.#see(reply.promised)
+    if (this.#proposer.role === 'leader') return this.#preVote.cancel()
+    if (this.#preVote.onReply(from, reply)) this.#campaign()
+  }
+
+  #nextBallot(): Ballot {
+    return nextBallot(maxBallot(this.#highestSeen, this.#acceptor.promised), this.#self)
+  }
+
   #campaign(): void {
-    const ballot = nextBallot(maxBallot(this.#highestSeen, this.#acceptor.promised), this.#self)
+    const ballot = this.#nextBallot()
+    this.#preVote.cancel()
     this.#highestSeen = ballot
     this.#leader = null
     this.#electionTimeout.resetWithJitter(this.#random)
@@ -225,6 +273,8 @@ export class Replica implements ReplicaPort {
   #heardFromLeader(from: NodeId): void {
     if (from === this.#self) return
     this.#leader = from
+    this.#leaderHeardAt = this.#ticks
+    this.#preVote.cancel()
     this.#failedCampaigns = 0
     this.#electionTimeout.resetWithJitter(this.#random)
   }

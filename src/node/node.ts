@@ -358,6 +358,10 @@ export class PaxosNode implements NodeService {
         this.#metrics.slotsChosen.inc(event.lastSlot - event.firstSlot + 1)
         this.#receipts.chosen(event, this.#clock.nowMs())
         return
+      case 'pre-vote-started':
+        this.#metrics.preVotes.inc()
+        this.#logger.debug({ ballot: event.ballot }, 'asking for pre-votes')
+        return
       case 'became-candidate':
         this.#metrics.elections.inc()
         this.#logger.info({ ballot: event.ballot }, 'campaigning')

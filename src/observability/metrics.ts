@@ -20,6 +20,7 @@ export function createMetrics() {
     httpLatency: new Histogram({ name: 'paxos_kv_http_request_seconds', help: 'HTTP request latency', labelNames: ['route', 'method'], buckets: latencyBucketsSeconds, registers }),
     slotsChosen: new Counter({ name: 'paxos_kv_slots_chosen_total', help: 'Commands in slots this node saw chosen as leader', registers }),
     commandsApplied: new Counter({ name: 'paxos_kv_commands_applied_total', help: 'Write commands applied to the state machine', registers }),
+    preVotes: new Counter({ name: 'paxos_kv_pre_votes_total', help: 'Pre-vote rounds started by this node (a campaign follows only a quorum of yes)', registers }),
     elections: new Counter({ name: 'paxos_kv_elections_total', help: 'Campaigns started by this node', registers }),
     leaderChanges: new Counter({ name: 'paxos_kv_became_leader_total', help: 'Times this node became leader', registers }),
     ballotRound: new Gauge({ name: 'paxos_kv_ballot_round', help: 'Round of the highest ballot this node has promised', registers }),

@@ -59,6 +59,8 @@ export const peerMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('heartbeat-ack'), ballot, readRound: z.number().int().min(0).max(maxInt) }),
   z.strictObject({ type: z.literal('catch-up'), fromSlot: slot }),
   z.strictObject({ type: z.literal('chosen'), entries: z.array(chosenEntry).min(1).max(limits.catchUpSlotsMax) }),
+  z.strictObject({ type: z.literal('pre-vote'), ballot, commitIndex: slot }),
+  z.strictObject({ type: z.literal('pre-vote-reply'), ballot, granted: z.boolean(), promised: ballot }),
 ])
 
 /** What the candidate relies on to page through a report (see PromiseMessage). */

@@ -39,7 +39,24 @@ export async function openBrowser(): Promise<Browser> {
   }
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
+/**
+ * The whole page as `name`.png; with `panels`, also just the box around those elements as
+ * `name`-panels.png (small enough for the README).
+ */
+export async function screenshot(page: Page, name: string, panels: readonly string[] = []): Promise<void> {
   mkdirSync(artifactsDir, { recursive: true })
   await page.screenshot({ path: join(artifactsDir, `${name}.png`), fullPage: true })
+  if (panels.length === 0) return
+  const boxes = await Promise.all(panels.map(async (selector) => {
+    await page.locator(selector).waitFor({ timeout: 10_000 })
+    return page.locator(selector).boundingBox()
+  }))
+  const shown = boxes.filter((box) => box !== null)
+  // Boxes are relative to the viewport, a full-page clip to the page: add the scroll.
+  const scrollY = Number(await page.evaluate('window.scrollY'))
+  const x = Math.min(...shown.map((box) => box.x)) - 4
+  const y = Math.min(...shown.map((box) => box.y)) - 4
+  const width = Math.max(...shown.map((box) => box.x + box.width)) - x + 4
+  const height = Math.max(...shown.map((box) => box.y + box.height)) - y + 4
+  await page.screenshot({ path: join(artifactsDir, `${name}-panels.png`), fullPage: true, clip: { x, y: y + scrollY, width, height } })
 }

@@ -58,7 +58,7 @@ describe('live page', () => {
     const column = page.locator(`#slot-grid td.mine[data-slot="${slot}"]`)
     await expect.poll(() => column.count(), { timeout: 20_000 }).toBe(3)
     await expect.poll(() => page.locator(`#slot-grid td.chosen[data-slot="${slot}"]`).count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(2)
-    await screenshot(page, 'write-receipt')
+    await screenshot(page, 'write-receipt', ['section:has(#slot-grid)', 'section:has(#receipt)'])
 
     if (leader === serving) {
       // Leadership moved to the serving node meanwhile (a loaded machine): watch from another.
@@ -77,6 +77,6 @@ describe('live page', () => {
     expect(await page.locator('#timeline [data-leader-ballot]').evaluateAll((bars) => bars.map((bar) => bar.getAttribute('data-leader-ballot') ?? '')))
       .toSatisfy((ballots: string[]) => ballots.some((shown) => above(shown, ballot)))
     await expect.poll(() => page.locator('#members tr[data-role="leader"]').count(), { timeout: 20_000 }).toBe(1)
-    await screenshot(page, 'leader-killed')
+    await screenshot(page, 'leader-killed', ['section:has(#members)', 'section:has(#timeline)'])
   })
 })

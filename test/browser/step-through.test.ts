@@ -48,11 +48,11 @@ describe('step-through on the live page', () => {
     expect((await page.locator('[data-receipt="quorum"]').textContent())!.split(',').map(Number)).not.toContain(follower)
     const heldAccept = page.locator(`#held [data-held-node="${leader}"] li[data-held-type="accept"][data-held-to="${follower}"]`)
     await heldAccept.first().waitFor({ timeout: 20_000 })
-    await screenshot(page, 'step-held')
+    await screenshot(page, 'step-held', ['#step-panel'])
 
     await page.click(`#held [data-held-node="${leader}"] button[data-action="release-all"]`)
     await page.locator('#held [data-testid="releases"] li[data-replies*="accepted"]').first().waitFor({ timeout: 20_000 })
     await expect.poll(() => heldAccept.count(), { timeout: 10_000 }).toBe(0)
-    await screenshot(page, 'step-released')
+    await screenshot(page, 'step-released', ['#step-panel'])
   })
 })

@@ -9,6 +9,7 @@ import { checkDurability, checkDurableLogs } from './checkers/durability.js'
 import { ExactlyOnceChecker } from './checkers/exactly-once.js'
 import { checkKey } from './checkers/linearizability.js'
 import { checkLiveness } from './checkers/liveness.js'
+import { checkNoDisruption } from './checkers/disruption.js'
 import { OrderedApplyChecker } from './checkers/ordered-apply.js'
 import { BallotChecker } from './checkers/ballots.js'
 import { PromiseChecker } from './checkers/promises.js'
@@ -209,5 +210,27 @@ describe('liveness checker', () => {
   it('flags a request that never completed, a client that never got through, replicas that did not converge', () => {
     expect(checkLiveness({ pendingOps: [], unissued: new Map([[1, 0]]), appliedIndexes: new Map(), converged: true, budget: 10 })).toEqual([])
     expect(checkLiveness({ pendingOps: [put('a', 0, null, null)], unissued: new Map([[1, 2]]), appliedIndexes: new Map([[1, 3], [2, 2]]), converged: false, budget: 10 })).toHaveLength(3)
+  })
+})
+
+describe('disruption checker', () => {
+  const ballot: Ballot = { round: 3, node: nodeId(1) }
+  const base = { leader: nodeId(1), cutOff: nodeId(3), leaderAtEnd: nodeId(1), appliedIndexes: new Map([[1, 9], [2, 9], [3, 9]]) }
+
+  it('passes a phase where the cut-off node only asked for pre-votes and caught up', () => {
+    const events = [{ node: nodeId(3), tick: 5, event: { type: 'pre-vote-started', ballot } as const }]
+    expect(checkNoDisruption({ ...base, events })).toEqual([])
+  })
+
+  it('flags an election, a deposed leader, and a node that never caught up', () => {
+    const events = [
+      { node: nodeId(3), tick: 5, event: { type: 'became-candidate', ballot } as const },
+      { node: nodeId(1), tick: 9, event: { type: 'became-follower', ballot, leader: null, reason: 'saw a higher ballot' } as const },
+    ]
+    const violations = checkNoDisruption({ ...base, events, leaderAtEnd: nodeId(3), appliedIndexes: new Map([[1, 9], [2, 9], [3, 4]]) })
+    expect(violations).toHaveLength(3)
+    expect(violations.every((violation) => violation.startsWith('disruption:'))).toBe(true)
+    expect(checkNoDisruption({ ...base, events: [events[0]!] })).toHaveLength(1)
+    expect(checkNoDisruption({ ...base, events: [], leaderAtEnd: null })).toHaveLength(1)
   })
 })

@@ -7,11 +7,14 @@ import type { CoreSabotage } from '../../src/core/replica-port.js'
 
 /**
  * `forget-promise` breaks the disk, `blind-retry` the servers' forwarding (a retry after an
- * unknown outcome goes out as a new request, which the state machine cannot recognise); the
- * rest are CoreSabotage.
+ * unknown outcome goes out as a new request, which the state machine cannot recognise),
+ * `skip-pre-vote` the peers (every pre-vote is answered yes at once by every member, reached or
+ * not, as if nodes campaigned without asking); the rest are CoreSabotage.
  */
-export type SimSabotage = CoreSabotage | 'forget-promise' | 'blind-retry'
-export const sabotages: readonly SimSabotage[] = ['forget-promise', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry']
+export type SimSabotage = CoreSabotage | 'forget-promise' | 'blind-retry' | 'skip-pre-vote'
+export const sabotages: readonly SimSabotage[] = ['forget-promise', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry', 'skip-pre-vote']
+/** The sabotages that reach the core as a CoreSabotage; the others live in the simulator. */
+export const simOnlySabotages: ReadonlySet<SimSabotage> = new Set(['forget-promise', 'blind-retry', 'skip-pre-vote'])
 
 export type SimOptions = Readonly<{
   seed: number

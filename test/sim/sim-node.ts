@@ -7,7 +7,7 @@ import type { CoreSabotage } from '../../src/core/replica-port.js'
 import { KvMemoryStore } from '../../src/state-machine/kv-memory-store.js'
 import { KvStateMachine, type KvStateMachineOptions } from '../../src/state-machine/kv-state-machine.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
-import type { SimSabotage } from './options.js'
+import { simOnlySabotages, type SimSabotage } from './options.js'
 
 type DiskSnapshot = Readonly<{ acceptor: ReturnType<MemoryAcceptorStorage['load']>; kv: KvMemoryStore; values: ReadonlyMap<number, string> }>
 
@@ -45,7 +45,7 @@ export class SimNode {
     }
     const durable = this.storage.load()
     const coreSabotage = new Set<CoreSabotage>()
-    if (options.sabotage !== null && options.sabotage !== 'forget-promise' && options.sabotage !== 'blind-retry') coreSabotage.add(options.sabotage)
+    if (options.sabotage !== null && !simOnlySabotages.has(options.sabotage)) coreSabotage.add(options.sabotage as CoreSabotage)
     this.replica = new Replica({
       self: this.id,
       members: options.members,

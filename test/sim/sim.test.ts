@@ -10,12 +10,6 @@ import { formatFailure, replayCommand, runSeed } from './run.js'
 const seeds = Number(process.env.SIM_SEEDS ?? 200)
 const only = process.env.SIM_SEED === undefined ? null : Number(process.env.SIM_SEED)
 
-/**
- * The work is the seeds, not the clock: on a loaded 2-core machine 200 seeds of 5 nodes took
- * over the 60 s default, so this test gets room instead of asserting speed.
- */
-const seedsTimeoutMs = 900_000
-
 describe.each([3, 5])('simulation with %i nodes', (nodes) => {
   it(`${only === null ? `seeds 1..${seeds}` : `seed ${only}`}: no checker fails`, () => {
     const failures: string[] = []
@@ -24,5 +18,5 @@ describe.each([3, 5])('simulation with %i nodes', (nodes) => {
       if (result.failures.length > 0) failures.push(formatFailure(result, { nodes }))
     }
     expect(failures, `replay a seed with: ${replayCommand(0, { nodes }).replace(' 0', ' <seed>')}`).toEqual([])
-  }, seedsTimeoutMs)
+  }, 180_000) // on a shared, busy machine 200 five-node seeds have taken over a minute
 })

@@ -3,13 +3,14 @@
  * seeded network, crashes that keep only the disk, and seeded clients. A safety phase with
  * faults, then a liveness phase: crash and restart everyone, heal, and demand convergence.
  */
-import { forkRandom, formatBallot, limits, nodeId, randomBelow, randomChance, seededRandom, type ChosenEntry, type CoreEvent, type Envelope, type NodeId, type Random } from '../../src/core/index.js'
+import { ballotZero, forkRandom, formatBallot, limits, nodeId, randomBelow, randomChance, seededRandom, type ChosenEntry, type CoreEvent, type Envelope, type NodeId, type Random, type WriteCommand } from '../../src/core/index.js'
 import { AssertionError } from '../../src/core/assert.js'
 import { processReady, type ReadyPorts } from '../../src/node/process-ready.js'
 import { checkDurability, checkDurableLogs } from './checkers/durability.js'
 import { ExactlyOnceChecker } from './checkers/exactly-once.js'
 import { checkLinearizability } from './checkers/linearizability.js'
 import { checkLiveness } from './checkers/liveness.js'
+import { checkNoDisruption, type PhaseEvent } from './checkers/disruption.js'
 import { AgreementChecker } from './checkers/agreement.js'
 import { OrderedApplyChecker } from './checkers/ordered-apply.js'
 import { BallotChecker } from './checkers/ballots.js'
@@ -27,6 +28,8 @@ import { Trace } from './trace.js'
 
 /** How often the durable-log invariant is checked between crashes. */
 const diskCheckTicks = 10
+/** The disruption phase: settle, cut one follower off, heal (in election timeouts). */
+const disruptionTimeouts = { settle: 2, cutOff: 4, healed: 6 }
 /** A server's wait before it tries again to find the leader (production: 25 ms). */
 const forwardRetryTicks = 2
 
@@ -79,6 +82,9 @@ export class Simulator implements ClientCluster {
   now = 0
   /** Ticks the liveness phase took to finish every request and converge. */
   livenessTicks = 0
+  #livenessConverged = false
+  /** Core events of the disruption phase, while it runs. */
+  #phaseEvents: PhaseEvent[] | null = null
 
   constructor(options: SimOptions) {
     this.#options = options
@@ -112,6 +118,7 @@ export class Simulator implements ClientCluster {
         this.#noteFirstFailure()
       }
       this.#liveness()
+      this.#disruption()
     } catch (error) {
       this.#failures.push(describeThrown(error, this.now))
     }
@@ -158,6 +165,7 @@ export class Simulator implements ClientCluster {
       if (converged && this.#clients.every((client) => client.idle)) break
     }
     this.livenessTicks = this.now - healedAt
+    this.#livenessConverged = converged
     const perNode = (value: (node: SimNode) => number) => new Map(this.#ids.map((id) => [id as number, value(this.#nodes.get(id)!)]))
     this.#failures.push(...checkLiveness({
       pendingOps: this.#clients.map((client) => client.pendingOp).filter((op) => op !== null),
@@ -167,6 +175,44 @@ export class Simulator implements ClientCluster {
       budget: this.#options.livenessTicksMax,
     }))
     this.#failures.push(...checkDurability(this.history.ops, perNode((node) => node.stateMachine.revision())))
+  }
+
+  /**
+   * After convergence, with no faults: one follower is cut off for several election timeouts
+   * while the leader takes writes, then the network heals. See checkers/disruption.ts.
+   */
+  #disruption(): void {
+    if (!this.#livenessConverged) return
+    this.#runTicks(disruptionTimeouts.settle * limits.electionTimeoutTicks)
+    const leader = this.#ids.find((id) => this.#nodes.get(id)!.replica!.status().role === 'leader')
+    if (leader === undefined) {
+      this.#failures.push(`disruption: no leader ${disruptionTimeouts.settle} election timeouts after the cluster converged`)
+      return
+    }
+    const cutOff = this.#ids.filter((id) => id !== leader)[randomBelow(this.#random.faults, this.#ids.length - 1)]!
+    this.#phaseEvents = []
+    this.#network.cut(this.#ids.filter((id) => id !== cutOff).flatMap((id) => [[id, cutOff], [cutOff, id]] as const), `isolate ${cutOff}`)
+    this.trace.add(this.now, `disruption: isolate ${cutOff} under leader ${leader}`)
+    const cutOffTicks = disruptionTimeouts.cutOff * limits.electionTimeoutTicks
+    for (let tick = 0; tick < cutOffTicks; tick += 10) {
+      const command: WriteCommand = { type: 'put', proposal: `disruption-${tick}`, key: 'disruption', value: '', cas: null, idempotency: null }
+      this.#nodes.get(leader)!.replica!.propose(command)
+      this.#runTicks(10)
+    }
+    this.#network.heal()
+    this.trace.add(this.now, 'disruption: healed')
+    this.#runTicks(disruptionTimeouts.healed * limits.electionTimeoutTicks)
+    const leaderAtEnd = this.#ids.find((id) => this.#nodes.get(id)!.replica!.status().role === 'leader') ?? null
+    const appliedIndexes = new Map(this.#ids.map((id) => [id as number, this.#nodes.get(id)!.stateMachine.appliedIndex()]))
+    this.#failures.push(...checkNoDisruption({ leader, cutOff, events: this.#phaseEvents, leaderAtEnd, appliedIndexes }))
+    this.#phaseEvents = null
+  }
+
+  #runTicks(ticks: number): void {
+    for (let tick = 0; tick < ticks; tick += 1, this.now += 1) {
+      this.#tick()
+      this.#noteFirstFailure()
+    }
   }
 
   #converged(): boolean {
@@ -234,8 +280,9 @@ export class Simulator implements ClientCluster {
         node.persist(batch)
       },
       apply: (entries) => this.#apply(node, entries),
-      send: (envelopes) => {
+      send: (all) => {
         this.#maybeKill('after a turn reached the disk, before its messages left')
+        const envelopes = this.#options.sabotage === 'skip-pre-vote' ? this.#answerPreVotes(node, all) : all
         this.#promises.sent(envelopes, this.now)
         this.#ballots.sent(envelopes, node.incarnation, this.now)
         this.#network.send(envelopes, this.now)
@@ -247,6 +294,23 @@ export class Simulator implements ClientCluster {
         for (const proposal of proposals) this.#servers.get(node.id)?.onDropped(proposal)
       },
     }
+  }
+
+  /**
+   * The skip-pre-vote sabotage: every pre-vote the node sends is answered yes at once by its
+   * addressee, reached or not, so the node campaigns as if there were no pre-vote at all.
+   */
+  #answerPreVotes(node: SimNode, envelopes: readonly Envelope[]): Envelope[] {
+    const rest: Envelope[] = []
+    for (const envelope of envelopes) {
+      const { from, to, message } = envelope
+      if (message.type !== 'pre-vote') {
+        rest.push(envelope)
+        continue
+      }
+      node.replica?.step({ from: to, to: from, message: { type: 'pre-vote-reply', ballot: message.ballot, granted: true, promised: ballotZero } })
+    }
+    return rest
   }
 
   /** kill -9 can land between any two steps of a turn, not only between ticks. */
@@ -361,6 +425,7 @@ export class Simulator implements ClientCluster {
   }
 
   #onEvent(id: NodeId, event: CoreEvent): void {
+    this.#phaseEvents?.push({ node: id, tick: this.now, event })
     if (event.type === 'slots-chosen' || event.type === 'catch-up-requested') return
     const ballot = formatBallot(event.ballot)
     const status = this.#nodes.get(id)!.replica?.status()
