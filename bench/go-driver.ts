@@ -64,10 +64,12 @@ export async function runGo(binary: string, target: GoTarget, options: {
   connections: number
   durationSeconds: number
   keys: KeyPattern
+  valueBytes?: number
 }): Promise<WorkloadResult> {
   const result = summary.parse(await runBinary(binary, [
     '-target', target, '-endpoints', options.url, '-clients', String(options.connections),
     '-duration', `${options.durationSeconds}s`, '-workload', options.workload, '-keys', options.keys,
+    ...(options.valueBytes === undefined ? [] : ['-value-bytes', String(options.valueBytes)]),
   ]))
   return {
     workload: result.workload,

@@ -6,7 +6,7 @@
  *
  *   npm run bench -- [--url http://127.0.0.1:7001] [--workloads put,get,mix] [--clients 1,16,64,256]
  *                    [--duration 5] [--fsync full|off] [--no-failover] [--port 7101]
- *                    [--driver autocannon|wrk|go] [--with-etcd] [--keys random|sequential]
+ *                    [--driver autocannon|wrk|go] [--with-etcd] [--keys random|sequential] [--value-bytes 100]
  */
 import { cpus } from 'node:os'
 import { parseArgs } from 'node:util'
@@ -16,7 +16,7 @@ import { runFailover, type FailoverResult } from './failover.js'
 import { buildGoDriver, populateWithGo, runGo } from './go-driver.js'
 import { LocalCluster } from './local-cluster.js'
 import { formatComparisonTable, formatTable, writeReport, type EtcdReport } from './report.js'
-import { readKeys, runWorkload, type KeyPattern, type WorkloadName, type WorkloadResult } from './workloads.js'
+import { defaultValueBytes, readKeys, runWorkload, type KeyPattern, type WorkloadName, type WorkloadResult } from './workloads.js'
 import { runWrk, wrkAvailable } from './wrk.js'
 
 const { values: flags } = parseArgs({
@@ -31,6 +31,7 @@ const { values: flags } = parseArgs({
     driver: { type: 'string', default: 'autocannon' },
     'with-etcd': { type: 'boolean', default: false },
     keys: { type: 'string', default: 'random' },
+    'value-bytes': { type: 'string' },
   },
 })
 
@@ -54,8 +55,11 @@ if (flags.driver === 'wrk' && !(await wrkAvailable())) fail('--driver wrk needs 
 if (flags['with-etcd'] && flags.driver !== 'go') fail('--with-etcd needs --driver go (the client that speaks both HTTP and etcd\'s gRPC)')
 if (flags.keys !== 'random' && flags.keys !== 'sequential') fail('--keys: random or sequential')
 const keys: KeyPattern = flags.keys
+const valueBytes = flags['value-bytes'] === undefined ? defaultValueBytes : Number(flags['value-bytes'])
+if (!Number.isInteger(valueBytes) || valueBytes < 1 || valueBytes > 1024 * 1024) fail('--value-bytes: 1 to 1048576')
+if (flags.driver === 'wrk' && valueBytes !== defaultValueBytes) fail('--value-bytes: not with --driver wrk (its script sends 100 bytes)')
 
-type Drive = (options: { url: string; workload: WorkloadName; connections: number; durationSeconds: number; keys: KeyPattern }) => Promise<WorkloadResult>
+type Drive = (options: { url: string; workload: WorkloadName; connections: number; durationSeconds: number; keys: KeyPattern; valueBytes: number }) => Promise<WorkloadResult>
 type EtcdDriver = { drive: Drive; populate: (url: string) => Promise<void> }
 
 /**
@@ -102,7 +106,7 @@ async function measure(paxos: { url: string; drive: Drive }, etcd: { url: string
       if (cell % 2 === 1) runs.reverse()
       for (const run of runs) {
         process.stderr.write(`bench: ${run.name} ${workload} with ${connections} clients ... `)
-        const result = await run.store.drive({ url: run.store.url, workload, connections, durationSeconds, keys })
+        const result = await run.store.drive({ url: run.store.url, workload, connections, durationSeconds, keys, valueBytes })
         process.stderr.write(`${result.opsPerSecond} ops/s, p99 ${result.latencyMsP99} ms, errors ${result.errors}\n`)
         run.results.push(result)
       }
@@ -125,7 +129,7 @@ async function main(): Promise<void> {
     // Load goes to the leader on both stores (a follower would forward to it).
     const target = urls[await waitForLeader(urls)]!
     const etcdTarget = etcd === null ? null : await etcd.waitForLeader()
-    process.stderr.write(`bench: target ${target}${etcdTarget === null ? '' : ` and etcd ${etcdTarget}`}, fsync ${flags.fsync}, ${durationSeconds}s per run, driver ${flags.driver}, ${keys} keys\n`)
+    process.stderr.write(`bench: target ${target}${etcdTarget === null ? '' : ` and etcd ${etcdTarget}`}, fsync ${flags.fsync}, ${durationSeconds}s per run, driver ${flags.driver}, ${keys} keys, ${valueBytes}-byte values\n`)
     if (workloads.some((workload) => workload !== 'put')) {
       await populate(target)
       if (etcdTarget !== null) await driver.etcd?.populate(etcdTarget)
@@ -148,7 +152,7 @@ async function main(): Promise<void> {
       process.stderr.write(`${failover.msToFirstWrite} ms to the first write\n`)
     }
     const report = {
-      startedAt: new Date().toISOString(), target, fsync: flags.fsync, driver: flags.driver, keys,
+      startedAt: new Date().toISOString(), target, fsync: flags.fsync, driver: flags.driver, keys, valueBytes,
       machine: { cpus: cpus().length, node: process.version }, results, electionsUnderLoad, failover, peakRssMiB,
       etcd: etcdReport,
     }

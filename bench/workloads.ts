@@ -19,7 +19,8 @@ export type WorkloadResult = {
   errorsByKind?: Record<string, number>
 }
 
-const value = 'v'.repeat(100)
+/** Bytes of each PUT's value unless --value-bytes says otherwise. */
+export const defaultValueBytes = 100
 
 /** Keys the read workloads read; written once before they run. */
 export const readKeys = 1000
@@ -30,11 +31,11 @@ export const readKeys = 1000
  */
 export type KeyPattern = 'random' | 'sequential'
 
-function requestsFor(workload: WorkloadName, keys: KeyPattern): autocannon.Request[] {
+function requestsFor(workload: WorkloadName, keys: KeyPattern, valueBytes: number): autocannon.Request[] {
   let counter = 0
   const putRequest: autocannon.Request = {
     method: 'PUT',
-    body: value,
+    body: 'v'.repeat(valueBytes),
     setupRequest: (request) => {
       counter += 1
       const key = keys === 'random' ? `${Math.floor(Math.random() * 1e9)}-${counter}` : `${process.pid}-${String(counter).padStart(12, '0')}`
@@ -67,12 +68,13 @@ export async function runWorkload(options: {
   connections: number
   durationSeconds: number
   keys: KeyPattern
+  valueBytes?: number
 }): Promise<WorkloadResult> {
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
     duration: options.durationSeconds,
-    requests: requestsFor(options.workload, options.keys),
+    requests: requestsFor(options.workload, options.keys, options.valueBytes ?? defaultValueBytes),
     timeout: 10,
   })
   return {

@@ -20,7 +20,7 @@ export const limits = Object.freeze({
   /** Commands in one slot. */
   batchCommandsMax: 256,
   /** Encoded bytes of one slot's value (base64 inflates raw values by 4/3). */
-  batchBytesMax: 4 * MiB,
+  batchBytesMax: 1.5 * MiB,
   /** Linearizable reads waiting on the leader. */
   pendingReadsMax: 8192,
   /** Slots sent in one catch-up reply. */
@@ -35,9 +35,9 @@ export const limits = Object.freeze({
    * Estimated encoded bytes of one peer message (see message-size.ts): promise pages, accept
    * batches and catch-up replies are cut here. One maximal slot always fits.
    */
-  messageBytesMax: 8 * MiB,
+  messageBytesMax: 4 * MiB,
   /** Estimated bytes of the values a leader has proposed and not yet seen chosen. */
-  pipelineBytesMax: 32 * MiB,
+  pipelineBytesMax: 16 * MiB,
   /** Estimated bytes of the commands waiting for a slot on the leader before `overloaded`. */
   queuedBytesMax: 128 * MiB,
   /** Envelopes queued per peer in the transport before the oldest are dropped. */
@@ -49,9 +49,9 @@ export const limits = Object.freeze({
    * messages into frames up to this, the receiver refuses anything longer: one number, so the
    * two sides cannot disagree.
    */
-  peerFrameBytesMax: 16 * MiB,
+  peerFrameBytesMax: 8 * MiB,
   /** Bytes written to a peer stream and not yet taken by the peer; past this, frames drop. */
-  peerBufferedBytesMax: 64 * MiB,
+  peerBufferedBytesMax: 32 * MiB,
   heartbeatTicks: 3,
   electionTimeoutTicks: 15,
   /** A leader re-sends unanswered accepts and prepares this often. */

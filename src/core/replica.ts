@@ -90,7 +90,12 @@ export class Replica implements ReplicaPort {
     if (!this.#proposer.tick()) this.#stepDown(this.#proposer.ballot, 'lost contact with a quorum')
     if (this.#proposer.role === 'leader') return
     this.#electionTimeout.tick()
-    if (this.#electionTimeout.fired()) this.#startPreVote()
+    if (!this.#electionTimeout.fired()) return
+    // A campaign still unfinished when the timeout fires (reports of large values on a busy
+    // machine take a while) makes the next one wait longer: a new ballot discards every page
+    // read so far, and campaigning at a fixed pace would never let one finish.
+    if (this.#proposer.role === 'candidate') this.#failedCampaigns += 1
+    this.#startPreVote()
   }
 
   /**
@@ -221,7 +226,7 @@ export class Replica implements ReplicaPort {
     this.#preVote.cancel()
     this.#highestSeen = ballot
     this.#leader = null
-    this.#electionTimeout.resetWithJitter(this.#random)
+    this.#waitBeforeCampaign()
     this.#proposer.campaign(ballot)
   }
 
@@ -230,12 +235,14 @@ export class Replica implements ReplicaPort {
     if (this.#acceptor.onPrepare(from, prepare) === 'rejected' || from === this.#self) return
     // We promised another candidate: our leader (if any) can no longer get our vote.
     this.#leader = null
-    this.#electionTimeout.resetWithJitter(this.#random)
+    this.#waitBeforeCampaign()
   }
 
   /** A candidate reading reports page by page is making progress: no new election meanwhile. */
   #onPromise(from: NodeId, promise: PromiseMessage): void {
-    if (this.#proposer.onPromise(from, promise) && this.#proposer.role === 'candidate') this.#electionTimeout.resetWithJitter(this.#random)
+    if (!this.#proposer.onPromise(from, promise)) return
+    if (this.#proposer.role === 'candidate') this.#electionTimeout.resetWithJitter(this.#random)
+    else this.#failedCampaigns = 0
   }
 
   #onAccept(from: NodeId, accept: AcceptMessage): void {
@@ -266,6 +273,8 @@ export class Replica implements ReplicaPort {
   #see(ballot: Ballot): void {
     if (compareBallots(ballot, this.#highestSeen) > 0) this.#highestSeen = ballot
     if (this.#proposer.role !== 'idle' && compareBallots(ballot, this.#proposer.ballot) > 0) {
+      // A candidate overtaken by another one failed too: dueling candidates back off.
+      if (this.#proposer.role === 'candidate') this.#failedCampaigns += 1
       this.#stepDown(ballot, 'saw a higher ballot')
     }
   }
@@ -283,7 +292,13 @@ export class Replica implements ReplicaPort {
     if (this.#proposer.role === 'idle') return
     this.#proposer.stepDown()
     this.#leader = null
-    this.#electionTimeout.resetWithJitter(this.#random)
+    this.#waitBeforeCampaign()
     this.#onEvent({ type: 'became-follower', ballot, leader: this.#leader, reason })
+  }
+
+  /** The election timeout, longer and more spread out after campaigns that failed in a row. */
+  #waitBeforeCampaign(): void {
+    if (this.#failedCampaigns > 0) this.#electionTimeout.backoff(this.#random, this.#failedCampaigns)
+    else this.#electionTimeout.resetWithJitter(this.#random)
   }
 }

@@ -14,6 +14,7 @@ import { OrderedApplyChecker } from './checkers/ordered-apply.js'
 import { BallotChecker } from './checkers/ballots.js'
 import { PromiseChecker } from './checkers/promises.js'
 import { checkStaleReads } from './checkers/stale-reads.js'
+import { MessageSizeChecker } from './checkers/message-sizes.js'
 import { nodeId, revision, slot, type Ballot, type ChosenEntry, type Envelope, type PeerMessage, type WriteCommand } from '../../src/core/index.js'
 import type { Op, OpResult } from './history.js'
 
@@ -210,6 +211,29 @@ describe('liveness checker', () => {
   it('flags a request that never completed, a client that never got through, replicas that did not converge', () => {
     expect(checkLiveness({ pendingOps: [], unissued: new Map([[1, 0]]), appliedIndexes: new Map(), converged: true, budget: 10 })).toEqual([])
     expect(checkLiveness({ pendingOps: [put('a', 0, null, null)], unissued: new Map([[1, 2]]), appliedIndexes: new Map([[1, 3], [2, 2]]), converged: false, budget: 10 })).toHaveLength(3)
+  })
+})
+
+describe('message-size checker', () => {
+  const bounds = { batchBytesMax: 2000, messageBytesMax: 3000, pipelineBytesMax: 4000, queuedBytesMax: 4000, frameBytesMax: 3100 }
+  const chosen = (valueChars: number): Envelope => ({
+    from: nodeId(1), to: nodeId(2),
+    message: { type: 'chosen', entries: [{ slot: slot(1), value: [{ type: 'put', proposal: 'p', key: 'k', value: 'A'.repeat(valueChars), cas: null, idempotency: null }] }] },
+  })
+
+  it('passes messages within the bounds and flags one over messageBytesMax', () => {
+    const checker = new MessageSizeChecker(bounds)
+    checker.sent([chosen(100), chosen(2000)], 0)
+    expect(checker.violations).toEqual([])
+    checker.sent([chosen(2500)], 1)
+    expect(checker.violations).toHaveLength(1)
+    expect(checker.violations[0]).toMatch(/^message-sizes: at tick 1 node 1→2 chosen is \d+ bytes by estimate, over messageBytesMax 3000/)
+  })
+
+  it('flags a message whose encoding no frame holds', () => {
+    const checker = new MessageSizeChecker({ ...bounds, messageBytesMax: 5000 })
+    checker.sent([chosen(3100)], 2)
+    expect(checker.violations[0]).toMatch(/no frame of 3100 holds it/)
   })
 })
 

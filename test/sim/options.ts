@@ -2,19 +2,29 @@
  * One seed → the whole run's shape (swarm testing, as in TigerBeetle's VOPR): cluster size,
  * fault rates and workload vary per seed, so different seeds stress different corners.
  */
-import { randomBelow, seededRandom, type Random } from '../../src/core/index.js'
+import { checkByteLimits, entryOverheadBytes, frameOverheadBytes, messageOverheadBytes, randomBelow, seededRandom, type ByteLimits, type Random } from '../../src/core/index.js'
 import type { CoreSabotage } from '../../src/core/replica-port.js'
 
 /**
  * `forget-promise` breaks the disk, `blind-retry` the servers' forwarding (a retry after an
  * unknown outcome goes out as a new request, which the state machine cannot recognise),
  * `skip-pre-vote` the peers (every pre-vote is answered yes at once by every member, reached or
- * not, as if nodes campaigned without asking); the rest are CoreSabotage.
+ * not, as if nodes campaigned without asking), `unbounded-reports` a node's promises and
+ * catch-up replies (they ignore the byte bounds, see unbounded-reports.ts); the rest are
+ * CoreSabotage.
  */
-export type SimSabotage = CoreSabotage | 'forget-promise' | 'blind-retry' | 'skip-pre-vote'
-export const sabotages: readonly SimSabotage[] = ['forget-promise', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry', 'skip-pre-vote']
+export type SimSabotage = CoreSabotage | 'forget-promise' | 'blind-retry' | 'skip-pre-vote' | 'unbounded-reports'
+export const sabotages: readonly SimSabotage[] = ['forget-promise', 'unbounded-reports', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry', 'skip-pre-vote']
 /** The sabotages that reach the core as a CoreSabotage; the others live in the simulator. */
-export const simOnlySabotages: ReadonlySet<SimSabotage> = new Set(['forget-promise', 'blind-retry', 'skip-pre-vote'])
+export const simOnlySabotages: ReadonlySet<SimSabotage> = new Set(['forget-promise', 'blind-retry', 'skip-pre-vote', 'unbounded-reports'])
+
+/** The largest value a simulated client writes (raw bytes); the edge's limit, shrunk. */
+export const simValueBytesMax = 600
+/**
+ * commandBytes of the largest command the simulated servers propose: keys of at most 8
+ * characters, proposal, idempotency and request ids of at most 24 (as commandBytes counts them).
+ */
+const simCommandBytesMax = 4 * Math.ceil(simValueBytesMax / 3) + 6 * (8 + 24 + 24) + 160 + 64 + 6 * 24
 
 export type SimOptions = Readonly<{
   seed: number
@@ -63,6 +73,13 @@ export type SimOptions = Readonly<{
   requestTimeoutTicks: number
   safetyTicks: number
   livenessTicksMax: number
+  /**
+   * Byte bounds shrunk to a few slots per message, so that promise pages, byte cuts of accepts
+   * and catch-ups, and the pipeline's byte bound happen on most seeds.
+   */
+  byteLimits: ByteLimits
+  /** Raw bytes of each put's value: short, or (on some seeds) close to simValueBytesMax. */
+  valueBytes: number
   sabotage: SimSabotage | null
 }>
 
@@ -101,10 +118,27 @@ export function optionsFromSeed(seed: number, overrides: { nodes?: number; sabot
     safetyTicks: between(random, 800, 2000),
     // A healed cluster finishes in under 300 ticks in every seed we ran: 1000 leaves room, not slack.
     livenessTicksMax: 1000,
+    // Drawn last, so the fields above stay what they were for every seed.
+    byteLimits: drawByteLimits(random),
+    valueBytes: randomBelow(random, 3) === 0 ? between(random, 1, 40) : between(random, simValueBytesMax - 100, simValueBytesMax),
     sabotage: overrides.sabotage ?? null,
     // Drawn last, so that the draws above stay what they were for every seed.
     crashAfterForwardPercent: randomBelow(random, 2) === 0 ? 0 : between(random, 1, 15),
   }
+}
+
+function drawByteLimits(random: Random): ByteLimits {
+  const batchBytesMax = simCommandBytesMax + 3 + randomBelow(random, 2 * simCommandBytesMax)
+  const messageBytesMax = messageOverheadBytes + entryOverheadBytes + batchBytesMax + randomBelow(random, batchBytesMax)
+  const bounds = {
+    batchBytesMax,
+    messageBytesMax,
+    pipelineBytesMax: batchBytesMax * between(random, 1, 8),
+    queuedBytesMax: batchBytesMax * between(random, 2, 16),
+    frameBytesMax: frameOverheadBytes + messageBytesMax + randomBelow(random, messageBytesMax),
+  }
+  checkByteLimits(bounds, simCommandBytesMax)
+  return bounds
 }
 
 /** Think time that spreads a client's requests over the safety phase. */

@@ -2,7 +2,7 @@
  * One simulated node: its "disk" (acceptor storage and KV store, which survive crashes) and its
  * volatile Replica (dropped on crash, rebuilt from the disk on restart, as after kill -9).
  */
-import { Replica, seededRandom, type CoreEvent, type NodeId, type PersistBatch, type Random } from '../../src/core/index.js'
+import { Replica, seededRandom, type ByteLimits, type CoreEvent, type NodeId, type PersistBatch, type Random } from '../../src/core/index.js'
 import type { CoreSabotage } from '../../src/core/replica-port.js'
 import { KvMemoryStore } from '../../src/state-machine/kv-memory-store.js'
 import { KvStateMachine, type KvStateMachineOptions } from '../../src/state-machine/kv-state-machine.js'
@@ -35,7 +35,7 @@ export class SimNode {
     return this.replica !== null
   }
 
-  start(options: { members: readonly NodeId[]; random: Random; sabotage: SimSabotage | null; onEvent: (event: CoreEvent) => void }): void {
+  start(options: { members: readonly NodeId[]; random: Random; sabotage: SimSabotage | null; byteLimits: ByteLimits; onEvent: (event: CoreEvent) => void }): void {
     this.incarnation += 1
     if (options.sabotage === 'forget-promise' && this.incarnation > 1) {
       // The forget-promise sabotage: the disk kept the accepted values but lost the promise.
@@ -55,6 +55,7 @@ export class SimNode {
       archive: this.storage.log,
       onEvent: options.onEvent,
       sabotage: coreSabotage,
+      byteLimits: options.byteLimits,
     })
   }
 

@@ -16,6 +16,8 @@ import { OrderedApplyChecker } from './checkers/ordered-apply.js'
 import { BallotChecker } from './checkers/ballots.js'
 import { PromiseChecker } from './checkers/promises.js'
 import { checkStaleReads } from './checkers/stale-reads.js'
+import { MessageSizeChecker } from './checkers/message-sizes.js'
+import { unboundedReports } from './unbounded-reports.js'
 import { History } from './history.js'
 import { thinkTicksMax, type SimOptions } from './options.js'
 import { readState, SimClient, type ClientCluster } from './sim-clients.js'
@@ -71,6 +73,7 @@ export class Simulator implements ClientCluster {
   readonly #exactlyOnce = new ExactlyOnceChecker((proposal) => this.#opOfProposal.get(proposal))
   readonly #promises = new PromiseChecker()
   readonly #ballots = new BallotChecker()
+  readonly #messageSizes: MessageSizeChecker
   readonly #failures: string[] = []
   #disksFailed = false
   /** The trace line that reports the first violation, once there is one. */
@@ -88,6 +91,7 @@ export class Simulator implements ClientCluster {
 
   constructor(options: SimOptions) {
     this.#options = options
+    this.#messageSizes = new MessageSizeChecker(options.byteLimits)
     const root = seededRandom(options.seed ^ 0x5eed)
     this.#random = { faults: forkRandom(root), network: forkRandom(root), nodes: forkRandom(root), clocks: forkRandom(root) }
     const clientsRandom = forkRandom(root)
@@ -103,7 +107,7 @@ export class Simulator implements ClientCluster {
     const keys = Array.from({ length: options.keys }, (_, index) => `k${index}`)
     this.#clients = Array.from({ length: options.clients }, (_, index) => new SimClient({
       id: index + 1, random: forkRandom(clientsRandom), history: this.history, keys,
-      requests: options.requestsPerClient, timeoutTicks: options.requestTimeoutTicks, thinkTicksMax: thinkTicksMax(options),
+      requests: options.requestsPerClient, timeoutTicks: options.requestTimeoutTicks, thinkTicksMax: thinkTicksMax(options), valueBytes: options.valueBytes,
     }))
     this.#rpc = new SimRpc(forkRandom(root), options, (from, to) => this.#network.connected(from, to))
     for (const id of this.#ids) this.#start(id)
@@ -123,11 +127,11 @@ export class Simulator implements ClientCluster {
       this.#failures.push(describeThrown(error, this.now))
     }
     this.#noteFirstFailure()
-    this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...this.#exactlyOnce.violations, ...this.#promises.violations, ...this.#ballots.violations)
+    this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...this.#exactlyOnce.violations, ...this.#promises.violations, ...this.#ballots.violations, ...this.#messageSizes.violations)
     this.#failures.push(...checkLinearizability(this.history.forChecking()), ...checkStaleReads(this.history.ops))
     const traceTail = this.#failedAtLine === null ? this.trace.tail(40) : this.trace.upTo(this.#failedAtLine, 40)
     const completed = this.history.ops.filter((op) => op.result !== null).length
-    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed), ${this.#agreement.slots} slots, liveness in ${this.livenessTicks} ticks`
+    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed), ${this.#agreement.slots} slots, liveness in ${this.livenessTicks} ticks, largest message ${this.#messageSizes.largestBytes} of ${this.#options.byteLimits.messageBytesMax} bytes`
     // The outcome joins the hash: two runs of a seed must agree on it, not only on the events.
     this.trace.add(this.now, `end: ${stats}, ${this.#failures.length} failures`)
     return { seed: this.#options.seed, failures: this.#failures, traceHash: this.trace.hash, traceTail, stats }
@@ -282,7 +286,9 @@ export class Simulator implements ClientCluster {
       apply: (entries) => this.#apply(node, entries),
       send: (all) => {
         this.#maybeKill('after a turn reached the disk, before its messages left')
-        const envelopes = this.#options.sabotage === 'skip-pre-vote' ? this.#answerPreVotes(node, all) : all
+        const answered = this.#options.sabotage === 'skip-pre-vote' ? this.#answerPreVotes(node, all) : all
+        const envelopes = this.#options.sabotage === 'unbounded-reports' ? unboundedReports(answered, node.storage) : answered
+        this.#messageSizes.sent(envelopes, this.now)
         this.#promises.sent(envelopes, this.now)
         this.#ballots.sent(envelopes, node.incarnation, this.now)
         this.#network.send(envelopes, this.now)
@@ -375,7 +381,7 @@ export class Simulator implements ClientCluster {
    */
   #noteFirstFailure(): void {
     if (this.#failedAtLine !== null) return
-    const first = [this.#failures, this.#agreement.violations, this.#orderedApply.violations, this.#exactlyOnce.violations, this.#promises.violations, this.#ballots.violations]
+    const first = [this.#failures, this.#agreement.violations, this.#orderedApply.violations, this.#exactlyOnce.violations, this.#promises.violations, this.#ballots.violations, this.#messageSizes.violations]
       .find((violations) => violations.length > 0)?.[0]
     if (first === undefined) return
     this.trace.add(this.now, `FIRST FAILURE ${first.split('\n')[0]!.slice(0, 200)}`)
@@ -405,7 +411,7 @@ export class Simulator implements ClientCluster {
 
   #start(id: NodeId): void {
     const node = this.#nodes.get(id)!
-    node.start({ members: this.#ids, random: this.#random.nodes, sabotage: this.#options.sabotage, onEvent: (event) => this.#onEvent(id, event) })
+    node.start({ members: this.#ids, random: this.#random.nodes, sabotage: this.#options.sabotage, byteLimits: this.#options.byteLimits, onEvent: (event) => this.#onEvent(id, event) })
     this.#servers.set(id, new SimServer(id, node.incarnation, {
       now: () => this.now,
       replica: () => node.replica!,
