@@ -23,12 +23,21 @@ export type DurableAcceptorState = Readonly<{ promised: Ballot; entries: readonl
 export type CoreSabotage = 'accept-below-promise' | 'ignore-reported-value' | 'minority-commit'
 
 /**
+ * A read of persisted log entries. A range that reaches into the compacted prefix answers
+ * `compacted` (every slot through `through` is chosen and covered by a durable snapshot),
+ * never a short or empty list that would read as "nothing accepted there".
+ */
+export type LogRead =
+  | Readonly<{ type: 'entries'; entries: readonly LogEntry[] }>
+  | Readonly<{ type: 'compacted'; through: Slot }>
+
+/**
  * Read access to persisted log entries, so the replica can drop applied entries from memory
  * and still serve catch-ups and promises for old slots. Synchronous, like better-sqlite3.
  */
 export interface LogArchive {
-  /** Persisted entries with slot >= fromSlot, in slot order, at most `max`. */
-  entriesFrom(fromSlot: Slot, max: number): readonly LogEntry[]
+  /** Persisted entries with slot >= fromSlot, in slot order, at most `max`; or `compacted`. */
+  read(fromSlot: Slot, max: number): LogRead
 }
 
 export type ReplicaOptions = Readonly<{

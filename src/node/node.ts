@@ -106,7 +106,7 @@ export class PaxosNode implements NodeService {
       durable: this.#storage.acceptorStorage.loadFrom(slot(appliedIndex + 1)),
       appliedIndex,
       random: seededRandom(randomBytes(4).readUInt32LE(0)),
-      archive: this.#storage.acceptorStorage,
+      archive: this.#storage.acceptorStorage.log,
       onEvent: (event) => this.#onEvent(event),
     })
     this.#transport = new StreamTransport({

@@ -17,8 +17,8 @@ describe('Log', () => {
     const entries = [...chosenEntries(10), { slot: slot(12), ballot: ballotZero, value: noopValue, chosen: false }]
     const archive = new MemoryAcceptorStorage()
     archive.persist({ promised: null, entries })
-    const untrimmed = new Log(entries, archive)
-    const trimmed = new Log(entries, archive)
+    const untrimmed = new Log(entries, archive.log)
+    const trimmed = new Log(entries, archive.log)
     trimmed.trim(slot(10), 2)
     expect(() => trimmed.set({ ...entries[2]!, chosen: true })).toThrow(/trimmed/)
     for (const at of [1, 5, 8, 9, 10, 11, 12]) expect(trimmed.get(slot(at))).toEqual(untrimmed.get(slot(at)))
@@ -34,14 +34,14 @@ describe('Log', () => {
     log.trim(slot(10), 2)
     expect(log.get(slot(1))).toBeDefined()
     const archive = new MemoryAcceptorStorage()
-    const windowed = new Log(chosenEntries(10), archive)
+    const windowed = new Log(chosenEntries(10), archive.log)
     windowed.trim(slot(10), 6) // 10 - 0 < 2 * 6: keep everything in memory
     expect(windowed.get(slot(1))).toBeDefined()
   })
 
   it('refuses to trim an entry that is not chosen', () => {
     const entries = chosenEntries(6).map((entry, index) => (index === 1 ? { ...entry, chosen: false } : entry))
-    const log = new Log(entries, new MemoryAcceptorStorage())
+    const log = new Log(entries, new MemoryAcceptorStorage().log)
     expect(() => log.trim(slot(6), 2)).toThrow(/not chosen/)
   })
 })

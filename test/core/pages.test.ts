@@ -24,7 +24,7 @@ function sampleLog(): { log: Log; entries: LogEntry[] } {
   for (let at = 41; at <= 60; at += 1) if (at % 3 !== 0) entries.push(entry(at, at % 5 === 0 ? 2500 : 10, false))
   const archive = new MemoryAcceptorStorage()
   archive.persist({ promised: null, entries })
-  const log = new Log(entries, archive)
+  const log = new Log(entries, archive.log)
   log.trim(slot(40), 10)
   return { log, entries }
 }

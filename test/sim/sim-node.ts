@@ -74,7 +74,7 @@ export class SimNode {
       durable: this.storage.loadFrom(slot(appliedIndex + 1)),
       appliedIndex,
       random: seededRandom(options.random.uint32()),
-      archive: this.storage,
+      archive: this.storage.log,
       onEvent: options.onEvent,
       sabotage: coreSabotage,
       byteLimits: options.byteLimits,

@@ -2,7 +2,7 @@
  * Goal: one AcceptorStorage contract, run by every implementation: it starts empty, what is
  * persisted is what loads back (after a reopen, for durable ones), later writes for a slot win,
  * a slot marked chosen later stays chosen, `promised: null` keeps the promise, and the promise
- * never goes backwards (an assertion: the core never asks for it).
+ * never goes backwards (an assertion: the core never asks for it), and log truncation leaves it.
  * Method: memory-storage.test.ts and sqlite-storage.test.ts call runAcceptorStorageContract.
  */
 import { describe, expect, it } from 'vitest'
@@ -49,6 +49,18 @@ export function runAcceptorStorageContract(name: string, open: () => { storage: 
       storage.persist({ promised: b(3, 1), entries: [] }) // the same candidate asking again
       storage.close()
       expect(reopen().load()).toEqual({ promised: b(3, 1), entries: [{ ...entry, chosen: true }] })
+    })
+
+    it('truncating the log keeps the promise, and load returns only the entries above the compaction point', () => {
+      const { storage, reopen } = open()
+      const entries = [1, 2, 3, 4].map((at) => ({ slot: slot(at), ballot: b(3, 2), value: noopValue, chosen: at <= 3 }))
+      storage.persist({ promised: b(4, 1), entries })
+      storage.log.truncatePrefix(slot(2))
+      storage.close()
+      const again = reopen()
+      expect(again.load()).toEqual({ promised: b(4, 1), entries: entries.slice(2) })
+      expect(again.loadFrom(slot(1)).entries).toEqual(entries.slice(2))
+      expect(again.loadFrom(slot(4)).entries).toEqual(entries.slice(3))
     })
 
     it('refuses a promise that goes backwards, and keeps the higher one', () => {

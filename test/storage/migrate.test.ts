@@ -34,7 +34,7 @@ describe('migrate', () => {
     const { db } = freshDatabase()
     migrate(db)
     expect(userVersion(db)).toBe(formatVersion())
-    expect(tables(db)).toEqual(['log', 'meta', 'promised'])
+    expect(tables(db)).toEqual(['log', 'log_compaction', 'meta', 'promised'])
     db.prepare('UPDATE promised SET round = 7').run()
     migrate(db)
     expect(db.prepare('SELECT round FROM promised').get()).toEqual({ round: 7 })
