@@ -25,7 +25,7 @@ export function messageBytes(message: PeerMessage): number {
     case 'promise':
       return messageOverheadBytes + sum(message.accepted, entryBytes)
     case 'accept':
-      return messageOverheadBytes + sum(message.values, (value) => valueBytes(value) + 1)
+      return messageOverheadBytes + sum(message.values, valueBytes)
     case 'chosen':
       return messageOverheadBytes + sum(message.entries, entryBytes)
     case 'prepare':
