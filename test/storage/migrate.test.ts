@@ -53,7 +53,7 @@ describe('migrate', () => {
     storage.close()
     const reopened = new Database(path, { readonly: true })
     expect(userVersion(reopened)).toBe(formatVersion())
-    expect(tables(reopened)).toEqual(['log', 'meta', 'promised'])
+    expect(tables(reopened)).toEqual(['log', 'log_compaction', 'meta', 'promised'])
     expect(reopened.prepare('SELECT format_version FROM meta').get()).toEqual({ format_version: formatVersion() })
     reopened.close()
   })
