@@ -8,8 +8,8 @@ import type { ApplyResult, KvItem } from './state-machine.js'
 
 /**
  * What one entry costs beyond its key and value bytes, for the quota: the tree slot, the entry
- * object and the byte array's header (measured at 1M keys, bench/README.md). An estimate, the
- * same on every replica.
+ * object and the byte array's header. An estimate, not yet measured (a 1M-key measurement is
+ * still to do); what matters for agreement is that every replica uses the same number.
  */
 export const entryOverheadBytes = 128
 /** A record's result, fingerprint, times and index entries, beyond its key. */
