@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { z } from 'zod'
-import type { KeyPattern, WorkloadName, WorkloadResult } from './workloads.js'
+import type { WorkloadResult, WorkloadRunOptions } from './workloads.js'
 
 const buildScript = fileURLToPath(new URL('./load-go/build.sh', import.meta.url))
 
@@ -58,14 +58,7 @@ export async function populateWithGo(binary: string, target: GoTarget, endpoint:
   await runBinary(binary, ['-target', target, '-endpoints', endpoint, '-clients', '16', '-populate'])
 }
 
-export async function runGo(binary: string, target: GoTarget, options: {
-  url: string
-  workload: WorkloadName
-  connections: number
-  durationSeconds: number
-  keys: KeyPattern
-  valueBytes?: number
-}): Promise<WorkloadResult> {
+export async function runGo(binary: string, target: GoTarget, options: WorkloadRunOptions): Promise<WorkloadResult> {
   const result = summary.parse(await runBinary(binary, [
     '-target', target, '-endpoints', options.url, '-clients', String(options.connections),
     '-duration', `${options.durationSeconds}s`, '-workload', options.workload, '-keys', options.keys,

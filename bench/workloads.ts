@@ -62,14 +62,17 @@ function requestsFor(workload: WorkloadName, keys: KeyPattern, valueBytes: numbe
   }
 }
 
-export async function runWorkload(options: {
+/** One cell of the bench, whichever client drives it. */
+export type WorkloadRunOptions = Readonly<{
   url: string
   workload: WorkloadName
   connections: number
   durationSeconds: number
   keys: KeyPattern
   valueBytes?: number
-}): Promise<WorkloadResult> {
+}>
+
+export async function runWorkload(options: WorkloadRunOptions): Promise<WorkloadResult> {
   const result = await autocannon({
     url: options.url,
     connections: options.connections,

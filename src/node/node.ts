@@ -32,6 +32,7 @@ import { SystemClock } from './clock.js'
 import { EventLoop } from './event-loop.js'
 import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WriteOutcome, WriteRequest } from './node-service.js'
 import { Pending } from './pending.js'
+import { writeOutcome } from './write-outcome.js'
 import { Receipts } from './receipts.js'
 import { LiveFeed, type LiveSubscription } from './live-feed.js'
 import { Snapshotter, type SnapshotWritten } from './snapshotter.js'
@@ -239,22 +240,11 @@ export class PaxosNode implements NodeService {
     if (settlement.type === 'timeout') return { type: 'timeout' }
     // Dropped: it never got a slot, so trying again (here or at the new leader) is safe.
     if (settlement.type === 'dropped') return { type: 'not_leader', leader: this.#replica.status().leader }
-    const result = settlement.result
-    switch (result.type) {
-      case 'written': {
-        const receipt = this.#receipts.receipt(settlement.slot, proposedAtMs)
-        this.#live.recorder.writeApplied(receipt.commitMs)
-        return { type: 'ok', version: result.revision, deleted: result.deleted, receipt }
-      }
-      case 'cas_mismatch':
-        return { type: 'cas_mismatch', version: result.revision }
-      case 'idempotency_key_reused':
-        return result
-      case 'records_full':
-        return { type: 'overloaded', reason: 'records_full' }
-      case 'quota_exceeded':
-        return result
-    }
+    return writeOutcome(settlement.result, () => {
+      const receipt = this.#receipts.receipt(settlement.slot, proposedAtMs)
+      this.#live.recorder.writeApplied(receipt.commitMs)
+      return receipt
+    })
   }
 
   /** One write's command. Wall time rides along for the dedupe records' expiry (see kv.ts). */

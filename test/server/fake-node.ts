@@ -8,6 +8,7 @@ import type { DeliverOutcome, NodeService, ReadBarrierOutcome, Receipt, StatusBo
 import { KvStateMachine, type KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
 import type { KvItem } from '../../src/kv/state-machine.js'
 import { slot } from '../../src/core/index.js'
+import { writeOutcome } from '../../src/node/write-outcome.js'
 import { LiveFeed, type LiveSubscription } from '../../src/node/live-feed.js'
 import type { HoldingTransport } from '../../src/transport/holding-transport.js'
 
@@ -61,19 +62,7 @@ export class FakeNode implements NodeService {
       : { type: 'delete' as const, ...base }
     const at = slot(this.stateMachine.appliedIndex() + 1)
     const [applied] = this.stateMachine.apply([{ slot: at, value: [command] }])
-    const result = applied!.result
-    switch (result.type) {
-      case 'written':
-        return { type: 'ok', version: result.revision, deleted: result.deleted, receipt: { ...this.receipt, slot: at } }
-      case 'cas_mismatch':
-        return { type: 'cas_mismatch', version: result.revision }
-      case 'idempotency_key_reused':
-        return result
-      case 'records_full':
-        return { type: 'overloaded', reason: 'records_full' }
-      case 'quota_exceeded':
-        return result
-    }
+    return writeOutcome(applied!.result, () => ({ ...this.receipt, slot: at }))
   }
 
   async readBarrier(): Promise<ReadBarrierOutcome> {
