@@ -12,7 +12,12 @@ import { writeTwiceIn } from '../core/txn-rules.js'
 import { ApiError } from './errors.js'
 import { checkKey } from './validate.js'
 
+/**
+ * Padded base64, made canonical (unused trailing bits cleared) as it is parsed: the peer codec
+ * accepts only the canonical form, so a command must never carry another.
+ */
 const base64 = z.string().regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'not base64')
+  .transform((text) => Buffer.from(text, 'base64').toString('base64'))
 /** Keys as on the path (1..1024 bytes, no NUL); checked by the one key rule after parsing. */
 const key = z.string()
 const prefix = z.string().refine((text) => Buffer.byteLength(text) <= limits.keyBytesMax && !text.includes('\u0000'), 'a prefix is at most a key long, without NUL')

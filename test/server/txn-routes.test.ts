@@ -95,6 +95,14 @@ describe('POST /v1/txn', () => {
     expect(node.revision()).toBe(0)
   })
 
+  it('carries values in canonical base64 (what the peer codec accepts), whatever trailing bits the client sent', async () => {
+    const { app, node } = setup()
+    await app.request('/v1/txn', post({ success: [{ put: { key: 'k', value: 'aGl=' } }] }))
+    const sent = node.writes[0]
+    expect(sent?.type === 'txn' && sent.txn.success[0]).toMatchObject({ value: 'aGk=' })
+    expect(Buffer.from(node.get('k')!.value).toString()).toBe('hi')
+  })
+
   it('takes exactly the op limit', async () => {
     const { app } = setup()
     const response = await app.request('/v1/txn', post({ compare: [{ key: 'k', target: 'version', op: '=', value: 0 }], success: Array.from({ length: limits.txnPartsMax - 1 }, () => part) }))
