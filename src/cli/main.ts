@@ -2,9 +2,16 @@
  * Subcommand dispatch and exit codes: 0 ok, 1 a failed request or a crash, 2 bad usage/config.
  * @module
  */
+import { readFileSync } from 'node:fs'
 import { runClient } from './client.js'
 import { runCluster } from './cluster.js'
 import { runServe } from './serve.js'
+
+/** From package.json, two levels up from both src/cli and dist/cli. */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  return manifest.version
+}
 
 const usage = `usage:
   paxos-kv serve --id N --port P --data DIR --cluster 1=URL,2=URL,... [--host H] [--secret S] [--fsync full|off]
@@ -12,10 +19,16 @@ const usage = `usage:
       (secret also from env PAXOS_KV_SECRET; without one, a development secret and a warning;
        log level from env LOG_LEVEL, default info)
   paxos-kv cluster [--nodes 3] [--port 7001] [--data ./data] [--only ID] [--debug-step]
-  paxos-kv put KEY VALUE [--cas V] [--explain] [--url URL]
-  paxos-kv get KEY [--stale] [--url URL]
-  paxos-kv del KEY [--cas V] [--explain] [--url URL]
-  paxos-kv status [--url URL]`
+  paxos-kv put KEY VALUE|- [--cas V] [--explain] [--url URL[,URL...]]   (- : the value from stdin)
+  paxos-kv put KEY --file F [--cas V] [--explain] [--url ...]
+  paxos-kv get KEY [--stale] [--url ...]
+  paxos-kv get --prefix P [--stale] [--url ...]      (every key with P, one JSON item per line)
+  paxos-kv del KEY [--cas V] [--explain] [--url ...]
+  paxos-kv del --prefix P [--url ...]
+  paxos-kv txn [--file F] [--url ...]                (the txn JSON from F or stdin)
+  paxos-kv status [--url ...]
+  paxos-kv --version
+  --url lists one or more nodes; when one is down the next is tried`
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -28,7 +41,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'get':
     case 'del':
     case 'status':
+    case 'txn':
       return runClient(command, rest)
+    case '--version':
+    case 'version':
+      process.stdout.write(`paxos-kv ${packageVersion()}\n`)
+      return 0
     case undefined:
     case 'help':
     case '--help':

@@ -5,7 +5,11 @@
  * Method: runClient/main in-process against a recording node:http server; stdout and stderr
  * captured by spying on their write methods.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { runClient } from '../../src/cli/client.js'
@@ -13,7 +17,10 @@ import { main } from '../../src/cli/main.js'
 
 type Seen = { method: string; url: string; body: string }
 const seen: Seen[] = []
-let reply: { status: number; body: string; headers?: Record<string, string> } = { status: 200, body: '' }
+type Reply = { status: number; body: string; headers?: Record<string, string> }
+let reply: Reply = { status: 200, body: '' }
+/** When set, the answer for each request URL (paging tests). */
+let replyFor: ((url: string) => Reply) | null = null
 let binaryReply: Buffer | null = null
 let server: Server
 let url: string
@@ -24,8 +31,9 @@ beforeAll(async () => {
     request.on('data', (chunk: Buffer) => (body += chunk.toString()))
     request.on('end', () => {
       seen.push({ method: request.method ?? '', url: request.url ?? '', body })
-      response.writeHead(reply.status, reply.headers ?? { 'content-type': 'application/json' })
-      response.end(binaryReply ?? reply.body)
+      const answer = replyFor?.(request.url ?? '') ?? reply
+      response.writeHead(answer.status, answer.headers ?? { 'content-type': 'application/json' })
+      response.end(binaryReply ?? answer.body)
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -34,6 +42,7 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 afterEach(() => {
   seen.length = 0
+  replyFor = null
   vi.restoreAllMocks()
 })
 
@@ -143,7 +152,96 @@ describe('paxos-kv put/get/del/status', () => {
   })
 })
 
+/** A port nothing listens on: connections to it are refused. */
+async function closedPort(): Promise<number> {
+  const closed = createServer()
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+  const port = (closed.address() as AddressInfo).port
+  await new Promise<void>((resolve) => closed.close(() => resolve()))
+  return port
+}
+
+describe('paxos-kv prefixes, txn, input from files and stdin, several nodes', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'paxos-kv-cli-'))
+  afterAll(() => rmSync(directory, { recursive: true, force: true }))
+
+  it('get --prefix pages through after= until a page says no more, one JSON item per line', async () => {
+    const item = (key: string) => ({ key, version: 1, createRevision: 1, writes: 1, lease: null, value: 'eA==' })
+    replyFor = (requestUrl) => ({
+      status: 200,
+      body: JSON.stringify(requestUrl.includes('after=') ? { items: [item('p/3')], more: false, revision: 3 } : { items: [item('p/1'), item('p/2')], more: true, revision: 3 }),
+    })
+    const result = await capture(() => runClient('get', ['--prefix', 'p/', '--url', url]))
+    expect(result.code).toBe(0)
+    expect(seen.map((request) => request.url)).toEqual(['/v1/kv?prefix=p%2F&limit=100', '/v1/kv?prefix=p%2F&limit=100&after=p%2F2'])
+    expect(result.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { key: string }).key)).toEqual(['p/1', 'p/2', 'p/3'])
+  })
+
+  it('del --prefix deletes by prefix; txn posts its JSON from --file or stdin', async () => {
+    reply = { status: 200, body: '{"version":7,"deleted":2}' }
+    expect((await capture(() => runClient('del', ['--prefix', 'app/', '--url', url]))).stdout).toBe('{"version":7,"deleted":2}\n')
+    const txnFile = join(directory, 'txn.json')
+    writeFileSync(txnFile, '{"success":[{"get":{"key":"k"}}]}')
+    reply = { status: 200, body: '{"succeeded":true,"version":7,"results":[null]}' }
+    expect((await capture(() => runClient('txn', ['--file', txnFile, '--url', url]))).code).toBe(0)
+    expect((await capture(() => runClient('txn', ['--url', url], Readable.from([Buffer.from('{"compare":[]}')])))).code).toBe(0)
+    expect(seen.map((request) => `${request.method} ${request.url} ${request.body}`)).toEqual([
+      'DELETE /v1/kv?prefix=app%2F ', 'POST /v1/txn {"success":[{"get":{"key":"k"}}]}', 'POST /v1/txn {"compare":[]}',
+    ])
+  })
+
+  it('put reads the value from --file or from stdin with -', async () => {
+    reply = { status: 200, body: '{"version":1}' }
+    const valueFile = join(directory, 'value.bin')
+    writeFileSync(valueFile, 'from a file\n')
+    expect((await capture(() => runClient('put', ['k', '--file', valueFile, '--url', url]))).code).toBe(0)
+    expect((await capture(() => runClient('put', ['k', '-', '--url', url], Readable.from([Buffer.from('from '), Buffer.from('stdin')])))).code).toBe(0)
+    expect(seen.map((request) => request.body)).toEqual(['from a file\n', 'from stdin'])
+  })
+
+  it('--url with several nodes: a node that refuses is skipped, for writes and reads; all down is one line, exit 1', async () => {
+    const down = `http://127.0.0.1:${await closedPort()}`
+    reply = { status: 200, body: '{"version":2}' }
+    expect((await capture(() => runClient('put', ['k', 'v', '--url', `${down},${url}`]))).code).toBe(0)
+    expect(seen.map((request) => request.method)).toEqual(['PUT'])
+    const other = `http://127.0.0.1:${await closedPort()}`
+    const result = await capture(() => runClient('get', ['k', '--url', `${down},${other}`]))
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(down)
+    expect(result.stderr).toContain(other)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+  })
+
+  it.each([
+    ['--prefix on put', 'put', ['k', 'v', '--prefix', 'p']],
+    ['--cas with del --prefix', 'del', ['--prefix', 'p', '--cas', '1']],
+    ['get with a key and --prefix', 'get', ['k', '--prefix', 'p']],
+    ['put with --file and a value', 'put', ['k', 'v', '--file', '/dev/null']],
+    ['a --file that does not exist', 'txn', ['--file', '/nonexistent/txn.json']],
+    ['a --url list with a bad entry', 'status', ['--url', 'http://127.0.0.1:1,localhost:2']],
+    ['txn with an argument', 'txn', ['extra']],
+  ] as const)('bad usage (%s) exits 2 with one line and sends nothing', async (_label, command, argv) => {
+    const result = await capture(() => runClient(command, ['--url', url, ...argv]))
+    expect(result.code).toBe(2)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+    expect(seen).toEqual([])
+  })
+
+  it('a value on stdin past the value limit is a usage error, and nothing is sent', async () => {
+    const huge = Readable.from([Buffer.alloc(1024 * 1024), Buffer.alloc(1)])
+    const result = await capture(() => runClient('put', ['k', '-', '--url', url], huge))
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/stdin is larger than 1048576 bytes/)
+    expect(seen).toEqual([])
+  })
+})
+
 describe('main', () => {
+  it('--version prints the package version', async () => {
+    const result = await capture(() => main(['--version']))
+    expect(result).toEqual({ code: 0, stdout: `paxos-kv ${(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version}\n`, stderr: '' })
+  })
+
   it('an unknown command prints usage on stderr and exits 2', async () => {
     const result = await capture(() => main(['frobnicate']))
     expect(result.code).toBe(2)
