@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { AgreementChecker } from './checkers/agreement.js'
 import { checkDurability, checkDurableLogs } from './checkers/durability.js'
 import { ExactlyOnceChecker } from './checkers/exactly-once.js'
-import { checkKey } from './checkers/linearizability.js'
+import { checkKey, checkLinearizability } from './checkers/linearizability.js'
 import { checkLiveness } from './checkers/liveness.js'
 import { checkNoDisruption } from './checkers/disruption.js'
 import { OrderedApplyChecker } from './checkers/ordered-apply.js'
@@ -168,6 +168,46 @@ describe('linearizability checker', () => {
     const deleted = (existed: boolean) => op('delete', 2, 3, { type: 'written', version: 2, deleted: existed })
     expect(checkKey([put('a', 0, 1, 1), deleted(true)])).toEqual({ ok: true })
     expect(checkKey([put('a', 0, 1, 1), deleted(false)]).ok).toBe(false)
+  })
+})
+
+describe('linearizability checker, txns over several keys', () => {
+  // Keys a and b, k as the single-key ops' key. A txn: if a is absent, put a and b; else get a, delete b.
+  const txnOf = (tag: string) => ({
+    compare: { key: 'a', value: null },
+    success: [{ type: 'put' as const, key: 'a', value: `a${tag}` }, { type: 'put' as const, key: 'b', value: `b${tag}` }],
+    failure: [{ type: 'get' as const, key: 'a' }, { type: 'delete' as const, key: 'b' }],
+  })
+  const txn = (tag: string, from: number, to: number | null, result: OpResult | null) => op('txn', from, to, result, { key: 'a', txn: txnOf(tag) })
+  const wrote = (revision: number): OpResult => ({ type: 'txn', succeeded: true, revision, results: [{ type: 'put', version: revision }, { type: 'put', version: revision }] })
+  const getOf = (key: string, from: number, to: number, value: string | null, version: number) => ({ ...get(from, to, value, version), key })
+
+  it('passes a txn and reads of both its keys after it, and a second txn that sees the first', () => {
+    const second: OpResult = { type: 'txn', succeeded: false, revision: 2, results: [{ type: 'get', value: 'a1', version: 1 }, { type: 'delete', deleted: 1 }] }
+    expect(checkLinearizability([txn('1', 0, 2, wrote(1)), getOf('a', 3, 4, 'a1', 1), getOf('b', 3, 4, 'b1', 1), txn('2', 5, 6, second), getOf('b', 7, 8, null, 0)])).toEqual([])
+  })
+
+  it('flags a torn txn: after it, one key shows its write and the other does not', () => {
+    const violations = checkLinearizability([txn('1', 0, 2, wrote(1)), getOf('a', 3, 4, 'a1', 1), getOf('b', 5, 6, null, 0)])
+    expect(violations).toEqual([expect.stringMatching(/^linearizability: keys a, b: no linearization exists/)])
+  })
+
+  it('flags a txn that took the wrong branch, and one whose get saw a value nobody wrote', () => {
+    const wrongBranch: OpResult = { type: 'txn', succeeded: false, revision: 0, results: [{ type: 'get', value: null, version: 0 }, { type: 'delete', deleted: 0 }] }
+    expect(checkLinearizability([txn('1', 0, 2, wrongBranch)])).toHaveLength(1) // a is absent: the success branch must run
+    const ghost: OpResult = { type: 'txn', succeeded: false, revision: 2, results: [{ type: 'get', value: 'ghost', version: 1 }, { type: 'delete', deleted: 1 }] }
+    expect(checkLinearizability([txn('1', 0, 2, wrote(1)), txn('2', 3, 4, ghost)])).toHaveLength(1)
+  })
+
+  it('an indeterminate txn may have applied (both keys) or not (neither), never half', () => {
+    expect(checkLinearizability([txn('1', 0, null, null), getOf('a', 3, 4, 'a1', 1), getOf('b', 5, 6, 'b1', 1)])).toEqual([])
+    expect(checkLinearizability([txn('1', 0, null, null), getOf('a', 3, 4, null, 0), getOf('b', 5, 6, null, 0)])).toEqual([])
+    expect(checkLinearizability([txn('1', 0, null, null), getOf('a', 3, 4, 'a1', 1), getOf('b', 5, 6, null, 0)])).toHaveLength(1)
+  })
+
+  it('keeps keys no txn joins apart: a violation on k names k alone', () => {
+    const violations = checkLinearizability([txn('1', 0, 2, wrote(1)), put('x', 0, 1, 1), get(2, 3, 'y', 1)])
+    expect(violations).toEqual([expect.stringMatching(/^linearizability: key k: /)])
   })
 })
 

@@ -1,13 +1,14 @@
 /**
- * Seeded closed-loop clients: put / delete / cas / linearizable get / stale get on a few keys,
+ * Seeded closed-loop clients: put / delete / cas / linearizable get / stale get / txn on a few keys,
  * each put with a unique value, each request sent to a random live node (which forwards it to
  * the leader, as every node does). About half the writes carry an idempotency key and are
  * retried after an indeterminate answer (they must apply once); the rest give up and stay
  * indeterminate.
  */
 import { randomBelow, randomChance, type NodeId, type Random } from '../../src/core/index.js'
-import type { StateMachine } from '../../src/kv/state-machine.js'
-import type { History, Op } from './history.js'
+import type { TxnOp, TxnSpec } from '../../src/core/index.js'
+import type { StateMachine, TxnResult } from '../../src/kv/state-machine.js'
+import { txnWritesAny, type History, type Op, type OpResult, type SimTxn, type SimTxnOp } from './history.js'
 import type { SimReply, SimRequest } from './sim-server.js'
 
 export interface ClientCluster {
@@ -41,6 +42,8 @@ export class SimClient {
   #nextAt = 0
   #writes = 0
   #lastVersion = new Map<string, number>()
+  /** The value this client last saw for each key (null: absent), for the compares of its txns. */
+  #lastValue = new Map<string, string | null>()
   /** Final reads queued for the liveness phase. */
   #finalReads: string[] = []
 
@@ -95,17 +98,26 @@ export class SimClient {
     if (this.#current !== request || request.attempt !== attempt) return
     request.waitingSince = null
     switch (reply.type) {
+      case 'txn-read':
+        this.#history.complete(request.op, now, simTxnResult(reply.result))
+        return this.#finish(now)
       case 'applied': {
         const result = reply.result
+        if (result.type === 'txn') {
+          this.#history.complete(request.op, now, simTxnResult(result))
+          return this.#finish(now)
+        }
         // Never sent by these clients (each key names one request, no command carries a quota).
         if (result.type === 'idempotency_key_reused' || result.type === 'records_full' || result.type === 'quota_exceeded') return this.#indeterminate(request, now)
         const version = result.revision
+        if (result.type === 'written') this.#lastValue.set(request.op.key, request.op.kind === 'delete' ? null : request.op.value)
         if (result.type === 'written') this.#lastVersion.set(request.op.key, request.op.kind === 'delete' ? 0 : version)
         else this.#lastVersion.set(request.op.key, version)
         this.#history.complete(request.op, now, result.type === 'written' ? { type: 'written', version, deleted: result.deleted } : { type: 'cas_mismatch', version })
         return this.#finish(now)
       }
       case 'read':
+        this.#lastValue.set(request.op.key, reply.value)
         this.#history.complete(request.op, now, { type: 'read', value: reply.value, version: reply.version })
         return this.#finish(now)
       case 'overloaded':
@@ -128,7 +140,8 @@ export class SimClient {
     request.waitingSince = null
     request.attempt += 1
     request.retryAt = now + 1 + randomBelow(this.#random, 3)
-    if (request.op.kind === 'get') return // a read had no effect: ask again
+    const read = request.op.kind === 'get' || (request.op.txn !== undefined && !txnWritesAny(request.op.txn))
+    if (read) return // a read had no effect: ask again
     if (request.idempotencyKey !== null) return // retried with the same key: applies at most once
     this.#current = null // gives up: the write stays indeterminate in the history
     this.#nextAt = now + 1
@@ -141,6 +154,7 @@ export class SimClient {
     this.#remaining -= 1
     const key = this.#keys[randomBelow(this.#random, this.#keys.length)]!
     const roll = randomBelow(this.#random, 100)
+    if (roll >= 35 && roll < 45) return this.#txnRequest(now, key)
     if (roll < 10) return this.#request(now, { kind: 'stale-get', key, value: null, cas: null }, null)
     if (roll < 35) return this.#request(now, { kind: 'get', key, value: null, cas: null }, null)
     this.#writes += 1
@@ -149,6 +163,29 @@ export class SimClient {
     if (roll < 50) return this.#request(now, { kind: 'delete', key, value: null, cas }, idempotencyKey)
     // Unique per write (the checkers need that), padded to the seed's value size.
     return this.#request(now, { kind: 'put', key, value: `c${this.id}v${this.#writes}-`.padEnd(this.#valueBytes, 'x'), cas }, idempotencyKey)
+  }
+
+  /**
+   * A txn on `key` and another key (the same one when there is only one): a compare on the
+   * value this client last saw there; a third of them only read, the rest write both keys when
+   * the compare holds, and read one and delete the other when it does not.
+   */
+  #txnRequest(now: number, key: string): Request {
+    const others = this.#keys.filter((candidate) => candidate !== key)
+    const other = others.length === 0 ? key : others[randomBelow(this.#random, others.length)]!
+    const compare = { key, value: this.#lastValue.get(key) ?? null }
+    let txn: SimTxn
+    if (randomChance(this.#random, 1, 3)) {
+      txn = { compare, success: [{ type: 'get', key }, { type: 'get', key: other }], failure: [{ type: 'get', key: other }] }
+    } else {
+      this.#writes += 1
+      const value = (which: string) => `c${this.id}v${this.#writes}${which}`
+      const puts: SimTxnOp[] = other === key ? [{ type: 'put', key, value: value('a') }] : [{ type: 'put', key, value: value('a') }, { type: 'put', key: other, value: value('b') }]
+      txn = { compare, success: puts, failure: other === key ? [{ type: 'delete', key }] : [{ type: 'get', key }, { type: 'delete', key: other }] }
+    }
+    const idempotencyKey = txnWritesAny(txn) && randomChance(this.#random, 1, 2) ? `c${this.id}-w${this.#writes}` : null
+    const op = this.#history.invoke({ client: this.id, invokeTick: now, kind: 'txn', key, value: null, cas: null, txn })
+    return { op, idempotencyKey, attempt: 0, waitingSince: null, retryAt: now }
   }
 
   #request(now: number, fields: Pick<Op, 'kind' | 'key' | 'value' | 'cas'>, idempotencyKey: string | null): Request {
@@ -166,15 +203,48 @@ export class SimClient {
       this.#history.complete(op, cluster.now, { type: 'read', ...cluster.staleRead(node, op.key) })
       return this.#finish(cluster.now)
     }
-    const simRequest: SimRequest = op.kind === 'get'
-      ? { kind: 'read', opId: op.id, key: op.key }
-      : { kind: 'write', opId: op.id, type: op.kind, key: op.key, value: op.value, cas: op.cas, idempotencyKey: request.idempotencyKey }
+    const simRequest: SimRequest = op.txn !== undefined
+      ? { kind: 'txn', opId: op.id, txn: txnSpec(op.txn), idempotencyKey: request.idempotencyKey }
+      : op.kind === 'get'
+        ? { kind: 'read', opId: op.id, key: op.key }
+        : { kind: 'write', opId: op.id, type: op.kind as 'put' | 'delete', key: op.key, value: op.value, cas: op.cas, idempotencyKey: request.idempotencyKey }
     const attempt = request.attempt
     request.waitingSince = cluster.now
     // The node gives up a little before the client does, so an answer usually arrives.
     const deadline = cluster.now + Math.floor((this.#timeoutTicks * 3) / 4)
     cluster.send(node, simRequest, deadline, (reply) => this.#onReply(request, attempt, reply, cluster.now))
   }
+}
+
+const base64 = (text: string) => Buffer.from(text).toString('base64')
+
+/** The txn as the API takes it: a value compare, or createRevision 0 for "absent". */
+function txnSpec(txn: SimTxn): TxnSpec {
+  const op = (simOp: SimTxnOp): TxnOp => (simOp.type === 'put' ? { type: 'put', key: simOp.key, value: base64(simOp.value), lease: null } : simOp)
+  const { key, value } = txn.compare
+  return {
+    compare: [value === null ? { key, target: 'createRevision', op: '=', value: 0 } : { key, target: 'value', op: '=', value: base64(value) }],
+    success: txn.success.map(op),
+    failure: txn.failure.map(op),
+  }
+}
+
+/** What the client saw of a txn's answer; a replayed retry's reads are unknown. */
+function simTxnResult(result: TxnResult): OpResult {
+  const results = result.results.map((op) => {
+    switch (op.type) {
+      case 'put':
+        return { type: 'put' as const, version: op.revision as number }
+      case 'delete':
+        return { type: 'delete' as const, deleted: op.deleted }
+      case 'get':
+        return { type: 'get' as const, value: op.item === null ? null : Buffer.from(op.item.value).toString(), version: (op.item?.version ?? 0) as number }
+      case 'list':
+      case 'not_kept':
+        return { type: 'unknown' as const }
+    }
+  })
+  return { type: 'txn', succeeded: result.succeeded, revision: result.revision, results }
 }
 
 /** A key's value and version as a client sees them; an absent key reads as null at version 0. */

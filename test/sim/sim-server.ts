@@ -5,18 +5,28 @@
  * connection (the outcome is unknown to the forwarder). The server is volatile: a crash of its
  * node ends every request it was handling, with no answer.
  */
-import { revision, type NodeId, type Replica, type RequestId, type WriteCommand } from '../../src/core/index.js'
+import { assert, revision, type NodeId, type Replica, type RequestId, type WriteCommand } from '../../src/core/index.js'
 import { ForwardPolicy, type AttemptOutcome, type NextStep } from '../../src/server/forward-policy.js'
-import type { ApplyResult, StateMachine } from '../../src/kv/state-machine.js'
+import type { ApplyResult, StateMachine, TxnResult } from '../../src/kv/state-machine.js'
+import { txnWrites } from '../../src/core/txn-rules.js'
+import type { TxnSpec } from '../../src/core/index.js'
 import { readState } from './sim-clients.js'
 
 export type SimRequest =
   | Readonly<{ kind: 'write'; opId: number; type: 'put' | 'delete'; key: string; value: string | null; cas: number | null; idempotencyKey: string | null }>
   | Readonly<{ kind: 'read'; opId: number; key: string }>
+  /** A txn with writes is proposed; one without is served after a read barrier, as the route does. */
+  | Readonly<{ kind: 'txn'; opId: number; txn: TxnSpec; idempotencyKey: string | null }>
+
+/** Served by a read barrier: a read, or a txn that writes nothing. */
+function isRead(request: SimRequest): boolean {
+  return request.kind === 'read' || (request.kind === 'txn' && !txnWrites(request.txn))
+}
 
 export type SimReply =
   | Readonly<{ type: 'applied'; result: ApplyResult }>
   | Readonly<{ type: 'read'; value: string | null; version: number }>
+  | Readonly<{ type: 'txn-read'; result: TxnResult }>
   /** Only to a forwarder: this node did not take the request. */
   | Readonly<{ type: 'not_leader'; leader: NodeId | null }>
   | Readonly<{ type: 'overloaded' }>
@@ -122,7 +132,10 @@ export class SimServer {
     const handling = this.#find((phase) => phase.type === 'local-read' && phase.readId === readId)
     if (handling === undefined) return
     if (outcome === 'not_leader') return this.#after(handling, { type: 'not_leader', leader: this.#ports.replica().status().leader })
-    this.#finish(handling, { type: 'read', ...readState(this.#ports.stateMachine(), handling.request.key) })
+    const request = handling.request
+    if (request.kind === 'txn') return this.#finish(handling, { type: 'txn-read', result: this.#ports.stateMachine().readTxn(request.txn) })
+    assert(request.kind === 'read', 'a read barrier for a write')
+    this.#finish(handling, { type: 'read', ...readState(this.#ports.stateMachine(), request.key) })
   }
 
   /** Waits that are over, and deadlines: a proposal or forward still unanswered then is unknown. */
@@ -137,7 +150,7 @@ export class SimServer {
       }
       if (now < handling.deadline) continue
       if (phase.type === 'forward') this.#unknown(handling, 'no answer by the deadline')
-      else this.#finish(handling, handling.request.kind === 'read' ? { type: 'unavailable' } : { type: 'unknown' })
+      else this.#finish(handling, isRead(handling.request) ? { type: 'unavailable' } : { type: 'unknown' })
     }
   }
 
@@ -161,13 +174,13 @@ export class SimServer {
     handling.phase = null
     switch (step.type) {
       case 'local':
-        return handling.request.kind === 'read' ? this.#read(handling) : this.#propose(handling, handling.request)
+        return isRead(handling.request) ? this.#read(handling) : this.#propose(handling, handling.request as SimRequest & { kind: 'write' | 'txn' })
       case 'forward': {
         if (!this.#ports.listening(step.to)) return this.#after(handling, { type: 'refused' })
         const rpcId = this.#newId('f')
         const requestId = this.#ports.blindRetry ? this.#newId('r') : handling.requestId
         handling.phase = { type: 'forward', to: step.to, rpcId }
-        this.#ports.sendRpc(step.to, { type: 'request', rpcId, request: handling.request, requestId: handling.request.kind === 'read' ? null : requestId, deadline: handling.deadline })
+        this.#ports.sendRpc(step.to, { type: 'request', rpcId, request: handling.request, requestId: isRead(handling.request) ? null : requestId, deadline: handling.deadline })
         return
       }
       case 'wait':
@@ -180,7 +193,7 @@ export class SimServer {
     }
   }
 
-  #propose(handling: Handling, request: SimRequest & { kind: 'write' }): void {
+  #propose(handling: Handling, request: SimRequest & { kind: 'write' | 'txn' }): void {
     // As node.write does: past its deadline a write is never proposed (a forward that waited
     // in a paused node's queue must not become a copy its record no longer covers).
     if (this.#ports.now() >= handling.deadline) return this.#finish(handling, { type: 'unknown' })
@@ -190,12 +203,15 @@ export class SimServer {
     const now = this.#ports.now()
     const base = {
       proposal,
-      key: request.key,
-      cas: request.cas === null ? null : revision(request.cas),
       idempotency: request.idempotencyKey === null ? null : { key: request.idempotencyKey, atMs: now },
       ...(dedupe ? { request: { id: handling.requestId, atMs: now } } : {}),
     }
-    const command: WriteCommand = request.type === 'put' ? { type: 'put', value: Buffer.from(request.value!).toString('base64'), ...base } : { type: 'delete', ...base }
+    let command: WriteCommand
+    if (request.kind === 'txn') command = { type: 'txn', ...request.txn, ...base }
+    else {
+      const keyed = { ...base, key: request.key, cas: request.cas === null ? null : revision(request.cas) }
+      command = request.type === 'put' ? { type: 'put', value: Buffer.from(request.value!).toString('base64'), ...keyed } : { type: 'delete', ...keyed }
+    }
     const result = this.#ports.replica().propose(command)
     if (result.type === 'not_leader') return this.#after(handling, result)
     if (result.type === 'overloaded') return this.#finish(handling, { type: 'overloaded' })

@@ -136,7 +136,7 @@ export class Simulator implements ClientCluster {
     const traceTail = this.#failedAtLine === null ? this.trace.tail(40) : this.trace.upTo(this.#failedAtLine, 40)
     const completed = this.history.ops.filter((op) => op.result !== null).length
     const snapshots = [...this.#nodes.values()].reduce((sum, node) => sum + node.snapshotsWritten, 0)
-    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed), ${this.#agreement.slots} slots, ${snapshots} snapshots, ${this.#snapshotRestore.restores} restores, liveness in ${this.livenessTicks} ticks, largest message ${this.#messageSizes.largestBytes} of ${this.#options.byteLimits.messageBytesMax} bytes`
+    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed, ${this.history.ops.filter((op) => op.kind === 'txn' && op.result !== null).length} txns), ${this.#agreement.slots} slots, ${snapshots} snapshots, ${this.#snapshotRestore.restores} restores, liveness in ${this.livenessTicks} ticks, largest message ${this.#messageSizes.largestBytes} of ${this.#options.byteLimits.messageBytesMax} bytes`
     // The outcome joins the hash: two runs of a seed must agree on it, not only on the events.
     this.trace.add(this.now, `end: ${stats}, ${this.#failures.length} failures`)
     return { seed: this.#options.seed, failures: this.#failures, traceHash: this.trace.hash, traceTail, stats }

@@ -13,7 +13,10 @@ import type { Op } from '../history.js'
 
 export function checkDurability(ops: readonly Op[], revisions: ReadonlyMap<number, number>): string[] {
   let highest = 0
-  for (const op of ops) if (op.result?.type === 'written') highest = Math.max(highest, op.result.version)
+  for (const op of ops) {
+    if (op.result?.type === 'written') highest = Math.max(highest, op.result.version)
+    if (op.result?.type === 'txn') highest = Math.max(highest, op.result.revision)
+  }
   const violations: string[] = []
   for (const [node, revision] of revisions) {
     if (revision < highest) violations.push(`durability: node ${node} is at revision ${revision} after restart, but revision ${highest} was acknowledged`)
