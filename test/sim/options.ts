@@ -24,8 +24,13 @@ export const simValueBytesMax = 600
 /**
  * commandBytes of the largest command the simulated servers propose: keys of at most 8
  * characters, proposal, idempotency and request ids of at most 24 (as commandBytes counts them).
+ * A put carries one maximal value; a txn (sim-clients.ts) compares one maximal value (the last
+ * one its client saw) and has four ops with short values (at most 16 characters in base64).
  */
-const simCommandBytesMax = 4 * Math.ceil(simValueBytesMax / 3) + 6 * (8 + 24 + 24) + 160 + 64 + 6 * 24
+const simProposalFieldBytes = 160 + 6 * (24 + 24) + 64 + 6 * 24
+const simPutBytesMax = simProposalFieldBytes + 6 * 8 + 4 * Math.ceil(simValueBytesMax / 3)
+const simTxnBytesMax = simProposalFieldBytes + 64 + (96 + 6 * 8 + 4 * Math.ceil(simValueBytesMax / 3) + 1) + 4 * (96 + 6 * 8 + 16 + 1)
+const simCommandBytesMax = Math.max(simPutBytesMax, simTxnBytesMax)
 
 export type SimOptions = Readonly<{
   seed: number
