@@ -4,7 +4,7 @@
  * 3-member etcd 3.4 runs beside it and every cell is measured on both, alternately, by the same
  * Go client (etcd over its gRPC API). No test asserts a time; the numbers live here.
  *
- *   npm run bench -- [--url http://127.0.0.1:7001] [--workloads put,get,mix] [--clients 1,16,64,256]
+ *   npm run bench -- [--url http://127.0.0.1:7001] [--workloads put,get,stale-get,mix,txn] [--clients 1,16,64,256]
  *                    [--duration 5] [--fsync full|off] [--no-failover] [--port 7101]
  *                    [--driver autocannon|wrk|go] [--with-etcd] [--keys random|sequential] [--value-bytes 100]
  */
@@ -45,8 +45,9 @@ function fail(message: string): never {
 }
 
 for (const workload of workloads) {
-  if (!['put', 'get', 'stale-get', 'mix'].includes(workload)) fail(`--workloads: unknown workload ${workload}`)
+  if (!['put', 'get', 'stale-get', 'mix', 'txn'].includes(workload)) fail(`--workloads: unknown workload ${workload}`)
 }
+if (workloads.includes('txn') && flags.driver !== 'autocannon') fail('--workloads txn: only with --driver autocannon (wrk\'s script and the Go driver send plain PUTs and GETs)')
 if (clients.some((count) => !Number.isInteger(count) || count < 1)) fail('--clients: positive integers')
 if (!(durationSeconds > 0)) fail('--duration: seconds above 0')
 if (flags.fsync !== 'full' && flags.fsync !== 'off') fail('--fsync: full or off')
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
     const target = urls[await waitForLeader(urls)]!
     const etcdTarget = etcd === null ? null : await etcd.waitForLeader()
     process.stderr.write(`bench: target ${target}${etcdTarget === null ? '' : ` and etcd ${etcdTarget}`}, fsync ${flags.fsync}, ${durationSeconds}s per run, driver ${flags.driver}, ${keys} keys, ${valueBytes}-byte values\n`)
-    if (workloads.some((workload) => workload !== 'put')) {
+    if (workloads.some((workload) => workload !== 'put' && workload !== 'txn')) {
       await populate(target)
       if (etcdTarget !== null) await driver.etcd?.populate(etcdTarget)
     }

@@ -4,7 +4,7 @@
  */
 import autocannon from 'autocannon'
 
-export type WorkloadName = 'put' | 'get' | 'stale-get' | 'mix'
+export type WorkloadName = 'put' | 'get' | 'stale-get' | 'mix' | 'txn'
 
 export type WorkloadResult = {
   workload: WorkloadName
@@ -49,7 +49,25 @@ function requestsFor(workload: WorkloadName, keys: KeyPattern, valueBytes: numbe
       return { ...request, path: `/v1/kv/bench/read/${counter % readKeys}${query}` }
     },
   })
+  // A 2-compare, 2-put txn on two fresh random keys: compares that always hold (the version of
+  // each key below the largest), so every txn writes both keys at one revision.
+  const txnRequest: autocannon.Request = {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    setupRequest: (request) => {
+      counter += 1
+      const keysOf = [0, 1].map((index) => `bench/txn/${Math.floor(Math.random() * 1e9)}-${counter}-${index}`)
+      const value = Buffer.from('v'.repeat(valueBytes)).toString('base64')
+      const body = JSON.stringify({
+        compare: keysOf.map((key) => ({ key, target: 'version', op: '<', value: Number.MAX_SAFE_INTEGER })),
+        success: keysOf.map((key) => ({ put: { key, value } })),
+      })
+      return { ...request, path: '/v1/txn', body }
+    },
+  }
   switch (workload) {
+    case 'txn':
+      return [txnRequest]
     case 'put':
       return [putRequest]
     case 'get':
