@@ -28,6 +28,8 @@ export type Config = Readonly<{
   snapshotEverySlots: number
   /** Live data past which puts answer 507 quota_exceeded. */
   quotaBytes: number
+  /** Revisions of changes this node keeps for watch (`--history-revisions`); older ones answer 410. */
+  historyRevisions: number
   /** From env LOG_LEVEL. */
   logLevel: LogLevel
   /** serve --debug-step: the hold/release/drop routes for this node's outgoing peer messages. */
@@ -47,6 +49,7 @@ const fields = {
   'max-value-bytes': integer('--max-value-bytes', 1, limits.valueBytesMax),
   'snapshot-every-slots': integer('--snapshot-every-slots', 1, 100_000_000),
   'quota-bytes': integer('--quota-bytes', 1024 * 1024, Number.MAX_SAFE_INTEGER),
+  'history-revisions': integer('--history-revisions', 1, 10_000_000),
 } as const
 
 function field<K extends keyof typeof fields>(name: K, raw: string | undefined, fallback?: string): number {
@@ -67,7 +70,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
         id: { type: 'string' }, port: { type: 'string' }, data: { type: 'string' }, cluster: { type: 'string' },
         host: { type: 'string' }, secret: { type: 'string' }, fsync: { type: 'string' }, 'cluster-id': { type: 'string' },
         'request-timeout-ms': { type: 'string' }, 'tick-ms': { type: 'string' }, 'max-value-bytes': { type: 'string' },
-        'snapshot-every-slots': { type: 'string' }, 'quota-bytes': { type: 'string' },
+        'snapshot-every-slots': { type: 'string' }, 'quota-bytes': { type: 'string' }, 'history-revisions': { type: 'string' },
         'debug-step': { type: 'boolean' },
       },
     }).values
@@ -115,6 +118,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     valueBytesMax: field('max-value-bytes', text('max-value-bytes'), String(limits.valueBytesMax)),
     snapshotEverySlots: field('snapshot-every-slots', text('snapshot-every-slots'), String(limits.snapshotEverySlots)),
     quotaBytes: field('quota-bytes', text('quota-bytes'), String(limits.quotaBytes)),
+    historyRevisions: field('history-revisions', text('history-revisions'), String(limits.historyRevisions)),
     logLevel: logLevel.data,
     debugStep: values['debug-step'] === true,
   })

@@ -117,6 +117,12 @@ export const limits = Object.freeze({
    * rest. The txn as a command must also fit one slot (commandBytesMax), checked once parsed.
    */
   txnBodyBytesMax: 2 * MiB,
+  /**
+   * The change history watch serves from (`--history-revisions`): revisions kept, and their
+   * bytes (keys and values); the oldest go first past either bound.
+   */
+  historyRevisions: 10_000,
+  historyBytesMax: 64 * MiB,
   /** Applied slots kept in memory (older ones are read from the archive when needed). */
   logRetainSlots: 4096,
   /** Bytes of one snapshot chunk: the unit of encoding, writing, reading and (later) sending. */

@@ -12,10 +12,12 @@ import { KvMemoryStore, type KvStoreView } from './kv-memory-store.js'
 import { encodeSnapshot, SnapshotDecoder, type SnapshotCodecLimits } from './snapshot-codec.js'
 import type { AppliedWrite, KvItem, KvPage, Snapshot, StateMachine, TxnResult } from './state-machine.js'
 import { applyTxn } from './txn.js'
+import { ChangeHistory, type HistoryBounds } from './change-history.js'
+import { RecordingStore } from './recording-store.js'
 import { txnWrites } from '../core/txn-rules.js'
 import type { TxnSpec } from '../core/command.js'
 
-export type KvStateMachineOptions = Partial<ApplyWriteOptions & Readonly<{ snapshotChunkBytesMax: number }>>
+export type KvStateMachineOptions = Partial<ApplyWriteOptions & Readonly<{ snapshotChunkBytesMax: number; history: HistoryBounds }>>
 
 /** A view and the chunk size to encode it in. Exported so the simulator can build broken ones. */
 export class KvSnapshot implements Snapshot {
@@ -48,10 +50,15 @@ export class KvStateMachine implements StateMachine {
   #store = new KvMemoryStore()
   readonly #options: ApplyWriteOptions
   readonly #codecLimits: SnapshotCodecLimits
+  readonly #history: ChangeHistory
 
-  /** `options` exist for tests; every replica of a cluster must run with the same values. */
+  /**
+   * `options` exist for tests; every replica of a cluster must run with the same values (the
+   * history's bounds excepted: each node keeps what it was told to).
+   */
   constructor(options: KvStateMachineOptions = {}) {
-    const { snapshotChunkBytesMax, ...bounds } = options
+    const { snapshotChunkBytesMax, history, ...bounds } = options
+    this.#history = new ChangeHistory(history ?? { revisionsMax: limits.historyRevisions, bytesMax: limits.historyBytesMax })
     this.#options = { ...defaultApplyWriteOptions, ...bounds }
     checkApplyWriteOptions(this.#options)
     this.#codecLimits = {
@@ -73,7 +80,9 @@ export class KvStateMachine implements StateMachine {
       assert(entry.value.length > 0, `slot ${entry.slot} has an empty batch`)
       for (const command of entry.value) {
         if (command.type === 'noop') continue
-        const outcome = applyWrite(store, command, revision, this.#options)
+        const recording = new RecordingStore(store)
+        const outcome = applyWrite(recording, command, revision, this.#options)
+        if (recording.changes.length > 0) this.#history.append({ revision: outcome.revision, changes: recording.changes })
         revision = outcome.revision
         results.push({ proposal: command.proposal, slot: entry.slot, result: outcome.result })
       }
@@ -116,10 +125,16 @@ export class KvStateMachine implements StateMachine {
     const decoder = new SnapshotDecoder(this.#codecLimits)
     for (const chunk of chunks) decoder.push(chunk)
     this.#store = decoder.finish()
+    this.#history.reset(this.#store.position().revision)
   }
 
   usedBytes(): number {
     return this.#store.usedBytes()
+  }
+
+  /** The changes applied since the last restore (or the start), as far back as its bounds keep. */
+  get history(): Pick<ChangeHistory, 'read' | 'servedFrom' | 'revisions' | 'bytes'> {
+    return this.#history
   }
 
   /** Keys held: for metrics and tests. */

@@ -45,7 +45,7 @@ export class PaxosNode implements NodeService {
   readonly #metrics: Metrics = createMetrics()
   readonly #clock: SystemClock
   readonly #storage: NodeStorage
-  readonly #stateMachine = new KvStateMachine()
+  readonly #stateMachine: KvStateMachine
   readonly #snapshotter: Snapshotter
   readonly #replica: Replica
   readonly #transport: StreamTransport
@@ -73,6 +73,7 @@ export class PaxosNode implements NodeService {
     this.id = config.id
     this.#config = config
     this.#logger = logger
+    this.#stateMachine = new KvStateMachine({ history: { revisionsMax: config.historyRevisions, bytesMax: limits.historyBytesMax } })
     this.#clock = new SystemClock(config.tickMs)
     this.#refusals = new RateLimit({ intervalMs: 30_000, nowMs: () => this.#clock.nowMs() })
     this.#receipts = new Receipts(config.id)

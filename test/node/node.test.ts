@@ -41,6 +41,7 @@ const config: Config = Object.freeze({
   valueBytesMax: 1024,
   snapshotEverySlots: 10_000,
   quotaBytes: 1024 * 1024 * 1024,
+  historyRevisions: 1000,
   logLevel: 'silent',
   debugStep: false,
 })

@@ -1,0 +1,72 @@
+/**
+ * A KvStore that passes everything through and notes each key it puts or deletes, as a Change:
+ * how the state machine learns what one write changed (for the history) without the semantics
+ * (kv.ts, txn.ts) knowing that anyone listens.
+ * @module
+ */
+import { revisionZero, type Revision, type Slot } from '../core/ids.js'
+import type { Change } from './change-history.js'
+import type { DedupeRecord, KvStore, RecordSpace, StoredValue } from './kv-store.js'
+import type { KvPage } from './state-machine.js'
+
+export class RecordingStore implements KvStore {
+  readonly #inner: KvStore
+  readonly changes: Change[] = []
+
+  constructor(inner: KvStore) {
+    this.#inner = inner
+  }
+
+  get(key: string): StoredValue | null {
+    return this.#inner.get(key)
+  }
+
+  put(key: string, entry: StoredValue): void {
+    const previous = this.#inner.get(key)
+    this.#inner.put(key, entry)
+    this.changes.push({ type: 'put', key, value: entry.value, createRevision: entry.createRevision, writes: entry.writes, lease: entry.lease, prevVersion: previous?.version ?? revisionZero })
+  }
+
+  delete(key: string): boolean {
+    const previous = this.#inner.get(key)
+    const existed = this.#inner.delete(key)
+    if (previous !== null) this.changes.push({ type: 'delete', key, value: null, createRevision: revisionZero, writes: 0, lease: null, prevVersion: previous.version })
+    return existed
+  }
+
+  range(prefix: string, limit: number, after: string | null): KvPage {
+    return this.#inner.range(prefix, limit, after)
+  }
+
+  position(): Readonly<{ appliedIndex: Slot; revision: Revision }> {
+    return this.#inner.position()
+  }
+
+  setPosition(appliedIndex: Slot, revision: Revision): void {
+    this.#inner.setPosition(appliedIndex, revision)
+  }
+
+  recordGet(space: RecordSpace, key: string): DedupeRecord | null {
+    return this.#inner.recordGet(space, key)
+  }
+
+  recordPut(space: RecordSpace, key: string, record: DedupeRecord): void {
+    this.#inner.recordPut(space, key, record)
+  }
+
+  recordOldest(space: RecordSpace): Readonly<{ key: string; record: DedupeRecord }> | null {
+    return this.#inner.recordOldest(space)
+  }
+
+  recordDeleteOldest(space: RecordSpace): void {
+    this.#inner.recordDeleteOldest(space)
+  }
+
+  recordCount(space: RecordSpace): number {
+    return this.#inner.recordCount(space)
+  }
+
+  usedBytes(): number {
+    return this.#inner.usedBytes()
+  }
+}
