@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { runClient } from './client.js'
 import { runCluster } from './cluster.js'
 import { runServe } from './serve.js'
+import { runWatch } from './watch.js'
 
 /** From package.json, two levels up from both src/cli and dist/cli. */
 function packageVersion(): string {
@@ -26,6 +27,7 @@ const usage = `usage:
   paxos-kv del KEY [--cas V] [--explain] [--url ...]
   paxos-kv del --prefix P [--url ...]
   paxos-kv txn [--file F] [--url ...]                (the txn JSON from F or stdin)
+  paxos-kv watch KEY [--prefix] [--from-revision R] [--url ...]   (one JSON line per change, until Ctrl-C)
   paxos-kv status [--url ...]
   paxos-kv --version
   --url lists one or more nodes; when one is down the next is tried`
@@ -43,6 +45,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'status':
     case 'txn':
       return runClient(command, rest)
+    case 'watch':
+      return runWatch(rest)
     case '--version':
     case 'version':
       process.stdout.write(`paxos-kv ${packageVersion()}\n`)

@@ -123,6 +123,12 @@ export const limits = Object.freeze({
    */
   historyRevisions: 10_000,
   historyBytesMax: 64 * MiB,
+  /** Watch streams one node serves at once; one more is refused (503 overloaded). */
+  watchersMax: 1024,
+  /** A watch stream with nothing to send says so this often (api.md's progressMs default). */
+  watchProgressMs: 5000,
+  /** Revisions a watch stream reads from the history per write to its socket. */
+  watchReadRevisionsMax: 8,
   /** Applied slots kept in memory (older ones are read from the archive when needed). */
   logRetainSlots: 4096,
   /** Bytes of one snapshot chunk: the unit of encoding, writing, reading and (later) sending. */

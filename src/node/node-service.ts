@@ -11,6 +11,10 @@ import type { ReplicaStatus } from '../core/replica-port.js'
 import type { KvItem, KvPage, TxnResult } from '../kv/state-machine.js'
 import type { Amount, HeldView, HoldRule } from '../transport/holding-transport.js'
 import type { LiveSubscription } from './live-feed.js'
+import type { WatchHandle } from './watch-hub.js'
+import type { ChangeHistory } from '../kv/change-history.js'
+
+export type WatchHistory = Pick<ChangeHistory, 'read' | 'servedFrom'>
 
 type DedupeFields = Readonly<{
   idempotencyKey: string | null
@@ -106,6 +110,10 @@ export interface NodeService {
   range(prefix: string, limit: number, after: string | null): KvPage
   /** The revision of the local state machine: what a read served now sees. */
   revision(): Revision
+  /** The change history watches read: the local state machine's. */
+  watchHistory(): WatchHistory
+  /** A watcher's slot, woken after each apply; null when the node serves as many as it allows. */
+  openWatch(): WatchHandle | null
   /** Evaluates a txn without writes on the local state (after a read barrier for a linearizable one). */
   readTxn(txn: TxnSpec): TxnResult
   status(): StatusBody

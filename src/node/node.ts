@@ -30,7 +30,8 @@ import { HoldingTransport } from '../transport/holding-transport.js'
 import { StreamTransport } from '../transport/stream-transport.js'
 import { SystemClock } from './clock.js'
 import { EventLoop } from './event-loop.js'
-import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WriteOutcome, WriteRequest } from './node-service.js'
+import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WatchHistory, WriteOutcome, WriteRequest } from './node-service.js'
+import { WatchHub, type WatchHandle } from './watch-hub.js'
 import { Pending } from './pending.js'
 import { writeCommand } from './write-command.js'
 import { writeOutcome } from './write-outcome.js'
@@ -52,6 +53,7 @@ export class PaxosNode implements NodeService {
   /** In front of the transport in --debug-step mode, else null. */
   readonly #step: HoldingTransport | null
   readonly #pending = new Pending()
+  readonly #watches = new WatchHub(limits.watchersMax)
   readonly #receipts: Receipts
   readonly #live: LiveFeed
   /** Entries persisted in the current turn, whose WAL sync the receipts time. */
@@ -162,6 +164,7 @@ export class PaxosNode implements NodeService {
             this.#pending.settleWrite(applied.proposal, { type: 'applied', slot: applied.slot, result: applied.result })
           }
           this.#snapshotter.afterApply()
+          this.#watches.applied()
         },
         send: (envelopes) => {
           this.#live.recorder.sent(envelopes)
@@ -211,6 +214,7 @@ export class PaxosNode implements NodeService {
 
   async stop(): Promise<void> {
     this.#loop.stop()
+    this.#watches.closeAll()
     this.#snapshotter.stop()
     this.#live.stop()
     await this.#transport.close()
@@ -293,6 +297,14 @@ export class PaxosNode implements NodeService {
 
   revision(): Revision {
     return this.#stateMachine.revision()
+  }
+
+  watchHistory(): WatchHistory {
+    return this.#stateMachine.history
+  }
+
+  openWatch(): WatchHandle | null {
+    return this.#watches.open()
   }
 
   readTxn(txn: TxnSpec): TxnResult {
@@ -382,10 +394,13 @@ export class PaxosNode implements NodeService {
         this.#logger.info({ ballot: event.ballot }, 'campaigning')
         return
       case 'became-leader':
+        // A leader change ends watch streams (api.md): clients resume from their last revision.
+        this.#watches.closeAll()
         this.#metrics.leaderChanges.inc()
         this.#logger.info({ ballot: event.ballot, recoveredThrough: event.recoveredThrough }, 'became leader')
         return
       case 'became-follower':
+        this.#watches.closeAll()
         this.#logger.info({ ballot: event.ballot, reason: event.reason }, 'stepped down')
         return
       case 'catch-up-requested':

@@ -12,6 +12,7 @@ export const apiErrorStatus = {
   method_not_allowed: 405,
   cas_mismatch: 409,
   too_large: 413,
+  compacted: 410,
   idempotency_key_reused: 422,
   unavailable: 503,
   quota_exceeded: 507,

@@ -9,6 +9,7 @@ import { KvStateMachine, type KvStateMachineOptions } from '../../src/kv/kv-stat
 import type { KvItem } from '../../src/kv/state-machine.js'
 import { slot } from '../../src/core/index.js'
 import { writeCommand } from '../../src/node/write-command.js'
+import { WatchHub } from '../../src/node/watch-hub.js'
 import { writeOutcome } from '../../src/node/write-outcome.js'
 import { LiveFeed, type LiveSubscription } from '../../src/node/live-feed.js'
 import type { HoldingTransport } from '../../src/transport/holding-transport.js'
@@ -58,6 +59,7 @@ export class FakeNode implements NodeService {
     const command = writeCommand(request, `p${this.#proposals}`, 0, undefined)
     const at = slot(this.stateMachine.appliedIndex() + 1)
     const [applied] = this.stateMachine.apply([{ slot: at, value: [command] }])
+    this.watches.applied()
     return writeOutcome(applied!.result, () => ({ ...this.receipt, slot: at }))
   }
 
@@ -77,6 +79,16 @@ export class FakeNode implements NodeService {
 
   revision() {
     return this.stateMachine.revision()
+  }
+
+  readonly watches = new WatchHub(4)
+
+  watchHistory() {
+    return this.stateMachine.history
+  }
+
+  openWatch() {
+    return this.watches.open()
   }
 
   readTxn(txn: TxnSpec) {

@@ -1,0 +1,149 @@
+/**
+ * GET /v1/watch?key=K | ?prefix=P [&fromRevision=R] [&progressMs=MS]: Server-Sent Events, one
+ * `change` event per revision that touched a watched key (id = the revision), in revision order
+ * with no gap and no repeat, read from the node's change history at the stream's own pace; a
+ * `progress` event when nothing came for progressMs. A stream that falls behind what the history
+ * keeps is closed (the client resumes with Last-Event-ID and learns 410 if that is gone), never
+ * skipped ahead. Any node serves watches; without fromRevision a watch starts after the leader's
+ * revision at a read barrier, so it misses no write acknowledged before it was answered.
+ * @module
+ */
+import type { Context, Hono } from 'hono'
+import { request } from 'undici'
+import { z } from 'zod'
+import { revision, type Revision } from '../core/ids.js'
+import { limits } from '../core/limits.js'
+import type { Change, RevisionChanges } from '../kv/change-history.js'
+import type { NodeService } from '../node/node-service.js'
+import type { WatchHandle } from '../node/watch-hub.js'
+import type { ClientRouteOptions } from './consensus-calls.js'
+import { ApiError } from './errors.js'
+import { checkKey } from './validate.js'
+
+const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
+const revisionText = z.string().regex(/^\d{1,16}$/).transform(Number).pipe(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER))
+const querySchema = z.strictObject({
+  key: z.string().optional(),
+  prefix: z.string().optional(),
+  fromRevision: revisionText.optional(),
+  progressMs: z.string().regex(/^\d{1,7}$/).transform(Number).pipe(z.number().int().min(100).max(600_000)).optional(),
+})
+
+type WatchTarget = Readonly<{ matches: (key: string) => boolean; from: Revision | null; progressMs: number }>
+
+function parseTarget(c: Context): WatchTarget {
+  const parsed = querySchema.safeParse(c.req.query())
+  if (!parsed.success) throw new ApiError('bad_request', `bad watch query: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? ''}`.trim())
+  const { key, prefix, fromRevision, progressMs } = parsed.data
+  if ((key === undefined) === (prefix === undefined)) throw new ApiError('bad_request', 'a watch names exactly one of key or prefix')
+  if (key !== undefined) checkKey(key, 'key')
+  if (prefix !== undefined && (Buffer.byteLength(prefix) > limits.keyBytesMax || prefix.includes('\u0000'))) throw new ApiError('bad_request', 'prefix is longer than a key can be, or has NUL')
+  // The standard reconnect: EventSource sends the last id it saw; the stream goes on after it.
+  const lastEventId = c.req.header('last-event-id')
+  let from: Revision | null = fromRevision === undefined ? null : revision(fromRevision)
+  if (from === null && lastEventId !== undefined) {
+    const last = revisionText.safeParse(lastEventId)
+    if (!last.success) throw new ApiError('bad_request', 'Last-Event-ID must be a revision')
+    from = revision(last.data + 1)
+  }
+  const matches = key !== undefined ? (candidate: string) => candidate === key : (candidate: string) => candidate.startsWith(prefix!)
+  return { matches, from, progressMs: progressMs ?? limits.watchProgressMs }
+}
+
+function changeJson(change: Change): Record<string, unknown> {
+  const value = change.value === null ? {} : { value: Buffer.from(change.value).toString('base64') }
+  return { type: change.type, key: change.key, ...value, createRevision: change.createRevision, writes: change.writes, lease: change.lease, prevVersion: change.prevVersion }
+}
+
+function changeEvent(entry: RevisionChanges, changes: readonly Change[]): string {
+  return `id: ${entry.revision}\nevent: change\ndata: ${JSON.stringify({ revision: entry.revision, changes: changes.map(changeJson) })}\n\n`
+}
+
+/**
+ * The revision a new watch starts after: this node's, once a read barrier shows it has every
+ * write acknowledged so far. A follower asks the leader for its revision (a txn of nothing, which
+ * the leader answers after its own read barrier) and waits until it has applied that far.
+ */
+async function startAfter(node: NodeService, handle: WatchHandle, timeoutMs: number): Promise<Revision> {
+  const deadline = node.nowMs() + timeoutMs
+  const local = await node.readBarrier(deadline)
+  if (local.type === 'ok') return node.revision()
+  const leaderUrl = local.type === 'not_leader' && local.leader !== null ? node.peerUrl(local.leader) : null
+  if (leaderUrl === null) throw new ApiError('unavailable', 'no leader to start the watch from')
+  let target: number
+  try {
+    const response = await request(`${leaderUrl}/v1/txn`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
+    const body = (await response.body.json()) as { version?: unknown }
+    if (response.statusCode !== 200 || typeof body.version !== 'number') throw new Error(`the leader answered ${response.statusCode}`)
+    target = body.version
+  } catch {
+    throw new ApiError('unavailable', 'the leader\'s revision could not be read to start the watch')
+  }
+  while (node.revision() < target) {
+    const remaining = deadline - node.nowMs()
+    if (remaining <= 0 || (await handle.next(remaining)) === 'closed') throw new ApiError('unavailable', 'this node did not catch up with the leader in time')
+  }
+  return node.revision()
+}
+
+function watchStream(node: NodeService, handle: WatchHandle, target: WatchTarget, start: Revision): Response {
+  const encoder = new TextEncoder()
+  let next = start
+  let sentAtMs = node.nowMs()
+  const send = (controller: ReadableStreamDefaultController<Uint8Array>, text: string): void => {
+    sentAtMs = node.nowMs()
+    controller.enqueue(encoder.encode(text))
+  }
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode('retry: 1000\n\n'))
+    },
+    // Pulled: the next events are read only when the client has taken the last ones.
+    async pull(controller) {
+      for (;;) {
+        if (handle.closed) return controller.close()
+        const read = node.watchHistory().read(next, limits.watchReadRevisionsMax)
+        if (read.type === 'compacted') {
+          handle.close() // fell behind what the history keeps: end, never skip
+          return controller.close()
+        }
+        let text = ''
+        for (const entry of read.entries) {
+          next = revision(entry.revision + 1)
+          const changes = entry.changes.filter((change) => target.matches(change.key))
+          if (changes.length > 0) text += changeEvent(entry, changes)
+        }
+        if (text !== '') return send(controller, text)
+        if (read.more) continue
+        // Progress when nothing was sent for progressMs, however many unwatched keys changed meanwhile.
+        const quietMs = node.nowMs() - sentAtMs
+        if (quietMs >= target.progressMs) return send(controller, `event: progress\ndata: ${JSON.stringify({ revision: node.revision() })}\n\n`)
+        if ((await handle.next(target.progressMs - quietMs)) === 'closed') return controller.close()
+      }
+    },
+    cancel() {
+      handle.close()
+    },
+  })
+  return new Response(stream, { headers: sseHeaders })
+}
+
+export function mountWatchRoutes(app: Hono, options: ClientRouteOptions): void {
+  const { node } = options
+  app.get('/v1/watch', async (c) => {
+    const target = parseTarget(c)
+    const servedFrom = node.watchHistory().servedFrom
+    if (target.from !== null && target.from < servedFrom) {
+      throw new ApiError('compacted', `revision ${target.from} is older than this node's history, which starts at ${servedFrom}`, { compactRevision: servedFrom })
+    }
+    const handle = node.openWatch()
+    if (handle === null) throw new ApiError('overloaded', `at most ${limits.watchersMax} watch streams per node`)
+    try {
+      const start = target.from ?? revision((await startAfter(node, handle, options.requestTimeoutMs)) + 1)
+      return watchStream(node, handle, target, start)
+    } catch (error) {
+      handle.close()
+      throw error
+    }
+  })
+}
