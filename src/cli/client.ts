@@ -11,9 +11,9 @@ import { explainReceipt } from './explain.js'
 import { sendToFirst, Unreachable, type Answer, type Attempt } from './failover.js'
 import { InputError, readInput } from './input.js'
 
-export type ClientCommand = 'put' | 'get' | 'del' | 'status' | 'txn'
+export type ClientCommand = 'put' | 'get' | 'del' | 'status' | 'txn' | 'lease'
 
-type Values = { url: string; cas?: string; stale?: boolean; explain?: boolean; prefix?: string; file?: string }
+type Values = { url: string; cas?: string; stale?: boolean; explain?: boolean; prefix?: string; file?: string; lease?: string }
 
 /** A usage error: one line on stderr, exit 2, nothing sent. */
 class Usage extends Error {
@@ -55,7 +55,9 @@ async function attemptOf(command: ClientCommand, values: Values, positionals: re
   if (values.explain === true && command !== 'put' && command !== 'del') throw new Usage('--explain is for writes (put, del)')
   if (values.prefix !== undefined && command !== 'get' && command !== 'del') throw new Usage('--prefix is for get and del')
   if (values.file !== undefined && command !== 'put' && command !== 'txn') throw new Usage('--file is for put and txn')
-  const cas = values.cas === undefined ? '' : `?cas=${encodeURIComponent(values.cas)}`
+  if (values.lease !== undefined && command !== 'put') throw new Usage('--lease is for put')
+  const query = new URLSearchParams({ ...(values.cas === undefined ? {} : { cas: values.cas }), ...(values.lease === undefined ? {} : { lease: values.lease }) }).toString()
+  const cas = query === '' ? '' : `?${query}`
   switch (command) {
     case 'put': {
       const fromInput = values.file !== undefined || positionals[1] === '-'
@@ -86,6 +88,27 @@ async function attemptOf(command: ClientCommand, values: Values, positionals: re
     case 'status':
       expectPositionals(positionals, 0)
       return { method: 'GET', path: '/v1/status', body: null }
+    case 'lease':
+      return leaseAttempt(positionals)
+  }
+}
+
+/** lease grant TTL | keepalive ID | revoke ID | show ID. */
+function leaseAttempt(positionals: readonly string[]): Attempt {
+  const [action, argument] = positionals
+  expectPositionals(positionals, 2)
+  if (!/^\d{1,19}$/.test(argument!)) throw new Usage(`lease ${action}: expected a number, got ${JSON.stringify(argument)}`)
+  switch (action) {
+    case 'grant':
+      return { method: 'POST', path: '/v1/leases', body: JSON.stringify({ ttlSeconds: Number(argument) }), headers: { 'content-type': 'application/json' } }
+    case 'keepalive':
+      return { method: 'POST', path: `/v1/leases/${argument}/keepalive`, body: null }
+    case 'revoke':
+      return { method: 'DELETE', path: `/v1/leases/${argument}`, body: null }
+    case 'show':
+      return { method: 'GET', path: `/v1/leases/${argument}`, body: null }
+    default:
+      throw new Usage(`lease: expected grant, keepalive, revoke or show, got ${JSON.stringify(action)}`)
   }
 }
 
@@ -121,7 +144,7 @@ export async function runClient(command: ClientCommand, argv: readonly string[],
       strict: true,
       options: {
         url: { type: 'string', default: 'http://127.0.0.1:7001' }, cas: { type: 'string' }, stale: { type: 'boolean' }, explain: { type: 'boolean' },
-        prefix: { type: 'string' }, file: { type: 'string' },
+        prefix: { type: 'string' }, file: { type: 'string' }, lease: { type: 'string' },
       },
     })
     values = parsed.values as Values

@@ -27,6 +27,8 @@ const usage = `usage:
   paxos-kv del KEY [--cas V] [--explain] [--url ...]
   paxos-kv del --prefix P [--url ...]
   paxos-kv txn [--file F] [--url ...]                (the txn JSON from F or stdin)
+  paxos-kv put KEY VALUE --lease ID                   (the key is deleted when lease ID ends)
+  paxos-kv lease grant TTL | keepalive ID | revoke ID | show ID
   paxos-kv watch KEY [--prefix] [--from-revision R] [--url ...]   (one JSON line per change, until Ctrl-C)
   paxos-kv status [--url ...]
   paxos-kv --version
@@ -44,6 +46,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'del':
     case 'status':
     case 'txn':
+    case 'lease':
       return runClient(command, rest)
     case 'watch':
       return runWatch(rest)

@@ -38,7 +38,8 @@ type WriteFields = ProposalFields & Readonly<{
   cas: Revision | null
 }>
 
-export type PutCommand = Readonly<{ type: 'put'; value: string /* base64 */ }> & WriteFields
+/** `lease`: the lease the key is attached to from now on (absent: none, as in older logs). */
+export type PutCommand = Readonly<{ type: 'put'; value: string /* base64 */; lease?: string | undefined }> & WriteFields
 export type DeleteCommand = Readonly<{ type: 'delete' }> & WriteFields
 export type NoopCommand = Readonly<{ type: 'noop' }>
 
@@ -66,7 +67,15 @@ export type TxnSpec = Readonly<{ compare: readonly TxnCompare[]; success: readon
 /** A txn in the log: applied as one step at one revision (see src/kv/txn.ts). */
 export type TxnCommand = Readonly<{ type: 'txn' }> & TxnSpec & ProposalFields
 
-export type WriteCommand = PutCommand | DeleteCommand | TxnCommand
+/**
+ * Leases (src/kv/leases): a grant names its id (chosen by the node that took the request, digits
+ * that fit int64) and TTL; a revoke deletes the lease and its keys in one revision. Expiry is a
+ * revoke the leader proposes; keepalives never reach the log.
+ */
+export type LeaseGrantCommand = Readonly<{ type: 'lease-grant'; id: string; ttlSeconds: number }> & ProposalFields
+export type LeaseRevokeCommand = Readonly<{ type: 'lease-revoke'; id: string }> & ProposalFields
+
+export type WriteCommand = PutCommand | DeleteCommand | TxnCommand | LeaseGrantCommand | LeaseRevokeCommand
 export type Command = WriteCommand | NoopCommand
 
 /** A slot's value. Invariant: non-empty. */
@@ -91,9 +100,12 @@ export function commandBytes(command: Command): number {
     case 'delete':
       return writeFieldBytes(command)
     case 'put':
-      return writeFieldBytes(command) + command.value.length
+      return writeFieldBytes(command) + command.value.length + (command.lease === undefined ? 0 : 32)
     case 'txn':
       return txnBytes(command)
+    case 'lease-grant':
+    case 'lease-revoke':
+      return proposalFieldBytes(command) + 64
   }
 }
 

@@ -19,6 +19,10 @@ export function describeCommand(command: Command): string {
       return `del ${command.key}${command.cas === null ? '' : ` cas=${command.cas}`}`
     case 'txn':
       return `txn ${command.compare.length}?${command.success.length}:${command.failure.length}`
+    case 'lease-grant':
+      return `lease-grant ${command.id} ttl=${command.ttlSeconds}`
+    case 'lease-revoke':
+      return `lease-revoke ${command.id}`
     default:
       return assertNever(command)
   }

@@ -123,6 +123,12 @@ export const limits = Object.freeze({
    */
   historyRevisions: 10_000,
   historyBytesMax: 64 * MiB,
+  /** Leases held at once; a grant past it is refused (503 overloaded). */
+  leasesMax: 100_000,
+  /** Keys attached to one lease; a put past it is refused (503 overloaded). */
+  keysPerLeaseMax: 10_000,
+  /** A lease's TTL, in seconds (api.md: 1..86400). */
+  leaseTtlSecondsMax: 86_400,
   /** Watch streams one node serves at once; one more is refused (503 overloaded). */
   watchersMax: 1024,
   /** A watch stream with nothing to send says so this often (api.md's progressMs default). */

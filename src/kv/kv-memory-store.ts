@@ -6,9 +6,9 @@
  */
 import sortedBtree from 'sorted-btree'
 import { assert } from '../core/assert.js'
-import { revisionZero, slotZero, type Revision, type Slot } from '../core/ids.js'
+import { revisionZero, slotZero, type LeaseId, type Revision, type Slot } from '../core/ids.js'
 import { compareKeys, utf8Length } from './key-order.js'
-import { entryOverheadBytes, recordOverheadBytes, recordSpaces, type DedupeRecord, type KvStore, type RecordSpace, type StoredValue } from './kv-store.js'
+import { entryOverheadBytes, recordOverheadBytes, recordSpaces, type DedupeRecord, type KvStore, type RecordSpace, type StoredLease, type StoredValue } from './kv-store.js'
 import type { KvItem, KvPage } from './state-machine.js'
 
 // A CommonJS module: under Node its ES default export is the exports object, whose `default` is
@@ -36,12 +36,18 @@ export type KvStoreView = Readonly<{
   data: () => IterableIterator<[string, StoredValue]>
   /** A space's records, oldest applied first (the order expiry follows). */
   records: (space: RecordSpace) => Iterable<[string, DedupeRecord]>
+  leaseCount: number
+  /** Every lease and its TTL, in id order. */
+  leases: () => IterableIterator<[string, number]>
 }>
 
 export class KvMemoryStore implements KvStore {
   #data = new BTree<string, StoredValue>(undefined, compareKeys)
   #spaces: Record<RecordSpace, Space> = { idempotency: emptySpace(), request: emptySpace() }
   #usedBytes = 0
+  /** Lease id → TTL seconds; and each lease's attached keys (rebuilt from the keys on restore). */
+  #leases = new BTree<string, number>()
+  readonly #leaseKeys = new Map<string, Set<string>>()
   #appliedIndex: Slot = slotZero
   #revision: Revision = revisionZero
 
@@ -58,12 +64,58 @@ export class KvMemoryStore implements KvStore {
     const value = entry.value
     this.#usedBytes += previous === undefined ? utf8Length(key) + entryOverheadBytes + value.byteLength : value.byteLength - previous.value.byteLength
     this.#data.set(key, { ...entry, value: new Uint8Array(value) })
+    if (previous?.lease !== entry.lease) {
+      if (previous?.lease != null) this.#detach(previous.lease, key)
+      if (entry.lease !== null) {
+        const keys = this.#leaseKeys.get(entry.lease) ?? new Set<string>()
+        keys.add(key)
+        this.#leaseKeys.set(entry.lease, keys)
+      }
+    }
+  }
+
+  #detach(lease: string, key: string): void {
+    const keys = this.#leaseKeys.get(lease)
+    keys?.delete(key)
+    if (keys?.size === 0) this.#leaseKeys.delete(lease)
+  }
+
+  leaseGet(id: LeaseId): StoredLease | null {
+    const ttlSeconds = this.#leases.get(id)
+    return ttlSeconds === undefined ? null : { ttlSeconds, keys: this.#leaseKeys.get(id)?.size ?? 0 }
+  }
+
+  leasePut(id: LeaseId, ttlSeconds: number): void {
+    this.#leases.set(id, ttlSeconds)
+  }
+
+  leaseDelete(id: LeaseId): void {
+    assert((this.#leaseKeys.get(id)?.size ?? 0) === 0, `lease ${id} deleted with keys attached`)
+    this.#leases.delete(id)
+  }
+
+  leaseKeys(id: LeaseId): readonly string[] {
+    return [...(this.#leaseKeys.get(id) ?? [])].sort(compareKeys)
+  }
+
+  leaseCount(): number {
+    return this.#leases.size
+  }
+
+  *leases(): Iterable<readonly [LeaseId, number]> {
+    for (const [id, ttlSeconds] of this.#leases.entries()) yield [id as LeaseId, ttlSeconds]
+  }
+
+  /** Keys whose lease is not held: a snapshot that says so is damaged (checked after a restore). */
+  orphanedLeases(): string[] {
+    return [...this.#leaseKeys.keys()].filter((id) => !this.#leases.has(id))
   }
 
   delete(key: string): boolean {
     const previous = this.#data.get(key)
     if (previous === undefined) return false
     this.#data.delete(key)
+    if (previous.lease !== null) this.#detach(previous.lease, key)
     this.#usedBytes -= utf8Length(key) + previous.value.byteLength + entryOverheadBytes
     return true
   }
@@ -138,6 +190,8 @@ export class KvMemoryStore implements KvStore {
   view(): KvStoreView {
     const data = this.#data.clone()
     data.freeze()
+    const leases = this.#leases.clone()
+    leases.freeze()
     const spaces = Object.fromEntries(recordSpaces.map((space) => {
       const byKey = this.#spaces[space].byKey.clone()
       const bySeq = this.#spaces[space].bySeq.clone()
@@ -151,6 +205,8 @@ export class KvMemoryStore implements KvStore {
       dataCount: data.size,
       recordCounts: { idempotency: spaces.idempotency.byKey.size, request: spaces.request.byKey.size },
       data: () => data.entries(),
+      leaseCount: leases.size,
+      leases: () => leases.entries(),
       records: function* (space) {
         const { byKey, bySeq } = spaces[space]
         for (const [, key] of bySeq.entries()) yield [key, byKey.get(key)!.record]

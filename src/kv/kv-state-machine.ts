@@ -16,6 +16,8 @@ import { ChangeHistory, type HistoryBounds } from './change-history.js'
 import { RecordingStore } from './recording-store.js'
 import { txnWrites } from '../core/txn-rules.js'
 import type { TxnSpec } from '../core/command.js'
+import type { LeaseId } from '../core/ids.js'
+import type { StoredLease } from './kv-store.js'
 
 export type KvStateMachineOptions = Partial<ApplyWriteOptions & Readonly<{ snapshotChunkBytesMax: number; history: HistoryBounds }>>
 
@@ -132,6 +134,18 @@ export class KvStateMachine implements StateMachine {
 
   usedBytes(): number {
     return this.#store.usedBytes()
+  }
+
+  lease(id: LeaseId): StoredLease | null {
+    return this.#store.leaseGet(id)
+  }
+
+  leaseKeys(id: LeaseId): readonly string[] {
+    return this.#store.leaseKeys(id)
+  }
+
+  leases(): Iterable<readonly [LeaseId, number]> {
+    return this.#store.leases()
   }
 
   /** The changes applied since the last restore (or the start), as far back as its bounds keep. */

@@ -3,7 +3,7 @@
  * stores, and counts the bytes it holds for the quota.
  * @module
  */
-import type { Revision, Slot } from '../core/ids.js'
+import type { LeaseId, Revision, Slot } from '../core/ids.js'
 import type { ApplyResult, KvItem, KvPage } from './state-machine.js'
 
 /**
@@ -17,6 +17,8 @@ export const recordOverheadBytes = 200
 
 /** A key's value and metadata, as stored. */
 export type StoredValue = Omit<KvItem, 'key'>
+
+export type StoredLease = Readonly<{ ttlSeconds: number; keys: number }>
 
 /**
  * Deduplication records, one space per kind of token: a client's `Idempotency-Key`, or the
@@ -51,6 +53,16 @@ export interface KvStore {
   recordOldest(space: RecordSpace): Readonly<{ key: string; record: DedupeRecord }> | null
   recordDeleteOldest(space: RecordSpace): void
   recordCount(space: RecordSpace): number
+  /** A lease and how many keys are attached to it (puts with its id; deletes detach). */
+  leaseGet(id: LeaseId): StoredLease | null
+  leasePut(id: LeaseId, ttlSeconds: number): void
+  /** Forgets the lease (its keys must be deleted first). */
+  leaseDelete(id: LeaseId): void
+  /** The keys attached to the lease, in key order. */
+  leaseKeys(id: LeaseId): readonly string[]
+  leaseCount(): number
+  /** Every lease and its TTL, in id order (as text). */
+  leases(): Iterable<readonly [LeaseId, number]>
   /**
    * Estimated bytes of live data (keys, values, records, and a fixed per-entry overhead): what
    * the quota limits. Deterministic: a function of the contents alone.

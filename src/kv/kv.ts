@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto'
 import { assert } from '../core/assert.js'
 import type { DeleteCommand, PutCommand, WriteCommand } from '../core/command.js'
-import { revision, revisionZero, type Revision } from '../core/ids.js'
+import { leaseId, revision, revisionZero, type Revision } from '../core/ids.js'
+import { applyLeaseGrant, applyLeaseRevoke, leaseRefusal } from './leases.js'
 import { limits } from '../core/limits.js'
 import { utf8Length } from './key-order.js'
 import { entryOverheadBytes, type KvStore, type RecordSpace, type StoredValue } from './kv-store.js'
@@ -39,6 +40,8 @@ export function checkApplyWriteOptions(options: ApplyWriteOptions): void {
 type Token = Readonly<{ space: RecordSpace; key: string; atMs: number }>
 
 function tokenOf(command: WriteCommand): Token | null {
+  // A grant is retry-safe by its id, and a revoke's retry finds the lease gone: no record needed.
+  if (command.type === 'lease-grant' || command.type === 'lease-revoke') return null
   if (command.idempotency !== null) return { space: 'idempotency', ...command.idempotency }
   if (command.request !== undefined) return { space: 'request', key: command.request.id, atMs: command.request.atMs }
   return null
@@ -107,15 +110,24 @@ function fingerprintOf(command: WriteCommand): string {
     ]
     return createHash('sha256').update(`txn\u0000${JSON.stringify(parts)}`).digest('base64url')
   }
+  assert(command.type === 'put' || command.type === 'delete', `a ${command.type} has no fingerprint`)
   const hash = createHash('sha256').update(`${command.type}\u0000${command.key}\u0000${command.cas ?? ''}\u0000`)
-  if (command.type === 'put') hash.update(command.value)
+  if (command.type === 'put') hash.update(`${command.lease ?? ''}\u0000${command.value}`)
   return hash.digest('base64url')
 }
 
 /** The write itself. A cas mismatch is a result, not a write: the revision stays. */
 function evaluate(store: KvStore, command: WriteCommand, current: Revision): { result: ApplyResult; revision: Revision } {
-  if (command.type === 'txn') return applyTxn(store, command, current, command.quotaBytes)
-  return evaluateKeyWrite(store, command, current)
+  switch (command.type) {
+    case 'txn':
+      return applyTxn(store, command, current, command.quotaBytes)
+    case 'lease-grant':
+      return applyLeaseGrant(store, command, current)
+    case 'lease-revoke':
+      return applyLeaseRevoke(store, command, current)
+    default:
+      return evaluateKeyWrite(store, command, current)
+  }
 }
 
 function evaluateKeyWrite(store: KvStore, command: PutCommand | DeleteCommand, current: Revision): { result: ApplyResult; revision: Revision } {
@@ -127,8 +139,11 @@ function evaluateKeyWrite(store: KvStore, command: PutCommand | DeleteCommand, c
   const next = revision(current + 1)
   if (command.type === 'put') {
     const value = Buffer.from(command.value, 'base64')
+    const lease = command.lease === undefined ? null : leaseId(command.lease)
+    const refused = leaseRefusal(store, existing, lease)
+    if (refused !== null) return { result: refused, revision: current }
     if (overQuota(store, command, existing, value)) return { result: { type: 'quota_exceeded' }, revision: current }
-    store.put(command.key, written(existing, value, next, null))
+    store.put(command.key, written(existing, value, next, lease))
     return { result: { type: 'written', revision: next, deleted: null }, revision: next }
   }
   const deleted = store.delete(command.key)

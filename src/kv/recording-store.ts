@@ -4,9 +4,9 @@
  * (kv.ts, txn.ts) knowing that anyone listens.
  * @module
  */
-import { revisionZero, type Revision, type Slot } from '../core/ids.js'
+import { revisionZero, type LeaseId, type Revision, type Slot } from '../core/ids.js'
 import type { Change } from './change-history.js'
-import type { DedupeRecord, KvStore, RecordSpace, StoredValue } from './kv-store.js'
+import type { DedupeRecord, KvStore, RecordSpace, StoredLease, StoredValue } from './kv-store.js'
 import type { KvPage } from './state-machine.js'
 
 export class RecordingStore implements KvStore {
@@ -68,5 +68,29 @@ export class RecordingStore implements KvStore {
 
   usedBytes(): number {
     return this.#inner.usedBytes()
+  }
+
+  leaseGet(id: LeaseId): StoredLease | null {
+    return this.#inner.leaseGet(id)
+  }
+
+  leasePut(id: LeaseId, ttlSeconds: number): void {
+    this.#inner.leasePut(id, ttlSeconds)
+  }
+
+  leaseDelete(id: LeaseId): void {
+    this.#inner.leaseDelete(id)
+  }
+
+  leaseKeys(id: LeaseId): readonly string[] {
+    return this.#inner.leaseKeys(id)
+  }
+
+  leaseCount(): number {
+    return this.#inner.leaseCount()
+  }
+
+  leases(): Iterable<readonly [LeaseId, number]> {
+    return this.#inner.leases()
   }
 }

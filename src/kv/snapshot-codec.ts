@@ -7,18 +7,19 @@
  *
  * Chunk layout (little-endian; numbers are float64 holding safe integers, which are exact):
  *   header:  u8 1 | "PXKVSNAP" | u16 format | f64 appliedIndex | f64 revision | f64 dataCount
- *            | f64 idempotencyRecords | f64 requestRecords
+ *            | f64 idempotencyRecords | f64 requestRecords | f64 leases (format 3 on)
  *   data:    u8 2 | u32 n | n × (u16 keyBytes | key | f64 version | f64 createRevision | f64 writes
  *            | u8 leaseBytes (0: none) | lease digits | u32 valueBytes | value)
  *   records: u8 3 | u32 n | n × (u8 space | u16 keyBytes | key | f64 atMs | u8 result | f64 revision
  *            | u8 deleted | [txn results] | u16 fingerprintBytes (0xffff: none) | fingerprint)
  *            where a txn record (result 4) has u8 deleted = succeeded (1 no, 2 yes) and its
  *            results as u8 n | n × (u8 op: 1 put, 2 delete, 3 read not kept | f64 revision or count)
+ *   leases:  u8 5 | u32 n | n × (u8 idBytes | id digits | f64 ttlSeconds), ids in increasing order
  *   end:     u8 4 | f64 chunkCount | u32 crc32 of all earlier chunks
  * Data keys are strictly increasing in UTF-8 byte order; each space's records come oldest
  * applied first (the Idempotency-Key space, then the request-id space).
  *
- * Format 2 added the key metadata (createRevision, writes, lease). Format 1 snapshots lack it and
+ * Format 3 added leases (format 2 snapshots, which have none, still restore). Format 2 added the key metadata (createRevision, writes, lease). Format 1 snapshots lack it and
  * cannot be completed from what they hold (a key's creation revision is gone): the decoder
  * refuses them with `SnapshotTooOldError`, and the node rebuilds from its log instead while the
  * log still starts at slot 1 (see node.ts).
@@ -33,14 +34,16 @@ import { recordSpaces, type DedupeRecord, type RecordSpace } from './kv-store.js
 import { KvMemoryStore, type KvStoreView } from './kv-memory-store.js'
 import type { ApplyResult, TxnOpResult, TxnResult } from './state-machine.js'
 
-export const snapshotFormatVersion = 2
+export const snapshotFormatVersion = 3
 const magic = Buffer.from('PXKVSNAP', 'latin1')
-const kind = { header: 1, data: 2, records: 3, end: 4 } as const
-const headerBytes = 1 + magic.length + 2 + 5 * 8
+const kind = { header: 1, data: 2, records: 3, end: 4, leases: 5 } as const
+/** Format 2's header has no lease count. */
+const headerBytesOf = (format: number): number => 1 + magic.length + 2 + (format >= 3 ? 6 : 5) * 8
+const headerBytes = headerBytesOf(snapshotFormatVersion)
 const endBytes = 1 + 8 + 4
 const chunkPrefixBytes = 1 + 4
 /** The results a record can hold: those of a write that was evaluated. */
-const resultCodes = { written: 1, cas_mismatch: 2, quota_exceeded: 3, txn: 4 } as const
+const resultCodes = { written: 1, cas_mismatch: 2, quota_exceeded: 3, txn: 4, lease_not_found: 5, lease_limit: 6 } as const
 const txnOpCodes = { put: 1, delete: 2, not_kept: 3 } as const
 const spaceCodes: Readonly<Record<RecordSpace, number>> = { idempotency: 1, request: 2 }
 const noFingerprint = 0xffff
@@ -101,7 +104,7 @@ export function* encodeSnapshot(view: KvStoreView, chunkBytesMax: number, chunkB
   header.writeUInt8(kind.header, 0)
   magic.copy(header, 1)
   let at = header.writeUInt16LE(snapshotFormatVersion, 1 + magic.length)
-  for (const number of [view.appliedIndex, view.revision, view.dataCount, view.recordCounts.idempotency, view.recordCounts.request]) at = header.writeDoubleLE(number, at)
+  for (const number of [view.appliedIndex, view.revision, view.dataCount, view.recordCounts.idempotency, view.recordCounts.request, view.leaseCount]) at = header.writeDoubleLE(number, at)
   yield emit(header)
   const data = new ChunkWriter(kind.data, chunkBytesMax, chunkBytesTarget)
   for (const [key, stored] of view.data()) {
@@ -123,9 +126,9 @@ export function* encodeSnapshot(view: KvStoreView, chunkBytesMax: number, chunkB
       const txnBytes = result.type === 'txn' ? 1 + 9 * result.results.length : 0
       const full = records.reserve(1 + 2 + keyBytes.length + 8 + 1 + 8 + 1 + txnBytes + 2 + (fingerprint?.length ?? 0))
       if (full !== null) yield emit(full)
-      assert(result.type === 'written' || result.type === 'cas_mismatch' || result.type === 'quota_exceeded' || result.type === 'txn', `a record holds a ${result.type} result`)
+      assert(result.type === 'written' || result.type === 'cas_mismatch' || result.type === 'quota_exceeded' || result.type === 'txn' || result.type === 'lease_not_found' || result.type === 'lease_limit', `a record holds a ${result.type} result`)
       records.u8(spaceCodes[space]).u16(keyBytes.length).bytes(keyBytes).f64(record.atMs).u8(resultCodes[result.type])
-      records.f64(result.type === 'quota_exceeded' ? 0 : result.revision)
+      records.f64(result.type === 'written' || result.type === 'cas_mismatch' || result.type === 'txn' ? result.revision : 0)
       if (result.type === 'txn') writeTxnResults(records, result)
       else records.u8(result.type === 'written' ? (result.deleted === null ? 0 : result.deleted ? 2 : 1) : 0)
       if (fingerprint === null) records.u16(noFingerprint)
@@ -135,6 +138,14 @@ export function* encodeSnapshot(view: KvStoreView, chunkBytesMax: number, chunkB
   }
   const lastRecords = records.flush()
   if (lastRecords !== null) yield emit(lastRecords)
+  const leases = new ChunkWriter(kind.leases, chunkBytesMax, chunkBytesTarget)
+  for (const [id, ttlSeconds] of view.leases()) {
+    const full = leases.reserve(1 + id.length + 8)
+    if (full !== null) yield emit(full)
+    leases.u8(id.length).bytes(Buffer.from(id, 'latin1')).f64(ttlSeconds).counted()
+  }
+  const lastLeases = leases.flush()
+  if (lastLeases !== null) yield emit(lastLeases)
   const end = Buffer.alloc(endBytes)
   end.writeUInt8(kind.end, 0)
   end.writeDoubleLE(chunks, 1)
@@ -217,7 +228,7 @@ class ChunkWriter {
   }
 }
 
-type Header = Readonly<{ appliedIndex: Slot; revision: Revision; dataCount: number; recordCounts: Readonly<Record<RecordSpace, number>> }>
+type Header = Readonly<{ appliedIndex: Slot; revision: Revision; dataCount: number; recordCounts: Readonly<Record<RecordSpace, number>>; leaseCount: number }>
 
 /**
  * Decodes a chunk stream into a fresh store, checking everything on the way; `finish` returns it
@@ -229,6 +240,8 @@ export class SnapshotDecoder {
   #header: Header | null = null
   #lastKey: string | null = null
   readonly #records: Record<RecordSpace, number> = { idempotency: 0, request: 0 }
+  #leases = 0
+  #lastLease: string | null = null
   #chunks = 0
   #checksum = 0
   #ended = false
@@ -253,7 +266,11 @@ export class SnapshotDecoder {
         this.#readItems(bytes, (reader) => this.#readData(reader))
         break
       case kind.records:
+        if (this.#leases > 0) throw new SnapshotFormatError('records after the leases')
         this.#readItems(bytes, (reader) => this.#readRecord(reader))
+        break
+      case kind.leases:
+        this.#readItems(bytes, (reader) => this.#readLease(reader))
         break
       case kind.end:
         this.#readEnd(bytes)
@@ -325,6 +342,20 @@ export class SnapshotDecoder {
     this.#records[space] += 1
   }
 
+  #readLease(reader: Reader): void {
+    const header = this.#header!
+    const length = reader.u8()
+    const id = length === 0 || length > leaseBytesMax ? null : reader.text(length)
+    if (id === null || !isLeaseId(id)) throw new SnapshotFormatError('a lease id that is not 1..2^63-1 in digits')
+    if (this.#lastLease !== null && this.#lastLease >= id) throw new SnapshotFormatError(`lease ${id} is out of order or repeated`)
+    this.#lastLease = id
+    const ttlSeconds = reader.integer('lease TTL')
+    if (ttlSeconds < 1) throw new SnapshotFormatError(`lease ${id} has a TTL of ${ttlSeconds}`)
+    if (this.#leases >= header.leaseCount) throw new SnapshotFormatError(`more than the ${header.leaseCount} leases the header announced`)
+    this.#store.leasePut(leaseId(id), ttlSeconds)
+    this.#leases += 1
+  }
+
   #readEnd(bytes: Buffer): void {
     const header = this.#header!
     if (bytes.length !== endBytes) throw new SnapshotFormatError(`an end chunk of ${bytes.length} bytes`)
@@ -333,26 +364,29 @@ export class SnapshotDecoder {
     const checksum = reader.u32()
     if (chunks !== this.#chunks) throw new SnapshotFormatError(`the end names ${chunks} chunks, ${this.#chunks} arrived`)
     if (checksum !== this.#checksum) throw new SnapshotFormatError('the checksum does not match: the snapshot is corrupt')
-    const arrived = `${this.#store.size} keys, ${this.#records.idempotency} + ${this.#records.request} records`
-    const announced = `${header.dataCount} keys, ${header.recordCounts.idempotency} + ${header.recordCounts.request} records`
+    const arrived = `${this.#store.size} keys, ${this.#records.idempotency} + ${this.#records.request} records, ${this.#leases} leases`
+    const announced = `${header.dataCount} keys, ${header.recordCounts.idempotency} + ${header.recordCounts.request} records, ${header.leaseCount} leases`
     if (arrived !== announced) throw new SnapshotFormatError(`${arrived} arrived, the header announced ${announced}`)
+    const orphaned = this.#store.orphanedLeases()
+    if (orphaned.length > 0) throw new SnapshotFormatError(`keys are attached to lease ${orphaned[0]}, which the snapshot does not hold`)
     this.#store.setPosition(header.appliedIndex, header.revision)
     this.#ended = true
   }
 }
 
 function readHeader(bytes: Buffer): Header {
-  if (bytes.length !== headerBytes) throw new SnapshotFormatError(`a header of ${bytes.length} bytes`)
-  if (!bytes.subarray(1, 1 + magic.length).equals(magic)) throw new SnapshotFormatError('not a paxos-kv snapshot (bad magic)')
+  if (bytes.length < 1 + magic.length + 2 || !bytes.subarray(1, 1 + magic.length).equals(magic)) throw new SnapshotFormatError('not a paxos-kv snapshot (bad magic)')
   const reader = new Reader(bytes, 1 + magic.length)
   const format = reader.u16()
   if (format === 1) throw new SnapshotTooOldError(format)
-  if (format !== snapshotFormatVersion) throw new SnapshotFormatError(`snapshot format ${format}; this build reads ${snapshotFormatVersion}`)
+  if (format !== 2 && format !== snapshotFormatVersion) throw new SnapshotFormatError(`snapshot format ${format}; this build reads 2 and ${snapshotFormatVersion}`)
+  if (bytes.length !== headerBytesOf(format)) throw new SnapshotFormatError(`a header of ${bytes.length} bytes`)
   return {
     appliedIndex: slot(reader.integer('applied index')),
     revision: revision(reader.integer('revision')),
     dataCount: reader.integer('key count'),
     recordCounts: { idempotency: reader.integer('idempotency record count'), request: reader.integer('request record count') },
+    leaseCount: format >= 3 ? reader.integer('lease count') : 0,
   }
 }
 
@@ -377,6 +411,8 @@ function toResult(code: number, at: number, deleted: number, key: string): Apply
   }
   if (code === resultCodes.cas_mismatch && deleted === 0) return { type: 'cas_mismatch', revision: revision(at) }
   if (code === resultCodes.quota_exceeded && at === 0 && deleted === 0) return { type: 'quota_exceeded' }
+  if (code === resultCodes.lease_not_found && at === 0 && deleted === 0) return { type: 'lease_not_found' }
+  if (code === resultCodes.lease_limit && at === 0 && deleted === 0) return { type: 'lease_limit' }
   throw new SnapshotFormatError(`record ${JSON.stringify(key)} has an invalid result (${code}, ${at}, ${deleted})`)
 }
 

@@ -21,6 +21,13 @@ export type ApplyResult =
   | Readonly<{ type: 'records_full' }>
   /** The put would take live data past the quota carried in its command: nothing changed. */
   | Readonly<{ type: 'quota_exceeded' }>
+  /** A put (or a txn's put) names a lease that does not exist: nothing changed. */
+  | Readonly<{ type: 'lease_not_found' }>
+  /** Refused, nothing changed: as many leases as allowed, or as many keys on this lease. */
+  | Readonly<{ type: 'lease_limit' }>
+  | Readonly<{ type: 'lease_granted'; id: LeaseId; ttlSeconds: number }>
+  /** `revision`: the one its keys were deleted at (the store's, when it had none). */
+  | Readonly<{ type: 'lease_revoked'; revision: Revision; deleted: number }>
   | TxnResult
 
 /**

@@ -13,6 +13,7 @@ import { leaseId, revision, type Revision } from '../core/ids.js'
 import { compareKeys, utf8Length } from './key-order.js'
 import { entryOverheadBytes, type KvStore, type StoredValue } from './kv-store.js'
 import { written } from './written.js'
+import { leaseRefusal } from './leases.js'
 import type { ApplyResult, TxnOpResult } from './state-machine.js'
 
 /** `order`: negative, zero or positive as the key's side sorts before, equal to or after the compare's. */
@@ -116,6 +117,10 @@ export function applyTxn(store: KvStore, spec: TxnSpec, current: Revision, quota
   const succeeded = spec.compare.every((compare) => compareHolds(store.get(compare.key), compare))
   const ops = succeeded ? spec.success : spec.failure
   const writes = ops.some(isWriteOp)
+  for (const op of ops) {
+    const refused = op.type === 'put' ? leaseRefusal(store, store.get(op.key), op.lease === null ? null : leaseId(op.lease)) : null
+    if (refused !== null) return { result: refused, revision: current }
+  }
   if (writes && quotaBytes !== undefined) {
     const growth = putGrowth(store, ops)
     if (growth > 0 && store.usedBytes() + growth > quotaBytes) return { result: { type: 'quota_exceeded' }, revision: current }

@@ -5,7 +5,7 @@
  */
 import type { Ballot } from '../core/ballot.js'
 import type { RequestId, TxnSpec } from '../core/command.js'
-import type { NodeId, Revision, Slot } from '../core/ids.js'
+import type { LeaseId, NodeId, Revision, Slot } from '../core/ids.js'
 import type { Envelope } from '../core/messages.js'
 import type { ReplicaStatus } from '../core/replica-port.js'
 import type { KvItem, KvPage, TxnResult } from '../kv/state-machine.js'
@@ -28,7 +28,9 @@ type DedupeFields = Readonly<{
 type WriteFields = DedupeFields & Readonly<{ key: string; cas: Revision | null }>
 
 export type WriteRequest =
-  | (Readonly<{ type: 'put'; value: Uint8Array }> & WriteFields)
+  | (Readonly<{ type: 'put'; value: Uint8Array; lease?: LeaseId | undefined }> & WriteFields)
+  | (Readonly<{ type: 'lease-grant'; id: LeaseId; ttlSeconds: number }> & DedupeFields)
+  | (Readonly<{ type: 'lease-revoke'; id: LeaseId }> & DedupeFields)
   | (Readonly<{ type: 'delete' }> & WriteFields)
   /** A txn with writes in some branch (one without is served by `readTxn`, no log write). */
   | (Readonly<{ type: 'txn'; txn: TxnSpec }> & DedupeFields)
@@ -57,11 +59,26 @@ export type WriteOutcome =
   | Readonly<{ type: 'idempotency_key_reused' }>
   /** This node is not the leader; `leader` is its best guess. Nothing was proposed. */
   | Readonly<{ type: 'not_leader'; leader: NodeId | null }>
-  /** Nothing was applied: too many writes in flight, or the dedupe records are full. */
-  | Readonly<{ type: 'overloaded'; reason: 'writes_in_flight' | 'records_full' }>
+  /** Nothing was applied: too many writes in flight, the dedupe records are full, or a lease bound. */
+  | Readonly<{ type: 'overloaded'; reason: 'writes_in_flight' | 'records_full' | 'lease_limit' }>
   /** The put would take live data past the quota; nothing changed. */
   | Readonly<{ type: 'quota_exceeded' }>
+  /** The write names a lease that does not exist (or a revoke one already gone); nothing changed. */
+  | Readonly<{ type: 'lease_not_found' }>
+  | Readonly<{ type: 'lease_granted'; id: LeaseId; ttlSeconds: number }>
+  | Readonly<{ type: 'lease_revoked'; version: Revision; deleted: number; receipt: Receipt }>
   /** Proposed but not applied within the timeout: the outcome is indeterminate. */
+  | Readonly<{ type: 'timeout' }>
+
+/** A lease as the leader sees it: its countdown, and the keys attached to it. */
+export type LeaseView = Readonly<{ id: LeaseId; ttlSeconds: number; remainingSeconds: number; keys: readonly string[] }>
+
+/** A lease call answered by the leader (after a read barrier), or why not. */
+export type LeaseCall<T> =
+  | Readonly<{ type: 'ok'; value: T }>
+  | Readonly<{ type: 'not_found' }>
+  | Readonly<{ type: 'not_leader'; leader: NodeId | null }>
+  | Readonly<{ type: 'overloaded' }>
   | Readonly<{ type: 'timeout' }>
 
 export type Consistency = 'linearizable' | 'stale'
@@ -114,6 +131,12 @@ export interface NodeService {
   watchHistory(): WatchHistory
   /** A watcher's slot, woken after each apply; null when the node serves as many as it allows. */
   openWatch(): WatchHandle | null
+  /** A fresh lease id: digits that fit int64, unique with overwhelming odds (62 random bits). */
+  newLeaseId(): LeaseId
+  /** On the leader: restarts the lease's countdown at its full TTL (no log write). */
+  keepalive(id: LeaseId, deadlineMs: number): Promise<LeaseCall<Readonly<{ ttlSeconds: number }>>>
+  /** On the leader: one lease (null id: every lease, without their keys). */
+  leaseViews(id: LeaseId | null, deadlineMs: number): Promise<LeaseCall<readonly LeaseView[]>>
   /** Evaluates a txn without writes on the local state (after a read barrier for a linearizable one). */
   readTxn(txn: TxnSpec): TxnResult
   status(): StatusBody

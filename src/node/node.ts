@@ -11,9 +11,9 @@ import { formatBallot } from '../core/ballot.js'
 import type { FrameInputs } from '../observability/live-recorder.js'
 import type { RequestId, TxnSpec, WriteCommand } from '../core/command.js'
 import type { CoreEvent } from '../core/events.js'
-import { revision, slot, type NodeId, type Revision } from '../core/ids.js'
+import { leaseId, revision, slot, type LeaseId, type NodeId, type Revision } from '../core/ids.js'
 import { limits } from '../core/limits.js'
-import type { Envelope, LogEntry } from '../core/messages.js'
+import type { ChosenEntry, Envelope, LogEntry } from '../core/messages.js'
 import { seededRandom } from '../core/random.js'
 import { Replica } from '../core/replica.js'
 import type { Config } from '../config/config.js'
@@ -30,7 +30,8 @@ import { HoldingTransport } from '../transport/holding-transport.js'
 import { StreamTransport } from '../transport/stream-transport.js'
 import { SystemClock } from './clock.js'
 import { EventLoop } from './event-loop.js'
-import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WatchHistory, WriteOutcome, WriteRequest } from './node-service.js'
+import type { DeliverOutcome, LeaseCall, LeaseView, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WatchHistory, WriteOutcome, WriteRequest } from './node-service.js'
+import { LeaseTimers } from './lease-timers.js'
 import { WatchHub, type WatchHandle } from './watch-hub.js'
 import { Pending } from './pending.js'
 import { writeCommand } from './write-command.js'
@@ -54,6 +55,9 @@ export class PaxosNode implements NodeService {
   readonly #step: HoldingTransport | null
   readonly #pending = new Pending()
   readonly #watches = new WatchHub(limits.watchersMax)
+  /** The leader's lease countdowns, driven by #leaseTicker every tick; empty on a follower. */
+  readonly #leaseTimers: LeaseTimers
+  #leaseTicker: NodeJS.Timeout | null = null
   readonly #receipts: Receipts
   readonly #live: LiveFeed
   /** Entries persisted in the current turn, whose WAL sync the receipts time. */
@@ -76,6 +80,7 @@ export class PaxosNode implements NodeService {
     this.#config = config
     this.#logger = logger
     this.#stateMachine = new KvStateMachine({ history: { revisionsMax: config.historyRevisions, bytesMax: limits.historyBytesMax } })
+    this.#leaseTimers = new LeaseTimers({ tickMs: config.tickMs, retryTicks: limits.electionTimeoutTicks })
     this.#clock = new SystemClock(config.tickMs)
     this.#refusals = new RateLimit({ intervalMs: 30_000, nowMs: () => this.#clock.nowMs() })
     this.#receipts = new Receipts(config.id)
@@ -159,7 +164,9 @@ export class PaxosNode implements NodeService {
         apply: (entries) => {
           for (const entry of entries) this.#metrics.batchCommands.observe(entry.value.length)
           this.#live.recorder.applied(entries)
-          for (const applied of this.#stateMachine.apply(entries)) {
+          const appliedWrites = this.#stateMachine.apply(entries)
+          this.#leasesApplied(entries)
+          for (const applied of appliedWrites) {
             this.#metrics.commandsApplied.inc()
             this.#pending.settleWrite(applied.proposal, { type: 'applied', slot: applied.slot, result: applied.result })
           }
@@ -203,6 +210,8 @@ export class PaxosNode implements NodeService {
     if (this.#stateMachine.appliedIndex() > replayFrom) this.#logger.info({ from: replayFrom + 1, through: this.#stateMachine.appliedIndex() }, 'replayed the chosen log after the snapshot')
     this.#loop.start()
     this.#live.start()
+    this.#leaseTicker = setInterval(() => this.#leaseTick(), this.#config.tickMs)
+    this.#leaseTicker.unref()
     return new Promise((resolve, reject) => {
       const server = serve({ fetch: app.fetch, port: this.#config.port, hostname: this.#config.host }, (info: AddressInfo) => resolve(info.port))
       // Peer streams are long-lived requests: no whole-request deadline (Node's default is 5 min).
@@ -214,6 +223,7 @@ export class PaxosNode implements NodeService {
 
   async stop(): Promise<void> {
     this.#loop.stop()
+    if (this.#leaseTicker !== null) clearInterval(this.#leaseTicker)
     this.#watches.closeAll()
     this.#snapshotter.stop()
     this.#live.stop()
@@ -297,6 +307,60 @@ export class PaxosNode implements NodeService {
 
   revision(): Revision {
     return this.#stateMachine.revision()
+  }
+
+  newLeaseId(): LeaseId {
+    // 62 random bits, never 0: digits that fit int64 for etcd clients.
+    return leaseId(String((randomBytes(8).readBigUInt64BE(0) >> 2n) | 1n))
+  }
+
+  async keepalive(id: LeaseId, deadlineMs: number): Promise<LeaseCall<Readonly<{ ttlSeconds: number }>>> {
+    const barrier = await this.readBarrier(deadlineMs)
+    if (barrier.type !== 'ok') return barrier
+    const lease = this.#stateMachine.lease(id)
+    if (lease === null) return { type: 'not_found' }
+    this.#leaseTimers.restart(id, lease.ttlSeconds)
+    return { type: 'ok', value: { ttlSeconds: lease.ttlSeconds } }
+  }
+
+  async leaseViews(id: LeaseId | null, deadlineMs: number): Promise<LeaseCall<readonly LeaseView[]>> {
+    const barrier = await this.readBarrier(deadlineMs)
+    if (barrier.type !== 'ok') return barrier
+    const view = (lease: LeaseId, ttlSeconds: number, keys: readonly string[]): LeaseView =>
+      ({ id: lease, ttlSeconds, remainingSeconds: this.#leaseTimers.remainingSeconds(lease) ?? ttlSeconds, keys })
+    if (id === null) return { type: 'ok', value: [...this.#stateMachine.leases()].map(([lease, ttlSeconds]) => view(lease, ttlSeconds, [])) }
+    const lease = this.#stateMachine.lease(id)
+    if (lease === null) return { type: 'not_found' }
+    return { type: 'ok', value: [view(id, lease.ttlSeconds, this.#stateMachine.leaseKeys(id))] }
+  }
+
+  /** The leader's countdowns follow the applied grants and revokes (a follower keeps none). */
+  #leasesApplied(entries: readonly ChosenEntry[]): void {
+    if (this.#replica.status().role !== 'leader') return
+    for (const entry of entries) {
+      for (const command of entry.value) {
+        if (command.type === 'lease-revoke') this.#leaseTimers.forget(leaseId(command.id))
+        if (command.type !== 'lease-grant') continue
+        const id = leaseId(command.id)
+        const lease = this.#stateMachine.lease(id)
+        if (lease !== null && !this.#leaseTimers.has(id)) this.#leaseTimers.restart(id, lease.ttlSeconds)
+      }
+    }
+  }
+
+  /** One tick of the lease clock: on the leader, an expired lease's revoke is proposed. */
+  #leaseTick(): void {
+    if (this.#replica.status().role !== 'leader') return
+    for (const id of this.#leaseTimers.tick()) {
+      if (this.#stateMachine.lease(id) === null) {
+        this.#leaseTimers.forget(id)
+        continue
+      }
+      this.#logger.info({ lease: id }, 'lease expired: revoking it')
+      const revoke: WriteRequest = { type: 'lease-revoke', id, idempotencyKey: null, requestId: null }
+      // Its outcome shows in the state: a revoke that did not apply is proposed again after retryTicks.
+      void this.write(revoke, this.#clock.nowMs() + this.#config.requestTimeoutMs)
+    }
   }
 
   watchHistory(): WatchHistory {
@@ -396,11 +460,14 @@ export class PaxosNode implements NodeService {
       case 'became-leader':
         // A leader change ends watch streams (api.md): clients resume from their last revision.
         this.#watches.closeAll()
+        // Every lease starts over at its full TTL: a leader change never ends one early.
+        this.#leaseTimers.restartAll(this.#stateMachine.leases())
         this.#metrics.leaderChanges.inc()
         this.#logger.info({ ballot: event.ballot, recoveredThrough: event.recoveredThrough }, 'became leader')
         return
       case 'became-follower':
         this.#watches.closeAll()
+        this.#leaseTimers.clear()
         this.#logger.info({ ballot: event.ballot, reason: event.reason }, 'stepped down')
         return
       case 'catch-up-requested':

@@ -22,7 +22,11 @@ export function writeCommand(request: WriteRequest, proposal: ProposalId, atMs: 
   }
   switch (request.type) {
     case 'put':
-      return { type: 'put', key: request.key, cas: request.cas, value: Buffer.from(request.value).toString('base64'), ...base }
+      return { type: 'put', key: request.key, cas: request.cas, value: Buffer.from(request.value).toString('base64'), ...(request.lease === undefined ? {} : { lease: request.lease }), ...base }
+    case 'lease-grant':
+      return { type: 'lease-grant', id: request.id, ttlSeconds: request.ttlSeconds, ...base }
+    case 'lease-revoke':
+      return { type: 'lease-revoke', id: request.id, ...base }
     case 'delete':
       return { type: 'delete', key: request.key, cas: request.cas, ...base }
     case 'txn':

@@ -21,5 +21,12 @@ export function writeOutcome(result: ApplyResult, receipt: () => Receipt): Write
       return result
     case 'txn':
       return { type: 'txn', result, receipt: receipt() }
+    case 'lease_not_found':
+    case 'lease_granted':
+      return result
+    case 'lease_limit':
+      return { type: 'overloaded', reason: 'lease_limit' }
+    case 'lease_revoked':
+      return { type: 'lease_revoked', version: result.revision, deleted: result.deleted, receipt: receipt() }
   }
 }

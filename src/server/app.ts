@@ -12,6 +12,7 @@ import { mountEventsRoutes } from './events-routes.js'
 import { mountKvRoutes } from './kv-routes.js'
 import { mountTxnRoutes } from './txn-routes.js'
 import { mountWatchRoutes } from './watch-routes.js'
+import { mountLeaseRoutes } from './lease-routes.js'
 import { mountPeerRoutes } from './peer-routes.js'
 import { mountStatusRoutes } from './status-routes.js'
 import { mountUiRoutes } from './ui-routes.js'
@@ -35,6 +36,9 @@ const knownRoutes: ReadonlyArray<readonly [RegExp, string]> = [
   [/^\/v1\/kv$/, 'GET, DELETE'],
   [/^\/v1\/txn$/, 'POST'],
   [/^\/v1\/watch$/, 'GET'],
+  [/^\/v1\/leases$/, 'GET, POST'],
+  [/^\/v1\/leases\/[^/]+$/, 'GET, DELETE'],
+  [/^\/v1\/leases\/[^/]+\/keepalive$/, 'POST'],
   [/^\/v1\/status$/, 'GET'],
   [/^\/v1\/events$/, 'GET'],
   [/^\/ui(\/[^/]+)?$/, 'GET'],
@@ -61,6 +65,7 @@ export function createApp(deps: AppDeps): Hono {
   mountKvRoutes(app, deps)
   mountTxnRoutes(app, deps)
   mountWatchRoutes(app, deps)
+  mountLeaseRoutes(app, deps)
   mountStatusRoutes(app, deps.node)
   mountEventsRoutes(app, deps.node)
   mountUiRoutes(app)

@@ -18,7 +18,7 @@ import type { Consistency } from './validate.js'
 export type ClientRouteOptions = Readonly<{ node: NodeService; requestTimeoutMs: number; valueBytesMax: number; secret: string; clusterId: string }>
 
 /** A write that took effect: a key write, or a txn that went through the log. */
-export type Applied = Extract<WriteOutcome, { type: 'ok' | 'txn' }>
+export type Applied = Extract<WriteOutcome, { type: 'ok' | 'txn' | 'lease_granted' | 'lease_revoked' }>
 
 /**
  * When this request must be answered by, on this node's clock. A forwarded request inherits the
@@ -55,15 +55,21 @@ export async function proposeWrite(
   switch (outcome.type) {
     case 'ok':
     case 'txn':
+    case 'lease_granted':
+    case 'lease_revoked':
       return answer(outcome)
+    case 'lease_not_found':
+      throw new ApiError('lease_not_found', 'no such lease (it was revoked, or it expired)')
     case 'cas_mismatch':
       throw new ApiError('cas_mismatch', `the key's version is ${outcome.version}`, { version: outcome.version })
     case 'idempotency_key_reused':
       throw new ApiError('idempotency_key_reused', 'this Idempotency-Key was first used for a different request; nothing was written')
     case 'overloaded':
-      throw new ApiError('overloaded', outcome.reason === 'records_full'
-        ? 'too many recent retry-safe writes are remembered to take another now; nothing was written, retry shortly'
-        : 'the leader has too many writes in flight; retry shortly')
+      throw new ApiError('overloaded', {
+        records_full: 'too many recent retry-safe writes are remembered to take another now; nothing was written, retry shortly',
+        writes_in_flight: 'the leader has too many writes in flight; retry shortly',
+        lease_limit: `at most ${limits.leasesMax} leases, and ${limits.keysPerLeaseMax} keys on one lease; nothing was written`,
+      }[outcome.reason])
     case 'quota_exceeded':
       throw new ApiError('quota_exceeded', 'the store is at its live-data quota: delete keys or raise --quota-bytes')
     case 'timeout':

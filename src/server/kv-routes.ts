@@ -4,7 +4,7 @@
  */
 import type { Context, Hono } from 'hono'
 import { assert } from '../core/assert.js'
-import type { Revision } from '../core/ids.js'
+import type { LeaseId, Revision } from '../core/ids.js'
 import type { KvItem } from '../kv/state-machine.js'
 import { readBoundedBody } from './body.js'
 import { identity, proposeWrite, readBarrier, type Applied, type ClientRouteOptions } from './consensus-calls.js'
@@ -12,7 +12,7 @@ import { ApiError } from './errors.js'
 import { forwardedOf } from './forward.js'
 import { itemHeaders, itemJson } from './item-headers.js'
 import { receiptHeaders } from './receipt-headers.js'
-import { checkQuery, keyFromPath, parseCas, parseConsistency, parseIdempotencyKey, parseListQuery } from './validate.js'
+import { checkQuery, keyFromPath, parseCas, parseConsistency, parseIdempotencyKey, parseLease, parseListQuery } from './validate.js'
 
 export type KvRouteOptions = ClientRouteOptions
 
@@ -24,14 +24,15 @@ function rawPath(c: Context): string {
   return url.slice(start, query < 0 ? url.length : query)
 }
 
-type WriteTarget = Readonly<{ key: string; cas: Revision | null; idempotencyKey: string | null }>
+type WriteTarget = Readonly<{ key: string; cas: Revision | null; idempotencyKey: string | null; lease?: LeaseId }>
 
 /** What a PUT or DELETE names, validated in this order: key, query, cas, Idempotency-Key. */
 function writeTarget(c: Context, route: 'put' | 'delete'): WriteTarget {
   const key = keyFromPath(rawPath(c))
   const query = c.req.query()
   checkQuery(query, route)
-  return { key, cas: parseCas(query.cas), idempotencyKey: parseIdempotencyKey(c.req.header('idempotency-key')) }
+  const lease = route === 'put' ? parseLease(query.lease) : undefined
+  return { key, cas: parseCas(query.cas), idempotencyKey: parseIdempotencyKey(c.req.header('idempotency-key')), ...(lease === undefined ? {} : { lease }) }
 }
 
 /** A key write's answer: its version (and for a delete whether the key existed), and its receipt. */

@@ -97,8 +97,6 @@ function checkValues(spec: TxnSpec): void {
     if (op.type !== 'put') continue
     const bytes = Buffer.byteLength(op.value, 'base64')
     if (bytes > limits.valueBytesMax) throw new ApiError('too_large', `the value for ${JSON.stringify(op.key)} is ${bytes} bytes; the limit is ${limits.valueBytesMax}`)
-    // No lease exists before the lease API: any lease id names none.
-    if (op.lease !== null) throw new ApiError('lease_not_found', `no lease ${op.lease}`)
   }
 }
 

@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from 'zod'
-import type { Revision } from '../core/ids.js'
+import { isLeaseId, leaseId, type LeaseId, type Revision } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import { ApiError } from './errors.js'
 
@@ -62,7 +62,7 @@ export function parseListQuery(query: Readonly<Record<string, string>>): ListQue
   return { prefix, limit: parsed.data, after }
 }
 
-const allowedQuery = { put: ['cas'], delete: ['cas'], get: ['consistency'], list: ['prefix', 'limit', 'after', 'consistency'], 'delete-prefix': ['prefix'], txn: [] } as const
+const allowedQuery = { put: ['cas', 'lease'], delete: ['cas'], get: ['consistency'], list: ['prefix', 'limit', 'after', 'consistency'], 'delete-prefix': ['prefix'], txn: [] } as const
 
 /** Unknown query parameters are mistakes (a typo of `cas` must not become an unconditional write). */
 export function checkQuery(query: Readonly<Record<string, string>>, route: keyof typeof allowedQuery): void {
@@ -70,6 +70,13 @@ export function checkQuery(query: Readonly<Record<string, string>>, route: keyof
   for (const name of Object.keys(query)) {
     if (!allowed.includes(name)) throw new ApiError('bad_request', `unknown query parameter ${JSON.stringify(name)}`)
   }
+}
+
+/** `?lease=ID` on a PUT: digits that fit int64. */
+export function parseLease(raw: string | undefined): LeaseId | undefined {
+  if (raw === undefined) return undefined
+  if (!isLeaseId(raw)) throw new ApiError('bad_request', `lease must be a lease id (1 to 19 digits, at most 2^63 - 1), got ${JSON.stringify(raw)}`)
+  return leaseId(raw)
 }
 
 export function parseIdempotencyKey(raw: string | undefined): string | null {

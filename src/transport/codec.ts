@@ -65,10 +65,12 @@ const txnCommand = z.strictObject({ type: z.literal('txn'), compare: z.array(txn
 const command = z.union([
   z.discriminatedUnion('type', [
     z.strictObject({ type: z.literal('noop') }),
-    z.strictObject({ type: z.literal('put'), value: base64, ...writeFields }),
+    z.strictObject({ type: z.literal('put'), value: base64, lease: lease.optional(), ...writeFields }),
     z.strictObject({ type: z.literal('delete'), ...writeFields }),
   ]),
   txnCommand,
+  z.strictObject({ type: z.literal('lease-grant'), id: lease, ttlSeconds: z.number().int().min(1).max(limits.leaseTtlSecondsMax), ...proposalFields }),
+  z.strictObject({ type: z.literal('lease-revoke'), id: lease, ...proposalFields }),
 ])
 const value = z.array(command).min(1).max(limits.batchCommandsMax)
 const logEntry = z.strictObject({ slot, ballot, value, chosen: z.boolean() })

@@ -227,6 +227,16 @@ describe('paxos-kv prefixes, txn, input from files and stdin, several nodes', ()
     expect(seen).toEqual([])
   })
 
+  it('lease grant, keepalive, revoke, show, and put --lease, on the documented routes', async () => {
+    reply = { status: 200, body: '{"id":"12","ttlSeconds":5}' }
+    for (const argv of [['grant', '5'], ['keepalive', '12'], ['revoke', '12'], ['show', '12']]) expect((await capture(() => runClient('lease', [...argv, '--url', url]))).code).toBe(0)
+    expect((await capture(() => runClient('put', ['k', 'v', '--lease', '12', '--cas', '3', '--url', url]))).code).toBe(0)
+    expect(seen.map((request) => `${request.method} ${request.url} ${request.body}`)).toEqual([
+      'POST /v1/leases {"ttlSeconds":5}', 'POST /v1/leases/12/keepalive ', 'DELETE /v1/leases/12 ', 'GET /v1/leases/12 ', 'PUT /v1/kv/k?cas=3&lease=12 v',
+    ])
+    for (const argv of [['grant'], ['renew', '1'], ['grant', 'soon']]) expect((await capture(() => runClient('lease', [...argv, '--url', url]))).code).toBe(2)
+  })
+
   it('a value on stdin past the value limit is a usage error, and nothing is sent', async () => {
     const huge = Readable.from([Buffer.alloc(1024 * 1024), Buffer.alloc(1)])
     const result = await capture(() => runClient('put', ['k', '-', '--url', url], huge))

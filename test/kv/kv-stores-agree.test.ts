@@ -10,7 +10,7 @@
  * snapshot. A failure names its seed.
  */
 import { describe, expect, it } from 'vitest'
-import { randomBelow, randomChance, revision, revisionZero, seededRandom, slot, type Command, type Random, type Revision, type Slot } from '../../src/core/index.js'
+import { randomBelow, randomChance, revision, revisionZero, seededRandom, slot, type Command, type LeaseId, type Random, type Revision, type Slot } from '../../src/core/index.js'
 import { limits } from '../../src/core/limits.js'
 import { compareKeys } from '../../src/kv/key-order.js'
 import { applyWrite } from '../../src/kv/kv.js'
@@ -73,6 +73,25 @@ class NaiveStore implements KvStore {
   }
   usedBytes(): number {
     return 0
+  }
+  /** No lease is ever granted in this test: every lease answer is "none". */
+  leaseGet(): null {
+    return null
+  }
+  leasePut(): void {
+    throw new Error('no leases in this test')
+  }
+  leaseDelete(): void {
+    throw new Error('no leases in this test')
+  }
+  leaseKeys(): readonly string[] {
+    return []
+  }
+  leaseCount(): number {
+    return 0
+  }
+  leases(): Iterable<readonly [LeaseId, number]> {
+    return []
   }
 }
 

@@ -103,8 +103,10 @@ describe('snapshots', () => {
     expect(decoder.finish().range('', 100, null)).toEqual(store.range('', 100, null))
   })
 
-  it('carry every key\'s metadata, its lease included, and restore it exactly', () => {
+  it('carry every key\'s metadata and every lease, and restore them exactly; a key on a lease the snapshot lacks is refused', () => {
     const store = new KvMemoryStore()
+    store.leasePut(leaseId('9223372036854775807'), 30)
+    store.leasePut(leaseId('12'), 5)
     store.put('leased', { value: Buffer.from('v'), version: revision(9), createRevision: revision(4), writes: 3, lease: leaseId('9223372036854775807') })
     store.put('plain', { value: new Uint8Array(0), version: revision(2), createRevision: revision(2), writes: 1, lease: null })
     store.setPosition(slot(9), revision(9))
@@ -113,6 +115,13 @@ describe('snapshots', () => {
     const restored = decoder.finish()
     expect(restored.range('', 10, null)).toEqual(store.range('', 10, null))
     expect(restored.get('leased')).toMatchObject({ createRevision: 4, writes: 3, lease: '9223372036854775807' })
+    expect([...restored.leases()]).toEqual([['12', 5], ['9223372036854775807', 30]])
+    expect(restored.leaseGet(leaseId('9223372036854775807'))).toEqual({ ttlSeconds: 30, keys: 1 })
+    const orphan = new KvMemoryStore()
+    orphan.put('k', { value: Buffer.from('v'), version: revision(1), createRevision: revision(1), writes: 1, lease: leaseId('7') })
+    orphan.setPosition(slot(1), revision(1))
+    const refusing = new SnapshotDecoder(codecLimits)
+    expect(() => [...encodeSnapshot(orphan.view(), 256)].forEach((chunk) => refusing.push(chunk))).toThrow(/lease 7, which the snapshot does not hold/)
   })
 
   it('of format 1 (before key metadata) are refused with their own error, and the state stays as it was', () => {

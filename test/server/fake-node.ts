@@ -3,8 +3,8 @@
  * consensus part scripted (leader or not, overloaded, timeouts). The real node is exercised by
  * the integration tests; here the routes are tested without sockets.
  */
-import { nodeId, type Envelope, type NodeId, type TxnSpec } from '../../src/core/index.js'
-import type { DeliverOutcome, NodeService, ReadBarrierOutcome, Receipt, StatusBody, WriteOutcome, WriteRequest } from '../../src/node/node-service.js'
+import { leaseId, nodeId, type Envelope, type LeaseId, type NodeId, type TxnSpec } from '../../src/core/index.js'
+import type { DeliverOutcome, LeaseCall, LeaseView, NodeService, ReadBarrierOutcome, Receipt, StatusBody, WriteOutcome, WriteRequest } from '../../src/node/node-service.js'
 import { KvStateMachine, type KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
 import type { KvItem } from '../../src/kv/state-machine.js'
 import { slot } from '../../src/core/index.js'
@@ -82,6 +82,31 @@ export class FakeNode implements NodeService {
   }
 
   readonly watches = new WatchHub(4)
+  #leases = 0
+  /** Keepalives the routes passed on, in order. */
+  readonly keepalives: string[] = []
+
+  newLeaseId(): LeaseId {
+    this.#leases += 1
+    return leaseId(String(1000 + this.#leases))
+  }
+
+  async keepalive(id: LeaseId): Promise<LeaseCall<{ ttlSeconds: number }>> {
+    if (this.mode === 'follower') return { type: 'not_leader', leader: nodeId(2) }
+    const lease = this.stateMachine.lease(id)
+    if (lease === null) return { type: 'not_found' }
+    this.keepalives.push(id)
+    return { type: 'ok', value: { ttlSeconds: lease.ttlSeconds } }
+  }
+
+  /** No clock runs here: every lease has its full TTL left. */
+  async leaseViews(id: LeaseId | null): Promise<LeaseCall<readonly LeaseView[]>> {
+    if (this.mode === 'follower') return { type: 'not_leader', leader: nodeId(2) }
+    if (id === null) return { type: 'ok', value: [...this.stateMachine.leases()].map(([lease, ttlSeconds]) => ({ id: lease, ttlSeconds, remainingSeconds: ttlSeconds, keys: [] })) }
+    const lease = this.stateMachine.lease(id)
+    if (lease === null) return { type: 'not_found' }
+    return { type: 'ok', value: [{ id, ttlSeconds: lease.ttlSeconds, remainingSeconds: lease.ttlSeconds, keys: this.stateMachine.leaseKeys(id) }] }
+  }
 
   watchHistory() {
     return this.stateMachine.history

@@ -84,7 +84,6 @@ describe('POST /v1/txn', () => {
     ['a list limit of 0', { success: [{ list: { prefix: '', limit: 0 } }] }, 400],
     ['129 parts', { compare: [], success: Array.from({ length: 65 }, () => part), failure: Array.from({ length: 64 }, () => part) }, 413],
     ['reads past the item limit', { success: [{ list: { prefix: 'a', limit: 1000 } }, { get: { key: 'k' } }] }, 413],
-    ['a lease that does not exist', { success: [{ put: { key: 'k', value: '', lease: '7' } }] }, 404],
   ]
   it.each(bad)('%s: %i, and nothing is written', async (_name, body, status) => {
     const { app, node } = setup()

@@ -108,7 +108,7 @@ export class SimClient {
           return this.#finish(now)
         }
         // Never sent by these clients (each key names one request, no command carries a quota).
-        if (result.type === 'idempotency_key_reused' || result.type === 'records_full' || result.type === 'quota_exceeded') return this.#indeterminate(request, now)
+        if (result.type !== 'written' && result.type !== 'cas_mismatch') return this.#indeterminate(request, now)
         const version = result.revision
         if (result.type === 'written') this.#lastValue.set(request.op.key, request.op.kind === 'delete' ? null : request.op.value)
         if (result.type === 'written') this.#lastVersion.set(request.op.key, request.op.kind === 'delete' ? 0 : version)

@@ -1,0 +1,62 @@
+/**
+ * Goal: lease expiry counted in ticks: a lease expires exactly when its TTL in ticks has passed
+ * since its grant or last keepalive (rounded up, never early), a keepalive restarts it, a new
+ * leader restarts every countdown at the full TTL, an expired lease whose revoke did not apply is
+ * reported again after the retry ticks, a forgotten one never. Method: a table of tick sequences.
+ */
+import { describe, expect, it } from 'vitest'
+import { leaseId } from '../../src/core/index.js'
+import { LeaseTimers } from '../../src/node/lease-timers.js'
+
+const a = leaseId('1')
+const b = leaseId('2')
+
+/** Ticks until `id` is first reported, at most `max`. */
+function ticksUntilExpiry(timers: LeaseTimers, id: string, max = 1000): number | null {
+  for (let tick = 1; tick <= max; tick += 1) if (timers.tick().includes(id as never)) return tick
+  return null
+}
+
+describe('LeaseTimers', () => {
+  it.each([
+    [10, 1, 100], // 1 s at 10 ms ticks
+    [10, 2, 200],
+    [300, 1, 4], // 1000 / 300 = 3.33: rounded up, never early
+    [1000, 1, 1],
+  ])('tick %i ms, TTL %i s: expires after %i ticks', (tickMs, ttlSeconds, expected) => {
+    const timers = new LeaseTimers({ tickMs, retryTicks: 5 })
+    timers.restart(a, ttlSeconds)
+    expect(ticksUntilExpiry(timers, a)).toBe(expected)
+  })
+
+  it('a keepalive restarts the full TTL; other leases count on', () => {
+    const timers = new LeaseTimers({ tickMs: 100, retryTicks: 5 })
+    timers.restart(a, 1)
+    timers.restart(b, 1)
+    for (let tick = 0; tick < 7; tick += 1) expect(timers.tick()).toEqual([])
+    timers.restart(a, 1) // keepalive at tick 7
+    expect(timers.remainingSeconds(a)).toBe(1)
+    expect(ticksUntilExpiry(timers, b)).toBe(3)
+    expect(ticksUntilExpiry(timers, a)).toBe(10 - 3)
+  })
+
+  it('a new leader restarts every lease at its full TTL, whatever the old leader had counted', () => {
+    const timers = new LeaseTimers({ tickMs: 100, retryTicks: 5 })
+    timers.restart(a, 1)
+    for (let tick = 0; tick < 9; tick += 1) timers.tick()
+    timers.clear()
+    expect(timers.tick()).toEqual([])
+    timers.restartAll([[a, 1], [b, 2]])
+    expect(ticksUntilExpiry(timers, a)).toBe(10)
+  })
+
+  it('reports an expired lease again after the retry ticks until it is forgotten', () => {
+    const timers = new LeaseTimers({ tickMs: 1000, retryTicks: 3 })
+    timers.restart(a, 1)
+    expect(timers.tick()).toEqual([a])
+    expect([timers.tick(), timers.tick(), timers.tick()]).toEqual([[], [], [a]])
+    timers.forget(a)
+    expect(ticksUntilExpiry(timers, a, 20)).toBeNull()
+    expect(timers.has(a)).toBe(false)
+  })
+})
