@@ -7,6 +7,7 @@ import { runClient } from './client.js'
 import { runCluster } from './cluster.js'
 import { runServe } from './serve.js'
 import { runWatch } from './watch.js'
+import { runLock } from './lock.js'
 
 /** From package.json, two levels up from both src/cli and dist/cli. */
 function packageVersion(): string {
@@ -29,6 +30,7 @@ const usage = `usage:
   paxos-kv txn [--file F] [--url ...]                (the txn JSON from F or stdin)
   paxos-kv put KEY VALUE --lease ID                   (the key is deleted when lease ID ends)
   paxos-kv lease grant TTL | keepalive ID | revoke ID | show ID
+  paxos-kv lock NAME [--ttl 10] [--url ...] -- COMMAND...   (runs COMMAND while holding the lock NAME)
   paxos-kv watch KEY [--prefix] [--from-revision R] [--url ...]   (one JSON line per change, until Ctrl-C)
   paxos-kv status [--url ...]
   paxos-kv --version
@@ -50,6 +52,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return runClient(command, rest)
     case 'watch':
       return runWatch(rest)
+    case 'lock':
+      return runLock(rest)
     case '--version':
     case 'version':
       process.stdout.write(`paxos-kv ${packageVersion()}\n`)
