@@ -54,6 +54,8 @@ export const limits = Object.freeze({
   electionTimeoutTicks: 15,
   /** A leader re-sends unanswered accepts and prepares this often. */
   retryTicks: 6,
+  /** A learner asks again for a snapshot it lacks after this many ticks without one. */
+  snapshotFetchTicks: 100,
   /** A follower asks for missing chosen slots at most this often. */
   catchUpTicks: 4,
   /**

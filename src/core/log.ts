@@ -1,7 +1,10 @@
 /**
  * The replica's log: one acceptor record per slot, plus the chosen flag once learned. The
  * acceptor writes accepted values here; the learner marks entries chosen. Applied entries older
- * than a retention window leave memory and are read back from the archive when needed.
+ * than a retention window leave memory and are read back from the archive when needed. Slots
+ * up to the compaction point are gone everywhere: they are chosen and covered by a durable
+ * snapshot, so no read below it may answer (a missing entry there would read as "nothing
+ * accepted"); callers ask `isCompacted` first, and the log asserts they did.
  * @module
  */
 import { assert } from './assert.js'
@@ -16,13 +19,37 @@ export class Log {
   #highestSlot: Slot = slotZero
   /** Invariant: every slot up to here is chosen, applied and persisted, and not in memory. */
   #trimmedThrough: Slot = slotZero
+  /** Invariant: every slot up to here is chosen and in the snapshot only; <= #trimmedThrough. */
+  #compactedThrough: Slot = slotZero
 
-  constructor(entries: readonly LogEntry[], archive: LogArchive | null = null) {
+  constructor(entries: readonly LogEntry[], archive: LogArchive | null = null, compactedThrough: Slot = slotZero) {
     this.#archive = archive
+    this.compact(compactedThrough)
     for (const entry of entries) this.set(entry)
   }
 
+  get compactedThrough(): Slot {
+    return this.#compactedThrough
+  }
+
+  isCompacted(at: Slot): boolean {
+    return at <= this.#compactedThrough
+  }
+
+  /**
+   * Forgets every slot through `through`: the driver truncated the log store behind a durable
+   * snapshot, or installed a snapshot that covers them. Never goes backwards.
+   */
+  compact(through: Slot): void {
+    if (through <= this.#compactedThrough) return
+    for (const at of [...this.#entries.keys()]) if (at <= through) this.#entries.delete(at)
+    this.#compactedThrough = through
+    if (through > this.#trimmedThrough) this.#trimmedThrough = through
+    if (through > this.#highestSlot) this.#highestSlot = through
+  }
+
   get(at: Slot): LogEntry | undefined {
+    assert(at > this.#compactedThrough, `slot ${at} is compacted through ${this.#compactedThrough}: ask isCompacted first`)
     if (at <= this.#trimmedThrough) return this.#archived(at, 1)[0]
     return this.#entries.get(at)
   }
@@ -42,6 +69,7 @@ export class Log {
 
   /** Entries at or above `fromSlot`, in slot order, at most `max` (a promise's report). */
   entriesFrom(fromSlot: Slot, max: number): LogEntry[] {
+    assert(fromSlot > this.#compactedThrough, `entries from ${fromSlot} are compacted through ${this.#compactedThrough}`)
     const result: LogEntry[] = fromSlot <= this.#trimmedThrough ? [...this.#archived(fromSlot, Math.min(max, this.#trimmedThrough - fromSlot + 1))] : []
     const start = Math.max(fromSlot, this.#trimmedThrough + 1)
     for (let at = start; at <= this.#highestSlot && result.length < max; at += 1) {
@@ -53,6 +81,7 @@ export class Log {
 
   /** Chosen entries from `fromSlot`, consecutive, at most `max` (a catch-up reply or an apply batch). */
   chosenRun(fromSlot: Slot, max: number): ChosenEntry[] {
+    assert(fromSlot > this.#compactedThrough, `chosen entries from ${fromSlot} are compacted through ${this.#compactedThrough}`)
     const result: ChosenEntry[] = []
     if (fromSlot <= this.#trimmedThrough) {
       for (const entry of this.#archived(fromSlot, Math.min(max, this.#trimmedThrough - fromSlot + 1))) {
@@ -70,7 +99,7 @@ export class Log {
 
   /** The highest slot s >= `from` such that every slot in (from, s] is chosen. */
   chosenThrough(from: Slot): Slot {
-    let through = from
+    let through = from > this.#compactedThrough ? from : this.#compactedThrough
     while (this.get(slot(through + 1))?.chosen === true) through = slot(through + 1)
     return through
   }
@@ -90,8 +119,8 @@ export class Log {
   #archived(fromSlot: Slot, max: number): readonly LogEntry[] {
     assert(this.#archive !== null, 'trimmed entries need an archive')
     const read = this.#archive.read(fromSlot, max)
-    // Nothing truncates the archive below what the replica has in memory yet.
-    assert(read.type === 'entries', `slot ${fromSlot} is compacted through ${read.type === 'compacted' ? read.through : 0}`)
+    // The driver tells the log (compact) in the same turn as it truncates the archive.
+    assert(read.type === 'entries', `slot ${fromSlot} is compacted in the archive through ${read.type === 'compacted' ? read.through : 0}, beyond the log's ${this.#compactedThrough}`)
     return read.entries
   }
 }

@@ -34,6 +34,7 @@ export function messageBytes(message: PeerMessage): number {
     case 'heartbeat':
     case 'heartbeat-ack':
     case 'catch-up':
+    case 'compacted':
       return messageOverheadBytes
     default:
       return assertNever(message)

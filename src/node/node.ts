@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
-import { AssertionError } from '../core/assert.js'
+import { AssertionError, assert } from '../core/assert.js'
 import { formatBallot } from '../core/ballot.js'
 import type { FrameInputs } from '../observability/live-recorder.js'
 import type { RequestId, WriteCommand } from '../core/command.js'
@@ -145,6 +145,10 @@ export class PaxosNode implements NodeService {
         dropped: (proposals) => {
           for (const proposal of proposals) this.#pending.settleWrite(proposal, { type: 'dropped' })
         },
+        // This build keeps its whole log (the KV state is in the same database, and no peer
+        // truncates), so no peer answers "compacted" and no snapshot is ever asked for.
+        fetchSnapshot: (from, through) => this.#logger.warn({ from, through }, 'a peer has compacted its log, and this build cannot fetch snapshots yet'),
+        installSnapshot: (index) => assert(false, `no snapshot was fetched, so none can be installed (asked for ${index})`),
         loopback: (envelopes) => this.#loop.loopback(envelopes),
       },
     })

@@ -89,6 +89,17 @@ describe('ordered-apply checker', () => {
     checker.started(1, 1)
     expect(checker.violations).toHaveLength(3)
   })
+
+  it('takes an install that jumps ahead, and flags one that goes back', () => {
+    const checker = new OrderedApplyChecker()
+    checker.started(1, 0)
+    checker.applied(1, 1)
+    checker.installed(1, 9)
+    checker.applied(1, 10)
+    expect(checker.violations).toEqual([])
+    checker.installed(1, 4)
+    expect(checker.violations).toEqual(['ordered-apply: node 1 installed a snapshot through 4, but had applied through 10'])
+  })
 })
 
 describe('linearizability checker', () => {

@@ -8,10 +8,11 @@ import type { CoreSabotage } from '../../src/core/replica-port.js'
 /**
  * `forget-promise` breaks the disk, `blind-retry` the servers' forwarding (a retry after an
  * unknown outcome goes out as a new request, which the state machine cannot recognise); the
- * rest are CoreSabotage.
+ * rest are CoreSabotage. `truncate-unapplied` breaks the driver's compaction: it truncates the
+ * log through the applied index at once, before that state is durable (a snapshot not yet on disk).
  */
-export type SimSabotage = CoreSabotage | 'forget-promise' | 'blind-retry'
-export const sabotages: readonly SimSabotage[] = ['forget-promise', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry']
+export type SimSabotage = CoreSabotage | 'forget-promise' | 'blind-retry' | 'truncate-unapplied'
+export const sabotages: readonly SimSabotage[] = ['forget-promise', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry', 'truncate-unapplied']
 
 export type SimOptions = Readonly<{
   seed: number
@@ -61,6 +62,15 @@ export type SimOptions = Readonly<{
   safetyTicks: number
   livenessTicksMax: number
   sabotage: SimSabotage | null
+  /**
+   * Tiny on purpose, so that compaction, "compacted" answers and snapshot installs (to lagging,
+   * restarted and partitioned nodes) happen in most seeds: the log is truncated once the durable
+   * state is `compactEverySlots` past the retained tail of `logRetainSlots`.
+   */
+  compactEverySlots: number
+  logRetainSlots: number
+  /** Ticks a snapshot transfer takes; the source must stay up and reachable all along. */
+  snapshotTransferTicksMax: number
 }>
 
 function between(random: Random, min: number, max: number): number {
@@ -101,6 +111,9 @@ export function optionsFromSeed(seed: number, overrides: { nodes?: number; sabot
     sabotage: overrides.sabotage ?? null,
     // Drawn last, so that the draws above stay what they were for every seed.
     crashAfterForwardPercent: randomBelow(random, 2) === 0 ? 0 : between(random, 1, 15),
+    compactEverySlots: between(random, 1, 8),
+    logRetainSlots: between(random, 0, 6),
+    snapshotTransferTicksMax: between(random, 1, 40),
   }
 }
 

@@ -20,6 +20,13 @@ export class OrderedApplyChecker {
     this.#next.set(node, appliedIndex + 1)
   }
 
+  /** A snapshot through `index` replaced the node's state: it applies `index + 1` next. */
+  installed(node: number, index: number): void {
+    const expected = this.#next.get(node) ?? 1
+    if (index < expected) this.violations.push(`ordered-apply: node ${node} installed a snapshot through ${index}, but had applied through ${expected - 1}`)
+    this.#next.set(node, index + 1)
+  }
+
   applied(node: number, slot: number): void {
     const expected = this.#next.get(node) ?? 1
     if (slot !== expected) this.violations.push(`ordered-apply: node ${node} applied slot ${slot}, expected ${expected}`)
