@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config'
 
-// Two projects: `unit` is fast and pure (core, storage, routes, simulator seeds);
-// `integration` spawns real node processes from dist/ and so needs `npm run build` first.
+// Three projects: `unit` is fast and pure (core, storage, routes, simulator seeds);
+// `integration` spawns real node processes from dist/ and so needs `npm run build` first;
+// `browser` also drives headless Chromium (Debian's `chromium`) against the live page.
 export default defineConfig({
   test: {
     projects: [
@@ -9,8 +10,17 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/integration/**'],
+          exclude: ['test/integration/**', 'test/browser/**'],
           testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
         },
       },
       {

@@ -73,7 +73,8 @@ export class LocalCluster {
   }
 }
 
-function readPeakRssMiB(pid: number): number | null {
+/** Peak resident set size (VmHWM) of a process, in MiB; null once it is gone. */
+export function readPeakRssMiB(pid: number): number | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
     const match = /VmHWM:\s+(\d+) kB/.exec(status)

@@ -15,24 +15,27 @@ export type WorkloadResult = {
   latencyMsP999: number
   requests: number
   errors: number
+  /** Failures by kind ("http_503", "grpc_Unavailable", "timeout"), where the driver tells them apart. */
+  errorsByKind?: Record<string, number>
 }
 
-const value = 'v'.repeat(100)
+/** Bytes of each PUT's value unless --value-bytes says otherwise. */
+export const defaultValueBytes = 100
 
 /** Keys the read workloads read; written once before they run. */
 export const readKeys = 1000
 
 /**
- * How PUT keys are spread: `random` (the default, like bench/etcd/workload.lua) lands each
+ * How PUT keys are spread: `random` (the default, as in bench/wrk and bench/load-go) lands each
  * insert on its own B-tree page; `sequential` (a counter) appends to a few pages, the best case.
  */
 export type KeyPattern = 'random' | 'sequential'
 
-function requestsFor(workload: WorkloadName, keys: KeyPattern): autocannon.Request[] {
+function requestsFor(workload: WorkloadName, keys: KeyPattern, valueBytes: number): autocannon.Request[] {
   let counter = 0
   const putRequest: autocannon.Request = {
     method: 'PUT',
-    body: value,
+    body: 'v'.repeat(valueBytes),
     setupRequest: (request) => {
       counter += 1
       const key = keys === 'random' ? `${Math.floor(Math.random() * 1e9)}-${counter}` : `${process.pid}-${String(counter).padStart(12, '0')}`
@@ -59,18 +62,22 @@ function requestsFor(workload: WorkloadName, keys: KeyPattern): autocannon.Reque
   }
 }
 
-export async function runWorkload(options: {
+/** One cell of the bench, whichever client drives it. */
+export type WorkloadRunOptions = Readonly<{
   url: string
   workload: WorkloadName
   connections: number
   durationSeconds: number
   keys: KeyPattern
-}): Promise<WorkloadResult> {
+  valueBytes?: number
+}>
+
+export async function runWorkload(options: WorkloadRunOptions): Promise<WorkloadResult> {
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
     duration: options.durationSeconds,
-    requests: requestsFor(options.workload, options.keys),
+    requests: requestsFor(options.workload, options.keys, options.valueBytes ?? defaultValueBytes),
     timeout: 10,
   })
   return {

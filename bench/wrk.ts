@@ -1,8 +1,8 @@
 /**
  * The same workloads driven by wrk (C, one thread per core) instead of autocannon: `--driver
- * wrk`. It is what the etcd comparison uses (bench/etcd-compare.sh), so the two stores face the
- * same client, and it leaves more of a small machine's CPU to the cluster. Percentiles come from
- * wrk's own latency histogram, printed as JSON by the Lua script's done().
+ * wrk`. It leaves more of a small machine's CPU to the cluster (the etcd comparison uses
+ * `--driver go`, which also speaks etcd's gRPC). Percentiles come from wrk's own latency
+ * histogram, printed as JSON by the Lua script's done().
  */
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'

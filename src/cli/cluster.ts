@@ -17,7 +17,8 @@ import { makeDirectory } from '../storage/make-directory.js'
 const clusterFileSchema = z.object({ secret: z.string().min(8), clusterId: z.string().regex(/^[\w.-]{1,64}$/), nodes: z.number().int() })
 type ClusterIdentity = z.infer<typeof clusterFileSchema>
 /** `only`: start just this member of an existing dev cluster (to restart one node that was stopped). */
-type ClusterOptions = Readonly<{ nodes: number; basePort: number; dataDir: string; only: number | null }>
+/** `debugStep`: every node serves with --debug-step (the live page's step-through). */
+type ClusterOptions = Readonly<{ nodes: number; basePort: number; dataDir: string; only: number | null; debugStep: boolean }>
 
 /** Gives children this long to stop cleanly on SIGTERM before they are killed. */
 const stopGraceMs = 5000
@@ -28,14 +29,14 @@ function fail(message: string): number {
 }
 
 export function parseClusterArgs(argv: readonly string[]): ClusterOptions | string {
-  let values: { nodes: string; port: string; data: string; only?: string }
+  let values: { nodes: string; port: string; data: string; only?: string; 'debug-step'?: boolean }
   try {
     values = parseArgs({
       args: [...argv],
       strict: true,
       options: {
         nodes: { type: 'string', default: '3' }, port: { type: 'string', default: '7001' }, data: { type: 'string', default: './data' },
-        only: { type: 'string' },
+        only: { type: 'string' }, 'debug-step': { type: 'boolean' },
       },
     }).values as typeof values
   } catch (error) {
@@ -48,7 +49,7 @@ export function parseClusterArgs(argv: readonly string[]): ClusterOptions | stri
   if (values.data === '') return '--data must not be empty'
   const only = values.only === undefined ? null : /^\d+$/.test(values.only) ? Number(values.only) : Number.NaN
   if (only !== null && !(only >= 1 && only <= nodes)) return `--only must name a member, 1 to ${nodes}`
-  return { nodes, basePort, dataDir: resolve(values.data), only }
+  return { nodes, basePort, dataDir: resolve(values.data), only, debugStep: values['debug-step'] === true }
 }
 
 /** The cluster's secret and id: read from <data>/cluster.json, or made once and written there. */
@@ -88,7 +89,7 @@ function spawnNode(options: ClusterOptions, identity: ClusterIdentity, id: numbe
   const spec = ids.map((member) => `${member}=http://127.0.0.1:${options.basePort + member - 1}`).join(',')
   const cli = fileURLToPath(new URL('../cli.js', import.meta.url))
   const args = [cli, 'serve', '--id', String(id), '--port', String(options.basePort + id - 1),
-    '--data', join(options.dataDir, String(id)), '--cluster', spec, '--cluster-id', identity.clusterId]
+    '--data', join(options.dataDir, String(id)), '--cluster', spec, '--cluster-id', identity.clusterId, ...(options.debugStep ? ['--debug-step'] : [])]
   // The secret travels in the environment, not argv, so `ps` does not show it.
   const child = spawn(process.execPath, args, { env: { ...process.env, PAXOS_KV_SECRET: identity.secret }, stdio: ['ignore', 'pipe', 'pipe'] })
   prefixLines(child, `[node ${id}]`)

@@ -8,10 +8,10 @@ import { runServe } from './serve.js'
 
 const usage = `usage:
   paxos-kv serve --id N --port P --data DIR --cluster 1=URL,2=URL,... [--host H] [--secret S] [--fsync full|off]
-      [--cluster-id ID] [--request-timeout-ms 5000] [--tick-ms 10] [--max-value-bytes 1048576]
+      [--cluster-id ID] [--request-timeout-ms 5000] [--tick-ms 10] [--max-value-bytes 1048576] [--debug-step]
       (secret also from env PAXOS_KV_SECRET; without one, a development secret and a warning;
        log level from env LOG_LEVEL, default info)
-  paxos-kv cluster [--nodes 3] [--port 7001] [--data ./data] [--only ID]
+  paxos-kv cluster [--nodes 3] [--port 7001] [--data ./data] [--only ID] [--debug-step]
   paxos-kv put KEY VALUE [--cas V] [--explain] [--url URL]
   paxos-kv get KEY [--stale] [--url URL]
   paxos-kv del KEY [--cas V] [--explain] [--url URL]

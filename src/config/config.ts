@@ -24,8 +24,14 @@ export type Config = Readonly<{
   requestTimeoutMs: number
   tickMs: number
   valueBytesMax: number
+  /** A snapshot is written after this many applied slots. */
+  snapshotEverySlots: number
+  /** Live data past which puts answer 507 quota_exceeded. */
+  quotaBytes: number
   /** From env LOG_LEVEL. */
   logLevel: LogLevel
+  /** serve --debug-step: the hold/release/drop routes for this node's outgoing peer messages. */
+  debugStep: boolean
 }>
 
 export const developmentSecret = 'paxos-kv-development-secret'
@@ -39,6 +45,8 @@ const fields = {
   'request-timeout-ms': integer('--request-timeout-ms', 100, 600_000),
   'tick-ms': integer('--tick-ms', 1, 1000),
   'max-value-bytes': integer('--max-value-bytes', 1, limits.valueBytesMax),
+  'snapshot-every-slots': integer('--snapshot-every-slots', 1, 100_000_000),
+  'quota-bytes': integer('--quota-bytes', 1024 * 1024, Number.MAX_SAFE_INTEGER),
 } as const
 
 function field<K extends keyof typeof fields>(name: K, raw: string | undefined, fallback?: string): number {
@@ -59,6 +67,8 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
         id: { type: 'string' }, port: { type: 'string' }, data: { type: 'string' }, cluster: { type: 'string' },
         host: { type: 'string' }, secret: { type: 'string' }, fsync: { type: 'string' }, 'cluster-id': { type: 'string' },
         'request-timeout-ms': { type: 'string' }, 'tick-ms': { type: 'string' }, 'max-value-bytes': { type: 'string' },
+        'snapshot-every-slots': { type: 'string' }, 'quota-bytes': { type: 'string' },
+        'debug-step': { type: 'boolean' },
       },
     }).values
   } catch (error) {
@@ -103,6 +113,9 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     requestTimeoutMs: field('request-timeout-ms', text('request-timeout-ms'), '5000'),
     tickMs: field('tick-ms', text('tick-ms'), '10'),
     valueBytesMax: field('max-value-bytes', text('max-value-bytes'), String(limits.valueBytesMax)),
+    snapshotEverySlots: field('snapshot-every-slots', text('snapshot-every-slots'), String(limits.snapshotEverySlots)),
+    quotaBytes: field('quota-bytes', text('quota-bytes'), String(limits.quotaBytes)),
     logLevel: logLevel.data,
+    debugStep: values['debug-step'] === true,
   })
 }

@@ -27,6 +27,11 @@ type WriteFields = Readonly<{
    * applies it once. `atMs` as above.
    */
   request?: Readonly<{ id: RequestId; atMs: number }> | undefined
+  /**
+   * The live-data quota in bytes, set by the proposing leader from its configuration and carried
+   * in the log so that every replica refuses the same puts. Absent: no quota (older logs).
+   */
+  quotaBytes?: number | undefined
 }>
 
 export type PutCommand = Readonly<{ type: 'put'; value: string /* base64 */ }> & WriteFields
@@ -61,8 +66,12 @@ export function commandBytes(command: Command): number {
   }
 }
 
-/** Everything of a write but a put's value: `{"request":{"id":…,"atMs":…}}` is at most 64 bytes plus its id. */
+/**
+ * Everything of a write but a put's value: `{"request":{"id":…,"atMs":…}}` is at most 64 bytes
+ * plus its id, `,"quotaBytes":` and a safe integer at most 32.
+ */
 function writeFieldBytes(command: WriteCommand): number {
   const request = command.request === undefined ? 0 : 64 + 6 * command.request.id.length
-  return 160 + 6 * (command.key.length + command.proposal.length + (command.idempotency?.key.length ?? 0)) + request
+  const quota = command.quotaBytes === undefined ? 0 : 32
+  return 160 + 6 * (command.key.length + command.proposal.length + (command.idempotency?.key.length ?? 0)) + request + quota
 }

@@ -53,6 +53,10 @@ export function describeMessage(message: PeerMessage): string {
       return `chosen [${message.entries.map((entry) => `${entry.slot} ${describeValue(entry.value)}`).join(', ')}]`
     case 'compacted':
       return `compacted through=${message.through}`
+    case 'pre-vote':
+      return `pre-vote b=${formatBallot(message.ballot)} commit=${message.commitIndex}`
+    case 'pre-vote-reply':
+      return `pre-vote-reply b=${formatBallot(message.ballot)} ${message.granted ? 'granted' : 'refused'} promised=${formatBallot(message.promised)}`
     default:
       return assertNever(message)
   }

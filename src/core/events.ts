@@ -6,6 +6,7 @@ import type { Ballot } from './ballot.js'
 import type { NodeId, Slot } from './ids.js'
 
 export type CoreEvent =
+  | Readonly<{ type: 'pre-vote-started'; ballot: Ballot }>
   | Readonly<{ type: 'became-candidate'; ballot: Ballot }>
   | Readonly<{ type: 'became-leader'; ballot: Ballot; recoveredThrough: Slot }>
   | Readonly<{ type: 'became-follower'; ballot: Ballot; leader: NodeId | null; reason: string }>

@@ -7,7 +7,7 @@ export { ballotZero, compareBallots, formatBallot, nextBallot, type Ballot } fro
 export { commandBytes, noopValue, type Command, type ProposalId, type ProposeResult, type RequestId, type Value, type WriteCommand } from './command.js'
 export type { CoreEvent, CoreEventSink } from './events.js'
 export { nodeId, revision, revisionZero, slot, slotZero, type NodeId, type Revision, type Slot } from './ids.js'
-export { byteLimits, checkByteLimits, commandBytesMax, frameOverheadBytes, limits, messageOverheadBytes, type ByteLimits } from './limits.js'
+export { byteLimits, checkByteLimits, commandBytesMax, entryOverheadBytes, frameOverheadBytes, limits, messageOverheadBytes, type ByteLimits } from './limits.js'
 export { entryBytes, messageBytes, valueBytes } from './message-size.js'
 export type * from './messages.js'
 export { forkRandom, randomBelow, randomChance, seededRandom, type Random } from './random.js'

@@ -27,6 +27,12 @@ export class Learner {
   /** The highest commit index a leader reported; above ours means we are missing slots. */
   #knownCommitIndex: Slot = slotZero
   #catchUpSource: NodeId | null = null
+  /**
+   * The highest slot that catch-up requests in flight cover. Requests are pipelined: up to
+   * `catchUpRequestsMax` chunks ahead of the commit index, each reply making room for the next,
+   * so a node far behind is not held to one chunk per round trip.
+   */
+  #catchUpAskedThrough: Slot = slotZero
   readonly #catchUpTimeout = new Timeout({ name: 'catch-up', afterTicks: limits.catchUpTicks })
   /** A peer that has compacted slots we lack: fetch its snapshot. Null when none is wanted. */
   #snapshotWanted: Readonly<{ from: NodeId; through: Slot }> | null = null
@@ -99,14 +105,19 @@ export class Learner {
 
   onChosen(from: NodeId, message: ChosenMessage): void {
     for (const entry of message.entries) this.choose(entry.slot, entry.value, ballotZero)
+    const first = message.entries[0]
     const last = message.entries[message.entries.length - 1]
     if (last !== undefined && last.slot > this.#knownCommitIndex) this.#knownCommitIndex = last.slot
-    if (this.#commitIndex < this.#knownCommitIndex) {
-      this.#catchUpSource ??= from
-      this.#requestCatchUp()
-    } else {
+    if (this.#commitIndex >= this.#knownCommitIndex) {
       this.#catchUpTimeout.stop()
+      return
     }
+    this.#catchUpSource ??= from
+    // A short answer (cut to its byte bound) leaves the rest of its chunk unasked: ask for it now.
+    if (first !== undefined && last !== undefined && last.slot < first.slot + limits.catchUpSlotsMax - 1) {
+      this.#askCatchUp(slot(last.slot + 1))
+    }
+    this.#requestCatchUp()
   }
 
   /** A catch-up reply or a promise page: `from` holds slots through `through` in a snapshot only. */
@@ -151,6 +162,8 @@ export class Learner {
       this.#snapshotWanted = null
       this.#fetchTimeout.stop()
     }
+    // What was asked before is moot (it reached below the snapshot): refill the window after it.
+    this.#catchUpTimeout.stop()
     if (this.#commitIndex < this.#knownCommitIndex) this.#requestCatchUp()
   }
 
@@ -159,7 +172,10 @@ export class Learner {
     if (this.#fetchTimeout.fired()) this.#fetchTimeout.stop() // the next Ready asks again
     this.#catchUpTimeout.tick()
     if (!this.#catchUpTimeout.fired()) return
-    if (this.#commitIndex < this.#knownCommitIndex) this.#requestCatchUp()
+    // No answer for a while: what was in flight is lost. Ask again from the first missing slot
+    // alone; its answer refills the window from there.
+    this.#catchUpAskedThrough = this.#commitIndex
+    if (this.#commitIndex < this.#knownCommitIndex) this.#askCatchUp(slot(this.#commitIndex + 1))
     else this.#catchUpTimeout.stop()
   }
 
@@ -178,10 +194,21 @@ export class Learner {
     this.#appliedIndex = through
   }
 
+  /** Fills the window of catch-up requests: chunks from the first slot not yet asked for. */
   #requestCatchUp(): void {
+    // The timeout runs exactly while requests are in flight; when it does not, nothing is.
+    if (!this.#catchUpTimeout.running) this.#catchUpAskedThrough = this.#commitIndex
+    const windowEnd = Math.min(this.#knownCommitIndex, this.#commitIndex + limits.catchUpRequestsMax * limits.catchUpSlotsMax)
+    let next = Math.max(this.#commitIndex, this.#catchUpAskedThrough) + 1
+    for (; next <= windowEnd; next += limits.catchUpSlotsMax) this.#askCatchUp(slot(next))
+  }
+
+  #askCatchUp(fromSlot: Slot): void {
     const source = this.#catchUpSource
     if (source === null) return
-    this.#outputs.send(source, { type: 'catch-up', fromSlot: slot(this.#commitIndex + 1) })
+    this.#outputs.send(source, { type: 'catch-up', fromSlot })
+    const through = slot(fromSlot + limits.catchUpSlotsMax - 1)
+    if (through > this.#catchUpAskedThrough) this.#catchUpAskedThrough = through
     this.#catchUpTimeout.reset()
   }
 }

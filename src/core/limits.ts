@@ -20,11 +20,13 @@ export const limits = Object.freeze({
   /** Commands in one slot. */
   batchCommandsMax: 256,
   /** Encoded bytes of one slot's value (base64 inflates raw values by 4/3). */
-  batchBytesMax: 4 * MiB,
+  batchBytesMax: 1.5 * MiB,
   /** Linearizable reads waiting on the leader. */
   pendingReadsMax: 8192,
   /** Slots sent in one catch-up reply. */
   catchUpSlotsMax: 256,
+  /** Catch-up requests a learner keeps in flight (pipelined chunks of catchUpSlotsMax slots). */
+  catchUpRequestsMax: 4,
   /** Committed slots handed to the state machine in one Ready. */
   applySlotsMax: 1024,
   /** Slots reported in one promise page (it is also cut by bytes). */
@@ -33,9 +35,9 @@ export const limits = Object.freeze({
    * Estimated encoded bytes of one peer message (see message-size.ts): promise pages, accept
    * batches and catch-up replies are cut here. One maximal slot always fits.
    */
-  messageBytesMax: 8 * MiB,
+  messageBytesMax: 4 * MiB,
   /** Estimated bytes of the values a leader has proposed and not yet seen chosen. */
-  pipelineBytesMax: 32 * MiB,
+  pipelineBytesMax: 16 * MiB,
   /** Estimated bytes of the commands waiting for a slot on the leader before `overloaded`. */
   queuedBytesMax: 128 * MiB,
   /** Envelopes queued per peer in the transport before the oldest are dropped. */
@@ -47,9 +49,9 @@ export const limits = Object.freeze({
    * messages into frames up to this, the receiver refuses anything longer: one number, so the
    * two sides cannot disagree.
    */
-  peerFrameBytesMax: 16 * MiB,
+  peerFrameBytesMax: 8 * MiB,
   /** Bytes written to a peer stream and not yet taken by the peer; past this, frames drop. */
-  peerBufferedBytesMax: 64 * MiB,
+  peerBufferedBytesMax: 32 * MiB,
   heartbeatTicks: 3,
   electionTimeoutTicks: 15,
   /** A leader re-sends unanswered accepts and prepares this often. */
@@ -71,11 +73,13 @@ export const limits = Object.freeze({
   requestIdBytesMax: 128,
   /**
    * A write is forwarded, retried and proposed only within this long after the first node
-   * received it; its request-id record outlives that window by the clock skew allowed between
-   * members (`requestRecordRetentionMs - forwardWindowMs`), so every copy of it finds the record.
+   * received it; its request-id record outlives that window by three times the clock skew
+   * allowed between members (see the check below), so every copy of it finds the record.
    */
   forwardWindowMs: 30_000,
   requestRecordRetentionMs: 120_000,
+  /** How far the members' wall clocks may disagree for request-id records to hold (README). */
+  clockSkewMsMax: 30_000,
   readyTurnsMax: 64,
   /** Recent slots whose timings a node keeps for consensus receipts (headers of a write). */
   receiptSlotsMax: 1024,
@@ -91,8 +95,18 @@ export const limits = Object.freeze({
   liveElectionsMax: 32,
   /** Commit latencies sampled per frame for the page's latency chart. */
   liveLatencySamplesMax: 512,
+  /** Step-through mode: outgoing messages held at once; past it, matching messages are dropped and counted. */
+  heldMessagesMax: 1024,
   /** Applied slots kept in memory (older ones are read from the archive when needed). */
   logRetainSlots: 4096,
+  /** Bytes of one snapshot chunk: the unit of encoding, writing, reading and (later) sending. */
+  snapshotChunkBytesMax: 2 * MiB,
+  /** A node writes a snapshot after this many applied slots (`--snapshot-every-slots`). */
+  snapshotEverySlots: 10_000,
+  /** Snapshots kept on disk: the newest, and the one before it in case the newest is damaged. */
+  snapshotsRetained: 2,
+  /** Live data (keys, values, records) past which puts answer quota_exceeded (`--quota-bytes`). */
+  quotaBytes: 2 * 1024 * MiB,
 })
 
 /**
@@ -150,9 +164,14 @@ assert(limits.peerBufferedBytesMax >= 2 * limits.peerFrameBytesMax, 'peer stream
 // Followers must hear several heartbeats before they suspect the leader.
 assert(limits.heartbeatTicks * 3 <= limits.electionTimeoutTicks, 'election timeout too short')
 assert(limits.retryTicks < limits.electionTimeoutTicks, 'retries must happen before an election')
-// Every copy of a forwarded write is proposed within the window: its record must outlive it,
-// with a minute to spare for the skew between the members' wall clocks (atMs).
-assert(limits.requestRecordRetentionMs >= limits.forwardWindowMs + 60_000, 'request records expire too soon')
+// Every copy of a forwarded write is proposed within the window (a late one is refused by its
+// wall-clock deadline, one skew late at worst), and every command between two copies in the log
+// too. Each atMs is off by the skew either way: the record must outlive the window plus three
+// skews of up to 30 s between the members' wall clocks.
+assert(limits.requestRecordRetentionMs >= limits.forwardWindowMs + 3 * limits.clockSkewMsMax, 'request records expire too soon')
 assert(limits.idempotencyRetentionMs >= 10 * 60_000, 'the contract keeps Idempotency-Key records 10 minutes')
 // A write's slot is applied at most a pipeline after it was chosen: its receipt must still be kept.
 assert(limits.receiptSlotsMax >= limits.pipelineSlotsMax * 4, 'receipts forgotten before their writes apply')
+// A maximal key and value must fit one snapshot chunk (a data entry is never split).
+assert(limits.snapshotChunkBytesMax >= limits.valueBytesMax + limits.keyBytesMax + 64, 'snapshot chunk too small')
+assert(limits.snapshotsRetained >= 1 && limits.snapshotEverySlots >= 1, 'snapshots must be taken and kept')

@@ -22,8 +22,17 @@ export class Log {
   /** Invariant: every slot up to here is chosen and in the snapshot only; <= #trimmedThrough. */
   #compactedThrough: Slot = slotZero
 
-  constructor(entries: readonly LogEntry[], archive: LogArchive | null = null, compactedThrough: Slot = slotZero) {
+  /**
+   * `archivedThrough`: slots up to here are chosen, applied and in the archive only (a restart
+   * from a snapshot loads just the entries above it); needs an archive. `compactedThrough`
+   * (at most `archivedThrough` when there is an archive): slots up to here are gone from the
+   * archive too, and covered by a durable snapshot.
+   */
+  constructor(entries: readonly LogEntry[], archive: LogArchive | null = null, archivedThrough: Slot = slotZero, compactedThrough: Slot = slotZero) {
+    assert(archive !== null || archivedThrough === slotZero, 'archived slots need an archive')
     this.#archive = archive
+    this.#trimmedThrough = archivedThrough
+    this.#highestSlot = archivedThrough
     this.compact(compactedThrough)
     for (const entry of entries) this.set(entry)
   }

@@ -25,7 +25,7 @@ export function messageBytes(message: PeerMessage): number {
     case 'promise':
       return messageOverheadBytes + sum(message.accepted, entryBytes)
     case 'accept':
-      return messageOverheadBytes + sum(message.values, (value) => valueBytes(value) + 1)
+      return messageOverheadBytes + sum(message.values, valueBytes)
     case 'chosen':
       return messageOverheadBytes + sum(message.entries, entryBytes)
     case 'prepare':
@@ -35,6 +35,8 @@ export function messageBytes(message: PeerMessage): number {
     case 'heartbeat-ack':
     case 'catch-up':
     case 'compacted':
+    case 'pre-vote':
+    case 'pre-vote-reply':
       return messageOverheadBytes
     default:
       return assertNever(message)

@@ -64,6 +64,18 @@ export type ChosenMessage = Readonly<{ type: 'chosen'; entries: readonly ChosenE
 
 export type ChosenEntry = Readonly<{ slot: Slot; value: Value }>
 
+/**
+ * Pre-vote (Raft's PreVote, in ballots): would you promise `ballot` if I prepared it now? Asked
+ * before a campaign raises any ballot, so a node that was cut off cannot depose a live leader.
+ * Nothing is persisted and no ballot changes on either side. `commitIndex` is the asker's.
+ */
+export type PreVoteMessage = Readonly<{ type: 'pre-vote'; ballot: Ballot; commitIndex: Slot }>
+/**
+ * The answer to the pre-vote for `ballot`. `promised` is the member's current promise, so the
+ * real campaign can start above every promise of the members that said yes.
+ */
+export type PreVoteReplyMessage = Readonly<{ type: 'pre-vote-reply'; ballot: Ballot; granted: boolean; promised: Ballot }>
+
 export type PeerMessage =
   | PrepareMessage
   | PromiseMessage
@@ -75,6 +87,8 @@ export type PeerMessage =
   | CatchUpMessage
   | ChosenMessage
   | CompactedMessage
+  | PreVoteMessage
+  | PreVoteReplyMessage
 
 export type PeerMessageType = PeerMessage['type']
 

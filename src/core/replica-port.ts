@@ -45,7 +45,10 @@ export type ReplicaOptions = Readonly<{
   /** Every member, this node included. */
   members: readonly NodeId[]
   durable: DurableAcceptorState
-  /** The state machine's applied index at start: slots up to here are applied already. */
+  /**
+   * The state machine's applied index at start: slots up to here are applied already. With an
+   * archive they are read from it when needed, and `durable.entries` holds only later slots.
+   */
   appliedIndex: Slot
   random: Random
   /**

@@ -13,9 +13,11 @@ import { slotZero, type NodeId, type Slot } from './ids.js'
 import { Learner } from './learner.js'
 import { byteLimits, checkByteLimits, limits } from './limits.js'
 import { Log } from './log.js'
-import type { AcceptMessage, Envelope, HeartbeatMessage, PrepareMessage, PromiseMessage, RejectMessage } from './messages.js'
+import type { AcceptMessage, Envelope, HeartbeatMessage, PrepareMessage, PreVoteMessage, PreVoteReplyMessage, PromiseMessage, RejectMessage } from './messages.js'
 import { Outputs } from './outputs.js'
+import { grantsPreVote, PreVoteRound } from './pre-vote.js'
 import { Proposer } from './proposer.js'
+import { majority } from './quorum.js'
 import type { Random } from './random.js'
 import { lastCommittedSlot, type ReadId, type Ready } from './ready.js'
 import type { ReadResult, ReplicaOptions, ReplicaPort, ReplicaStatus, Role } from './replica-port.js'
@@ -37,6 +39,11 @@ export class Replica implements ReplicaPort {
   /** The highest ballot seen in any message: a new campaign must exceed it. */
   #highestSeen: Ballot
   #failedCampaigns = 0
+  /** Ticks since start: when we last heard a leader is measured in them. */
+  #ticks = 0
+  /** The tick we last heard a leader we accept; null: none since start. */
+  #leaderHeardAt: number | null = null
+  readonly #preVote: PreVoteRound
   /** The Ready handed out and not yet advanced. */
   #handedOut: Ready | null = null
 
@@ -53,7 +60,8 @@ export class Replica implements ReplicaPort {
     checkByteLimits(bytes)
     const compactedThrough = options.compactedThrough ?? slotZero
     assert(compactedThrough <= options.appliedIndex, `the log is compacted through ${compactedThrough}, beyond the applied index ${options.appliedIndex}`)
-    const log = new Log(options.durable.entries, options.archive ?? null, compactedThrough)
+    // With an archive, the applied slots stay there: the driver loads only the entries above.
+    const log = new Log(options.durable.entries, options.archive ?? null, options.archive === undefined ? slotZero : options.appliedIndex, compactedThrough)
     this.#log = log
     this.#outputs = new Outputs(options.self, options.members)
     this.#acceptor = new Acceptor({
@@ -74,19 +82,29 @@ export class Replica implements ReplicaPort {
       sabotage,
       bytes,
     })
+    this.#preVote = new PreVoteRound(majority(options.members.length))
     this.#highestSeen = options.durable.promised
     this.#electionTimeout.resetWithJitter(this.#random)
   }
 
   tick(): void {
+    this.#ticks += 1
     this.#learner.tick()
     if (!this.#proposer.tick()) this.#stepDown(this.#proposer.ballot, 'lost contact with a quorum')
     if (this.#proposer.role === 'leader') return
     this.#electionTimeout.tick()
-    if (this.#electionTimeout.fired()) this.#campaign()
+    if (!this.#electionTimeout.fired()) return
+    // A campaign still unfinished when the timeout fires (reports of large values on a busy
+    // machine take a while) makes the next one wait longer: a new ballot discards every page
+    // read so far, and campaigning at a fixed pace would never let one finish.
+    if (this.#proposer.role === 'candidate') this.#failedCampaigns += 1
+    this.#startPreVote()
   }
 
-  /** Start an election now instead of waiting for the timeout (tests, operator-driven transfer). */
+  /**
+   * Start an election now instead of waiting for the timeout (tests, operator-driven transfer).
+   * It skips the pre-vote: the caller wants this node to lead even while another one does.
+   */
   campaign(): void {
     this.#campaign()
   }
@@ -116,6 +134,10 @@ export class Replica implements ReplicaPort {
         return this.#learner.onChosen(from, message)
       case 'compacted':
         return this.#learner.onCompacted(from, message)
+      case 'pre-vote':
+        return this.#onPreVote(from, message)
+      case 'pre-vote-reply':
+        return this.#onPreVoteReply(from, message)
       default:
         return assertNever(message)
     }
@@ -197,11 +219,43 @@ export class Replica implements ReplicaPort {
     this.#onEvent({ type: 'snapshot-installed', index })
   }
 
+  /** The election timeout fired: ask the members before raising any ballot. */
+  #startPreVote(): void {
+    const ballot = this.#nextBallot()
+    this.#electionTimeout.resetWithJitter(this.#random) // no quorum of yes by then: ask again
+    if (this.#preVote.start(ballot, this.#self)) return this.#campaign()
+    this.#outputs.sendToPeers({ type: 'pre-vote', ballot, commitIndex: this.#learner.commitIndex })
+    this.#onEvent({ type: 'pre-vote-started', ballot })
+  }
+
+  #onPreVote(from: NodeId, request: PreVoteMessage): void {
+    // Not `#see`: a pre-vote's ballot is a question, and must not depose anyone.
+    const granted = grantsPreVote({
+      isLeader: this.#proposer.role === 'leader',
+      ticksSinceLeader: this.#leaderHeardAt === null ? null : this.#ticks - this.#leaderHeardAt,
+      electionTimeoutTicks: limits.electionTimeoutTicks,
+      commitIndex: this.#learner.commitIndex,
+    }, request)
+    this.#outputs.send(from, { type: 'pre-vote-reply', ballot: request.ballot, granted, promised: this.#acceptor.promised })
+  }
+
+  #onPreVoteReply(from: NodeId, reply: PreVoteReplyMessage): void {
+    // A real promise: the campaign that follows must exceed it.
+    this.#see(reply.promised)
+    if (this.#proposer.role === 'leader') return this.#preVote.cancel()
+    if (this.#preVote.onReply(from, reply)) this.#campaign()
+  }
+
+  #nextBallot(): Ballot {
+    return nextBallot(maxBallot(this.#highestSeen, this.#acceptor.promised), this.#self)
+  }
+
   #campaign(): void {
-    const ballot = nextBallot(maxBallot(this.#highestSeen, this.#acceptor.promised), this.#self)
+    const ballot = this.#nextBallot()
+    this.#preVote.cancel()
     this.#highestSeen = ballot
     this.#leader = null
-    this.#electionTimeout.resetWithJitter(this.#random)
+    this.#waitBeforeCampaign()
     this.#proposer.campaign(ballot)
   }
 
@@ -210,12 +264,14 @@ export class Replica implements ReplicaPort {
     if (this.#acceptor.onPrepare(from, prepare) === 'rejected' || from === this.#self) return
     // We promised another candidate: our leader (if any) can no longer get our vote.
     this.#leader = null
-    this.#electionTimeout.resetWithJitter(this.#random)
+    this.#waitBeforeCampaign()
   }
 
   /** A candidate reading reports page by page is making progress: no new election meanwhile. */
   #onPromise(from: NodeId, promise: PromiseMessage): void {
-    if (this.#proposer.onPromise(from, promise) && this.#proposer.role === 'candidate') this.#electionTimeout.resetWithJitter(this.#random)
+    if (!this.#proposer.onPromise(from, promise)) return
+    if (this.#proposer.role === 'candidate') this.#electionTimeout.resetWithJitter(this.#random)
+    else this.#failedCampaigns = 0
   }
 
   #onAccept(from: NodeId, accept: AcceptMessage): void {
@@ -246,6 +302,8 @@ export class Replica implements ReplicaPort {
   #see(ballot: Ballot): void {
     if (compareBallots(ballot, this.#highestSeen) > 0) this.#highestSeen = ballot
     if (this.#proposer.role !== 'idle' && compareBallots(ballot, this.#proposer.ballot) > 0) {
+      // A candidate overtaken by another one failed too: dueling candidates back off.
+      if (this.#proposer.role === 'candidate') this.#failedCampaigns += 1
       this.#stepDown(ballot, 'saw a higher ballot')
     }
   }
@@ -253,6 +311,8 @@ export class Replica implements ReplicaPort {
   #heardFromLeader(from: NodeId): void {
     if (from === this.#self) return
     this.#leader = from
+    this.#leaderHeardAt = this.#ticks
+    this.#preVote.cancel()
     this.#failedCampaigns = 0
     this.#electionTimeout.resetWithJitter(this.#random)
   }
@@ -261,7 +321,13 @@ export class Replica implements ReplicaPort {
     if (this.#proposer.role === 'idle') return
     this.#proposer.stepDown()
     this.#leader = null
-    this.#electionTimeout.resetWithJitter(this.#random)
+    this.#waitBeforeCampaign()
     this.#onEvent({ type: 'became-follower', ballot, leader: this.#leader, reason })
+  }
+
+  /** The election timeout, longer and more spread out after campaigns that failed in a row. */
+  #waitBeforeCampaign(): void {
+    if (this.#failedCampaigns > 0) this.#electionTimeout.backoff(this.#random, this.#failedCampaigns)
+    else this.#electionTimeout.resetWithJitter(this.#random)
   }
 }

@@ -30,6 +30,16 @@ export class EventLoop {
     this.#onFatal = options.onFatal
   }
 
+  /**
+   * Before serving: applies every chosen slot the replica already holds (a restart replays the
+   * log after the snapshot here), so the node answers from the state it had, not an older one.
+   */
+  applyHeld(): void {
+    while (processReady(this.#replica, this.#ports)) {
+      // processReady stops after readyTurnsMax turns; a long log tail takes several rounds.
+    }
+  }
+
   start(): void {
     this.#timer = setInterval(() => this.schedule(), this.#tickMs)
   }

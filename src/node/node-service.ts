@@ -8,7 +8,8 @@ import type { RequestId } from '../core/command.js'
 import type { NodeId, Revision, Slot } from '../core/ids.js'
 import type { Envelope } from '../core/messages.js'
 import type { ReplicaStatus } from '../core/replica-port.js'
-import type { KvItem } from '../state-machine/state-machine.js'
+import type { KvItem } from '../kv/state-machine.js'
+import type { Amount, HeldView, HoldRule } from '../transport/holding-transport.js'
 import type { LiveSubscription } from './live-feed.js'
 
 type WriteFields = Readonly<{
@@ -50,6 +51,8 @@ export type WriteOutcome =
   | Readonly<{ type: 'not_leader'; leader: NodeId | null }>
   /** Nothing was applied: too many writes in flight, or the dedupe records are full. */
   | Readonly<{ type: 'overloaded'; reason: 'writes_in_flight' | 'records_full' }>
+  /** The put would take live data past the quota; nothing changed. */
+  | Readonly<{ type: 'quota_exceeded' }>
   /** Proposed but not applied within the timeout: the outcome is indeterminate. */
   | Readonly<{ type: 'timeout' }>
 
@@ -68,6 +71,15 @@ export type StatusBody = ReplicaStatus & Readonly<{ revision: Revision; peers: r
 
 export type DeliverOutcome = 'queued' | 'overloaded'
 
+/** Step-through mode (serve --debug-step): this node's held outgoing peer messages. */
+export interface StepThroughPort {
+  hold(rule: HoldRule): void
+  /** Sends the oldest held messages; returns how many. */
+  release(amount: Amount): number
+  drop(amount: Amount): number
+  view(): HeldView
+}
+
 export interface NodeService {
   readonly id: NodeId
   /** The URL this node uses to reach `id` (for forwarding to the leader). */
@@ -80,6 +92,11 @@ export interface NodeService {
   readBarrier(deadlineMs: number): Promise<ReadBarrierOutcome>
   /** Milliseconds on this node's monotonic clock: what request deadlines are measured in. */
   nowMs(): number
+  /**
+   * Wall-clock milliseconds: only to carry a forwarded request's deadline to another node, whose
+   * clock agrees to within the skew the dedupe records allow (see limits.ts).
+   */
+  wallMs(): number
   get(key: string): KvItem | null
   range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }>
   status(): StatusBody
@@ -88,4 +105,6 @@ export interface NodeService {
   metrics(): Promise<string>
   /** The live feed (hello, then a frame every few hundred ms); null when too many subscribed. */
   liveEvents(): LiveSubscription | null
+  /** Null unless the node was started with --debug-step. */
+  stepThrough(): StepThroughPort | null
 }

@@ -11,7 +11,8 @@ import { formatBallot } from '../core/ballot.js'
 import type { FrameInputs } from '../observability/live-recorder.js'
 import type { RequestId, WriteCommand } from '../core/command.js'
 import type { CoreEvent } from '../core/events.js'
-import { revision, type NodeId } from '../core/ids.js'
+import { revision, slot, type NodeId } from '../core/ids.js'
+import { limits } from '../core/limits.js'
 import type { Envelope, LogEntry } from '../core/messages.js'
 import { seededRandom } from '../core/random.js'
 import { Replica } from '../core/replica.js'
@@ -20,15 +21,21 @@ import type { Logger } from '../observability/logger.js'
 import { advanceCounter, createMetrics, type Metrics } from '../observability/metrics.js'
 import { RateLimit } from '../observability/rate-limit.js'
 import { createApp } from '../server/app.js'
-import { openNodeStorage, type NodeStorage } from '../storage/data-dir.js'
-import type { KvItem } from '../state-machine/state-machine.js'
+import { DataDirError, openNodeStorage, type NodeStorage } from '../storage/data-dir.js'
+import { KvStateMachine } from '../kv/kv-state-machine.js'
+import { SnapshotFormatError } from '../kv/snapshot-codec.js'
+import type { KvItem } from '../kv/state-machine.js'
+import { SnapshotStoreError } from '../storage/snapshot-store.js'
+import { HoldingTransport } from '../transport/holding-transport.js'
 import { StreamTransport } from '../transport/stream-transport.js'
 import { SystemClock } from './clock.js'
 import { EventLoop } from './event-loop.js'
-import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, WriteOutcome, WriteRequest } from './node-service.js'
+import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WriteOutcome, WriteRequest } from './node-service.js'
 import { Pending } from './pending.js'
+import { writeOutcome } from './write-outcome.js'
 import { Receipts } from './receipts.js'
 import { LiveFeed, type LiveSubscription } from './live-feed.js'
+import { Snapshotter, type SnapshotWritten } from './snapshotter.js'
 
 export class PaxosNode implements NodeService {
   readonly id: NodeId
@@ -37,8 +44,12 @@ export class PaxosNode implements NodeService {
   readonly #metrics: Metrics = createMetrics()
   readonly #clock: SystemClock
   readonly #storage: NodeStorage
+  readonly #stateMachine = new KvStateMachine()
+  readonly #snapshotter: Snapshotter
   readonly #replica: Replica
   readonly #transport: StreamTransport
+  /** In front of the transport in --debug-step mode, else null. */
+  readonly #step: HoldingTransport | null
   readonly #pending = new Pending()
   readonly #receipts: Receipts
   readonly #live: LiveFeed
@@ -76,11 +87,24 @@ export class PaxosNode implements NodeService {
         nowMs: () => this.#clock.nowMs(),
       },
     )
-    const appliedIndex = this.#storage.stateMachine.appliedIndex()
+    this.#restoreNewestSnapshot()
+    // Slots up to the snapshot stay on disk (the replica reads them through the archive when
+    // asked); the chosen ones after it are applied again by the normal apply path.
+    const appliedIndex = this.#stateMachine.appliedIndex()
+    this.#snapshotter = new Snapshotter({
+      stateMachine: this.#stateMachine,
+      store: this.#storage.snapshots,
+      everySlots: config.snapshotEverySlots,
+      retain: limits.snapshotsRetained,
+      whenSynced: (release) => this.#storage.whenSynced(release),
+      nowMs: () => this.#clock.nowMs(),
+      onWritten: (written) => this.#onSnapshotWritten(written),
+      onFailed: (error) => this.#logger.error({ err: error }, 'snapshot write failed; the log still holds every slot, retrying later'),
+    }, appliedIndex)
     this.#replica = new Replica({
       self: config.id,
       members: config.members.map((member) => member.id),
-      durable: this.#storage.acceptorStorage.load(),
+      durable: this.#storage.acceptorStorage.loadFrom(slot(appliedIndex + 1)),
       appliedIndex,
       random: seededRandom(randomBytes(4).readUInt32LE(0)),
       archive: this.#storage.acceptorStorage.log,
@@ -100,6 +124,7 @@ export class PaxosNode implements NodeService {
         peer: report.peer, messageType: report.message.type, messageBytes: report.message.bytes, frameBytesMax: report.frameBytesMax, unreportedSincePrevious: report.unreported,
       }, 'peer message too large for a frame: not sent'),
     })
+    this.#step = config.debugStep ? new HoldingTransport(this.#transport, limits.heldMessagesMax) : null
     this.#loop = new EventLoop({
       replica: this.#replica,
       clock: this.#clock,
@@ -130,14 +155,15 @@ export class PaxosNode implements NodeService {
         apply: (entries) => {
           for (const entry of entries) this.#metrics.batchCommands.observe(entry.value.length)
           this.#live.recorder.applied(entries)
-          for (const applied of this.#storage.stateMachine.apply(entries)) {
+          for (const applied of this.#stateMachine.apply(entries)) {
             this.#metrics.commandsApplied.inc()
             this.#pending.settleWrite(applied.proposal, { type: 'applied', slot: applied.slot, result: applied.result })
           }
+          this.#snapshotter.afterApply()
         },
         send: (envelopes) => {
           this.#live.recorder.sent(envelopes)
-          this.#transport.send(envelopes)
+          ;(this.#step ?? this.#transport).send(envelopes)
         },
         reads: (outcomes) => {
           for (const outcome of outcomes) this.#pending.settleRead(outcome.id, outcome.type)
@@ -171,6 +197,9 @@ export class PaxosNode implements NodeService {
         this.#logger.warn({ from, reason }, `refused peer messages from ${from}: ${reason}`)
       },
     })
+    const replayFrom = this.#stateMachine.appliedIndex()
+    this.#loop.applyHeld()
+    if (this.#stateMachine.appliedIndex() > replayFrom) this.#logger.info({ from: replayFrom + 1, through: this.#stateMachine.appliedIndex() }, 'replayed the chosen log after the snapshot')
     this.#loop.start()
     this.#live.start()
     return new Promise((resolve, reject) => {
@@ -184,6 +213,7 @@ export class PaxosNode implements NodeService {
 
   async stop(): Promise<void> {
     this.#loop.stop()
+    this.#snapshotter.stop()
     this.#live.stop()
     await this.#transport.close()
     await new Promise<void>((resolve) => {
@@ -214,20 +244,11 @@ export class PaxosNode implements NodeService {
     if (settlement.type === 'timeout') return { type: 'timeout' }
     // Dropped: it never got a slot, so trying again (here or at the new leader) is safe.
     if (settlement.type === 'dropped') return { type: 'not_leader', leader: this.#replica.status().leader }
-    const result = settlement.result
-    switch (result.type) {
-      case 'written': {
-        const receipt = this.#receipts.receipt(settlement.slot, proposedAtMs)
-        this.#live.recorder.writeApplied(receipt.commitMs)
-        return { type: 'ok', version: result.revision, deleted: result.deleted, receipt }
-      }
-      case 'cas_mismatch':
-        return { type: 'cas_mismatch', version: result.revision }
-      case 'idempotency_key_reused':
-        return result
-      case 'records_full':
-        return { type: 'overloaded', reason: 'records_full' }
-    }
+    return writeOutcome(settlement.result, () => {
+      const receipt = this.#receipts.receipt(settlement.slot, proposedAtMs)
+      this.#live.recorder.writeApplied(receipt.commitMs)
+      return receipt
+    })
   }
 
   /** One write's command. Wall time rides along for the dedupe records' expiry (see kv.ts). */
@@ -242,6 +263,7 @@ export class PaxosNode implements NodeService {
       cas: request.cas,
       idempotency: request.idempotencyKey === null ? null : { key: request.idempotencyKey, atMs },
       ...dedupe,
+      quotaBytes: this.#config.quotaBytes,
     }
     return request.type === 'put'
       ? { type: 'put', value: Buffer.from(request.value).toString('base64'), ...base }
@@ -272,12 +294,16 @@ export class PaxosNode implements NodeService {
     return this.#clock.nowMs()
   }
 
+  wallMs(): number {
+    return this.#clock.wallMs()
+  }
+
   get(key: string): KvItem | null {
-    return this.#storage.stateMachine.get(key)
+    return this.#stateMachine.get(key)
   }
 
   range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }> {
-    return this.#storage.stateMachine.range(prefix, limit)
+    return this.#stateMachine.range(prefix, limit)
   }
 
   status(): StatusBody {
@@ -285,13 +311,17 @@ export class PaxosNode implements NodeService {
     const peers = this.#config.members
       .filter((member) => member.id !== this.id)
       .map((member) => ({ id: member.id, url: member.url, reachable: this.#transport.reachable(member.id), lagSlots: lag.get(member.id) ?? null }))
-    return { ...this.#replica.status(), revision: revision(this.#storage.stateMachine.revision()), peers }
+    return { ...this.#replica.status(), revision: revision(this.#stateMachine.revision()), peers }
   }
 
   deliver(envelopes: readonly Envelope[]): DeliverOutcome {
     const outcome = this.#loop.deliver(envelopes)
     if (outcome === 'queued') this.#live.recorder.received(envelopes)
     return outcome
+  }
+
+  stepThrough(): StepThroughPort | null {
+    return this.#step
   }
 
   liveEvents(): LiveSubscription | null {
@@ -303,6 +333,7 @@ export class PaxosNode implements NodeService {
     this.#metrics.commitIndex.set(status.commitIndex)
     this.#metrics.appliedIndex.set(status.appliedIndex)
     this.#metrics.applyLag.set(status.commitIndex - status.appliedIndex)
+    this.#metrics.liveDataBytes.set(this.#stateMachine.usedBytes())
     this.#metrics.inboxDepth.set(this.#loop.inboxDepth)
     this.#metrics.ballotRound.set(status.ballot.round)
     advanceCounter(this.#metrics.peerMessagesSent, this.#reported.sent, this.#transport.counters.sent)
@@ -326,7 +357,7 @@ export class PaxosNode implements NodeService {
         appliedIndex: status.appliedIndex, revision: status.revision, inboxDepth: this.#loop.inboxDepth,
       },
       peers: status.peers.map((peer) => ({ id: peer.id, reachable: peer.reachable, lagSlots: peer.lagSlots })),
-      held: null,
+      held: this.#step?.view().held ?? null,
     }
   }
 
@@ -349,6 +380,10 @@ export class PaxosNode implements NodeService {
         this.#metrics.slotsChosen.inc(event.lastSlot - event.firstSlot + 1)
         this.#receipts.chosen(event, this.#clock.nowMs())
         return
+      case 'pre-vote-started':
+        this.#metrics.preVotes.inc()
+        this.#logger.debug({ ballot: event.ballot }, 'asking for pre-votes')
+        return
       case 'became-candidate':
         this.#metrics.elections.inc()
         this.#logger.info({ ballot: event.ballot }, 'campaigning')
@@ -363,6 +398,37 @@ export class PaxosNode implements NodeService {
       case 'catch-up-requested':
         return
     }
+  }
+
+  /**
+   * The newest snapshot replaces the empty state machine. One that cannot be read is an
+   * operating error (exit 2), never silently skipped: an older one would resurrect deleted data
+   * only if the log were truncated, but a damaged disk deserves an operator's eyes.
+   */
+  #restoreNewestSnapshot(): void {
+    try {
+      const latest = this.#storage.snapshots.latest()
+      if (latest === null) return
+      const started = this.#clock.nowMs()
+      this.#stateMachine.restore(this.#storage.snapshots.read(latest))
+      this.#logger.info({ index: latest.index, revision: latest.revision, bytes: latest.sizeBytes, keys: this.#stateMachine.keyCount, ms: Math.round(this.#clock.nowMs() - started) }, 'restored the newest snapshot')
+    } catch (error) {
+      this.#storage.close()
+      if (error instanceof SnapshotStoreError || error instanceof SnapshotFormatError) throw new DataDirError('corrupt', `snapshot: ${error.message}`)
+      throw error
+    }
+  }
+
+  #onSnapshotWritten(written: SnapshotWritten): void {
+    this.#metrics.snapshotsWritten.inc()
+    this.#metrics.snapshotBytes.set(written.meta.sizeBytes)
+    this.#metrics.snapshotSliceSeconds.observe(written.longestSliceMs / 1000)
+    this.#logger.info({ index: written.meta.index, bytes: written.meta.sizeBytes, chunks: written.chunks, ms: Math.round(written.durationMs), longestSliceMs: Math.round(written.longestSliceMs * 10) / 10 }, 'snapshot written')
+  }
+
+  /** Takes a snapshot now, whatever the interval (benchmarks, tests). */
+  takeSnapshot(): void {
+    this.#snapshotter.take()
   }
 
   /** A bug: log it and crash. Acknowledged state is on disk; a restart resumes from there. */

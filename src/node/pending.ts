@@ -8,7 +8,7 @@ import type { ProposalId } from '../core/command.js'
 import { limits } from '../core/limits.js'
 import type { Slot } from '../core/ids.js'
 import type { ReadId } from '../core/ready.js'
-import type { ApplyResult } from '../state-machine/state-machine.js'
+import type { ApplyResult } from '../kv/state-machine.js'
 
 export type WriteSettlement = Readonly<{ type: 'applied'; slot: Slot; result: ApplyResult }> | Readonly<{ type: 'dropped' }> | Readonly<{ type: 'timeout' }>
 export type ReadSettlement = 'ready' | 'not_leader' | 'timeout'

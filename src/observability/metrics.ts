@@ -20,6 +20,7 @@ export function createMetrics() {
     httpLatency: new Histogram({ name: 'paxos_kv_http_request_seconds', help: 'HTTP request latency', labelNames: ['route', 'method'], buckets: latencyBucketsSeconds, registers }),
     slotsChosen: new Counter({ name: 'paxos_kv_slots_chosen_total', help: 'Commands in slots this node saw chosen as leader', registers }),
     commandsApplied: new Counter({ name: 'paxos_kv_commands_applied_total', help: 'Write commands applied to the state machine', registers }),
+    preVotes: new Counter({ name: 'paxos_kv_pre_votes_total', help: 'Pre-vote rounds started by this node (a campaign follows only a quorum of yes)', registers }),
     elections: new Counter({ name: 'paxos_kv_elections_total', help: 'Campaigns started by this node', registers }),
     leaderChanges: new Counter({ name: 'paxos_kv_became_leader_total', help: 'Times this node became leader', registers }),
     ballotRound: new Gauge({ name: 'paxos_kv_ballot_round', help: 'Round of the highest ballot this node has promised', registers }),
@@ -35,6 +36,10 @@ export function createMetrics() {
     commitIndex: new Gauge({ name: 'paxos_kv_commit_index', help: 'Highest slot known chosen with all below it', registers }),
     appliedIndex: new Gauge({ name: 'paxos_kv_applied_index', help: 'Highest slot applied to the state machine', registers }),
     applyLag: new Gauge({ name: 'paxos_kv_apply_lag_slots', help: 'Chosen slots not yet applied on this node', registers }),
+    snapshotsWritten: new Counter({ name: 'paxos_kv_snapshots_written_total', help: 'Snapshots of the state machine written durably', registers }),
+    snapshotBytes: new Gauge({ name: 'paxos_kv_snapshot_bytes', help: 'Size of the newest snapshot written', registers }),
+    snapshotSliceSeconds: new Histogram({ name: 'paxos_kv_snapshot_longest_slice_seconds', help: 'Per snapshot, the longest synchronous slice of its write (the worst event-loop stall)', buckets: transactionBucketsSeconds, registers }),
+    liveDataBytes: new Gauge({ name: 'paxos_kv_live_data_bytes', help: 'Live data as the quota counts it (keys, values, records, overhead)', registers }),
     peerLag: new Gauge({ name: 'paxos_kv_peer_lag_slots', help: 'On the leader: proposed slots a peer has not acknowledged (0 elsewhere)', labelNames: ['peer'], registers }),
   }
 }

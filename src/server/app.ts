@@ -7,10 +7,12 @@ import { AssertionError } from '../core/assert.js'
 import type { NodeId } from '../core/ids.js'
 import type { NodeService } from '../node/node-service.js'
 import { ApiError, apiErrorStatus, errorBody, retryAfterSeconds } from './errors.js'
+import { mountDebugRoutes } from './debug-routes.js'
 import { mountEventsRoutes } from './events-routes.js'
 import { mountKvRoutes } from './kv-routes.js'
 import { mountPeerRoutes } from './peer-routes.js'
 import { mountStatusRoutes } from './status-routes.js'
+import { mountUiRoutes } from './ui-routes.js'
 
 export type AppDeps = Readonly<{
   node: NodeService
@@ -31,12 +33,14 @@ const knownRoutes: ReadonlyArray<readonly [RegExp, string]> = [
   [/^\/v1\/kv$/, 'GET'],
   [/^\/v1\/status$/, 'GET'],
   [/^\/v1\/events$/, 'GET'],
+  [/^\/ui(\/[^/]+)?$/, 'GET'],
   [/^\/metrics$/, 'GET'],
   [/^\/peer\/messages$/, 'POST'],
 ]
 
 function routeName(path: string): string {
   if (path.startsWith('/v1/kv/')) return '/v1/kv/{key}'
+  if (path.startsWith('/ui/')) return '/ui/{file}' // one series, whatever name is asked for
   return knownRoutes.some(([pattern]) => pattern.test(path)) ? path : 'other'
 }
 
@@ -53,6 +57,8 @@ export function createApp(deps: AppDeps): Hono {
   mountKvRoutes(app, deps)
   mountStatusRoutes(app, deps.node)
   mountEventsRoutes(app, deps.node)
+  mountUiRoutes(app)
+  mountDebugRoutes(app, deps)
   mountPeerRoutes(app, deps)
   app.notFound((c) => {
     const route = knownRoutes.find(([pattern]) => pattern.test(c.req.path))

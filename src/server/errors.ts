@@ -13,6 +13,7 @@ export const apiErrorStatus = {
   too_large: 413,
   idempotency_key_reused: 422,
   unavailable: 503,
+  quota_exceeded: 507,
   overloaded: 503,
 } as const satisfies Record<string, ContentfulStatusCode>
 

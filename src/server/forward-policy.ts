@@ -62,9 +62,10 @@ export class ForwardPolicy {
     return this.#step({ type: 'local' })
   }
 
-  /** After a `wait`. */
-  resume(): NextStep {
+  /** After a `wait`, which may have overrun the deadline (a late timer on a busy process). */
+  resume(now: number): NextStep {
     assert(this.#last === 'wait', 'resume() without a wait')
+    if (now >= this.#options.deadline) return this.#giveUp()
     return this.#step({ type: 'local' })
   }
 
@@ -88,8 +89,12 @@ export class ForwardPolicy {
       this.#forwards += 1
       return this.#step({ type: 'forward', to: outcome.leader })
     }
-    if (now + retryDelay >= deadline) return this.#step({ type: 'give_up', outcome: this.#maybeApplied ? 'unknown' : 'unavailable' })
+    if (now + retryDelay >= deadline) return this.#giveUp()
     return this.#step({ type: 'wait' })
+  }
+
+  #giveUp(): NextStep {
+    return this.#step({ type: 'give_up', outcome: this.#maybeApplied ? 'unknown' : 'unavailable' })
   }
 
   #step(step: NextStep): NextStep {

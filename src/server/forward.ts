@@ -26,6 +26,12 @@ export const forwardHeaders = {
   requestId: 'x-paxos-request-id',
   /** Milliseconds left of the forwarder's deadline: the target never works past it. */
   budgetMs: 'x-paxos-budget-ms',
+  /**
+   * The same deadline on the forwarder's wall clock. A request can wait unread in a stalled
+   * target (a long GC, SIGSTOP) for longer than its budget: then it must not be proposed, as
+   * its other copies' record may be gone by then.
+   */
+  deadlineAtMs: 'x-paxos-deadline-at-ms',
   /** On a 503 answer to a forward: the target did not take the request (its leader hint, or empty). */
   notLeader: 'x-paxos-not-leader',
 } as const
@@ -38,7 +44,10 @@ type NotLeader = Readonly<{ type: 'not_leader'; leader: NodeId | null }>
 /** One try on this node; `requestId` is set once a copy of the request may exist elsewhere. */
 export type Attempt<T> = (requestId: RequestId | null) => Promise<T | NotLeader>
 
-/** What a forwarded request says about itself; null for a request straight from a client. */
+/**
+ * What a forwarded request says about itself; null for a request straight from a client.
+ * `budgetMs`: what is left of the forwarder's deadline now (0: it passed while the request waited).
+ */
 export type Forwarded = Readonly<{ requestId: RequestId | null; budgetMs: number }>
 
 const requestIdPattern = /^[A-Za-z0-9._-]+$/
@@ -47,17 +56,21 @@ const requestIdPattern = /^[A-Za-z0-9._-]+$/
  * A request that says it was forwarded must prove it came from a member (401 otherwise): its
  * request id decides which write a retry is taken for.
  */
-export function forwardedOf(c: Context, identity: PeerIdentity): Forwarded | null {
+export function forwardedOf(c: Context, node: NodeService, identity: PeerIdentity): Forwarded | null {
   if (c.req.header(forwardHeaders.forwarded) === undefined) return null
   peerAuthenticator(identity)(c.req.header(peerHeaders.secret), c.req.header(peerHeaders.cluster))
   const requestId = c.req.header(forwardHeaders.requestId) ?? null
   if (requestId !== null && (requestId.length > limits.requestIdBytesMax || !requestIdPattern.test(requestId))) {
     throw new ApiError('bad_request', 'malformed forwarded request id')
   }
-  const budget = c.req.header(forwardHeaders.budgetMs)
-  const budgetMs = budget === undefined || !/^\d{1,9}$/.test(budget) ? Number.NaN : Number(budget)
-  if (!Number.isSafeInteger(budgetMs)) throw new ApiError('bad_request', 'malformed forwarded budget')
-  return { requestId, budgetMs }
+  const budgetMs = wholeMs(c.req.header(forwardHeaders.budgetMs), 9)
+  const deadlineAtMs = wholeMs(c.req.header(forwardHeaders.deadlineAtMs), 15)
+  if (budgetMs === null || deadlineAtMs === null) throw new ApiError('bad_request', 'malformed forwarded deadline')
+  return { requestId, budgetMs: Math.max(0, Math.min(budgetMs, deadlineAtMs - node.wallMs())) }
+}
+
+function wholeMs(text: string | undefined, digitsMax: number): number | null {
+  return text !== undefined && text.length <= digitsMax && /^\d+$/.test(text) ? Number(text) : null
 }
 
 export type WithLeaderOptions = Readonly<{
@@ -90,7 +103,7 @@ export async function withLeader<T extends { type: string }>(c: Context, options
       }
       case 'wait':
         await new Promise((resolve) => setTimeout(resolve, retryDelayMs))
-        step = policy.resume()
+        step = policy.resume(node.nowMs())
         break
       case 'not_leader':
         return notLeaderAnswer(c, step.leader)
@@ -115,6 +128,7 @@ async function proxy(c: Context, options: WithLeaderOptions, leader: NodeId): Pr
   const headers: Record<string, string> = {
     [forwardHeaders.forwarded]: '1',
     [forwardHeaders.budgetMs]: String(timeoutMs),
+    [forwardHeaders.deadlineAtMs]: String(Math.ceil(node.wallMs() + timeoutMs)),
     [peerHeaders.secret]: identity.secret,
     [peerHeaders.cluster]: identity.clusterId,
   }

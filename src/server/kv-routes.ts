@@ -6,7 +6,7 @@ import type { Context, Hono } from 'hono'
 import type { NodeService, WriteOutcome, WriteRequest } from '../node/node-service.js'
 import type { RequestId } from '../core/command.js'
 import { limits } from '../core/limits.js'
-import type { KvItem } from '../state-machine/state-machine.js'
+import type { KvItem } from '../kv/state-machine.js'
 import { readBoundedBody } from './body.js'
 import { ApiError } from './errors.js'
 import { nextTurn } from './next-turn.js'
@@ -71,6 +71,8 @@ async function write(
       throw new ApiError('overloaded', outcome.reason === 'records_full'
         ? 'too many recent retry-safe writes are remembered to take another now; nothing was written, retry shortly'
         : 'the leader has too many writes in flight; retry shortly')
+    case 'quota_exceeded':
+      throw new ApiError('quota_exceeded', 'the store is at its live-data quota: delete keys or raise --quota-bytes')
     case 'timeout':
       throw new ApiError('unavailable', 'outcome unknown: the write was not confirmed before the timeout', { outcome: 'unknown' })
     case 'not_leader':
@@ -88,7 +90,7 @@ async function readBarrier(c: Context, options: KvRouteOptions, consistency: str
     await nextTurn()
     return null
   }
-  const forwarded = forwardedOf(c, identity(options).identity)
+  const forwarded = forwardedOf(c, options.node, identity(options).identity)
   const deadline = deadlineOf(options, forwarded, 'read')
   const outcome = await withLeader(c, { ...identity(options), node: options.node, deadline, forwarded, requestId: null, body: null }, () => options.node.readBarrier(deadline))
   if (outcome instanceof Response) return outcome
@@ -119,14 +121,14 @@ export function mountKvRoutes(app: Hono, options: KvRouteOptions): void {
 
   app.put('/v1/kv/*', async (c) => {
     const target = writeTarget(c, 'put')
-    const forwarded = forwardedOf(c, identity(options).identity) // a forged forward is refused before its body is read
+    const forwarded = forwardedOf(c, options.node, identity(options).identity) // a forged forward is refused before its body is read
     const value = await readBoundedBody(c, options.valueBytesMax, tooLarge)
     return write(c, options, forwarded, (requestId) => ({ type: 'put', ...target, value, requestId }), value)
   })
 
   app.delete('/v1/kv/*', async (c) => {
     const target = writeTarget(c, 'delete')
-    return write(c, options, forwardedOf(c, identity(options).identity), (requestId) => ({ type: 'delete', ...target, requestId }), null)
+    return write(c, options, forwardedOf(c, options.node, identity(options).identity), (requestId) => ({ type: 'delete', ...target, requestId }), null)
   })
 
   app.get('/v1/kv/*', async (c) => {

@@ -12,14 +12,17 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest()
 }
 
+/** A constant-time check against `secret`: digests compare in equal time whatever the lengths. */
+export function secretChecker(secret: string): (given: string | undefined) => boolean {
+  const expected = digest(secret)
+  return (given) => given !== undefined && timingSafeEqual(digest(given), expected)
+}
+
 /** Throws 401 unless `secret` and `clusterId` are this cluster's. */
 export function peerAuthenticator(identity: PeerIdentity): (secret: string | undefined, clusterId: string | undefined) => void {
-  const expectedSecret = digest(identity.secret)
+  const secretMatches = secretChecker(identity.secret)
   return (secret, clusterId) => {
-    // Comparing digests keeps the comparison constant-time whatever the lengths.
-    if (secret === undefined || !timingSafeEqual(digest(secret), expectedSecret)) {
-      throw new ApiError('unauthorized', 'missing or wrong cluster secret')
-    }
+    if (!secretMatches(secret)) throw new ApiError('unauthorized', 'missing or wrong cluster secret')
     if (clusterId !== identity.clusterId) throw new ApiError('unauthorized', 'wrong cluster id')
   }
 }

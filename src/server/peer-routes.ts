@@ -58,6 +58,10 @@ function incomingOf(c: Context): IncomingMessage | undefined {
   return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
 }
 
+const streamBroke = 'the stream broke'
+const streamEndedInFrame = 'the stream ended inside a frame'
+const streamLost: ReadonlySet<string> = new Set([streamBroke, streamEndedInFrame])
+
 /**
  * A refused peer is told why (the error body), and this node says so too: a node started with
  * the wrong secret, or one nobody knows, is otherwise visible only as a metric on one side.
@@ -66,7 +70,8 @@ async function reportRefusal(c: Context, options: PeerRouteOptions, work: () => 
   try {
     return await work()
   } catch (error) {
-    if (error instanceof ApiError && error.code !== 'overloaded') {
+    // A full inbox, or a peer that went away mid-stream (it stopped or restarted), refused nothing.
+    if (error instanceof ApiError && error.code !== 'overloaded' && !streamLost.has(error.message)) {
       const socket = incomingOf(c)?.socket
       options.onPeerRefused?.(socket === undefined ? 'unknown address' : `${socket.remoteAddress}:${socket.remotePort}`, error.message)
     }
@@ -133,7 +138,7 @@ function consumeStream(incoming: IncomingMessage, onFrame: (frame: string) => st
       }
       if (partsBytes + 1 > limits.peerFrameBytesMax) stop(tooLong)
     })
-    incoming.once('end', () => stop(partsBytes === 0 ? null : 'the stream ended inside a frame'))
-    incoming.once('error', () => stop('the stream broke'))
+    incoming.once('end', () => stop(partsBytes === 0 ? null : streamEndedInFrame))
+    incoming.once('error', () => stop(streamBroke))
   })
 }

@@ -9,8 +9,7 @@ import { existsSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { NodeId } from '../core/ids.js'
-import { KvSqliteStore } from '../state-machine/kv-sqlite-store.js'
-import { KvStateMachine } from '../state-machine/kv-state-machine.js'
+import { FileSnapshotStore } from './file-snapshot-store.js'
 import { makeDirectory } from './make-directory.js'
 import { formatVersion, migrate, userVersion } from './migrate.js'
 import { SqliteAcceptorStorage } from './sqlite-storage.js'
@@ -35,7 +34,8 @@ export type NodeStorageOptions = Readonly<{ dir: string; clusterId: string; node
 
 export type NodeStorage = Readonly<{
   acceptorStorage: SqliteAcceptorStorage
-  stateMachine: KvStateMachine
+  /** The snapshots of the state machine, in `snapshots/` beside the database. */
+  snapshots: FileSnapshotStore
   /**
    * One transaction around `work` (the driver's group commit). The commit is not synced here:
    * `whenSynced` waits for the disk. WAL keeps commits ordered, so a crash can only lose a
@@ -53,6 +53,7 @@ export type NodeStorage = Readonly<{
 export type SyncHooks = Readonly<{ onError: (error: Error) => void; onSynced?: (durationMs: number) => void; nowMs: () => number }>
 
 export const databaseFileName = 'paxos-kv.db'
+export const snapshotsDirName = 'snapshots'
 const busyTimeoutMs = 5_000
 
 export function openNodeStorage(options: NodeStorageOptions, hooks: SyncHooks = defaultSyncHooks): NodeStorage {
@@ -75,7 +76,7 @@ export function openNodeStorage(options: NodeStorageOptions, hooks: SyncHooks = 
     db.close()
     throw error
   }
-  return nodeStorageOver(db, options.fsync, hooks)
+  return nodeStorageOver(db, new FileSnapshotStore(join(options.dir, snapshotsDirName), options.clusterId), options.fsync, hooks)
 }
 
 /** Outside a node (tools, tests): a failed fsync throws where nothing can catch it, and stops. */
@@ -86,13 +87,13 @@ const defaultSyncHooks: SyncHooks = {
   nowMs: () => 0,
 }
 
-function nodeStorageOver(db: Database.Database, fsync: Fsync, hooks: SyncHooks): NodeStorage {
+function nodeStorageOver(db: Database.Database, snapshots: FileSnapshotStore, fsync: Fsync, hooks: SyncHooks): NodeStorage {
   let commits = 0
   const transaction = db.transaction((work: () => void) => work())
   const wal = fsync === 'full' ? new WalSync({ walPath: `${db.name}-wal`, ...hooks }) : null
   return {
     acceptorStorage: new SqliteAcceptorStorage(db),
-    stateMachine: new KvStateMachine(new KvSqliteStore(db)),
+    snapshots,
     atomically: (work) => {
       transaction(work)
       commits += 1

@@ -32,6 +32,7 @@ const writeFields = {
     id: z.string().min(1).max(limits.requestIdBytesMax),
     atMs: z.number().int().min(0).max(maxInt),
   }).optional(),
+  quotaBytes: z.number().int().min(0).max(maxInt).optional(),
 }
 const command = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('noop') }),
@@ -60,6 +61,8 @@ export const peerMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('catch-up'), fromSlot: slot }),
   z.strictObject({ type: z.literal('chosen'), entries: z.array(chosenEntry).min(1).max(limits.catchUpSlotsMax) }),
   z.strictObject({ type: z.literal('compacted'), through: slot }),
+  z.strictObject({ type: z.literal('pre-vote'), ballot, commitIndex: slot }),
+  z.strictObject({ type: z.literal('pre-vote-reply'), ballot, granted: z.boolean(), promised: ballot }),
 ])
 
 /** What the candidate relies on to page through a report (see PromiseMessage). */

@@ -16,8 +16,9 @@ afterAll(() => rmSync(root, { recursive: true, force: true }))
 
 describe('parseClusterArgs', () => {
   it('has the documented defaults', () => {
-    expect(parseClusterArgs([])).toEqual({ nodes: 3, basePort: 7001, dataDir: resolve('./data'), only: null })
-    expect(parseClusterArgs(['--nodes', '5', '--port', '9001', '--data', '/tmp/x'])).toEqual({ nodes: 5, basePort: 9001, dataDir: '/tmp/x', only: null })
+    expect(parseClusterArgs([])).toEqual({ nodes: 3, basePort: 7001, dataDir: resolve('./data'), only: null, debugStep: false })
+    expect(parseClusterArgs(['--nodes', '5', '--port', '9001', '--data', '/tmp/x'])).toEqual({ nodes: 5, basePort: 9001, dataDir: '/tmp/x', only: null, debugStep: false })
+    expect(parseClusterArgs(['--debug-step'])).toMatchObject({ debugStep: true })
     expect(parseClusterArgs(['--only', '2'])).toMatchObject({ nodes: 3, only: 2 })
   })
 

@@ -3,7 +3,7 @@
  * storage, and a network the test controls (deliver all, drop a node, crash and restart).
  * The seeded fault-injecting simulator lives in test/sim; this is for readable scenarios.
  */
-import type { ByteLimits, ChosenEntry, Envelope, NodeId, ReadOutcome, WriteCommand } from '../../src/core/index.js'
+import type { ByteLimits, ChosenEntry, CoreEvent, Envelope, NodeId, ReadOutcome, WriteCommand } from '../../src/core/index.js'
 import { Replica, assert, nodeId, seededRandom, slot, slotZero } from '../../src/core/index.js'
 import type { CoreSabotage } from '../../src/core/replica-port.js'
 import { processReady } from '../../src/node/process-ready.js'
@@ -17,7 +17,11 @@ export class Harness {
   readonly reads = new Map<NodeId, ReadOutcome[]>()
   readonly dropped = new Map<NodeId, string[]>()
   readonly down = new Set<NodeId>()
+  /** Every core event, in order, with the node that reported it. */
+  readonly events: { node: NodeId; event: CoreEvent }[] = []
   queue: Envelope[] = []
+  /** Rewrites every delivered envelope: a broken peer injected by a test (e.g. a voter that always says yes). */
+  tamper: ((envelope: Envelope) => Envelope) | null = null
   /** Every envelope any node sent, in order, for tests that inspect the traffic. */
   readonly sent: Envelope[] = []
   #seed: number
@@ -48,6 +52,7 @@ export class Harness {
       appliedIndex,
       random: seededRandom(this.#seed * 31 + id),
       sabotage: this.#sabotage,
+      onEvent: (event) => this.events.push({ node: id, event }),
       ...(this.#byteLimits === undefined ? {} : { byteLimits: this.#byteLimits }),
     }))
     this.down.delete(id)
@@ -92,7 +97,7 @@ export class Harness {
       this.queue = []
       for (const envelope of batch) {
         if (cut.has(envelope.to) || cut.has(envelope.from) || this.down.has(envelope.to)) continue
-        this.replicas.get(envelope.to)?.step(envelope)
+        this.replicas.get(envelope.to)?.step(this.tamper === null ? envelope : this.tamper(envelope))
       }
       this.process()
     }

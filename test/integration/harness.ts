@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach } from 'vitest'
+import { LinkProxy } from './link-proxy.js'
 
 export const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 export const secret = 'integration-secret'
@@ -52,6 +53,8 @@ export class TestCluster {
   readonly #children = new Map<number, ChildProcess>()
   readonly #extraArgs: string[]
   readonly stderr = new Map<number, string>()
+  /** With `partitionable`: every directed peer link `from>to` runs through a proxy a test can cut. */
+  readonly links = new Map<string, LinkProxy>()
   /** Each node's log lines (JSON, LOG_LEVEL warn and above), since its last start. */
   readonly stdout = new Map<number, string>()
 
@@ -60,15 +63,25 @@ export class TestCluster {
     this.#extraArgs = extraArgs
   }
 
+  /** Cuts (or heals) every link to and from `id`; clients still reach it directly. */
+  isolate(id: number, cut = true): void {
+    for (const [name, link] of this.links) {
+      if (!name.split('>').includes(String(id))) continue
+      if (cut) link.cut()
+      else link.heal()
+    }
+  }
+
   /**
    * A free port can be taken by another program between the probe and the node's bind; then
    * that node exits refusing its --port, and the whole cluster starts over on new ports.
    */
-  static async start(size = 3, extraArgs: string[] = []): Promise<TestCluster> {
+  static async start(size = 3, extraArgs: string[] = [], options: { partitionable?: boolean } = {}): Promise<TestCluster> {
     for (let attempt = 1; ; attempt += 1) {
       const ports = await Promise.all(Array.from({ length: size }, () => freePort()))
       const cluster = new TestCluster(ports, extraArgs)
       try {
+        if (options.partitionable === true) await cluster.#openLinks()
         const exits = cluster.ids.map((id) => exitAsError(cluster.startNode(id), id, cluster.stderr))
         // Every node up, not just a quorum: a test may stop or kill any of them.
         const up = async (): Promise<void> => {
@@ -95,12 +108,19 @@ export class TestCluster {
     return `http://127.0.0.1:${this.ports[id - 1]}`
   }
 
-  spec(): string {
-    return this.ids.map((id) => `${id}=${this.url(id)}`).join(',')
+  /** The member list as node `self` sees it: its peers behind their link proxies, if any. */
+  spec(self?: number): string {
+    const address = (id: number) => {
+      const link = self === undefined || id === self ? undefined : this.links.get(`${self}>${id}`)
+      return link === undefined ? this.url(id) : `http://127.0.0.1:${link.port}`
+    }
+    return this.ids.map((id) => `${id}=${address(id)}`).join(',')
   }
 
   serveArgs(id: number, dataDir = join(this.dataRoot, String(id))): string[] {
-    return [cliPath, 'serve', '--id', String(id), '--port', String(this.ports[id - 1]), '--data', dataDir, '--cluster', this.spec(), '--secret', secret, ...this.#extraArgs]
+    // Behind proxies each node has its own member list, so the cluster id must be given.
+    const clusterId = this.links.size === 0 ? [] : ['--cluster-id', 'integration']
+    return [cliPath, 'serve', '--id', String(id), '--port', String(this.ports[id - 1]), '--data', dataDir, '--cluster', this.spec(id), '--secret', secret, ...clusterId, ...this.#extraArgs]
   }
 
   startNode(id: number, args: readonly string[] = this.serveArgs(id)): ChildProcess {
@@ -135,10 +155,29 @@ export class TestCluster {
     })
   }
 
+  /** SIGSTOP / SIGCONT: the process freezes (a long GC pause, a stopped VM) and resumes as it was. */
+  signal(id: number, signal: 'SIGSTOP' | 'SIGCONT'): void {
+    const child = this.#children.get(id)
+    if (child === undefined || child.exitCode !== null) throw new Error(`node ${id} is not running`)
+    child.kill(signal)
+  }
+
+  /** One series of the node's /metrics, by its exact name. */
+  async metric(id: number, series: string): Promise<number | null> {
+    const response = await fetch(`${this.url(id)}/metrics`, { signal: AbortSignal.timeout(5000) })
+    return sample(await response.text(), series)
+  }
+
   async restart(id: number): Promise<void> {
     await this.kill(id)
     this.startNode(id)
     await waitFor(`node ${id} to answer`, async () => (await this.status(id)) ?? null)
+  }
+
+  async #openLinks(): Promise<void> {
+    for (const from of this.ids) {
+      for (const to of this.ids) if (from !== to) this.links.set(`${from}>${to}`, await LinkProxy.open(this.ports[to - 1]!))
+    }
   }
 
   async status(id: number): Promise<Status | null> {
@@ -161,12 +200,19 @@ export class TestCluster {
 
   async stop(): Promise<void> {
     await Promise.all([...this.#children.keys()].map((id) => this.kill(id)))
+    await Promise.all([...this.links.values()].map((link) => link.close()))
     rmSync(this.dataRoot, { recursive: true, force: true })
   }
 }
 
-export async function put(url: string, key: string, value: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${url}/v1/kv/${key}`, { method: 'PUT', body: value, headers, signal: AbortSignal.timeout(15_000) })
+/** The value of one series in a Prometheus text exposition, or null when it is absent. */
+export function sample(text: string, series: string): number | null {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `))
+  return line === undefined ? null : Number(line.slice(series.length + 1))
+}
+
+export async function put(url: string, key: string, value: string, headers: Record<string, string> = {}, timeoutMs = 15_000): Promise<Response> {
+  return fetch(`${url}/v1/kv/${key}`, { method: 'PUT', body: value, headers, signal: AbortSignal.timeout(timeoutMs) })
 }
 
 export async function get(url: string, key: string, query = ''): Promise<Response> {
@@ -182,11 +228,11 @@ export async function putEventually(url: string, key: string, value: string, hea
 }
 
 /** One cluster per test, always stopped afterwards, also when the test fails. */
-export function clusterPerTest(): (size?: number, extraArgs?: string[]) => Promise<TestCluster> {
+export function clusterPerTest(): (size?: number, extraArgs?: string[], options?: { partitionable?: boolean }) => Promise<TestCluster> {
   let current: TestCluster | null = null
   afterEach(async () => {
     await current?.stop()
     current = null
   })
-  return async (size = 3, extraArgs = []) => (current = await TestCluster.start(size, extraArgs))
+  return async (size = 3, extraArgs = [], options = {}) => (current = await TestCluster.start(size, extraArgs, options))
 }

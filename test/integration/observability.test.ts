@@ -9,14 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { cliPath, clusterPerTest, freePort, putEventually, waitFor } from './harness.js'
+import { cliPath, clusterPerTest, freePort, putEventually, sample, waitFor } from './harness.js'
 
 const startCluster = clusterPerTest()
-
-function sample(text: string, series: string): number | null {
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `))
-  return line === undefined ? null : Number(line.slice(series.length + 1))
-}
 
 describe('observability', () => {
   it('status and metrics follow the writes on every node', async () => {

@@ -3,14 +3,20 @@
  * elects itself, applies writes with increasing versions, answers cas mismatches, applies a
  * retried Idempotency-Key once, passes linearizable read barriers, reports status and metrics,
  * serves HTTP on the bound port, and keeps everything across stop and a new start on the data.
+ * Snapshots: taken every few slots, the newest two kept, a restart restores the newest and
+ * replays the log after it; a data dir of the build that kept the KV state in SQLite tables
+ * starts and replays its log; the quota refuses growth with 507 and lets deletes through.
  * Method: a real PaxosNode in-process on a temp dir and port 0, driven through NodeService.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config/config.js'
+import Database from 'better-sqlite3'
 import { nodeId, revision } from '../../src/core/index.js'
+import { databaseFileName, snapshotsDirName } from '../../src/storage/data-dir.js'
+import { migrate } from '../../src/storage/migrate.js'
 import { PaxosNode } from '../../src/node/node.js'
 import type { WriteRequest } from '../../src/node/node-service.js'
 import { createLogger } from '../../src/observability/logger.js'
@@ -31,7 +37,10 @@ const config: Config = Object.freeze({
   requestTimeoutMs: 5000,
   tickMs: 5,
   valueBytesMax: 1024,
+  snapshotEverySlots: 10_000,
+  quotaBytes: 1024 * 1024 * 1024,
   logLevel: 'silent',
+  debugStep: false,
 })
 
 const put = (key: string, value: string, extra: Partial<{ cas: number; idempotencyKey: string }> = {}): WriteRequest => ({
@@ -108,4 +117,88 @@ describe('PaxosNode (one member)', () => {
       await node.stop()
     }
   })
+
+  it('snapshots every few slots, keeps the newest two, and restarts from the newest plus the log after it', async () => {
+    const dataDir = join(root, 'snapshots')
+    const snapshotting = { ...config, dataDir, snapshotEverySlots: 4 }
+    const node = new PaxosNode(snapshotting, createLogger({}, 'silent'))
+    await node.start()
+    try {
+      for (let index = 0; index < 30; index += 1) expect(await writeWhenLeader(node, put(`k${index % 7}`, `v${index}`))).toMatchObject({ type: 'ok', version: index + 1 })
+      await until(() => readdirSync(join(dataDir, snapshotsDirName)).length === 2 && /paxos_kv_snapshots_written_total [3-9]/.test(String(lastMetrics)), async () => (lastMetrics = await node.metrics()))
+    } finally {
+      await node.stop()
+    }
+    expect(readdirSync(join(dataDir, snapshotsDirName)).every((name) => /^snapshot-\d{16}\.snap$/.test(name))).toBe(true)
+    const again = new PaxosNode(snapshotting, createLogger({}, 'silent'))
+    await again.start()
+    try {
+      // Before any new write: the snapshot and the replayed tail together hold all 30 writes.
+      expect(again.status().revision).toBe(30)
+      expect(again.range('', 10).items.map((item) => [item.key, new TextDecoder().decode(item.value)])).toEqual(
+        [['k0', 'v28'], ['k1', 'v29'], ['k2', 'v23'], ['k3', 'v24'], ['k4', 'v25'], ['k5', 'v26'], ['k6', 'v27']],
+      )
+      expect(await writeWhenLeader(again, put('after', 'restart'))).toMatchObject({ type: 'ok', version: 31 })
+    } finally {
+      await again.stop()
+    }
+  })
+
+  it('starts on a data dir whose KV state the previous build kept in SQLite, by replaying its log', async () => {
+    const dataDir = join(root, 'old-format')
+    mkdirSync(dataDir)
+    const db = new Database(join(dataDir, databaseFileName))
+    migrate(db, { throughVersion: 5 })
+    db.prepare('INSERT INTO meta (id, cluster_id, node_id, created_at_ms, format_version) VALUES (1, ?, 1, 0, 5)').run(config.clusterId)
+    db.prepare('UPDATE promised SET round = 1, node = 1').run()
+    const logRow = db.prepare('INSERT INTO log (slot, round, node, value, chosen) VALUES (?, 1, 1, ?, 1)')
+    const command = (slot: number, key: string, text: string) => JSON.stringify([{ type: 'put', proposal: `old-${slot}`, key, value: Buffer.from(text).toString('base64'), cas: null, idempotency: { key: `idem-${slot}`, atMs: 1 } }])
+    logRow.run(1, command(1, 'a', 'one'))
+    logRow.run(2, command(2, 'b', 'two'))
+    logRow.run(3, command(3, 'a', 'three'))
+    db.prepare('INSERT INTO kv (key, value, version) VALUES (?, ?, ?), (?, ?, ?)').run('a', Buffer.from('three'), 3, 'b', Buffer.from('two'), 2)
+    db.prepare('UPDATE state SET applied_index = 3, revision = 3').run()
+    db.close()
+    const node = new PaxosNode({ ...config, dataDir }, createLogger({}, 'silent'))
+    await node.start()
+    try {
+      expect(node.status()).toMatchObject({ appliedIndex: 3, revision: 3 })
+      expect(new TextDecoder().decode(node.get('a')!.value)).toBe('three')
+      expect(node.get('b')!.version).toBe(2)
+      // The idempotency records came back with the replay: a retry of slot 2's write is answered, not applied.
+      const retry = await writeWhenLeader(node, { ...put('b', 'two'), idempotencyKey: 'idem-2' })
+      expect(retry).toMatchObject({ type: 'ok', version: 2, deleted: null })
+    } finally {
+      await node.stop()
+    }
+  })
+
+  it('refuses puts that grow live data past the quota with 507, and lets deletes and shrinking puts through', async () => {
+    const node = new PaxosNode({ ...config, dataDir: join(root, 'quota'), quotaBytes: 400 }, createLogger({}, 'silent'))
+    const port = await node.start()
+    try {
+      expect(await writeWhenLeader(node, put('a', 'x'.repeat(100)))).toMatchObject({ type: 'ok' })
+      expect(await node.write(put('b', 'y'.repeat(300)), node.nowMs() + 5000)).toEqual({ type: 'quota_exceeded' })
+      const response = await fetch(`http://127.0.0.1:${port}/v1/kv/b`, { method: 'PUT', body: 'y'.repeat(300) })
+      expect(response.status).toBe(507)
+      expect(await response.json()).toMatchObject({ error: 'quota_exceeded' })
+      expect(await node.write(put('a', 'small'), node.nowMs() + 5000)).toMatchObject({ type: 'ok' })
+      expect(await node.write({ type: 'delete', key: 'a', cas: null, idempotencyKey: null, requestId: null }, node.nowMs() + 5000)).toMatchObject({ type: 'ok', deleted: true })
+      expect(await node.write(put('b', 'y'.repeat(200)), node.nowMs() + 5000)).toMatchObject({ type: 'ok' })
+    } finally {
+      await node.stop()
+    }
+  })
 })
+
+let lastMetrics = ''
+
+/** Polls `check` (after running `refresh`) until it holds; gives up after 10 s. */
+async function until(check: () => boolean, refresh: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 0; attempt < 400; attempt += 1) {
+    await refresh()
+    if (check()) return
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  throw new Error('condition not reached in 10 s')
+}

@@ -5,11 +5,12 @@
  */
 import { nodeId, type Envelope, type NodeId } from '../../src/core/index.js'
 import type { DeliverOutcome, NodeService, ReadBarrierOutcome, Receipt, StatusBody, WriteOutcome, WriteRequest } from '../../src/node/node-service.js'
-import { KvMemoryStore } from '../../src/state-machine/kv-memory-store.js'
-import { KvStateMachine, type KvStateMachineOptions } from '../../src/state-machine/kv-state-machine.js'
-import type { KvItem } from '../../src/state-machine/state-machine.js'
+import { KvStateMachine, type KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
+import type { KvItem } from '../../src/kv/state-machine.js'
 import { slot } from '../../src/core/index.js'
+import { writeOutcome } from '../../src/node/write-outcome.js'
 import { LiveFeed, type LiveSubscription } from '../../src/node/live-feed.js'
+import type { HoldingTransport } from '../../src/transport/holding-transport.js'
 
 export class FakeNode implements NodeService {
   readonly id: NodeId = nodeId(1)
@@ -24,12 +25,19 @@ export class FakeNode implements NodeService {
   #proposals = 0
 
   constructor(options: KvStateMachineOptions = {}) {
-    this.stateMachine = new KvStateMachine(new KvMemoryStore(), options)
+    this.stateMachine = new KvStateMachine(options)
   }
 
   nowMs(): number {
     return performance.now()
   }
+
+  /** Tests may move it, as another node's clock would differ. */
+  wallMs(): number {
+    return Date.now() + this.wallOffsetMs
+  }
+
+  wallOffsetMs = 0
 
   peerUrl(): string | null {
     return this.leaderUrl
@@ -39,8 +47,9 @@ export class FakeNode implements NodeService {
     return `fake-r${this.#proposals + this.writes.length}`
   }
 
-  async write(request: WriteRequest): Promise<WriteOutcome> {
+  async write(request: WriteRequest, deadlineMs: number): Promise<WriteOutcome> {
     this.writes.push(request)
+    if (deadlineMs <= this.nowMs()) return { type: 'timeout' } // as the node: never proposed past it
     if (this.mode === 'follower') return { type: 'not_leader', leader: nodeId(2) }
     if (this.mode === 'no_leader') return { type: 'not_leader', leader: null }
     if (this.mode === 'overloaded') return { type: 'overloaded', reason: 'writes_in_flight' }
@@ -53,17 +62,7 @@ export class FakeNode implements NodeService {
       : { type: 'delete' as const, ...base }
     const at = slot(this.stateMachine.appliedIndex() + 1)
     const [applied] = this.stateMachine.apply([{ slot: at, value: [command] }])
-    const result = applied!.result
-    switch (result.type) {
-      case 'written':
-        return { type: 'ok', version: result.revision, deleted: result.deleted, receipt: { ...this.receipt, slot: at } }
-      case 'cas_mismatch':
-        return { type: 'cas_mismatch', version: result.revision }
-      case 'idempotency_key_reused':
-        return result
-      case 'records_full':
-        return { type: 'overloaded', reason: 'records_full' }
-    }
+    return writeOutcome(applied!.result, () => ({ ...this.receipt, slot: at }))
   }
 
   async readBarrier(): Promise<ReadBarrierOutcome> {
@@ -101,6 +100,13 @@ export class FakeNode implements NodeService {
       held: null,
     }),
   })
+
+  /** Set before createApp to test the step-through routes (as serve --debug-step would). */
+  step: HoldingTransport | null = null
+
+  stepThrough(): HoldingTransport | null {
+    return this.step
+  }
 
   liveEvents(): LiveSubscription | null {
     return this.live.subscribe()

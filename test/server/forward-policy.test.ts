@@ -26,9 +26,9 @@ describe('ForwardPolicy', () => {
     const p = policy()
     p.first()
     expect(p.after({ type: 'not_leader', leader: null }, 0)).toEqual({ type: 'wait' })
-    expect(p.resume()).toEqual({ type: 'local' })
+    expect(p.resume(0)).toEqual({ type: 'local' })
     expect(p.after({ type: 'not_leader', leader: self }, 50)).toEqual({ type: 'wait' })
-    expect(p.resume()).toEqual({ type: 'local' })
+    expect(p.resume(0)).toEqual({ type: 'local' })
     expect(p.after({ type: 'not_leader', leader: null }, 90)).toEqual({ type: 'give_up', outcome: 'unavailable' })
   })
 
@@ -38,10 +38,17 @@ describe('ForwardPolicy', () => {
     p.after({ type: 'not_leader', leader }, 0)
     const outcome = type === 'refused' ? { type } : { type, leader: nodeId(3) }
     expect(p.after(outcome, 10)).toEqual({ type: 'wait' })
-    expect(p.resume()).toEqual({ type: 'local' })
+    expect(p.resume(0)).toEqual({ type: 'local' })
     // The target's hint is not followed directly; this node's own view is.
     expect(p.after({ type: 'not_leader', leader }, 30)).toEqual({ type: 'forward', to: leader })
     expect(p.after(outcome, 95)).toEqual({ type: 'give_up', outcome: 'unavailable' })
+  })
+
+  it('a wait that overran the deadline gives up instead of trying again', () => {
+    const p = policy()
+    p.first()
+    expect(p.after({ type: 'not_leader', leader: null }, 80)).toEqual({ type: 'wait' })
+    expect(p.resume(100)).toEqual({ type: 'give_up', outcome: 'unavailable' })
   })
 
   it('an unknown outcome ends the request when a retry could apply it twice', () => {
@@ -56,9 +63,9 @@ describe('ForwardPolicy', () => {
     p.first()
     p.after({ type: 'not_leader', leader }, 0)
     expect(p.after({ type: 'unknown' }, 10)).toEqual({ type: 'wait' })
-    expect(p.resume()).toEqual({ type: 'local' })
+    expect(p.resume(0)).toEqual({ type: 'local' })
     expect(p.after({ type: 'not_leader', leader: null }, 20)).toEqual({ type: 'wait' })
-    expect(p.resume()).toEqual({ type: 'local' })
+    expect(p.resume(0)).toEqual({ type: 'local' })
     expect(p.after({ type: 'not_leader', leader: null }, 95)).toEqual({ type: 'give_up', outcome: 'unknown' })
   })
 
@@ -75,6 +82,6 @@ describe('ForwardPolicy', () => {
     finished.after({ type: 'not_leader', leader: null }, 0)
     expect(() => finished.after({ type: 'not_leader', leader: null }, 0)).toThrow()
     expect(() => policy().after({ type: 'refused' }, 0)).toThrow()
-    expect(() => policy().resume()).toThrow()
+    expect(() => policy().resume(0)).toThrow()
   })
 })

@@ -8,11 +8,13 @@ import { serve } from '@hono/node-server'
 import { afterEach, describe, expect, it } from 'vitest'
 import { nodeId } from '../../src/core/index.js'
 import { createApp } from '../../src/server/app.js'
-import type { KvStateMachineOptions } from '../../src/state-machine/kv-state-machine.js'
+import type { KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
 import { freePort } from '../integration/harness.js'
 import { FakeNode } from './fake-node.js'
 
 const peer = { 'x-paxos-secret': 'route-secret', 'x-paxos-cluster': 'c1' }
+/** The headers of a forward with `ms` left of its deadline. */
+const forwardedUntil = (ms: number) => ({ 'x-paxos-forwarded': '1', 'x-paxos-budget-ms': String(ms), 'x-paxos-deadline-at-ms': String(Date.now() + ms) })
 
 function setup(requestTimeoutMs = 300, options: KvStateMachineOptions = {}) {
   const node = new FakeNode(options)
@@ -175,7 +177,7 @@ describe('kv routes', () => {
     node.mode = 'follower'
     node.leaderUrl = 'http://127.0.0.1:9' // would fail if tried; must not be tried
     const started = performance.now()
-    const response = await app.request('/v1/kv/k', { method: 'PUT', body: 'v', headers: { ...peer, 'x-paxos-forwarded': '1', 'x-paxos-budget-ms': '10000', 'x-paxos-request-id': 'n2-x-r1' } })
+    const response = await app.request('/v1/kv/k', { method: 'PUT', body: 'v', headers: { ...peer, ...forwardedUntil(10_000), 'x-paxos-request-id': 'n2-x-r1' } })
     expect(response.status).toBe(503)
     expect(response.headers.get('x-paxos-not-leader')).toBe('2')
     // Answered from the first not_leader, not after waiting out the budget for a leader.
@@ -186,13 +188,26 @@ describe('kv routes', () => {
   it.each([
     [{ 'x-paxos-forwarded': '1' }, 401],
     [{ 'x-paxos-forwarded': '1', 'x-paxos-secret': 'wrong', 'x-paxos-cluster': 'c1' }, 401],
-    [{ 'x-paxos-forwarded': '1', ...peer }, 400], // no budget
-    [{ 'x-paxos-forwarded': '1', ...peer, 'x-paxos-budget-ms': '100', 'x-paxos-request-id': 'bad id' }, 400],
+    [{ 'x-paxos-forwarded': '1', ...peer }, 400], // no deadline
+    [{ 'x-paxos-forwarded': '1', ...peer, 'x-paxos-budget-ms': '100' }, 400], // no wall-clock deadline
+    [{ ...peer, ...forwardedUntil(100), 'x-paxos-request-id': 'bad id' }, 400],
   ])('a forwarded request must come from a member, well formed (%o is %i), and changes nothing', async (headers, status) => {
     const { app, node } = setup()
     const response = await app.request('/v1/kv/k', { method: 'PUT', body: 'v', headers })
     expect(response.status).toBe(status)
     expect(node.writes).toEqual([])
+  })
+
+  it('a forward that waited past its deadline (say, in a stalled target) is not proposed: 503, outcome unknown', async () => {
+    const { app, node } = setup()
+    const late = { ...peer, 'x-paxos-forwarded': '1', 'x-paxos-budget-ms': '5000', 'x-paxos-deadline-at-ms': String(node.wallMs() - 1), 'x-paxos-request-id': 'n2-x-r2' }
+    const response = await app.request('/v1/kv/k', { method: 'PUT', body: 'v', headers: late })
+    expect(response.status).toBe(503)
+    expect(await response.json()).toMatchObject({ error: 'unavailable', outcome: 'unknown' })
+    expect(node.get('k')).toBeNull()
+    // Within its deadline on this node's wall clock, the same forward is taken.
+    const inTime = await app.request('/v1/kv/k', { method: 'PUT', body: 'v', headers: { ...late, 'x-paxos-deadline-at-ms': String(node.wallMs() + 5000) } })
+    expect(inTime.status).toBe(200)
   })
 
   it('an Idempotency-Key reused for a different request is 422 and writes nothing', async () => {

@@ -9,10 +9,14 @@ import { checkDurability, checkDurableLogs } from './checkers/durability.js'
 import { ExactlyOnceChecker } from './checkers/exactly-once.js'
 import { checkKey } from './checkers/linearizability.js'
 import { checkLiveness } from './checkers/liveness.js'
+import { checkNoDisruption } from './checkers/disruption.js'
 import { OrderedApplyChecker } from './checkers/ordered-apply.js'
 import { BallotChecker } from './checkers/ballots.js'
 import { PromiseChecker } from './checkers/promises.js'
+import { SnapshotRestoreChecker } from './checkers/snapshot-restore.js'
 import { checkStaleReads } from './checkers/stale-reads.js'
+import { KvSnapshot, KvStateMachine } from '../../src/kv/kv-state-machine.js'
+import { MessageSizeChecker } from './checkers/message-sizes.js'
 import { nodeId, revision, slot, type Ballot, type ChosenEntry, type Envelope, type PeerMessage, type WriteCommand } from '../../src/core/index.js'
 import type { Op, OpResult } from './history.js'
 
@@ -78,15 +82,17 @@ describe('exactly-once checker', () => {
 })
 
 describe('ordered-apply checker', () => {
-  it('flags a gap, a repeat, and a restart that forgot applied slots', () => {
+  it('flags a gap, a repeat, and a restart past what the node had applied', () => {
     const checker = new OrderedApplyChecker()
     checker.started(1, 0)
     checker.applied(1, 1)
     checker.applied(1, 2)
+    checker.started(1, 1) // back to a snapshot at 1: slot 2 is applied again, that is fine
+    checker.applied(1, 2)
     expect(checker.violations).toEqual([])
     checker.applied(1, 4)
     checker.applied(1, 4)
-    checker.started(1, 1)
+    checker.started(1, 9)
     expect(checker.violations).toHaveLength(3)
   })
 
@@ -99,6 +105,54 @@ describe('ordered-apply checker', () => {
     expect(checker.violations).toEqual([])
     checker.installed(1, 4)
     expect(checker.violations).toEqual(['ordered-apply: node 1 installed a snapshot through 4, but had applied through 10'])
+  })
+
+  it('takes a restart from a received snapshot not yet installed, and flags one past it', () => {
+    const checker = new OrderedApplyChecker()
+    checker.started(1, 0)
+    checker.applied(1, 1)
+    checker.received(1, 9)
+    checker.started(1, 9)
+    expect(checker.violations).toEqual([])
+    checker.started(1, 12)
+    expect(checker.violations).toEqual(['ordered-apply: node 1 restarted at applied index 12, but had applied only through 9'])
+  })
+})
+
+describe('snapshot-restore checker', () => {
+  const write = (key: string, text: string, proposal: string): WriteCommand =>
+    ({ type: 'put', proposal, key, value: Buffer.from(text).toString('base64'), cas: null, idempotency: null })
+  const entries: ChosenEntry[] = [
+    { slot: slot(1), value: [write('a', '1', 'p1')] },
+    { slot: slot(2), value: [write('b', '2', 'p2')] },
+    { slot: slot(3), value: [write('a', '3', 'p3')] },
+  ]
+
+  it('passes a restore of a true snapshot, and flags one that claims a later slot than its contents', () => {
+    const checker = new SnapshotRestoreChecker({ snapshotChunkBytesMax: 128 })
+    const replica = new KvStateMachine({ snapshotChunkBytesMax: 128 })
+    for (const entry of entries) {
+      replica.apply([entry])
+      checker.applied([entry])
+    }
+    const good = new KvStateMachine({ snapshotChunkBytesMax: 128 })
+    good.restore(replica.snapshot().chunks())
+    checker.restored(1, good)
+    expect(checker.violations).toEqual([])
+    const early = new KvStateMachine({ snapshotChunkBytesMax: 128 })
+    early.apply(entries.slice(0, 2))
+    const stale = new KvStateMachine({ snapshotChunkBytesMax: 128 })
+    stale.restore(new KvSnapshot({ ...early.snapshot().view, appliedIndex: slot(3) }, 128).chunks())
+    checker.restored(2, stale)
+    expect(checker.violations).toEqual([expect.stringMatching(/^snapshot-restore: node 2 restored a snapshot at slot 3/)])
+  })
+
+  it('flags a snapshot at a slot no replica applied', () => {
+    const checker = new SnapshotRestoreChecker({ snapshotChunkBytesMax: 128 })
+    const ahead = new KvStateMachine({ snapshotChunkBytesMax: 128 })
+    ahead.apply(entries)
+    checker.restored(1, ahead)
+    expect(checker.violations).toHaveLength(1)
   })
 })
 
@@ -220,5 +274,50 @@ describe('liveness checker', () => {
   it('flags a request that never completed, a client that never got through, replicas that did not converge', () => {
     expect(checkLiveness({ pendingOps: [], unissued: new Map([[1, 0]]), appliedIndexes: new Map(), converged: true, budget: 10 })).toEqual([])
     expect(checkLiveness({ pendingOps: [put('a', 0, null, null)], unissued: new Map([[1, 2]]), appliedIndexes: new Map([[1, 3], [2, 2]]), converged: false, budget: 10 })).toHaveLength(3)
+  })
+})
+
+describe('message-size checker', () => {
+  const bounds = { batchBytesMax: 2000, messageBytesMax: 3000, pipelineBytesMax: 4000, queuedBytesMax: 4000, frameBytesMax: 3100 }
+  const chosen = (valueChars: number): Envelope => ({
+    from: nodeId(1), to: nodeId(2),
+    message: { type: 'chosen', entries: [{ slot: slot(1), value: [{ type: 'put', proposal: 'p', key: 'k', value: 'A'.repeat(valueChars), cas: null, idempotency: null }] }] },
+  })
+
+  it('passes messages within the bounds and flags one over messageBytesMax', () => {
+    const checker = new MessageSizeChecker(bounds)
+    checker.sent([chosen(100), chosen(2000)], 0)
+    expect(checker.violations).toEqual([])
+    checker.sent([chosen(2500)], 1)
+    expect(checker.violations).toHaveLength(1)
+    expect(checker.violations[0]).toMatch(/^message-sizes: at tick 1 node 1→2 chosen is \d+ bytes by estimate, over messageBytesMax 3000/)
+  })
+
+  it('flags a message whose encoding no frame holds', () => {
+    const checker = new MessageSizeChecker({ ...bounds, messageBytesMax: 5000 })
+    checker.sent([chosen(3100)], 2)
+    expect(checker.violations[0]).toMatch(/no frame of 3100 holds it/)
+  })
+})
+
+describe('disruption checker', () => {
+  const ballot: Ballot = { round: 3, node: nodeId(1) }
+  const base = { leader: nodeId(1), cutOff: nodeId(3), leaderAtEnd: nodeId(1), appliedIndexes: new Map([[1, 9], [2, 9], [3, 9]]) }
+
+  it('passes a phase where the cut-off node only asked for pre-votes and caught up', () => {
+    const events = [{ node: nodeId(3), tick: 5, event: { type: 'pre-vote-started', ballot } as const }]
+    expect(checkNoDisruption({ ...base, events })).toEqual([])
+  })
+
+  it('flags an election, a deposed leader, and a node that never caught up', () => {
+    const events = [
+      { node: nodeId(3), tick: 5, event: { type: 'became-candidate', ballot } as const },
+      { node: nodeId(1), tick: 9, event: { type: 'became-follower', ballot, leader: null, reason: 'saw a higher ballot' } as const },
+    ]
+    const violations = checkNoDisruption({ ...base, events, leaderAtEnd: nodeId(3), appliedIndexes: new Map([[1, 9], [2, 9], [3, 4]]) })
+    expect(violations).toHaveLength(3)
+    expect(violations.every((violation) => violation.startsWith('disruption:'))).toBe(true)
+    expect(checkNoDisruption({ ...base, events: [events[0]!] })).toHaveLength(1)
+    expect(checkNoDisruption({ ...base, events: [], leaderAtEnd: null })).toHaveLength(1)
   })
 })

@@ -2,17 +2,31 @@
  * One seed → the whole run's shape (swarm testing, as in TigerBeetle's VOPR): cluster size,
  * fault rates and workload vary per seed, so different seeds stress different corners.
  */
-import { randomBelow, seededRandom, type Random } from '../../src/core/index.js'
+import { checkByteLimits, entryOverheadBytes, frameOverheadBytes, messageOverheadBytes, randomBelow, seededRandom, type ByteLimits, type Random } from '../../src/core/index.js'
 import type { CoreSabotage } from '../../src/core/replica-port.js'
 
 /**
  * `forget-promise` breaks the disk, `blind-retry` the servers' forwarding (a retry after an
- * unknown outcome goes out as a new request, which the state machine cannot recognise); the
- * rest are CoreSabotage. `truncate-unapplied` breaks the driver's compaction: it truncates the
- * log through the applied index at once, before that state is durable (a snapshot not yet on disk).
+ * unknown outcome goes out as a new request, which the state machine cannot recognise),
+ * `skip-pre-vote` the peers (every pre-vote is answered yes at once by every member, reached or
+ * not, as if nodes campaigned without asking), `unbounded-reports` a node's promises and
+ * catch-up replies (they ignore the byte bounds, see unbounded-reports.ts); `snapshot-stale-index`
+ * the snapshots (one holds the state before a batch but claims the batch's slot);
+ * `truncate-unapplied` the driver's compaction (it truncates the log through the applied index at
+ * once, past the newest durable snapshot); the rest are CoreSabotage.
  */
-export type SimSabotage = CoreSabotage | 'forget-promise' | 'blind-retry' | 'truncate-unapplied'
-export const sabotages: readonly SimSabotage[] = ['forget-promise', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry', 'truncate-unapplied']
+export type SimSabotage = CoreSabotage | 'forget-promise' | 'blind-retry' | 'skip-pre-vote' | 'unbounded-reports' | 'snapshot-stale-index' | 'truncate-unapplied'
+export const sabotages: readonly SimSabotage[] = ['forget-promise', 'unbounded-reports', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry', 'skip-pre-vote', 'snapshot-stale-index', 'truncate-unapplied']
+/** The sabotages that reach the core as a CoreSabotage; the others live in the simulator. */
+export const simOnlySabotages: ReadonlySet<SimSabotage> = new Set(['forget-promise', 'blind-retry', 'skip-pre-vote', 'unbounded-reports', 'snapshot-stale-index', 'truncate-unapplied'])
+
+/** The largest value a simulated client writes (raw bytes); the edge's limit, shrunk. */
+export const simValueBytesMax = 600
+/**
+ * commandBytes of the largest command the simulated servers propose: keys of at most 8
+ * characters, proposal, idempotency and request ids of at most 24 (as commandBytes counts them).
+ */
+const simCommandBytesMax = 4 * Math.ceil(simValueBytesMax / 3) + 6 * (8 + 24 + 24) + 160 + 64 + 6 * 24
 
 export type SimOptions = Readonly<{
   seed: number
@@ -61,13 +75,22 @@ export type SimOptions = Readonly<{
   requestTimeoutTicks: number
   safetyTicks: number
   livenessTicksMax: number
+  /** Small, so that snapshots, and crashes in the middle of writing one, happen in most seeds. */
+  snapshotEverySlots: number
+  snapshotChunkBytesMax: number
+  /**
+   * Byte bounds shrunk to a few slots per message, so that promise pages, byte cuts of accepts
+   * and catch-ups, and the pipeline's byte bound happen on most seeds.
+   */
+  byteLimits: ByteLimits
+  /** Raw bytes of each put's value: short, or (on some seeds) close to simValueBytesMax. */
+  valueBytes: number
   sabotage: SimSabotage | null
   /**
    * Tiny on purpose, so that compaction, "compacted" answers and snapshot installs (to lagging,
-   * restarted and partitioned nodes) happen in most seeds: the log is truncated once the durable
-   * state is `compactEverySlots` past the retained tail of `logRetainSlots`.
+   * restarted and partitioned nodes) happen in most seeds: once a snapshot is durable, the log is
+   * truncated through its index less `logRetainSlots`, as the node does.
    */
-  compactEverySlots: number
   logRetainSlots: number
   /** Ticks a snapshot transfer takes; the source must stay up and reachable all along. */
   snapshotTransferTicksMax: number
@@ -108,13 +131,32 @@ export function optionsFromSeed(seed: number, overrides: { nodes?: number; sabot
     safetyTicks: between(random, 800, 2000),
     // A healed cluster finishes in under 300 ticks in every seed we ran: 1000 leaves room, not slack.
     livenessTicksMax: 1000,
+    // Drawn last, so the fields above stay what they were for every seed.
+    byteLimits: drawByteLimits(random),
+    valueBytes: randomBelow(random, 3) === 0 ? between(random, 1, 40) : between(random, simValueBytesMax - 100, simValueBytesMax),
     sabotage: overrides.sabotage ?? null,
     // Drawn last, so that the draws above stay what they were for every seed.
     crashAfterForwardPercent: randomBelow(random, 2) === 0 ? 0 : between(random, 1, 15),
-    compactEverySlots: between(random, 1, 8),
+    snapshotEverySlots: between(random, 2, 12),
+    // A chunk holds at least one entry: a short key and a value of up to simValueBytesMax bytes.
+    snapshotChunkBytesMax: simValueBytesMax + 64 + between(random, 0, 512),
     logRetainSlots: between(random, 0, 6),
     snapshotTransferTicksMax: between(random, 1, 40),
   }
+}
+
+function drawByteLimits(random: Random): ByteLimits {
+  const batchBytesMax = simCommandBytesMax + 3 + randomBelow(random, 2 * simCommandBytesMax)
+  const messageBytesMax = messageOverheadBytes + entryOverheadBytes + batchBytesMax + randomBelow(random, batchBytesMax)
+  const bounds = {
+    batchBytesMax,
+    messageBytesMax,
+    pipelineBytesMax: batchBytesMax * between(random, 1, 8),
+    queuedBytesMax: batchBytesMax * between(random, 2, 16),
+    frameBytesMax: frameOverheadBytes + messageBytesMax + randomBelow(random, messageBytesMax),
+  }
+  checkByteLimits(bounds, simCommandBytesMax)
+  return bounds
 }
 
 /** Think time that spreads a client's requests over the safety phase. */

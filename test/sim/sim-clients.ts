@@ -6,7 +6,7 @@
  * indeterminate.
  */
 import { randomBelow, randomChance, type NodeId, type Random } from '../../src/core/index.js'
-import type { StateMachine } from '../../src/state-machine/state-machine.js'
+import type { StateMachine } from '../../src/kv/state-machine.js'
 import type { History, Op } from './history.js'
 import type { SimReply, SimRequest } from './sim-server.js'
 
@@ -34,6 +34,7 @@ export class SimClient {
   readonly #history: History
   readonly #keys: readonly string[]
   readonly #timeoutTicks: number
+  readonly #valueBytes: number
   #thinkTicksMax: number
   #remaining: number
   #current: Request | null = null
@@ -43,13 +44,14 @@ export class SimClient {
   /** Final reads queued for the liveness phase. */
   #finalReads: string[] = []
 
-  constructor(options: { id: number; random: Random; history: History; keys: readonly string[]; requests: number; timeoutTicks: number; thinkTicksMax: number }) {
+  constructor(options: { id: number; random: Random; history: History; keys: readonly string[]; requests: number; timeoutTicks: number; thinkTicksMax: number; valueBytes: number }) {
     this.id = options.id
     this.#random = options.random
     this.#history = options.history
     this.#keys = options.keys
     this.#remaining = options.requests
     this.#timeoutTicks = options.timeoutTicks
+    this.#valueBytes = options.valueBytes
     this.#thinkTicksMax = options.thinkTicksMax
   }
 
@@ -95,8 +97,8 @@ export class SimClient {
     switch (reply.type) {
       case 'applied': {
         const result = reply.result
-        // Never sent by these clients (each key names one request): if it comes, it is a bug.
-        if (result.type === 'idempotency_key_reused' || result.type === 'records_full') return this.#indeterminate(request, now)
+        // Never sent by these clients (each key names one request, no command carries a quota).
+        if (result.type === 'idempotency_key_reused' || result.type === 'records_full' || result.type === 'quota_exceeded') return this.#indeterminate(request, now)
         const version = result.revision
         if (result.type === 'written') this.#lastVersion.set(request.op.key, request.op.kind === 'delete' ? 0 : version)
         else this.#lastVersion.set(request.op.key, version)
@@ -145,7 +147,8 @@ export class SimClient {
     const idempotencyKey = randomChance(this.#random, 1, 2) ? `c${this.id}-w${this.#writes}` : null
     const cas = roll >= 75 ? (this.#lastVersion.get(key) ?? 0) : null
     if (roll < 50) return this.#request(now, { kind: 'delete', key, value: null, cas }, idempotencyKey)
-    return this.#request(now, { kind: 'put', key, value: `c${this.id}v${this.#writes}`, cas }, idempotencyKey)
+    // Unique per write (the checkers need that), padded to the seed's value size.
+    return this.#request(now, { kind: 'put', key, value: `c${this.id}v${this.#writes}-`.padEnd(this.#valueBytes, 'x'), cas }, idempotencyKey)
   }
 
   #request(now: number, fields: Pick<Op, 'kind' | 'key' | 'value' | 'cas'>, idempotencyKey: string | null): Request {

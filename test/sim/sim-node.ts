@@ -1,25 +1,32 @@
 /**
- * One simulated node: its "disk" (acceptor storage and KV store, which survive crashes) and its
- * volatile Replica (dropped on crash, rebuilt from the disk on restart, as after kill -9).
+ * One simulated node: its "disk" (acceptor storage and snapshot store, which survive crashes)
+ * and its volatile parts (the Replica and the in-memory state machine, dropped on crash and
+ * rebuilt on restart from the newest snapshot plus the log after it, as after kill -9).
  *
- * The KV store on the disk is this build's durable snapshot (it commits in the turn's
- * transaction, like the SQLite table): once a sync made it durable, the log may be truncated
- * behind its applied index, and a lagging peer may be sent a copy of it (a snapshot install).
+ * Snapshots are written as the node does: taken after an apply, started once the turn that
+ * applied its last slot has synced, then one chunk per turn, committed after the last; a crash
+ * before the commit leaves only the older snapshots. Once one is durable, the log is truncated
+ * behind it (keeping a retained tail), and a lagging peer may be sent a copy of it (an install).
  */
-import { Replica, assert, seededRandom, slot, type CoreEvent, type NodeId, type PersistBatch, type Random, type Slot } from '../../src/core/index.js'
+import { Replica, assert, seededRandom, slot, type ByteLimits, type CoreEvent, type NodeId, type PersistBatch, type Random, type Slot } from '../../src/core/index.js'
 import type { CoreSabotage } from '../../src/core/replica-port.js'
-import { KvMemoryStore } from '../../src/state-machine/kv-memory-store.js'
-import { KvStateMachine } from '../../src/state-machine/kv-state-machine.js'
+import { KvSnapshot, KvStateMachine, type KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
+import type { Snapshot } from '../../src/kv/state-machine.js'
 import { compactLog } from '../../src/storage/log-compaction.js'
+import { MemorySnapshotStore } from '../../src/storage/memory-snapshot-store.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
-import type { SimSabotage } from './options.js'
+import type { SnapshotMeta, SnapshotSink } from '../../src/storage/snapshot-store.js'
+import { simOnlySabotages, type SimSabotage } from './options.js'
 
-type DiskSnapshot = Readonly<{ acceptor: ReturnType<MemoryAcceptorStorage['load']>; compactedThrough: Slot; kv: KvMemoryStore; values: ReadonlyMap<number, string> }>
+type DiskSnapshot = Readonly<{ acceptor: ReturnType<MemoryAcceptorStorage['load']>; compactedThrough: Slot; values: Map<number, string> }>
+type SnapshotWrite = { readonly chunks: Iterator<Uint8Array>; readonly sink: SnapshotSink }
 
-/** A durable copy of a peer's state: the KV store, and the slot values it stands for on a disk. */
-export type FetchedSnapshot = Readonly<{ kv: KvMemoryStore; values: ReadonlyMap<number, string> }>
+export type SnapshotOptions = Readonly<{ everySlots: number; chunkBytesMax: number }>
+/** The state machine's options less the chunk size (which `SnapshotOptions` gives). */
+export type SimStateMachineOptions = Omit<KvStateMachineOptions, 'snapshotChunkBytesMax'>
 
-export type CompactionOptions = Readonly<{ everySlots: number; retainSlots: number }>
+/** A copy of a peer's newest durable snapshot, and the slot values it stands for on that disk. */
+export type SentSnapshot = Readonly<{ meta: SnapshotMeta; chunks: readonly Uint8Array[]; values: ReadonlyMap<number, string> }>
 
 /** A fresh storage holding `entries` above a compaction point (what a crash left on the disk). */
 function storageWith(promised: PersistBatch['promised'], compactedThrough: Slot, entries: PersistBatch['entries']): MemoryAcceptorStorage {
@@ -32,49 +39,64 @@ function storageWith(promised: PersistBatch['promised'], compactedThrough: Slot,
 export class SimNode {
   readonly id: NodeId
   storage = new MemoryAcceptorStorage()
-  #kv = new KvMemoryStore()
-  stateMachine = new KvStateMachine(this.#kv)
+  readonly snapshots = new MemorySnapshotStore()
+  readonly #snapshot: SnapshotOptions
+  readonly #stateMachineOptions: SimStateMachineOptions
+  stateMachine: KvStateMachine
   replica: Replica | null = null
   incarnation = 0
   /** slot → the value (JSON) the log holds there, mirrored from each persist: cheap to check. */
   #values = new Map<number, string>()
   /** The disk as of the last durable commit, while non-durable commits follow it. */
   #lastDurable: DiskSnapshot | null = null
+  /** The snapshot being written, one chunk per turn; null when none is. */
+  #writing: SnapshotWrite | null = null
+  #snapshotPending = false
+  snapshotsWritten = 0
 
-  constructor(id: NodeId) {
+  /** `stateMachineOptions`: the simulator's small record bounds, the same on every node. */
+  constructor(id: NodeId, snapshot: SnapshotOptions, stateMachineOptions: SimStateMachineOptions) {
     this.id = id
+    this.#snapshot = snapshot
+    this.#stateMachineOptions = stateMachineOptions
+    this.stateMachine = this.#freshStateMachine()
   }
 
   get up(): boolean {
     return this.replica !== null
   }
 
-  start(options: { members: readonly NodeId[]; random: Random; sabotage: SimSabotage | null; onEvent: (event: CoreEvent) => void }): void {
+  /** Restores the newest snapshot (if any); returns whether it did. */
+  start(options: { members: readonly NodeId[]; random: Random; sabotage: SimSabotage | null; byteLimits: ByteLimits; onEvent: (event: CoreEvent) => void }): boolean {
     this.incarnation += 1
-    this.fetched = null
     if (options.sabotage === 'forget-promise' && this.incarnation > 1) {
       // The forget-promise sabotage: the disk kept the accepted values but lost the promise.
       this.storage = storageWith(null, this.storage.log.compactedThrough(), this.storage.load().entries)
     }
-    const durable = this.storage.load()
+    this.stateMachine = this.#freshStateMachine()
+    const latest = this.snapshots.latest()
+    if (latest !== null) this.stateMachine.restore(this.snapshots.read(latest))
+    const appliedIndex = this.stateMachine.appliedIndex()
     const coreSabotage = new Set<CoreSabotage>()
-    if (options.sabotage !== null && options.sabotage !== 'forget-promise' && options.sabotage !== 'blind-retry' && options.sabotage !== 'truncate-unapplied') coreSabotage.add(options.sabotage)
+    if (options.sabotage !== null && !simOnlySabotages.has(options.sabotage)) coreSabotage.add(options.sabotage as CoreSabotage)
     this.replica = new Replica({
       self: this.id,
       members: options.members,
-      durable,
-      appliedIndex: this.stateMachine.appliedIndex(),
+      durable: this.storage.loadFrom(slot(appliedIndex + 1)),
+      appliedIndex,
       random: seededRandom(options.random.uint32()),
       archive: this.storage.log,
       compactedThrough: this.storage.log.compactedThrough(),
       onEvent: options.onEvent,
       sabotage: coreSabotage,
+      byteLimits: options.byteLimits,
     })
+    return latest !== null
   }
 
   /** One turn's transaction, not yet synced: a crash may lose it, with every commit after it. */
   atomically(work: () => void): void {
-    this.#lastDurable ??= { acceptor: this.storage.load(), compactedThrough: this.storage.log.compactedThrough(), kv: this.#kv.clone(), values: new Map(this.#values) }
+    this.#lastDurable ??= { acceptor: this.storage.load(), compactedThrough: this.storage.log.compactedThrough(), values: new Map(this.#values) }
     work()
   }
 
@@ -96,57 +118,102 @@ export class SimNode {
     for (const entry of batch.entries) this.#values.set(entry.slot, JSON.stringify(entry.value))
   }
 
-  /** A peer's state fetched for an install (lost on crash, as a half-received one would be). */
-  fetched: FetchedSnapshot | null = null
+  /**
+   * Call around each apply: `before` is a view of the state before the batch, for the
+   * stale-index sabotage (a snapshot that claims the batch's slots but holds the state before it).
+   */
+  afterApply(before: KvSnapshot | null): void {
+    if (this.#writing !== null || this.#snapshotPending) return
+    const applied = this.stateMachine.appliedIndex()
+    if (applied - (this.snapshots.latest()?.index ?? 0) < this.#snapshot.everySlots) return
+    const taken = before !== null && before.revision !== this.stateMachine.revision()
+      ? new KvSnapshot({ ...before.view, appliedIndex: applied }, this.#snapshot.chunkBytesMax)
+      : this.stateMachine.snapshot()
+    this.#snapshotPending = true
+    this.waitingForSync.push(() => this.#beginWrite(taken))
+  }
 
-  /** A copy of the durable state, to send a lagging peer. */
-  durableSnapshot(): FetchedSnapshot {
-    return { kv: (this.#lastDurable?.kv ?? this.#kv).clone(), values: new Map(this.durableValues()) }
+  /** One chunk of the snapshot in progress per turn; the last one commits it. */
+  writeSnapshotChunk(): void {
+    const writing = this.#writing
+    if (writing === null) return
+    const next = writing.chunks.next()
+    if (!next.done) return writing.sink.write(next.value)
+    this.#writing = null
+    void writing.sink.commit() // the memory store commits before it returns
+    this.snapshots.prune(2)
+    this.snapshotsWritten += 1
   }
 
   /**
-   * After a sync everything is durable, the KV store included: the log may go behind its applied
-   * index, keeping the retained tail (the driver's rule, src/storage/log-compaction.ts).
-   * `unapplied` is the truncate-unapplied sabotage: through the applied index at once, before the
-   * state it relies on is durable, and the truncation itself survives any crash.
+   * Once the turns are synced, the log may go behind the newest durable snapshot, keeping the
+   * retained tail (the node's rule, src/storage/log-compaction.ts). `unapplied` is the
+   * truncate-unapplied sabotage: through the applied index at once, past the newest snapshot,
+   * and the truncation itself survives any crash.
    */
-  compact(options: CompactionOptions, unapplied: boolean): void {
+  compact(retainSlots: number, unapplied: boolean): void {
     const replica = this.replica
     if (replica === null) return
-    const applied = this.stateMachine.appliedIndex()
     if (unapplied) {
-      this.#compactThrough(replica, applied, 0)
+      this.#compactThrough(replica, this.stateMachine.appliedIndex(), 0)
       this.#unappliedCompactedThrough = this.storage.log.compactedThrough()
       return
     }
-    if (this.#lastDurable !== null) return
-    if (applied - options.retainSlots - this.storage.log.compactedThrough() < options.everySlots) return
-    this.#compactThrough(replica, applied, options.retainSlots)
+    const latest = this.snapshots.latest()
+    if (this.#lastDurable !== null || latest === null) return
+    // A peer's snapshot not installed yet covers slots the log must still serve.
+    this.#compactThrough(replica, slot(Math.min(latest.index, this.stateMachine.appliedIndex())), retainSlots)
   }
 
-  /** Inside the install turn's transaction: the fetched state replaces the KV store. */
-  install(index: Slot): void {
-    const fetched = this.fetched
-    assert(fetched !== null && fetched.kv.position().appliedIndex === index, `install of ${index} without that snapshot`)
-    this.fetched = null
-    this.#kv = fetched.kv
-    this.stateMachine = new KvStateMachine(this.#kv)
-    this.storage.log.truncatePrefix(index)
-    for (const [at, value] of fetched.values) if (at <= index) this.#values.set(at, value)
+  /** A copy of the newest durable snapshot, to send a lagging peer; null when there is none. */
+  newestSnapshot(): SentSnapshot | null {
+    const meta = this.snapshots.latest()
+    if (meta === null) return null
+    const values = new Map([...this.durableValues()].filter(([at]) => at <= meta.index))
+    return { meta, chunks: [...this.snapshots.read(meta)], values }
   }
 
-  #compactThrough(replica: Replica, applied: Slot, retain: number): void {
-    const durableApplied = (this.#lastDurable?.kv ?? this.#kv).position().appliedIndex
-    const before = this.storage.log.compactedThrough()
-    const through = compactLog(this.storage.log, applied, retain)
-    // The disk keeps a compacted slot's value only in its durable state; a slot truncated above
-    // that (only the sabotage does it) is gone, and the durability checker must see so.
-    for (let at = Math.max(before, durableApplied) + 1; at <= through; at += 1) {
-      this.#values.delete(at)
-      ;(this.#lastDurable?.values as Map<number, string> | undefined)?.delete(at)
+  /**
+   * A peer's snapshot arrived whole: it is stored (durable at once, as the file store's rename),
+   * and the slot values it stands for join the disk. The install comes in a later turn.
+   */
+  receiveSnapshot(sent: SentSnapshot): void {
+    const sink = this.snapshots.create(sent.meta.index, sent.meta.revision)
+    for (const chunk of sent.chunks) sink.write(chunk)
+    void sink.commit() // the memory store commits before it returns
+    this.snapshots.prune(2)
+    for (const [at, value] of sent.values) {
+      this.#values.set(at, value)
+      this.#lastDurable?.values.set(at, value)
     }
-    replica.compacted(slot(through))
   }
+
+  /** Inside the install turn's transaction: the stored snapshot replaces the state machine. */
+  install(index: Slot): void {
+    const meta = this.snapshots.latest()
+    assert(meta !== null && meta.index === index, `install of ${index}, but the newest snapshot is at ${meta?.index ?? 'none'}`)
+    const stateMachine = this.#freshStateMachine()
+    stateMachine.restore(this.snapshots.read(meta))
+    this.stateMachine = stateMachine
+    this.storage.log.truncatePrefix(index)
+  }
+
+  #compactThrough(replica: Replica, through: Slot, retainSlots: number): void {
+    const before = this.storage.log.compactedThrough()
+    const after = compactLog(this.storage.log, through, retainSlots)
+    if (after === before) return
+    // The disk keeps a compacted slot's value only in a durable snapshot; a slot truncated above
+    // the newest one (only the sabotage does it) is gone, and the durability checker must see so.
+    const covered = this.snapshots.latest()?.index ?? 0
+    for (let at = Math.max(before, covered) + 1; at <= after; at += 1) {
+      this.#values.delete(at)
+      this.#lastDurable?.values.delete(at)
+    }
+    replica.compacted(slot(after))
+  }
+
+  /** What the truncate-unapplied sabotage truncated: durable at once, whatever crashes after. */
+  #unappliedCompactedThrough = 0
 
   /** The log's values as a crash now would leave them (the last fsync, if commits followed it). */
   durableValues(): ReadonlyMap<number, string> {
@@ -155,24 +222,31 @@ export class SimNode {
 
   /**
    * kill -9. With `loseUnsynced`, the commits since the last fsync never reached the disk.
-   * Returns whether anything was lost.
+   * Returns whether anything was lost. A snapshot being written is lost either way.
    */
   crash(loseUnsynced: boolean): boolean {
     this.replica = null
     this.waitingForSync = []
+    this.#writing?.sink.abort()
+    this.#writing = null
+    this.#snapshotPending = false
     const snapshot = this.#lastDurable
     this.#lastDurable = null
-    this.fetched = null
     if (!loseUnsynced || snapshot === null) return false
     // A sabotaged truncation survives any crash; a correct one came before the durable copy.
     const compactedThrough = slot(Math.max(snapshot.compactedThrough, this.#unappliedCompactedThrough))
     this.storage = storageWith(snapshot.acceptor.promised, compactedThrough, snapshot.acceptor.entries.filter((entry) => entry.slot > compactedThrough))
-    this.#kv = snapshot.kv
     this.#values = new Map(snapshot.values)
-    this.stateMachine = new KvStateMachine(this.#kv)
     return true
   }
 
-  /** What the truncate-unapplied sabotage truncated: durable at once, whatever crashes after. */
-  #unappliedCompactedThrough = 0
+  #beginWrite(snapshot: Snapshot): void {
+    this.#snapshotPending = false
+    if (snapshot.appliedIndex <= (this.snapshots.latest()?.index ?? 0)) return
+    this.#writing = { chunks: snapshot.chunks()[Symbol.iterator](), sink: this.snapshots.create(snapshot.appliedIndex, snapshot.revision) }
+  }
+
+  #freshStateMachine(): KvStateMachine {
+    return new KvStateMachine({ ...this.#stateMachineOptions, snapshotChunkBytesMax: this.#snapshot.chunkBytesMax })
+  }
 }

@@ -7,7 +7,7 @@
  */
 import { revision, type NodeId, type Replica, type RequestId, type WriteCommand } from '../../src/core/index.js'
 import { ForwardPolicy, type AttemptOutcome, type NextStep } from '../../src/server/forward-policy.js'
-import type { ApplyResult, StateMachine } from '../../src/state-machine/state-machine.js'
+import type { ApplyResult, StateMachine } from '../../src/kv/state-machine.js'
 import { readState } from './sim-clients.js'
 
 export type SimRequest =
@@ -132,7 +132,7 @@ export class SimServer {
       const phase = handling.phase
       if (phase === null) continue
       if (phase.type === 'wait') {
-        if (phase.until <= now) this.#run(handling, handling.policy.resume())
+        if (phase.until <= now) this.#run(handling, handling.policy.resume(now))
         continue
       }
       if (now < handling.deadline) continue
@@ -181,6 +181,9 @@ export class SimServer {
   }
 
   #propose(handling: Handling, request: SimRequest & { kind: 'write' }): void {
+    // As node.write does: past its deadline a write is never proposed (a forward that waited
+    // in a paused node's queue must not become a copy its record no longer covers).
+    if (this.#ports.now() >= handling.deadline) return this.#finish(handling, { type: 'unknown' })
     const proposal = this.#newId('p')
     // As the node does: a copy that may meet another copy in the log carries the request id.
     const dedupe = request.idempotencyKey === null && (handling.forwarded || handling.policy.forwardedOnce)

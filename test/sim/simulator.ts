@@ -3,30 +3,36 @@
  * seeded network, crashes that keep only the disk, and seeded clients. A safety phase with
  * faults, then a liveness phase: crash and restart everyone, heal, and demand convergence.
  */
-import { forkRandom, formatBallot, nodeId, randomBelow, randomChance, seededRandom, type ChosenEntry, type CoreEvent, type Envelope, type NodeId, type Random } from '../../src/core/index.js'
+import { ballotZero, forkRandom, formatBallot, limits, nodeId, randomBelow, randomChance, seededRandom, type ChosenEntry, type CoreEvent, type Envelope, type NodeId, type Random, type WriteCommand } from '../../src/core/index.js'
 import { AssertionError } from '../../src/core/assert.js'
 import { processReady, type ReadyPorts } from '../../src/node/process-ready.js'
 import { checkDurability, checkDurableLogs } from './checkers/durability.js'
 import { ExactlyOnceChecker } from './checkers/exactly-once.js'
 import { checkLinearizability } from './checkers/linearizability.js'
 import { checkLiveness } from './checkers/liveness.js'
+import { checkNoDisruption, type PhaseEvent } from './checkers/disruption.js'
 import { AgreementChecker } from './checkers/agreement.js'
 import { OrderedApplyChecker } from './checkers/ordered-apply.js'
 import { BallotChecker } from './checkers/ballots.js'
 import { PromiseChecker } from './checkers/promises.js'
+import { SnapshotRestoreChecker } from './checkers/snapshot-restore.js'
 import { checkStaleReads } from './checkers/stale-reads.js'
+import { MessageSizeChecker } from './checkers/message-sizes.js'
+import { unboundedReports } from './unbounded-reports.js'
 import { History } from './history.js'
 import { thinkTicksMax, type SimOptions } from './options.js'
 import { readState, SimClient, type ClientCluster } from './sim-clients.js'
 import { SimNetwork } from './sim-network.js'
 import { choosePartition } from './sim-partitions.js'
-import { SimNode, type CompactionOptions } from './sim-node.js'
+import { SimNode } from './sim-node.js'
 import { SimRpc } from './sim-rpc.js'
 import { SimServer, type ForwardRpc, type SimReply, type SimRequest } from './sim-server.js'
 import { Trace } from './trace.js'
 
 /** How often the durable-log invariant is checked between crashes. */
 const diskCheckTicks = 10
+/** The disruption phase: settle, cut one follower off, heal (in election timeouts). */
+const disruptionTimeouts = { settle: 2, cutOff: 4, healed: 6 }
 /** A server's wait before it tries again to find the leader (production: 25 ms). */
 const forwardRetryTicks = 2
 
@@ -68,8 +74,9 @@ export class Simulator implements ClientCluster {
   readonly #exactlyOnce = new ExactlyOnceChecker((proposal) => this.#opOfProposal.get(proposal))
   readonly #promises = new PromiseChecker()
   readonly #ballots = new BallotChecker()
+  readonly #snapshotRestore: SnapshotRestoreChecker
+  readonly #messageSizes: MessageSizeChecker
   readonly #failures: string[] = []
-  readonly #compaction: CompactionOptions
   /** Snapshot transfers under way, by receiving node. */
   readonly #transfers = new Map<NodeId, { from: NodeId; at: number; incarnations: readonly [number, number] }>()
   installs = 0
@@ -83,21 +90,31 @@ export class Simulator implements ClientCluster {
   now = 0
   /** Ticks the liveness phase took to finish every request and converge. */
   livenessTicks = 0
+  #livenessConverged = false
+  /** Core events of the disruption phase, while it runs. */
+  #phaseEvents: PhaseEvent[] | null = null
 
   constructor(options: SimOptions) {
     this.#options = options
-    this.#compaction = { everySlots: options.compactEverySlots, retainSlots: options.logRetainSlots }
+    this.#messageSizes = new MessageSizeChecker(options.byteLimits)
     const root = seededRandom(options.seed ^ 0x5eed)
     this.#random = { faults: forkRandom(root), network: forkRandom(root), nodes: forkRandom(root), clocks: forkRandom(root) }
     const clientsRandom = forkRandom(root)
     this.#ids = Array.from({ length: options.nodes }, (_, index) => nodeId(index + 1))
-    this.#nodes = new Map(this.#ids.map((id) => [id, new SimNode(id)]))
+    // Request-id records live a little over one client timeout (atMs is the tick), so the
+    // simulator checks that no copy of a forwarded write is proposed after its record expired.
+    // Idempotency-Key records keep the production retention: clients retry a keyed write for as
+    // long as it takes.
+    const records = { request: { recordsMax: limits.requestRecordsMax, retentionMs: 2 * options.requestTimeoutTicks } }
+    this.#snapshotRestore = new SnapshotRestoreChecker({ ...records, snapshotChunkBytesMax: options.snapshotChunkBytesMax })
+    const snapshot = { everySlots: options.snapshotEverySlots, chunkBytesMax: options.snapshotChunkBytesMax }
+    this.#nodes = new Map(this.#ids.map((id) => [id, new SimNode(id, snapshot, records)]))
     this.#clockSkipPercent = new Map(this.#ids.map((id) => [id, randomBelow(this.#random.clocks, options.clockSkipPercentMax + 1)]))
     this.#network = new SimNetwork(this.#random.network, options)
     const keys = Array.from({ length: options.keys }, (_, index) => `k${index}`)
     this.#clients = Array.from({ length: options.clients }, (_, index) => new SimClient({
       id: index + 1, random: forkRandom(clientsRandom), history: this.history, keys,
-      requests: options.requestsPerClient, timeoutTicks: options.requestTimeoutTicks, thinkTicksMax: thinkTicksMax(options),
+      requests: options.requestsPerClient, timeoutTicks: options.requestTimeoutTicks, thinkTicksMax: thinkTicksMax(options), valueBytes: options.valueBytes,
     }))
     this.#rpc = new SimRpc(forkRandom(root), options, (from, to) => this.#network.connected(from, to))
     for (const id of this.#ids) this.#start(id)
@@ -112,15 +129,17 @@ export class Simulator implements ClientCluster {
         this.#noteFirstFailure()
       }
       this.#liveness()
+      this.#disruption()
     } catch (error) {
       this.#failures.push(describeThrown(error, this.now))
     }
     this.#noteFirstFailure()
-    this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...this.#exactlyOnce.violations, ...this.#promises.violations, ...this.#ballots.violations)
+    this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...this.#exactlyOnce.violations, ...this.#promises.violations, ...this.#ballots.violations, ...this.#snapshotRestore.violations, ...this.#messageSizes.violations)
     this.#failures.push(...checkLinearizability(this.history.forChecking()), ...checkStaleReads(this.history.ops))
     const traceTail = this.#failedAtLine === null ? this.trace.tail(40) : this.trace.upTo(this.#failedAtLine, 40)
     const completed = this.history.ops.filter((op) => op.result !== null).length
-    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed), ${this.#agreement.slots} slots, ${this.installs} installs, liveness in ${this.livenessTicks} ticks`
+    const snapshots = [...this.#nodes.values()].reduce((sum, node) => sum + node.snapshotsWritten, 0)
+    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed), ${this.#agreement.slots} slots, ${snapshots} snapshots, ${this.#snapshotRestore.restores} restores, ${this.installs} installs, liveness in ${this.livenessTicks} ticks, largest message ${this.#messageSizes.largestBytes} of ${this.#options.byteLimits.messageBytesMax} bytes`
     // The outcome joins the hash: two runs of a seed must agree on it, not only on the events.
     this.trace.add(this.now, `end: ${stats}, ${this.#failures.length} failures`)
     return { seed: this.#options.seed, failures: this.#failures, traceHash: this.trace.hash, traceTail, stats }
@@ -158,6 +177,7 @@ export class Simulator implements ClientCluster {
       if (converged && this.#clients.every((client) => client.idle)) break
     }
     this.livenessTicks = this.now - healedAt
+    this.#livenessConverged = converged
     const perNode = (value: (node: SimNode) => number) => new Map(this.#ids.map((id) => [id as number, value(this.#nodes.get(id)!)]))
     this.#failures.push(...checkLiveness({
       pendingOps: this.#clients.map((client) => client.pendingOp).filter((op) => op !== null),
@@ -167,6 +187,44 @@ export class Simulator implements ClientCluster {
       budget: this.#options.livenessTicksMax,
     }))
     this.#failures.push(...checkDurability(this.history.ops, perNode((node) => node.stateMachine.revision())))
+  }
+
+  /**
+   * After convergence, with no faults: one follower is cut off for several election timeouts
+   * while the leader takes writes, then the network heals. See checkers/disruption.ts.
+   */
+  #disruption(): void {
+    if (!this.#livenessConverged) return
+    this.#runTicks(disruptionTimeouts.settle * limits.electionTimeoutTicks)
+    const leader = this.#ids.find((id) => this.#nodes.get(id)!.replica!.status().role === 'leader')
+    if (leader === undefined) {
+      this.#failures.push(`disruption: no leader ${disruptionTimeouts.settle} election timeouts after the cluster converged`)
+      return
+    }
+    const cutOff = this.#ids.filter((id) => id !== leader)[randomBelow(this.#random.faults, this.#ids.length - 1)]!
+    this.#phaseEvents = []
+    this.#network.cut(this.#ids.filter((id) => id !== cutOff).flatMap((id) => [[id, cutOff], [cutOff, id]] as const), `isolate ${cutOff}`)
+    this.trace.add(this.now, `disruption: isolate ${cutOff} under leader ${leader}`)
+    const cutOffTicks = disruptionTimeouts.cutOff * limits.electionTimeoutTicks
+    for (let tick = 0; tick < cutOffTicks; tick += 10) {
+      const command: WriteCommand = { type: 'put', proposal: `disruption-${tick}`, key: 'disruption', value: '', cas: null, idempotency: null }
+      this.#nodes.get(leader)!.replica!.propose(command)
+      this.#runTicks(10)
+    }
+    this.#network.heal()
+    this.trace.add(this.now, 'disruption: healed')
+    this.#runTicks(disruptionTimeouts.healed * limits.electionTimeoutTicks)
+    const leaderAtEnd = this.#ids.find((id) => this.#nodes.get(id)!.replica!.status().role === 'leader') ?? null
+    const appliedIndexes = new Map(this.#ids.map((id) => [id as number, this.#nodes.get(id)!.stateMachine.appliedIndex()]))
+    this.#failures.push(...checkNoDisruption({ leader, cutOff, events: this.#phaseEvents, leaderAtEnd, appliedIndexes }))
+    this.#phaseEvents = null
+  }
+
+  #runTicks(ticks: number): void {
+    for (let tick = 0; tick < ticks; tick += 1, this.now += 1) {
+      this.#tick()
+      this.#noteFirstFailure()
+    }
   }
 
   #converged(): boolean {
@@ -213,9 +271,10 @@ export class Simulator implements ClientCluster {
         this.#maybeKill('before the disk synced')
         node.sync()
       }
-      node.compact(this.#compaction, false)
+      node.compact(this.#options.logRetainSlots, false)
+      node.writeSnapshotChunk()
       processReady(replica, this.#readyPorts(node))
-      if (this.#options.sabotage === 'truncate-unapplied') node.compact(this.#compaction, true)
+      if (this.#options.sabotage === 'truncate-unapplied') node.compact(this.#options.logRetainSlots, true)
     } catch (error) {
       if (!(error instanceof KilledMidTurn)) throw error
       this.trace.add(this.now, `node ${node.id} killed ${error.message}`)
@@ -237,8 +296,11 @@ export class Simulator implements ClientCluster {
         node.persist(batch)
       },
       apply: (entries) => this.#apply(node, entries),
-      send: (envelopes) => {
+      send: (all) => {
         this.#maybeKill('after a turn reached the disk, before its messages left')
+        const answered = this.#options.sabotage === 'skip-pre-vote' ? this.#answerPreVotes(node, all) : all
+        const envelopes = this.#options.sabotage === 'unbounded-reports' ? unboundedReports(answered, node.storage) : answered
+        this.#messageSizes.sent(envelopes, this.now)
         this.#promises.sent(envelopes, this.now)
         this.#ballots.sent(envelopes, node.incarnation, this.now)
         this.#network.send(envelopes, this.now)
@@ -253,6 +315,7 @@ export class Simulator implements ClientCluster {
       installSnapshot: (index) => {
         node.install(index)
         this.#orderedApply.installed(node.id, index)
+        this.#snapshotRestore.restored(node.id, node.stateMachine)
         this.installs += 1
       },
     }
@@ -282,13 +345,32 @@ export class Simulator implements ClientCluster {
         this.trace.add(this.now, `node ${id}: the snapshot transfer from ${transfer.from} broke off`)
         continue
       }
-      const snapshot = source.durableSnapshot()
-      const index = snapshot.kv.position().appliedIndex
+      const snapshot = source.newestSnapshot()
+      if (snapshot === null) continue
+      const index = snapshot.meta.index
       this.trace.add(this.now, `node ${id} received a snapshot through ${index} from ${transfer.from}`)
-      if (index <= node.stateMachine.appliedIndex()) continue
-      node.fetched = snapshot
+      if (index <= Math.max(node.stateMachine.appliedIndex(), node.snapshots.latest()?.index ?? 0)) continue
+      node.receiveSnapshot(snapshot)
+      this.#orderedApply.received(id, index)
       node.replica!.snapshotReady(index)
     }
+  }
+
+  /**
+   * The skip-pre-vote sabotage: every pre-vote the node sends is answered yes at once by its
+   * addressee, reached or not, so the node campaigns as if there were no pre-vote at all.
+   */
+  #answerPreVotes(node: SimNode, envelopes: readonly Envelope[]): Envelope[] {
+    const rest: Envelope[] = []
+    for (const envelope of envelopes) {
+      const { from, to, message } = envelope
+      if (message.type !== 'pre-vote') {
+        rest.push(envelope)
+        continue
+      }
+      node.replica?.step({ from: to, to: from, message: { type: 'pre-vote-reply', ballot: message.ballot, granted: true, promised: ballotZero } })
+    }
+    return rest
   }
 
   /** kill -9 can land between any two steps of a turn, not only between ticks. */
@@ -301,7 +383,10 @@ export class Simulator implements ClientCluster {
       this.#agreement.record(node.id, entry.slot, entry.value)
       this.#orderedApply.applied(node.id, entry.slot)
     }
+    const before = this.#options.sabotage === 'snapshot-stale-index' ? node.stateMachine.snapshot() : null
     const results = node.stateMachine.apply(entries)
+    this.#snapshotRestore.applied(entries)
+    node.afterApply(before)
     this.#exactlyOnce.applied(node.id, entries, results)
     // Only the node that proposed a command answers for it, as in production.
     for (const applied of results) this.#servers.get(node.id)?.onApplied(applied.proposal, applied.result)
@@ -353,7 +438,7 @@ export class Simulator implements ClientCluster {
    */
   #noteFirstFailure(): void {
     if (this.#failedAtLine !== null) return
-    const first = [this.#failures, this.#agreement.violations, this.#orderedApply.violations, this.#exactlyOnce.violations, this.#promises.violations, this.#ballots.violations]
+    const first = [this.#failures, this.#agreement.violations, this.#orderedApply.violations, this.#exactlyOnce.violations, this.#promises.violations, this.#ballots.violations, this.#snapshotRestore.violations, this.#messageSizes.violations]
       .find((violations) => violations.length > 0)?.[0]
     if (first === undefined) return
     this.trace.add(this.now, `FIRST FAILURE ${first.split('\n')[0]!.slice(0, 200)}`)
@@ -377,13 +462,13 @@ export class Simulator implements ClientCluster {
     this.#servers.delete(id)
     this.#rpc.dropTo(id)
     for (const server of this.#servers.values()) server.onPeerCrashed(id)
-    if (lost) this.#orderedApply.rolledBack(id, node.stateMachine.appliedIndex())
-    this.trace.add(this.now, `node ${id} crashed${lost ? ` and lost its unsynced commits (applied back to ${node.stateMachine.appliedIndex()})` : ''}`)
+    this.trace.add(this.now, `node ${id} crashed${lost ? ' and lost its unsynced commits' : ''}`)
   }
 
   #start(id: NodeId): void {
     const node = this.#nodes.get(id)!
-    node.start({ members: this.#ids, random: this.#random.nodes, sabotage: this.#options.sabotage, onEvent: (event) => this.#onEvent(id, event) })
+    const restored = node.start({ members: this.#ids, random: this.#random.nodes, sabotage: this.#options.sabotage, byteLimits: this.#options.byteLimits, onEvent: (event) => this.#onEvent(id, event) })
+    if (restored) this.#snapshotRestore.restored(id, node.stateMachine)
     this.#servers.set(id, new SimServer(id, node.incarnation, {
       now: () => this.now,
       replica: () => node.replica!,
@@ -403,6 +488,7 @@ export class Simulator implements ClientCluster {
   }
 
   #onEvent(id: NodeId, event: CoreEvent): void {
+    this.#phaseEvents?.push({ node: id, tick: this.now, event })
     if (event.type === 'slots-chosen' || event.type === 'catch-up-requested') return
     if (event.type === 'snapshot-installed') return this.trace.add(this.now, `node ${id} installed a snapshot through ${event.index}`)
     const ballot = formatBallot(event.ballot)

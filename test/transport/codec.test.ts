@@ -24,13 +24,15 @@ const every: PeerMessage[] = [
   { type: 'compacted', through: slot(40) },
   { type: 'promise', ballot, fromSlot: slot(2), accepted: [], throughSlot: slot(40), more: true, compactedThrough: slot(40) },
   { type: 'chosen', entries: [{ slot: slot(3), value: [{ type: 'delete', proposal: 'p2', key: 'k', cas: null, idempotency: null, request: { id: 'n2-abc-r9', atMs: 7 } }] }] },
+  { type: 'pre-vote', ballot, commitIndex: slot(7) },
+  { type: 'pre-vote-reply', ballot, granted: false, promised: { round: 3, node: nodeId(2) } },
 ]
 
 describe('codec', () => {
   it('round-trips every message type', () => {
     const decoded = decodePeerBatch(JSON.parse(encodePeerBatch({ from: nodeId(1), to: nodeId(2), messages: every })))
     expect(decoded).toEqual({ ok: true, batch: { from: 1, to: 2, messages: every } })
-    expect(new Set(every.map((message) => message.type)).size).toBe(10)
+    expect(new Set(every.map((message) => message.type)).size).toBe(12)
   })
 
   it('encodes exactly as JSON.stringify, also when peers share one cache of encoded messages', () => {
@@ -50,6 +52,7 @@ describe('codec', () => {
     ['node out of range', { type: 'prepare', ballot: { round: 1, node: 99 }, fromSlot: 1 }],
     ['bad base64', { type: 'accept', ballot, firstSlot: 1, values: [[{ ...put, value: 'not base64!' }]], commitIndex: 0 }],
     ['empty batch value', { type: 'accept', ballot, firstSlot: 1, values: [[]], commitIndex: 0 }],
+    ['pre-vote reply without an answer', { type: 'pre-vote-reply', ballot, promised: ballot }],
     ['backwards range', { type: 'accepted', ballot, firstSlot: 5, lastSlot: 4 }],
     ['oversized request id', { type: 'accept', ballot, firstSlot: 1, values: [[{ ...put, request: { id: 'r'.repeat(limits.requestIdBytesMax + 1), atMs: 1 } }]], commitIndex: 0 }],
     ['request id without time', { type: 'accept', ballot, firstSlot: 1, values: [[{ ...put, request: { id: 'r1' } }]], commitIndex: 0 }],

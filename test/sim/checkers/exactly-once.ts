@@ -7,7 +7,7 @@
  * delete at a second revision, or a cas that now mismatches).
  */
 import type { ChosenEntry } from '../../../src/core/index.js'
-import type { AppliedWrite } from '../../../src/state-machine/state-machine.js'
+import type { AppliedWrite } from '../../../src/kv/state-machine.js'
 
 /** One divergence cascades into every later result; the first few tell the story. */
 const reportedMax = 5

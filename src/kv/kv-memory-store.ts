@@ -1,0 +1,159 @@
+/**
+ * The KV store in memory: ordered maps (B+ trees) in UTF-8 byte order, so a prefix listing is a
+ * walk from the prefix. `view()` is O(1): the trees are shared copy-on-write, so a snapshot can be
+ * written out while the live store keeps changing (ZooKeeper's DataTree, with a cheap fork).
+ * @module
+ */
+import sortedBtree from 'sorted-btree'
+import { assert } from '../core/assert.js'
+import { revisionZero, slotZero, type Revision, type Slot } from '../core/ids.js'
+import { compareKeys, utf8Length } from './key-order.js'
+import { entryOverheadBytes, recordOverheadBytes, recordSpaces, type DedupeRecord, type KvStore, type RecordSpace, type StoredValue } from './kv-store.js'
+import type { KvItem } from './state-machine.js'
+
+// A CommonJS module: under Node its ES default export is the exports object, whose `default` is
+// the class; bundlers' interop (vitest) hands over the class itself.
+type BTreeClass = typeof sortedBtree.default
+const BTree: BTreeClass = typeof sortedBtree === 'function' ? (sortedBtree as unknown as BTreeClass) : sortedBtree.default
+
+/** One record space: the records by key, and their keys in apply order (a queue, oldest first). */
+type Tree<K, V> = import('sorted-btree').default<K, V>
+type Space = { byKey: Tree<string, StoredRecord>; bySeq: Tree<number, string>; seq: number }
+
+function emptySpace(): Space {
+  return { byKey: new BTree<string, StoredRecord>(undefined, compareKeys), bySeq: new BTree<number, string>(), seq: 0 }
+}
+
+type StoredRecord = Readonly<{ record: DedupeRecord; seq: number }>
+
+/** A frozen, point-in-time view of a store: what a snapshot writes out. */
+export type KvStoreView = Readonly<{
+  appliedIndex: Slot
+  revision: Revision
+  dataCount: number
+  recordCounts: Readonly<Record<RecordSpace, number>>
+  /** Every key in UTF-8 byte order. */
+  data: () => IterableIterator<[string, StoredValue]>
+  /** A space's records, oldest applied first (the order expiry follows). */
+  records: (space: RecordSpace) => Iterable<[string, DedupeRecord]>
+}>
+
+export class KvMemoryStore implements KvStore {
+  #data = new BTree<string, StoredValue>(undefined, compareKeys)
+  #spaces: Record<RecordSpace, Space> = { idempotency: emptySpace(), request: emptySpace() }
+  #usedBytes = 0
+  #appliedIndex: Slot = slotZero
+  #revision: Revision = revisionZero
+
+  /** Hands out copies: a caller can never edit what the store holds. */
+  get(key: string): StoredValue | null {
+    const stored = this.#data.get(key)
+    return stored === undefined ? null : { value: new Uint8Array(stored.value), version: stored.version }
+  }
+
+  /** Keeps a private copy of exactly `value.byteLength` bytes (never a view into a shared pool). */
+  put(key: string, value: Uint8Array, version: Revision): void {
+    const previous = this.#data.get(key)
+    this.#usedBytes += previous === undefined ? utf8Length(key) + entryOverheadBytes + value.byteLength : value.byteLength - previous.value.byteLength
+    this.#data.set(key, { value: new Uint8Array(value), version })
+  }
+
+  delete(key: string): boolean {
+    const previous = this.#data.get(key)
+    if (previous === undefined) return false
+    this.#data.delete(key)
+    this.#usedBytes -= utf8Length(key) + previous.value.byteLength + entryOverheadBytes
+    return true
+  }
+
+  range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }> {
+    const items: KvItem[] = []
+    // Keys with a prefix are contiguous in code point order, starting at the prefix itself.
+    for (const [key, stored] of this.#data.entries(prefix)) {
+      if (!key.startsWith(prefix)) break
+      if (items.length === limit) return { items, more: true }
+      items.push({ key, value: new Uint8Array(stored.value), version: stored.version })
+    }
+    return { items, more: false }
+  }
+
+  position(): Readonly<{ appliedIndex: Slot; revision: Revision }> {
+    return { appliedIndex: this.#appliedIndex, revision: this.#revision }
+  }
+
+  setPosition(appliedIndex: Slot, revision: Revision): void {
+    this.#appliedIndex = appliedIndex
+    this.#revision = revision
+  }
+
+  recordGet(space: RecordSpace, key: string): DedupeRecord | null {
+    return this.#spaces[space].byKey.get(key)?.record ?? null
+  }
+
+  recordPut(space: RecordSpace, key: string, record: DedupeRecord): void {
+    const records = this.#spaces[space]
+    assert(!records.byKey.has(key), `record ${key} exists already`)
+    records.seq += 1
+    records.byKey.set(key, { record, seq: records.seq })
+    records.bySeq.set(records.seq, key)
+    this.#usedBytes += recordBytes(key, record)
+  }
+
+  recordOldest(space: RecordSpace): Readonly<{ key: string; record: DedupeRecord }> | null {
+    const records = this.#spaces[space]
+    const seq = records.bySeq.minKey()
+    if (seq === undefined) return null
+    const key = records.bySeq.get(seq)!
+    return { key, record: records.byKey.get(key)!.record }
+  }
+
+  recordDeleteOldest(space: RecordSpace): void {
+    const oldest = this.recordOldest(space)
+    assert(oldest !== null, `no ${space} record to delete`)
+    const records = this.#spaces[space]
+    records.bySeq.delete(records.bySeq.minKey()!)
+    records.byKey.delete(oldest.key)
+    this.#usedBytes -= recordBytes(oldest.key, oldest.record)
+  }
+
+  recordCount(space: RecordSpace): number {
+    return this.#spaces[space].byKey.size
+  }
+
+  usedBytes(): number {
+    return this.#usedBytes
+  }
+
+  get size(): number {
+    return this.#data.size
+  }
+
+  /** O(1): the trees are shared and copied on the next write to either side. */
+  view(): KvStoreView {
+    const data = this.#data.clone()
+    data.freeze()
+    const spaces = Object.fromEntries(recordSpaces.map((space) => {
+      const byKey = this.#spaces[space].byKey.clone()
+      const bySeq = this.#spaces[space].bySeq.clone()
+      byKey.freeze()
+      bySeq.freeze()
+      return [space, { byKey, bySeq }]
+    })) as Record<RecordSpace, Readonly<{ byKey: Tree<string, StoredRecord>; bySeq: Tree<number, string> }>>
+    return {
+      appliedIndex: this.#appliedIndex,
+      revision: this.#revision,
+      dataCount: data.size,
+      recordCounts: { idempotency: spaces.idempotency.byKey.size, request: spaces.request.byKey.size },
+      data: () => data.entries(),
+      records: function* (space) {
+        const { byKey, bySeq } = spaces[space]
+        for (const [, key] of bySeq.entries()) yield [key, byKey.get(key)!.record]
+      },
+    }
+  }
+}
+
+/** Key, fingerprint and a fixed overhead. */
+function recordBytes(key: string, record: DedupeRecord): number {
+  return utf8Length(key) + (record.fingerprint?.length ?? 0) + recordOverheadBytes
+}

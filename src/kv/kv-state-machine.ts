@@ -1,0 +1,120 @@
+/**
+ * The replicated state machine in memory: applies chosen slots in order, exactly once, and
+ * snapshots and restores the whole state.
+ * @module
+ */
+import { assert } from '../core/assert.js'
+import { slot, type Revision, type Slot } from '../core/ids.js'
+import { limits } from '../core/limits.js'
+import type { ChosenEntry } from '../core/messages.js'
+import { applyWrite, checkApplyWriteOptions, defaultApplyWriteOptions, type ApplyWriteOptions } from './kv.js'
+import { KvMemoryStore, type KvStoreView } from './kv-memory-store.js'
+import { encodeSnapshot, SnapshotDecoder, type SnapshotCodecLimits } from './snapshot-codec.js'
+import type { AppliedWrite, KvItem, Snapshot, StateMachine } from './state-machine.js'
+
+export type KvStateMachineOptions = Partial<ApplyWriteOptions & Readonly<{ snapshotChunkBytesMax: number }>>
+
+/** A view and the chunk size to encode it in. Exported so the simulator can build broken ones. */
+export class KvSnapshot implements Snapshot {
+  readonly #view: KvStoreView
+  readonly #chunkBytesMax: number
+
+  constructor(view: KvStoreView, chunkBytesMax: number) {
+    this.#view = view
+    this.#chunkBytesMax = chunkBytesMax
+  }
+
+  get appliedIndex(): Slot {
+    return this.#view.appliedIndex
+  }
+
+  get revision(): Revision {
+    return this.#view.revision
+  }
+
+  get view(): KvStoreView {
+    return this.#view
+  }
+
+  chunks(): Iterable<Uint8Array> {
+    return { [Symbol.iterator]: () => encodeSnapshot(this.#view, this.#chunkBytesMax) }
+  }
+}
+
+export class KvStateMachine implements StateMachine {
+  #store = new KvMemoryStore()
+  readonly #options: ApplyWriteOptions
+  readonly #codecLimits: SnapshotCodecLimits
+
+  /** `options` exist for tests; every replica of a cluster must run with the same values. */
+  constructor(options: KvStateMachineOptions = {}) {
+    const { snapshotChunkBytesMax, ...bounds } = options
+    this.#options = { ...defaultApplyWriteOptions, ...bounds }
+    checkApplyWriteOptions(this.#options)
+    this.#codecLimits = {
+      chunkBytesMax: snapshotChunkBytesMax ?? limits.snapshotChunkBytesMax,
+      keyBytesMax: limits.keyBytesMax,
+      valueBytesMax: limits.valueBytesMax,
+      idempotencyKeyBytesMax: limits.idempotencyKeyBytesMax,
+      requestIdBytesMax: limits.requestIdBytesMax,
+    }
+  }
+
+  /** Invariant: slots are applied once each, in order; position moves with the data. */
+  apply(entries: readonly ChosenEntry[]): readonly AppliedWrite[] {
+    const store = this.#store
+    const results: AppliedWrite[] = []
+    let { appliedIndex, revision } = store.position()
+    for (const entry of entries) {
+      assert(entry.slot === appliedIndex + 1, `apply slot ${entry.slot} after ${appliedIndex}: gap or repeat`)
+      assert(entry.value.length > 0, `slot ${entry.slot} has an empty batch`)
+      for (const command of entry.value) {
+        if (command.type === 'noop') continue
+        const outcome = applyWrite(store, command, revision, this.#options)
+        revision = outcome.revision
+        results.push({ proposal: command.proposal, slot: entry.slot, result: outcome.result })
+      }
+      appliedIndex = slot(entry.slot)
+    }
+    store.setPosition(appliedIndex, revision)
+    return results
+  }
+
+  appliedIndex(): Slot {
+    return this.#store.position().appliedIndex
+  }
+
+  revision(): Revision {
+    return this.#store.position().revision
+  }
+
+  get(key: string): KvItem | null {
+    const stored = this.#store.get(key)
+    return stored === null ? null : { key, value: stored.value, version: stored.version }
+  }
+
+  range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }> {
+    return this.#store.range(prefix, limit)
+  }
+
+  snapshot(): KvSnapshot {
+    return new KvSnapshot(this.#store.view(), this.#codecLimits.chunkBytesMax)
+  }
+
+  restore(chunks: Iterable<Uint8Array>): void {
+    const decoder = new SnapshotDecoder(this.#codecLimits)
+    for (const chunk of chunks) decoder.push(chunk)
+    this.#store = decoder.finish()
+  }
+
+  usedBytes(): number {
+    return this.#store.usedBytes()
+  }
+
+  /** Keys held: for metrics and tests. */
+  get keyCount(): number {
+    return this.#store.size
+  }
+
+  close(): void {}
+}

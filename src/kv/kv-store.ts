@@ -1,0 +1,54 @@
+/**
+ * The storage the KV semantics (`kv.ts`) apply to. `kv.ts` holds the semantics; a store only
+ * stores, and counts the bytes it holds for the quota.
+ * @module
+ */
+import type { Revision, Slot } from '../core/ids.js'
+import type { ApplyResult, KvItem } from './state-machine.js'
+
+/**
+ * What one entry costs beyond its key and value bytes, for the quota: the tree slot, the entry
+ * object and the byte array's header. An estimate, not yet measured (a 1M-key measurement is
+ * still to do); what matters for agreement is that every replica uses the same number.
+ */
+export const entryOverheadBytes = 128
+/** A record's result, fingerprint, times and index entries, beyond its key. */
+export const recordOverheadBytes = 200
+
+export type StoredValue = Readonly<{ value: Uint8Array; version: Revision }>
+
+/**
+ * Deduplication records, one space per kind of token: a client's `Idempotency-Key`, or the
+ * internal id of a forwarded request. Each space is a queue in apply order (its oldest first).
+ */
+export type RecordSpace = 'idempotency' | 'request'
+export const recordSpaces: readonly RecordSpace[] = ['idempotency', 'request']
+
+/**
+ * The first application's result, the log time (`atMs`) it was applied at, and for client keys a
+ * fingerprint of the request, so that a key reused for another request is told apart.
+ */
+export type DedupeRecord = Readonly<{ result: ApplyResult; atMs: number; fingerprint: string | null }>
+
+export interface KvStore {
+  get(key: string): StoredValue | null
+  put(key: string, value: Uint8Array, version: Revision): void
+  /** Returns whether the key existed. */
+  delete(key: string): boolean
+  /** Keys with `prefix` in UTF-8 byte order, at most `limit`, and whether more exist. */
+  range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }>
+  position(): Readonly<{ appliedIndex: Slot; revision: Revision }>
+  setPosition(appliedIndex: Slot, revision: Revision): void
+  recordGet(space: RecordSpace, key: string): DedupeRecord | null
+  /** Adds a record under a key the space does not hold, as its newest. */
+  recordPut(space: RecordSpace, key: string, record: DedupeRecord): void
+  /** The space's oldest record (first applied), or null when it is empty. */
+  recordOldest(space: RecordSpace): Readonly<{ key: string; record: DedupeRecord }> | null
+  recordDeleteOldest(space: RecordSpace): void
+  recordCount(space: RecordSpace): number
+  /**
+   * Estimated bytes of live data (keys, values, records, and a fixed per-entry overhead): what
+   * the quota limits. Deterministic: a function of the contents alone.
+   */
+  usedBytes(): number
+}

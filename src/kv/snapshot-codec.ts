@@ -1,0 +1,369 @@
+/**
+ * The KV snapshot format: a header chunk, data chunks, idempotency-record chunks and an end
+ * chunk, each at most `chunkBytesMax` bytes, values as raw bytes. The end chunk carries the
+ * chunk count and a CRC-32 over every chunk before it, so a stream cut short, reordered or
+ * altered is refused. The reader validates every field, because snapshots are read from disk
+ * and (later) from peers: a bad stream is a `SnapshotFormatError`, never an assertion.
+ *
+ * Chunk layout (little-endian; numbers are float64 holding safe integers, which are exact):
+ *   header:  u8 1 | "PXKVSNAP" | u16 format | f64 appliedIndex | f64 revision | f64 dataCount
+ *            | f64 idempotencyRecords | f64 requestRecords
+ *   data:    u8 2 | u32 n | n × (u16 keyBytes | key | f64 version | u32 valueBytes | value)
+ *   records: u8 3 | u32 n | n × (u8 space | u16 keyBytes | key | f64 atMs | u8 result | f64 revision
+ *            | u8 deleted | u16 fingerprintBytes (0xffff: none) | fingerprint)
+ *   end:     u8 4 | f64 chunkCount | u32 crc32 of all earlier chunks
+ * Data keys are strictly increasing in UTF-8 byte order; each space's records come oldest
+ * applied first (the Idempotency-Key space, then the request-id space).
+ * @module
+ */
+import { isUtf8 } from 'node:buffer'
+import { crc32 } from 'node:zlib'
+import { assert } from '../core/assert.js'
+import { revision, slot, type Revision, type Slot } from '../core/ids.js'
+import { compareKeys } from './key-order.js'
+import { recordSpaces, type DedupeRecord, type RecordSpace } from './kv-store.js'
+import { KvMemoryStore, type KvStoreView } from './kv-memory-store.js'
+import type { ApplyResult } from './state-machine.js'
+
+export const snapshotFormatVersion = 1
+const magic = Buffer.from('PXKVSNAP', 'latin1')
+const kind = { header: 1, data: 2, records: 3, end: 4 } as const
+const headerBytes = 1 + magic.length + 2 + 5 * 8
+const endBytes = 1 + 8 + 4
+const chunkPrefixBytes = 1 + 4
+/** The results a record can hold: those of a write that was evaluated. */
+const resultCodes = { written: 1, cas_mismatch: 2, quota_exceeded: 3 } as const
+const spaceCodes: Readonly<Record<RecordSpace, number>> = { idempotency: 1, request: 2 }
+const noFingerprint = 0xffff
+/** A fingerprint is a base64url SHA-256 (43 characters); anything much longer is damage. */
+const fingerprintBytesMax = 256
+
+export type SnapshotCodecLimits = Readonly<{
+  chunkBytesMax: number
+  keyBytesMax: number
+  valueBytesMax: number
+  idempotencyKeyBytesMax: number
+  requestIdBytesMax: number
+}>
+
+/** A snapshot stream that is not a valid KV snapshot: refused, nothing changed. */
+export class SnapshotFormatError extends Error {
+  override name = 'SnapshotFormatError'
+}
+
+/** The largest data entry must fit one chunk with its prefix. */
+export function chunkBytesNeeded(limits: Omit<SnapshotCodecLimits, 'chunkBytesMax'>): number {
+  return chunkPrefixBytes + 2 + limits.keyBytesMax + 8 + 4 + limits.valueBytesMax
+}
+
+/** Encodes `view` lazily: one chunk of work per step, so a writer can yield between chunks. */
+export function* encodeSnapshot(view: KvStoreView, chunkBytesMax: number): Generator<Uint8Array> {
+  assert(chunkBytesMax >= headerBytes && chunkBytesMax >= endBytes, `snapshot chunks of ${chunkBytesMax} bytes are too small`)
+  let checksum = 0
+  let chunks = 0
+  const emit = (chunk: Buffer): Buffer => {
+    assert(chunk.length <= chunkBytesMax, `snapshot chunk of ${chunk.length} bytes exceeds ${chunkBytesMax}`)
+    checksum = crc32(chunk, checksum)
+    chunks += 1
+    return chunk
+  }
+  const header = Buffer.alloc(headerBytes)
+  header.writeUInt8(kind.header, 0)
+  magic.copy(header, 1)
+  let at = header.writeUInt16LE(snapshotFormatVersion, 1 + magic.length)
+  for (const number of [view.appliedIndex, view.revision, view.dataCount, view.recordCounts.idempotency, view.recordCounts.request]) at = header.writeDoubleLE(number, at)
+  yield emit(header)
+  const data = new ChunkWriter(kind.data, chunkBytesMax)
+  for (const [key, stored] of view.data()) {
+    const keyBytes = Buffer.from(key, 'utf8')
+    const full = data.reserve(2 + keyBytes.length + 8 + 4 + stored.value.byteLength)
+    if (full !== null) yield emit(full)
+    data.u16(keyBytes.length).bytes(keyBytes).f64(stored.version).u32(stored.value.byteLength).bytes(stored.value).counted()
+  }
+  const lastData = data.flush()
+  if (lastData !== null) yield emit(lastData)
+  const records = new ChunkWriter(kind.records, chunkBytesMax)
+  for (const space of recordSpaces) {
+    for (const [key, record] of view.records(space)) {
+      const keyBytes = Buffer.from(key, 'utf8')
+      const fingerprint = record.fingerprint === null ? null : Buffer.from(record.fingerprint, 'utf8')
+      const full = records.reserve(1 + 2 + keyBytes.length + 8 + 1 + 8 + 1 + 2 + (fingerprint?.length ?? 0))
+      if (full !== null) yield emit(full)
+      const result = record.result
+      assert(result.type === 'written' || result.type === 'cas_mismatch' || result.type === 'quota_exceeded', `a record holds a ${result.type} result`)
+      records.u8(spaceCodes[space]).u16(keyBytes.length).bytes(keyBytes).f64(record.atMs).u8(resultCodes[result.type])
+      records.f64(result.type === 'quota_exceeded' ? 0 : result.revision)
+      records.u8(result.type === 'written' ? (result.deleted === null ? 0 : result.deleted ? 2 : 1) : 0)
+      if (fingerprint === null) records.u16(noFingerprint)
+      else records.u16(fingerprint.length).bytes(fingerprint)
+      records.counted()
+    }
+  }
+  const lastRecords = records.flush()
+  if (lastRecords !== null) yield emit(lastRecords)
+  const end = Buffer.alloc(endBytes)
+  end.writeUInt8(kind.end, 0)
+  end.writeDoubleLE(chunks, 1)
+  end.writeUInt32LE(checksum, 9)
+  yield end
+}
+
+/** Fills one chunk at a time; `reserve` hands back the full chunk when the next item does not fit. */
+class ChunkWriter {
+  readonly #kind: number
+  readonly #bytesMax: number
+  #buffer: Buffer
+  #length = chunkPrefixBytes
+  #count = 0
+
+  constructor(chunkKind: number, bytesMax: number) {
+    this.#kind = chunkKind
+    this.#bytesMax = bytesMax
+    this.#buffer = Buffer.allocUnsafe(bytesMax)
+  }
+
+  reserve(itemBytes: number): Buffer | null {
+    assert(chunkPrefixBytes + itemBytes <= this.#bytesMax, `a snapshot item of ${itemBytes} bytes cannot fit a ${this.#bytesMax}-byte chunk`)
+    if (this.#length + itemBytes <= this.#bytesMax) return null
+    return this.flush()
+  }
+
+  flush(): Buffer | null {
+    if (this.#count === 0) return null
+    this.#buffer.writeUInt8(this.#kind, 0)
+    this.#buffer.writeUInt32LE(this.#count, 1)
+    const chunk = this.#buffer.subarray(0, this.#length)
+    this.#buffer = Buffer.allocUnsafe(this.#bytesMax)
+    this.#length = chunkPrefixBytes
+    this.#count = 0
+    return chunk
+  }
+
+  u8(value: number): this {
+    this.#length = this.#buffer.writeUInt8(value, this.#length)
+    return this
+  }
+
+  u16(value: number): this {
+    this.#length = this.#buffer.writeUInt16LE(value, this.#length)
+    return this
+  }
+
+  u32(value: number): this {
+    this.#length = this.#buffer.writeUInt32LE(value, this.#length)
+    return this
+  }
+
+  f64(value: number): this {
+    this.#length = this.#buffer.writeDoubleLE(value, this.#length)
+    return this
+  }
+
+  bytes(value: Uint8Array): this {
+    this.#buffer.set(value, this.#length)
+    this.#length += value.byteLength
+    return this
+  }
+
+  counted(): void {
+    this.#count += 1
+  }
+}
+
+type Header = Readonly<{ appliedIndex: Slot; revision: Revision; dataCount: number; recordCounts: Readonly<Record<RecordSpace, number>> }>
+
+/**
+ * Decodes a chunk stream into a fresh store, checking everything on the way; `finish` returns it
+ * only once the end chunk has confirmed the count and checksum.
+ */
+export class SnapshotDecoder {
+  readonly #limits: SnapshotCodecLimits
+  readonly #store = new KvMemoryStore()
+  #header: Header | null = null
+  #lastKey: string | null = null
+  readonly #records: Record<RecordSpace, number> = { idempotency: 0, request: 0 }
+  #chunks = 0
+  #checksum = 0
+  #ended = false
+
+  constructor(limits: SnapshotCodecLimits) {
+    this.#limits = limits
+  }
+
+  push(chunk: Uint8Array): void {
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    if (this.#ended) throw new SnapshotFormatError('data after the end of the snapshot')
+    if (bytes.length === 0 || bytes.length > this.#limits.chunkBytesMax) throw new SnapshotFormatError(`a chunk of ${bytes.length} bytes (limit ${this.#limits.chunkBytesMax})`)
+    const chunkKind = bytes[0]
+    if (this.#header === null && chunkKind !== kind.header) throw new SnapshotFormatError('the snapshot does not start with its header')
+    switch (chunkKind) {
+      case kind.header:
+        if (this.#header !== null) throw new SnapshotFormatError('a second header')
+        this.#header = readHeader(bytes)
+        break
+      case kind.data:
+        if (this.#records.idempotency + this.#records.request > 0) throw new SnapshotFormatError('data after the dedupe records')
+        this.#readItems(bytes, (reader) => this.#readData(reader))
+        break
+      case kind.records:
+        this.#readItems(bytes, (reader) => this.#readRecord(reader))
+        break
+      case kind.end:
+        this.#readEnd(bytes)
+        return
+      default:
+        throw new SnapshotFormatError(`unknown chunk kind ${chunkKind}`)
+    }
+    this.#checksum = crc32(bytes, this.#checksum)
+    this.#chunks += 1
+  }
+
+  /** The restored store; throws unless the whole snapshot arrived and checked out. */
+  finish(): KvMemoryStore {
+    if (!this.#ended || this.#header === null) throw new SnapshotFormatError('the snapshot ends before its end chunk (truncated)')
+    return this.#store
+  }
+
+  #readItems(bytes: Buffer, readItem: (reader: Reader) => void): void {
+    const reader = new Reader(bytes, 1)
+    const count = reader.u32()
+    for (let index = 0; index < count; index += 1) readItem(reader)
+    if (!reader.done) throw new SnapshotFormatError(`${bytes.length - reader.offset} stray bytes after a chunk's ${count} items`)
+  }
+
+  #readData(reader: Reader): void {
+    const header = this.#header!
+    const key = reader.key(this.#limits.keyBytesMax)
+    if (this.#lastKey !== null && compareKeys(this.#lastKey, key) >= 0) throw new SnapshotFormatError(`key ${JSON.stringify(key)} is out of order or repeated`)
+    this.#lastKey = key
+    const version = reader.integer('version')
+    if (version < 1 || version > header.revision) throw new SnapshotFormatError(`key ${JSON.stringify(key)} has version ${version} outside 1..${header.revision}`)
+    const length = reader.u32()
+    if (length > this.#limits.valueBytesMax) throw new SnapshotFormatError(`a value of ${length} bytes (limit ${this.#limits.valueBytesMax})`)
+    if (this.#store.size >= header.dataCount) throw new SnapshotFormatError(`more than the ${header.dataCount} keys the header announced`)
+    this.#store.put(key, reader.bytes(length), revision(version))
+  }
+
+  #readRecord(reader: Reader): void {
+    const header = this.#header!
+    const code = reader.u8()
+    const space = recordSpaces.find((candidate) => spaceCodes[candidate] === code)
+    if (space === undefined) throw new SnapshotFormatError(`unknown record space ${code}`)
+    const key = reader.key(space === 'idempotency' ? this.#limits.idempotencyKeyBytesMax : this.#limits.requestIdBytesMax)
+    const atMs = reader.integer('atMs')
+    const result = reader.u8()
+    const at = reader.integer('result revision')
+    const deleted = reader.u8()
+    const fingerprintLength = reader.u16()
+    if (fingerprintLength !== noFingerprint && fingerprintLength > fingerprintBytesMax) throw new SnapshotFormatError(`a fingerprint of ${fingerprintLength} bytes`)
+    const fingerprint = fingerprintLength === noFingerprint ? null : reader.text(fingerprintLength)
+    if (at > header.revision) throw new SnapshotFormatError(`record ${JSON.stringify(key)} names revision ${at}, past ${header.revision}`)
+    if (this.#records[space] >= header.recordCounts[space]) throw new SnapshotFormatError(`more than the ${header.recordCounts[space]} ${space} records the header announced`)
+    if (this.#store.recordGet(space, key) !== null) throw new SnapshotFormatError(`${space} record ${JSON.stringify(key)} is repeated`)
+    this.#store.recordPut(space, key, { result: toResult(result, at, deleted, key), atMs, fingerprint } satisfies DedupeRecord)
+    this.#records[space] += 1
+  }
+
+  #readEnd(bytes: Buffer): void {
+    const header = this.#header!
+    if (bytes.length !== endBytes) throw new SnapshotFormatError(`an end chunk of ${bytes.length} bytes`)
+    const reader = new Reader(bytes, 1)
+    const chunks = reader.integer('chunk count')
+    const checksum = reader.u32()
+    if (chunks !== this.#chunks) throw new SnapshotFormatError(`the end names ${chunks} chunks, ${this.#chunks} arrived`)
+    if (checksum !== this.#checksum) throw new SnapshotFormatError('the checksum does not match: the snapshot is corrupt')
+    const arrived = `${this.#store.size} keys, ${this.#records.idempotency} + ${this.#records.request} records`
+    const announced = `${header.dataCount} keys, ${header.recordCounts.idempotency} + ${header.recordCounts.request} records`
+    if (arrived !== announced) throw new SnapshotFormatError(`${arrived} arrived, the header announced ${announced}`)
+    this.#store.setPosition(header.appliedIndex, header.revision)
+    this.#ended = true
+  }
+}
+
+function readHeader(bytes: Buffer): Header {
+  if (bytes.length !== headerBytes) throw new SnapshotFormatError(`a header of ${bytes.length} bytes`)
+  if (!bytes.subarray(1, 1 + magic.length).equals(magic)) throw new SnapshotFormatError('not a paxos-kv snapshot (bad magic)')
+  const reader = new Reader(bytes, 1 + magic.length)
+  const format = reader.u16()
+  if (format !== snapshotFormatVersion) throw new SnapshotFormatError(`snapshot format ${format}; this build reads ${snapshotFormatVersion}`)
+  return {
+    appliedIndex: slot(reader.integer('applied index')),
+    revision: revision(reader.integer('revision')),
+    dataCount: reader.integer('key count'),
+    recordCounts: { idempotency: reader.integer('idempotency record count'), request: reader.integer('request record count') },
+  }
+}
+
+function toResult(code: number, at: number, deleted: number, key: string): ApplyResult {
+  if (code === resultCodes.written && at >= 1 && deleted <= 2) {
+    return { type: 'written', revision: revision(at), deleted: deleted === 0 ? null : deleted === 2 }
+  }
+  if (code === resultCodes.cas_mismatch && deleted === 0) return { type: 'cas_mismatch', revision: revision(at) }
+  if (code === resultCodes.quota_exceeded && at === 0 && deleted === 0) return { type: 'quota_exceeded' }
+  throw new SnapshotFormatError(`record ${JSON.stringify(key)} has an invalid result (${code}, ${at}, ${deleted})`)
+}
+
+/** Bounds-checked reads: running past the end is a format error, not a RangeError. */
+class Reader {
+  readonly #bytes: Buffer
+  offset: number
+
+  constructor(bytes: Buffer, offset: number) {
+    this.#bytes = bytes
+    this.offset = offset
+  }
+
+  get done(): boolean {
+    return this.offset === this.#bytes.length
+  }
+
+  u8(): number {
+    this.#need(1)
+    return this.#bytes.readUInt8(this.offset++)
+  }
+
+  u16(): number {
+    this.#need(2)
+    const value = this.#bytes.readUInt16LE(this.offset)
+    this.offset += 2
+    return value
+  }
+
+  u32(): number {
+    this.#need(4)
+    const value = this.#bytes.readUInt32LE(this.offset)
+    this.offset += 4
+    return value
+  }
+
+  integer(what: string): number {
+    this.#need(8)
+    const value = this.#bytes.readDoubleLE(this.offset)
+    this.offset += 8
+    if (!Number.isSafeInteger(value) || value < 0) throw new SnapshotFormatError(`${what} ${value} is not a non-negative integer`)
+    return value
+  }
+
+  bytes(length: number): Buffer {
+    this.#need(length)
+    const value = this.#bytes.subarray(this.offset, this.offset + length)
+    this.offset += length
+    return value
+  }
+
+  key(bytesMax: number): string {
+    const length = this.u16()
+    if (length === 0 || length > bytesMax) throw new SnapshotFormatError(`a key of ${length} bytes (1..${bytesMax})`)
+    return this.text(length)
+  }
+
+  text(length: number): string {
+    const bytes = this.bytes(length)
+    if (!isUtf8(bytes)) throw new SnapshotFormatError('text that is not UTF-8')
+    return bytes.toString('utf8')
+  }
+
+  #need(length: number): void {
+    if (this.offset + length > this.#bytes.length) throw new SnapshotFormatError('a chunk ends in the middle of an item (truncated)')
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The replicated key-value state machine's port (hashicorp/raft's FSM: Apply, Snapshot,
+ * Restore). `apply` is deterministic: the same chosen entries give the same results and state on
+ * every replica, and a replica restored from a snapshot then applying the log after it ends in
+ * the same state as one that applied the whole log.
+ * @module
+ */
+import type { ProposalId } from '../core/command.js'
+import type { Revision, Slot } from '../core/ids.js'
+import type { ChosenEntry } from '../core/messages.js'
+
+export type ApplyResult =
+  | Readonly<{ type: 'written'; revision: Revision; deleted: boolean | null }>
+  | Readonly<{ type: 'cas_mismatch'; revision: Revision }>
+  /** The Idempotency-Key was first used for a different request: nothing changed (422). */
+  | Readonly<{ type: 'idempotency_key_reused' }>
+  /**
+   * Refused, nothing changed: the write needs a dedupe record and its space holds its bound of
+   * records all younger than their retention (503 overloaded; retrying later is safe).
+   */
+  | Readonly<{ type: 'records_full' }>
+  /** The put would take live data past the quota carried in its command: nothing changed. */
+  | Readonly<{ type: 'quota_exceeded' }>
+
+/** The result of one applied write, and the slot it was chosen in, for the node that proposed it. */
+export type AppliedWrite = Readonly<{ proposal: ProposalId; slot: Slot; result: ApplyResult }>
+
+export type KvItem = Readonly<{ key: string; value: Uint8Array; version: Revision }>
+
+/**
+ * A point-in-time view of the state, O(1) to take. Its chunks are encoded lazily, each at most
+ * the snapshot chunk limit in bytes, from the view as it was when taken, however the live state
+ * changes meanwhile. The chunks carry everything `restore` needs (the applied index, the
+ * revision, the data and the dedupe records of both spaces) and end with a checksum over all of them.
+ */
+export interface Snapshot {
+  readonly appliedIndex: Slot
+  readonly revision: Revision
+  /** Iterable more than once; each pass encodes the same bytes. */
+  chunks(): Iterable<Uint8Array>
+}
+
+export interface StateMachine {
+  /** Applies contiguous chosen entries from appliedIndex + 1; returns each write's result. */
+  apply(entries: readonly ChosenEntry[]): readonly AppliedWrite[]
+  appliedIndex(): Slot
+  revision(): Revision
+  get(key: string): KvItem | null
+  /** Keys starting with `prefix`, in key order; `more` when the limit cut the list. */
+  range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }>
+  snapshot(): Snapshot
+  /**
+   * Replaces the whole state with a snapshot's, all or nothing: every chunk is decoded and
+   * checked (fields, order, counts, checksum) before anything changes. A bad stream throws
+   * `SnapshotFormatError` and leaves the state as it was.
+   */
+  restore(chunks: Iterable<Uint8Array>): void
+  /** Estimated bytes of live data, as the quota counts them. */
+  usedBytes(): number
+  close(): void
+}

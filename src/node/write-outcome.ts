@@ -1,0 +1,23 @@
+/**
+ * What a route hears about an applied write: the state machine's result in the NodeService's
+ * terms. One mapping for the node and for the routes' test double, so they cannot drift apart.
+ * @module
+ */
+import type { ApplyResult } from '../kv/state-machine.js'
+import type { Receipt, WriteOutcome } from './node-service.js'
+
+/** `receipt` is asked for only when the write took effect (a receipt describes its slot). */
+export function writeOutcome(result: ApplyResult, receipt: () => Receipt): WriteOutcome {
+  switch (result.type) {
+    case 'written':
+      return { type: 'ok', version: result.revision, deleted: result.deleted, receipt: receipt() }
+    case 'cas_mismatch':
+      return { type: 'cas_mismatch', version: result.revision }
+    case 'idempotency_key_reused':
+      return result
+    case 'records_full':
+      return { type: 'overloaded', reason: 'records_full' }
+    case 'quota_exceeded':
+      return result
+  }
+}

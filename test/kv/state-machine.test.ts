@@ -1,0 +1,107 @@
+/**
+ * Goal: the KV state machine's semantics, its quota and its snapshots.
+ * Method: the semantics suite (kv-semantics.ts); quota cases applied through KvStateMachine;
+ * snapshot round trips, and restores of damaged streams that must change nothing.
+ */
+import { describe, expect, it } from 'vitest'
+import { slot, type Command, type WriteCommand } from '../../src/core/index.js'
+import { entryOverheadBytes } from '../../src/kv/kv-store.js'
+import { KvStateMachine } from '../../src/kv/kv-state-machine.js'
+import { SnapshotFormatError } from '../../src/kv/snapshot-codec.js'
+import { runStateMachineContract } from './kv-semantics.js'
+
+runStateMachineContract()
+
+let proposals = 0
+function put(key: string, bytes: number, quotaBytes?: number): WriteCommand {
+  proposals += 1
+  const value = Buffer.alloc(bytes, 7).toString('base64')
+  return { type: 'put', proposal: `q${proposals}`, key, value, cas: null, idempotency: null, ...(quotaBytes === undefined ? {} : { quotaBytes }) }
+}
+const del = (key: string): WriteCommand => ({ type: 'delete', proposal: `d${(proposals += 1)}`, key, cas: null, idempotency: null })
+const applyOne = (sm: KvStateMachine, ...commands: Command[]) => sm.apply([{ slot: slot(sm.appliedIndex() + 1), value: commands }]).map((applied) => applied.result)
+
+describe('quota', () => {
+  const entry = (key: string, bytes: number) => key.length + bytes + entryOverheadBytes
+
+  it('refuses a put that would grow live data past the quota carried in the command, and nothing changes', () => {
+    const sm = new KvStateMachine()
+    const quota = entry('a', 100) + entry('b', 100)
+    expect(applyOne(sm, put('a', 100, quota), put('b', 100, quota))).toMatchObject([{ type: 'written' }, { type: 'written' }])
+    expect(sm.usedBytes()).toBe(quota)
+    expect(applyOne(sm, put('c', 1, quota), put('a', 101, quota))).toEqual([{ type: 'quota_exceeded' }, { type: 'quota_exceeded' }])
+    expect(sm.get('c')).toBeNull()
+    expect(sm.get('a')!.value.byteLength).toBe(100)
+    expect(sm.revision()).toBe(2)
+  })
+
+  it('lets through what does not grow: same-size and smaller puts, and deletes; then there is room again', () => {
+    const sm = new KvStateMachine()
+    const quota = entry('a', 100)
+    applyOne(sm, put('a', 100, quota))
+    expect(applyOne(sm, put('a', 100, quota), put('a', 10, quota), del('a'))).toMatchObject([
+      { type: 'written', revision: 2 }, { type: 'written', revision: 3 }, { type: 'written', revision: 4, deleted: true },
+    ])
+    expect(sm.usedBytes()).toBe(0)
+    expect(applyOne(sm, put('b', 50, quota))).toMatchObject([{ type: 'written', revision: 5 }])
+  })
+
+  it('a command without a quota (an older log) is never refused', () => {
+    const sm = new KvStateMachine()
+    expect(applyOne(sm, put('a', 10_000))).toMatchObject([{ type: 'written' }])
+  })
+})
+
+describe('snapshots', () => {
+  function filled(): KvStateMachine {
+    const sm = new KvStateMachine({ snapshotChunkBytesMax: 256 })
+    for (let index = 0; index < 40; index += 1) applyOne(sm, put(`key/${index}`, index * 3), { ...del('key/3'), idempotency: { key: `i${index}`, atMs: index } })
+    return sm
+  }
+
+  it('are a point-in-time view: later writes do not reach a snapshot taken before them', () => {
+    const sm = filled()
+    const snapshot = sm.snapshot()
+    applyOne(sm, put('after', 5), del('key/10'))
+    const restored = new KvStateMachine({ snapshotChunkBytesMax: 256 })
+    restored.restore(snapshot.chunks())
+    expect(restored.appliedIndex()).toBe(40)
+    expect(restored.get('after')).toBeNull()
+    expect(restored.get('key/10')).not.toBeNull()
+    expect(restored.range('', 100)).toEqual(filled().range('', 100))
+    expect(restored.usedBytes()).toBe(filled().usedBytes())
+  })
+
+  it('come in chunks no larger than the limit, and encode the same bytes on every pass', () => {
+    const snapshot = filled().snapshot()
+    const first = [...snapshot.chunks()]
+    expect(first.length).toBeGreaterThan(5)
+    expect(Math.max(...first.map((chunk) => chunk.byteLength))).toBeLessThanOrEqual(256)
+    expect([...snapshot.chunks()]).toEqual(first)
+  })
+
+  const damaged: [string, (chunks: Uint8Array[]) => Uint8Array[]][] = [
+    ['cut short (no end chunk)', (chunks) => chunks.slice(0, -1)],
+    ['missing a middle chunk', (chunks) => [...chunks.slice(0, 2), ...chunks.slice(3)]],
+    ['with two chunks swapped', (chunks) => [chunks[0]!, chunks[2]!, chunks[1]!, ...chunks.slice(3)]],
+    ['with a flipped byte in a value', (chunks) => chunks.map((chunk, index) => (index === 2 ? flip(chunk, chunk.length - 3) : chunk))],
+    ['with a bad magic', (chunks) => [flip(chunks[0]!, 2), ...chunks.slice(1)]],
+    ['with a chunk cut in the middle of an item', (chunks) => chunks.map((chunk, index) => (index === 1 ? chunk.subarray(0, chunk.length - 2) : chunk))],
+    ['with data after the end', (chunks) => [...chunks, chunks[1]!]],
+    ['empty', () => []],
+  ]
+  it.each(damaged)('a stream %s is refused, and the state stays as it was', (_name, damage) => {
+    const chunks = [...filled().snapshot().chunks()].map((chunk) => new Uint8Array(chunk))
+    const target = new KvStateMachine({ snapshotChunkBytesMax: 256 })
+    applyOne(target, put('mine', 4))
+    expect(() => target.restore(damage(chunks))).toThrow(SnapshotFormatError)
+    expect(target.appliedIndex()).toBe(1)
+    expect(target.range('', 10).items.map((item) => item.key)).toEqual(['mine'])
+  })
+})
+
+function flip(chunk: Uint8Array, at: number): Uint8Array {
+  const copy = new Uint8Array(chunk)
+  copy[at] = copy[at]! ^ 0xff
+  return copy
+}
