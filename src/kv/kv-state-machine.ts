@@ -10,7 +10,7 @@ import type { ChosenEntry } from '../core/messages.js'
 import { applyWrite, checkApplyWriteOptions, defaultApplyWriteOptions, type ApplyWriteOptions } from './kv.js'
 import { KvMemoryStore, type KvStoreView } from './kv-memory-store.js'
 import { encodeSnapshot, SnapshotDecoder, type SnapshotCodecLimits } from './snapshot-codec.js'
-import type { AppliedWrite, KvItem, Snapshot, StateMachine } from './state-machine.js'
+import type { AppliedWrite, KvItem, KvPage, Snapshot, StateMachine } from './state-machine.js'
 
 export type KvStateMachineOptions = Partial<ApplyWriteOptions & Readonly<{ snapshotChunkBytesMax: number }>>
 
@@ -90,11 +90,11 @@ export class KvStateMachine implements StateMachine {
 
   get(key: string): KvItem | null {
     const stored = this.#store.get(key)
-    return stored === null ? null : { key, value: stored.value, version: stored.version }
+    return stored === null ? null : { key, ...stored }
   }
 
-  range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }> {
-    return this.#store.range(prefix, limit)
+  range(prefix: string, limit: number, after: string | null = null): KvPage {
+    return this.#store.range(prefix, limit, after)
   }
 
   snapshot(): KvSnapshot {

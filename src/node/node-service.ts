@@ -8,7 +8,7 @@ import type { RequestId } from '../core/command.js'
 import type { NodeId, Revision, Slot } from '../core/ids.js'
 import type { Envelope } from '../core/messages.js'
 import type { ReplicaStatus } from '../core/replica-port.js'
-import type { KvItem } from '../kv/state-machine.js'
+import type { KvItem, KvPage } from '../kv/state-machine.js'
 import type { Amount, HeldView, HoldRule } from '../transport/holding-transport.js'
 import type { LiveSubscription } from './live-feed.js'
 
@@ -98,7 +98,10 @@ export interface NodeService {
    */
   wallMs(): number
   get(key: string): KvItem | null
-  range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }>
+  /** Keys with `prefix`, strictly after `after` when set, at most `limit`, in key order. */
+  range(prefix: string, limit: number, after: string | null): KvPage
+  /** The revision of the local state machine: what a read served now sees. */
+  revision(): Revision
   status(): StatusBody
   /** Authenticated, decoded peer envelopes into the bounded inbox. */
   deliver(envelopes: readonly Envelope[]): DeliverOutcome
