@@ -105,6 +105,11 @@ export const limits = Object.freeze({
   snapshotChunkBytesMax: 2 * MiB,
   /** A node writes a snapshot after this many applied slots (`--snapshot-every-slots`). */
   snapshotEverySlots: 10_000,
+  /**
+   * Chosen slots the log store keeps behind the newest durable snapshot (`--log-retain-slots`):
+   * a follower that far behind still catches up from the log, not with a whole snapshot.
+   */
+  logTailRetainSlots: 5_000,
   /** Snapshots kept on disk: the newest, and the one before it in case the newest is damaged. */
   snapshotsRetained: 2,
   /** Live data (keys, values, records) past which puts answer quota_exceeded (`--quota-bytes`). */

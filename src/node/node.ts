@@ -11,7 +11,7 @@ import { formatBallot } from '../core/ballot.js'
 import type { FrameInputs } from '../observability/live-recorder.js'
 import type { RequestId, WriteCommand } from '../core/command.js'
 import type { CoreEvent } from '../core/events.js'
-import { revision, slot, type NodeId, type Revision } from '../core/ids.js'
+import { revision, slot, type NodeId, type Revision, type Slot } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { Envelope, LogEntry } from '../core/messages.js'
 import { seededRandom } from '../core/random.js'
@@ -25,6 +25,7 @@ import { DataDirError, openNodeStorage, type NodeStorage } from '../storage/data
 import { KvStateMachine } from '../kv/kv-state-machine.js'
 import { SnapshotFormatError, SnapshotTooOldError } from '../kv/snapshot-codec.js'
 import type { KvItem, KvPage } from '../kv/state-machine.js'
+import { compactLog } from '../storage/log-compaction.js'
 import { SnapshotStoreError, type SnapshotMeta } from '../storage/snapshot-store.js'
 import { HoldingTransport } from '../transport/holding-transport.js'
 import { StreamTransport } from '../transport/stream-transport.js'
@@ -89,8 +90,11 @@ export class PaxosNode implements NodeService {
     )
     this.#restoreNewestSnapshot()
     // Slots up to the snapshot stay on disk (the replica reads them through the archive when
-    // asked); the chosen ones after it are applied again by the normal apply path.
+    // asked) until the log is truncated behind it; the chosen ones after it are applied again by
+    // the normal apply path.
     const appliedIndex = this.#stateMachine.appliedIndex()
+    // A crash may have come between a snapshot's rename and the truncation behind it.
+    compactLog(this.#storage.acceptorStorage.log, appliedIndex, config.logRetainSlots)
     this.#snapshotter = new Snapshotter({
       stateMachine: this.#stateMachine,
       store: this.#storage.snapshots,
@@ -108,8 +112,10 @@ export class PaxosNode implements NodeService {
       appliedIndex,
       random: seededRandom(randomBytes(4).readUInt32LE(0)),
       archive: this.#storage.acceptorStorage.log,
+      compactedThrough: this.#storage.acceptorStorage.log.compactedThrough(),
       onEvent: (event) => this.#onEvent(event),
     })
+    this.#metrics.logCompactedThrough.set(this.#storage.acceptorStorage.log.compactedThrough())
     this.#transport = new StreamTransport({
       self: config.id,
       peers: new Map(config.members.map((member) => [member.id, member.url])),
@@ -445,6 +451,26 @@ export class PaxosNode implements NodeService {
     this.#metrics.snapshotBytes.set(written.meta.sizeBytes)
     this.#metrics.snapshotSliceSeconds.observe(written.longestSliceMs / 1000)
     this.#logger.info({ index: written.meta.index, bytes: written.meta.sizeBytes, chunks: written.chunks, ms: Math.round(written.durationMs), longestSliceMs: Math.round(written.longestSliceMs * 10) / 10 }, 'snapshot written')
+    this.#truncateLogBehind(written.meta.index)
+  }
+
+  /**
+   * The snapshot through `durableIndex` is fsynced and renamed into place: the log may go
+   * behind it, keeping --log-retain-slots. Runs between turns (never inside one), and the
+   * truncation is one SQLite transaction: a crash leaves the old log or the truncated one, and
+   * losing the truncation costs only disk. The promise is untouched.
+   */
+  #truncateLogBehind(durableIndex: Slot): void {
+    const log = this.#storage.acceptorStorage.log
+    const before = log.compactedThrough()
+    // Never past what this replica applied (a snapshot is never ahead of it; assert the pair).
+    const applied = this.#replica.status().appliedIndex
+    assert(durableIndex <= applied, `a durable snapshot at ${durableIndex} is ahead of the applied index ${applied}`)
+    const through = compactLog(log, durableIndex, this.#config.logRetainSlots)
+    if (through === before) return
+    this.#replica.compacted(through)
+    this.#metrics.logCompactedThrough.set(through)
+    this.#logger.debug({ through, snapshot: durableIndex }, 'truncated the log behind the snapshot')
   }
 
   /** Takes a snapshot now, whatever the interval (benchmarks, tests). */

@@ -38,6 +38,7 @@ export function createMetrics() {
     applyLag: new Gauge({ name: 'paxos_kv_apply_lag_slots', help: 'Chosen slots not yet applied on this node', registers }),
     snapshotsWritten: new Counter({ name: 'paxos_kv_snapshots_written_total', help: 'Snapshots of the state machine written durably', registers }),
     snapshotBytes: new Gauge({ name: 'paxos_kv_snapshot_bytes', help: 'Size of the newest snapshot written', registers }),
+    logCompactedThrough: new Gauge({ name: 'paxos_kv_log_compacted_through', help: 'The log is truncated through this slot, behind a durable snapshot', registers }),
     snapshotSliceSeconds: new Histogram({ name: 'paxos_kv_snapshot_longest_slice_seconds', help: 'Per snapshot, the longest synchronous slice of its write (the worst event-loop stall)', buckets: transactionBucketsSeconds, registers }),
     liveDataBytes: new Gauge({ name: 'paxos_kv_live_data_bytes', help: 'Live data as the quota counts it (keys, values, records, overhead)', registers }),
     peerLag: new Gauge({ name: 'paxos_kv_peer_lag_slots', help: 'On the leader: proposed slots a peer has not acknowledged (0 elsewhere)', labelNames: ['peer'], registers }),

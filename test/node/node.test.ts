@@ -4,7 +4,8 @@
  * retried Idempotency-Key once, passes linearizable read barriers, reports status and metrics,
  * serves HTTP on the bound port, and keeps everything across stop and a new start on the data.
  * Snapshots: taken every few slots, the newest two kept, a restart restores the newest and
- * replays the log after it; a data dir of the build that kept the KV state in SQLite tables
+ * replays the log after it; the log is truncated behind each durable snapshot but for the
+ * retained tail, and a restart from snapshot + tail loses nothing; a data dir of the build that kept the KV state in SQLite tables
  * starts and replays its log; the quota refuses growth with 507 and lets deletes through.
  * Method: a real PaxosNode in-process on a temp dir and port 0, driven through NodeService.
  */
@@ -40,6 +41,7 @@ const config: Config = Object.freeze({
   tickMs: 5,
   valueBytesMax: 1024,
   snapshotEverySlots: 10_000,
+  logRetainSlots: 5_000,
   quotaBytes: 1024 * 1024 * 1024,
   logLevel: 'silent',
   debugStep: false,
@@ -141,6 +143,38 @@ describe('PaxosNode (one member)', () => {
         [['k0', 'v28'], ['k1', 'v29'], ['k2', 'v23'], ['k3', 'v24'], ['k4', 'v25'], ['k5', 'v26'], ['k6', 'v27']],
       )
       expect(await writeWhenLeader(again, put('after', 'restart'))).toMatchObject({ type: 'ok', version: 31 })
+    } finally {
+      await again.stop()
+    }
+  })
+
+  it('truncates the log behind each durable snapshot, keeping the retained tail, and restarts from snapshot + tail', async () => {
+    const dataDir = join(root, 'truncation')
+    const truncating = { ...config, dataDir, snapshotEverySlots: 5, logRetainSlots: 3 }
+    const node = new PaxosNode(truncating, createLogger({}, 'silent'))
+    await node.start()
+    try {
+      for (let index = 0; index < 40; index += 1) expect(await writeWhenLeader(node, put(`k${index % 3}`, `v${index}`))).toMatchObject({ type: 'ok', version: index + 1 })
+      // The newest snapshot is at 35 or later (slot 1 is the leader's noop): truncated through 32 or later.
+      await until(() => Number(/paxos_kv_log_compacted_through (\d+)/.exec(lastMetrics)?.[1] ?? 0) >= 32, async () => (lastMetrics = await node.metrics()))
+    } finally {
+      await node.stop()
+    }
+    const db = new Database(join(dataDir, databaseFileName), { readonly: true })
+    const through = (db.prepare('SELECT through FROM log_compaction WHERE id = 1').get() as { through: number }).through
+    const rows = db.prepare('SELECT MIN(slot) AS first, COUNT(*) AS count FROM log').get() as { first: number; count: number }
+    const newest = readdirSync(join(dataDir, snapshotsDirName)).map((name) => Number(/\d+/.exec(name)![0])).sort((a, b) => b - a)[0]!
+    db.close()
+    // Only the retained tail behind the newest snapshot and the slots after it are left.
+    expect(through).toBe(newest - 3)
+    expect(rows.first).toBe(through + 1)
+    expect(rows.count).toBeLessThanOrEqual(41 - through)
+    const again = new PaxosNode(truncating, createLogger({}, 'silent'))
+    await again.start()
+    try {
+      expect(again.status().revision).toBe(40)
+      expect(again.range('', 10, null).items.map((item) => [item.key, new TextDecoder().decode(item.value)])).toEqual([['k0', 'v39'], ['k1', 'v37'], ['k2', 'v38']])
+      expect(await writeWhenLeader(again, put('after', 'restart'))).toMatchObject({ type: 'ok', version: 41 })
     } finally {
       await again.stop()
     }
