@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
-import { AssertionError, assert } from '../core/assert.js'
+import { AssertionError, assert, assertNever } from '../core/assert.js'
 import { formatBallot } from '../core/ballot.js'
 import type { FrameInputs } from '../observability/live-recorder.js'
 import type { RequestId, WriteCommand } from '../core/command.js'
@@ -29,6 +29,7 @@ import { compactLog } from '../storage/log-compaction.js'
 import { SnapshotStoreError, type SnapshotMeta } from '../storage/snapshot-store.js'
 import { HoldingTransport } from '../transport/holding-transport.js'
 import { StreamTransport } from '../transport/stream-transport.js'
+import { fetchSnapshot, type SnapshotSource } from '../transport/snapshot-transfer.js'
 import { SystemClock } from './clock.js'
 import { EventLoop } from './event-loop.js'
 import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WriteOutcome, WriteRequest } from './node-service.js'
@@ -37,6 +38,11 @@ import { writeOutcome } from './write-outcome.js'
 import { Receipts } from './receipts.js'
 import { LiveFeed, type LiveSubscription } from './live-feed.js'
 import { Snapshotter, type SnapshotWritten } from './snapshotter.js'
+
+/** A transferred chunk longer than this is refused: chunks hold at most about one value more than their bound. */
+const snapshotTransferChunkBytesMax = limits.snapshotChunkBytesMax + limits.valueBytesMax + 64 * 1024
+/** A snapshot fetch whose peer sends nothing for this long is abandoned (and asked again later). */
+const snapshotFetchIdleMs = 30_000
 
 export class PaxosNode implements NodeService {
   readonly id: NodeId
@@ -62,6 +68,11 @@ export class PaxosNode implements NodeService {
   /** Peer refusals are retried many times a minute: say each once per half minute. */
   readonly #refusals: RateLimit
   #proposals = 0
+  #snapshotsSent = 0
+  #snapshotsInstalled = 0
+  /** The snapshot fetch under way (one at a time), to abort at stop; null when none is. */
+  #fetching: AbortController | null = null
+  #stopping = false
   #requests = 0
   #reads = 0
   #server: ServerType | null = null
@@ -177,10 +188,8 @@ export class PaxosNode implements NodeService {
         dropped: (proposals) => {
           for (const proposal of proposals) this.#pending.settleWrite(proposal, { type: 'dropped' })
         },
-        // This build keeps its whole log (the KV state is in the same database, and no peer
-        // truncates), so no peer answers "compacted" and no snapshot is ever asked for.
-        fetchSnapshot: (from, through) => this.#logger.warn({ from, through }, 'a peer has compacted its log, and this build cannot fetch snapshots yet'),
-        installSnapshot: (index) => assert(false, `no snapshot was fetched, so none can be installed (asked for ${index})`),
+        fetchSnapshot: (from, through) => this.#fetchSnapshot(from, through),
+        installSnapshot: (index) => this.#installSnapshot(index),
         loopback: (envelopes) => this.#loop.loopback(envelopes),
       },
     })
@@ -218,6 +227,8 @@ export class PaxosNode implements NodeService {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true
+    this.#fetching?.abort()
     this.#loop.stop()
     this.#snapshotter.stop()
     this.#live.stop()
@@ -321,7 +332,24 @@ export class PaxosNode implements NodeService {
     const peers = this.#config.members
       .filter((member) => member.id !== this.id)
       .map((member) => ({ id: member.id, url: member.url, reachable: this.#transport.reachable(member.id), lagSlots: lag.get(member.id) ?? null }))
-    return { ...this.#replica.status(), revision: revision(this.#stateMachine.revision()), peers }
+    const snapshot = { newestIndex: this.#storage.snapshots.latest()?.index ?? null, logCompactedThrough: this.#storage.acceptorStorage.log.compactedThrough(), sent: this.#snapshotsSent, installed: this.#snapshotsInstalled }
+    return { ...this.#replica.status(), revision: revision(this.#stateMachine.revision()), peers, snapshot }
+  }
+
+  newestSnapshot(): SnapshotSource | null {
+    const latest = this.#storage.snapshots.latest()
+    if (latest === null) return null
+    return {
+      index: latest.index,
+      revision: latest.revision,
+      chunks: () => this.#storage.snapshots.read(latest),
+      onDone: (sent) => {
+        if (!sent) return
+        this.#snapshotsSent += 1
+        this.#metrics.snapshotsSent.inc()
+        this.#logger.info({ index: latest.index, bytes: latest.sizeBytes }, 'sent a snapshot to a lagging peer')
+      },
+    }
   }
 
   deliver(envelopes: readonly Envelope[]): DeliverOutcome {
@@ -471,6 +499,66 @@ export class PaxosNode implements NodeService {
     this.#replica.compacted(through)
     this.#metrics.logCompactedThrough.set(through)
     this.#logger.debug({ through, snapshot: durableIndex }, 'truncated the log behind the snapshot')
+  }
+
+  /**
+   * The learner lacks slots `from` has compacted: pull its newest snapshot into the local store
+   * (temporary file, fsync, rename), then tell the replica, whose next Ready installs it. One
+   * fetch at a time; a failed one is asked for again by the learner after a while.
+   */
+  #fetchSnapshot(from: NodeId, through: Slot): void {
+    const url = this.peerUrl(from)
+    if (this.#fetching !== null || this.#stopping || url === null) return
+    const fetching = new AbortController()
+    this.#fetching = fetching
+    const started = this.#clock.nowMs()
+    this.#logger.info({ from, through }, 'this node lacks slots the peer has compacted: fetching its snapshot')
+    void fetchSnapshot({
+      url,
+      secret: this.#config.secret,
+      clusterId: this.#config.clusterId,
+      newerThan: this.#stateMachine.appliedIndex(),
+      store: this.#storage.snapshots,
+      chunkBytesMax: snapshotTransferChunkBytesMax,
+      idleTimeoutMs: snapshotFetchIdleMs,
+      signal: fetching.signal,
+    }).then((outcome) => {
+      this.#fetching = null
+      if (this.#stopping) return
+      switch (outcome.type) {
+        case 'stored':
+          this.#logger.info({ from, index: outcome.index, bytes: outcome.bytes, ms: Math.round(this.#clock.nowMs() - started) }, 'fetched a snapshot')
+          this.#snapshotter.coveredBy(outcome.index)
+          this.#replica.snapshotReady(outcome.index)
+          this.#loop.schedule()
+          return
+        case 'not_newer':
+          return this.#logger.info({ from, index: outcome.index }, 'the peer has no newer snapshot than this node')
+        case 'failed':
+          this.#metrics.snapshotFetchesFailed.inc()
+          return this.#logger.warn({ from, reason: outcome.reason }, 'a snapshot fetch broke off; asking again later')
+        default:
+          return assertNever(outcome)
+      }
+    })
+  }
+
+  /**
+   * Inside the install turn's transaction: the fetched snapshot (the newest in the store)
+   * replaces the state machine in one swap, and the log is truncated through it. A crash before
+   * the transaction commits restarts from that same snapshot (the newest) and the old log.
+   */
+  #installSnapshot(index: Slot): void {
+    const latest = this.#storage.snapshots.latest()
+    assert(latest !== null && latest.index === index, `install of ${index}, but the newest snapshot is at ${latest?.index ?? 'none'}`)
+    this.#stateMachine.restore(this.#storage.snapshots.read(latest))
+    assert(this.#stateMachine.appliedIndex() === index, `the snapshot at ${index} restored applied index ${this.#stateMachine.appliedIndex()}`)
+    this.#storage.acceptorStorage.log.truncatePrefix(index)
+    this.#storage.snapshots.prune(limits.snapshotsRetained)
+    this.#snapshotsInstalled += 1
+    this.#metrics.snapshotsInstalled.inc()
+    this.#metrics.logCompactedThrough.set(index)
+    this.#logger.info({ index, revision: latest.revision, keys: this.#stateMachine.keyCount }, 'installed a snapshot from a peer')
   }
 
   /** Takes a snapshot now, whatever the interval (benchmarks, tests). */
