@@ -140,7 +140,7 @@ export function optionsFromSeed(seed: number, overrides: { nodes?: number; sabot
     snapshotEverySlots: between(random, 2, 12),
     // A chunk holds at least one entry: a short key and a value of up to simValueBytesMax bytes.
     snapshotChunkBytesMax: simValueBytesMax + 64 + between(random, 0, 512),
-    logRetainSlots: between(random, 0, 6),
+    logRetainSlots: between(random, 0, 3),
     snapshotTransferTicksMax: between(random, 1, 40),
   }
 }
