@@ -26,7 +26,7 @@ import { KvStateMachine } from '../kv/kv-state-machine.js'
 import { SnapshotFormatError, SnapshotTooOldError } from '../kv/snapshot-codec.js'
 import type { KvItem, KvPage } from '../kv/state-machine.js'
 import { compactLog } from '../storage/log-compaction.js'
-import { SnapshotStoreError, type SnapshotMeta } from '../storage/snapshot-store.js'
+import { SnapshotStoreError } from '../storage/snapshot-store.js'
 import { HoldingTransport } from '../transport/holding-transport.js'
 import { StreamTransport } from '../transport/stream-transport.js'
 import { fetchSnapshot, type SnapshotSource } from '../transport/snapshot-transfer.js'
@@ -438,18 +438,10 @@ export class PaxosNode implements NodeService {
     }
   }
 
-  /**
-   * The newest snapshot replaces the empty state machine. One that cannot be read is an
-   * operating error (exit 2), never silently skipped: an older one would resurrect deleted data
-   * only if the log were truncated, but a damaged disk deserves an operator's eyes.
-   */
+  /** The newest usable snapshot replaces the empty state machine; else exit 2 (DataDirError). */
   #restoreNewestSnapshot(): void {
     try {
-      const latest = this.#storage.snapshots.latest()
-      if (latest === null) return
-      const started = this.#clock.nowMs()
-      if (!this.#restoreOrRebuild(latest)) return
-      this.#logger.info({ index: latest.index, revision: latest.revision, bytes: latest.sizeBytes, keys: this.#stateMachine.keyCount, ms: Math.round(this.#clock.nowMs() - started) }, 'restored the newest snapshot')
+      this.#restoreNewestUsable()
     } catch (error) {
       this.#storage.close()
       if (error instanceof SnapshotStoreError || error instanceof SnapshotFormatError) throw new DataDirError('corrupt', `snapshot: ${error.message}`)
@@ -458,20 +450,41 @@ export class PaxosNode implements NodeService {
   }
 
   /**
-   * Restores `snapshot`, or answers false when it is of a format too old to restore
-   * and the log still holds every slot from 1, so that replaying the whole log rebuilds the same
-   * state (the next snapshot is written in the current format). Past a truncated log a too-old
-   * snapshot is refused like a damaged one.
+   * Tries the snapshots newest first. One that is damaged, or of a format too old to restore, is
+   * passed over for the one before it only while the log still holds every slot after that one
+   * (replaying them rebuilds the same state), and with no snapshot left, only while the log holds
+   * every slot from 1. Past a truncated log nothing can stand in for it: that refuses to start,
+   * naming why. Damaged files are set aside (`.damaged`) only once another snapshot restored.
    */
-  #restoreOrRebuild(snapshot: SnapshotMeta): boolean {
-    try {
-      this.#stateMachine.restore(this.#storage.snapshots.read(snapshot))
-      return true
-    } catch (error) {
-      if (!(error instanceof SnapshotTooOldError) || this.#storage.acceptorStorage.log.compactedThrough() > 0) throw error
-      this.#logger.warn({ index: snapshot.index, format: error.format }, 'the newest snapshot is of an older format: rebuilding the state from the whole log instead')
-      return false
+  #restoreNewestUsable(): void {
+    const store = this.#storage.snapshots
+    const compactedThrough = this.#storage.acceptorStorage.log.compactedThrough()
+    const damaged: Slot[] = []
+    let passedOver: Error | null = null
+    for (const index of store.indexes()) {
+      if (index < compactedThrough) break // replaying from it would need truncated slots
+      const started = this.#clock.nowMs()
+      try {
+        this.#stateMachine.restore(store.read({ index }))
+      } catch (error) {
+        if (!(error instanceof SnapshotFormatError) && !(error instanceof SnapshotStoreError && error.code === 'corrupt')) throw error
+        passedOver ??= error
+        if (!(error instanceof SnapshotTooOldError)) damaged.push(index)
+        this.#logger.warn({ index, reason: error.message }, 'a snapshot cannot be restored: trying the one before it')
+        continue
+      }
+      for (const bad of damaged) store.setAside(bad)
+      const fields = { index, revision: this.#stateMachine.revision(), keys: this.#stateMachine.keyCount, ms: Math.round(this.#clock.nowMs() - started) }
+      this.#logger.info(fields, passedOver === null ? 'restored the newest snapshot' : 'restored an older snapshot; the log after it replays the rest')
+      return
     }
+    if (compactedThrough > 0) {
+      const why = passedOver === null ? 'no snapshot covers it' : `${passedOver.message}, and no older snapshot can stand in for it`
+      throw new DataDirError('corrupt', `snapshot: the log is truncated through slot ${compactedThrough}: ${why}`)
+    }
+    if (passedOver === null) return
+    for (const bad of damaged) store.setAside(bad)
+    this.#logger.warn({ reason: passedOver.message }, 'no snapshot can be restored: rebuilding the state from the whole log instead')
   }
 
   #onSnapshotWritten(written: SnapshotWritten): void {
