@@ -142,7 +142,7 @@ async function proxy(c: Context, options: WithLeaderOptions, leader: NodeId): Pr
   let payload: Uint8Array
   try {
     response = await request(`${baseUrl}${url.pathname}${url.search}`, {
-      method: c.req.method as 'GET' | 'PUT' | 'DELETE',
+      method: c.req.method as 'GET' | 'PUT' | 'DELETE' | 'POST',
       headers,
       body: body === null ? null : Buffer.from(body),
       headersTimeout: timeoutMs,
