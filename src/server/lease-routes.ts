@@ -47,7 +47,7 @@ export function mountLeaseRoutes(app: Hono, options: ClientRouteOptions): void {
   const { node } = options
 
   app.post('/v1/leases', async (c) => {
-    checkQuery(c.req.query(), 'txn')
+    checkQuery(c.req.query(), 'none')
     const forwarded = forwardedOf(c, node, identity(options))
     const idempotencyKey = parseIdempotencyKey(c.req.header('idempotency-key'))
     const body = await readBoundedBody(c, 1024, 'a lease grant body is a small JSON object')
@@ -68,7 +68,7 @@ export function mountLeaseRoutes(app: Hono, options: ClientRouteOptions): void {
   })
 
   app.delete('/v1/leases/:id', async (c) => {
-    checkQuery(c.req.query(), 'txn')
+    checkQuery(c.req.query(), 'none')
     const id = idOf(c)
     const answer = (applied: Applied): Response => {
       assert(applied.type === 'lease_revoked', `a revoke answered as a ${applied.type}`)
@@ -78,19 +78,19 @@ export function mountLeaseRoutes(app: Hono, options: ClientRouteOptions): void {
   })
 
   app.post('/v1/leases/:id/keepalive', async (c) => {
-    checkQuery(c.req.query(), 'txn')
+    checkQuery(c.req.query(), 'none')
     const id = idOf(c)
     return onLeader(c, options, (deadline) => node.keepalive(id, deadline), (value) => c.json({ id, ttlSeconds: value.ttlSeconds }))
   })
 
   app.get('/v1/leases/:id', async (c) => {
-    checkQuery(c.req.query(), 'txn')
+    checkQuery(c.req.query(), 'none')
     const id = idOf(c)
     return onLeader(c, options, (deadline) => node.leaseViews(id, deadline), (views) => c.json(views[0]))
   })
 
   app.get('/v1/leases', async (c) => {
-    checkQuery(c.req.query(), 'txn')
+    checkQuery(c.req.query(), 'none')
     return onLeader(c, options, (deadline) => node.leaseViews(null, deadline), (views) =>
       c.json({ leases: views.map((view) => ({ id: view.id, ttlSeconds: view.ttlSeconds, remainingSeconds: view.remainingSeconds })) }))
   })

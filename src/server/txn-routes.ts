@@ -41,7 +41,7 @@ export function txnJson(result: TxnResult): Record<string, unknown> {
 
 export function mountTxnRoutes(app: Hono, options: ClientRouteOptions): void {
   app.post('/v1/txn', async (c: Context) => {
-    checkQuery(c.req.query(), 'txn')
+    checkQuery(c.req.query(), 'none')
     const forwarded = forwardedOf(c, options.node, identity(options)) // a forged forward is refused before its body is read
     const idempotencyKey = parseIdempotencyKey(c.req.header('idempotency-key'))
     const body = await readBoundedBody(c, limits.txnBodyBytesMax, `a txn body is at most ${limits.txnBodyBytesMax} bytes`)

@@ -62,7 +62,7 @@ export function parseListQuery(query: Readonly<Record<string, string>>): ListQue
   return { prefix, limit: parsed.data, after }
 }
 
-const allowedQuery = { put: ['cas', 'lease'], delete: ['cas'], get: ['consistency'], list: ['prefix', 'limit', 'after', 'consistency'], 'delete-prefix': ['prefix'], txn: [] } as const
+const allowedQuery = { put: ['cas', 'lease'], delete: ['cas'], get: ['consistency'], list: ['prefix', 'limit', 'after', 'consistency'], 'delete-prefix': ['prefix'], none: [] } as const
 
 /** Unknown query parameters are mistakes (a typo of `cas` must not become an unconditional write). */
 export function checkQuery(query: Readonly<Record<string, string>>, route: keyof typeof allowedQuery): void {

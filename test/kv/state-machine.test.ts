@@ -3,6 +3,7 @@
  * Method: the semantics suite (kv-semantics.ts); quota cases applied through KvStateMachine;
  * snapshot round trips, and restores of damaged streams that must change nothing.
  */
+import { crc32 } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { leaseId, limits, revision, slot, type Command, type WriteCommand } from '../../src/core/index.js'
 import { KvMemoryStore } from '../../src/kv/kv-memory-store.js'
@@ -132,6 +133,22 @@ describe('snapshots', () => {
     applyOne(target, put('mine', 4))
     expect(() => target.restore([header, ...chunks.slice(1)])).toThrow(SnapshotTooOldError)
     expect(target.range('', 10).items.map((item) => item.key)).toEqual(['mine'])
+  })
+
+  it('of format 2 (before leases) still restore, with no leases', () => {
+    const sm = filled()
+    const chunks = [...sm.snapshot().chunks()].map((chunk) => Buffer.from(chunk))
+    // Format 2: the same chunks without the header's lease count (and no lease chunk, as here),
+    // and the end chunk's checksum over them.
+    const header = Buffer.concat([chunks[0]!.subarray(0, chunks[0]!.length - 8)])
+    header.writeUInt16LE(2, 9)
+    const body = [header, ...chunks.slice(1, -1)]
+    const end = Buffer.from(chunks.at(-1)!)
+    end.writeUInt32LE(body.reduce((sum, chunk) => crc32(chunk, sum), 0), 9)
+    const restored = new KvStateMachine({ snapshotChunkBytesMax: 256 })
+    restored.restore([...body, end])
+    expect(restored.range('', 100)).toEqual(sm.range('', 100))
+    expect([...restored.leases()]).toEqual([])
   })
 
   it.each([
