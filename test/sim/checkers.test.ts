@@ -15,6 +15,8 @@ import { BallotChecker } from './checkers/ballots.js'
 import { PromiseChecker } from './checkers/promises.js'
 import { SnapshotRestoreChecker } from './checkers/snapshot-restore.js'
 import { checkStaleReads } from './checkers/stale-reads.js'
+import { checkWatchStreams } from './checkers/watch-streams.js'
+import { eventChanges, type WatchStream } from './sim-watchers.js'
 import { KvSnapshot, KvStateMachine } from '../../src/kv/kv-state-machine.js'
 import { MessageSizeChecker } from './checkers/message-sizes.js'
 import { nodeId, revision, slot, type Ballot, type ChosenEntry, type Envelope, type PeerMessage, type WriteCommand } from '../../src/core/index.js'
@@ -230,6 +232,41 @@ describe('linearizability checker, txns over several keys', () => {
   it('keeps keys no txn joins apart: a violation on k names k alone', () => {
     const violations = checkLinearizability([txn('1', 0, 2, wrote(1)), put('x', 0, 1, 1), get(2, 3, 'y', 1)])
     expect(violations).toEqual([expect.stringMatching(/^linearizability: key k: /)])
+  })
+})
+
+describe('watch-streams checker', () => {
+  const b64 = (text: string) => Buffer.from(text).toString('base64')
+  const applied = () => {
+    const reference = new KvStateMachine({ history: { revisionsMax: 100, bytesMax: 1 << 20 } })
+    const puts: WriteCommand[] = ['k0', 'k1', 'k0', 'k1'].map((key, index) => ({ type: 'put', proposal: `w${index}`, key, value: b64(`v${index}`), cas: null, idempotency: null }))
+    reference.apply(puts.map((command, index) => ({ slot: slot(index + 1), value: [command] })))
+    return reference
+  }
+  /** What a correct stream of prefix k0 from revision 1 through 4 saw. */
+  const stream = (reference: KvStateMachine, prefix: string, start: number, next: number): WatchStream => {
+    const read = reference.history.read(revision(start), 100)
+    const events = read.type === 'changes' ? read.entries.filter((entry) => entry.revision < next).flatMap((entry) => {
+      const changes = eventChanges(entry.changes, prefix)
+      return changes === null ? [] : [{ revision: entry.revision as number, changes }]
+    }) : []
+    return { prefix, start, next, events, nodes: [nodeId(1)] }
+  }
+
+  it('passes streams that saw exactly the applied changes of their keys', () => {
+    const reference = applied()
+    expect(checkWatchStreams([stream(reference, 'k0', 1, 5), stream(reference, '', 2, 4)], reference.history)).toEqual([])
+  })
+
+  it('flags a gap, a repeat, and a change that was not applied', () => {
+    const reference = applied()
+    const gap = stream(reference, 'k0', 1, 5)
+    gap.events.splice(0, 1)
+    const repeat = stream(reference, 'k0', 1, 5)
+    repeat.events.push(repeat.events[1]!)
+    const altered = stream(reference, '', 1, 5)
+    altered.events[2] = { ...altered.events[2]!, changes: altered.events[2]!.changes.replace(b64('v2'), b64('other')) }
+    for (const bad of [gap, repeat, altered]) expect(checkWatchStreams([bad], reference.history)).toEqual([expect.stringMatching(/^watch-streams: /)])
   })
 })
 

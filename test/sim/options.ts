@@ -99,6 +99,8 @@ export type SimOptions = Readonly<{
   logRetainSlots: number
   /** Ticks a snapshot transfer takes; the source must stay up and reachable all along. */
   snapshotTransferTicksMax: number
+  /** Revisions of changes each node keeps for watch streams (--history-revisions). */
+  historyRevisions: number
 }>
 
 function between(random: Random, min: number, max: number): number {
@@ -147,6 +149,8 @@ export function optionsFromSeed(seed: number, overrides: { nodes?: number; sabot
     snapshotChunkBytesMax: simValueBytesMax + 64 + between(random, 0, 512),
     logRetainSlots: between(random, 0, 3),
     snapshotTransferTicksMax: between(random, 1, 40),
+    // Drawn last: a short change history on some seeds, so that watch streams meet its bound.
+    historyRevisions: randomBelow(random, 2) === 0 ? between(random, 2, 10) : 10_000,
   }
 }
 

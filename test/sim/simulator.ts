@@ -28,6 +28,8 @@ import { SimNode } from './sim-node.js'
 import { SimRpc } from './sim-rpc.js'
 import { SimServer, type ForwardRpc, type SimReply, type SimRequest } from './sim-server.js'
 import { Trace } from './trace.js'
+import { SimWatcher, type WatchedCluster } from './sim-watchers.js'
+import { checkWatchStreams } from './checkers/watch-streams.js'
 
 /** How often the durable-log invariant is checked between crashes. */
 const diskCheckTicks = 10
@@ -52,7 +54,7 @@ class KilledMidTurn extends Error {}
 
 export type SimResult = Readonly<{ seed: number; failures: string[]; traceHash: string; traceTail: string[]; stats: string }>
 
-export class Simulator implements ClientCluster {
+export class Simulator implements ClientCluster, WatchedCluster {
   readonly #options: SimOptions
   readonly #random: { faults: Random; network: Random; nodes: Random; clocks: Random }
   /** Per node, the percent of ticks its clock misses (drift). */
@@ -67,6 +69,7 @@ export class Simulator implements ClientCluster {
   /** proposal → the client request (op id) it carries, for the exactly-once checker. */
   readonly #opOfProposal = new Map<string, number>()
   readonly #clients: SimClient[]
+  readonly #watchers: SimWatcher[]
   readonly history = new History()
   readonly trace = new Trace()
   readonly #agreement = new AgreementChecker()
@@ -106,9 +109,12 @@ export class Simulator implements ClientCluster {
     // Idempotency-Key records keep the production retention: clients retry a keyed write for as
     // long as it takes.
     const records = { request: { recordsMax: limits.requestRecordsMax, retentionMs: 2 * options.requestTimeoutTicks } }
-    this.#snapshotRestore = new SnapshotRestoreChecker({ ...records, snapshotChunkBytesMax: options.snapshotChunkBytesMax })
+    // The reference keeps every change of the run; the nodes keep a few, so streams meet 410.
+    this.#snapshotRestore = new SnapshotRestoreChecker({ ...records, snapshotChunkBytesMax: options.snapshotChunkBytesMax, history: { revisionsMax: 1_000_000, bytesMax: 1 << 30 } })
+    const nodeOptions = { ...records, history: { revisionsMax: options.historyRevisions, bytesMax: 1 << 30 } }
     const snapshot = { everySlots: options.snapshotEverySlots, chunkBytesMax: options.snapshotChunkBytesMax }
-    this.#nodes = new Map(this.#ids.map((id) => [id, new SimNode(id, snapshot, records)]))
+    this.#nodes = new Map(this.#ids.map((id) => [id, new SimNode(id, snapshot, nodeOptions)]))
+    this.#watchers = ['', 'k0'].map((prefix) => new SimWatcher(forkRandom(clientsRandom), prefix))
     this.#clockSkipPercent = new Map(this.#ids.map((id) => [id, randomBelow(this.#random.clocks, options.clockSkipPercentMax + 1)]))
     this.#network = new SimNetwork(this.#random.network, options)
     const keys = Array.from({ length: options.keys }, (_, index) => `k${index}`)
@@ -136,16 +142,25 @@ export class Simulator implements ClientCluster {
     this.#noteFirstFailure()
     this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...this.#exactlyOnce.violations, ...this.#promises.violations, ...this.#ballots.violations, ...this.#snapshotRestore.violations, ...this.#messageSizes.violations)
     this.#failures.push(...checkLinearizability(this.history.forChecking()), ...checkStaleReads(this.history.ops))
+    this.#failures.push(...checkWatchStreams(this.#watchers.flatMap((watcher) => watcher.streams), this.#snapshotRestore.history))
     const traceTail = this.#failedAtLine === null ? this.trace.tail(40) : this.trace.upTo(this.#failedAtLine, 40)
     const completed = this.history.ops.filter((op) => op.result !== null).length
     const snapshots = [...this.#nodes.values()].reduce((sum, node) => sum + node.snapshotsWritten, 0)
-    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed, ${this.history.ops.filter((op) => op.kind === 'txn' && op.result !== null).length} txns), ${this.#agreement.slots} slots, ${snapshots} snapshots, ${this.#snapshotRestore.restores} restores, ${this.installs} installs, liveness in ${this.livenessTicks} ticks, largest message ${this.#messageSizes.largestBytes} of ${this.#options.byteLimits.messageBytesMax} bytes`
+    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed, ${this.history.ops.filter((op) => op.kind === 'txn' && op.result !== null).length} txns), ${this.#agreement.slots} slots, ${snapshots} snapshots, ${this.#snapshotRestore.restores} restores, ${this.installs} installs, ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.reduce((events, stream) => events + stream.events.length, 0), 0)} watch events in ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.length, 0)} streams, liveness in ${this.livenessTicks} ticks, largest message ${this.#messageSizes.largestBytes} of ${this.#options.byteLimits.messageBytesMax} bytes`
     // The outcome joins the hash: two runs of a seed must agree on it, not only on the events.
     this.trace.add(this.now, `end: ${stats}, ${this.#failures.length} failures`)
     return { seed: this.#options.seed, failures: this.#failures, traceHash: this.trace.hash, traceTail, stats }
   }
 
   /** Nodes a client can reach: up and not paused. */
+  changeHistory(node: NodeId): ReturnType<WatchedCluster['changeHistory']> {
+    return this.#nodes.get(node)!.stateMachine.history
+  }
+
+  revision(node: NodeId): number {
+    return this.#nodes.get(node)!.stateMachine.revision()
+  }
+
   upNodes(): NodeId[] {
     return this.#ids.filter((id) => this.#nodes.get(id)!.up && !this.#paused.has(id))
   }
@@ -249,6 +264,7 @@ export class Simulator implements ClientCluster {
     for (const { from, to, payload } of this.#rpc.due(this.now, (to) => !this.#paused.has(to))) this.#servers.get(to)?.onRpc(from, payload)
     for (const [id, server] of this.#servers) if (!this.#paused.has(id)) server.tick()
     for (const client of this.#clients) client.tick(this)
+    for (const watcher of this.#watchers) watcher.tick(this)
     for (const node of this.#nodes.values()) if (!this.#paused.has(node.id)) this.#processReady(node)
   }
 

@@ -30,6 +30,11 @@ export class SnapshotRestoreChecker {
     this.#states = new Map([[0, this.#reference.snapshot()]])
   }
 
+  /** The reference's change history: every applied change, as watch streams must see them. */
+  get history(): KvStateMachine['history'] {
+    return this.#reference.history
+  }
+
   /** Entries some replica applied; the reference takes the ones it has not applied yet. */
   applied(entries: readonly ChosenEntry[]): void {
     for (const entry of entries) {
