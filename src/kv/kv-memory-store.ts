@@ -57,6 +57,10 @@ export class KvMemoryStore implements KvStore {
     return stored === undefined ? null : { ...stored, value: new Uint8Array(stored.value) }
   }
 
+  versionOf(key: string): Revision | null {
+    return this.#data.get(key)?.version ?? null
+  }
+
   /** Keeps a private copy of exactly `value.byteLength` bytes (never a view into a shared pool). */
   put(key: string, entry: StoredValue): void {
     assert(entry.createRevision >= 1 && entry.createRevision <= entry.version && entry.writes >= 1, `key ${key}: metadata ${entry.createRevision}/${entry.version}/${entry.writes} is inconsistent`)

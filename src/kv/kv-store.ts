@@ -35,6 +35,8 @@ export type DedupeRecord = Readonly<{ result: ApplyResult; atMs: number; fingerp
 
 export interface KvStore {
   get(key: string): StoredValue | null
+  /** The key's version, or null when absent: what get says, without copying the value. */
+  versionOf(key: string): Revision | null
   /** Stores `entry` as given: the metadata is the semantics' to compute (kv.ts). */
   put(key: string, entry: StoredValue): void
   /** Returns whether the key existed. */

@@ -21,16 +21,20 @@ export class RecordingStore implements KvStore {
     return this.#inner.get(key)
   }
 
+  versionOf(key: string): Revision | null {
+    return this.#inner.versionOf(key)
+  }
+
   put(key: string, entry: StoredValue): void {
-    const previous = this.#inner.get(key)
+    const previous = this.#inner.versionOf(key)
     this.#inner.put(key, entry)
-    this.changes.push({ type: 'put', key, value: entry.value, createRevision: entry.createRevision, writes: entry.writes, lease: entry.lease, prevVersion: previous?.version ?? revisionZero })
+    this.changes.push({ type: 'put', key, value: entry.value, createRevision: entry.createRevision, writes: entry.writes, lease: entry.lease, prevVersion: previous ?? revisionZero })
   }
 
   delete(key: string): boolean {
-    const previous = this.#inner.get(key)
+    const previous = this.#inner.versionOf(key)
     const existed = this.#inner.delete(key)
-    if (previous !== null) this.changes.push({ type: 'delete', key, value: null, createRevision: revisionZero, writes: 0, lease: null, prevVersion: previous.version })
+    if (previous !== null) this.changes.push({ type: 'delete', key, value: null, createRevision: revisionZero, writes: 0, lease: null, prevVersion: previous })
     return existed
   }
 
