@@ -55,7 +55,6 @@ export class Replica implements ReplicaPort {
     this.#members = new Set(options.members)
     this.#random = options.random
     this.#onEvent = options.onEvent ?? (() => {})
-    const sabotage = options.sabotage ?? new Set()
     const bytes = options.byteLimits ?? byteLimits
     checkByteLimits(bytes)
     // With an archive, the applied slots stay there: the driver loads only the entries above.
@@ -66,7 +65,6 @@ export class Replica implements ReplicaPort {
       log,
       outputs: this.#outputs,
       promised: options.durable.promised,
-      acceptBelowPromise: sabotage.has('accept-below-promise'),
       messageBytesMax: bytes.messageBytesMax,
     })
     this.#learner = new Learner({ log, outputs: this.#outputs, appliedIndex: options.appliedIndex, messageBytesMax: bytes.messageBytesMax })
@@ -77,7 +75,6 @@ export class Replica implements ReplicaPort {
       learner: this.#learner,
       outputs: this.#outputs,
       onEvent: this.#onEvent,
-      sabotage,
       bytes,
     })
     this.#preVote = new PreVoteRound(majority(options.members.length))

@@ -8,13 +8,12 @@
  * before the commit leaves only the older snapshots.
  */
 import { Replica, seededRandom, slot, type ByteLimits, type CoreEvent, type NodeId, type PersistBatch, type Random } from '../../src/core/index.js'
-import type { CoreSabotage } from '../../src/core/replica-port.js'
 import { KvSnapshot, KvStateMachine, type KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
 import type { Snapshot } from '../../src/kv/state-machine.js'
 import { MemorySnapshotStore } from '../../src/storage/memory-snapshot-store.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
 import type { SnapshotSink } from '../../src/storage/snapshot-store.js'
-import { simOnlySabotages, type SimSabotage } from './options.js'
+import type { SimSabotage } from './options.js'
 
 type DiskSnapshot = Readonly<{ acceptor: ReturnType<MemoryAcceptorStorage['load']>; values: ReadonlyMap<number, string> }>
 type SnapshotWrite = { readonly chunks: Iterator<Uint8Array>; readonly sink: SnapshotSink }
@@ -66,8 +65,6 @@ export class SimNode {
     const latest = this.snapshots.latest()
     if (latest !== null) this.stateMachine.restore(this.snapshots.read(latest))
     const appliedIndex = this.stateMachine.appliedIndex()
-    const coreSabotage = new Set<CoreSabotage>()
-    if (options.sabotage !== null && !simOnlySabotages.has(options.sabotage)) coreSabotage.add(options.sabotage as CoreSabotage)
     this.replica = new Replica({
       self: this.id,
       members: options.members,
@@ -76,7 +73,6 @@ export class SimNode {
       random: seededRandom(options.random.uint32()),
       archive: this.storage.log,
       onEvent: options.onEvent,
-      sabotage: coreSabotage,
       byteLimits: options.byteLimits,
     })
     return latest !== null

@@ -19,8 +19,9 @@ import { SnapshotRestoreChecker } from './checkers/snapshot-restore.js'
 import { checkStaleReads } from './checkers/stale-reads.js'
 import { MessageSizeChecker } from './checkers/message-sizes.js'
 import { unboundedReports } from './unbounded-reports.js'
+import { brokenSends, voteBelowPromise } from './broken-peers.js'
 import { History } from './history.js'
-import { thinkTicksMax, type SimOptions } from './options.js'
+import { isBrokenPeers, thinkTicksMax, type SimOptions } from './options.js'
 import { readState, SimClient, type ClientCluster } from './sim-clients.js'
 import { SimNetwork } from './sim-network.js'
 import { choosePartition } from './sim-partitions.js'
@@ -235,7 +236,7 @@ export class Simulator implements ClientCluster {
     this.#wakeUp()
     for (const envelope of this.#network.due(this.now)) {
       const paused = this.#paused.get(envelope.to)
-      if (paused === undefined) this.#nodes.get(envelope.to)!.replica?.step(envelope)
+      if (paused === undefined) this.#deliver(envelope)
       else paused.inbox.push(envelope)
     }
     for (const node of this.#nodes.values()) {
@@ -254,7 +255,7 @@ export class Simulator implements ClientCluster {
       if (paused.until > this.now) continue
       this.#paused.delete(id)
       this.trace.add(this.now, `node ${id} resumed (${paused.inbox.length} envelopes waiting)`)
-      for (const envelope of paused.inbox) this.#nodes.get(id)!.replica?.step(envelope)
+      for (const envelope of paused.inbox) this.#deliver(envelope)
     }
   }
 
@@ -292,12 +293,7 @@ export class Simulator implements ClientCluster {
       apply: (entries) => this.#apply(node, entries),
       send: (all) => {
         this.#maybeKill('after a turn reached the disk, before its messages left')
-        const answered = this.#options.sabotage === 'skip-pre-vote' ? this.#answerPreVotes(node, all) : all
-        const envelopes = this.#options.sabotage === 'unbounded-reports' ? unboundedReports(answered, node.storage) : answered
-        this.#messageSizes.sent(envelopes, this.now)
-        this.#promises.sent(envelopes, this.now)
-        this.#ballots.sent(envelopes, node.incarnation, this.now)
-        this.#network.send(envelopes, this.now)
+        this.#transmit(node, all)
       },
       reads: (outcomes) => {
         for (const outcome of outcomes) this.#servers.get(node.id)?.onRead(outcome.id, outcome.type)
@@ -306,6 +302,31 @@ export class Simulator implements ClientCluster {
         for (const proposal of proposals) this.#servers.get(node.id)?.onDropped(proposal)
       },
     }
+  }
+
+  /** What a node sends, through the sabotage in force (if any) and the checkers, to the network. */
+  #transmit(node: SimNode, all: readonly Envelope[]): void {
+    const sabotage = this.#options.sabotage
+    const answered = sabotage === 'skip-pre-vote' ? this.#answerPreVotes(node, all) : all
+    const bounded = sabotage === 'unbounded-reports' ? unboundedReports(answered, node.storage) : answered
+    const { sent: envelopes, forged } = isBrokenPeers(sabotage) ? brokenSends(sabotage, bounded, this.#ids) : { sent: bounded, forged: [] }
+    this.#messageSizes.sent(envelopes, this.now)
+    this.#promises.sent(envelopes, this.now)
+    this.#ballots.sent(envelopes, node.incarnation, this.now)
+    this.#network.send(envelopes, this.now)
+    // Votes nobody cast: not any acceptor's message, so no acceptor's checker sees them.
+    if (forged.length > 0) this.#network.send(forged, this.now)
+  }
+
+  /** Hands an envelope to its addressee (if up); a broken acceptor may vote instead of reading it. */
+  #deliver(envelope: Envelope): void {
+    const node = this.#nodes.get(envelope.to)!
+    if (node.replica === null) return
+    if (this.#options.sabotage === 'accept-below-promise') {
+      const vote = voteBelowPromise(envelope, node.storage.promised)
+      if (vote !== null) return this.#transmit(node, [vote])
+    }
+    node.replica.step(envelope)
   }
 
   /**
