@@ -10,6 +10,7 @@ import type { Envelope } from '../core/messages.js'
 import type { ReplicaStatus } from '../core/replica-port.js'
 import type { KvItem, KvPage, TxnResult } from '../kv/state-machine.js'
 import type { Amount, HeldView, HoldRule } from '../transport/holding-transport.js'
+import type { SnapshotSource } from '../transport/snapshot-transfer.js'
 import type { LiveSubscription } from './live-feed.js'
 
 type DedupeFields = Readonly<{
@@ -71,7 +72,13 @@ export type ReadBarrierOutcome =
 /** `lagSlots`: on the leader, proposed slots the peer has not acknowledged; null elsewhere. */
 export type PeerStatus = Readonly<{ id: NodeId; url: string; reachable: boolean; lagSlots: number | null }>
 
-export type StatusBody = ReplicaStatus & Readonly<{ revision: Revision; peers: readonly PeerStatus[] }>
+/**
+ * Snapshots on this node: the newest durable one's slot (null before the first), the slot the
+ * log is truncated through behind it, and the snapshots sent to and installed from peers.
+ */
+export type SnapshotStatus = Readonly<{ newestIndex: Slot | null; logCompactedThrough: Slot; sent: number; installed: number }>
+
+export type StatusBody = ReplicaStatus & Readonly<{ revision: Revision; peers: readonly PeerStatus[]; snapshot: SnapshotStatus }>
 
 export type DeliverOutcome = 'queued' | 'overloaded'
 
@@ -111,6 +118,8 @@ export interface NodeService {
   status(): StatusBody
   /** Authenticated, decoded peer envelopes into the bounded inbox. */
   deliver(envelopes: readonly Envelope[]): DeliverOutcome
+  /** The newest durable snapshot, for a peer that lacks compacted slots; null when none. */
+  newestSnapshot(): SnapshotSource | null
   metrics(): Promise<string>
   /** The live feed (hello, then a frame every few hundred ms); null when too many subscribed. */
   liveEvents(): LiveSubscription | null
