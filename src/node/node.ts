@@ -40,7 +40,10 @@ import { Receipts } from './receipts.js'
 import { LiveFeed, type LiveSubscription } from './live-feed.js'
 import { Snapshotter, type SnapshotWritten } from './snapshotter.js'
 
-/** A transferred chunk longer than this is refused: chunks hold at most about one value more than their bound. */
+/**
+ * A transferred chunk longer than this is refused. The codec closes chunks at
+ * limits.snapshotChunkBytesMax (one entry always fits); the margin only keeps a bound on damage.
+ */
 const snapshotTransferChunkBytesMax = limits.snapshotChunkBytesMax + limits.valueBytesMax + 64 * 1024
 /** A snapshot fetch whose peer sends nothing for this long is abandoned (and asked again later). */
 const snapshotFetchIdleMs = 30_000
