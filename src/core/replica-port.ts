@@ -50,6 +50,11 @@ export type ReplicaOptions = Readonly<{
    * in the snapshot only. Absent: nothing is compacted.
    */
   compactedThrough?: Slot
+  /**
+   * Ready asks to take a snapshot after this many applied slots (`--snapshot-every-slots`).
+   * Absent: it never does (the driver takes none, or its tests take them by hand).
+   */
+  snapshotEverySlots?: number
   /** Without an archive every entry stays in memory (tests, simulator). */
   archive?: LogArchive
   onEvent?: CoreEventSink

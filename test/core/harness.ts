@@ -82,6 +82,7 @@ export class Harness {
         // Nothing in these scenarios compacts its log, so no snapshot is ever asked for.
         fetchSnapshot: () => assert(false, 'no scenario compacts its log'),
         installSnapshot: () => assert(false, 'no scenario compacts its log'),
+        takeSnapshot: () => assert(false, 'no scenario takes snapshots'),
       }));
     }
   }

@@ -308,6 +308,10 @@ export class Simulator implements ClientCluster {
         for (const proposal of proposals) this.#servers.get(node.id)?.onDropped(proposal)
       },
       fetchSnapshot: (from, through) => this.#startTransfer(node, from, through),
+      takeSnapshot: () => {
+        node.take(node.beforeLastApply)
+        node.beforeLastApply = null
+      },
       installSnapshot: (index) => {
         node.install(index)
         this.#orderedApply.installed(node.id, index)
@@ -404,10 +408,9 @@ export class Simulator implements ClientCluster {
       this.#agreement.record(node.id, entry.slot, entry.value)
       this.#orderedApply.applied(node.id, entry.slot)
     }
-    const before = this.#options.sabotage === 'snapshot-stale-index' ? node.stateMachine.snapshot() : null
+    node.beforeLastApply = this.#options.sabotage === 'snapshot-stale-index' ? node.stateMachine.snapshot() : null
     const results = node.stateMachine.apply(entries)
     this.#snapshotRestore.applied(entries)
-    node.afterApply(before)
     this.#exactlyOnce.applied(node.id, entries, results)
     // Only the node that proposed a command answers for it, as in production.
     for (const applied of results) this.#servers.get(node.id)?.onApplied(applied.proposal, applied.result)
