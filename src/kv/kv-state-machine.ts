@@ -9,6 +9,7 @@ import { limits } from '../core/limits.js'
 import type { ChosenEntry } from '../core/messages.js'
 import { applyWrite, checkApplyWriteOptions, defaultApplyWriteOptions, type ApplyWriteOptions } from './kv.js'
 import { KvMemoryStore, type KvStoreView } from './kv-memory-store.js'
+import type { KeyRange, ScanBounds } from './key-range.js'
 import { encodeSnapshot, SnapshotDecoder, type SnapshotCodecLimits } from './snapshot-codec.js'
 import type { AppliedWrite, KvItem, Snapshot, StateMachine } from './state-machine.js'
 
@@ -95,6 +96,14 @@ export class KvStateMachine implements StateMachine {
 
   range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }> {
     return this.#store.range(prefix, limit)
+  }
+
+  scan(range: KeyRange, bounds: ScanBounds): Readonly<{ items: readonly KvItem[]; more: boolean }> {
+    return this.#store.scan(range, bounds)
+  }
+
+  count(range: KeyRange): number {
+    return this.#store.count(range)
   }
 
   snapshot(): KvSnapshot {

@@ -8,6 +8,7 @@
 import type { ProposalId } from '../core/command.js'
 import type { Revision, Slot } from '../core/ids.js'
 import type { ChosenEntry } from '../core/messages.js'
+import type { KeyRange, ScanBounds } from './key-range.js'
 
 export type ApplyResult =
   | Readonly<{ type: 'written'; revision: Revision; deleted: boolean | null }>
@@ -48,6 +49,10 @@ export interface StateMachine {
   get(key: string): KvItem | null
   /** Keys starting with `prefix`, in key order; `more` when the limit cut the list. */
   range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }>
+  /** The keys of `range` in key order, as many as `bounds` allow; `more` when keys were left out. */
+  scan(range: KeyRange, bounds: ScanBounds): Readonly<{ items: readonly KvItem[]; more: boolean }>
+  /** How many keys `range` holds. */
+  count(range: KeyRange): number
   snapshot(): Snapshot
   /**
    * Replaces the whole state with a snapshot's, all or nothing: every chunk is decoded and
