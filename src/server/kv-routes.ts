@@ -5,26 +5,19 @@
 import type { Context, Hono } from 'hono'
 import type { NodeService, WriteOutcome, WriteRequest } from '../node/node-service.js'
 import type { RequestId } from '../core/command.js'
-import { limits } from '../core/limits.js'
 import type { KvItem } from '../kv/state-machine.js'
 import { readBoundedBody } from './body.js'
 import { ApiError } from './errors.js'
 import { nextTurn } from './next-turn.js'
 import { receiptHeaders } from './receipt-headers.js'
-import { forwardedOf, withLeader, type Forwarded } from './forward.js'
+import { forwardedOf, requestDeadline, withLeader, type Forwarded } from './forward.js'
 import type { PeerIdentity } from './peer-auth.js'
 import { checkQuery, keyFromPath, parseCas, parseConsistency, parseIdempotencyKey, parseListQuery } from './validate.js'
 
 export type KvRouteOptions = Readonly<{ node: NodeService; requestTimeoutMs: number; valueBytesMax: number; secret: string; clusterId: string }>
 
-/**
- * When this request must be answered by, on this node's clock. A forwarded request inherits the
- * forwarder's deadline; a write is proposed only within the forward window of its first node
- * (its request-id record outlives that window, see limits.ts).
- */
 function deadlineOf(options: KvRouteOptions, forwarded: Forwarded | null, kind: 'write' | 'read'): number {
-  const timeoutMs = Math.min(options.requestTimeoutMs, kind === 'write' ? limits.forwardWindowMs : Number.POSITIVE_INFINITY, forwarded?.budgetMs ?? Number.POSITIVE_INFINITY)
-  return options.node.nowMs() + timeoutMs
+  return requestDeadline(options.node, options.requestTimeoutMs, forwarded, kind)
 }
 
 /** The path as sent, still percent-encoded (Hono's `c.req.path` may decode it). */
