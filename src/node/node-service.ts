@@ -8,6 +8,7 @@ import type { RequestId } from '../core/command.js'
 import type { NodeId, Revision, Slot } from '../core/ids.js'
 import type { Envelope } from '../core/messages.js'
 import type { ReplicaStatus } from '../core/replica-port.js'
+import type { KeyRange, ScanBounds } from '../kv/key-range.js'
 import type { KvItem } from '../kv/state-machine.js'
 import type { Amount, HeldView, HoldRule } from '../transport/holding-transport.js'
 import type { LiveSubscription } from './live-feed.js'
@@ -67,7 +68,8 @@ export type ReadBarrierOutcome =
 /** `lagSlots`: on the leader, proposed slots the peer has not acknowledged; null elsewhere. */
 export type PeerStatus = Readonly<{ id: NodeId; url: string; reachable: boolean; lagSlots: number | null }>
 
-export type StatusBody = ReplicaStatus & Readonly<{ revision: Revision; peers: readonly PeerStatus[] }>
+/** `etcdUrl`: where this node serves the etcd API (serve --etcd-port), null when it does not. */
+export type StatusBody = ReplicaStatus & Readonly<{ revision: Revision; peers: readonly PeerStatus[]; etcdUrl: string | null }>
 
 export type DeliverOutcome = 'queued' | 'overloaded'
 
@@ -99,6 +101,11 @@ export interface NodeService {
   wallMs(): number
   get(key: string): KvItem | null
   range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }>
+  /** The local replica's keys of `range` in key order, as many as `bounds` allow. */
+  scan(range: KeyRange, bounds: ScanBounds): Readonly<{ items: readonly KvItem[]; more: boolean }>
+  count(range: KeyRange): number
+  /** Estimated bytes of live data, as the quota counts them. */
+  usedBytes(): number
   status(): StatusBody
   /** Authenticated, decoded peer envelopes into the bounded inbox. */
   deliver(envelopes: readonly Envelope[]): DeliverOutcome

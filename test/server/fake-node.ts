@@ -6,6 +6,7 @@
 import { nodeId, type Envelope, type NodeId } from '../../src/core/index.js'
 import type { DeliverOutcome, NodeService, ReadBarrierOutcome, Receipt, StatusBody, WriteOutcome, WriteRequest } from '../../src/node/node-service.js'
 import { KvStateMachine, type KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
+import type { KeyRange, ScanBounds } from '../../src/kv/key-range.js'
 import type { KvItem } from '../../src/kv/state-machine.js'
 import { slot } from '../../src/core/index.js'
 import { writeOutcome } from '../../src/node/write-outcome.js'
@@ -79,8 +80,20 @@ export class FakeNode implements NodeService {
     return this.stateMachine.range(prefix, limit)
   }
 
+  scan(range: KeyRange, bounds: ScanBounds) {
+    return this.stateMachine.scan(range, bounds)
+  }
+
+  count(range: KeyRange): number {
+    return this.stateMachine.count(range)
+  }
+
+  usedBytes(): number {
+    return this.stateMachine.usedBytes()
+  }
+
   status(): StatusBody {
-    return { id: this.id, role: 'leader', leader: this.id, ballot: { round: 1, node: this.id }, commitIndex: slot(0), appliedIndex: slot(0), revision: this.stateMachine.revision(), peers: [] }
+    return { id: this.id, role: 'leader', leader: this.id, ballot: { round: 1, node: this.id }, commitIndex: slot(0), appliedIndex: slot(0), revision: this.stateMachine.revision(), peers: [], etcdUrl: null }
   }
 
   deliver(envelopes: readonly Envelope[]): DeliverOutcome {
