@@ -13,6 +13,11 @@ export type Slot = Brand<number, 'Slot'>
 export type Revision = Brand<number, 'Revision'>
 /** A cluster member, 1..nodesMax. */
 export type NodeId = Brand<number, 'NodeId'>
+/**
+ * A lease: a string of digits that fits a signed 64-bit integer (etcd clients carry lease ids as
+ * int64), so it is kept as text: a JavaScript number loses digits past 2^53.
+ */
+export type LeaseId = Brand<string, 'LeaseId'>
 
 function checkedInteger(value: number, what: string, min: number): number {
   assert(Number.isSafeInteger(value), `${what} ${value} is not a safe integer`)
@@ -30,6 +35,18 @@ export function revision(value: number): Revision {
 
 export function nodeId(value: number): NodeId {
   return checkedInteger(value, 'node id', 1) as NodeId
+}
+
+const int64Max = 9_223_372_036_854_775_807n
+
+/** Whether `text` is a lease id: 1 to 19 digits, no leading zero, at most 2^63 - 1. */
+export function isLeaseId(text: string): boolean {
+  return /^[1-9][0-9]{0,18}$/.test(text) && BigInt(text) <= int64Max
+}
+
+export function leaseId(text: string): LeaseId {
+  assert(isLeaseId(text), `lease id ${JSON.stringify(text)} is not 1..2^63-1 in digits`)
+  return text as LeaseId
 }
 
 export const slotZero = slot(0)

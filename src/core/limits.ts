@@ -95,6 +95,8 @@ export const limits = Object.freeze({
   liveLatencySamplesMax: 512,
   /** Step-through mode: outgoing messages held at once; past it, matching messages are dropped and counted. */
   heldMessagesMax: 1024,
+  /** Items in one listing page (`GET /v1/kv?limit=`, a txn's list op). */
+  listItemsMax: 1000,
   /** Applied slots kept in memory (older ones are read from the archive when needed). */
   logRetainSlots: 4096,
   /** Bytes of one snapshot chunk: the unit of encoding, writing, reading and (later) sending. */

@@ -10,7 +10,7 @@ import { revisionZero, slotZero, type Revision, type Slot } from '../core/ids.js
 import { compareKeys, utf8Length } from './key-order.js'
 import { beforeRangeEnd, rangeStart, type KeyRange, type ScanBounds } from './key-range.js'
 import { entryOverheadBytes, recordOverheadBytes, recordSpaces, type DedupeRecord, type KvStore, type RecordSpace, type StoredValue } from './kv-store.js'
-import type { KvItem } from './state-machine.js'
+import type { KvItem, KvPage } from './state-machine.js'
 
 // A CommonJS module: under Node its ES default export is the exports object, whose `default` is
 // the class; bundlers' interop (vitest) hands over the class itself.
@@ -49,14 +49,16 @@ export class KvMemoryStore implements KvStore {
   /** Hands out copies: a caller can never edit what the store holds. */
   get(key: string): StoredValue | null {
     const stored = this.#data.get(key)
-    return stored === undefined ? null : { value: new Uint8Array(stored.value), version: stored.version }
+    return stored === undefined ? null : { ...stored, value: new Uint8Array(stored.value) }
   }
 
   /** Keeps a private copy of exactly `value.byteLength` bytes (never a view into a shared pool). */
-  put(key: string, value: Uint8Array, version: Revision): void {
+  put(key: string, entry: StoredValue): void {
+    assert(entry.createRevision >= 1 && entry.createRevision <= entry.version && entry.writes >= 1, `key ${key}: metadata ${entry.createRevision}/${entry.version}/${entry.writes} is inconsistent`)
     const previous = this.#data.get(key)
+    const value = entry.value
     this.#usedBytes += previous === undefined ? utf8Length(key) + entryOverheadBytes + value.byteLength : value.byteLength - previous.value.byteLength
-    this.#data.set(key, { value: new Uint8Array(value), version })
+    this.#data.set(key, { ...entry, value: new Uint8Array(value) })
   }
 
   delete(key: string): boolean {
@@ -67,19 +69,23 @@ export class KvMemoryStore implements KvStore {
     return true
   }
 
-  range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }> {
+  range(prefix: string, limit: number, after: string | null): KvPage {
     const items: KvItem[] = []
-    // Keys with a prefix are contiguous in code point order, starting at the prefix itself.
-    for (const [key, stored] of this.#data.entries(prefix)) {
+    // Keys with a prefix are contiguous in code point order, starting at the prefix itself; a
+    // resumed page starts at `after` (itself skipped) when that lies past the prefix, and a key
+    // past every key with the prefix ends the page at once.
+    const start = after !== null && compareKeys(after, prefix) > 0 ? after : prefix
+    for (const [key, stored] of this.#data.entries(start)) {
       if (!key.startsWith(prefix)) break
+      if (after !== null && compareKeys(key, after) <= 0) continue
       if (items.length === limit) return { items, more: true }
-      items.push({ key, value: new Uint8Array(stored.value), version: stored.version })
+      items.push({ key, ...stored, value: new Uint8Array(stored.value) })
     }
     return { items, more: false }
   }
 
   /** The keys of `range` in key order, as many as `bounds` allow; `more` when keys were left out. */
-  scan(range: KeyRange, bounds: ScanBounds): Readonly<{ items: readonly KvItem[]; more: boolean }> {
+  scan(range: KeyRange, bounds: ScanBounds): KvPage {
     const items: KvItem[] = []
     let bytes = 0
     for (const [key, stored] of this.#data.entries(rangeStart(range))) {
@@ -87,7 +93,7 @@ export class KvMemoryStore implements KvStore {
       const itemBytes = utf8Length(key) + (bounds.keysOnly ? 0 : stored.value.byteLength)
       if (items.length === bounds.limit || (items.length > 0 && bytes + itemBytes > bounds.bytesMax)) return { items, more: true }
       bytes += itemBytes
-      items.push({ key, value: bounds.keysOnly ? new Uint8Array(0) : new Uint8Array(stored.value), version: stored.version })
+      items.push({ key, ...stored, value: bounds.keysOnly ? new Uint8Array(0) : new Uint8Array(stored.value) })
     }
     return { items, more: false }
   }

@@ -11,7 +11,7 @@ import { applyWrite, checkApplyWriteOptions, defaultApplyWriteOptions, type Appl
 import { KvMemoryStore, type KvStoreView } from './kv-memory-store.js'
 import type { KeyRange, ScanBounds } from './key-range.js'
 import { encodeSnapshot, SnapshotDecoder, type SnapshotCodecLimits } from './snapshot-codec.js'
-import type { AppliedWrite, KvItem, Snapshot, StateMachine } from './state-machine.js'
+import type { AppliedWrite, KvItem, KvPage, Snapshot, StateMachine } from './state-machine.js'
 
 export type KvStateMachineOptions = Partial<ApplyWriteOptions & Readonly<{ snapshotChunkBytesMax: number }>>
 
@@ -91,14 +91,14 @@ export class KvStateMachine implements StateMachine {
 
   get(key: string): KvItem | null {
     const stored = this.#store.get(key)
-    return stored === null ? null : { key, value: stored.value, version: stored.version }
+    return stored === null ? null : { key, ...stored }
   }
 
-  range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }> {
-    return this.#store.range(prefix, limit)
+  range(prefix: string, limit: number, after: string | null = null): KvPage {
+    return this.#store.range(prefix, limit, after)
   }
 
-  scan(range: KeyRange, bounds: ScanBounds): Readonly<{ items: readonly KvItem[]; more: boolean }> {
+  scan(range: KeyRange, bounds: ScanBounds): KvPage {
     return this.#store.scan(range, bounds)
   }
 

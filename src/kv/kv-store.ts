@@ -4,7 +4,7 @@
  * @module
  */
 import type { Revision, Slot } from '../core/ids.js'
-import type { ApplyResult, KvItem } from './state-machine.js'
+import type { ApplyResult, KvItem, KvPage } from './state-machine.js'
 
 /**
  * What one entry costs beyond its key and value bytes, for the quota: the tree slot, the entry
@@ -15,7 +15,8 @@ export const entryOverheadBytes = 128
 /** A record's result, fingerprint, times and index entries, beyond its key. */
 export const recordOverheadBytes = 200
 
-export type StoredValue = Readonly<{ value: Uint8Array; version: Revision }>
+/** A key's value and metadata, as stored. */
+export type StoredValue = Omit<KvItem, 'key'>
 
 /**
  * Deduplication records, one space per kind of token: a client's `Idempotency-Key`, or the
@@ -32,11 +33,15 @@ export type DedupeRecord = Readonly<{ result: ApplyResult; atMs: number; fingerp
 
 export interface KvStore {
   get(key: string): StoredValue | null
-  put(key: string, value: Uint8Array, version: Revision): void
+  /** Stores `entry` as given: the metadata is the semantics' to compute (kv.ts). */
+  put(key: string, entry: StoredValue): void
   /** Returns whether the key existed. */
   delete(key: string): boolean
-  /** Keys with `prefix` in UTF-8 byte order, at most `limit`, and whether more exist. */
-  range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }>
+  /**
+   * Keys with `prefix` in UTF-8 byte order, strictly after `after` when it is not null, at most
+   * `limit`, and whether more exist.
+   */
+  range(prefix: string, limit: number, after: string | null): KvPage
   position(): Readonly<{ appliedIndex: Slot; revision: Revision }>
   setPosition(appliedIndex: Slot, revision: Revision): void
   recordGet(space: RecordSpace, key: string): DedupeRecord | null

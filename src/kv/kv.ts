@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 import { assert } from '../core/assert.js'
 import type { PutCommand, WriteCommand } from '../core/command.js'
-import { revision, revisionZero, type Revision } from '../core/ids.js'
+import { revision, revisionZero, type LeaseId, type Revision } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import { utf8Length } from './key-order.js'
 import { entryOverheadBytes, type KvStore, type RecordSpace, type StoredValue } from './kv-store.js'
@@ -101,11 +101,20 @@ function evaluate(store: KvStore, command: WriteCommand, current: Revision): { r
   if (command.type === 'put') {
     const value = Buffer.from(command.value, 'base64')
     if (overQuota(store, command, existing, value)) return { result: { type: 'quota_exceeded' }, revision: current }
-    store.put(command.key, value, next)
+    store.put(command.key, written(existing, value, next, null))
     return { result: { type: 'written', revision: next, deleted: null }, revision: next }
   }
   const deleted = store.delete(command.key)
   return { result: { type: 'written', revision: next, deleted }, revision: next }
+}
+
+/**
+ * A key's entry after a put at revision `at`: a new key is created there (etcd's create_revision,
+ * per-key version 1); an existing one keeps its creation and counts one more write. The lease is
+ * the put's own: a put without one detaches the key from its old lease, as in etcd.
+ */
+export function written(existing: StoredValue | null, value: Uint8Array, at: Revision, lease: LeaseId | null): StoredValue {
+  return { value, version: at, createRevision: existing?.createRevision ?? at, writes: (existing?.writes ?? 0) + 1, lease }
 }
 
 /**

@@ -8,24 +8,30 @@
  * Chunk layout (little-endian; numbers are float64 holding safe integers, which are exact):
  *   header:  u8 1 | "PXKVSNAP" | u16 format | f64 appliedIndex | f64 revision | f64 dataCount
  *            | f64 idempotencyRecords | f64 requestRecords
- *   data:    u8 2 | u32 n | n × (u16 keyBytes | key | f64 version | u32 valueBytes | value)
+ *   data:    u8 2 | u32 n | n × (u16 keyBytes | key | f64 version | f64 createRevision | f64 writes
+ *            | u8 leaseBytes (0: none) | lease digits | u32 valueBytes | value)
  *   records: u8 3 | u32 n | n × (u8 space | u16 keyBytes | key | f64 atMs | u8 result | f64 revision
  *            | u8 deleted | u16 fingerprintBytes (0xffff: none) | fingerprint)
  *   end:     u8 4 | f64 chunkCount | u32 crc32 of all earlier chunks
  * Data keys are strictly increasing in UTF-8 byte order; each space's records come oldest
  * applied first (the Idempotency-Key space, then the request-id space).
+ *
+ * Format 2 added the key metadata (createRevision, writes, lease). Format 1 snapshots lack it and
+ * cannot be completed from what they hold (a key's creation revision is gone): the decoder
+ * refuses them with `SnapshotTooOldError`, and the node rebuilds from its log instead while the
+ * log still starts at slot 1 (see node.ts).
  * @module
  */
 import { isUtf8 } from 'node:buffer'
 import { crc32 } from 'node:zlib'
 import { assert } from '../core/assert.js'
-import { revision, slot, type Revision, type Slot } from '../core/ids.js'
+import { isLeaseId, leaseId, revision, slot, type Revision, type Slot } from '../core/ids.js'
 import { compareKeys } from './key-order.js'
 import { recordSpaces, type DedupeRecord, type RecordSpace } from './kv-store.js'
 import { KvMemoryStore, type KvStoreView } from './kv-memory-store.js'
 import type { ApplyResult } from './state-machine.js'
 
-export const snapshotFormatVersion = 1
+export const snapshotFormatVersion = 2
 const magic = Buffer.from('PXKVSNAP', 'latin1')
 const kind = { header: 1, data: 2, records: 3, end: 4 } as const
 const headerBytes = 1 + magic.length + 2 + 5 * 8
@@ -35,6 +41,8 @@ const chunkPrefixBytes = 1 + 4
 const resultCodes = { written: 1, cas_mismatch: 2, quota_exceeded: 3 } as const
 const spaceCodes: Readonly<Record<RecordSpace, number>> = { idempotency: 1, request: 2 }
 const noFingerprint = 0xffff
+/** A lease id is at most 19 digits (int64). */
+const leaseBytesMax = 19
 /** A fingerprint is a base64url SHA-256 (43 characters); anything much longer is damage. */
 const fingerprintBytesMax = 256
 
@@ -51,9 +59,23 @@ export class SnapshotFormatError extends Error {
   override name = 'SnapshotFormatError'
 }
 
+/** A format-1 snapshot (before key metadata): refused, and the caller may rebuild from the log. */
+export class SnapshotTooOldError extends SnapshotFormatError {
+  override name = 'SnapshotTooOldError'
+  readonly format: number
+
+  constructor(format: number) {
+    super(`snapshot format ${format} has no key metadata; this build reads format ${snapshotFormatVersion}`)
+    this.format = format
+  }
+}
+
+/** A data entry's bytes besides its key and value. */
+const dataFixedBytes = 2 + 8 + 8 + 8 + 1 + 4
+
 /** The largest data entry must fit one chunk with its prefix. */
 export function chunkBytesNeeded(limits: Omit<SnapshotCodecLimits, 'chunkBytesMax'>): number {
-  return chunkPrefixBytes + 2 + limits.keyBytesMax + 8 + 4 + limits.valueBytesMax
+  return chunkPrefixBytes + dataFixedBytes + limits.keyBytesMax + leaseBytesMax + limits.valueBytesMax
 }
 
 /** Encodes `view` lazily: one chunk of work per step, so a writer can yield between chunks. */
@@ -76,9 +98,11 @@ export function* encodeSnapshot(view: KvStoreView, chunkBytesMax: number): Gener
   const data = new ChunkWriter(kind.data, chunkBytesMax)
   for (const [key, stored] of view.data()) {
     const keyBytes = Buffer.from(key, 'utf8')
-    const full = data.reserve(2 + keyBytes.length + 8 + 4 + stored.value.byteLength)
+    const lease = Buffer.from(stored.lease ?? '', 'latin1')
+    const full = data.reserve(dataFixedBytes + keyBytes.length + lease.length + stored.value.byteLength)
     if (full !== null) yield emit(full)
-    data.u16(keyBytes.length).bytes(keyBytes).f64(stored.version).u32(stored.value.byteLength).bytes(stored.value).counted()
+    data.u16(keyBytes.length).bytes(keyBytes).f64(stored.version).f64(stored.createRevision).f64(stored.writes)
+    data.u8(lease.length).bytes(lease).u32(stored.value.byteLength).bytes(stored.value).counted()
   }
   const lastData = data.flush()
   if (lastData !== null) yield emit(lastData)
@@ -238,10 +262,20 @@ export class SnapshotDecoder {
     this.#lastKey = key
     const version = reader.integer('version')
     if (version < 1 || version > header.revision) throw new SnapshotFormatError(`key ${JSON.stringify(key)} has version ${version} outside 1..${header.revision}`)
+    const createRevision = reader.integer('create revision')
+    const writes = reader.integer('writes')
+    // Each write since creation took a revision of its own, the creation's included.
+    if (createRevision < 1 || createRevision > version || writes < 1 || writes > version - createRevision + 1) {
+      throw new SnapshotFormatError(`key ${JSON.stringify(key)} has createRevision ${createRevision}, writes ${writes} at version ${version}`)
+    }
+    const leaseLength = reader.u8()
+    if (leaseLength > leaseBytesMax) throw new SnapshotFormatError(`a lease id of ${leaseLength} bytes`)
+    const lease = leaseLength === 0 ? null : reader.text(leaseLength)
+    if (lease !== null && !isLeaseId(lease)) throw new SnapshotFormatError(`key ${JSON.stringify(key)} has lease ${JSON.stringify(lease)}`)
     const length = reader.u32()
     if (length > this.#limits.valueBytesMax) throw new SnapshotFormatError(`a value of ${length} bytes (limit ${this.#limits.valueBytesMax})`)
     if (this.#store.size >= header.dataCount) throw new SnapshotFormatError(`more than the ${header.dataCount} keys the header announced`)
-    this.#store.put(key, reader.bytes(length), revision(version))
+    this.#store.put(key, { value: reader.bytes(length), version: revision(version), createRevision: revision(createRevision), writes, lease: lease === null ? null : leaseId(lease) })
   }
 
   #readRecord(reader: Reader): void {
@@ -285,6 +319,7 @@ function readHeader(bytes: Buffer): Header {
   if (!bytes.subarray(1, 1 + magic.length).equals(magic)) throw new SnapshotFormatError('not a paxos-kv snapshot (bad magic)')
   const reader = new Reader(bytes, 1 + magic.length)
   const format = reader.u16()
+  if (format === 1) throw new SnapshotTooOldError(format)
   if (format !== snapshotFormatVersion) throw new SnapshotFormatError(`snapshot format ${format}; this build reads ${snapshotFormatVersion}`)
   return {
     appliedIndex: slot(reader.integer('applied index')),

@@ -6,7 +6,7 @@
  * @module
  */
 import type { ProposalId } from '../core/command.js'
-import type { Revision, Slot } from '../core/ids.js'
+import type { LeaseId, Revision, Slot } from '../core/ids.js'
 import type { ChosenEntry } from '../core/messages.js'
 import type { KeyRange, ScanBounds } from './key-range.js'
 
@@ -26,7 +26,16 @@ export type ApplyResult =
 /** The result of one applied write, and the slot it was chosen in, for the node that proposed it. */
 export type AppliedWrite = Readonly<{ proposal: ProposalId; slot: Slot; result: ApplyResult }>
 
-export type KvItem = Readonly<{ key: string; value: Uint8Array; version: Revision }>
+/**
+ * A key and its metadata (etcd's KeyValue): `version` is the revision of its last write (etcd's
+ * mod_revision), `createRevision` the revision that created it since it last did not exist,
+ * `writes` how many times it was written since then (etcd's per-key version, 1 on creation),
+ * `lease` the lease it is attached to.
+ */
+export type KvItem = Readonly<{ key: string; value: Uint8Array; version: Revision; createRevision: Revision; writes: number; lease: LeaseId | null }>
+
+/** A page of a listing: `more` when the limit cut it. */
+export type KvPage = Readonly<{ items: readonly KvItem[]; more: boolean }>
 
 /**
  * A point-in-time view of the state, O(1) to take. Its chunks are encoded lazily, each at most
@@ -47,10 +56,10 @@ export interface StateMachine {
   appliedIndex(): Slot
   revision(): Revision
   get(key: string): KvItem | null
-  /** Keys starting with `prefix`, in key order; `more` when the limit cut the list. */
-  range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }>
+  /** Keys starting with `prefix` (strictly after `after` when set), in key order, at most `limit`. */
+  range(prefix: string, limit: number, after?: string | null): KvPage
   /** The keys of `range` in key order, as many as `bounds` allow; `more` when keys were left out. */
-  scan(range: KeyRange, bounds: ScanBounds): Readonly<{ items: readonly KvItem[]; more: boolean }>
+  scan(range: KeyRange, bounds: ScanBounds): KvPage
   /** How many keys `range` holds. */
   count(range: KeyRange): number
   snapshot(): Snapshot

@@ -9,7 +9,7 @@ import type { NodeId, Revision, Slot } from '../core/ids.js'
 import type { Envelope } from '../core/messages.js'
 import type { ReplicaStatus } from '../core/replica-port.js'
 import type { KeyRange, ScanBounds } from '../kv/key-range.js'
-import type { KvItem } from '../kv/state-machine.js'
+import type { KvItem, KvPage } from '../kv/state-machine.js'
 import type { Amount, HeldView, HoldRule } from '../transport/holding-transport.js'
 import type { LiveSubscription } from './live-feed.js'
 
@@ -100,9 +100,12 @@ export interface NodeService {
    */
   wallMs(): number
   get(key: string): KvItem | null
-  range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }>
+  /** Keys with `prefix`, strictly after `after` when set, at most `limit`, in key order. */
+  range(prefix: string, limit: number, after: string | null): KvPage
+  /** The revision of the local state machine: what a read served now sees. */
+  revision(): Revision
   /** The local replica's keys of `range` in key order, as many as `bounds` allow. */
-  scan(range: KeyRange, bounds: ScanBounds): Readonly<{ items: readonly KvItem[]; more: boolean }>
+  scan(range: KeyRange, bounds: ScanBounds): KvPage
   count(range: KeyRange): number
   /** Estimated bytes of live data, as the quota counts them. */
   usedBytes(): number

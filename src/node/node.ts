@@ -11,7 +11,7 @@ import { formatBallot } from '../core/ballot.js'
 import type { FrameInputs } from '../observability/live-recorder.js'
 import type { RequestId, WriteCommand } from '../core/command.js'
 import type { CoreEvent } from '../core/events.js'
-import { revision, slot, type NodeId } from '../core/ids.js'
+import { revision, slot, type NodeId, type Revision } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { Envelope, LogEntry } from '../core/messages.js'
 import { seededRandom } from '../core/random.js'
@@ -26,10 +26,10 @@ import { EtcdServer } from '../server/etcd/etcd-server.js'
 import { MemberEndpoints } from '../server/etcd/member-endpoints.js'
 import { DataDirError, openNodeStorage, type NodeStorage } from '../storage/data-dir.js'
 import { KvStateMachine } from '../kv/kv-state-machine.js'
-import { SnapshotFormatError } from '../kv/snapshot-codec.js'
+import { SnapshotFormatError, SnapshotTooOldError } from '../kv/snapshot-codec.js'
 import type { KeyRange, ScanBounds } from '../kv/key-range.js'
-import type { KvItem } from '../kv/state-machine.js'
-import { SnapshotStoreError } from '../storage/snapshot-store.js'
+import type { KvItem, KvPage } from '../kv/state-machine.js'
+import { SnapshotStoreError, type SnapshotMeta } from '../storage/snapshot-store.js'
 import { HoldingTransport } from '../transport/holding-transport.js'
 import { StreamTransport } from '../transport/stream-transport.js'
 import { SystemClock } from './clock.js'
@@ -345,11 +345,15 @@ export class PaxosNode implements NodeService {
     return this.#stateMachine.get(key)
   }
 
-  range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }> {
-    return this.#stateMachine.range(prefix, limit)
+  range(prefix: string, limit: number, after: string | null): KvPage {
+    return this.#stateMachine.range(prefix, limit, after)
   }
 
-  scan(range: KeyRange, bounds: ScanBounds): Readonly<{ items: readonly KvItem[]; more: boolean }> {
+  revision(): Revision {
+    return this.#stateMachine.revision()
+  }
+
+  scan(range: KeyRange, bounds: ScanBounds): KvPage {
     return this.#stateMachine.scan(range, bounds)
   }
 
@@ -465,12 +469,29 @@ export class PaxosNode implements NodeService {
       const latest = this.#storage.snapshots.latest()
       if (latest === null) return
       const started = this.#clock.nowMs()
-      this.#stateMachine.restore(this.#storage.snapshots.read(latest))
+      if (!this.#restoreOrRebuild(latest)) return
       this.#logger.info({ index: latest.index, revision: latest.revision, bytes: latest.sizeBytes, keys: this.#stateMachine.keyCount, ms: Math.round(this.#clock.nowMs() - started) }, 'restored the newest snapshot')
     } catch (error) {
       this.#storage.close()
       if (error instanceof SnapshotStoreError || error instanceof SnapshotFormatError) throw new DataDirError('corrupt', `snapshot: ${error.message}`)
       throw error
+    }
+  }
+
+  /**
+   * Restores `snapshot`, or answers false when it is of a format too old to restore
+   * and the log still holds every slot from 1, so that replaying the whole log rebuilds the same
+   * state (the next snapshot is written in the current format). Past a truncated log a too-old
+   * snapshot is refused like a damaged one.
+   */
+  #restoreOrRebuild(snapshot: SnapshotMeta): boolean {
+    try {
+      this.#stateMachine.restore(this.#storage.snapshots.read(snapshot))
+      return true
+    } catch (error) {
+      if (!(error instanceof SnapshotTooOldError) || this.#storage.acceptorStorage.log.compactedThrough() > 0) throw error
+      this.#logger.warn({ index: snapshot.index, format: error.format }, 'the newest snapshot is of an older format: rebuilding the state from the whole log instead')
+      return false
     }
   }
 

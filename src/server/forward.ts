@@ -18,6 +18,7 @@ import { peerHeaders } from '../transport/transport.js'
 import { ApiError } from './errors.js'
 import { ForwardPolicy, type AttemptOutcome } from './forward-policy.js'
 import { peerAuthenticator, type PeerIdentity } from './peer-auth.js'
+import { itemHeaderNames } from './item-headers.js'
 import { receiptHeaderNames } from './receipt-headers.js'
 
 /** Headers on a forwarded request (beside the peer secret and cluster id) and on its answer. */
@@ -37,7 +38,7 @@ export const forwardHeaders = {
 } as const
 
 const retryDelayMs = 25
-const relayedHeaders = ['content-type', 'x-version', 'retry-after', ...receiptHeaderNames] as const
+const relayedHeaders = ['content-type', 'retry-after', ...itemHeaderNames, ...receiptHeaderNames] as const
 
 type NotLeader = Readonly<{ type: 'not_leader'; leader: NodeId | null }>
 

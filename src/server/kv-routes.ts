@@ -5,10 +5,12 @@
 import type { Context, Hono } from 'hono'
 import type { NodeService, WriteOutcome, WriteRequest } from '../node/node-service.js'
 import type { RequestId } from '../core/command.js'
+import type { Revision } from '../core/ids.js'
 import type { KvItem } from '../kv/state-machine.js'
 import { readBoundedBody } from './body.js'
 import { ApiError } from './errors.js'
 import { nextTurn } from './next-turn.js'
+import { itemHeaders, itemJson } from './item-headers.js'
 import { receiptHeaders } from './receipt-headers.js'
 import { forwardedOf, requestDeadline, withLeader, type Forwarded } from './forward.js'
 import type { PeerIdentity } from './peer-auth.js'
@@ -92,9 +94,9 @@ async function readBarrier(c: Context, options: KvRouteOptions, consistency: str
   throw new ApiError('unavailable', 'the read could not be confirmed by a quorum before the timeout')
 }
 
-function itemResponse(c: Context, item: KvItem | null, key: string): Response {
-  if (item === null) throw new ApiError('not_found', `no key ${JSON.stringify(key)}`)
-  return c.body(Buffer.from(item.value), 200, { 'content-type': 'application/octet-stream', 'x-version': String(item.version) })
+function itemResponse(c: Context, item: KvItem | null, key: string, revision: Revision): Response {
+  if (item === null) throw new ApiError('not_found', `no key ${JSON.stringify(key)}`, { revision })
+  return c.body(Buffer.from(item.value), 200, { 'content-type': 'application/octet-stream', ...itemHeaders(item, revision) })
 }
 
 export function mountKvRoutes(app: Hono, options: KvRouteOptions): void {
@@ -102,12 +104,11 @@ export function mountKvRoutes(app: Hono, options: KvRouteOptions): void {
   app.get('/v1/kv', async (c) => {
     const query = c.req.query()
     checkQuery(query, 'list')
-    const { prefix, limit } = parseListQuery(query)
+    const { prefix, limit, after } = parseListQuery(query)
     const relayed = await readBarrier(c, options, parseConsistency(query.consistency))
     if (relayed !== null) return relayed
-    const listed = options.node.range(prefix, limit)
-    const items = listed.items.map((item) => ({ key: item.key, version: item.version, value: Buffer.from(item.value).toString('base64') }))
-    return c.json({ items, more: listed.more })
+    const listed = options.node.range(prefix, limit, after)
+    return c.json({ items: listed.items.map(itemJson), more: listed.more, revision: options.node.revision() })
   })
 
   const tooLarge = `values are limited to ${options.valueBytesMax} bytes`
@@ -129,6 +130,6 @@ export function mountKvRoutes(app: Hono, options: KvRouteOptions): void {
     const query = c.req.query()
     checkQuery(query, 'get')
     const relayed = await readBarrier(c, options, parseConsistency(query.consistency))
-    return relayed ?? itemResponse(c, options.node.get(key), key)
+    return relayed ?? itemResponse(c, options.node.get(key), key, options.node.revision())
   })
 }

@@ -46,18 +46,23 @@ export function parseConsistency(raw: string | undefined): Consistency {
   throw new ApiError('bad_request', `consistency must be "stale" or "linearizable", got ${JSON.stringify(raw)}`)
 }
 
-const limitSchema = z.string().regex(/^\d{1,7}$/).transform(Number).pipe(z.number().int().min(1).max(1000))
+const limitSchema = z.string().regex(/^\d{1,7}$/).transform(Number).pipe(z.number().int().min(1).max(limits.listItemsMax))
+const listLimitDefault = 100
 
-export function parseListQuery(query: Readonly<Record<string, string>>): { prefix: string; limit: number } {
+export type ListQuery = Readonly<{ prefix: string; limit: number; after: string | null }>
+
+/** `after` resumes a listing strictly after that key: the last key of the previous page. */
+export function parseListQuery(query: Readonly<Record<string, string>>): ListQuery {
   const prefix = query.prefix ?? ''
   if (Buffer.byteLength(prefix) > limits.keyBytesMax) throw new ApiError('bad_request', 'prefix is longer than a key can be')
-  if (query.limit === undefined) return { prefix, limit: 100 }
+  const after = query.after === undefined ? null : checkKey(query.after, 'after')
+  if (query.limit === undefined) return { prefix, limit: listLimitDefault, after }
   const parsed = limitSchema.safeParse(query.limit)
-  if (!parsed.success) throw new ApiError('bad_request', `limit must be an integer from 1 to 1000, got ${JSON.stringify(query.limit)}`)
-  return { prefix, limit: parsed.data }
+  if (!parsed.success) throw new ApiError('bad_request', `limit must be an integer from 1 to ${limits.listItemsMax}, got ${JSON.stringify(query.limit)}`)
+  return { prefix, limit: parsed.data, after }
 }
 
-const allowedQuery = { put: ['cas'], delete: ['cas'], get: ['consistency'], list: ['prefix', 'limit', 'consistency'] } as const
+const allowedQuery = { put: ['cas'], delete: ['cas'], get: ['consistency'], list: ['prefix', 'limit', 'after', 'consistency'] } as const
 
 /** Unknown query parameters are mistakes (a typo of `cas` must not become an unconditional write). */
 export function checkQuery(query: Readonly<Record<string, string>>, route: keyof typeof allowedQuery): void {

@@ -11,7 +11,7 @@ import { TestCluster } from './harness.js'
 import { base64, etcdctl, etcdctlJson, haveEtcdctl } from './etcd-helpers.js'
 
 type Header = { cluster_id: number; member_id: number; revision: number; raft_term: number }
-type KeyValueJson = { key: string; value?: string; mod_revision: number }
+type KeyValueJson = { key: string; value?: string; create_revision: number; mod_revision: number; version: number }
 type GetJson = { header: Header; kvs?: KeyValueJson[]; more?: boolean; count?: number }
 
 describe.runIf(haveEtcdctl())('etcdctl against a 3-node cluster', () => {
@@ -73,6 +73,8 @@ describe.runIf(haveEtcdctl())('etcdctl against a 3-node cluster', () => {
     const old = await etcdctl(endpoint, ['get', 'rev/k', `--rev=${revision}`])
     expect(old.code).not.toBe(0)
     expect(old.stderr).toContain('etcdserver: mvcc: required revision has been compacted')
+    const after = await etcdctlJson<GetJson>(endpoint, ['get', 'rev/k'])
+    expect(after.kvs?.[0]).toMatchObject({ create_revision: revision, mod_revision: revision + 1, version: 2 })
   })
 
   it('serializable reads (--consistency=s) answer from the local replica', async () => {

@@ -18,6 +18,10 @@ function randomKey(random: Random, lengthMax = 4): string {
   return Array.from({ length }, () => alphabet[randomBelow(random, alphabet.length)]).join('')
 }
 
+function entry(size: number, at: number) {
+  return { value: new Uint8Array(size), version: revision(at), createRevision: revision(at), writes: 1, lease: null }
+}
+
 function byBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b))
 }
@@ -48,7 +52,7 @@ describe('KvMemoryStore scan and count', () => {
     for (let index = 0; index < 200; index += 1) {
       const key = randomKey(random)
       const size = randomBelow(random, 20)
-      store.put(key, new Uint8Array(size), revision(index + 1))
+      store.put(key, entry(size, index + 1))
       keys.set(key, size)
     }
     for (let trial = 0; trial < 200; trial += 1) {
@@ -76,7 +80,7 @@ describe('KvMemoryStore scan and count', () => {
 
   it('an interval whose end is not after its start holds nothing', () => {
     const store = new KvMemoryStore()
-    store.put('b', new Uint8Array(1), revision(1))
+    store.put('b', entry(1, 1))
     expect(store.scan({ type: 'interval', start: 'b', end: 'b' }, { limit: 10, bytesMax: 100, keysOnly: false }).items).toEqual([])
     expect(store.count({ type: 'interval', start: 'c', end: 'a' })).toBe(0)
   })

@@ -56,6 +56,22 @@ export function runStateMachineContract(): void {
       next += 1
     })
 
+    it('keeps key metadata: created at its first put, writes counted, kept by failed writes, started over after a delete', () => {
+      const sm = machine()
+      const meta = (key: string) => {
+        const item = sm.get(key)
+        return item === null ? null : { version: item.version, createRevision: item.createRevision, writes: item.writes, lease: item.lease }
+      }
+      applyAll(sm, [put('m', '1'), put('other', 'x')], [put('m', '2')])
+      expect(meta('m')).toEqual({ version: 3, createRevision: 1, writes: 2, lease: null })
+      expect(meta('other')).toEqual({ version: 2, createRevision: 2, writes: 1, lease: null })
+      applyAll(sm, [put('m', 'no', { cas: revision(1) }), put('m', '3', { cas: revision(3) })])
+      expect(meta('m')).toEqual({ version: 4, createRevision: 1, writes: 3, lease: null })
+      applyAll(sm, [del('m')], [put('m', 'again')])
+      expect(meta('m')).toEqual({ version: 6, createRevision: 6, writes: 1, lease: null })
+      expect(sm.range('', 10).items.map((item) => [item.key, item.createRevision, item.writes])).toEqual([['m', 6, 1], ['other', 2, 1]])
+    })
+
     it('cas: 0 means absent, n means version n; a mismatch reports the version and changes nothing', () => {
       const sm = machine()
       const results = applyAll(sm,
@@ -198,6 +214,19 @@ export function runStateMachineContract(): void {
       applyAll(sm, [put('k', 'v')])
       expect(() => sm.apply([{ slot: slot(1), value: [{ type: 'noop' }] }])).toThrow(/gap or repeat/)
       expect(() => sm.apply([{ slot: slot(3), value: [{ type: 'noop' }] }])).toThrow(/gap or repeat/)
+    })
+
+    it('resumes a listing strictly after a key, present or not', () => {
+      const sm = machine()
+      applyAll(sm, ['a/1', 'a/2', 'a/3', 'b/1'].map((key) => put(key, key)))
+      const keysOf = (page: { items: readonly { key: string }[] }) => page.items.map((item) => item.key)
+      expect(keysOf(sm.range('a/', 10, 'a/1'))).toEqual(['a/2', 'a/3'])
+      expect(keysOf(sm.range('a/', 1, 'a/1'))).toEqual(['a/2'])
+      expect(sm.range('a/', 1, 'a/1').more).toBe(true)
+      expect(keysOf(sm.range('a/', 10, 'a/25'))).toEqual(['a/3'])
+      expect(keysOf(sm.range('a/', 10, 'a'))).toEqual(['a/1', 'a/2', 'a/3']) // before the prefix: from its start
+      expect(keysOf(sm.range('a/', 10, 'a/3'))).toEqual([])
+      expect(keysOf(sm.range('a/', 10, 'z'))).toEqual([])
     })
 
     it('lists by prefix in UTF-8 byte order, with more when cut', () => {

@@ -16,7 +16,7 @@ import { compareKeys } from '../../src/kv/key-order.js'
 import { applyWrite } from '../../src/kv/kv.js'
 import type { DedupeRecord, KvStore, RecordSpace, StoredValue } from '../../src/kv/kv-store.js'
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js'
-import type { AppliedWrite, KvItem } from '../../src/kv/state-machine.js'
+import type { AppliedWrite, KvPage } from '../../src/kv/state-machine.js'
 
 const idempotencyRetentionMs = limits.idempotencyRetentionMs
 /** Small bounds, so that refusals happen; the request space's retention is shorter, as in production. */
@@ -36,14 +36,17 @@ class NaiveStore implements KvStore {
   get(key: string): StoredValue | null {
     return this.data.get(key) ?? null
   }
-  put(key: string, value: Uint8Array, version: Revision): void {
-    this.data.set(key, { value: new Uint8Array(value), version })
+  put(key: string, entry: StoredValue): void {
+    this.data.set(key, { ...entry, value: new Uint8Array(entry.value) })
   }
   delete(key: string): boolean {
     return this.data.delete(key)
   }
-  range(prefix: string, limit: number): Readonly<{ items: readonly KvItem[]; more: boolean }> {
-    const sorted = [...this.data.keys()].filter((key) => key.startsWith(prefix)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+  range(prefix: string, limit: number, after: string | null): KvPage {
+    const bytes = (key: string) => Buffer.from(key)
+    const sorted = [...this.data.keys()]
+      .filter((key) => key.startsWith(prefix) && (after === null || Buffer.compare(bytes(key), bytes(after)) > 0))
+      .sort((a, b) => Buffer.compare(bytes(a), bytes(b)))
     return { items: sorted.slice(0, limit).map((key) => ({ key, ...this.data.get(key)! })), more: sorted.length > limit }
   }
   position() {
@@ -126,7 +129,10 @@ describe('the B+ tree store agrees with a naive sorted map, across snapshots and
       const value = Array.from({ length: size }, () => randomCommand(random, state, randomBelow(random, machine.revision() + 1)))
       expect(machine.apply([{ slot: slot(at), value }]), `${replay}, slot ${at}`).toEqual(applyNaive(naive, slot(at), value))
       expect(machine.revision(), replay).toBe(naive.position().revision)
-      expect(machine.range('', 100), `${replay}, slot ${at}`).toEqual(naive.range('', 100))
+      expect(machine.range('', 100), `${replay}, slot ${at}`).toEqual(naive.range('', 100, null))
+      // Resuming after any key (present or not, inside the prefix or past it) agrees too.
+      const after = keys[randomBelow(random, keys.length)]!
+      expect(machine.range('a', 3, after), `${replay}, slot ${at}, after ${JSON.stringify(after)}`).toEqual(naive.range('a', 3, after))
       if (at % 25 === 0) {
         const restored = new KvStateMachine(options)
         restored.restore(machine.snapshot().chunks())
@@ -134,7 +140,7 @@ describe('the B+ tree store agrees with a naive sorted map, across snapshots and
         machine = restored
       }
     }
-    expect(machine.range('a/', 2), replay).toEqual(naive.range('a/', 2))
+    expect(machine.range('a/', 2), replay).toEqual(naive.range('a/', 2, null))
     expect(machine.revision(), `${replay}: the run should write`).toBeGreaterThan(50)
   })
 })

@@ -4,13 +4,19 @@
  * snapshot round trips, and restores of damaged streams that must change nothing.
  */
 import { describe, expect, it } from 'vitest'
-import { slot, type Command, type WriteCommand } from '../../src/core/index.js'
+import { leaseId, limits, revision, slot, type Command, type WriteCommand } from '../../src/core/index.js'
+import { KvMemoryStore } from '../../src/kv/kv-memory-store.js'
 import { entryOverheadBytes } from '../../src/kv/kv-store.js'
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js'
-import { SnapshotFormatError } from '../../src/kv/snapshot-codec.js'
+import { encodeSnapshot, SnapshotDecoder, SnapshotFormatError, SnapshotTooOldError } from '../../src/kv/snapshot-codec.js'
 import { runStateMachineContract } from './kv-semantics.js'
 
 runStateMachineContract()
+
+const codecLimits = {
+  chunkBytesMax: 256, keyBytesMax: limits.keyBytesMax, valueBytesMax: limits.valueBytesMax,
+  idempotencyKeyBytesMax: limits.idempotencyKeyBytesMax, requestIdBytesMax: limits.requestIdBytesMax,
+}
 
 let proposals = 0
 function put(key: string, bytes: number, quotaBytes?: number): WriteCommand {
@@ -78,6 +84,45 @@ describe('snapshots', () => {
     expect(first.length).toBeGreaterThan(5)
     expect(Math.max(...first.map((chunk) => chunk.byteLength))).toBeLessThanOrEqual(256)
     expect([...snapshot.chunks()]).toEqual(first)
+  })
+
+  it('carry every key\'s metadata, its lease included, and restore it exactly', () => {
+    const store = new KvMemoryStore()
+    store.put('leased', { value: Buffer.from('v'), version: revision(9), createRevision: revision(4), writes: 3, lease: leaseId('9223372036854775807') })
+    store.put('plain', { value: new Uint8Array(0), version: revision(2), createRevision: revision(2), writes: 1, lease: null })
+    store.setPosition(slot(9), revision(9))
+    const decoder = new SnapshotDecoder(codecLimits)
+    for (const chunk of encodeSnapshot(store.view(), 256)) decoder.push(chunk)
+    const restored = decoder.finish()
+    expect(restored.range('', 10, null)).toEqual(store.range('', 10, null))
+    expect(restored.get('leased')).toMatchObject({ createRevision: 4, writes: 3, lease: '9223372036854775807' })
+  })
+
+  it('of format 1 (before key metadata) are refused with their own error, and the state stays as it was', () => {
+    const chunks = [...filled().snapshot().chunks()].map((chunk) => new Uint8Array(chunk))
+    const header = Buffer.from(chunks[0]!)
+    header.writeUInt16LE(1, 9) // u8 kind, 8 bytes of magic, then the format
+    const target = new KvStateMachine({ snapshotChunkBytesMax: 256 })
+    applyOne(target, put('mine', 4))
+    expect(() => target.restore([header, ...chunks.slice(1)])).toThrow(SnapshotTooOldError)
+    expect(target.range('', 10).items.map((item) => item.key)).toEqual(['mine'])
+  })
+
+  it.each([
+    ['a creation after the last write', { createRevision: revision(5), version: revision(4), writes: 1 }],
+    ['more writes than revisions since creation', { createRevision: revision(3), version: revision(4), writes: 3 }],
+  ])('with %s are refused', (_name, meta) => {
+    // Encoded by hand past the store's own assertion: what a damaged or forged stream could hold.
+    const store = new KvMemoryStore()
+    store.put('k', { value: Buffer.from('v'), version: revision(9), createRevision: revision(1), writes: 1, lease: null })
+    store.setPosition(slot(9), revision(9))
+    const [header, data, ...rest] = [...encodeSnapshot(store.view(), 256)].map((chunk) => Buffer.from(chunk))
+    const at = 1 + 4 + 2 + 1 // kind, count, key length, key
+    data!.writeDoubleLE(meta.version, at)
+    data!.writeDoubleLE(meta.createRevision, at + 8)
+    data!.writeDoubleLE(meta.writes, at + 16)
+    const decoder = new SnapshotDecoder(codecLimits)
+    expect(() => [header!, data!, ...rest].forEach((chunk) => decoder.push(chunk))).toThrow(/createRevision/)
   })
 
   const damaged: [string, (chunks: Uint8Array[]) => Uint8Array[]][] = [

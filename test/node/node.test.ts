@@ -14,7 +14,9 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config/config.js'
 import Database from 'better-sqlite3'
-import { nodeId, revision } from '../../src/core/index.js'
+import { nodeId, revision, slot } from '../../src/core/index.js'
+import { KvStateMachine } from '../../src/kv/kv-state-machine.js'
+import { FileSnapshotStore } from '../../src/storage/file-snapshot-store.js'
 import { databaseFileName, snapshotsDirName } from '../../src/storage/data-dir.js'
 import { migrate } from '../../src/storage/migrate.js'
 import { PaxosNode } from '../../src/node/node.js'
@@ -80,7 +82,7 @@ describe('PaxosNode (one member)', () => {
       expect(await node.readBarrier(node.nowMs() + 5000)).toEqual({ type: 'ok' })
       expect(new TextDecoder().decode(node.get('a')!.value)).toBe('two')
       expect(node.get('a')!.version).toBe(2)
-      expect(node.range('', 10).items.map((item) => item.key)).toEqual(['a', 'b'])
+      expect(node.range('', 10, null).items.map((item) => item.key)).toEqual(['a', 'b'])
       expect(node.status()).toMatchObject({ id: 1, role: 'leader', leader: 1, revision: 3, peers: [] })
       const text = await node.metrics()
       // Five commands went through the log: the cas mismatch and the idempotent retry included.
@@ -136,7 +138,7 @@ describe('PaxosNode (one member)', () => {
     try {
       // Before any new write: the snapshot and the replayed tail together hold all 30 writes.
       expect(again.status().revision).toBe(30)
-      expect(again.range('', 10).items.map((item) => [item.key, new TextDecoder().decode(item.value)])).toEqual(
+      expect(again.range('', 10, null).items.map((item) => [item.key, new TextDecoder().decode(item.value)])).toEqual(
         [['k0', 'v28'], ['k1', 'v29'], ['k2', 'v23'], ['k3', 'v24'], ['k4', 'v25'], ['k5', 'v26'], ['k6', 'v27']],
       )
       expect(await writeWhenLeader(again, put('after', 'restart'))).toMatchObject({ type: 'ok', version: 31 })
@@ -172,6 +174,39 @@ describe('PaxosNode (one member)', () => {
     } finally {
       await node.stop()
     }
+  })
+
+  it('rebuilds from the whole log when the newest snapshot is of format 1 (no key metadata); refuses it once the log is truncated', async () => {
+    const dataDir = join(root, 'format-1')
+    const node = new PaxosNode({ ...config, dataDir }, createLogger({}, 'silent'))
+    await node.start()
+    try {
+      for (const [key, value] of [['a', '1'], ['b', '2'], ['a', '3']] as const) await writeWhenLeader(node, put(key, value))
+    } finally {
+      await node.stop()
+    }
+    // A snapshot in the old format covering all three slots, holding other data: it must be ignored.
+    const stale = new KvStateMachine()
+    stale.apply([{ slot: slot(1), value: [{ type: 'noop' }] }, { slot: slot(2), value: [{ type: 'noop' }] }, { slot: slot(3), value: [{ type: 'put', proposal: 'x', key: 'ghost', value: 'eA==', cas: null, idempotency: null }] }])
+    const chunks = [...stale.snapshot().chunks()].map((chunk) => Buffer.from(chunk))
+    chunks[0]!.writeUInt16LE(1, 9)
+    const sink = new FileSnapshotStore(join(dataDir, snapshotsDirName), config.clusterId).create(slot(3), revision(1))
+    for (const chunk of chunks) sink.write(chunk)
+    await sink.commit()
+    const again = new PaxosNode({ ...config, dataDir }, createLogger({}, 'silent'))
+    await again.start()
+    try {
+      expect(again.get('ghost')).toBeNull()
+      expect(again.get('a')).toMatchObject({ version: 3, createRevision: 1, writes: 2 })
+      expect(again.revision()).toBe(3)
+    } finally {
+      await again.stop()
+    }
+    const db = new Database(join(dataDir, databaseFileName))
+    db.prepare('DELETE FROM log WHERE slot <= 1').run()
+    db.prepare('UPDATE log_compaction SET through = 1').run()
+    db.close()
+    expect(() => new PaxosNode({ ...config, dataDir }, createLogger({}, 'silent'))).toThrow(/format 1 has no key metadata/)
   })
 
   it('refuses puts that grow live data past the quota with 507, and lets deletes and shrinking puts through', async () => {

@@ -76,8 +76,12 @@ export class FakeNode implements NodeService {
     return this.stateMachine.get(key)
   }
 
-  range(prefix: string, limit: number) {
-    return this.stateMachine.range(prefix, limit)
+  range(prefix: string, limit: number, after: string | null) {
+    return this.stateMachine.range(prefix, limit, after)
+  }
+
+  revision() {
+    return this.stateMachine.revision()
   }
 
   scan(range: KeyRange, bounds: ScanBounds) {

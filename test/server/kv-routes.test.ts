@@ -72,13 +72,39 @@ describe('kv routes', () => {
     expect(deleted.headers.get('x-paxos-slot')).toBe('3') // slot 2 held the failed cas
   })
 
-  it('lists by prefix with base64 values and more', async () => {
+  it('lists by prefix with base64 values, metadata, more and the revision; after resumes strictly after a key', async () => {
     const { app } = setup()
     for (const key of ['p/1', 'p/2', 'p/3', 'q/1']) await app.request(`/v1/kv/${key}`, { method: 'PUT', body: key })
+    await app.request('/v1/kv/p/1', { method: 'PUT', body: 'again' })
+    const item = (key: string, value: string, version: number, createRevision: number, writes: number) =>
+      ({ key, version, createRevision, writes, lease: null, value: Buffer.from(value).toString('base64') })
     const listed = await app.request('/v1/kv?prefix=p/&limit=2')
-    expect(await listed.json()).toEqual({ items: [{ key: 'p/1', version: 1, value: Buffer.from('p/1').toString('base64') }, { key: 'p/2', version: 2, value: Buffer.from('p/2').toString('base64') }], more: true })
+    expect(await listed.json()).toEqual({ items: [item('p/1', 'again', 5, 1, 2), item('p/2', 'p/2', 2, 2, 1)], more: true, revision: 5 })
+    const rest = await app.request('/v1/kv?prefix=p/&limit=2&after=p/2')
+    expect(await rest.json()).toEqual({ items: [item('p/3', 'p/3', 3, 3, 1)], more: false, revision: 5 })
+    // A key that is not there (p/10 sorts between p/1 and p/2) and one past the prefix.
+    expect((await (await app.request('/v1/kv?prefix=p/&after=p/10')).json() as { items: Array<{ key: string }> }).items.map((listedItem) => listedItem.key)).toEqual(['p/2', 'p/3'])
+    expect(await (await app.request('/v1/kv?prefix=p/&after=q')).json()).toEqual({ items: [], more: false, revision: 5 })
     expect((await app.request('/v1/kv?limit=0')).status).toBe(400)
     expect((await app.request('/v1/kv?limit=abc')).status).toBe(400)
+    expect((await app.request('/v1/kv?after=')).status).toBe(400)
+  })
+
+  it('GET carries the key metadata and the revision it saw as headers', async () => {
+    const { app } = setup()
+    await app.request('/v1/kv/m', { method: 'PUT', body: '1' })
+    await app.request('/v1/kv/other', { method: 'PUT', body: 'x' })
+    await app.request('/v1/kv/m', { method: 'PUT', body: '2' })
+    await app.request('/v1/kv/other', { method: 'DELETE' })
+    const get = await app.request('/v1/kv/m')
+    expect(Object.fromEntries(['x-version', 'x-create-revision', 'x-writes', 'x-revision', 'x-lease'].map((name) => [name, get.headers.get(name)]))).toEqual({
+      'x-version': '3', 'x-create-revision': '1', 'x-writes': '2', 'x-revision': '4', 'x-lease': null,
+    })
+    // Deleted and created again: a new creation, the write count starts over.
+    await app.request('/v1/kv/m', { method: 'DELETE' })
+    await app.request('/v1/kv/m', { method: 'PUT', body: '3' })
+    const recreated = await app.request('/v1/kv/m')
+    expect([recreated.headers.get('x-create-revision'), recreated.headers.get('x-writes'), recreated.headers.get('x-version')]).toEqual(['6', '1', '6'])
   })
 
   it.each([

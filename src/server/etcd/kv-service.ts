@@ -18,12 +18,16 @@ import { onLeader } from './leader.js'
 import type { DeleteRangeRequest, DeleteRangeResponse, KeyValue, PutRequest, PutResponse, RangeRequest, RangeResponse } from './messages.js'
 import { sortItems, sortOf } from './sort.js'
 
-/**
- * create_revision and the per-key version are not yet kept by the store: they answer 0 until
- * the key metadata lands below both APIs. mod_revision is the key's version (its last write).
- */
+/** A key as etcd reports it: mod_revision is our version, etcd's per-key version our writes. */
 export function keyValue(item: KvItem, keysOnly: boolean): KeyValue {
-  return { key: Buffer.from(item.key), create_revision: '0', mod_revision: String(item.version), version: '0', value: keysOnly ? Buffer.alloc(0) : item.value, lease: '0' }
+  return {
+    key: Buffer.from(item.key),
+    create_revision: String(item.createRevision),
+    mod_revision: String(item.version),
+    version: String(item.writes),
+    value: keysOnly ? Buffer.alloc(0) : item.value,
+    lease: item.lease ?? '0',
+  }
 }
 
 export async function range(deps: EtcdDeps, request: RangeRequest, context: CallContext): Promise<RangeResponse> {
@@ -44,7 +48,9 @@ export async function range(deps: EtcdDeps, request: RangeRequest, context: Call
   }
   const current = deps.node.status().revision
   checkRevision(atRevision, current)
-  const read = readSelection(deps, selection, { limit, keysOnly: request.keys_only || request.count_only, sorted: sort !== null })
+  // Values are read only when answered or sorted by (etcd sorts before it leaves them out).
+  const keysOnly = (request.keys_only || request.count_only) && sort?.target !== 'VALUE'
+  const read = readSelection(deps, selection, { limit, keysOnly, sorted: sort !== null })
   const items = sort === null ? read.items : sortItems(read.items, sort)
   const cut = limit > 0 && items.length > limit ? items.slice(0, limit) : items
   return {

@@ -93,6 +93,19 @@ describe('etcd KV over the node', () => {
     expect(read.kvs[0]).toMatchObject({ mod_revision: '1', value: Buffer.from('v') })
   })
 
+  it('keys carry etcd\'s metadata: create_revision, mod_revision, the per-key version; sorts by each', async () => {
+    const { client } = await start()
+    await client.put('m/a').value('1') // revision 1
+    await client.put('m/b').value('1') // 2
+    await client.put('m/a').value('2') // 3
+    const [kv] = (await client.get('m/a').exec()).kvs
+    expect(kv).toMatchObject({ create_revision: '1', mod_revision: '3', version: '2', lease: '0' })
+    expect(await client.getAll().prefix('m/').sort('Version', 'Descend').keys()).toEqual(['m/a', 'm/b'])
+    expect(await client.getAll().prefix('m/').sort('Create', 'Descend').keys()).toEqual(['m/b', 'm/a'])
+    expect(await client.getAll().prefix('m/').sort('Mod', 'Descend').keys()).toEqual(['m/a', 'm/b'])
+    expect(await client.getAll().prefix('m/').sort('Value', 'Ascend').limit(1).keys()).toEqual(['m/b'])
+  })
+
   it('a revision other than the current one: compacted below, future above (OUT_OF_RANGE)', async () => {
     const { client } = await start()
     await client.put('k').value('1')
@@ -167,7 +180,7 @@ describe('etcd KV over the node', () => {
     node.mode = 'leader'
     const { client } = await start(node)
     node.write = async () => ({ type: 'quota_exceeded' })
-    expect(await grpcError(client.put('k').value('v'))).toMatchObject({ code: undefined, message: expect.stringContaining('etcdserver: mvcc: database space exceeded') })
+    expect(await grpcError(client.put('k').value('v').exec())).toMatchObject({ code: undefined, message: expect.stringContaining('etcdserver: mvcc: database space exceeded') })
   })
 })
 
