@@ -25,7 +25,8 @@ describe('observability', () => {
         const current = await cluster.status(id)
         return current !== null && current.revision === writes ? current : null
       })
-      expect(Object.keys(status).sort()).toEqual(['appliedIndex', 'ballot', 'commitIndex', 'id', 'leader', 'peers', 'revision', 'role'])
+      expect(Object.keys(status).sort()).toEqual(['appliedIndex', 'ballot', 'commitIndex', 'etcdUrl', 'id', 'leader', 'peers', 'revision', 'role'])
+      expect((status as { etcdUrl?: unknown }).etcdUrl).toBeNull() // started without --etcd-port
       expect(cluster.ids).toContain(status.leader)
       expect(status.appliedIndex).toBeLessThanOrEqual(status.commitIndex)
       const response = await fetch(`${cluster.url(id)}/metrics`)
