@@ -53,7 +53,20 @@ export const limits = Object.freeze({
   /** Bytes written to a peer stream and not yet taken by the peer; past this, frames drop. */
   peerBufferedBytesMax: 32 * MiB,
   heartbeatTicks: 3,
+  /** A follower that hears no leader for this long (jittered up to twice it) starts a pre-vote. */
   electionTimeoutTicks: 15,
+  /**
+   * A leader that has not heard from a quorum for this long steps down. No shorter than the
+   * longest jittered election timeout: a leader must not give up on followers that are only
+   * slow (a turn with several MiB of accepts to parse and fsync) before any of them would.
+   */
+  checkQuorumTicks: 30,
+  /**
+   * Ticks one turn of the event loop may take, however long the turn before it lasted. A node
+   * whose own turn stalled (GC, a large fsync) must not count its stall as its peers' silence;
+   * like Go's time.Ticker under a slow receiver, the ticks it missed are dropped, not owed.
+   */
+  ticksPerTurnMax: 2,
   /** A leader re-sends unanswered accepts and prepares this often. */
   retryTicks: 6,
   /** A follower asks for missing chosen slots at most this often. */
@@ -178,6 +191,8 @@ assert(limits.peerBufferedBytesMax >= 2 * limits.peerFrameBytesMax, 'peer stream
 // Followers must hear several heartbeats before they suspect the leader.
 assert(limits.heartbeatTicks * 3 <= limits.electionTimeoutTicks, 'election timeout too short')
 assert(limits.retryTicks < limits.electionTimeoutTicks, 'retries must happen before an election')
+assert(limits.checkQuorumTicks >= 2 * limits.electionTimeoutTicks, 'a leader must outwait its followers\' jittered election timeouts')
+assert(limits.ticksPerTurnMax >= 1 && limits.ticksPerTurnMax < limits.heartbeatTicks, 'a turn may not skip a heartbeat')
 // Every copy of a forwarded write is proposed within the window (a late one is refused by its
 // wall-clock deadline, one skew late at worst), and every command between two copies in the log
 // too. Each atMs is off by the skew either way: the record must outlive the window plus three

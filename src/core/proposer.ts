@@ -210,7 +210,7 @@ export class Proposer {
     // Followers learn new commits from the next accept, or at the latest on the next tick: one
     // notice then covers every commit since, instead of a message (and a follower turn) per write.
     if (this.#heartbeatTimeout.fired() || this.#learner.commitIndex > this.#commitSent) this.#sendHeartbeat()
-    return this.#now % limits.electionTimeoutTicks !== 0 || this.#hearsQuorum()
+    return this.#now % limits.checkQuorumTicks !== 0 || this.#hearsQuorum()
   }
 
   /**
@@ -431,7 +431,7 @@ export class Proposer {
   #hearsQuorum(): boolean {
     let heard = 1
     for (const peer of this.#peers) {
-      if (this.#now - (this.#lastHeard.get(peer) ?? -Infinity) <= limits.electionTimeoutTicks) heard += 1
+      if (this.#now - (this.#lastHeard.get(peer) ?? -Infinity) <= limits.checkQuorumTicks) heard += 1
     }
     return heard >= this.#quorum
   }

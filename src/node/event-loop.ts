@@ -86,7 +86,7 @@ export class EventLoop {
     this.#inbox = []
     // Messages first, then time: a follower that was busy hears the leader before it suspects it.
     for (const envelope of inbox) this.#replica.step(envelope)
-    const ticks = this.#clock.takeTicks(limits.electionTimeoutTicks)
+    const ticks = this.#clock.takeTicks(limits.ticksPerTurnMax)
     for (let tick = 0; tick < ticks; tick += 1) this.#replica.tick()
     if (processReady(this.#replica, this.#ports) || this.#inbox.length > 0) this.schedule()
   }

@@ -7,6 +7,8 @@
  * Contract:
  * - `append` inserts or replaces each entry's slot, atomically with the caller's turn; a slot at
  *   or below the compaction point is refused (an assertion: those slots are chosen and gone).
+ *   Callers never append two values for one slot in one ballot (Paxos: a ballot proposes one
+ *   value per slot), so an entry in the ballot its slot already holds may only set the flag.
  * - `read` answers `compacted` for any range that starts at or below `compactedThrough()`,
  *   whatever is stored above it, and otherwise the stored entries in slot order.
  * - `truncatePrefix(through)` deletes every entry at or below `through` and records the new

@@ -38,6 +38,7 @@ function toEntry(row: LogRow): LogEntry {
 
 export class SqliteLogStore implements LogStore {
   readonly #upsertEntry: Statement<[number, number, number, string, number]>
+  readonly #markChosen: Statement<[number, number, number]>
   readonly #selectFrom: Statement<[number, number], LogRow>
   readonly #selectLast: Statement<[], { slot: number | null }>
   readonly #selectCompacted: Statement<[], { through: number }>
@@ -48,6 +49,7 @@ export class SqliteLogStore implements LogStore {
       'INSERT INTO log (slot, round, node, value, chosen) VALUES (?, ?, ?, ?, ?) ' +
         'ON CONFLICT (slot) DO UPDATE SET round = excluded.round, node = excluded.node, value = excluded.value, chosen = excluded.chosen',
     )
+    this.#markChosen = db.prepare('UPDATE log SET chosen = 1 WHERE slot = ? AND round = ? AND node = ? AND chosen = 0')
     this.#selectFrom = db.prepare('SELECT slot, round, node, value, chosen FROM log WHERE slot >= ? ORDER BY slot LIMIT ?')
     this.#selectLast = db.prepare('SELECT MAX(slot) AS slot FROM log')
     this.#selectCompacted = db.prepare('SELECT through FROM log_compaction WHERE id = 1')
@@ -66,6 +68,10 @@ export class SqliteLogStore implements LogStore {
     for (const entry of entries) {
       assert(entry.slot > compacted, `slot ${entry.slot} is compacted through ${compacted}`)
       assert(entry.value.length > 0, `slot ${entry.slot}: empty batch`)
+      // A slot accepted earlier in the same ballot holds the same value (a ballot proposes one
+      // value per slot): becoming chosen only flips the flag, instead of writing a value of up
+      // to 1.5 MiB a second time.
+      if (entry.chosen && this.#markChosen.run(entry.slot, entry.ballot.round, entry.ballot.node).changes === 1) continue
       this.#upsertEntry.run(entry.slot, entry.ballot.round, entry.ballot.node, JSON.stringify(entry.value), entry.chosen ? 1 : 0)
     }
   }

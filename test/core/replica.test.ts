@@ -88,8 +88,9 @@ describe('Replica', () => {
     expect(harness.replica(leader).read(2)).toEqual({ type: 'reading' })
     harness.run(10, isolated)
     expect(harness.reads.get(leader)).toEqual([{ id: 1, type: 'ready' }])
-    harness.run(40, isolated)
-    // The isolated leader notices it lost its quorum, steps down and fails the pending read.
+    // Within two check-quorum periods the isolated leader notices it lost its quorum, steps
+    // down and fails the pending read.
+    harness.run(2 * limits.checkQuorumTicks, isolated)
     expect(harness.reads.get(leader)).toEqual([{ id: 1, type: 'ready' }, { id: 2, type: 'not_leader' }])
   })
 

@@ -27,14 +27,17 @@ export function runLogStoreContract(name: string, open: () => { log: LogStore; c
 
     it('reads back what was appended, in slot order with a limit, after a reopen; a later entry for a slot wins', () => {
       const { log, close, reopen } = open()
-      log.append([entry(5), entry(2, false, value('old')), entry(9, false)])
-      log.append([entry(3), entry(2, true, value('new'))])
+      const later = { round: 3, node: nodeId(2) }
+      log.append([entry(5), entry(2, false, value('old')), entry(9, false), entry(4, false, value('four'))])
+      // Slot 2 accepted again in a later ballot; slot 4 becomes chosen in the ballot it was
+      // accepted in (one value per slot per ballot, so the store may only flip the flag).
+      log.append([entry(3), { ...entry(2, true, value('new')), ballot: later }, entry(4, true, value('four'))])
       close()
       const again = reopen()
-      expect(slotsOf(again.read(slot(3), 2))).toEqual([3, 5])
+      expect(slotsOf(again.read(slot(3), 2))).toEqual([3, 4])
       expect(again.read(slot(1), Number.POSITIVE_INFINITY)).toEqual({
         type: 'entries',
-        entries: [entry(2, true, value('new')), entry(3), entry(5), entry(9, false)],
+        entries: [{ ...entry(2, true, value('new')), ballot: later }, entry(3), entry(4, true, value('four')), entry(5), entry(9, false)],
       })
       expect(again.lastSlot()).toBe(9)
     })
