@@ -53,9 +53,16 @@ async function runBinary(binary: string, args: string[]): Promise<unknown> {
   }
 }
 
-/** Writes the keys the read workloads read, through the target's own protocol. */
-export async function populateWithGo(binary: string, target: GoTarget, endpoint: string): Promise<void> {
-  await runBinary(binary, ['-target', target, '-endpoints', endpoint, '-clients', '16', '-populate'])
+/**
+ * Writes the keys the read workloads read (bench/read/0 .. keys-1, default the read
+ * workloads' 1000), through the target's own protocol.
+ */
+export async function populateWithGo(binary: string, target: GoTarget, endpoint: string, options: { keys?: number; clients?: number; valueBytes?: number } = {}): Promise<void> {
+  await runBinary(binary, [
+    '-target', target, '-endpoints', endpoint, '-clients', String(options.clients ?? 16), '-populate',
+    ...(options.keys === undefined ? [] : ['-read-keys', String(options.keys)]),
+    ...(options.valueBytes === undefined ? [] : ['-value-bytes', String(options.valueBytes)]),
+  ])
 }
 
 export async function runGo(binary: string, target: GoTarget, options: WorkloadRunOptions): Promise<WorkloadResult> {

@@ -53,10 +53,23 @@ export class LocalCluster {
 
   /** Peak resident set size (VmHWM) of each running node, in MiB. */
   peakRssMiB(): Record<string, number | null> {
+    return this.#perNode((pid) => readStatusMiB(pid, 'VmHWM'))
+  }
+
+  /** Resident set size now (VmRSS) of each running node, in MiB. */
+  rssMiB(): Record<string, number | null> {
+    return this.#perNode((pid) => readStatusMiB(pid, 'VmRSS'))
+  }
+
+  dataDir(id: number): string {
+    return join(this.#dataRoot, String(this.#node(id).id))
+  }
+
+  #perNode(read: (pid: number) => number | null): Record<string, number | null> {
     const result: Record<string, number | null> = {}
     for (const node of this.nodes) {
       const pid = node.process?.pid
-      result[String(node.id)] = pid === undefined ? null : readPeakRssMiB(pid)
+      result[String(node.id)] = pid === undefined ? null : read(pid)
     }
     return result
   }
@@ -75,9 +88,14 @@ export class LocalCluster {
 
 /** Peak resident set size (VmHWM) of a process, in MiB; null once it is gone. */
 export function readPeakRssMiB(pid: number): number | null {
+  return readStatusMiB(pid, 'VmHWM')
+}
+
+/** One memory field of /proc/PID/status, in MiB; null once the process is gone. */
+function readStatusMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-    const match = /VmHWM:\s+(\d+) kB/.exec(status)
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)
     return match === null ? null : Math.round(Number(match[1]) / 1024)
   } catch {
     return null

@@ -11,11 +11,9 @@ export type ProposalId = string
 /** Unique per client request, given by the first node that received it. */
 export type RequestId = string
 
-type WriteFields = Readonly<{
+/** What every command that changes state carries besides its own fields: identity, dedupe, quota. */
+type ProposalFields = Readonly<{
   proposal: ProposalId
-  key: string
-  /** `null`: unconditional. `0`: the key must not exist. `n`: the key's version must be n. */
-  cas: Revision | null
   /**
    * Set when the client sent `Idempotency-Key`. `atMs` is the proposer's wall clock, carried in
    * the log so that every replica expires records identically (the core never reads a clock).
@@ -34,10 +32,41 @@ type WriteFields = Readonly<{
   quotaBytes?: number | undefined
 }>
 
+type WriteFields = ProposalFields & Readonly<{
+  key: string
+  /** `null`: unconditional. `0`: the key must not exist. `n`: the key's version must be n. */
+  cas: Revision | null
+}>
+
 export type PutCommand = Readonly<{ type: 'put'; value: string /* base64 */ }> & WriteFields
 export type DeleteCommand = Readonly<{ type: 'delete' }> & WriteFields
 export type NoopCommand = Readonly<{ type: 'noop' }>
-export type WriteCommand = PutCommand | DeleteCommand
+
+export type CompareOperator = '=' | '!=' | '<' | '>'
+
+/**
+ * One condition of a txn on one key's current state. A missing key has version, createRevision
+ * and writes 0 and lease null; a `value` compare on a missing key is false (as in etcd).
+ */
+export type TxnCompare =
+  | Readonly<{ key: string; target: 'value'; op: CompareOperator; value: string /* base64 */ }>
+  | Readonly<{ key: string; target: 'version' | 'createRevision' | 'writes'; op: CompareOperator; value: number }>
+  | Readonly<{ key: string; target: 'lease'; op: CompareOperator; value: string | null /* lease id digits */ }>
+
+export type TxnOp =
+  | Readonly<{ type: 'put'; key: string; value: string /* base64 */; lease: string | null }>
+  | Readonly<{ type: 'delete'; key: string }>
+  | Readonly<{ type: 'deletePrefix'; prefix: string }>
+  | Readonly<{ type: 'get'; key: string }>
+  | Readonly<{ type: 'list'; prefix: string; limit: number }>
+
+/** A transaction: when every compare holds the success ops run, else the failure ops. */
+export type TxnSpec = Readonly<{ compare: readonly TxnCompare[]; success: readonly TxnOp[]; failure: readonly TxnOp[] }>
+
+/** A txn in the log: applied as one step at one revision (see src/kv/txn.ts). */
+export type TxnCommand = Readonly<{ type: 'txn' }> & TxnSpec & ProposalFields
+
+export type WriteCommand = PutCommand | DeleteCommand | TxnCommand
 export type Command = WriteCommand | NoopCommand
 
 /** A slot's value. Invariant: non-empty. */
@@ -63,15 +92,38 @@ export function commandBytes(command: Command): number {
       return writeFieldBytes(command)
     case 'put':
       return writeFieldBytes(command) + command.value.length
+    case 'txn':
+      return txnBytes(command)
   }
+}
+
+/**
+ * A compare or an op: its JSON punctuation, names and a number or lease id fit in 96 bytes;
+ * its key or prefix as text, a base64 value one byte per character.
+ */
+const txnPartOverheadBytes = 96
+
+function txnBytes(command: TxnCommand): number {
+  const partBytes = (part: TxnCompare | TxnOp): number => {
+    const text = 'prefix' in part ? part.prefix : part.key
+    const value = 'value' in part && typeof part.value === 'string' && !('target' in part && part.target === 'lease') ? part.value.length : 0
+    return txnPartOverheadBytes + 6 * text.length + value
+  }
+  let bytes = proposalFieldBytes(command) + 64 // "compare":[],"success":[],"failure":[]
+  for (const part of [...command.compare, ...command.success, ...command.failure]) bytes += partBytes(part) + 1
+  return bytes
 }
 
 /**
  * Everything of a write but a put's value: `{"request":{"id":…,"atMs":…}}` is at most 64 bytes
  * plus its id, `,"quotaBytes":` and a safe integer at most 32.
  */
-function writeFieldBytes(command: WriteCommand): number {
+function writeFieldBytes(command: PutCommand | DeleteCommand): number {
+  return proposalFieldBytes(command) + 6 * command.key.length
+}
+
+function proposalFieldBytes(command: ProposalFields): number {
   const request = command.request === undefined ? 0 : 64 + 6 * command.request.id.length
   const quota = command.quotaBytes === undefined ? 0 : 32
-  return 160 + 6 * (command.key.length + command.proposal.length + (command.idempotency?.key.length ?? 0)) + request + quota
+  return 160 + 6 * (command.proposal.length + (command.idempotency?.key.length ?? 0)) + request + quota
 }

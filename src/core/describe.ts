@@ -17,6 +17,8 @@ export function describeCommand(command: Command): string {
       return `put ${command.key}${command.cas === null ? '' : ` cas=${command.cas}`}`
     case 'delete':
       return `del ${command.key}${command.cas === null ? '' : ` cas=${command.cas}`}`
+    case 'txn':
+      return `txn ${command.compare.length}?${command.success.length}:${command.failure.length}`
     default:
       return assertNever(command)
   }

@@ -4,7 +4,7 @@
  */
 export { AssertionError, assert, assertNever } from './assert.js'
 export { ballotZero, compareBallots, formatBallot, nextBallot, type Ballot } from './ballot.js'
-export { commandBytes, noopValue, type Command, type ProposalId, type ProposeResult, type RequestId, type Value, type WriteCommand } from './command.js'
+export { commandBytes, noopValue, type Command, type CompareOperator, type ProposalId, type ProposeResult, type RequestId, type TxnCommand, type TxnCompare, type TxnOp, type TxnSpec, type Value, type WriteCommand } from './command.js'
 export type { CoreEvent, CoreEventSink } from './events.js'
 export { isLeaseId, leaseId, nodeId, revision, revisionZero, slot, slotZero, type LeaseId, type NodeId, type Revision, type Slot } from './ids.js'
 export { byteLimits, checkByteLimits, commandBytesMax, entryOverheadBytes, frameOverheadBytes, limits, messageOverheadBytes, type ByteLimits } from './limits.js'

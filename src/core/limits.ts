@@ -108,8 +108,15 @@ export const limits = Object.freeze({
   liveLatencySamplesMax: 512,
   /** Step-through mode: outgoing messages held at once; past it, matching messages are dropped and counted. */
   heldMessagesMax: 1024,
-  /** Items in one listing page (`GET /v1/kv?limit=`, a txn's list op). */
+  /** Items in one listing page (`GET /v1/kv?limit=`), and items one txn may read (gets and list limits). */
   listItemsMax: 1000,
+  /** Compares and ops of one txn, both branches counted (413 past it). */
+  txnPartsMax: 128,
+  /**
+   * Bytes of a POST /v1/txn body (413 past it): one maximal value in base64 and room for the
+   * rest. The txn as a command must also fit one slot (commandBytesMax), checked once parsed.
+   */
+  txnBodyBytesMax: 2 * MiB,
   /** Applied slots kept in memory (older ones are read from the archive when needed). */
   logRetainSlots: 4096,
   /** Bytes of one snapshot chunk: the unit of encoding, writing, reading and (later) sending. */

@@ -11,7 +11,10 @@ import { applyWrite, checkApplyWriteOptions, defaultApplyWriteOptions, type Appl
 import { KvMemoryStore, type KvStoreView } from './kv-memory-store.js'
 import type { KeyRange, ScanBounds } from './key-range.js'
 import { encodeSnapshot, SnapshotDecoder, type SnapshotCodecLimits } from './snapshot-codec.js'
-import type { AppliedWrite, KvItem, KvPage, Snapshot, StateMachine } from './state-machine.js'
+import type { AppliedWrite, KvItem, KvPage, Snapshot, StateMachine, TxnResult } from './state-machine.js'
+import { applyTxn } from './txn.js'
+import { txnWrites } from '../core/txn-rules.js'
+import type { TxnSpec } from '../core/command.js'
 
 export type KvStateMachineOptions = Partial<ApplyWriteOptions & Readonly<{ snapshotChunkBytesMax: number }>>
 
@@ -104,6 +107,14 @@ export class KvStateMachine implements StateMachine {
 
   count(range: KeyRange): number {
     return this.#store.count(range)
+  }
+
+  readTxn(txn: TxnSpec): TxnResult {
+    assert(!txnWrites(txn), 'readTxn of a txn that writes')
+    const current = this.revision()
+    const { result } = applyTxn(this.#store, txn, current)
+    assert(result.type === 'txn' && this.revision() === current, 'a read-only txn changed the state')
+    return result
   }
 
   snapshot(): KvSnapshot {

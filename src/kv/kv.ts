@@ -5,12 +5,14 @@
  */
 import { createHash } from 'node:crypto'
 import { assert } from '../core/assert.js'
-import type { PutCommand, WriteCommand } from '../core/command.js'
-import { revision, revisionZero, type LeaseId, type Revision } from '../core/ids.js'
+import type { DeleteCommand, PutCommand, WriteCommand } from '../core/command.js'
+import { revision, revisionZero, type Revision } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import { utf8Length } from './key-order.js'
 import { entryOverheadBytes, type KvStore, type RecordSpace, type StoredValue } from './kv-store.js'
-import type { ApplyResult } from './state-machine.js'
+import type { ApplyResult, TxnResult } from './state-machine.js'
+import { applyTxn } from './txn.js'
+import { written } from './written.js'
 
 /** Per record space: how many records at most, and how long (log time) each is kept at least. */
 export type RecordBounds = Readonly<{ recordsMax: number; retentionMs: number }>
@@ -60,15 +62,27 @@ export function applyWrite(
   const recorded = store.recordGet(token.space, token.key)
   if (recorded !== null) {
     const reused = recorded.fingerprint !== null && fingerprint !== null && recorded.fingerprint !== fingerprint
-    return { result: reused ? { type: 'idempotency_key_reused' } : recorded.result, revision: current }
+    if (reused) return { result: { type: 'idempotency_key_reused' }, revision: current }
+    return { result: recorded.result.type === 'txn' ? { ...recorded.result, replayed: true } : recorded.result, revision: current }
   }
   const bounds = options[token.space]
   expire(store, token.space, token.atMs - bounds.retentionMs)
   // Full of records a retry may still need: refuse the write rather than forget one of them.
   if (store.recordCount(token.space) >= bounds.recordsMax) return { result: { type: 'records_full' }, revision: current }
   const outcome = evaluate(store, command, current)
-  store.recordPut(token.space, token.key, { result: outcome.result, atMs: token.atMs, fingerprint })
+  store.recordPut(token.space, token.key, { result: kept(outcome.result), atMs: token.atMs, fingerprint })
   return outcome
+}
+
+/**
+ * What a record keeps of a result: all of it, but a txn's reads. Those can be as large as the
+ * store itself, and a retry needs the first attempt's decision and writes, not a copy of what it
+ * read (its answer says `replayed`).
+ */
+function kept(result: ApplyResult): ApplyResult {
+  if (result.type !== 'txn') return result
+  const results = result.results.map((op) => (op.type === 'get' || op.type === 'list' ? { type: 'not_kept' as const } : op))
+  return { ...result, results } satisfies TxnResult
 }
 
 /**
@@ -85,6 +99,14 @@ function expire(store: KvStore, space: RecordSpace, cutoffMs: number): void {
 
 /** What the request asks for, hashed: equal for a retry, different for another request. */
 function fingerprintOf(command: WriteCommand): string {
+  if (command.type === 'txn') {
+    // Field by field in a fixed order: the same txn hashes alike however its objects were built.
+    const parts = [
+      command.compare.map((compare) => [compare.key, compare.target, compare.op, compare.value]),
+      ...[command.success, command.failure].map((ops) => ops.map((op) => Object.entries(op).sort(([a], [b]) => (a < b ? -1 : 1)))),
+    ]
+    return createHash('sha256').update(`txn\u0000${JSON.stringify(parts)}`).digest('base64url')
+  }
   const hash = createHash('sha256').update(`${command.type}\u0000${command.key}\u0000${command.cas ?? ''}\u0000`)
   if (command.type === 'put') hash.update(command.value)
   return hash.digest('base64url')
@@ -92,6 +114,11 @@ function fingerprintOf(command: WriteCommand): string {
 
 /** The write itself. A cas mismatch is a result, not a write: the revision stays. */
 function evaluate(store: KvStore, command: WriteCommand, current: Revision): { result: ApplyResult; revision: Revision } {
+  if (command.type === 'txn') return applyTxn(store, command, current, command.quotaBytes)
+  return evaluateKeyWrite(store, command, current)
+}
+
+function evaluateKeyWrite(store: KvStore, command: PutCommand | DeleteCommand, current: Revision): { result: ApplyResult; revision: Revision } {
   const existing = store.get(command.key)
   const version = existing?.version ?? revisionZero
   if (command.cas !== null && command.cas !== version) {
@@ -106,15 +133,6 @@ function evaluate(store: KvStore, command: WriteCommand, current: Revision): { r
   }
   const deleted = store.delete(command.key)
   return { result: { type: 'written', revision: next, deleted }, revision: next }
-}
-
-/**
- * A key's entry after a put at revision `at`: a new key is created there (etcd's create_revision,
- * per-key version 1); an existing one keeps its creation and counts one more write. The lease is
- * the put's own: a put without one detaches the key from its old lease, as in etcd.
- */
-export function written(existing: StoredValue | null, value: Uint8Array, at: Revision, lease: LeaseId | null): StoredValue {
-  return { value, version: at, createRevision: existing?.createRevision ?? at, writes: (existing?.writes ?? 0) + 1, lease }
 }
 
 /**

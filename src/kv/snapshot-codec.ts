@@ -11,7 +11,9 @@
  *   data:    u8 2 | u32 n | n × (u16 keyBytes | key | f64 version | f64 createRevision | f64 writes
  *            | u8 leaseBytes (0: none) | lease digits | u32 valueBytes | value)
  *   records: u8 3 | u32 n | n × (u8 space | u16 keyBytes | key | f64 atMs | u8 result | f64 revision
- *            | u8 deleted | u16 fingerprintBytes (0xffff: none) | fingerprint)
+ *            | u8 deleted | [txn results] | u16 fingerprintBytes (0xffff: none) | fingerprint)
+ *            where a txn record (result 4) has u8 deleted = succeeded (1 no, 2 yes) and its
+ *            results as u8 n | n × (u8 op: 1 put, 2 delete, 3 read not kept | f64 revision or count)
  *   end:     u8 4 | f64 chunkCount | u32 crc32 of all earlier chunks
  * Data keys are strictly increasing in UTF-8 byte order; each space's records come oldest
  * applied first (the Idempotency-Key space, then the request-id space).
@@ -29,7 +31,7 @@ import { isLeaseId, leaseId, revision, slot, type Revision, type Slot } from '..
 import { compareKeys } from './key-order.js'
 import { recordSpaces, type DedupeRecord, type RecordSpace } from './kv-store.js'
 import { KvMemoryStore, type KvStoreView } from './kv-memory-store.js'
-import type { ApplyResult } from './state-machine.js'
+import type { ApplyResult, TxnOpResult, TxnResult } from './state-machine.js'
 
 export const snapshotFormatVersion = 2
 const magic = Buffer.from('PXKVSNAP', 'latin1')
@@ -38,7 +40,8 @@ const headerBytes = 1 + magic.length + 2 + 5 * 8
 const endBytes = 1 + 8 + 4
 const chunkPrefixBytes = 1 + 4
 /** The results a record can hold: those of a write that was evaluated. */
-const resultCodes = { written: 1, cas_mismatch: 2, quota_exceeded: 3 } as const
+const resultCodes = { written: 1, cas_mismatch: 2, quota_exceeded: 3, txn: 4 } as const
+const txnOpCodes = { put: 1, delete: 2, not_kept: 3 } as const
 const spaceCodes: Readonly<Record<RecordSpace, number>> = { idempotency: 1, request: 2 }
 const noFingerprint = 0xffff
 /** A lease id is at most 19 digits (int64). */
@@ -111,13 +114,15 @@ export function* encodeSnapshot(view: KvStoreView, chunkBytesMax: number): Gener
     for (const [key, record] of view.records(space)) {
       const keyBytes = Buffer.from(key, 'utf8')
       const fingerprint = record.fingerprint === null ? null : Buffer.from(record.fingerprint, 'utf8')
-      const full = records.reserve(1 + 2 + keyBytes.length + 8 + 1 + 8 + 1 + 2 + (fingerprint?.length ?? 0))
-      if (full !== null) yield emit(full)
       const result = record.result
-      assert(result.type === 'written' || result.type === 'cas_mismatch' || result.type === 'quota_exceeded', `a record holds a ${result.type} result`)
+      const txnBytes = result.type === 'txn' ? 1 + 9 * result.results.length : 0
+      const full = records.reserve(1 + 2 + keyBytes.length + 8 + 1 + 8 + 1 + txnBytes + 2 + (fingerprint?.length ?? 0))
+      if (full !== null) yield emit(full)
+      assert(result.type === 'written' || result.type === 'cas_mismatch' || result.type === 'quota_exceeded' || result.type === 'txn', `a record holds a ${result.type} result`)
       records.u8(spaceCodes[space]).u16(keyBytes.length).bytes(keyBytes).f64(record.atMs).u8(resultCodes[result.type])
       records.f64(result.type === 'quota_exceeded' ? 0 : result.revision)
-      records.u8(result.type === 'written' ? (result.deleted === null ? 0 : result.deleted ? 2 : 1) : 0)
+      if (result.type === 'txn') writeTxnResults(records, result)
+      else records.u8(result.type === 'written' ? (result.deleted === null ? 0 : result.deleted ? 2 : 1) : 0)
       if (fingerprint === null) records.u16(noFingerprint)
       else records.u16(fingerprint.length).bytes(fingerprint)
       records.counted()
@@ -130,6 +135,15 @@ export function* encodeSnapshot(view: KvStoreView, chunkBytesMax: number): Gener
   end.writeDoubleLE(chunks, 1)
   end.writeUInt32LE(checksum, 9)
   yield end
+}
+
+function writeTxnResults(records: ChunkWriter, result: TxnResult): void {
+  assert(result.results.length <= 255, `a txn record with ${result.results.length} results`)
+  records.u8(result.succeeded ? 2 : 1).u8(result.results.length)
+  for (const op of result.results) {
+    assert(op.type === 'put' || op.type === 'delete' || op.type === 'not_kept', `a txn record keeps a ${op.type} result`)
+    records.u8(txnOpCodes[op.type]).f64(op.type === 'put' ? op.revision : op.type === 'delete' ? op.deleted : 0)
+  }
 }
 
 /** Fills one chunk at a time; `reserve` hands back the full chunk when the next item does not fit. */
@@ -288,13 +302,17 @@ export class SnapshotDecoder {
     const result = reader.u8()
     const at = reader.integer('result revision')
     const deleted = reader.u8()
+    const txnResults = result === resultCodes.txn ? readTxnResults(reader, at, header.revision) : null
     const fingerprintLength = reader.u16()
     if (fingerprintLength !== noFingerprint && fingerprintLength > fingerprintBytesMax) throw new SnapshotFormatError(`a fingerprint of ${fingerprintLength} bytes`)
     const fingerprint = fingerprintLength === noFingerprint ? null : reader.text(fingerprintLength)
     if (at > header.revision) throw new SnapshotFormatError(`record ${JSON.stringify(key)} names revision ${at}, past ${header.revision}`)
     if (this.#records[space] >= header.recordCounts[space]) throw new SnapshotFormatError(`more than the ${header.recordCounts[space]} ${space} records the header announced`)
     if (this.#store.recordGet(space, key) !== null) throw new SnapshotFormatError(`${space} record ${JSON.stringify(key)} is repeated`)
-    this.#store.recordPut(space, key, { result: toResult(result, at, deleted, key), atMs, fingerprint } satisfies DedupeRecord)
+    const decoded: ApplyResult = txnResults !== null && deleted >= 1 && deleted <= 2
+      ? { type: 'txn', succeeded: deleted === 2, revision: revision(at), results: txnResults, replayed: false }
+      : toResult(result, at, deleted, key)
+    this.#store.recordPut(space, key, { result: decoded, atMs, fingerprint } satisfies DedupeRecord)
     this.#records[space] += 1
   }
 
@@ -327,6 +345,21 @@ function readHeader(bytes: Buffer): Header {
     dataCount: reader.integer('key count'),
     recordCounts: { idempotency: reader.integer('idempotency record count'), request: reader.integer('request record count') },
   }
+}
+
+function readTxnResults(reader: Reader, at: number, revisionMax: number): TxnOpResult[] {
+  const count = reader.u8()
+  const results: TxnOpResult[] = []
+  for (let index = 0; index < count; index += 1) {
+    const code = reader.u8()
+    const number = reader.integer('txn op result')
+    if (code === txnOpCodes.put && number === at && number >= 1) results.push({ type: 'put', revision: revision(number) })
+    else if (code === txnOpCodes.delete) results.push({ type: 'delete', deleted: number })
+    else if (code === txnOpCodes.not_kept && number === 0) results.push({ type: 'not_kept' })
+    else throw new SnapshotFormatError(`a txn record has an invalid op result (${code}, ${number})`)
+  }
+  if (at > revisionMax) throw new SnapshotFormatError(`a txn record names revision ${at}, past ${revisionMax}`)
+  return results
 }
 
 function toResult(code: number, at: number, deleted: number, key: string): ApplyResult {

@@ -5,7 +5,7 @@
  * the same state as one that applied the whole log.
  * @module
  */
-import type { ProposalId } from '../core/command.js'
+import type { ProposalId, TxnSpec } from '../core/command.js'
 import type { LeaseId, Revision, Slot } from '../core/ids.js'
 import type { ChosenEntry } from '../core/messages.js'
 import type { KeyRange, ScanBounds } from './key-range.js'
@@ -22,6 +22,25 @@ export type ApplyResult =
   | Readonly<{ type: 'records_full' }>
   /** The put would take live data past the quota carried in its command: nothing changed. */
   | Readonly<{ type: 'quota_exceeded' }>
+  | TxnResult
+
+/**
+ * One op's result in a txn. `not_kept`: a read whose answer a dedupe record does not keep (a
+ * retry gets the first attempt's writes and decision, not its reads: see kv.ts).
+ */
+export type TxnOpResult =
+  | Readonly<{ type: 'put'; revision: Revision }>
+  | Readonly<{ type: 'delete'; deleted: number }>
+  | Readonly<{ type: 'get'; item: KvItem | null }>
+  | Readonly<{ type: 'list'; items: readonly KvItem[]; more: boolean }>
+  | Readonly<{ type: 'not_kept' }>
+
+/**
+ * A txn that ran (either branch): `revision` is the one its writes were applied at, or the
+ * store's revision it read at when the branch that ran has no writes. `replayed`: the answer of a
+ * retry, from the first attempt's record.
+ */
+export type TxnResult = Readonly<{ type: 'txn'; succeeded: boolean; revision: Revision; results: readonly TxnOpResult[]; replayed: boolean }>
 
 /** The result of one applied write, and the slot it was chosen in, for the node that proposed it. */
 export type AppliedWrite = Readonly<{ proposal: ProposalId; slot: Slot; result: ApplyResult }>
@@ -58,6 +77,8 @@ export interface StateMachine {
   get(key: string): KvItem | null
   /** Keys starting with `prefix` (strictly after `after` when set), in key order, at most `limit`. */
   range(prefix: string, limit: number, after?: string | null): KvPage
+  /** A txn without writes, evaluated on the current state; it changes nothing. */
+  readTxn(txn: TxnSpec): TxnResult
   /** The keys of `range` in key order, as many as `bounds` allow; `more` when keys were left out. */
   scan(range: KeyRange, bounds: ScanBounds): KvPage
   /** How many keys `range` holds. */

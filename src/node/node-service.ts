@@ -4,18 +4,16 @@
  * @module
  */
 import type { Ballot } from '../core/ballot.js'
-import type { RequestId } from '../core/command.js'
+import type { RequestId, TxnSpec } from '../core/command.js'
 import type { NodeId, Revision, Slot } from '../core/ids.js'
 import type { Envelope } from '../core/messages.js'
 import type { ReplicaStatus } from '../core/replica-port.js'
 import type { KeyRange, ScanBounds } from '../kv/key-range.js'
-import type { KvItem, KvPage } from '../kv/state-machine.js'
+import type { KvItem, KvPage, TxnResult } from '../kv/state-machine.js'
 import type { Amount, HeldView, HoldRule } from '../transport/holding-transport.js'
 import type { LiveSubscription } from './live-feed.js'
 
-type WriteFields = Readonly<{
-  key: string
-  cas: Revision | null
+type DedupeFields = Readonly<{
   idempotencyKey: string | null
   /**
    * The id the first node gave this request, once a copy of it may exist elsewhere (it was
@@ -24,9 +22,13 @@ type WriteFields = Readonly<{
   requestId: RequestId | null
 }>
 
+type WriteFields = DedupeFields & Readonly<{ key: string; cas: Revision | null }>
+
 export type WriteRequest =
   | (Readonly<{ type: 'put'; value: Uint8Array }> & WriteFields)
   | (Readonly<{ type: 'delete' }> & WriteFields)
+  /** A txn with writes in some branch (one without is served by `readTxn`, no log write). */
+  | (Readonly<{ type: 'txn'; txn: TxnSpec }> & DedupeFields)
 
 /**
  * A write's consensus receipt: the slot it was chosen in, and, as the leader saw it, the
@@ -45,6 +47,8 @@ export type Receipt = Readonly<{
 
 export type WriteOutcome =
   | Readonly<{ type: 'ok'; version: Revision; deleted: boolean | null; receipt: Receipt }>
+  /** A txn went through the log: either branch ran (see TxnResult). */
+  | Readonly<{ type: 'txn'; result: TxnResult; receipt: Receipt }>
   | Readonly<{ type: 'cas_mismatch'; version: Revision }>
   /** The Idempotency-Key was first used for a different request; nothing changed. */
   | Readonly<{ type: 'idempotency_key_reused' }>
@@ -104,6 +108,8 @@ export interface NodeService {
   range(prefix: string, limit: number, after: string | null): KvPage
   /** The revision of the local state machine: what a read served now sees. */
   revision(): Revision
+  /** Evaluates a txn without writes on the local state (after a read barrier for a linearizable one). */
+  readTxn(txn: TxnSpec): TxnResult
   /** The local replica's keys of `range` in key order, as many as `bounds` allow. */
   scan(range: KeyRange, bounds: ScanBounds): KvPage
   count(range: KeyRange): number

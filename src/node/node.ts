@@ -9,7 +9,7 @@ import { serve, type ServerType } from '@hono/node-server'
 import { AssertionError } from '../core/assert.js'
 import { formatBallot } from '../core/ballot.js'
 import type { FrameInputs } from '../observability/live-recorder.js'
-import type { RequestId, WriteCommand } from '../core/command.js'
+import type { RequestId, TxnSpec, WriteCommand } from '../core/command.js'
 import type { CoreEvent } from '../core/events.js'
 import { revision, slot, type NodeId, type Revision } from '../core/ids.js'
 import { limits } from '../core/limits.js'
@@ -28,7 +28,7 @@ import { DataDirError, openNodeStorage, type NodeStorage } from '../storage/data
 import { KvStateMachine } from '../kv/kv-state-machine.js'
 import { SnapshotFormatError, SnapshotTooOldError } from '../kv/snapshot-codec.js'
 import type { KeyRange, ScanBounds } from '../kv/key-range.js'
-import type { KvItem, KvPage } from '../kv/state-machine.js'
+import type { KvItem, KvPage, TxnResult } from '../kv/state-machine.js'
 import { SnapshotStoreError, type SnapshotMeta } from '../storage/snapshot-store.js'
 import { HoldingTransport } from '../transport/holding-transport.js'
 import { StreamTransport } from '../transport/stream-transport.js'
@@ -36,6 +36,7 @@ import { SystemClock } from './clock.js'
 import { EventLoop } from './event-loop.js'
 import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WriteOutcome, WriteRequest } from './node-service.js'
 import { Pending } from './pending.js'
+import { writeCommand } from './write-command.js'
 import { writeOutcome } from './write-outcome.js'
 import { Receipts } from './receipts.js'
 import { LiveFeed, type LiveSubscription } from './live-feed.js'
@@ -297,20 +298,7 @@ export class PaxosNode implements NodeService {
   /** One write's command. Wall time rides along for the dedupe records' expiry (see kv.ts). */
   #command(request: WriteRequest): WriteCommand {
     this.#proposals += 1
-    const atMs = this.#clock.wallMs()
-    // One token per command: a client's key already makes every copy recognisable.
-    const dedupe = request.idempotencyKey !== null ? {} : request.requestId === null ? {} : { request: { id: request.requestId, atMs } }
-    const base = {
-      proposal: `${this.id}-${this.#incarnation}-${this.#proposals}`,
-      key: request.key,
-      cas: request.cas,
-      idempotency: request.idempotencyKey === null ? null : { key: request.idempotencyKey, atMs },
-      ...dedupe,
-      quotaBytes: this.#config.quotaBytes,
-    }
-    return request.type === 'put'
-      ? { type: 'put', value: Buffer.from(request.value).toString('base64'), ...base }
-      : { type: 'delete', ...base }
+    return writeCommand(request, `${this.id}-${this.#incarnation}-${this.#proposals}`, this.#clock.wallMs(), this.#config.quotaBytes)
   }
 
   /** Unique in the cluster: this node, this process start, a counter. */
@@ -363,6 +351,10 @@ export class PaxosNode implements NodeService {
 
   usedBytes(): number {
     return this.#stateMachine.usedBytes()
+  }
+
+  readTxn(txn: TxnSpec): TxnResult {
+    return this.#stateMachine.readTxn(txn)
   }
 
   status(): StatusBody {

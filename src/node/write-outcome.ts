@@ -19,5 +19,7 @@ export function writeOutcome(result: ApplyResult, receipt: () => Receipt): Write
       return { type: 'overloaded', reason: 'records_full' }
     case 'quota_exceeded':
       return result
+    case 'txn':
+      return { type: 'txn', result, receipt: receipt() }
   }
 }

@@ -11,6 +11,7 @@ import { mountDebugRoutes } from './debug-routes.js'
 import { mountEtcdPeerRoute } from './etcd/peer-route.js'
 import { mountEventsRoutes } from './events-routes.js'
 import { mountKvRoutes } from './kv-routes.js'
+import { mountTxnRoutes } from './txn-routes.js'
 import { mountPeerRoutes } from './peer-routes.js'
 import { mountStatusRoutes } from './status-routes.js'
 import { mountUiRoutes } from './ui-routes.js'
@@ -31,7 +32,8 @@ export type AppDeps = Readonly<{
 
 const knownRoutes: ReadonlyArray<readonly [RegExp, string]> = [
   [/^\/v1\/kv\/.*/, 'GET, PUT, DELETE'],
-  [/^\/v1\/kv$/, 'GET'],
+  [/^\/v1\/kv$/, 'GET, DELETE'],
+  [/^\/v1\/txn$/, 'POST'],
   [/^\/v1\/status$/, 'GET'],
   [/^\/v1\/events$/, 'GET'],
   [/^\/ui(\/[^/]+)?$/, 'GET'],
@@ -58,6 +60,7 @@ export function createApp(deps: AppDeps): Hono {
     })
   }
   mountKvRoutes(app, deps)
+  mountTxnRoutes(app, deps)
   mountStatusRoutes(app, deps.node)
   mountEventsRoutes(app, deps.node)
   mountUiRoutes(app)

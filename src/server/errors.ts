@@ -8,6 +8,7 @@ export const apiErrorStatus = {
   bad_request: 400,
   unauthorized: 401,
   not_found: 404,
+  lease_not_found: 404,
   method_not_allowed: 405,
   cas_mismatch: 409,
   too_large: 413,

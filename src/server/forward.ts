@@ -156,7 +156,7 @@ export async function withLeader<T extends { type: string }>(c: Context, options
     const value = c.req.header(name)
     if (value !== undefined) headers[name] = value
   }
-  const request: PeerRequest = { method: c.req.method as 'GET' | 'PUT' | 'DELETE', path: `${url.pathname}${url.search}`, headers, body: options.body }
+  const request: PeerRequest = { method: c.req.method as PeerRequest['method'], path: `${url.pathname}${url.search}`, headers, body: options.body }
   const ended = await runWithLeader(options, request, attempt)
   switch (ended.type) {
     case 'local':

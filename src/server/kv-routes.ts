@@ -3,24 +3,18 @@
  * @module
  */
 import type { Context, Hono } from 'hono'
-import type { NodeService, WriteOutcome, WriteRequest } from '../node/node-service.js'
-import type { RequestId } from '../core/command.js'
+import { assert } from '../core/assert.js'
 import type { Revision } from '../core/ids.js'
 import type { KvItem } from '../kv/state-machine.js'
 import { readBoundedBody } from './body.js'
+import { identity, proposeWrite, readBarrier, type Applied, type ClientRouteOptions } from './consensus-calls.js'
 import { ApiError } from './errors.js'
-import { nextTurn } from './next-turn.js'
+import { forwardedOf } from './forward.js'
 import { itemHeaders, itemJson } from './item-headers.js'
 import { receiptHeaders } from './receipt-headers.js'
-import { forwardedOf, requestDeadline, withLeader, type Forwarded } from './forward.js'
-import type { PeerIdentity } from './peer-auth.js'
 import { checkQuery, keyFromPath, parseCas, parseConsistency, parseIdempotencyKey, parseListQuery } from './validate.js'
 
-export type KvRouteOptions = Readonly<{ node: NodeService; requestTimeoutMs: number; valueBytesMax: number; secret: string; clusterId: string }>
-
-function deadlineOf(options: KvRouteOptions, forwarded: Forwarded | null, kind: 'write' | 'read'): number {
-  return requestDeadline(options.node, options.requestTimeoutMs, forwarded, kind)
-}
+export type KvRouteOptions = ClientRouteOptions
 
 /** The path as sent, still percent-encoded (Hono's `c.req.path` may decode it). */
 function rawPath(c: Context): string {
@@ -30,7 +24,7 @@ function rawPath(c: Context): string {
   return url.slice(start, query < 0 ? url.length : query)
 }
 
-type WriteTarget = Readonly<{ key: string; cas: WriteRequest['cas']; idempotencyKey: string | null }>
+type WriteTarget = Readonly<{ key: string; cas: Revision | null; idempotencyKey: string | null }>
 
 /** What a PUT or DELETE names, validated in this order: key, query, cas, Idempotency-Key. */
 function writeTarget(c: Context, route: 'put' | 'delete'): WriteTarget {
@@ -40,58 +34,22 @@ function writeTarget(c: Context, route: 'put' | 'delete'): WriteTarget {
   return { key, cas: parseCas(query.cas), idempotencyKey: parseIdempotencyKey(c.req.header('idempotency-key')) }
 }
 
-/** `request` builds the write for one attempt: with the request id once a copy may exist elsewhere. */
-async function write(
-  c: Context,
-  options: KvRouteOptions,
-  forwarded: Forwarded | null,
-  request: (requestId: RequestId | null) => WriteRequest,
-  body: Uint8Array | null,
-): Promise<Response> {
-  const deadline = deadlineOf(options, forwarded, 'write')
-  // The first node names the request; every forward and retry of it carries that name.
-  const requestId = forwarded === null ? options.node.newRequestId() : forwarded.requestId
-  const outcome = await withLeader<WriteOutcome>(c, { ...identity(options), node: options.node, deadline, forwarded, requestId, body }, (id) => options.node.write(request(id), deadline))
-  if (outcome instanceof Response) return outcome
-  switch (outcome.type) {
-    case 'ok': {
-      const body = request(null).type === 'put' ? { version: outcome.version } : { version: outcome.version, deleted: outcome.deleted ?? false }
-      return c.json(body, 200, receiptHeaders(outcome.receipt))
-    }
-    case 'cas_mismatch':
-      throw new ApiError('cas_mismatch', `the key's version is ${outcome.version}`, { version: outcome.version })
-    case 'idempotency_key_reused':
-      throw new ApiError('idempotency_key_reused', 'this Idempotency-Key was first used for a different request; nothing was written')
-    case 'overloaded':
-      throw new ApiError('overloaded', outcome.reason === 'records_full'
-        ? 'too many recent retry-safe writes are remembered to take another now; nothing was written, retry shortly'
-        : 'the leader has too many writes in flight; retry shortly')
-    case 'quota_exceeded':
-      throw new ApiError('quota_exceeded', 'the store is at its live-data quota: delete keys or raise --quota-bytes')
-    case 'timeout':
-      throw new ApiError('unavailable', 'outcome unknown: the write was not confirmed before the timeout', { outcome: 'unknown' })
-    case 'not_leader':
-      throw new ApiError('unavailable', 'no leader')
+/** A key write's answer: its version (and for a delete whether the key existed), and its receipt. */
+function keyWriteAnswer(c: Context, route: 'put' | 'delete') {
+  return (applied: Applied): Response => {
+    assert(applied.type === 'ok', `a ${route} answered as a ${applied.type}`)
+    const body = route === 'put' ? { version: applied.version } : { version: applied.version, deleted: applied.deleted ?? false }
+    return c.json(body, 200, receiptHeaders(applied.receipt))
   }
 }
 
-function identity(options: KvRouteOptions): { identity: PeerIdentity } {
-  return { identity: { secret: options.secret, clusterId: options.clusterId } }
-}
-
-/** For a linearizable read: returns null when this node may serve it, or the leader's response. */
-async function readBarrier(c: Context, options: KvRouteOptions, consistency: string): Promise<Response | null> {
-  if (consistency === 'stale') {
-    await nextTurn()
-    return null
+/** DELETE /v1/kv?prefix=P: every key with the prefix, in one revision (a one-op txn). */
+function prefixDeleteAnswer(c: Context) {
+  return (applied: Applied): Response => {
+    assert(applied.type === 'txn' && applied.result.results[0]?.type === 'delete', 'a prefix delete answered without its count')
+    const deleted = applied.result.results[0]
+    return c.json({ version: applied.result.revision, deleted: deleted.type === 'delete' ? deleted.deleted : 0 }, 200, receiptHeaders(applied.receipt))
   }
-  const forwarded = forwardedOf(c, options.node, identity(options).identity)
-  const deadline = deadlineOf(options, forwarded, 'read')
-  const outcome = await withLeader(c, { ...identity(options), node: options.node, deadline, forwarded, requestId: null, body: null }, () => options.node.readBarrier(deadline))
-  if (outcome instanceof Response) return outcome
-  if (outcome.type === 'ok') return null
-  if (outcome.type === 'overloaded') throw new ApiError('overloaded', 'too many reads waiting; retry shortly')
-  throw new ApiError('unavailable', 'the read could not be confirmed by a quorum before the timeout')
 }
 
 function itemResponse(c: Context, item: KvItem | null, key: string, revision: Revision): Response {
@@ -111,18 +69,28 @@ export function mountKvRoutes(app: Hono, options: KvRouteOptions): void {
     return c.json({ items: listed.items.map(itemJson), more: listed.more, revision: options.node.revision() })
   })
 
+  app.delete('/v1/kv', async (c) => {
+    const query = c.req.query()
+    checkQuery(query, 'delete-prefix')
+    if (query.prefix === undefined) throw new ApiError('bad_request', 'DELETE /v1/kv needs ?prefix=P (an empty prefix deletes every key)')
+    const { prefix } = parseListQuery({ prefix: query.prefix })
+    const idempotencyKey = parseIdempotencyKey(c.req.header('idempotency-key'))
+    const txn = { compare: [], success: [{ type: 'deletePrefix', prefix } as const], failure: [] }
+    return proposeWrite(c, options, forwardedOf(c, options.node, identity(options)), (requestId) => ({ type: 'txn', txn, idempotencyKey, requestId }), null, prefixDeleteAnswer(c))
+  })
+
   const tooLarge = `values are limited to ${options.valueBytesMax} bytes`
 
   app.put('/v1/kv/*', async (c) => {
     const target = writeTarget(c, 'put')
-    const forwarded = forwardedOf(c, options.node, identity(options).identity) // a forged forward is refused before its body is read
+    const forwarded = forwardedOf(c, options.node, identity(options)) // a forged forward is refused before its body is read
     const value = await readBoundedBody(c, options.valueBytesMax, tooLarge)
-    return write(c, options, forwarded, (requestId) => ({ type: 'put', ...target, value, requestId }), value)
+    return proposeWrite(c, options, forwarded, (requestId) => ({ type: 'put', ...target, value, requestId }), value, keyWriteAnswer(c, 'put'))
   })
 
   app.delete('/v1/kv/*', async (c) => {
     const target = writeTarget(c, 'delete')
-    return write(c, options, forwardedOf(c, options.node, identity(options).identity), (requestId) => ({ type: 'delete', ...target, requestId }), null)
+    return proposeWrite(c, options, forwardedOf(c, options.node, identity(options)), (requestId) => ({ type: 'delete', ...target, requestId }), null, keyWriteAnswer(c, 'delete'))
   })
 
   app.get('/v1/kv/*', async (c) => {

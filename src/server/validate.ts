@@ -21,7 +21,7 @@ export function keyFromPath(rawPath: string): string {
   return checkKey(key, 'key')
 }
 
-function checkKey(key: string, what: string): string {
+export function checkKey(key: string, what: string): string {
   const bytes = Buffer.byteLength(key)
   if (bytes === 0) throw new ApiError('bad_request', `${what} must not be empty`)
   if (bytes > limits.keyBytesMax) throw new ApiError('bad_request', `${what} is ${bytes} bytes; the limit is ${limits.keyBytesMax}`)
@@ -62,7 +62,7 @@ export function parseListQuery(query: Readonly<Record<string, string>>): ListQue
   return { prefix, limit: parsed.data, after }
 }
 
-const allowedQuery = { put: ['cas'], delete: ['cas'], get: ['consistency'], list: ['prefix', 'limit', 'after', 'consistency'] } as const
+const allowedQuery = { put: ['cas'], delete: ['cas'], get: ['consistency'], list: ['prefix', 'limit', 'after', 'consistency'], 'delete-prefix': ['prefix'], txn: [] } as const
 
 /** Unknown query parameters are mistakes (a typo of `cas` must not become an unconditional write). */
 export function checkQuery(query: Readonly<Record<string, string>>, route: keyof typeof allowedQuery): void {

@@ -5,9 +5,10 @@
  */
 import { z } from 'zod'
 import { assert } from '../core/assert.js'
-import type { NodeId, Revision, Slot } from '../core/ids.js'
+import { isLeaseId, type NodeId, type Revision, type Slot } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { PeerMessage } from '../core/messages.js'
+import { writeTwiceIn } from '../core/txn-rules.js'
 
 const maxInt = Number.MAX_SAFE_INTEGER
 
@@ -28,10 +29,8 @@ const base64 = z.string().max(Math.ceil((limits.valueBytesMax * 4) / 3) + 4).ref
   (text) => text.length % 4 === 0 && Buffer.from(text, 'base64').toString('base64') === text,
   'not base64',
 )
-const writeFields = {
+const proposalFields = {
   proposal: z.string().min(1).max(128),
-  key,
-  cas: revision.nullable(),
   idempotency: z.strictObject({
     key: z.string().min(1).max(limits.idempotencyKeyBytesMax),
     atMs: z.number().int().min(0).max(maxInt),
@@ -42,10 +41,34 @@ const writeFields = {
   }).optional(),
   quotaBytes: z.number().int().min(0).max(maxInt).optional(),
 }
-const command = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('noop') }),
-  z.strictObject({ type: z.literal('put'), value: base64, ...writeFields }),
-  z.strictObject({ type: z.literal('delete'), ...writeFields }),
+const writeFields = { ...proposalFields, key, cas: revision.nullable() }
+const prefix = z.string().refine((text) => Buffer.byteLength(text) <= limits.keyBytesMax, 'prefix too long')
+const operator = z.enum(['=', '!=', '<', '>'])
+const lease = z.string().refine(isLeaseId, 'not a lease id')
+const txnCompare = z.discriminatedUnion('target', [
+  z.strictObject({ key, target: z.literal('value'), op: operator, value: base64 }),
+  z.strictObject({ key, target: z.enum(['version', 'createRevision', 'writes']), op: operator, value: z.number().int().min(0).max(maxInt) }),
+  z.strictObject({ key, target: z.literal('lease'), op: operator, value: lease.nullable() }),
+])
+const txnOp = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('put'), key, value: base64, lease: lease.nullable() }),
+  z.strictObject({ type: z.literal('delete'), key }),
+  z.strictObject({ type: z.literal('deletePrefix'), prefix }),
+  z.strictObject({ type: z.literal('get'), key }),
+  z.strictObject({ type: z.literal('list'), prefix, limit: z.number().int().min(1).max(limits.listItemsMax) }),
+])
+const txnOps = z.array(txnOp).max(limits.txnPartsMax)
+const txnCommand = z.strictObject({ type: z.literal('txn'), compare: z.array(txnCompare).max(limits.txnPartsMax), success: txnOps, failure: txnOps, ...proposalFields }).refine(
+  (txn) => txn.compare.length + txn.success.length + txn.failure.length <= limits.txnPartsMax && writeTwiceIn(txn) === null,
+  'a txn within the part limit that writes each key at most once',
+)
+const command = z.union([
+  z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('noop') }),
+    z.strictObject({ type: z.literal('put'), value: base64, ...writeFields }),
+    z.strictObject({ type: z.literal('delete'), ...writeFields }),
+  ]),
+  txnCommand,
 ])
 const value = z.array(command).min(1).max(limits.batchCommandsMax)
 const logEntry = z.strictObject({ slot, ballot, value, chosen: z.boolean() })

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   byteLimits, commandBytes, commandBytesMax, frameOverheadBytes, limits, messageBytes, nodeId, randomBelow, revision, seededRandom, slot,
-  type Command, type PeerMessage, type Random, type Value,
+  type Command, type PeerMessage, type Random, type TxnCompare, type TxnOp, type Value,
 } from '../../src/core/index.js'
 
 const widest = Number.MAX_SAFE_INTEGER
@@ -23,8 +23,26 @@ function nastyText(random: Random, length: number): string {
   return text.slice(0, length)
 }
 
+/** A txn with every kind of compare and op, nasty keys and widest numbers. */
+function randomTxn(random: Random, { proposal, idempotency, request }: { proposal: string; idempotency: Readonly<{ key: string; atMs: number }> | null; request?: Readonly<{ id: string; atMs: number }> }): Command {
+  const text = () => nastyText(random, 1 + randomBelow(random, 64))
+  const value = () => Buffer.from(nastyText(random, randomBelow(random, 200))).toString('base64')
+  const lease = () => (randomBelow(random, 2) === 0 ? null : '9223372036854775807')
+  const compares: TxnCompare[] = [
+    { key: text(), target: 'value', op: '!=', value: value() },
+    { key: text(), target: 'createRevision', op: '>', value: widest },
+    { key: text(), target: 'lease', op: '<', value: lease() },
+  ]
+  const ops: TxnOp[] = [
+    { type: 'put', key: text(), value: value(), lease: lease() }, { type: 'delete', key: text() }, { type: 'deletePrefix', prefix: text() },
+    { type: 'get', key: text() }, { type: 'list', prefix: text(), limit: limits.listItemsMax },
+  ]
+  const pick = <T>(from: T[]) => many(random, () => from[randomBelow(random, from.length)]!)
+  return { type: 'txn', proposal, idempotency, ...(request === undefined ? {} : { request }), compare: pick(compares), success: pick(ops), failure: pick(ops), quotaBytes: widest }
+}
+
 function randomCommand(random: Random): Command {
-  const roll = randomBelow(random, 3)
+  const roll = randomBelow(random, 4)
   if (roll === 0) return { type: 'noop' }
   const fields = {
     proposal: nastyText(random, 1 + randomBelow(random, 128)),
@@ -34,6 +52,7 @@ function randomCommand(random: Random): Command {
     ...(randomBelow(random, 2) === 0 ? {} : { request: { id: nastyText(random, 1 + randomBelow(random, 128)), atMs: widest } }),
   }
   if (roll === 1) return { type: 'delete', ...fields }
+  if (roll === 3) return randomTxn(random, fields)
   return { type: 'put', value: Buffer.from(nastyText(random, randomBelow(random, 2000))).toString('base64'), ...fields }
 }
 

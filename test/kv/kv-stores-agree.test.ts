@@ -2,7 +2,7 @@
  * Goal: the B+ tree store is exactly a sorted map in UTF-8 byte order (the order SQLite's BINARY
  * collation gave, which clients see in listings), and a snapshot taken at any slot restores to
  * a state machine that goes on to give the same results as the one that applied every slot.
- * Method: seeded random batches (puts, deletes, cas hits and misses, idempotency and request-id
+ * Method: seeded random batches (puts, deletes, cas hits and misses, txns, idempotency and request-id
  * retries, reused keys, clock jumps that expire, small record bounds that refuse, keys that
  * UTF-16 order gets wrong) applied to the state
  * machine and to a naive reference store (a Map sorted with Buffer.compare on every listing);
@@ -92,6 +92,17 @@ function randomCommand(random: Random, state: { atMs: number; proposals: number 
     idempotency: token === 0 ? { key: `i${randomBelow(random, 12)}`, atMs } : null,
     // Request ids name one request each, but retries of it come in many slots.
     ...(token === 1 ? { request: { id: `r${randomBelow(random, 8)}`, atMs } } : {}),
+  }
+  if (randomChance(random, 1, 6)) {
+    // A txn: a version compare, then two writes of distinct keys, or a prefix delete and reads.
+    const { key, cas: _cas, ...rest } = fields
+    const other = keys.filter((candidate) => candidate !== key)[randomBelow(random, keys.length - 1)]!
+    return {
+      type: 'txn', ...rest,
+      compare: [{ key, target: 'version', op: randomChance(random, 1, 2) ? '=' : '>', value: version }],
+      success: [{ type: 'put', key, value: Buffer.from(`t${state.proposals}`).toString('base64'), lease: null }, { type: 'delete', key: other }, { type: 'list', prefix: 'a', limit: 3 }],
+      failure: [{ type: 'deletePrefix', prefix: 'a/' }, { type: 'get', key }],
+    }
   }
   if (randomChance(random, 1, 3)) return { type: 'delete', ...fields }
   return { type: 'put', ...fields, value: Buffer.from(`v${state.proposals}`).toString('base64') }

@@ -3,12 +3,13 @@
  * consensus part scripted (leader or not, overloaded, timeouts). The real node is exercised by
  * the integration tests; here the routes are tested without sockets.
  */
-import { nodeId, type Envelope, type NodeId } from '../../src/core/index.js'
+import { nodeId, type Envelope, type NodeId, type TxnSpec } from '../../src/core/index.js'
 import type { DeliverOutcome, NodeService, ReadBarrierOutcome, Receipt, StatusBody, WriteOutcome, WriteRequest } from '../../src/node/node-service.js'
 import { KvStateMachine, type KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
 import type { KeyRange, ScanBounds } from '../../src/kv/key-range.js'
 import type { KvItem } from '../../src/kv/state-machine.js'
 import { slot } from '../../src/core/index.js'
+import { writeCommand } from '../../src/node/write-command.js'
 import { writeOutcome } from '../../src/node/write-outcome.js'
 import { LiveFeed, type LiveSubscription } from '../../src/node/live-feed.js'
 import type { HoldingTransport } from '../../src/transport/holding-transport.js'
@@ -55,12 +56,7 @@ export class FakeNode implements NodeService {
     if (this.mode === 'no_leader') return { type: 'not_leader', leader: null }
     if (this.mode === 'overloaded') return { type: 'overloaded', reason: 'writes_in_flight' }
     this.#proposals += 1
-    const idempotency = request.idempotencyKey === null ? null : { key: request.idempotencyKey, atMs: 0 }
-    const dedupe = request.requestId === null || idempotency !== null ? {} : { request: { id: request.requestId, atMs: 0 } }
-    const base = { proposal: `p${this.#proposals}`, key: request.key, cas: request.cas, idempotency, ...dedupe }
-    const command = request.type === 'put'
-      ? { type: 'put' as const, value: Buffer.from(request.value).toString('base64'), ...base }
-      : { type: 'delete' as const, ...base }
+    const command = writeCommand(request, `p${this.#proposals}`, 0, undefined)
     const at = slot(this.stateMachine.appliedIndex() + 1)
     const [applied] = this.stateMachine.apply([{ slot: at, value: [command] }])
     return writeOutcome(applied!.result, () => ({ ...this.receipt, slot: at }))
@@ -94,6 +90,10 @@ export class FakeNode implements NodeService {
 
   usedBytes(): number {
     return this.stateMachine.usedBytes()
+  }
+
+  readTxn(txn: TxnSpec) {
+    return this.stateMachine.readTxn(txn)
   }
 
   status(): StatusBody {

@@ -4,26 +4,12 @@
  * with a FakeNode (no sockets); forwarding uses a real second server on 127.0.0.1.
  */
 import { createServer, type IncomingMessage } from 'node:http'
-import { serve } from '@hono/node-server'
 import { afterEach, describe, expect, it } from 'vitest'
-import { nodeId } from '../../src/core/index.js'
-import { createApp } from '../../src/server/app.js'
-import type { KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
 import { freePort } from '../integration/harness.js'
-import { FakeNode } from './fake-node.js'
+import { listen, peer, setup } from './route-setup.js'
 
-const peer = { 'x-paxos-secret': 'route-secret', 'x-paxos-cluster': 'c1' }
 /** The headers of a forward with `ms` left of its deadline. */
 const forwardedUntil = (ms: number) => ({ 'x-paxos-forwarded': '1', 'x-paxos-budget-ms': String(ms), 'x-paxos-deadline-at-ms': String(Date.now() + ms) })
-
-function setup(requestTimeoutMs = 300, options: KvStateMachineOptions = {}) {
-  const node = new FakeNode(options)
-  const app = createApp({
-    node, secret: 'route-secret', clusterId: 'c1', members: new Set([nodeId(1), nodeId(2)]),
-    requestTimeoutMs, valueBytesMax: 1024 * 1024, onFatal: () => {},
-  })
-  return { node, app }
-}
 
 const closers: Array<() => void> = []
 afterEach(() => {
@@ -171,18 +157,14 @@ describe('kv routes', () => {
     const leader = setup()
     let seenForwarded: string | undefined
     let seenIdempotencyKey: string | undefined
-    const server = serve({ port: 0, hostname: '127.0.0.1', fetch: (request) => {
+    const server = await listen(leader.app, (request) => {
       seenForwarded = request.headers.get('x-paxos-forwarded') ?? undefined
       seenIdempotencyKey = request.headers.get('idempotency-key') ?? undefined
-      return leader.app.fetch(request)
-    } })
-    closers.push(() => server.close())
-    await new Promise((resolve) => server.once('listening', resolve))
-    const address = server.address()
-    const port = typeof address === 'object' && address !== null ? address.port : 0
+    })
+    closers.push(server.close)
     const follower = setup()
     follower.node.mode = 'follower'
-    follower.node.leaderUrl = `http://127.0.0.1:${port}`
+    follower.node.leaderUrl = server.url
     const put = await follower.app.request('/v1/kv/fwd?cas=0', { method: 'PUT', body: 'via-follower', headers: { 'idempotency-key': 'id-1' } })
     expect(put.status).toBe(200)
     expect(await put.json()).toEqual({ version: 1 })
@@ -195,6 +177,7 @@ describe('kv routes', () => {
     const get = await follower.app.request('/v1/kv/fwd')
     expect(await get.text()).toBe('via-follower')
     expect(get.headers.get('x-version')).toBe('1')
+    expect([get.headers.get('x-create-revision'), get.headers.get('x-writes'), get.headers.get('x-revision')]).toEqual(['1', '1', '1'])
     expect(follower.node.get('fwd')).toBeNull() // the follower's own state was never touched
   })
 

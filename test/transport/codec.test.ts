@@ -8,14 +8,20 @@ import { describe, expect, it } from 'vitest'
 import { limits } from '../../src/core/limits.js'
 import type { PeerMessage } from '../../src/core/messages.js'
 import { decodePeerBatch, encodeFrames, encodePeerBatch } from '../../src/transport/codec.js'
-import { nodeId, slot } from '../../src/core/index.js'
+import { nodeId, slot, type TxnCommand } from '../../src/core/index.js'
 
 const ballot = { round: 2, node: nodeId(1) }
 const put = { type: 'put' as const, proposal: 'p1', key: 'k', value: 'aGk=', cas: null, idempotency: { key: 'i', atMs: 5 } }
+const txn: TxnCommand = {
+  type: 'txn', proposal: 'p3', idempotency: null, quotaBytes: 10,
+  compare: [{ key: 'k', target: 'value', op: '=', value: 'aGk=' }, { key: 'k', target: 'writes', op: '>', value: 2 }, { key: 'k', target: 'lease', op: '!=', value: null }],
+  success: [{ type: 'put', key: 'k', value: 'aGk=', lease: '12' }, { type: 'deletePrefix', prefix: 'd/' }, { type: 'get', key: 'k' }],
+  failure: [{ type: 'delete', key: 'k' }, { type: 'list', prefix: '', limit: 10 }],
+}
 const every: PeerMessage[] = [
   { type: 'prepare', ballot, fromSlot: slot(1) },
   { type: 'promise', ballot, fromSlot: slot(1), accepted: [{ slot: slot(1), ballot, value: [put], chosen: false }], throughSlot: slot(1), more: false },
-  { type: 'accept', ballot, firstSlot: slot(1), values: [[put], [{ type: 'noop' }]], commitIndex: slot(0) },
+  { type: 'accept', ballot, firstSlot: slot(1), values: [[put], [{ type: 'noop' }], [txn]], commitIndex: slot(0) },
   { type: 'accepted', ballot, firstSlot: slot(1), lastSlot: slot(2) },
   { type: 'reject', ballot, promised: { round: 3, node: nodeId(2) } },
   { type: 'heartbeat', ballot, commitIndex: slot(2), readRound: 4 },
@@ -89,6 +95,15 @@ describe('codec', () => {
     const { frames, oversized } = encodeFrames({ from: nodeId(1), to: nodeId(2), messages: [every[0]!, huge, every[1]!] }, 10_000)
     expect(oversized).toEqual([{ type: 'accept', bytes: JSON.stringify(huge).length }])
     expect(frames.flatMap((frame) => (JSON.parse(frame.pieces.join('')) as { messages: unknown[] }).messages)).toEqual(JSON.parse(JSON.stringify([every[0], every[1]])))
+  })
+
+  it.each([
+    ['a key written twice', { ...txn, success: [...txn.success, { type: 'delete', key: 'k' }] }],
+    ['more parts than a txn may have', { ...txn, failure: Array.from({ length: limits.txnPartsMax }, () => ({ type: 'get', key: 'k' })) }],
+    ['a lease id past int64', { ...txn, failure: [{ type: 'put', key: 'x', value: '', lease: '9223372036854775808' }] }],
+    ['a compare of a value with a number', { ...txn, compare: [{ key: 'k', target: 'value', op: '=', value: 1 }] }],
+  ])('rejects a txn command with %s', (_name, command) => {
+    expect(decodePeerBatch({ from: 1, to: 2, messages: [{ type: 'accept', ballot, firstSlot: 1, values: [[command]], commitIndex: 0 }] }).ok).toBe(false)
   })
 
   it('rejects a batch with too many messages', () => {

@@ -5,7 +5,7 @@
  * live below, in the node and src/kv; this file only translates.
  * @module
  */
-import { assert } from '../../core/assert.js'
+import { AssertionError } from '../../core/assert.js'
 import type { Revision } from '../../core/ids.js'
 import { limits } from '../../core/limits.js'
 import type { KvItem } from '../../kv/state-machine.js'
@@ -130,9 +130,11 @@ function appliedWrite(outcome: WriteOutcome): Extract<WriteOutcome, { type: 'ok'
       throw new EtcdError('quota_exceeded')
     case 'timeout':
       throw new EtcdError('timeout', 'the write was not confirmed in time; it may or may not have taken effect')
+    case 'txn':
     case 'cas_mismatch':
     case 'idempotency_key_reused':
     case 'not_leader':
-      assert(false, `an etcd write without cas or Idempotency-Key ended ${outcome.type}`)
+      // Never sent with cas or an Idempotency-Key, and past the forwarding loop.
+      throw new AssertionError(`an etcd key write ended ${outcome.type}`)
   }
 }
