@@ -22,10 +22,12 @@ export type KvStateMachineOptions = Partial<ApplyWriteOptions & Readonly<{ snaps
 export class KvSnapshot implements Snapshot {
   readonly #view: KvStoreView
   readonly #chunkBytesMax: number
+  readonly #chunkBytesTarget: number
 
   constructor(view: KvStoreView, chunkBytesMax: number) {
     this.#view = view
     this.#chunkBytesMax = chunkBytesMax
+    this.#chunkBytesTarget = Math.min(limits.snapshotChunkBytesTarget, chunkBytesMax)
   }
 
   get appliedIndex(): Slot {
@@ -41,7 +43,7 @@ export class KvSnapshot implements Snapshot {
   }
 
   chunks(): Iterable<Uint8Array> {
-    return { [Symbol.iterator]: () => encodeSnapshot(this.#view, this.#chunkBytesMax) }
+    return { [Symbol.iterator]: () => encodeSnapshot(this.#view, this.#chunkBytesMax, this.#chunkBytesTarget) }
   }
 }
 

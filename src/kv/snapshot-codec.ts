@@ -81,9 +81,14 @@ export function chunkBytesNeeded(limits: Omit<SnapshotCodecLimits, 'chunkBytesMa
   return chunkPrefixBytes + dataFixedBytes + limits.keyBytesMax + leaseBytesMax + limits.valueBytesMax
 }
 
-/** Encodes `view` lazily: one chunk of work per step, so a writer can yield between chunks. */
-export function* encodeSnapshot(view: KvStoreView, chunkBytesMax: number): Generator<Uint8Array> {
+/**
+ * Encodes `view` lazily: one chunk of work per step, so a writer can yield between chunks. A
+ * chunk closes once the next entry would take it past `chunkBytesTarget` (a larger entry gets a
+ * chunk of its own), so one step's work stays small whatever the maximum entry size.
+ */
+export function* encodeSnapshot(view: KvStoreView, chunkBytesMax: number, chunkBytesTarget = chunkBytesMax): Generator<Uint8Array> {
   assert(chunkBytesMax >= headerBytes && chunkBytesMax >= endBytes, `snapshot chunks of ${chunkBytesMax} bytes are too small`)
+  assert(chunkBytesTarget > 0 && chunkBytesTarget <= chunkBytesMax, `a chunk target of ${chunkBytesTarget} bytes outside 1..${chunkBytesMax}`)
   let checksum = 0
   let chunks = 0
   const emit = (chunk: Buffer): Buffer => {
@@ -98,7 +103,7 @@ export function* encodeSnapshot(view: KvStoreView, chunkBytesMax: number): Gener
   let at = header.writeUInt16LE(snapshotFormatVersion, 1 + magic.length)
   for (const number of [view.appliedIndex, view.revision, view.dataCount, view.recordCounts.idempotency, view.recordCounts.request]) at = header.writeDoubleLE(number, at)
   yield emit(header)
-  const data = new ChunkWriter(kind.data, chunkBytesMax)
+  const data = new ChunkWriter(kind.data, chunkBytesMax, chunkBytesTarget)
   for (const [key, stored] of view.data()) {
     const keyBytes = Buffer.from(key, 'utf8')
     const lease = Buffer.from(stored.lease ?? '', 'latin1')
@@ -109,7 +114,7 @@ export function* encodeSnapshot(view: KvStoreView, chunkBytesMax: number): Gener
   }
   const lastData = data.flush()
   if (lastData !== null) yield emit(lastData)
-  const records = new ChunkWriter(kind.records, chunkBytesMax)
+  const records = new ChunkWriter(kind.records, chunkBytesMax, chunkBytesTarget)
   for (const space of recordSpaces) {
     for (const [key, record] of view.records(space)) {
       const keyBytes = Buffer.from(key, 'utf8')
@@ -146,23 +151,28 @@ function writeTxnResults(records: ChunkWriter, result: TxnResult): void {
   }
 }
 
-/** Fills one chunk at a time; `reserve` hands back the full chunk when the next item does not fit. */
+/**
+ * Fills one chunk at a time in a scratch buffer of the maximum size; `reserve` hands back the
+ * finished chunk (a copy of just its bytes) when the next item would take it past the target.
+ */
 class ChunkWriter {
   readonly #kind: number
   readonly #bytesMax: number
-  #buffer: Buffer
+  readonly #bytesTarget: number
+  readonly #buffer: Buffer
   #length = chunkPrefixBytes
   #count = 0
 
-  constructor(chunkKind: number, bytesMax: number) {
+  constructor(chunkKind: number, bytesMax: number, bytesTarget: number) {
     this.#kind = chunkKind
     this.#bytesMax = bytesMax
+    this.#bytesTarget = bytesTarget
     this.#buffer = Buffer.allocUnsafe(bytesMax)
   }
 
   reserve(itemBytes: number): Buffer | null {
     assert(chunkPrefixBytes + itemBytes <= this.#bytesMax, `a snapshot item of ${itemBytes} bytes cannot fit a ${this.#bytesMax}-byte chunk`)
-    if (this.#length + itemBytes <= this.#bytesMax) return null
+    if (this.#count === 0 || this.#length + itemBytes <= this.#bytesTarget) return null
     return this.flush()
   }
 
@@ -170,8 +180,7 @@ class ChunkWriter {
     if (this.#count === 0) return null
     this.#buffer.writeUInt8(this.#kind, 0)
     this.#buffer.writeUInt32LE(this.#count, 1)
-    const chunk = this.#buffer.subarray(0, this.#length)
-    this.#buffer = Buffer.allocUnsafe(this.#bytesMax)
+    const chunk = Buffer.from(this.#buffer.subarray(0, this.#length))
     this.#length = chunkPrefixBytes
     this.#count = 0
     return chunk

@@ -21,9 +21,7 @@ import type { Logger } from '../observability/logger.js'
 import { advanceCounter, createMetrics, type Metrics } from '../observability/metrics.js'
 import { RateLimit } from '../observability/rate-limit.js'
 import { createApp } from '../server/app.js'
-import { servedCalls } from '../server/etcd/calls.js'
-import { EtcdServer } from '../server/etcd/etcd-server.js'
-import { MemberEndpoints } from '../server/etcd/member-endpoints.js'
+import type { EtcdServer } from '../server/etcd/etcd-server.js'
 import { DataDirError, openNodeStorage, type NodeStorage } from '../storage/data-dir.js'
 import { KvStateMachine } from '../kv/kv-state-machine.js'
 import { SnapshotFormatError, SnapshotTooOldError } from '../kv/snapshot-codec.js'
@@ -238,6 +236,10 @@ export class PaxosNode implements NodeService {
 
   /** The etcd v3 gRPC API (serve --etcd-port) over this node. */
   async #startEtcd(): Promise<void> {
+    // Loaded only here: gRPC costs a node that does not serve it nothing at startup.
+    const [{ servedCalls }, { EtcdServer }, { MemberEndpoints }] = await Promise.all([
+      import('../server/etcd/calls.js'), import('../server/etcd/etcd-server.js'), import('../server/etcd/member-endpoints.js'),
+    ])
     const config = this.#config
     const deps = { node: this, secret: config.secret, clusterId: config.clusterId, requestTimeoutMs: config.requestTimeoutMs, valueBytesMax: config.valueBytesMax }
     const calls = servedCalls({ ...deps, members: config.members, selfEtcdUrl: this.#etcdUrl ?? '', endpoints: new MemberEndpoints() })

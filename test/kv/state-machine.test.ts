@@ -86,6 +86,23 @@ describe('snapshots', () => {
     expect([...snapshot.chunks()]).toEqual(first)
   })
 
+  it('close a chunk at the target size, give a larger entry a chunk of its own, and restore alike', () => {
+    const store = new KvMemoryStore()
+    for (let index = 0; index < 40; index += 1) {
+      const bytes = index === 20 ? 600 : 10 // one entry larger than the target, smaller than the max
+      store.put(`k${String(index).padStart(2, '0')}`, { value: Buffer.alloc(bytes, index), version: revision(index + 1), createRevision: revision(index + 1), writes: 1, lease: null })
+    }
+    store.setPosition(slot(40), revision(40))
+    const chunks = [...encodeSnapshot(store.view(), 1024, 128)]
+    const sizes = chunks.map((chunk) => chunk.byteLength)
+    expect(sizes.filter((size) => size > 128)).toHaveLength(1) // only the chunk of the large entry
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(1024)
+    expect(chunks.length).toBeGreaterThan([...encodeSnapshot(store.view(), 1024)].length)
+    const decoder = new SnapshotDecoder({ ...codecLimits, chunkBytesMax: 1024 })
+    for (const chunk of chunks) decoder.push(chunk)
+    expect(decoder.finish().range('', 100, null)).toEqual(store.range('', 100, null))
+  })
+
   it('carry every key\'s metadata, its lease included, and restore it exactly', () => {
     const store = new KvMemoryStore()
     store.put('leased', { value: Buffer.from('v'), version: revision(9), createRevision: revision(4), writes: 3, lease: leaseId('9223372036854775807') })

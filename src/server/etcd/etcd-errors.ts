@@ -4,7 +4,17 @@
  * is how a client library tells a lost lease), so an etcd client reads our errors as etcd's.
  * @module
  */
-import { status as grpcStatus } from '@grpc/grpc-js'
+
+/** gRPC's status codes (a fact of the protocol), here so that this table loads without gRPC. */
+export const grpcStatus = {
+  INVALID_ARGUMENT: 3,
+  NOT_FOUND: 5,
+  RESOURCE_EXHAUSTED: 8,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+} as const
 
 export const etcdErrorTable = {
   empty_key: { status: grpcStatus.INVALID_ARGUMENT, message: 'etcdserver: key is not provided' },
