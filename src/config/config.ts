@@ -26,6 +26,8 @@ export type Config = Readonly<{
   valueBytesMax: number
   /** A snapshot is written after this many applied slots. */
   snapshotEverySlots: number
+  /** Chosen slots the log keeps behind the newest durable snapshot; older ones are truncated. */
+  logRetainSlots: number
   /** Live data past which puts answer 507 quota_exceeded. */
   quotaBytes: number
   /** From env LOG_LEVEL. */
@@ -49,6 +51,7 @@ const fields = {
   'tick-ms': integer('--tick-ms', 1, 1000),
   'max-value-bytes': integer('--max-value-bytes', 1, limits.valueBytesMax),
   'snapshot-every-slots': integer('--snapshot-every-slots', 1, 100_000_000),
+  'log-retain-slots': integer('--log-retain-slots', 0, 100_000_000),
   'quota-bytes': integer('--quota-bytes', 1024 * 1024, Number.MAX_SAFE_INTEGER),
 } as const
 
@@ -70,7 +73,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
         id: { type: 'string' }, port: { type: 'string' }, data: { type: 'string' }, cluster: { type: 'string' },
         host: { type: 'string' }, secret: { type: 'string' }, fsync: { type: 'string' }, 'cluster-id': { type: 'string' },
         'request-timeout-ms': { type: 'string' }, 'tick-ms': { type: 'string' }, 'max-value-bytes': { type: 'string' },
-        'snapshot-every-slots': { type: 'string' }, 'quota-bytes': { type: 'string' }, 'etcd-port': { type: 'string' },
+        'snapshot-every-slots': { type: 'string' }, 'log-retain-slots': { type: 'string' }, 'quota-bytes': { type: 'string' }, 'etcd-port': { type: 'string' },
         'debug-step': { type: 'boolean' },
       },
     }).values
@@ -119,6 +122,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     tickMs: field('tick-ms', text('tick-ms'), '10'),
     valueBytesMax: field('max-value-bytes', text('max-value-bytes'), String(limits.valueBytesMax)),
     snapshotEverySlots: field('snapshot-every-slots', text('snapshot-every-slots'), String(limits.snapshotEverySlots)),
+    logRetainSlots: field('log-retain-slots', text('log-retain-slots'), String(limits.logTailRetainSlots)),
     quotaBytes: field('quota-bytes', text('quota-bytes'), String(limits.quotaBytes)),
     logLevel: logLevel.data,
     debugStep: values['debug-step'] === true,

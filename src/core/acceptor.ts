@@ -80,6 +80,10 @@ export class Acceptor {
 
   /** Returns whether this acceptor now votes for `value` at `at` in `ballot`. */
   #acceptOne(at: Slot, ballot: Ballot, value: Value): boolean {
+    // A compacted slot is chosen, but its value is only in the snapshot: no vote, since the
+    // acceptor must never vote for a value it cannot check. A leader that promised-read this
+    // acceptor knows the slot is chosen and never proposes there.
+    if (this.#log.isCompacted(at)) return false
     const existing = this.#log.get(at)
     // One ballot proposes one value per slot, so the same ballot means the same value: a re-send.
     if (existing !== undefined && compareBallots(existing.ballot, ballot) === 0) return true

@@ -37,6 +37,7 @@ export function describeMessage(message: PeerMessage): string {
     case 'prepare':
       return `prepare b=${formatBallot(message.ballot)} from=${message.fromSlot}`
     case 'promise':
+      if (message.compactedThrough !== undefined) return `promise b=${formatBallot(message.ballot)} from=${message.fromSlot} compacted through=${message.compactedThrough}${message.more ? ' more' : ''}`
       return `promise b=${formatBallot(message.ballot)} from=${message.fromSlot} accepted=[${message.accepted.map(describeEntry).join(', ')}]${message.more ? ` more after ${message.throughSlot}` : ''}`
     case 'accept':
       return `accept b=${formatBallot(message.ballot)} first=${message.firstSlot} values=[${message.values.map(describeValue).join(', ')}] commit=${message.commitIndex}`
@@ -52,6 +53,8 @@ export function describeMessage(message: PeerMessage): string {
       return `catch-up from=${message.fromSlot}`
     case 'chosen':
       return `chosen [${message.entries.map((entry) => `${entry.slot} ${describeValue(entry.value)}`).join(', ')}]`
+    case 'compacted':
+      return `compacted through=${message.through}`
     case 'pre-vote':
       return `pre-vote b=${formatBallot(message.ballot)} commit=${message.commitIndex}`
     case 'pre-vote-reply':

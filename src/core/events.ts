@@ -16,5 +16,7 @@ export type CoreEvent =
    */
   | Readonly<{ type: 'slots-chosen'; firstSlot: Slot; lastSlot: Slot; ballot: Ballot; quorum: readonly NodeId[] }>
   | Readonly<{ type: 'catch-up-requested'; to: NodeId; fromSlot: Slot }>
+  /** A fetched snapshot replaced the state machine: slots through `index` are applied. */
+  | Readonly<{ type: 'snapshot-installed'; index: Slot }>
 
 export type CoreEventSink = (event: CoreEvent) => void

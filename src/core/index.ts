@@ -11,7 +11,7 @@ export { byteLimits, checkByteLimits, commandBytesMax, entryOverheadBytes, frame
 export { entryBytes, messageBytes, valueBytes } from './message-size.js'
 export type * from './messages.js'
 export { forkRandom, randomBelow, randomChance, seededRandom, type Random } from './random.js'
-export { isPersistEmpty, lastCommittedSlot, type PersistBatch, type ReadId, type ReadOutcome, type Ready } from './ready.js'
+export { isPersistEmpty, lastCommittedSlot, type PersistBatch, type ReadId, type ReadOutcome, type Ready, type SnapshotAction } from './ready.js'
 export type * from './replica-port.js'
 export { Replica } from './replica.js'
 export { describeCommand, describeEnvelope, describeMessage, describeStatus, describeValue } from './describe.js'

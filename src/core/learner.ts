@@ -1,6 +1,7 @@
 /**
  * The learner role: which slots are chosen, the commit index, what to apply next, and catch-up
- * of chosen values this node missed.
+ * of chosen values this node missed: from a peer's log, or from its snapshot when the peer has
+ * compacted the slots away.
  * @module
  */
 import { assert } from './assert.js'
@@ -9,9 +10,10 @@ import type { Value } from './command.js'
 import { slot, slotZero, type NodeId, type Slot } from './ids.js'
 import { limits } from './limits.js'
 import { sameValue, type Log } from './log.js'
-import type { CatchUpMessage, ChosenEntry, ChosenMessage } from './messages.js'
+import type { CatchUpMessage, ChosenEntry, ChosenMessage, CompactedMessage } from './messages.js'
 import type { Outputs } from './outputs.js'
 import { chosenPage } from './pages.js'
+import type { SnapshotAction } from './ready.js'
 import { Timeout } from './timeout.js'
 
 export class Learner {
@@ -32,6 +34,12 @@ export class Learner {
    */
   #catchUpAskedThrough: Slot = slotZero
   readonly #catchUpTimeout = new Timeout({ name: 'catch-up', afterTicks: limits.catchUpTicks })
+  /** A peer that has compacted slots we lack: fetch its snapshot. Null when none is wanted. */
+  #snapshotWanted: Readonly<{ from: NodeId; through: Slot }> | null = null
+  /** Runs while a fetch asked for is under way; when it fires, the fetch is asked again. */
+  readonly #fetchTimeout = new Timeout({ name: 'snapshot-fetch', afterTicks: limits.snapshotFetchTicks })
+  /** A fetched snapshot, durable in the local store, to install in the next Ready. */
+  #installable: Slot | null = null
 
   constructor(options: { log: Log; outputs: Outputs; appliedIndex: Slot; messageBytesMax: number }) {
     this.#log = options.log
@@ -50,7 +58,7 @@ export class Learner {
   }
 
   isChosen(at: Slot): boolean {
-    return this.#log.get(at)?.chosen === true
+    return this.#log.isCompacted(at) || this.#log.get(at)?.chosen === true
   }
 
   /**
@@ -58,6 +66,7 @@ export class Learner {
    * known (so the acceptor can recognise re-sends), else ballotZero.
    */
   choose(at: Slot, value: Value, ballot: Ballot): void {
+    if (this.#log.isCompacted(at)) return // chosen, applied and in the snapshot already
     const existing = this.#log.get(at)
     if (existing?.chosen === true) {
       assert(ballotsEqual(existing.ballot, ballot) || sameValue(existing.value, value), `slot ${at}: two values chosen`)
@@ -87,6 +96,8 @@ export class Learner {
   }
 
   onCatchUp(from: NodeId, request: CatchUpMessage): void {
+    // Compacted here: the learner must take our snapshot, never an empty or short answer.
+    if (this.#log.isCompacted(request.fromSlot)) return this.#outputs.send(from, { type: 'compacted', through: this.#log.compactedThrough })
     // Cut by bytes as well as slots: the learner asks again from where the reply ends.
     const entries = chosenPage(this.#log, request.fromSlot, this.#messageBytesMax)
     if (entries.length > 0) this.#outputs.send(from, { type: 'chosen', entries })
@@ -109,7 +120,56 @@ export class Learner {
     this.#requestCatchUp()
   }
 
+  /** A catch-up reply or a promise page: `from` holds slots through `through` in a snapshot only. */
+  onCompacted(from: NodeId, message: CompactedMessage): void {
+    if (message.through > this.#knownCommitIndex) this.#knownCommitIndex = message.through
+    if (message.through <= this.#commitIndex) return
+    this.#catchUpSource ??= from
+    // The latest peer to say so is asked next: an earlier one may be gone.
+    this.#snapshotWanted = { from, through: slot(Math.max(message.through, this.#snapshotWanted?.through ?? 0)) }
+  }
+
+  /** The driver has durably stored a fetched snapshot covering slots through `index`. */
+  snapshotReady(index: Slot): void {
+    if (index > this.#appliedIndex && (this.#installable === null || index > this.#installable)) this.#installable = index
+  }
+
+  /** This turn's snapshot action; a fetch is asked once, then again only when its timeout fires. */
+  snapshotAction(): SnapshotAction | null {
+    if (this.#installable !== null) return { type: 'install', index: this.#installable }
+    const wanted = this.#snapshotWanted
+    if (wanted !== null && wanted.through <= this.#commitIndex) {
+      // Caught up from the log meanwhile (another peer still had the slots).
+      this.#snapshotWanted = null
+      this.#fetchTimeout.stop()
+      return null
+    }
+    if (wanted === null || this.#fetchTimeout.running) return null
+    this.#fetchTimeout.reset()
+    return { type: 'fetch', from: wanted.from, through: wanted.through }
+  }
+
+  /**
+   * The snapshot through `index` replaced the state machine (and the log forgot the slots it
+   * covers): everything through it is applied. Catch-up goes on from the log after it.
+   */
+  installed(index: Slot): void {
+    assert(index > this.#appliedIndex && this.#log.compactedThrough >= index, `install of ${index} over applied ${this.#appliedIndex}`)
+    this.#installable = null
+    this.#appliedIndex = index
+    this.#commitIndex = this.#log.chosenThrough(index)
+    if (this.#snapshotWanted !== null && this.#snapshotWanted.through <= index) {
+      this.#snapshotWanted = null
+      this.#fetchTimeout.stop()
+    }
+    // What was asked before is moot (it reached below the snapshot): refill the window after it.
+    this.#catchUpTimeout.stop()
+    if (this.#commitIndex < this.#knownCommitIndex) this.#requestCatchUp()
+  }
+
   tick(): void {
+    this.#fetchTimeout.tick()
+    if (this.#fetchTimeout.fired()) this.#fetchTimeout.stop() // the next Ready asks again
     this.#catchUpTimeout.tick()
     if (!this.#catchUpTimeout.fired()) return
     // No answer for a while: what was in flight is lost. Ask again from the first missing slot

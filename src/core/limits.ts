@@ -69,6 +69,8 @@ export const limits = Object.freeze({
   ticksPerTurnMax: 2,
   /** A leader re-sends unanswered accepts and prepares this often. */
   retryTicks: 6,
+  /** A learner asks again for a snapshot it lacks after this many ticks without one. */
+  snapshotFetchTicks: 100,
   /** A follower asks for missing chosen slots at most this often. */
   catchUpTicks: 4,
   /**
@@ -130,6 +132,11 @@ export const limits = Object.freeze({
   snapshotChunkBytesTarget: 256 * KiB,
   /** A node writes a snapshot after this many applied slots (`--snapshot-every-slots`). */
   snapshotEverySlots: 10_000,
+  /**
+   * Chosen slots the log store keeps behind the newest durable snapshot (`--log-retain-slots`):
+   * a follower that far behind still catches up from the log, not with a whole snapshot.
+   */
+  logTailRetainSlots: 5_000,
   /** Snapshots kept on disk: the newest, and the one before it in case the newest is damaged. */
   snapshotsRetained: 2,
   /** Live data (keys, values, records) past which puts answer quota_exceeded (`--quota-bytes`). */

@@ -1,7 +1,10 @@
 /**
  * The replica's log: one acceptor record per slot, plus the chosen flag once learned. The
  * acceptor writes accepted values here; the learner marks entries chosen. Applied entries older
- * than a retention window leave memory and are read back from the archive when needed.
+ * than a retention window leave memory and are read back from the archive when needed. Slots
+ * up to the compaction point are gone everywhere: they are chosen and covered by a durable
+ * snapshot, so no read below it may answer (a missing entry there would read as "nothing
+ * accepted"); callers ask `isCompacted` first, and the log asserts they did.
  * @module
  */
 import { assert } from './assert.js'
@@ -16,20 +19,46 @@ export class Log {
   #highestSlot: Slot = slotZero
   /** Invariant: every slot up to here is chosen, applied and persisted, and not in memory. */
   #trimmedThrough: Slot = slotZero
+  /** Invariant: every slot up to here is chosen and in the snapshot only; <= #trimmedThrough. */
+  #compactedThrough: Slot = slotZero
 
   /**
    * `archivedThrough`: slots up to here are chosen, applied and in the archive only (a restart
-   * from a snapshot loads just the entries above it); needs an archive.
+   * from a snapshot loads just the entries above it); needs an archive. `compactedThrough`
+   * (at most `archivedThrough` when there is an archive): slots up to here are gone from the
+   * archive too, and covered by a durable snapshot.
    */
-  constructor(entries: readonly LogEntry[], archive: LogArchive | null = null, archivedThrough: Slot = slotZero) {
+  constructor(entries: readonly LogEntry[], archive: LogArchive | null = null, archivedThrough: Slot = slotZero, compactedThrough: Slot = slotZero) {
     assert(archive !== null || archivedThrough === slotZero, 'archived slots need an archive')
     this.#archive = archive
     this.#trimmedThrough = archivedThrough
     this.#highestSlot = archivedThrough
+    this.compact(compactedThrough)
     for (const entry of entries) this.set(entry)
   }
 
+  get compactedThrough(): Slot {
+    return this.#compactedThrough
+  }
+
+  isCompacted(at: Slot): boolean {
+    return at <= this.#compactedThrough
+  }
+
+  /**
+   * Forgets every slot through `through`: the driver truncated the log store behind a durable
+   * snapshot, or installed a snapshot that covers them. Never goes backwards.
+   */
+  compact(through: Slot): void {
+    if (through <= this.#compactedThrough) return
+    for (const at of [...this.#entries.keys()]) if (at <= through) this.#entries.delete(at)
+    this.#compactedThrough = through
+    if (through > this.#trimmedThrough) this.#trimmedThrough = through
+    if (through > this.#highestSlot) this.#highestSlot = through
+  }
+
   get(at: Slot): LogEntry | undefined {
+    assert(at > this.#compactedThrough, `slot ${at} is compacted through ${this.#compactedThrough}: ask isCompacted first`)
     if (at <= this.#trimmedThrough) return this.#archived(at, 1)[0]
     return this.#entries.get(at)
   }
@@ -49,6 +78,7 @@ export class Log {
 
   /** Entries at or above `fromSlot`, in slot order, at most `max` (a promise's report). */
   entriesFrom(fromSlot: Slot, max: number): LogEntry[] {
+    assert(fromSlot > this.#compactedThrough, `entries from ${fromSlot} are compacted through ${this.#compactedThrough}`)
     const result: LogEntry[] = fromSlot <= this.#trimmedThrough ? [...this.#archived(fromSlot, Math.min(max, this.#trimmedThrough - fromSlot + 1))] : []
     const start = Math.max(fromSlot, this.#trimmedThrough + 1)
     for (let at = start; at <= this.#highestSlot && result.length < max; at += 1) {
@@ -60,6 +90,7 @@ export class Log {
 
   /** Chosen entries from `fromSlot`, consecutive, at most `max` (a catch-up reply or an apply batch). */
   chosenRun(fromSlot: Slot, max: number): ChosenEntry[] {
+    assert(fromSlot > this.#compactedThrough, `chosen entries from ${fromSlot} are compacted through ${this.#compactedThrough}`)
     const result: ChosenEntry[] = []
     if (fromSlot <= this.#trimmedThrough) {
       for (const entry of this.#archived(fromSlot, Math.min(max, this.#trimmedThrough - fromSlot + 1))) {
@@ -77,7 +108,7 @@ export class Log {
 
   /** The highest slot s >= `from` such that every slot in (from, s] is chosen. */
   chosenThrough(from: Slot): Slot {
-    let through = from
+    let through = from > this.#compactedThrough ? from : this.#compactedThrough
     while (this.get(slot(through + 1))?.chosen === true) through = slot(through + 1)
     return through
   }
@@ -97,8 +128,8 @@ export class Log {
   #archived(fromSlot: Slot, max: number): readonly LogEntry[] {
     assert(this.#archive !== null, 'trimmed entries need an archive')
     const read = this.#archive.read(fromSlot, max)
-    // Nothing truncates the archive below what the replica has in memory yet.
-    assert(read.type === 'entries', `slot ${fromSlot} is compacted through ${read.type === 'compacted' ? read.through : 0}`)
+    // The driver tells the log (compact) in the same turn as it truncates the archive.
+    assert(read.type === 'entries', `slot ${fromSlot} is compacted in the archive through ${read.type === 'compacted' ? read.through : 0}, beyond the log's ${this.#compactedThrough}`)
     return read.entries
   }
 }

@@ -34,6 +34,7 @@ export function messageBytes(message: PeerMessage): number {
     case 'heartbeat':
     case 'heartbeat-ack':
     case 'catch-up':
+    case 'compacted':
     case 'pre-vote':
     case 'pre-vote-reply':
       return messageOverheadBytes

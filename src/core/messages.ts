@@ -30,6 +30,12 @@ export type PromiseMessage = Readonly<{
   accepted: readonly LogEntry[]
   throughSlot: Slot
   more: boolean
+  /**
+   * Present when the page starts in the acceptor's compacted prefix: every slot in
+   * `fromSlot ..= compactedThrough` (= throughSlot) is chosen, and its value is only in a
+   * snapshot. The candidate treats those slots as chosen and never proposes there.
+   */
+  compactedThrough?: Slot | undefined
 }>
 /** Phase 2a for consecutive slots `firstSlot ..`; carries the leader's commit index. */
 export type AcceptMessage = Readonly<{
@@ -48,6 +54,11 @@ export type HeartbeatMessage = Readonly<{ type: 'heartbeat'; ballot: Ballot; com
 export type HeartbeatAckMessage = Readonly<{ type: 'heartbeat-ack'; ballot: Ballot; readRound: number }>
 /** A learner lacks chosen values from `fromSlot` on. */
 export type CatchUpMessage = Readonly<{ type: 'catch-up'; fromSlot: Slot }>
+/**
+ * A catch-up reply: the slots asked for are compacted here through `through`; their values are
+ * in this node's snapshot, which the learner fetches (Ready.snapshot).
+ */
+export type CompactedMessage = Readonly<{ type: 'compacted'; through: Slot }>
 /** Chosen values, consecutive from the first entry's slot. */
 export type ChosenMessage = Readonly<{ type: 'chosen'; entries: readonly ChosenEntry[] }>
 
@@ -75,6 +86,7 @@ export type PeerMessage =
   | HeartbeatAckMessage
   | CatchUpMessage
   | ChosenMessage
+  | CompactedMessage
   | PreVoteMessage
   | PreVoteReplyMessage
 

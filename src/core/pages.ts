@@ -13,7 +13,7 @@ import type { ChosenEntry, LogEntry } from './messages.js'
 /** Entries read from the log at a time while filling a page. */
 const readSlotsMax = 16
 
-export type PromisePage = Readonly<{ accepted: LogEntry[]; throughSlot: Slot; more: boolean }>
+export type PromisePage = Readonly<{ accepted: LogEntry[]; throughSlot: Slot; more: boolean; compactedThrough?: Slot }>
 
 /**
  * Every accepted entry from `fromSlot` on, up to `bytesMax` (estimated, the message included)
@@ -21,6 +21,9 @@ export type PromisePage = Readonly<{ accepted: LogEntry[]; throughSlot: Slot; mo
  * exists, so a candidate paging through a report always moves forward.
  */
 export function promisePage(log: Log, fromSlot: Slot, bytesMax: number): PromisePage {
+  // Compacted slots are chosen: the page says so and ends there, rather than listing nothing.
+  const compacted = log.compactedThrough
+  if (fromSlot <= compacted) return { accepted: [], throughSlot: compacted, more: log.highestSlot > compacted, compactedThrough: compacted }
   const accepted: LogEntry[] = []
   const cut = fill(accepted, bytesMax, limits.promisePageSlotsMax, (next, max) => log.entriesFrom(next, max), fromSlot)
   const last = accepted[accepted.length - 1]

@@ -52,6 +52,8 @@ export class Proposer {
   #fromSlot: Slot = slotZero
   #reports = new Map<NodeId, PromiseReport>()
   #recovery = new RecoveryMerge(slotZero)
+  /** Candidate: the highest compaction point a report named; every slot through it is chosen. */
+  #reportedCompactedThrough: Slot = slotZero
   /** Invariant (leader): every slot below nextSlot is chosen or in flight. */
   #nextSlot: Slot = slotZero
   #recoveredThrough: Slot = slotZero
@@ -116,6 +118,7 @@ export class Proposer {
     this.#ballot = ballot
     this.#fromSlot = slot(this.#learner.commitIndex + 1)
     this.#recovery = new RecoveryMerge(this.#fromSlot)
+    this.#reportedCompactedThrough = slotZero
     this.#outputs.broadcast({ type: 'prepare', ballot, fromSlot: this.#fromSlot })
     for (const member of this.#members) this.#pacer.reset(member, this.#now)
     this.#retryTimeout.reset()
@@ -133,6 +136,11 @@ export class Proposer {
     if (report?.complete === true || promise.fromSlot !== (report?.nextSlot ?? this.#fromSlot)) return false
     assert(promise.throughSlot >= promise.fromSlot - 1 && (!promise.more || promise.throughSlot >= promise.fromSlot), 'a promise page must move forward')
     if (!this.#ignoreReportedValue) this.#recovery.add(promise.accepted)
+    if (promise.compactedThrough !== undefined) {
+      // Chosen there, values in that acceptor's snapshot: never propose in them; fetch it.
+      if (promise.compactedThrough > this.#reportedCompactedThrough) this.#reportedCompactedThrough = promise.compactedThrough
+      this.#learner.onCompacted(from, { type: 'compacted', through: promise.compactedThrough })
+    }
     const nextSlot = slot(promise.throughSlot + 1)
     this.#reports.set(from, { nextSlot, complete: !promise.more })
     this.#lastHeard.set(from, this.#now)
@@ -263,6 +271,17 @@ export class Proposer {
     if (released > 0) this.#reads.splice(0, released)
   }
 
+  /**
+   * A snapshot through `index` was installed: slots through it are chosen and applied. Those
+   * still in flight here were chosen elsewhere (a later ballot's leader, or ours before a quorum
+   * answered us): forget them; their clients see a timeout, never a wrong result.
+   */
+  compacted(index: Slot): void {
+    for (const [at, inflight] of [...this.#inflight]) if (at <= index) this.#forget(at, inflight)
+    if (this.#role === 'leader' && this.#nextSlot <= index) this.#nextSlot = slot(index + 1)
+    if (this.#fromSlot <= index && this.#role === 'leader') this.#fromSlot = slot(index + 1)
+  }
+
   /** Gives up the campaign or leadership. Queued commands never got a slot: safe to retry. */
   stepDown(): void {
     for (const command of this.#queue) this.#outputs.drop(command.proposal)
@@ -290,6 +309,10 @@ export class Proposer {
     const recovery = this.#recovery
     this.#recovery = new RecoveryMerge(slotZero)
     this.#pacer.clear()
+    // Slots some acceptor compacted are chosen: the leader starts after them (its learner
+    // fetches the snapshot that holds their values).
+    const chosenThrough = Math.max(this.#reportedCompactedThrough, this.#log.compactedThrough)
+    if (chosenThrough >= this.#fromSlot) this.#fromSlot = slot(chosenThrough + 1)
     const recoveredThrough = slot(Math.max(recovery.highestSlot, this.#fromSlot - 1))
     this.#role = 'leader'
     this.#recoveredThrough = recoveredThrough
@@ -331,7 +354,9 @@ export class Proposer {
    * Accepts for the slots from `fromSlot` up to the newest, in messages cut by slots and bytes,
    * about `bytesMax` per call (at least one message): later retries send the rest.
    */
-  #sendAccepts(to: readonly NodeId[], fromSlot: Slot, bytesMax: number): void {
+  #sendAccepts(to: readonly NodeId[], requestedFromSlot: Slot, bytesMax: number): void {
+    // A member that needs compacted slots gets them from a snapshot (its catch-up asks for one).
+    const fromSlot = this.#log.isCompacted(requestedFromSlot) ? slot(this.#log.compactedThrough + 1) : requestedFromSlot
     const slotsMax = limits.pipelineSlotsMax
     const lastSlot = Math.min(this.#nextSlot - 1, fromSlot + 4 * slotsMax - 1)
     let sentBytes = 0

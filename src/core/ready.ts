@@ -6,7 +6,7 @@
  */
 import type { Ballot } from './ballot.js'
 import type { ProposalId } from './command.js'
-import type { Slot } from './ids.js'
+import type { NodeId, Slot } from './ids.js'
 import type { ChosenEntry, Envelope, LogEntry } from './messages.js'
 
 export type ReadId = number
@@ -15,6 +15,20 @@ export type ReadId = number
 export type PersistBatch = Readonly<{ promised: Ballot | null; entries: readonly LogEntry[] }>
 
 export type ReadOutcome = Readonly<{ id: ReadId; type: 'ready' | 'not_leader' }>
+
+/**
+ * What the driver must do about snapshots this turn.
+ * - `fetch`: this node lacks chosen slots through `through` that `from` has compacted away:
+ *   stream `from`'s newest snapshot into the local snapshot store (durably), then call
+ *   `snapshotReady`. Asked again after a while if nothing came of it; a fetch already running
+ *   for it may just go on.
+ * - `install`: the snapshot through `index` in the local store replaces the state machine, and
+ *   the log store is truncated through `index`, in this turn's transaction, before `committed`
+ *   (empty in such a turn) and before advance.
+ */
+export type SnapshotAction =
+  | Readonly<{ type: 'fetch'; from: NodeId; through: Slot }>
+  | Readonly<{ type: 'install'; index: Slot }>
 
 export type Ready = Readonly<{
   persist: PersistBatch
@@ -26,6 +40,7 @@ export type Ready = Readonly<{
   reads: readonly ReadOutcome[]
   /** Commands that never got a slot and never will from this node: safe to retry elsewhere. */
   dropped: readonly ProposalId[]
+  snapshot: SnapshotAction | null
 }>
 
 export function isPersistEmpty(batch: PersistBatch): boolean {

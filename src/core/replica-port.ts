@@ -51,6 +51,11 @@ export type ReplicaOptions = Readonly<{
    */
   appliedIndex: Slot
   random: Random
+  /**
+   * The log store's compaction point at start (at most `appliedIndex`): slots through it are
+   * in the snapshot only. Absent: nothing is compacted.
+   */
+  compactedThrough?: Slot
   /** Without an archive every entry stays in memory (tests, simulator). */
   archive?: LogArchive
   onEvent?: CoreEventSink
@@ -89,5 +94,9 @@ export interface ReplicaPort {
   ready(): Ready | null
   /** The driver did everything in `ready`. */
   advance(ready: Ready): void
+  /** The log store was truncated through `through`, behind a durable snapshot. */
+  compacted(through: Slot): void
+  /** A fetched snapshot through `index` is durable in the local store. */
+  snapshotReady(index: Slot): void
   status(): ReplicaStatus
 }

@@ -9,7 +9,7 @@ import { assert, assertNever } from './assert.js'
 import { compareBallots, maxBallot, nextBallot, type Ballot } from './ballot.js'
 import type { ProposeResult, WriteCommand } from './command.js'
 import type { CoreEventSink } from './events.js'
-import { slotZero, type NodeId } from './ids.js'
+import { slotZero, type NodeId, type Slot } from './ids.js'
 import { Learner } from './learner.js'
 import { byteLimits, checkByteLimits, limits } from './limits.js'
 import { Log } from './log.js'
@@ -58,8 +58,10 @@ export class Replica implements ReplicaPort {
     const sabotage = options.sabotage ?? new Set()
     const bytes = options.byteLimits ?? byteLimits
     checkByteLimits(bytes)
+    const compactedThrough = options.compactedThrough ?? slotZero
+    assert(compactedThrough <= options.appliedIndex, `the log is compacted through ${compactedThrough}, beyond the applied index ${options.appliedIndex}`)
     // With an archive, the applied slots stay there: the driver loads only the entries above.
-    const log = new Log(options.durable.entries, options.archive ?? null, options.archive === undefined ? slotZero : options.appliedIndex)
+    const log = new Log(options.durable.entries, options.archive ?? null, options.archive === undefined ? slotZero : options.appliedIndex, compactedThrough)
     this.#log = log
     this.#outputs = new Outputs(options.self, options.members)
     this.#acceptor = new Acceptor({
@@ -130,6 +132,8 @@ export class Replica implements ReplicaPort {
         return this.#learner.onCatchUp(from, message)
       case 'chosen':
         return this.#learner.onChosen(from, message)
+      case 'compacted':
+        return this.#learner.onCompacted(from, message)
       case 'pre-vote':
         return this.#onPreVote(from, message)
       case 'pre-vote-reply':
@@ -156,11 +160,13 @@ export class Replica implements ReplicaPort {
   ready(): Ready | null {
     assert(this.#handedOut === null, 'ready() called again before advance()')
     this.#proposer.flush()
-    const committed = this.#learner.committed(limits.applySlotsMax)
+    const snapshot = this.#learner.snapshotAction()
+    // An install replaces the state first: nothing below it is applied from the log this turn.
+    const committed = snapshot?.type === 'install' ? [] : this.#learner.committed(limits.applySlotsMax)
     const appliedThrough = committed[committed.length - 1]?.slot ?? this.#learner.appliedIndex
     this.#proposer.releaseReads(appliedThrough)
-    if (this.#outputs.empty && committed.length === 0) return null
-    const ready: Ready = { ...this.#outputs.take(), committed }
+    if (this.#outputs.empty && committed.length === 0 && snapshot === null) return null
+    const ready: Ready = { ...this.#outputs.take(), committed, snapshot }
     this.#handedOut = ready
     return ready
   }
@@ -168,10 +174,25 @@ export class Replica implements ReplicaPort {
   advance(ready: Ready): void {
     assert(ready === this.#handedOut, 'advance() of a Ready that was not handed out')
     this.#handedOut = null
+    if (ready.snapshot?.type === 'install') this.#installed(ready.snapshot.index)
     const last = lastCommittedSlot(ready)
     if (last === null) return
     this.#learner.advanceApplied(last)
     this.#log.trim(last, limits.logRetainSlots)
+  }
+
+  /**
+   * The driver truncated the log store through `through`, behind a snapshot that is already
+   * durable (src/storage/log-compaction.ts): the log forgets those slots too.
+   */
+  compacted(through: Slot): void {
+    assert(through <= this.#learner.appliedIndex, `compaction through ${through} passes the applied index ${this.#learner.appliedIndex}`)
+    this.#log.compact(through)
+  }
+
+  /** A snapshot a `fetch` asked for is durable in the local store; the next Ready installs it. */
+  snapshotReady(index: Slot): void {
+    this.#learner.snapshotReady(index)
   }
 
   status(): ReplicaStatus {
@@ -189,6 +210,13 @@ export class Replica implements ReplicaPort {
   /** Leader only: slots each peer has yet to acknowledge; empty on followers. */
   peerLag(): ReadonlyMap<NodeId, number> {
     return this.#proposer.peerLag()
+  }
+
+  #installed(index: Slot): void {
+    this.#log.compact(index)
+    this.#learner.installed(index)
+    this.#proposer.compacted(index)
+    this.#onEvent({ type: 'snapshot-installed', index })
   }
 
   /** The election timeout fired: ask the members before raising any ballot. */

@@ -11,6 +11,7 @@ import type { ReplicaStatus } from '../core/replica-port.js'
 import type { KeyRange, ScanBounds } from '../kv/key-range.js'
 import type { KvItem, KvPage, TxnResult } from '../kv/state-machine.js'
 import type { Amount, HeldView, HoldRule } from '../transport/holding-transport.js'
+import type { SnapshotSource } from '../transport/snapshot-transfer.js'
 import type { LiveSubscription } from './live-feed.js'
 
 type DedupeFields = Readonly<{
@@ -72,8 +73,14 @@ export type ReadBarrierOutcome =
 /** `lagSlots`: on the leader, proposed slots the peer has not acknowledged; null elsewhere. */
 export type PeerStatus = Readonly<{ id: NodeId; url: string; reachable: boolean; lagSlots: number | null }>
 
+/**
+ * Snapshots on this node: the newest durable one's slot (null before the first), the slot the
+ * log is truncated through behind it, and the snapshots sent to and installed from peers.
+ */
+export type SnapshotStatus = Readonly<{ newestIndex: Slot | null; logCompactedThrough: Slot; sent: number; installed: number }>
+
 /** `etcdUrl`: where this node serves the etcd API (serve --etcd-port), null when it does not. */
-export type StatusBody = ReplicaStatus & Readonly<{ revision: Revision; peers: readonly PeerStatus[]; etcdUrl: string | null }>
+export type StatusBody = ReplicaStatus & Readonly<{ revision: Revision; peers: readonly PeerStatus[]; snapshot: SnapshotStatus; etcdUrl: string | null }>
 
 export type DeliverOutcome = 'queued' | 'overloaded'
 
@@ -118,6 +125,8 @@ export interface NodeService {
   status(): StatusBody
   /** Authenticated, decoded peer envelopes into the bounded inbox. */
   deliver(envelopes: readonly Envelope[]): DeliverOutcome
+  /** The newest durable snapshot, for a peer that lacks compacted slots; null when none. */
+  newestSnapshot(): SnapshotSource | null
   metrics(): Promise<string>
   /** The live feed (hello, then a frame every few hundred ms); null when too many subscribed. */
   liveEvents(): LiveSubscription | null

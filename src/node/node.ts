@@ -6,12 +6,12 @@
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
-import { AssertionError } from '../core/assert.js'
+import { AssertionError, assert, assertNever } from '../core/assert.js'
 import { formatBallot } from '../core/ballot.js'
 import type { FrameInputs } from '../observability/live-recorder.js'
 import type { RequestId, TxnSpec, WriteCommand } from '../core/command.js'
 import type { CoreEvent } from '../core/events.js'
-import { revision, slot, type NodeId, type Revision } from '../core/ids.js'
+import { revision, slot, type NodeId, type Revision, type Slot } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { Envelope, LogEntry } from '../core/messages.js'
 import { seededRandom } from '../core/random.js'
@@ -27,9 +27,11 @@ import { KvStateMachine } from '../kv/kv-state-machine.js'
 import { SnapshotFormatError, SnapshotTooOldError } from '../kv/snapshot-codec.js'
 import type { KeyRange, ScanBounds } from '../kv/key-range.js'
 import type { KvItem, KvPage, TxnResult } from '../kv/state-machine.js'
-import { SnapshotStoreError, type SnapshotMeta } from '../storage/snapshot-store.js'
+import { compactLog } from '../storage/log-compaction.js'
+import { SnapshotStoreError } from '../storage/snapshot-store.js'
 import { HoldingTransport } from '../transport/holding-transport.js'
 import { StreamTransport } from '../transport/stream-transport.js'
+import { fetchSnapshot, type SnapshotSource } from '../transport/snapshot-transfer.js'
 import { SystemClock } from './clock.js'
 import { EventLoop } from './event-loop.js'
 import type { DeliverOutcome, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WriteOutcome, WriteRequest } from './node-service.js'
@@ -58,6 +60,11 @@ function etcdUrlOf(config: Config): string {
   return `http://${host}:${config.etcdPort}`
 }
 
+/** A transferred chunk longer than this is refused: chunks hold at most about one value more than their bound. */
+const snapshotTransferChunkBytesMax = limits.snapshotChunkBytesMax + limits.valueBytesMax + 64 * 1024
+/** A snapshot fetch whose peer sends nothing for this long is abandoned (and asked again later). */
+const snapshotFetchIdleMs = 30_000
+
 export class PaxosNode implements NodeService {
   readonly id: NodeId
   readonly #config: Config
@@ -82,6 +89,11 @@ export class PaxosNode implements NodeService {
   /** Peer refusals are retried many times a minute: say each once per half minute. */
   readonly #refusals: RateLimit
   #proposals = 0
+  #snapshotsSent = 0
+  #snapshotsInstalled = 0
+  /** The snapshot fetch under way (one at a time), to abort at stop; null when none is. */
+  #fetching: AbortController | null = null
+  #stopping = false
   #requests = 0
   #reads = 0
   #server: ServerType | null = null
@@ -114,8 +126,11 @@ export class PaxosNode implements NodeService {
     )
     this.#restoreNewestSnapshot()
     // Slots up to the snapshot stay on disk (the replica reads them through the archive when
-    // asked); the chosen ones after it are applied again by the normal apply path.
+    // asked) until the log is truncated behind it; the chosen ones after it are applied again by
+    // the normal apply path.
     const appliedIndex = this.#stateMachine.appliedIndex()
+    // A crash may have come between a snapshot's rename and the truncation behind it.
+    compactLog(this.#storage.acceptorStorage.log, appliedIndex, config.logRetainSlots)
     this.#snapshotter = new Snapshotter({
       stateMachine: this.#stateMachine,
       store: this.#storage.snapshots,
@@ -133,8 +148,10 @@ export class PaxosNode implements NodeService {
       appliedIndex,
       random: seededRandom(randomBytes(4).readUInt32LE(0)),
       archive: this.#storage.acceptorStorage.log,
+      compactedThrough: this.#storage.acceptorStorage.log.compactedThrough(),
       onEvent: (event) => this.#onEvent(event),
     })
+    this.#metrics.logCompactedThrough.set(this.#storage.acceptorStorage.log.compactedThrough())
     this.#transport = new StreamTransport({
       self: config.id,
       peers: new Map(config.members.map((member) => [member.id, member.url])),
@@ -196,6 +213,8 @@ export class PaxosNode implements NodeService {
         dropped: (proposals) => {
           for (const proposal of proposals) this.#pending.settleWrite(proposal, { type: 'dropped' })
         },
+        fetchSnapshot: (from, through) => this.#fetchSnapshot(from, through),
+        installSnapshot: (index) => this.#installSnapshot(index),
         loopback: (envelopes) => this.#loop.loopback(envelopes),
       },
     })
@@ -258,6 +277,8 @@ export class PaxosNode implements NodeService {
 
   async stop(): Promise<void> {
     await this.#etcdServer?.stop()
+    this.#stopping = true
+    this.#fetching?.abort()
     this.#loop.stop()
     this.#snapshotter.stop()
     this.#live.stop()
@@ -364,7 +385,24 @@ export class PaxosNode implements NodeService {
     const peers = this.#config.members
       .filter((member) => member.id !== this.id)
       .map((member) => ({ id: member.id, url: member.url, reachable: this.#transport.reachable(member.id), lagSlots: lag.get(member.id) ?? null }))
-    return { ...this.#replica.status(), revision: revision(this.#stateMachine.revision()), peers, etcdUrl: this.#etcdUrl }
+    const snapshot = { newestIndex: this.#storage.snapshots.latest()?.index ?? null, logCompactedThrough: this.#storage.acceptorStorage.log.compactedThrough(), sent: this.#snapshotsSent, installed: this.#snapshotsInstalled }
+    return { ...this.#replica.status(), revision: revision(this.#stateMachine.revision()), peers, snapshot, etcdUrl: this.#etcdUrl }
+  }
+
+  newestSnapshot(): SnapshotSource | null {
+    const latest = this.#storage.snapshots.latest()
+    if (latest === null) return null
+    return {
+      index: latest.index,
+      revision: latest.revision,
+      chunks: () => this.#storage.snapshots.read(latest),
+      onDone: (sent) => {
+        if (!sent) return
+        this.#snapshotsSent += 1
+        this.#metrics.snapshotsSent.inc()
+        this.#logger.info({ index: latest.index, bytes: latest.sizeBytes }, 'sent a snapshot to a lagging peer')
+      },
+    }
   }
 
   deliver(envelopes: readonly Envelope[]): DeliverOutcome {
@@ -453,18 +491,10 @@ export class PaxosNode implements NodeService {
     }
   }
 
-  /**
-   * The newest snapshot replaces the empty state machine. One that cannot be read is an
-   * operating error (exit 2), never silently skipped: an older one would resurrect deleted data
-   * only if the log were truncated, but a damaged disk deserves an operator's eyes.
-   */
+  /** The newest usable snapshot replaces the empty state machine; else exit 2 (DataDirError). */
   #restoreNewestSnapshot(): void {
     try {
-      const latest = this.#storage.snapshots.latest()
-      if (latest === null) return
-      const started = this.#clock.nowMs()
-      if (!this.#restoreOrRebuild(latest)) return
-      this.#logger.info({ index: latest.index, revision: latest.revision, bytes: latest.sizeBytes, keys: this.#stateMachine.keyCount, ms: Math.round(this.#clock.nowMs() - started) }, 'restored the newest snapshot')
+      this.#restoreNewestUsable()
     } catch (error) {
       this.#storage.close()
       if (error instanceof SnapshotStoreError || error instanceof SnapshotFormatError) throw new DataDirError('corrupt', `snapshot: ${error.message}`)
@@ -473,20 +503,41 @@ export class PaxosNode implements NodeService {
   }
 
   /**
-   * Restores `snapshot`, or answers false when it is of a format too old to restore
-   * and the log still holds every slot from 1, so that replaying the whole log rebuilds the same
-   * state (the next snapshot is written in the current format). Past a truncated log a too-old
-   * snapshot is refused like a damaged one.
+   * Tries the snapshots newest first. One that is damaged, or of a format too old to restore, is
+   * passed over for the one before it only while the log still holds every slot after that one
+   * (replaying them rebuilds the same state), and with no snapshot left, only while the log holds
+   * every slot from 1. Past a truncated log nothing can stand in for it: that refuses to start,
+   * naming why. Damaged files are set aside (`.damaged`) only once another snapshot restored.
    */
-  #restoreOrRebuild(snapshot: SnapshotMeta): boolean {
-    try {
-      this.#stateMachine.restore(this.#storage.snapshots.read(snapshot))
-      return true
-    } catch (error) {
-      if (!(error instanceof SnapshotTooOldError) || this.#storage.acceptorStorage.log.compactedThrough() > 0) throw error
-      this.#logger.warn({ index: snapshot.index, format: error.format }, 'the newest snapshot is of an older format: rebuilding the state from the whole log instead')
-      return false
+  #restoreNewestUsable(): void {
+    const store = this.#storage.snapshots
+    const compactedThrough = this.#storage.acceptorStorage.log.compactedThrough()
+    const damaged: Slot[] = []
+    let passedOver: Error | null = null
+    for (const index of store.indexes()) {
+      if (index < compactedThrough) break // replaying from it would need truncated slots
+      const started = this.#clock.nowMs()
+      try {
+        this.#stateMachine.restore(store.read({ index }))
+      } catch (error) {
+        if (!(error instanceof SnapshotFormatError) && !(error instanceof SnapshotStoreError && error.code === 'corrupt')) throw error
+        passedOver ??= error
+        if (!(error instanceof SnapshotTooOldError)) damaged.push(index)
+        this.#logger.warn({ index, reason: error.message }, 'a snapshot cannot be restored: trying the one before it')
+        continue
+      }
+      for (const bad of damaged) store.setAside(bad)
+      const fields = { index, revision: this.#stateMachine.revision(), keys: this.#stateMachine.keyCount, ms: Math.round(this.#clock.nowMs() - started) }
+      this.#logger.info(fields, passedOver === null ? 'restored the newest snapshot' : 'restored an older snapshot; the log after it replays the rest')
+      return
     }
+    if (compactedThrough > 0) {
+      const why = passedOver === null ? 'no snapshot covers it' : `${passedOver.message}, and no older snapshot can stand in for it`
+      throw new DataDirError('corrupt', `snapshot: the log is truncated through slot ${compactedThrough}: ${why}`)
+    }
+    if (passedOver === null) return
+    for (const bad of damaged) store.setAside(bad)
+    this.#logger.warn({ reason: passedOver.message }, 'no snapshot can be restored: rebuilding the state from the whole log instead')
   }
 
   #onSnapshotWritten(written: SnapshotWritten): void {
@@ -494,6 +545,86 @@ export class PaxosNode implements NodeService {
     this.#metrics.snapshotBytes.set(written.meta.sizeBytes)
     this.#metrics.snapshotSliceSeconds.observe(written.longestSliceMs / 1000)
     this.#logger.info({ index: written.meta.index, bytes: written.meta.sizeBytes, chunks: written.chunks, ms: Math.round(written.durationMs), longestSliceMs: Math.round(written.longestSliceMs * 10) / 10 }, 'snapshot written')
+    this.#truncateLogBehind(written.meta.index)
+  }
+
+  /**
+   * The snapshot through `durableIndex` is fsynced and renamed into place: the log may go
+   * behind it, keeping --log-retain-slots. Runs between turns (never inside one), and the
+   * truncation is one SQLite transaction: a crash leaves the old log or the truncated one, and
+   * losing the truncation costs only disk. The promise is untouched.
+   */
+  #truncateLogBehind(durableIndex: Slot): void {
+    const log = this.#storage.acceptorStorage.log
+    const before = log.compactedThrough()
+    // Never past what this replica applied (a snapshot is never ahead of it; assert the pair).
+    const applied = this.#replica.status().appliedIndex
+    assert(durableIndex <= applied, `a durable snapshot at ${durableIndex} is ahead of the applied index ${applied}`)
+    const through = compactLog(log, durableIndex, this.#config.logRetainSlots)
+    if (through === before) return
+    this.#replica.compacted(through)
+    this.#metrics.logCompactedThrough.set(through)
+    this.#logger.debug({ through, snapshot: durableIndex }, 'truncated the log behind the snapshot')
+  }
+
+  /**
+   * The learner lacks slots `from` has compacted: pull its newest snapshot into the local store
+   * (temporary file, fsync, rename), then tell the replica, whose next Ready installs it. One
+   * fetch at a time; a failed one is asked for again by the learner after a while.
+   */
+  #fetchSnapshot(from: NodeId, through: Slot): void {
+    const url = this.peerUrl(from)
+    if (this.#fetching !== null || this.#stopping || url === null) return
+    const fetching = new AbortController()
+    this.#fetching = fetching
+    const started = this.#clock.nowMs()
+    this.#logger.info({ from, through }, 'this node lacks slots the peer has compacted: fetching its snapshot')
+    void fetchSnapshot({
+      url,
+      secret: this.#config.secret,
+      clusterId: this.#config.clusterId,
+      newerThan: this.#stateMachine.appliedIndex(),
+      store: this.#storage.snapshots,
+      chunkBytesMax: snapshotTransferChunkBytesMax,
+      idleTimeoutMs: snapshotFetchIdleMs,
+      signal: fetching.signal,
+    }).then((outcome) => {
+      this.#fetching = null
+      if (this.#stopping) return
+      switch (outcome.type) {
+        case 'stored':
+          this.#logger.info({ from, index: outcome.index, bytes: outcome.bytes, ms: Math.round(this.#clock.nowMs() - started) }, 'fetched a snapshot')
+          this.#snapshotter.coveredBy(outcome.index)
+          this.#replica.snapshotReady(outcome.index)
+          this.#loop.schedule()
+          return
+        case 'not_newer':
+          return this.#logger.info({ from, index: outcome.index }, 'the peer has no newer snapshot than this node')
+        case 'failed':
+          this.#metrics.snapshotFetchesFailed.inc()
+          return this.#logger.warn({ from, reason: outcome.reason }, 'a snapshot fetch broke off; asking again later')
+        default:
+          return assertNever(outcome)
+      }
+    })
+  }
+
+  /**
+   * Inside the install turn's transaction: the fetched snapshot (the newest in the store)
+   * replaces the state machine in one swap, and the log is truncated through it. A crash before
+   * the transaction commits restarts from that same snapshot (the newest) and the old log.
+   */
+  #installSnapshot(index: Slot): void {
+    const latest = this.#storage.snapshots.latest()
+    assert(latest !== null && latest.index === index, `install of ${index}, but the newest snapshot is at ${latest?.index ?? 'none'}`)
+    this.#stateMachine.restore(this.#storage.snapshots.read(latest))
+    assert(this.#stateMachine.appliedIndex() === index, `the snapshot at ${index} restored applied index ${this.#stateMachine.appliedIndex()}`)
+    this.#storage.acceptorStorage.log.truncatePrefix(index)
+    this.#storage.snapshots.prune(limits.snapshotsRetained)
+    this.#snapshotsInstalled += 1
+    this.#metrics.snapshotsInstalled.inc()
+    this.#metrics.logCompactedThrough.set(index)
+    this.#logger.info({ index, revision: latest.revision, keys: this.#stateMachine.keyCount }, 'installed a snapshot from a peer')
   }
 
   /** Takes a snapshot now, whatever the interval (benchmarks, tests). */

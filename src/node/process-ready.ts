@@ -5,7 +5,7 @@
  */
 import { limits } from '../core/limits.js'
 import type { ProposalId } from '../core/command.js'
-import type { NodeId } from '../core/ids.js'
+import type { NodeId, Slot } from '../core/ids.js'
 import type { ChosenEntry, Envelope } from '../core/messages.js'
 import type { ReplicaPort } from '../core/replica-port.js'
 import { isPersistEmpty, type PersistBatch, type ReadOutcome } from '../core/ready.js'
@@ -29,6 +29,16 @@ export interface ReadyPorts {
   readonly send: (envelopes: readonly Envelope[]) => void
   readonly reads: (outcomes: readonly ReadOutcome[]) => void
   readonly dropped: (proposals: readonly ProposalId[]) => void
+  /**
+   * Starts streaming `from`'s newest snapshot into the local snapshot store; once it is durable
+   * the driver calls `replica.snapshotReady(index)`. One already running may simply go on.
+   */
+  readonly fetchSnapshot: (from: NodeId, through: Slot) => void
+  /**
+   * Inside the turn's transaction: the local snapshot through `index` replaces the state
+   * machine, and the log store is truncated through `index` (behind that durable snapshot).
+   */
+  readonly installSnapshot: (index: Slot) => void
   /**
    * Delivers envelopes this node sent itself, once they may count (their turn is durable).
    * Absent: they are stepped at once. The node queues them for its next event-loop turn.
@@ -57,12 +67,16 @@ export function processReady(replica: ReplicaPort, ports: ReadyPorts): boolean {
   for (let turn = 0; turn < limits.readyTurnsMax; turn += 1) {
     const ready = replica.ready()
     if (ready === null) return false
-    if (!isPersistEmpty(ready.persist) || ready.committed.length > 0) {
+    const install = ready.snapshot?.type === 'install' ? ready.snapshot.index : null
+    if (!isPersistEmpty(ready.persist) || ready.committed.length > 0 || install !== null) {
       ports.atomically(() => {
         if (!isPersistEmpty(ready.persist)) ports.persist(ready.persist)
+        // After the persist: the truncation then also drops what this turn chose below `install`.
+        if (install !== null) ports.installSnapshot(install)
         if (ready.committed.length > 0) ports.apply(ready.committed)
       })
     }
+    if (ready.snapshot?.type === 'fetch') ports.fetchSnapshot(ready.snapshot.from, ready.snapshot.through)
     const held: Envelope[] = []
     const free: Envelope[] = []
     for (const envelope of ready.messages) (waitsForDisk(envelope) ? held : free).push(envelope)

@@ -62,6 +62,14 @@ export class Snapshotter {
     this.take()
   }
 
+  /**
+   * A peer's snapshot through `index` is durable in the store (about to be installed): the next
+   * one this node takes must be newer. A write under way for an older slot may still finish.
+   */
+  coveredBy(index: Slot): void {
+    if (index > this.#coveredThrough) this.#coveredThrough = index
+  }
+
   /** Takes a snapshot now, whatever the interval says (tests, benchmarks). */
   take(): void {
     if (this.#stopped || this.#writing !== null) return

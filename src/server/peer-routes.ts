@@ -1,7 +1,8 @@
 /**
  * POST /peer/messages: the only way into the protocol from outside. Secret and cluster id are
  * checked first (401, nothing changes), then size (413) and shape (400), then the batch is
- * queued for the core (202) or refused when the inbox is full (503).
+ * queued for the core (202) or refused when the inbox is full (503). GET /peer/snapshot: the
+ * newest durable snapshot, for a peer that lacks slots this node has compacted (404 if none).
  * @module
  */
 import type { IncomingMessage } from 'node:http'
@@ -11,6 +12,7 @@ import { limits } from '../core/limits.js'
 import type { Envelope } from '../core/messages.js'
 import type { NodeService } from '../node/node-service.js'
 import { decodePeerBatch, type PeerBatch } from '../transport/codec.js'
+import { snapshotBody, snapshotPath, snapshotResponseHeaders } from '../transport/snapshot-transfer.js'
 import { peerHeaders } from '../transport/transport.js'
 import { readBoundedBody } from './body.js'
 import { ApiError } from './errors.js'
@@ -34,6 +36,14 @@ export function mountPeerRoutes(app: Hono, options: PeerRouteOptions): void {
     const outcome = await consumeStream(incoming, (frame) => acceptFrame(frame, options))
     if (outcome !== null) throw new ApiError('bad_request', outcome)
     return c.body(null, 200)
+  }))
+
+  // A lagging peer pulls this node's newest durable snapshot, streamed chunk by chunk.
+  app.get(snapshotPath, (c) => reportRefusal(c, options, async () => {
+    authenticate(c.req.header(peerHeaders.secret), c.req.header(peerHeaders.cluster))
+    const source = options.node.newestSnapshot()
+    if (source === null) throw new ApiError('not_found', 'this node has no snapshot yet')
+    return new Response(snapshotBody(source), { status: 200, headers: snapshotResponseHeaders(source) })
   }))
 
   app.post('/peer/messages', (c) => reportRefusal(c, options, async () => {

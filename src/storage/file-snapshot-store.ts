@@ -64,7 +64,11 @@ export class FileSnapshotStore implements SnapshotStore {
     return this.#names().map((name) => this.#meta(name))
   }
 
-  *read(meta: SnapshotMeta): Iterable<Uint8Array> {
+  indexes(): readonly Slot[] {
+    return this.#names().map((name) => toSlot(Number(namePattern.exec(name)![1])))
+  }
+
+  *read(meta: Readonly<{ index: Slot }>): Iterable<Uint8Array> {
     const path = join(this.#dir, snapshotFileName(meta.index))
     const fd = openSync(path, constants.O_RDONLY)
     try {
@@ -99,6 +103,11 @@ export class FileSnapshotStore implements SnapshotStore {
   prune(keep: number): void {
     assert(Number.isSafeInteger(keep) && keep >= 1, `cannot keep ${keep} snapshots`)
     for (const name of this.#names().slice(keep)) rmSync(join(this.#dir, name), { force: true })
+  }
+
+  setAside(index: Slot): void {
+    const path = join(this.#dir, snapshotFileName(index))
+    renameSync(path, `${path}.damaged`)
   }
 
   /** Snapshot file names, newest first; the name's index sorts them (zero-padded). */

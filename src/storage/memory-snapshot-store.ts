@@ -52,10 +52,18 @@ export class MemorySnapshotStore implements SnapshotStore {
     return this.#snapshots.map((stored) => stored.meta)
   }
 
-  *read(meta: SnapshotMeta): Iterable<Uint8Array> {
+  indexes(): readonly Slot[] {
+    return this.#snapshots.map((stored) => stored.meta.index)
+  }
+
+  *read(meta: Readonly<{ index: Slot }>): Iterable<Uint8Array> {
     const stored = this.#snapshots.find((candidate) => candidate.meta.index === meta.index)
     assert(stored !== undefined, `no snapshot at ${meta.index}`)
     for (const chunk of stored.chunks) yield new Uint8Array(chunk)
+  }
+
+  setAside(index: Slot): void {
+    this.#snapshots = this.#snapshots.filter((stored) => stored.meta.index !== index)
   }
 
   prune(keep: number): void {

@@ -36,10 +36,20 @@ export interface SnapshotStore {
   latest(): SnapshotMeta | null
   /** Every committed snapshot, newest first. */
   list(): readonly SnapshotMeta[]
+  /**
+   * The slots of every committed snapshot, newest first, without reading any of them: a damaged
+   * one is still listed (`latest` and `list` throw on it), so a restart can fall back past it.
+   */
+  indexes(): readonly Slot[]
   /** The chunks of a committed snapshot, checked as they are read. */
-  read(meta: SnapshotMeta): Iterable<Uint8Array>
+  read(snapshot: Readonly<{ index: Slot }>): Iterable<Uint8Array>
   /** Deletes all but the newest `keep` (at least 1). */
   prune(keep: number): void
+  /**
+   * Takes a damaged snapshot out of the store (the file store keeps it beside the others, named
+   * `.damaged`, for the operator): it is no longer listed, read or pruned.
+   */
+  setAside(index: Slot): void
 }
 
 export type SnapshotStoreErrorCode = 'corrupt' | 'foreign' | 'newer_format'

@@ -77,7 +77,7 @@ const slotsPerMessageMax = 4 * limits.pipelineSlotsMax
 
 export const peerMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('prepare'), ballot, fromSlot: slot }),
-  z.strictObject({ type: z.literal('promise'), ballot, fromSlot: slot, accepted: z.array(logEntry).max(limits.promisePageSlotsMax), throughSlot: slot, more: z.boolean() }).refine(
+  z.strictObject({ type: z.literal('promise'), ballot, fromSlot: slot, accepted: z.array(logEntry).max(limits.promisePageSlotsMax), throughSlot: slot, more: z.boolean(), compactedThrough: slot.optional() }).refine(
     (page) => isPromisePage(page),
     'a promise page must list its entries in order within fromSlot..throughSlot, and end on one when more follows',
   ),
@@ -91,13 +91,16 @@ export const peerMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('heartbeat-ack'), ballot, readRound: z.number().int().min(0).max(maxInt) }),
   z.strictObject({ type: z.literal('catch-up'), fromSlot: slot }),
   z.strictObject({ type: z.literal('chosen'), entries: z.array(chosenEntry).min(1).max(limits.catchUpSlotsMax) }),
+  z.strictObject({ type: z.literal('compacted'), through: slot }),
   z.strictObject({ type: z.literal('pre-vote'), ballot, commitIndex: slot }),
   z.strictObject({ type: z.literal('pre-vote-reply'), ballot, granted: z.boolean(), promised: ballot }),
 ])
 
 /** What the candidate relies on to page through a report (see PromiseMessage). */
-function isPromisePage(page: { fromSlot: number; throughSlot: number; more: boolean; accepted: readonly { slot: number }[] }): boolean {
+function isPromisePage(page: { fromSlot: number; throughSlot: number; more: boolean; accepted: readonly { slot: number }[]; compactedThrough?: number | undefined }): boolean {
   if (page.throughSlot < page.fromSlot - 1) return false
+  // A compacted page lists nothing and ends at the compaction point, at or above fromSlot.
+  if (page.compactedThrough !== undefined) return page.accepted.length === 0 && page.compactedThrough === page.throughSlot && page.throughSlot >= page.fromSlot
   let previous = page.fromSlot - 1
   for (const entry of page.accepted) {
     if (entry.slot <= previous || entry.slot > page.throughSlot) return false

@@ -39,6 +39,7 @@ describe('parseServeArgs: good input', () => {
       tickMs: 10,
       valueBytesMax: limits.valueBytesMax,
       snapshotEverySlots: limits.snapshotEverySlots,
+      logRetainSlots: limits.logTailRetainSlots,
       quotaBytes: 2 * 1024 ** 3,
       logLevel: 'info',
       debugStep: false,
@@ -50,8 +51,8 @@ describe('parseServeArgs: good input', () => {
   it('takes every optional flag, and --secret over the environment', () => {
     const config = parseServeArgs([...required, '--host', '0.0.0.0', '--secret', 'from-the-flag', '--fsync', 'off',
       '--request-timeout-ms', '1500', '--tick-ms', '5', '--cluster-id', 'prod.kv_1', '--max-value-bytes', '4096',
-      '--snapshot-every-slots', '50', '--quota-bytes', '10485760', '--debug-step', '--etcd-port', '2379'], { PAXOS_KV_SECRET: 'from-the-environment' })
-    expect(config).toMatchObject({ host: '0.0.0.0', secret: 'from-the-flag', fsync: 'off', requestTimeoutMs: 1500, tickMs: 5, clusterId: 'prod.kv_1', valueBytesMax: 4096, snapshotEverySlots: 50, quotaBytes: 10_485_760, debugStep: true, etcdPort: 2379 })
+      '--snapshot-every-slots', '50', '--log-retain-slots', '0', '--quota-bytes', '10485760', '--debug-step', '--etcd-port', '2379'], { PAXOS_KV_SECRET: 'from-the-environment' })
+    expect(config).toMatchObject({ host: '0.0.0.0', secret: 'from-the-flag', fsync: 'off', requestTimeoutMs: 1500, tickMs: 5, clusterId: 'prod.kv_1', valueBytesMax: 4096, snapshotEverySlots: 50, logRetainSlots: 0, quotaBytes: 10_485_760, debugStep: true, etcdPort: 2379 })
   })
 
   it('without any secret uses the development secret and says so', () => {
@@ -97,6 +98,7 @@ describe('parseServeArgs: every bad flag is named', () => {
     ['--tick-ms 0', [...required, '--tick-ms', '0'], '--tick-ms', /at least 1/],
     ['--max-value-bytes above the limit', [...required, '--max-value-bytes', String(limits.valueBytesMax + 1)], '--max-value-bytes', /at most/],
     ['--snapshot-every-slots 0', [...required, '--snapshot-every-slots', '0'], '--snapshot-every-slots', /at least 1/],
+    ['--log-retain-slots not a number', [...required, '--log-retain-slots', 'many'], '--log-retain-slots', /integer/],
     ['--quota-bytes below 1 MiB', [...required, '--quota-bytes', '1000'], '--quota-bytes', /at least 1048576/],
     ['--etcd-port 65536', [...required, '--etcd-port', '65536'], '--etcd-port', /at most 65535/],
     ['--etcd-port not a number', [...required, '--etcd-port', 'x'], '--etcd-port', /integer/],

@@ -4,7 +4,7 @@
  * The seeded fault-injecting simulator lives in test/sim; this is for readable scenarios.
  */
 import type { ByteLimits, ChosenEntry, CoreEvent, Envelope, NodeId, ReadOutcome, WriteCommand } from '../../src/core/index.js'
-import { Replica, nodeId, seededRandom, slot, slotZero } from '../../src/core/index.js'
+import { Replica, assert, nodeId, seededRandom, slot, slotZero } from '../../src/core/index.js'
 import type { CoreSabotage } from '../../src/core/replica-port.js'
 import { processReady } from '../../src/node/process-ready.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
@@ -83,6 +83,9 @@ export class Harness {
         },
         reads: (outcomes) => this.reads.get(id)!.push(...outcomes),
         dropped: (proposals) => this.dropped.get(id)!.push(...proposals),
+        // Nothing in these scenarios compacts its log, so no snapshot is ever asked for.
+        fetchSnapshot: () => assert(false, 'no scenario compacts its log'),
+        installSnapshot: () => assert(false, 'no scenario compacts its log'),
       }));
     }
   }

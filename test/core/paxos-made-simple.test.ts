@@ -41,6 +41,8 @@ class LoneReplica {
       send: (envelopes) => this.sent.push(...envelopes),
       reads: () => {},
       dropped: () => {},
+      fetchSnapshot: () => {},
+      installSnapshot: () => {},
     })
     return this.sent.slice(before).map((envelope) => envelope.message)
   }

@@ -21,7 +21,7 @@ function candidate(): { replica: Replica; sent: Envelope[]; drain: () => Envelop
   const drain = (): Envelope[] => {
     const before = sent.length
     processReady(replica, {
-      self: nodeId(1), atomically: (work) => work(), persist: () => {}, apply: () => {}, reads: () => {}, dropped: () => {},
+      self: nodeId(1), atomically: (work) => work(), persist: () => {}, apply: () => {}, reads: () => {}, dropped: () => {}, fetchSnapshot: () => {}, installSnapshot: () => {},
       send: (envelopes) => sent.push(...envelopes),
     })
     return sent.slice(before)

@@ -25,7 +25,9 @@ describe('observability', () => {
         const current = await cluster.status(id)
         return current !== null && current.revision === writes ? current : null
       })
-      expect(Object.keys(status).sort()).toEqual(['appliedIndex', 'ballot', 'commitIndex', 'etcdUrl', 'id', 'leader', 'peers', 'revision', 'role'])
+      expect(Object.keys(status).sort()).toEqual(['appliedIndex', 'ballot', 'commitIndex', 'etcdUrl', 'id', 'leader', 'peers', 'revision', 'role', 'snapshot'])
+      // Five writes are far below a snapshot's interval: none taken, nothing truncated or sent.
+      expect((status as unknown as { snapshot: unknown }).snapshot).toEqual({ newestIndex: null, logCompactedThrough: 0, sent: 0, installed: 0 })
       expect((status as { etcdUrl?: unknown }).etcdUrl).toBeNull() // started without --etcd-port
       expect(cluster.ids).toContain(status.leader)
       expect(status.appliedIndex).toBeLessThanOrEqual(status.commitIndex)

@@ -22,6 +22,8 @@ function fakeReplica(calls: string[], queued: Ready[]): ReplicaPort {
     read: () => ({ type: 'overloaded' }),
     ready: () => queued.shift() ?? null,
     advance: () => calls.push('advance'),
+    compacted: () => calls.push('compacted'),
+    snapshotReady: () => calls.push('snapshot-ready'),
     status: () => ({ id: nodeId(1), role: 'follower', leader: null, ballot: ballotZero, commitIndex: slotZero, appliedIndex: slotZero }),
   }
 }
@@ -35,6 +37,8 @@ function recordingPorts(calls: string[]): ReadyPorts {
     send: () => calls.push('send'),
     reads: (outcomes) => calls.push(`reads ${outcomes.map((outcome) => outcome.id).join(',')}`),
     dropped: () => calls.push('dropped'),
+    fetchSnapshot: () => calls.push('fetch-snapshot'),
+    installSnapshot: () => calls.push('install-snapshot'),
   }
 }
 
@@ -52,7 +56,7 @@ const turn = () => new Promise<void>((resolve) => setImmediate(() => setImmediat
 
 describe('EventLoop', () => {
   it('steps the inbox in order, then ticks for elapsed time, then drains Ready', async () => {
-    const ready: Ready = { persist: { promised: null, entries: [] }, messages: [], committed: [], reads: [{ id: 7, type: 'ready' }], dropped: [] }
+    const ready: Ready = { persist: { promised: null, entries: [] }, messages: [], committed: [], reads: [{ id: 7, type: 'ready' }], dropped: [], snapshot: null }
     const { calls, loop, advance } = setup([ready])
     advance(25)
     expect(loop.deliver([heartbeat(1), heartbeat(2)])).toBe('queued')

@@ -4,11 +4,13 @@
  * retried Idempotency-Key once, passes linearizable read barriers, reports status and metrics,
  * serves HTTP on the bound port, and keeps everything across stop and a new start on the data.
  * Snapshots: taken every few slots, the newest two kept, a restart restores the newest and
- * replays the log after it; a data dir of the build that kept the KV state in SQLite tables
+ * replays the log after it; the log is truncated behind each durable snapshot but for the
+ * retained tail, and a restart from snapshot + tail loses nothing; a damaged newest snapshot is
+ * passed over while the log covers the gap, and refused when it does not; a data dir of the build that kept the KV state in SQLite tables
  * starts and replays its log; the quota refuses growth with 507 and lets deletes through.
  * Method: a real PaxosNode in-process on a temp dir and port 0, driven through NodeService.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -40,6 +42,7 @@ const config: Config = Object.freeze({
   tickMs: 5,
   valueBytesMax: 1024,
   snapshotEverySlots: 10_000,
+  logRetainSlots: 5_000,
   quotaBytes: 1024 * 1024 * 1024,
   logLevel: 'silent',
   debugStep: false,
@@ -145,6 +148,78 @@ describe('PaxosNode (one member)', () => {
     } finally {
       await again.stop()
     }
+  })
+
+  it('truncates the log behind each durable snapshot, keeping the retained tail, and restarts from snapshot + tail', async () => {
+    const dataDir = join(root, 'truncation')
+    const truncating = { ...config, dataDir, snapshotEverySlots: 5, logRetainSlots: 3 }
+    const node = new PaxosNode(truncating, createLogger({}, 'silent'))
+    await node.start()
+    try {
+      for (let index = 0; index < 40; index += 1) expect(await writeWhenLeader(node, put(`k${index % 3}`, `v${index}`))).toMatchObject({ type: 'ok', version: index + 1 })
+      // The newest snapshot is at 35 or later (slot 1 is the leader's noop): truncated through 32 or later.
+      await until(() => Number(/paxos_kv_log_compacted_through (\d+)/.exec(lastMetrics)?.[1] ?? 0) >= 32, async () => (lastMetrics = await node.metrics()))
+    } finally {
+      await node.stop()
+    }
+    const db = new Database(join(dataDir, databaseFileName), { readonly: true })
+    const through = (db.prepare('SELECT through FROM log_compaction WHERE id = 1').get() as { through: number }).through
+    const rows = db.prepare('SELECT MIN(slot) AS first, COUNT(*) AS count FROM log').get() as { first: number; count: number }
+    const newest = readdirSync(join(dataDir, snapshotsDirName)).map((name) => Number(/\d+/.exec(name)![0])).sort((a, b) => b - a)[0]!
+    db.close()
+    // Only the retained tail behind the newest snapshot and the slots after it are left.
+    expect(through).toBe(newest - 3)
+    expect(rows.first).toBe(through + 1)
+    expect(rows.count).toBeLessThanOrEqual(41 - through)
+    const again = new PaxosNode(truncating, createLogger({}, 'silent'))
+    await again.start()
+    try {
+      expect(again.status().revision).toBe(40)
+      expect(again.range('', 10, null).items.map((item) => [item.key, new TextDecoder().decode(item.value)])).toEqual([['k0', 'v39'], ['k1', 'v37'], ['k2', 'v38']])
+      expect(await writeWhenLeader(again, put('after', 'restart'))).toMatchObject({ type: 'ok', version: 41 })
+    } finally {
+      await again.stop()
+    }
+  })
+
+  it('falls back past a damaged newest snapshot while the log covers the gap, and refuses once it does not', async () => {
+    const damageNewest = (dataDir: string): string => {
+      const dir = join(dataDir, snapshotsDirName)
+      const newest = readdirSync(dir).filter((name) => name.endsWith('.snap')).sort().reverse()[0]!
+      const bytes = readFileSync(join(dir, newest))
+      bytes[bytes.length >> 1]! ^= 0xff
+      writeFileSync(join(dir, newest), bytes)
+      return newest
+    }
+    const run = async (dataDir: string, logRetainSlots: number): Promise<void> => {
+      const node = new PaxosNode({ ...config, dataDir, snapshotEverySlots: 4, logRetainSlots }, createLogger({}, 'silent'))
+      await node.start()
+      try {
+        for (let index = 0; index < 30; index += 1) await writeWhenLeader(node, put(`k${index % 5}`, `v${index}`))
+        await until(() => readdirSync(join(dataDir, snapshotsDirName)).length === 2 && /paxos_kv_snapshots_written_total [3-9]/.test(String(lastMetrics)), async () => (lastMetrics = await node.metrics()))
+      } finally {
+        await node.stop()
+      }
+    }
+    // The log keeps 100 slots behind the newest snapshot: it covers the one before it.
+    const covered = join(root, 'damaged-covered')
+    await run(covered, 100)
+    const damaged = damageNewest(covered)
+    const again = new PaxosNode({ ...config, dataDir: covered, snapshotEverySlots: 4, logRetainSlots: 100 }, createLogger({}, 'silent'))
+    await again.start()
+    try {
+      expect(again.status().revision).toBe(30)
+      expect(again.range('', 10, null).items.map((item) => new TextDecoder().decode(item.value))).toEqual(['v25', 'v26', 'v27', 'v28', 'v29'])
+      expect(readdirSync(join(covered, snapshotsDirName))).toContain(`${damaged}.damaged`)
+    } finally {
+      await again.stop()
+    }
+    // Truncated right behind the newest snapshot: nothing can stand in for it.
+    const truncated = join(root, 'damaged-truncated')
+    await run(truncated, 0)
+    damageNewest(truncated)
+    expect(() => new PaxosNode({ ...config, dataDir: truncated, snapshotEverySlots: 4, logRetainSlots: 0 }, createLogger({}, 'silent'))).toThrow(/snapshot: the log is truncated through slot \d+: .*corrupt.*no older snapshot can stand in for it/)
+    expect(readdirSync(join(truncated, snapshotsDirName)).some((name) => name.endsWith('.damaged'))).toBe(false)
   })
 
   it('starts on a data dir whose KV state the previous build kept in SQLite, by replaying its log', async () => {

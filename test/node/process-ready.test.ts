@@ -46,6 +46,8 @@ function recordingPorts(self: number) {
     send: (envelopes) => events.push(`send ${envelopes.map((envelope) => `${envelope.message.type}→${envelope.to}`).join(',')}`),
     reads: () => {},
     dropped: () => {},
+    fetchSnapshot: () => {},
+    installSnapshot: () => {},
   }
   const sync = (): void => {
     events.push('synced')

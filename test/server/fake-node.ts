@@ -13,6 +13,7 @@ import { writeCommand } from '../../src/node/write-command.js'
 import { writeOutcome } from '../../src/node/write-outcome.js'
 import { LiveFeed, type LiveSubscription } from '../../src/node/live-feed.js'
 import type { HoldingTransport } from '../../src/transport/holding-transport.js'
+import type { SnapshotSource } from '../../src/transport/snapshot-transfer.js'
 
 export class FakeNode implements NodeService {
   readonly id: NodeId = nodeId(1)
@@ -97,7 +98,14 @@ export class FakeNode implements NodeService {
   }
 
   status(): StatusBody {
-    return { id: this.id, role: 'leader', leader: this.id, ballot: { round: 1, node: this.id }, commitIndex: slot(0), appliedIndex: slot(0), revision: this.stateMachine.revision(), peers: [], etcdUrl: null }
+    return { id: this.id, role: 'leader', leader: this.id, ballot: { round: 1, node: this.id }, commitIndex: slot(0), appliedIndex: slot(0), revision: this.stateMachine.revision(), peers: [], snapshot: { newestIndex: null, logCompactedThrough: slot(0), sent: 0, installed: 0 }, etcdUrl: null }
+  }
+
+  /** What GET /peer/snapshot offers; tests set it. */
+  snapshot: SnapshotSource | null = null
+
+  newestSnapshot(): SnapshotSource | null {
+    return this.snapshot
   }
 
   deliver(envelopes: readonly Envelope[]): DeliverOutcome {

@@ -95,6 +95,28 @@ describe('ordered-apply checker', () => {
     checker.started(1, 9)
     expect(checker.violations).toHaveLength(3)
   })
+
+  it('takes an install that jumps ahead, and flags one that goes back', () => {
+    const checker = new OrderedApplyChecker()
+    checker.started(1, 0)
+    checker.applied(1, 1)
+    checker.installed(1, 9)
+    checker.applied(1, 10)
+    expect(checker.violations).toEqual([])
+    checker.installed(1, 4)
+    expect(checker.violations).toEqual(['ordered-apply: node 1 installed a snapshot through 4, but had applied through 10'])
+  })
+
+  it('takes a restart from a received snapshot not yet installed, and flags one past it', () => {
+    const checker = new OrderedApplyChecker()
+    checker.started(1, 0)
+    checker.applied(1, 1)
+    checker.received(1, 9)
+    checker.started(1, 9)
+    expect(checker.violations).toEqual([])
+    checker.started(1, 12)
+    expect(checker.violations).toEqual(['ordered-apply: node 1 restarted at applied index 12, but had applied only through 9'])
+  })
 })
 
 describe('snapshot-restore checker', () => {

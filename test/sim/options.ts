@@ -11,13 +11,14 @@ import type { CoreSabotage } from '../../src/core/replica-port.js'
  * `skip-pre-vote` the peers (every pre-vote is answered yes at once by every member, reached or
  * not, as if nodes campaigned without asking), `unbounded-reports` a node's promises and
  * catch-up replies (they ignore the byte bounds, see unbounded-reports.ts); `snapshot-stale-index`
- * the snapshots (one holds the state before a batch but claims the batch's slot); the rest are
- * CoreSabotage.
+ * the snapshots (one holds the state before a batch but claims the batch's slot);
+ * `truncate-unapplied` the driver's compaction (it truncates the log through the applied index at
+ * once, past the newest durable snapshot); the rest are CoreSabotage.
  */
-export type SimSabotage = CoreSabotage | 'forget-promise' | 'blind-retry' | 'skip-pre-vote' | 'unbounded-reports' | 'snapshot-stale-index'
-export const sabotages: readonly SimSabotage[] = ['forget-promise', 'unbounded-reports', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry', 'skip-pre-vote', 'snapshot-stale-index']
+export type SimSabotage = CoreSabotage | 'forget-promise' | 'blind-retry' | 'skip-pre-vote' | 'unbounded-reports' | 'snapshot-stale-index' | 'truncate-unapplied'
+export const sabotages: readonly SimSabotage[] = ['forget-promise', 'unbounded-reports', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry', 'skip-pre-vote', 'snapshot-stale-index', 'truncate-unapplied']
 /** The sabotages that reach the core as a CoreSabotage; the others live in the simulator. */
-export const simOnlySabotages: ReadonlySet<SimSabotage> = new Set(['forget-promise', 'blind-retry', 'skip-pre-vote', 'unbounded-reports', 'snapshot-stale-index'])
+export const simOnlySabotages: ReadonlySet<SimSabotage> = new Set(['forget-promise', 'blind-retry', 'skip-pre-vote', 'unbounded-reports', 'snapshot-stale-index', 'truncate-unapplied'])
 
 /** The largest value a simulated client writes (raw bytes); the edge's limit, shrunk. */
 export const simValueBytesMax = 600
@@ -85,6 +86,14 @@ export type SimOptions = Readonly<{
   /** Raw bytes of each put's value: short, or (on some seeds) close to simValueBytesMax. */
   valueBytes: number
   sabotage: SimSabotage | null
+  /**
+   * Tiny on purpose, so that compaction, "compacted" answers and snapshot installs (to lagging,
+   * restarted and partitioned nodes) happen in most seeds: once a snapshot is durable, the log is
+   * truncated through its index less `logRetainSlots`, as the node does.
+   */
+  logRetainSlots: number
+  /** Ticks a snapshot transfer takes; the source must stay up and reachable all along. */
+  snapshotTransferTicksMax: number
 }>
 
 function between(random: Random, min: number, max: number): number {
@@ -131,6 +140,8 @@ export function optionsFromSeed(seed: number, overrides: { nodes?: number; sabot
     snapshotEverySlots: between(random, 2, 12),
     // A chunk holds at least one entry: a short key and a value of up to simValueBytesMax bytes.
     snapshotChunkBytesMax: simValueBytesMax + 64 + between(random, 0, 512),
+    logRetainSlots: between(random, 0, 3),
+    snapshotTransferTicksMax: between(random, 1, 40),
   }
 }
 

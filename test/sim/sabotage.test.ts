@@ -23,14 +23,22 @@ function firstCaught(sabotage: SimSabotage, seedsMax: number, counts: (failure: 
   return null
 }
 
-describe('sabotage is caught', () => {
-  it.each(sabotages)('%s, within 20 seeds', (sabotage) => {
-    const caught = firstCaught(sabotage, 20, () => true)
-    expect(caught, `${sabotage} was not caught in 20 seeds`).not.toBeNull()
-    expect(caught!.failure).toMatch(checkers)
-  })
+/**
+ * blind-retry bites only where a forward's outcome was lost and the retry lands under a new
+ * leader: about 1 seed in 5 or 6 (19 of seeds 1..100 with 3 nodes, before compaction ran in the
+ * seeds). Where the first one falls moves with the fault schedule (seed 25 with an earlier draw
+ * of the compaction limits, seed 1 with today's): the bound leaves room for that.
+ */
+const seedsToCatch = (sabotage: SimSabotage): number => (sabotage === 'blind-retry' ? 60 : 20)
 
-  const consequences: [SimSabotage, number][] = [['accept-below-promise', 200], ['ignore-reported-value', 20], ['minority-commit', 20], ['blind-retry', 20]]
+describe('sabotage is caught', () => {
+  it.each(sabotages.map((sabotage) => [sabotage, seedsToCatch(sabotage)] as const))('%s, within %i seeds', (sabotage, seedsMax) => {
+    const caught = firstCaught(sabotage, seedsMax, () => true)
+    expect(caught, `${sabotage} was not caught in ${seedsMax} seeds`).not.toBeNull()
+    expect(caught!.failure).toMatch(checkers)
+  }, 120_000)
+
+  const consequences: [SimSabotage, number][] = [['accept-below-promise', 200], ['ignore-reported-value', 20], ['minority-commit', 20], ['blind-retry', seedsToCatch('blind-retry')]]
   it.each(consequences)('%s leads to lost or divergent writes within %i seeds', (sabotage, seedsMax) => {
     const caught = firstCaught(sabotage, seedsMax, (failure) => !failure.startsWith('promises'))
     expect(caught, `no consequence of ${sabotage} in ${seedsMax} seeds`).not.toBeNull()

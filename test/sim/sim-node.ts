@@ -5,23 +5,36 @@
  *
  * Snapshots are written as the node does: taken after an apply, started once the turn that
  * applied its last slot has synced, then one chunk per turn, committed after the last; a crash
- * before the commit leaves only the older snapshots.
+ * before the commit leaves only the older snapshots. Once one is durable, the log is truncated
+ * behind it (keeping a retained tail), and a lagging peer may be sent a copy of it (an install).
  */
-import { Replica, seededRandom, slot, type ByteLimits, type CoreEvent, type NodeId, type PersistBatch, type Random } from '../../src/core/index.js'
+import { Replica, assert, seededRandom, slot, type ByteLimits, type CoreEvent, type NodeId, type PersistBatch, type Random, type Slot } from '../../src/core/index.js'
 import type { CoreSabotage } from '../../src/core/replica-port.js'
 import { KvSnapshot, KvStateMachine, type KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
 import type { Snapshot } from '../../src/kv/state-machine.js'
+import { compactLog } from '../../src/storage/log-compaction.js'
 import { MemorySnapshotStore } from '../../src/storage/memory-snapshot-store.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
-import type { SnapshotSink } from '../../src/storage/snapshot-store.js'
+import type { SnapshotMeta, SnapshotSink } from '../../src/storage/snapshot-store.js'
 import { simOnlySabotages, type SimSabotage } from './options.js'
 
-type DiskSnapshot = Readonly<{ acceptor: ReturnType<MemoryAcceptorStorage['load']>; values: ReadonlyMap<number, string> }>
+type DiskSnapshot = Readonly<{ acceptor: ReturnType<MemoryAcceptorStorage['load']>; compactedThrough: Slot; values: Map<number, string> }>
 type SnapshotWrite = { readonly chunks: Iterator<Uint8Array>; readonly sink: SnapshotSink }
 
 export type SnapshotOptions = Readonly<{ everySlots: number; chunkBytesMax: number }>
 /** The state machine's options less the chunk size (which `SnapshotOptions` gives). */
 export type SimStateMachineOptions = Omit<KvStateMachineOptions, 'snapshotChunkBytesMax'>
+
+/** A copy of a peer's newest durable snapshot, and the slot values it stands for on that disk. */
+export type SentSnapshot = Readonly<{ meta: SnapshotMeta; chunks: readonly Uint8Array[]; values: ReadonlyMap<number, string> }>
+
+/** A fresh storage holding `entries` above a compaction point (what a crash left on the disk). */
+function storageWith(promised: PersistBatch['promised'], compactedThrough: Slot, entries: PersistBatch['entries']): MemoryAcceptorStorage {
+  const storage = new MemoryAcceptorStorage()
+  storage.log.truncatePrefix(compactedThrough)
+  storage.persist({ promised, entries })
+  return storage
+}
 
 export class SimNode {
   readonly id: NodeId
@@ -58,9 +71,7 @@ export class SimNode {
     this.incarnation += 1
     if (options.sabotage === 'forget-promise' && this.incarnation > 1) {
       // The forget-promise sabotage: the disk kept the accepted values but lost the promise.
-      const forgetful = new MemoryAcceptorStorage()
-      forgetful.persist({ promised: null, entries: this.storage.load().entries })
-      this.storage = forgetful
+      this.storage = storageWith(null, this.storage.log.compactedThrough(), this.storage.load().entries)
     }
     this.stateMachine = this.#freshStateMachine()
     const latest = this.snapshots.latest()
@@ -75,6 +86,7 @@ export class SimNode {
       appliedIndex,
       random: seededRandom(options.random.uint32()),
       archive: this.storage.log,
+      compactedThrough: this.storage.log.compactedThrough(),
       onEvent: options.onEvent,
       sabotage: coreSabotage,
       byteLimits: options.byteLimits,
@@ -84,7 +96,7 @@ export class SimNode {
 
   /** One turn's transaction, not yet synced: a crash may lose it, with every commit after it. */
   atomically(work: () => void): void {
-    this.#lastDurable ??= { acceptor: this.storage.load(), values: new Map(this.#values) }
+    this.#lastDurable ??= { acceptor: this.storage.load(), compactedThrough: this.storage.log.compactedThrough(), values: new Map(this.#values) }
     work()
   }
 
@@ -133,6 +145,76 @@ export class SimNode {
     this.snapshotsWritten += 1
   }
 
+  /**
+   * Once the turns are synced, the log may go behind the newest durable snapshot, keeping the
+   * retained tail (the node's rule, src/storage/log-compaction.ts). `unapplied` is the
+   * truncate-unapplied sabotage: through the applied index at once, past the newest snapshot,
+   * and the truncation itself survives any crash.
+   */
+  compact(retainSlots: number, unapplied: boolean): void {
+    const replica = this.replica
+    if (replica === null) return
+    if (unapplied) {
+      this.#compactThrough(replica, this.stateMachine.appliedIndex(), 0)
+      this.#unappliedCompactedThrough = this.storage.log.compactedThrough()
+      return
+    }
+    const latest = this.snapshots.latest()
+    if (this.#lastDurable !== null || latest === null) return
+    // A peer's snapshot not installed yet covers slots the log must still serve.
+    this.#compactThrough(replica, slot(Math.min(latest.index, this.stateMachine.appliedIndex())), retainSlots)
+  }
+
+  /** A copy of the newest durable snapshot, to send a lagging peer; null when there is none. */
+  newestSnapshot(): SentSnapshot | null {
+    const meta = this.snapshots.latest()
+    if (meta === null) return null
+    const values = new Map([...this.durableValues()].filter(([at]) => at <= meta.index))
+    return { meta, chunks: [...this.snapshots.read(meta)], values }
+  }
+
+  /**
+   * A peer's snapshot arrived whole: it is stored (durable at once, as the file store's rename),
+   * and the slot values it stands for join the disk. The install comes in a later turn.
+   */
+  receiveSnapshot(sent: SentSnapshot): void {
+    const sink = this.snapshots.create(sent.meta.index, sent.meta.revision)
+    for (const chunk of sent.chunks) sink.write(chunk)
+    void sink.commit() // the memory store commits before it returns
+    this.snapshots.prune(2)
+    for (const [at, value] of sent.values) {
+      this.#values.set(at, value)
+      this.#lastDurable?.values.set(at, value)
+    }
+  }
+
+  /** Inside the install turn's transaction: the stored snapshot replaces the state machine. */
+  install(index: Slot): void {
+    const meta = this.snapshots.latest()
+    assert(meta !== null && meta.index === index, `install of ${index}, but the newest snapshot is at ${meta?.index ?? 'none'}`)
+    const stateMachine = this.#freshStateMachine()
+    stateMachine.restore(this.snapshots.read(meta))
+    this.stateMachine = stateMachine
+    this.storage.log.truncatePrefix(index)
+  }
+
+  #compactThrough(replica: Replica, through: Slot, retainSlots: number): void {
+    const before = this.storage.log.compactedThrough()
+    const after = compactLog(this.storage.log, through, retainSlots)
+    if (after === before) return
+    // The disk keeps a compacted slot's value only in a durable snapshot; a slot truncated above
+    // the newest one (only the sabotage does it) is gone, and the durability checker must see so.
+    const covered = this.snapshots.latest()?.index ?? 0
+    for (let at = Math.max(before, covered) + 1; at <= after; at += 1) {
+      this.#values.delete(at)
+      this.#lastDurable?.values.delete(at)
+    }
+    replica.compacted(slot(after))
+  }
+
+  /** What the truncate-unapplied sabotage truncated: durable at once, whatever crashes after. */
+  #unappliedCompactedThrough = 0
+
   /** The log's values as a crash now would leave them (the last fsync, if commits followed it). */
   durableValues(): ReadonlyMap<number, string> {
     return this.#lastDurable?.values ?? this.#values
@@ -151,8 +233,9 @@ export class SimNode {
     const snapshot = this.#lastDurable
     this.#lastDurable = null
     if (!loseUnsynced || snapshot === null) return false
-    this.storage = new MemoryAcceptorStorage()
-    this.storage.persist({ promised: snapshot.acceptor.promised, entries: snapshot.acceptor.entries })
+    // A sabotaged truncation survives any crash; a correct one came before the durable copy.
+    const compactedThrough = slot(Math.max(snapshot.compactedThrough, this.#unappliedCompactedThrough))
+    this.storage = storageWith(snapshot.acceptor.promised, compactedThrough, snapshot.acceptor.entries.filter((entry) => entry.slot > compactedThrough))
     this.#values = new Map(snapshot.values)
     return true
   }

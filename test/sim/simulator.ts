@@ -77,6 +77,9 @@ export class Simulator implements ClientCluster {
   readonly #snapshotRestore: SnapshotRestoreChecker
   readonly #messageSizes: MessageSizeChecker
   readonly #failures: string[] = []
+  /** Snapshot transfers under way, by receiving node. */
+  readonly #transfers = new Map<NodeId, { from: NodeId; at: number; incarnations: readonly [number, number] }>()
+  installs = 0
   #disksFailed = false
   /** The trace line that reports the first violation, once there is one. */
   #failedAtLine: number | null = null
@@ -136,7 +139,7 @@ export class Simulator implements ClientCluster {
     const traceTail = this.#failedAtLine === null ? this.trace.tail(40) : this.trace.upTo(this.#failedAtLine, 40)
     const completed = this.history.ops.filter((op) => op.result !== null).length
     const snapshots = [...this.#nodes.values()].reduce((sum, node) => sum + node.snapshotsWritten, 0)
-    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed), ${this.#agreement.slots} slots, ${snapshots} snapshots, ${this.#snapshotRestore.restores} restores, liveness in ${this.livenessTicks} ticks, largest message ${this.#messageSizes.largestBytes} of ${this.#options.byteLimits.messageBytesMax} bytes`
+    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed), ${this.#agreement.slots} slots, ${snapshots} snapshots, ${this.#snapshotRestore.restores} restores, ${this.installs} installs, liveness in ${this.livenessTicks} ticks, largest message ${this.#messageSizes.largestBytes} of ${this.#options.byteLimits.messageBytesMax} bytes`
     // The outcome joins the hash: two runs of a seed must agree on it, not only on the events.
     this.trace.add(this.now, `end: ${stats}, ${this.#failures.length} failures`)
     return { seed: this.#options.seed, failures: this.#failures, traceHash: this.trace.hash, traceTail, stats }
@@ -233,6 +236,7 @@ export class Simulator implements ClientCluster {
 
   #tick(): void {
     this.#wakeUp()
+    this.#finishTransfers()
     for (const envelope of this.#network.due(this.now)) {
       const paused = this.#paused.get(envelope.to)
       if (paused === undefined) this.#nodes.get(envelope.to)!.replica?.step(envelope)
@@ -267,8 +271,10 @@ export class Simulator implements ClientCluster {
         this.#maybeKill('before the disk synced')
         node.sync()
       }
+      node.compact(this.#options.logRetainSlots, false)
       node.writeSnapshotChunk()
       processReady(replica, this.#readyPorts(node))
+      if (this.#options.sabotage === 'truncate-unapplied') node.compact(this.#options.logRetainSlots, true)
     } catch (error) {
       if (!(error instanceof KilledMidTurn)) throw error
       this.trace.add(this.now, `node ${node.id} killed ${error.message}`)
@@ -305,6 +311,48 @@ export class Simulator implements ClientCluster {
       dropped: (proposals) => {
         for (const proposal of proposals) this.#servers.get(node.id)?.onDropped(proposal)
       },
+      fetchSnapshot: (from, through) => this.#startTransfer(node, from, through),
+      installSnapshot: (index) => {
+        node.install(index)
+        this.#orderedApply.installed(node.id, index)
+        this.#snapshotRestore.restored(node.id, node.stateMachine)
+        this.installs += 1
+      },
+    }
+  }
+
+  /**
+   * A snapshot transfer from `from` to `node`: it takes some ticks, and completes only if both
+   * stay up (the same incarnations) and the link stays open both ways; else the learner asks
+   * again later. One at a time per node, as the production fetch.
+   */
+  #startTransfer(node: SimNode, from: NodeId, through: number): void {
+    if (this.#transfers.has(node.id)) return
+    const ticks = 1 + randomBelow(this.#random.faults, this.#options.snapshotTransferTicksMax)
+    const source = this.#nodes.get(from)!
+    this.#transfers.set(node.id, { from, at: this.now + ticks, incarnations: [node.incarnation, source.incarnation] })
+    this.trace.add(this.now, `node ${node.id} fetches a snapshot from ${from} (it lacks slots through ${through}), ${ticks} ticks`)
+  }
+
+  #finishTransfers(): void {
+    for (const [id, transfer] of [...this.#transfers]) {
+      if (transfer.at > this.now) continue
+      this.#transfers.delete(id)
+      const node = this.#nodes.get(id)!
+      const source = this.#nodes.get(transfer.from)!
+      const intact = node.up && source.up && node.incarnation === transfer.incarnations[0] && source.incarnation === transfer.incarnations[1]
+      if (!intact || !this.#network.connected(transfer.from, id) || !this.#network.connected(id, transfer.from)) {
+        this.trace.add(this.now, `node ${id}: the snapshot transfer from ${transfer.from} broke off`)
+        continue
+      }
+      const snapshot = source.newestSnapshot()
+      if (snapshot === null) continue
+      const index = snapshot.meta.index
+      this.trace.add(this.now, `node ${id} received a snapshot through ${index} from ${transfer.from}`)
+      if (index <= Math.max(node.stateMachine.appliedIndex(), node.snapshots.latest()?.index ?? 0)) continue
+      node.receiveSnapshot(snapshot)
+      this.#orderedApply.received(id, index)
+      node.replica!.snapshotReady(index)
     }
   }
 
@@ -442,6 +490,7 @@ export class Simulator implements ClientCluster {
   #onEvent(id: NodeId, event: CoreEvent): void {
     this.#phaseEvents?.push({ node: id, tick: this.now, event })
     if (event.type === 'slots-chosen' || event.type === 'catch-up-requested') return
+    if (event.type === 'snapshot-installed') return this.trace.add(this.now, `node ${id} installed a snapshot through ${event.index}`)
     const ballot = formatBallot(event.ballot)
     const status = this.#nodes.get(id)!.replica?.status()
     const indexes = status === undefined ? '' : ` commit=${status.commitIndex} applied=${status.appliedIndex}`

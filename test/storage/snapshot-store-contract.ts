@@ -56,9 +56,22 @@ export function runSnapshotStoreContract(name: string, open: () => { store: Snap
       const { store, reopen } = open()
       for (const index of [1, 2, 3, 4]) await write(store, index, [`s${index}`])
       expect(store.list().map((meta) => meta.index)).toEqual([4, 3, 2, 1])
+      expect(store.indexes()).toEqual([4, 3, 2, 1])
       store.prune(2)
       expect(reopen().list().map((meta) => meta.index)).toEqual([4, 3])
+      expect(reopen().indexes()).toEqual([4, 3])
       expect(texts(reopen().read(reopen().latest()!))).toEqual(['s4'])
+    })
+
+    it('sets a snapshot aside: no longer listed or read, and the one before it is the newest again', async () => {
+      const { store, reopen } = open()
+      for (const index of [1, 2, 3]) await write(store, index, [`s${index}`])
+      store.setAside(slot(3))
+      expect(reopen().indexes()).toEqual([2, 1])
+      expect(reopen().latest()?.index).toBe(2)
+      expect(texts(reopen().read(reopen().latest()!))).toEqual(['s2'])
+      await write(reopen(), 3, ['again'])
+      expect(texts(reopen().read({ index: slot(3) }))).toEqual(['again'])
     })
 
     it('refuses a snapshot that is not newer than the newest', async () => {

@@ -27,6 +27,8 @@ const every: PeerMessage[] = [
   { type: 'heartbeat', ballot, commitIndex: slot(2), readRound: 4 },
   { type: 'heartbeat-ack', ballot, readRound: 4 },
   { type: 'catch-up', fromSlot: slot(3) },
+  { type: 'compacted', through: slot(40) },
+  { type: 'promise', ballot, fromSlot: slot(2), accepted: [], throughSlot: slot(40), more: true, compactedThrough: slot(40) },
   { type: 'chosen', entries: [{ slot: slot(3), value: [{ type: 'delete', proposal: 'p2', key: 'k', cas: null, idempotency: null, request: { id: 'n2-abc-r9', atMs: 7 } }] }] },
   { type: 'pre-vote', ballot, commitIndex: slot(7) },
   { type: 'pre-vote-reply', ballot, granted: false, promised: { round: 3, node: nodeId(2) } },
@@ -36,7 +38,7 @@ describe('codec', () => {
   it('round-trips every message type', () => {
     const decoded = decodePeerBatch(JSON.parse(encodePeerBatch({ from: nodeId(1), to: nodeId(2), messages: every })))
     expect(decoded).toEqual({ ok: true, batch: { from: 1, to: 2, messages: every } })
-    expect(new Set(every.map((message) => message.type)).size).toBe(11)
+    expect(new Set(every.map((message) => message.type)).size).toBe(12)
   })
 
   it('encodes exactly as JSON.stringify, also when peers share one cache of encoded messages', () => {
@@ -66,6 +68,10 @@ describe('codec', () => {
     ['page entries out of order', { type: 'promise', ballot, fromSlot: 1, accepted: [{ slot: 2, ballot, value: [put], chosen: false }, { slot: 1, ballot, value: [put], chosen: false }], throughSlot: 2, more: false }],
     ['an unfinished page that does not end on an entry', { type: 'promise', ballot, fromSlot: 1, accepted: [{ slot: 1, ballot, value: [put], chosen: false }], throughSlot: 4, more: true }],
     ['an unfinished empty page', { type: 'promise', ballot, fromSlot: 1, accepted: [], throughSlot: 0, more: true }],
+    ['a compacted page that lists entries', { type: 'promise', ballot, fromSlot: 1, accepted: [{ slot: 1, ballot, value: [put], chosen: true }], throughSlot: 4, more: false, compactedThrough: 4 }],
+    ['a compacted page ending elsewhere', { type: 'promise', ballot, fromSlot: 1, accepted: [], throughSlot: 3, more: false, compactedThrough: 4 }],
+    ['a compacted page ending before it starts', { type: 'promise', ballot, fromSlot: 5, accepted: [], throughSlot: 4, more: false, compactedThrough: 4 }],
+    ['a compacted answer with an extra field', { type: 'compacted', through: 4, revision: 2 }],
   ])('rejects %s', (_label, message) => {
     expect(decodePeerBatch({ from: 1, to: 2, messages: [message] }).ok).toBe(false)
   })
