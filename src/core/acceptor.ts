@@ -17,17 +17,15 @@ export type AcceptorVerdict = 'granted' | 'rejected'
 export class Acceptor {
   readonly #log: Log
   readonly #outputs: Outputs
-  readonly #acceptBelowPromise: boolean
   readonly #messageBytesMax: number
   /** Invariant: never decreases, also across restarts (it is persisted before any reply). */
   #promised: Ballot
 
-  constructor(options: { log: Log; outputs: Outputs; promised: Ballot; acceptBelowPromise: boolean; messageBytesMax: number }) {
+  constructor(options: { log: Log; outputs: Outputs; promised: Ballot; messageBytesMax: number }) {
     this.#log = options.log
     this.#messageBytesMax = options.messageBytesMax
     this.#outputs = options.outputs
     this.#promised = options.promised
-    this.#acceptBelowPromise = options.acceptBelowPromise
   }
 
   get promised(): Ballot {
@@ -50,9 +48,7 @@ export class Acceptor {
   }
 
   onAccept(from: NodeId, accept: AcceptMessage): AcceptorVerdict {
-    if (compareBallots(accept.ballot, this.#promised) < 0 && !this.#acceptBelowPromise) {
-      return this.#reject(from, accept.ballot)
-    }
+    if (compareBallots(accept.ballot, this.#promised) < 0) return this.#reject(from, accept.ballot)
     if (compareBallots(accept.ballot, this.#promised) > 0) this.#promise(accept.ballot)
     // Reply with one `accepted` per run of slots voted for; a slot that got no vote splits runs.
     let runStart: Slot | null = null

@@ -8,7 +8,6 @@
 import { assert } from './assert.js'
 import { ballotsEqual, ballotZero, type Ballot } from './ballot.js'
 import { commandBytes, noopValue, type Value, type WriteCommand } from './command.js'
-import type { CoreSabotage } from './replica-port.js'
 import type { CoreEventSink } from './events.js'
 import { slot, slotZero, type NodeId, type Slot } from './ids.js'
 import type { Learner } from './learner.js'
@@ -43,8 +42,6 @@ export class Proposer {
   readonly #outputs: Outputs
   readonly #onEvent: CoreEventSink
   readonly #quorum: number
-  readonly #chosenQuorum: number
-  readonly #ignoreReportedValue: boolean
   readonly #bytes: ByteLimits
   #role: ProposerRole = 'idle'
   /** The ballot of the current campaign or leadership; ballotZero when idle. */
@@ -88,7 +85,6 @@ export class Proposer {
     learner: Learner
     outputs: Outputs
     onEvent: CoreEventSink
-    sabotage: ReadonlySet<CoreSabotage>
     bytes: ByteLimits
   }) {
     this.#self = options.self
@@ -99,8 +95,6 @@ export class Proposer {
     this.#outputs = options.outputs
     this.#onEvent = options.onEvent
     this.#quorum = majority(options.members.length)
-    this.#chosenQuorum = options.sabotage.has('minority-commit') ? Math.max(1, this.#quorum - 1) : this.#quorum
-    this.#ignoreReportedValue = options.sabotage.has('ignore-reported-value')
     this.#bytes = options.bytes
   }
 
@@ -135,7 +129,7 @@ export class Proposer {
     const report = this.#reports.get(from)
     if (report?.complete === true || promise.fromSlot !== (report?.nextSlot ?? this.#fromSlot)) return false
     assert(promise.throughSlot >= promise.fromSlot - 1 && (!promise.more || promise.throughSlot >= promise.fromSlot), 'a promise page must move forward')
-    if (!this.#ignoreReportedValue) this.#recovery.add(promise.accepted)
+    this.#recovery.add(promise.accepted)
     if (promise.compactedThrough !== undefined) {
       // Chosen there, values in that acceptor's snapshot: never propose in them; fetch it.
       if (promise.compactedThrough > this.#reportedCompactedThrough) this.#reportedCompactedThrough = promise.compactedThrough
@@ -335,7 +329,7 @@ export class Proposer {
 
   #propose(at: Slot, value: Value): void {
     const bytes = valueBytes(value)
-    this.#inflight.set(at, { value, bytes, tally: new VoteTally(this.#chosenQuorum) })
+    this.#inflight.set(at, { value, bytes, tally: new VoteTally(this.#quorum) })
     this.#inflightBytes += bytes
   }
 

@@ -18,6 +18,8 @@ export type ReadOutcome = Readonly<{ id: ReadId; type: 'ready' | 'not_leader' }>
 
 /**
  * What the driver must do about snapshots this turn.
+ * - `take`: after this turn's apply, take a snapshot of the state machine (its applied index is
+ *   then `index`) and write it out; the driver may finish one already under way first.
  * - `fetch`: this node lacks chosen slots through `through` that `from` has compacted away:
  *   stream `from`'s newest snapshot into the local snapshot store (durably), then call
  *   `snapshotReady`. Asked again after a while if nothing came of it; a fetch already running
@@ -27,6 +29,7 @@ export type ReadOutcome = Readonly<{ id: ReadId; type: 'ready' | 'not_leader' }>
  *   (empty in such a turn) and before advance.
  */
 export type SnapshotAction =
+  | Readonly<{ type: 'take'; index: Slot }>
   | Readonly<{ type: 'fetch'; from: NodeId; through: Slot }>
   | Readonly<{ type: 'install'; index: Slot }>
 

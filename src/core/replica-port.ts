@@ -17,12 +17,6 @@ export type Role = 'follower' | 'candidate' | 'leader'
 export type DurableAcceptorState = Readonly<{ promised: Ballot; entries: readonly LogEntry[] }>
 
 /**
- * Deliberately broken behaviours, reachable only from the simulator (never from node config),
- * to prove its checkers catch real protocol bugs.
- */
-export type CoreSabotage = 'accept-below-promise' | 'ignore-reported-value' | 'minority-commit'
-
-/**
  * A read of persisted log entries. A range that reaches into the compacted prefix answers
  * `compacted` (every slot through `through` is chosen and covered by a durable snapshot),
  * never a short or empty list that would read as "nothing accepted there".
@@ -56,10 +50,14 @@ export type ReplicaOptions = Readonly<{
    * in the snapshot only. Absent: nothing is compacted.
    */
   compactedThrough?: Slot
+  /**
+   * Ready asks to take a snapshot after this many applied slots (`--snapshot-every-slots`).
+   * Absent: it never does (the driver takes none, or its tests take them by hand).
+   */
+  snapshotEverySlots?: number
   /** Without an archive every entry stays in memory (tests, simulator). */
   archive?: LogArchive
   onEvent?: CoreEventSink
-  sabotage?: ReadonlySet<CoreSabotage>
   /** The byte bounds on slots and messages; `byteLimits` unless a test shrinks them. */
   byteLimits?: ByteLimits
 }>

@@ -13,6 +13,7 @@ import { slotZero, type NodeId, type Slot } from './ids.js'
 import { Learner } from './learner.js'
 import { byteLimits, checkByteLimits, limits } from './limits.js'
 import { Log } from './log.js'
+import { SnapshotSchedule } from './snapshot-schedule.js'
 import type { AcceptMessage, Envelope, HeartbeatMessage, PrepareMessage, PreVoteMessage, PreVoteReplyMessage, PromiseMessage, RejectMessage } from './messages.js'
 import { Outputs } from './outputs.js'
 import { grantsPreVote, PreVoteRound } from './pre-vote.js'
@@ -32,6 +33,7 @@ export class Replica implements ReplicaPort {
   readonly #log: Log
   readonly #acceptor: Acceptor
   readonly #learner: Learner
+  readonly #snapshots: SnapshotSchedule
   readonly #proposer: Proposer
   readonly #electionTimeout = new Timeout({ name: 'election', afterTicks: limits.electionTimeoutTicks })
   /** Who we believe leads; null while unknown. */
@@ -55,7 +57,6 @@ export class Replica implements ReplicaPort {
     this.#members = new Set(options.members)
     this.#random = options.random
     this.#onEvent = options.onEvent ?? (() => {})
-    const sabotage = options.sabotage ?? new Set()
     const bytes = options.byteLimits ?? byteLimits
     checkByteLimits(bytes)
     const compactedThrough = options.compactedThrough ?? slotZero
@@ -68,10 +69,11 @@ export class Replica implements ReplicaPort {
       log,
       outputs: this.#outputs,
       promised: options.durable.promised,
-      acceptBelowPromise: sabotage.has('accept-below-promise'),
       messageBytesMax: bytes.messageBytesMax,
     })
     this.#learner = new Learner({ log, outputs: this.#outputs, appliedIndex: options.appliedIndex, messageBytesMax: bytes.messageBytesMax })
+    // The state the replica starts from is a snapshot's (or empty): the next is due after it.
+    this.#snapshots = new SnapshotSchedule(options.snapshotEverySlots ?? null, options.appliedIndex)
     this.#proposer = new Proposer({
       self: options.self,
       members: options.members,
@@ -79,7 +81,6 @@ export class Replica implements ReplicaPort {
       learner: this.#learner,
       outputs: this.#outputs,
       onEvent: this.#onEvent,
-      sabotage,
       bytes,
     })
     this.#preVote = new PreVoteRound(majority(options.members.length))
@@ -165,8 +166,10 @@ export class Replica implements ReplicaPort {
     const committed = snapshot?.type === 'install' ? [] : this.#learner.committed(limits.applySlotsMax)
     const appliedThrough = committed[committed.length - 1]?.slot ?? this.#learner.appliedIndex
     this.#proposer.releaseReads(appliedThrough)
-    if (this.#outputs.empty && committed.length === 0 && snapshot === null) return null
-    const ready: Ready = { ...this.#outputs.take(), committed, snapshot }
+    // A fetch or an install goes first; a due snapshot is then taken in a later turn.
+    const action = snapshot ?? (this.#snapshots.due(appliedThrough) ? { type: 'take' as const, index: appliedThrough } : null)
+    if (this.#outputs.empty && committed.length === 0 && action === null) return null
+    const ready: Ready = { ...this.#outputs.take(), committed, snapshot: action }
     this.#handedOut = ready
     return ready
   }
@@ -175,6 +178,7 @@ export class Replica implements ReplicaPort {
     assert(ready === this.#handedOut, 'advance() of a Ready that was not handed out')
     this.#handedOut = null
     if (ready.snapshot?.type === 'install') this.#installed(ready.snapshot.index)
+    if (ready.snapshot?.type === 'take') this.#snapshots.taken(ready.snapshot.index)
     const last = lastCommittedSlot(ready)
     if (last === null) return
     this.#learner.advanceApplied(last)
@@ -213,6 +217,7 @@ export class Replica implements ReplicaPort {
   }
 
   #installed(index: Slot): void {
+    this.#snapshots.taken(index)
     this.#log.compact(index)
     this.#learner.installed(index)
     this.#proposer.compacted(index)

@@ -60,7 +60,10 @@ function etcdUrlOf(config: Config): string {
   return `http://${host}:${config.etcdPort}`
 }
 
-/** A transferred chunk longer than this is refused: chunks hold at most about one value more than their bound. */
+/**
+ * A transferred chunk longer than this is refused. The codec closes chunks at
+ * limits.snapshotChunkBytesMax (one entry always fits); the margin only keeps a bound on damage.
+ */
 const snapshotTransferChunkBytesMax = limits.snapshotChunkBytesMax + limits.valueBytesMax + 64 * 1024
 /** A snapshot fetch whose peer sends nothing for this long is abandoned (and asked again later). */
 const snapshotFetchIdleMs = 30_000
@@ -134,7 +137,6 @@ export class PaxosNode implements NodeService {
     this.#snapshotter = new Snapshotter({
       stateMachine: this.#stateMachine,
       store: this.#storage.snapshots,
-      everySlots: config.snapshotEverySlots,
       retain: limits.snapshotsRetained,
       whenSynced: (release) => this.#storage.whenSynced(release),
       nowMs: () => this.#clock.nowMs(),
@@ -149,6 +151,7 @@ export class PaxosNode implements NodeService {
       random: seededRandom(randomBytes(4).readUInt32LE(0)),
       archive: this.#storage.acceptorStorage.log,
       compactedThrough: this.#storage.acceptorStorage.log.compactedThrough(),
+      snapshotEverySlots: config.snapshotEverySlots,
       onEvent: (event) => this.#onEvent(event),
     })
     this.#metrics.logCompactedThrough.set(this.#storage.acceptorStorage.log.compactedThrough())
@@ -201,7 +204,6 @@ export class PaxosNode implements NodeService {
             this.#metrics.commandsApplied.inc()
             this.#pending.settleWrite(applied.proposal, { type: 'applied', slot: applied.slot, result: applied.result })
           }
-          this.#snapshotter.afterApply()
         },
         send: (envelopes) => {
           this.#live.recorder.sent(envelopes)
@@ -215,6 +217,10 @@ export class PaxosNode implements NodeService {
         },
         fetchSnapshot: (from, through) => this.#fetchSnapshot(from, through),
         installSnapshot: (index) => this.#installSnapshot(index),
+        takeSnapshot: (index) => {
+          assert(this.#stateMachine.appliedIndex() === index, `a snapshot at ${index} asked for at applied index ${this.#stateMachine.appliedIndex()}`)
+          this.#snapshotter.take()
+        },
         loopback: (envelopes) => this.#loop.loopback(envelopes),
       },
     })

@@ -40,6 +40,11 @@ export interface ReadyPorts {
    */
   readonly installSnapshot: (index: Slot) => void
   /**
+   * After the turn's transaction: take a snapshot of the state machine, now at applied index
+   * `index`, and write it out once that turn is on disk (src/node/snapshotter.ts).
+   */
+  readonly takeSnapshot: (index: Slot) => void
+  /**
    * Delivers envelopes this node sent itself, once they may count (their turn is durable).
    * Absent: they are stepped at once. The node queues them for its next event-loop turn.
    */
@@ -76,6 +81,7 @@ export function processReady(replica: ReplicaPort, ports: ReadyPorts): boolean {
         if (ready.committed.length > 0) ports.apply(ready.committed)
       })
     }
+    if (ready.snapshot?.type === 'take') ports.takeSnapshot(ready.snapshot.index)
     if (ready.snapshot?.type === 'fetch') ports.fetchSnapshot(ready.snapshot.from, ready.snapshot.through)
     const held: Envelope[] = []
     const free: Envelope[] = []

@@ -1,6 +1,7 @@
 /**
- * Takes a snapshot of the state machine every `everySlots` applied slots and writes it to the
- * snapshot store without stalling the event loop: the point-in-time view is O(1), then one chunk
+ * Takes a snapshot of the state machine when the core's Ready says so (`take`, every
+ * `--snapshot-every-slots` applied slots) and writes it to the snapshot store without stalling
+ * the event loop: the point-in-time view is O(1), then one chunk
  * is encoded and written per event-loop turn (setImmediate), so client requests and peer
  * messages run between chunks; the fsyncs run on libuv's thread pool.
  *
@@ -25,7 +26,6 @@ export type SnapshotWritten = Readonly<{
 export type SnapshotterOptions = Readonly<{
   stateMachine: StateMachine
   store: SnapshotStore
-  everySlots: number
   retain: number
   /** Runs `release` once every commit so far is on disk. */
   whenSynced: (release: () => void) => void
@@ -40,8 +40,8 @@ export class Snapshotter {
   #coveredThrough: Slot
   #writing: { sink: SnapshotSink | null } | null = null
   #stopped = false
-  /** After a failed write, the next attempt waits for another interval of slots. */
-  #retryFrom = 0
+  /** A take came while a write was under way: take again once it is done. */
+  #wanted = false
 
   constructor(options: SnapshotterOptions, coveredThrough: Slot) {
     this.#options = options
@@ -53,16 +53,6 @@ export class Snapshotter {
   }
 
   /**
-   * Call after each apply, inside the turn: the view is taken now (it must match the applied
-   * index), the write starts after this turn has committed and its WAL sync has run.
-   */
-  afterApply(): void {
-    const applied = this.#options.stateMachine.appliedIndex()
-    if (this.#stopped || this.#writing !== null || applied - this.#coveredThrough < this.#options.everySlots || applied < this.#retryFrom) return
-    this.take()
-  }
-
-  /**
    * A peer's snapshot through `index` is durable in the store (about to be installed): the next
    * one this node takes must be newer. A write under way for an older slot may still finish.
    */
@@ -70,9 +60,17 @@ export class Snapshotter {
     if (index > this.#coveredThrough) this.#coveredThrough = index
   }
 
-  /** Takes a snapshot now, whatever the interval says (tests, benchmarks). */
+  /**
+   * Takes a snapshot now: the view is taken at once (it matches the applied index between
+   * turns), the write starts after the turn that applied it has committed and its WAL sync has
+   * run. While a write is under way, the take waits for it and then sees a newer state.
+   */
   take(): void {
-    if (this.#stopped || this.#writing !== null) return
+    if (this.#stopped) return
+    if (this.#writing !== null) {
+      this.#wanted = true
+      return
+    }
     const snapshot = this.#options.stateMachine.snapshot()
     if (snapshot.appliedIndex <= this.#coveredThrough) return
     const writing = { sink: null as SnapshotSink | null }
@@ -127,6 +125,10 @@ export class Snapshotter {
             this.#options.onFailed(error) // the new snapshot is durable; an old file stays behind
           }
           this.#options.onWritten({ meta, chunks: count, durationMs: this.#options.nowMs() - started, longestSliceMs })
+          if (this.#wanted) {
+            this.#wanted = false
+            this.take()
+          }
         },
         (error: unknown) => this.#fail(writing, error),
       )
@@ -137,7 +139,8 @@ export class Snapshotter {
   #fail(writing: { sink: SnapshotSink | null }, error: unknown): void {
     if (this.#writing !== writing) return
     this.#writing = null
-    this.#retryFrom = this.#options.stateMachine.appliedIndex() + this.#options.everySlots
+    // The next take comes with the next interval of slots: a failing disk is not retried in a loop.
+    this.#wanted = false
     this.#options.onFailed(error)
   }
 }

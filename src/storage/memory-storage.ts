@@ -17,6 +17,11 @@ export class MemoryAcceptorStorage implements AcceptorStorage {
   /** Invariant: never decreases. */
   #promised: Ballot = ballotZero
 
+  /** The persisted promise (the simulator's broken acceptor compares against it). */
+  get promised(): Ballot {
+    return { ...this.#promised }
+  }
+
   load(): DurableAcceptorState {
     return this.loadFrom(slot(this.log.compactedThrough() + 1))
   }

@@ -34,7 +34,7 @@ describe('step-through on the live page', () => {
     await page.selectOption('#hold-to', String(follower))
     await page.fill('#hold-types', 'accept')
     await page.click('#hold-button')
-    await expect.poll(() => page.locator('#step-status').textContent(), { timeout: 10_000 }).toBe('hold: ok')
+    await expect.poll(() => page.locator('#step-status').textContent(), { timeout: 20_000 }).toBe('hold: ok')
 
     await page.fill('#write-key', 'held-write')
     await page.click('#write-form button')

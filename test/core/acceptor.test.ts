@@ -17,7 +17,7 @@ const leader = nodeId(2)
 function setup(entries: ConstructorParameters<typeof Log>[0] = []) {
   const log = new Log(entries)
   const outputs = new Outputs(nodeId(1), [nodeId(1), nodeId(2), nodeId(3)])
-  const acceptor = new Acceptor({ log, outputs, promised: ballotZero, acceptBelowPromise: false, messageBytesMax: limits.messageBytesMax })
+  const acceptor = new Acceptor({ log, outputs, promised: ballotZero, messageBytesMax: limits.messageBytesMax })
   return { log, outputs, acceptor }
 }
 
@@ -83,13 +83,5 @@ describe('Acceptor', () => {
     const taken = outputs.take()
     expect(taken.persist.promised).toEqual(b(2, 2))
     expect(taken.messages.map((e) => e.message.type)).toEqual(['heartbeat-ack', 'reject'])
-  })
-
-  it('with the accept-below-promise sabotage, it does accept a stale ballot (the simulator must catch this)', () => {
-    const log = new Log([])
-    const outputs = new Outputs(nodeId(1), [nodeId(1), nodeId(2)])
-    const acceptor = new Acceptor({ log, outputs, promised: b(5, 1), acceptBelowPromise: true, messageBytesMax: limits.messageBytesMax })
-    acceptor.onAccept(leader, { type: 'accept', ballot: b(1, 2), firstSlot: slot(1), values: [value('x')], commitIndex: slot(0) })
-    expect(log.get(slot(1))?.ballot).toEqual(b(1, 2))
   })
 })

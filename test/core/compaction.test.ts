@@ -4,7 +4,8 @@
  * catch-up gets "compacted through S"; an accept there gets no vote. A candidate told so treats
  * slots <= S as chosen (proposes only above S) and fetches a snapshot; a learner that lacks
  * compacted slots asks for a fetch once (again only after its timeout), installs what the driver
- * fetched in a turn of its own, and then catches up from the log after it.
+ * fetched in a turn of its own, and then catches up from the log after it. Ready asks to take a
+ * snapshot every N applied slots, counted from the start state and from any install.
  * Method: Replicas stepped with hand-made messages, drained through the production processReady
  * with recording ports; one table over the Log itself.
  */
@@ -18,9 +19,9 @@ const value = (name: string): Value => [{ type: 'put', proposal: name, key: 'k',
 const old = { round: 1, node: nodeId(2) }
 const chosen = (at: number): LogEntry => ({ slot: slot(at), ballot: old, value: value(`v${at}`), chosen: true })
 
-type Drained = { sent: Envelope[]; fetches: SnapshotAction[]; installs: number[]; applied: number[] }
+type Drained = { sent: Envelope[]; fetches: SnapshotAction[]; installs: number[]; applied: number[]; takes: number[] }
 
-function node(self: number, options: { entries?: LogEntry[]; appliedIndex?: number; compactedThrough?: number } = {}) {
+function node(self: number, options: { entries?: LogEntry[]; appliedIndex?: number; compactedThrough?: number; snapshotEverySlots?: number } = {}) {
   const replica = new Replica({
     self: nodeId(self),
     members,
@@ -28,15 +29,17 @@ function node(self: number, options: { entries?: LogEntry[]; appliedIndex?: numb
     appliedIndex: slot(options.appliedIndex ?? 0),
     compactedThrough: slot(options.compactedThrough ?? 0),
     random: seededRandom(self),
+    ...(options.snapshotEverySlots === undefined ? {} : { snapshotEverySlots: options.snapshotEverySlots }),
   })
   const drain = (): Drained => {
-    const drained: Drained = { sent: [], fetches: [], installs: [], applied: [] }
+    const drained: Drained = { sent: [], fetches: [], installs: [], applied: [], takes: [] }
     processReady(replica, {
       self: nodeId(self), atomically: (work) => work(), persist: () => {}, reads: () => {}, dropped: () => {},
       apply: (entries) => drained.applied.push(...entries.map((entry) => entry.slot)),
       send: (envelopes) => drained.sent.push(...envelopes),
       fetchSnapshot: (from, through) => drained.fetches.push({ type: 'fetch', from, through }),
       installSnapshot: (index) => drained.installs.push(index),
+      takeSnapshot: (index) => drained.takes.push(index),
     })
     return drained
   }
@@ -151,5 +154,26 @@ describe('Log compaction point', () => {
     log.compact(slot(9)) // an install past everything held
     expect(log.highestSlot).toBe(9)
     expect(() => log.set(chosen(8))).toThrow(AssertionError)
+  })
+})
+
+describe('when to take a snapshot', () => {
+  it('asks for one every N applied slots after the one it started from, and counts an install as one', () => {
+    const { replica, step, drain } = node(3, { entries: [1, 2, 3, 4].map(chosen), snapshotEverySlots: 3 })
+    expect(drain()).toMatchObject({ applied: [1, 2, 3, 4], takes: [4] })
+    step(1, { type: 'chosen', entries: [5, 6].map((at) => ({ slot: slot(at), value: value(`v${at}`) })) })
+    expect(drain()).toMatchObject({ applied: [5, 6], takes: [] })
+    step(1, { type: 'chosen', entries: [7].map((at) => ({ slot: slot(at), value: value(`v${at}`) })) })
+    expect(drain()).toMatchObject({ applied: [7], takes: [7] })
+    replica.snapshotReady(slot(20))
+    expect(drain()).toMatchObject({ installs: [20], takes: [] })
+    step(1, { type: 'chosen', entries: [21, 22].map((at) => ({ slot: slot(at), value: value(`v${at}`) })) })
+    expect(drain()).toMatchObject({ applied: [21, 22], takes: [] })
+  })
+
+  it('never asks without an interval, and starts counting from the applied index it starts at', () => {
+    expect(node(3, { entries: [1, 2, 3, 4].map(chosen) }).drain().takes).toEqual([])
+    const restarted = node(3, { entries: [5, 6, 7].map(chosen), appliedIndex: 4, snapshotEverySlots: 4 })
+    expect(restarted.drain()).toMatchObject({ applied: [5, 6, 7], takes: [] })
   })
 })

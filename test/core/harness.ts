@@ -5,7 +5,6 @@
  */
 import type { ByteLimits, ChosenEntry, CoreEvent, Envelope, NodeId, ReadOutcome, WriteCommand } from '../../src/core/index.js'
 import { Replica, assert, nodeId, seededRandom, slot, slotZero } from '../../src/core/index.js'
-import type { CoreSabotage } from '../../src/core/replica-port.js'
 import { processReady } from '../../src/node/process-ready.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
 
@@ -25,13 +24,11 @@ export class Harness {
   /** Every envelope any node sent, in order, for tests that inspect the traffic. */
   readonly sent: Envelope[] = []
   #seed: number
-  #sabotage: ReadonlySet<CoreSabotage>
   #byteLimits: ByteLimits | undefined
 
-  constructor(count: number, seed = 1, sabotage: ReadonlySet<CoreSabotage> = new Set(), byteLimits?: ByteLimits) {
+  constructor(count: number, seed = 1, byteLimits?: ByteLimits) {
     this.ids = Array.from({ length: count }, (_, index) => nodeId(index + 1))
     this.#seed = seed
-    this.#sabotage = sabotage
     this.#byteLimits = byteLimits
     for (const id of this.ids) {
       this.storages.set(id, new MemoryAcceptorStorage())
@@ -51,7 +48,6 @@ export class Harness {
       durable: this.storages.get(id)!.load(),
       appliedIndex,
       random: seededRandom(this.#seed * 31 + id),
-      sabotage: this.#sabotage,
       onEvent: (event) => this.events.push({ node: id, event }),
       ...(this.#byteLimits === undefined ? {} : { byteLimits: this.#byteLimits }),
     }))
@@ -86,6 +82,7 @@ export class Harness {
         // Nothing in these scenarios compacts its log, so no snapshot is ever asked for.
         fetchSnapshot: () => assert(false, 'no scenario compacts its log'),
         installSnapshot: () => assert(false, 'no scenario compacts its log'),
+        takeSnapshot: () => assert(false, 'no scenario takes snapshots'),
       }));
     }
   }

@@ -43,6 +43,7 @@ class LoneReplica {
       dropped: () => {},
       fetchSnapshot: () => {},
       installSnapshot: () => {},
+      takeSnapshot: () => {},
     })
     return this.sent.slice(before).map((envelope) => envelope.message)
   }

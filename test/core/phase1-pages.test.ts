@@ -21,7 +21,7 @@ function candidate(): { replica: Replica; sent: Envelope[]; drain: () => Envelop
   const drain = (): Envelope[] => {
     const before = sent.length
     processReady(replica, {
-      self: nodeId(1), atomically: (work) => work(), persist: () => {}, apply: () => {}, reads: () => {}, dropped: () => {}, fetchSnapshot: () => {}, installSnapshot: () => {},
+      self: nodeId(1), atomically: (work) => work(), persist: () => {}, apply: () => {}, reads: () => {}, dropped: () => {}, fetchSnapshot: () => {}, installSnapshot: () => {}, takeSnapshot: () => {},
       send: (envelopes) => sent.push(...envelopes),
     })
     return sent.slice(before)
@@ -56,7 +56,7 @@ describe('Phase 1 in pages', () => {
   it('a node that missed everything is elected through paged reports of large values and recovers every write', () => {
     // A page holds about two of these values: 30 slots take some 15 pages.
     const bytes: ByteLimits = { batchBytesMax: 2500, messageBytesMax: 2500 * 2 + 1000, pipelineBytesMax: 2500 * 4, queuedBytesMax: 2500 * 8, frameBytesMax: 8000 }
-    const harness = new Harness(3, 7, new Set(), bytes)
+    const harness = new Harness(3, 7, bytes)
     const isolated = new Set([nodeId(3)])
     harness.run(60, isolated)
     const leader = harness.leader()!

@@ -39,6 +39,7 @@ function recordingPorts(calls: string[]): ReadyPorts {
     dropped: () => calls.push('dropped'),
     fetchSnapshot: () => calls.push('fetch-snapshot'),
     installSnapshot: () => calls.push('install-snapshot'),
+    takeSnapshot: () => calls.push('take-snapshot'),
   }
 }
 

@@ -48,6 +48,7 @@ function recordingPorts(self: number) {
     dropped: () => {},
     fetchSnapshot: () => {},
     installSnapshot: () => {},
+    takeSnapshot: () => {},
   }
   const sync = (): void => {
     events.push('synced')

@@ -3,9 +3,10 @@
  * fault rates and workload vary per seed, so different seeds stress different corners.
  */
 import { checkByteLimits, entryOverheadBytes, frameOverheadBytes, messageOverheadBytes, randomBelow, seededRandom, type ByteLimits, type Random } from '../../src/core/index.js'
-import type { CoreSabotage } from '../../src/core/replica-port.js'
+import type { BrokenPeers } from './broken-peers.js'
 
 /**
+ * Every sabotage is a broken part injected by the simulator; none is a switch in the core.
  * `forget-promise` breaks the disk, `blind-retry` the servers' forwarding (a retry after an
  * unknown outcome goes out as a new request, which the state machine cannot recognise),
  * `skip-pre-vote` the peers (every pre-vote is answered yes at once by every member, reached or
@@ -13,12 +14,13 @@ import type { CoreSabotage } from '../../src/core/replica-port.js'
  * catch-up replies (they ignore the byte bounds, see unbounded-reports.ts); `snapshot-stale-index`
  * the snapshots (one holds the state before a batch but claims the batch's slot);
  * `truncate-unapplied` the driver's compaction (it truncates the log through the applied index at
- * once, past the newest durable snapshot); the rest are CoreSabotage.
+ * once, past the newest durable snapshot); the rest are broken acceptors and proposers, as
+ * rewrites of their messages (broken-peers.ts).
  */
-export type SimSabotage = CoreSabotage | 'forget-promise' | 'blind-retry' | 'skip-pre-vote' | 'unbounded-reports' | 'snapshot-stale-index' | 'truncate-unapplied'
+export type SimSabotage = BrokenPeers | 'forget-promise' | 'blind-retry' | 'skip-pre-vote' | 'unbounded-reports' | 'snapshot-stale-index' | 'truncate-unapplied'
 export const sabotages: readonly SimSabotage[] = ['forget-promise', 'unbounded-reports', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry', 'skip-pre-vote', 'snapshot-stale-index', 'truncate-unapplied']
-/** The sabotages that reach the core as a CoreSabotage; the others live in the simulator. */
-export const simOnlySabotages: ReadonlySet<SimSabotage> = new Set(['forget-promise', 'blind-retry', 'skip-pre-vote', 'unbounded-reports', 'snapshot-stale-index', 'truncate-unapplied'])
+const brokenPeers: ReadonlySet<SimSabotage> = new Set<BrokenPeers>(['ignore-reported-value', 'minority-commit', 'accept-below-promise'])
+export const isBrokenPeers = (sabotage: SimSabotage | null): sabotage is BrokenPeers => sabotage !== null && brokenPeers.has(sabotage)
 
 /** The largest value a simulated client writes (raw bytes); the edge's limit, shrunk. */
 export const simValueBytesMax = 600

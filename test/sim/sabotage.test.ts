@@ -1,7 +1,7 @@
 /**
  * Goal: the simulator has teeth. Each deliberately broken core or storage must be caught.
  * Method: run seeds from 1 until the first failure and check that it came from a checker or a
- * core assertion, not from nowhere. Then, for the core sabotages, run seeds until a checker of
+ * core assertion, not from nowhere. Then, for the broken protocol roles, run seeds until a checker of
  * consequences (agreement, durability, linearizability, ...), not the promise checker, catches
  * one: the breakage really leads to lost or divergent writes. A forgotten promise has not done
  * so in any seed we ran (the old leader must still count votes in the few ticks between the

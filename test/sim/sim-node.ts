@@ -9,14 +9,13 @@
  * behind it (keeping a retained tail), and a lagging peer may be sent a copy of it (an install).
  */
 import { Replica, assert, seededRandom, slot, type ByteLimits, type CoreEvent, type NodeId, type PersistBatch, type Random, type Slot } from '../../src/core/index.js'
-import type { CoreSabotage } from '../../src/core/replica-port.js'
 import { KvSnapshot, KvStateMachine, type KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
 import type { Snapshot } from '../../src/kv/state-machine.js'
 import { compactLog } from '../../src/storage/log-compaction.js'
 import { MemorySnapshotStore } from '../../src/storage/memory-snapshot-store.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
 import type { SnapshotMeta, SnapshotSink } from '../../src/storage/snapshot-store.js'
-import { simOnlySabotages, type SimSabotage } from './options.js'
+import type { SimSabotage } from './options.js'
 
 type DiskSnapshot = Readonly<{ acceptor: ReturnType<MemoryAcceptorStorage['load']>; compactedThrough: Slot; values: Map<number, string> }>
 type SnapshotWrite = { readonly chunks: Iterator<Uint8Array>; readonly sink: SnapshotSink }
@@ -52,6 +51,10 @@ export class SimNode {
   /** The snapshot being written, one chunk per turn; null when none is. */
   #writing: SnapshotWrite | null = null
   #snapshotPending = false
+  /** The state before this turn's batch, for the stale-index sabotage (else null). */
+  beforeLastApply: KvSnapshot | null = null
+  /** A take came while a write was under way or pending. */
+  #wanted = false
   snapshotsWritten = 0
 
   /** `stateMachineOptions`: the simulator's small record bounds, the same on every node. */
@@ -77,8 +80,6 @@ export class SimNode {
     const latest = this.snapshots.latest()
     if (latest !== null) this.stateMachine.restore(this.snapshots.read(latest))
     const appliedIndex = this.stateMachine.appliedIndex()
-    const coreSabotage = new Set<CoreSabotage>()
-    if (options.sabotage !== null && !simOnlySabotages.has(options.sabotage)) coreSabotage.add(options.sabotage as CoreSabotage)
     this.replica = new Replica({
       self: this.id,
       members: options.members,
@@ -87,8 +88,8 @@ export class SimNode {
       random: seededRandom(options.random.uint32()),
       archive: this.storage.log,
       compactedThrough: this.storage.log.compactedThrough(),
+      snapshotEverySlots: this.#snapshot.everySlots,
       onEvent: options.onEvent,
-      sabotage: coreSabotage,
       byteLimits: options.byteLimits,
     })
     return latest !== null
@@ -119,13 +120,17 @@ export class SimNode {
   }
 
   /**
-   * Call around each apply: `before` is a view of the state before the batch, for the
-   * stale-index sabotage (a snapshot that claims the batch's slots but holds the state before it).
+   * Ready's `take`, after the turn's apply, as the node's snapshotter: while a write is under
+   * way or about to start, the take waits for it and then sees a newer state. `before` is a view
+   * of the state before the turn's batch, for the stale-index sabotage (a snapshot that claims
+   * the batch's slots but holds the state before it).
    */
-  afterApply(before: KvSnapshot | null): void {
-    if (this.#writing !== null || this.#snapshotPending) return
+  take(before: KvSnapshot | null): void {
+    if (this.#writing !== null || this.#snapshotPending) {
+      this.#wanted = true
+      return
+    }
     const applied = this.stateMachine.appliedIndex()
-    if (applied - (this.snapshots.latest()?.index ?? 0) < this.#snapshot.everySlots) return
     const taken = before !== null && before.revision !== this.stateMachine.revision()
       ? new KvSnapshot({ ...before.view, appliedIndex: applied }, this.#snapshot.chunkBytesMax)
       : this.stateMachine.snapshot()
@@ -143,6 +148,10 @@ export class SimNode {
     void writing.sink.commit() // the memory store commits before it returns
     this.snapshots.prune(2)
     this.snapshotsWritten += 1
+    if (this.#wanted) {
+      this.#wanted = false
+      this.take(null)
+    }
   }
 
   /**
@@ -230,6 +239,7 @@ export class SimNode {
     this.#writing?.sink.abort()
     this.#writing = null
     this.#snapshotPending = false
+    this.#wanted = false
     const snapshot = this.#lastDurable
     this.#lastDurable = null
     if (!loseUnsynced || snapshot === null) return false
@@ -242,7 +252,14 @@ export class SimNode {
 
   #beginWrite(snapshot: Snapshot): void {
     this.#snapshotPending = false
-    if (snapshot.appliedIndex <= (this.snapshots.latest()?.index ?? 0)) return
+    if (snapshot.appliedIndex <= (this.snapshots.latest()?.index ?? 0)) {
+      // A peer's snapshot arrived meanwhile: a take that waited sees the state after it.
+      if (this.#wanted) {
+        this.#wanted = false
+        this.take(null)
+      }
+      return
+    }
     this.#writing = { chunks: snapshot.chunks()[Symbol.iterator](), sink: this.snapshots.create(snapshot.appliedIndex, snapshot.revision) }
   }
 

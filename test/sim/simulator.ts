@@ -19,8 +19,9 @@ import { SnapshotRestoreChecker } from './checkers/snapshot-restore.js'
 import { checkStaleReads } from './checkers/stale-reads.js'
 import { MessageSizeChecker } from './checkers/message-sizes.js'
 import { unboundedReports } from './unbounded-reports.js'
+import { brokenSends, voteBelowPromise } from './broken-peers.js'
 import { History } from './history.js'
-import { thinkTicksMax, type SimOptions } from './options.js'
+import { isBrokenPeers, thinkTicksMax, type SimOptions } from './options.js'
 import { readState, SimClient, type ClientCluster } from './sim-clients.js'
 import { SimNetwork } from './sim-network.js'
 import { choosePartition } from './sim-partitions.js'
@@ -239,7 +240,7 @@ export class Simulator implements ClientCluster {
     this.#finishTransfers()
     for (const envelope of this.#network.due(this.now)) {
       const paused = this.#paused.get(envelope.to)
-      if (paused === undefined) this.#nodes.get(envelope.to)!.replica?.step(envelope)
+      if (paused === undefined) this.#deliver(envelope)
       else paused.inbox.push(envelope)
     }
     for (const node of this.#nodes.values()) {
@@ -258,7 +259,7 @@ export class Simulator implements ClientCluster {
       if (paused.until > this.now) continue
       this.#paused.delete(id)
       this.trace.add(this.now, `node ${id} resumed (${paused.inbox.length} envelopes waiting)`)
-      for (const envelope of paused.inbox) this.#nodes.get(id)!.replica?.step(envelope)
+      for (const envelope of paused.inbox) this.#deliver(envelope)
     }
   }
 
@@ -298,12 +299,7 @@ export class Simulator implements ClientCluster {
       apply: (entries) => this.#apply(node, entries),
       send: (all) => {
         this.#maybeKill('after a turn reached the disk, before its messages left')
-        const answered = this.#options.sabotage === 'skip-pre-vote' ? this.#answerPreVotes(node, all) : all
-        const envelopes = this.#options.sabotage === 'unbounded-reports' ? unboundedReports(answered, node.storage) : answered
-        this.#messageSizes.sent(envelopes, this.now)
-        this.#promises.sent(envelopes, this.now)
-        this.#ballots.sent(envelopes, node.incarnation, this.now)
-        this.#network.send(envelopes, this.now)
+        this.#transmit(node, all)
       },
       reads: (outcomes) => {
         for (const outcome of outcomes) this.#servers.get(node.id)?.onRead(outcome.id, outcome.type)
@@ -312,6 +308,10 @@ export class Simulator implements ClientCluster {
         for (const proposal of proposals) this.#servers.get(node.id)?.onDropped(proposal)
       },
       fetchSnapshot: (from, through) => this.#startTransfer(node, from, through),
+      takeSnapshot: () => {
+        node.take(node.beforeLastApply)
+        node.beforeLastApply = null
+      },
       installSnapshot: (index) => {
         node.install(index)
         this.#orderedApply.installed(node.id, index)
@@ -356,6 +356,31 @@ export class Simulator implements ClientCluster {
     }
   }
 
+  /** What a node sends, through the sabotage in force (if any) and the checkers, to the network. */
+  #transmit(node: SimNode, all: readonly Envelope[]): void {
+    const sabotage = this.#options.sabotage
+    const answered = sabotage === 'skip-pre-vote' ? this.#answerPreVotes(node, all) : all
+    const bounded = sabotage === 'unbounded-reports' ? unboundedReports(answered, node.storage) : answered
+    const { sent: envelopes, forged } = isBrokenPeers(sabotage) ? brokenSends(sabotage, bounded, this.#ids) : { sent: bounded, forged: [] }
+    this.#messageSizes.sent(envelopes, this.now)
+    this.#promises.sent(envelopes, this.now)
+    this.#ballots.sent(envelopes, node.incarnation, this.now)
+    this.#network.send(envelopes, this.now)
+    // Votes nobody cast: not any acceptor's message, so no acceptor's checker sees them.
+    if (forged.length > 0) this.#network.send(forged, this.now)
+  }
+
+  /** Hands an envelope to its addressee (if up); a broken acceptor may vote instead of reading it. */
+  #deliver(envelope: Envelope): void {
+    const node = this.#nodes.get(envelope.to)!
+    if (node.replica === null) return
+    if (this.#options.sabotage === 'accept-below-promise') {
+      const vote = voteBelowPromise(envelope, node.storage.promised)
+      if (vote !== null) return this.#transmit(node, [vote])
+    }
+    node.replica.step(envelope)
+  }
+
   /**
    * The skip-pre-vote sabotage: every pre-vote the node sends is answered yes at once by its
    * addressee, reached or not, so the node campaigns as if there were no pre-vote at all.
@@ -383,10 +408,9 @@ export class Simulator implements ClientCluster {
       this.#agreement.record(node.id, entry.slot, entry.value)
       this.#orderedApply.applied(node.id, entry.slot)
     }
-    const before = this.#options.sabotage === 'snapshot-stale-index' ? node.stateMachine.snapshot() : null
+    node.beforeLastApply = this.#options.sabotage === 'snapshot-stale-index' ? node.stateMachine.snapshot() : null
     const results = node.stateMachine.apply(entries)
     this.#snapshotRestore.applied(entries)
-    node.afterApply(before)
     this.#exactlyOnce.applied(node.id, entries, results)
     // Only the node that proposed a command answers for it, as in production.
     for (const applied of results) this.#servers.get(node.id)?.onApplied(applied.proposal, applied.result)
