@@ -47,6 +47,7 @@ const config: Config = Object.freeze({
   historyRevisions: 1000,
   logLevel: 'silent',
   debugStep: false,
+  etcdPort: 0,
 })
 
 const put = (key: string, value: string, extra: Partial<{ cas: number; idempotencyKey: string }> = {}): WriteRequest => ({
