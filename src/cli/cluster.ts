@@ -18,7 +18,15 @@ const clusterFileSchema = z.object({ secret: z.string().min(8), clusterId: z.str
 type ClusterIdentity = z.infer<typeof clusterFileSchema>
 /** `only`: start just this member of an existing dev cluster (to restart one node that was stopped). */
 /** `debugStep`: every node serves with --debug-step (the live page's step-through). */
-type ClusterOptions = Readonly<{ nodes: number; basePort: number; dataDir: string; only: number | null; debugStep: boolean }>
+/** `etcdBasePort`: node i serves the etcd API on it + 10 * (i - 1); 0: no etcd API. */
+type ClusterOptions = Readonly<{ nodes: number; basePort: number; dataDir: string; only: number | null; debugStep: boolean; etcdBasePort: number }>
+
+/** By default node i serves the etcd API on 2379 + 10 * (i - 1): etcd's own port for the first. */
+const defaultEtcdBasePort = 2379
+
+function etcdPortOf(options: ClusterOptions, id: number): number {
+  return options.etcdBasePort + 10 * (id - 1)
+}
 
 /** Gives children this long to stop cleanly on SIGTERM before they are killed. */
 const stopGraceMs = 5000
@@ -29,14 +37,14 @@ function fail(message: string): number {
 }
 
 export function parseClusterArgs(argv: readonly string[]): ClusterOptions | string {
-  let values: { nodes: string; port: string; data: string; only?: string; 'debug-step'?: boolean }
+  let values: { nodes: string; port: string; data: string; only?: string; 'debug-step'?: boolean; 'etcd-port': string }
   try {
     values = parseArgs({
       args: [...argv],
       strict: true,
       options: {
         nodes: { type: 'string', default: '3' }, port: { type: 'string', default: '7001' }, data: { type: 'string', default: './data' },
-        only: { type: 'string' }, 'debug-step': { type: 'boolean' },
+        only: { type: 'string' }, 'debug-step': { type: 'boolean' }, 'etcd-port': { type: 'string', default: String(defaultEtcdBasePort) },
       },
     }).values as typeof values
   } catch (error) {
@@ -49,7 +57,9 @@ export function parseClusterArgs(argv: readonly string[]): ClusterOptions | stri
   if (values.data === '') return '--data must not be empty'
   const only = values.only === undefined ? null : /^\d+$/.test(values.only) ? Number(values.only) : Number.NaN
   if (only !== null && !(only >= 1 && only <= nodes)) return `--only must name a member, 1 to ${nodes}`
-  return { nodes, basePort, dataDir: resolve(values.data), only, debugStep: values['debug-step'] === true }
+  const etcdBasePort = /^\d+$/.test(values['etcd-port']) ? Number(values['etcd-port']) : Number.NaN
+  if (!(etcdBasePort === 0 || (etcdBasePort >= 1 && etcdBasePort + 10 * (nodes - 1) <= 65_535))) return '--etcd-port must be 0 (no etcd API) or leave room for every node below 65536'
+  return { nodes, basePort, dataDir: resolve(values.data), only, debugStep: values['debug-step'] === true, etcdBasePort }
 }
 
 /** The cluster's secret and id: read from <data>/cluster.json, or made once and written there. */
@@ -89,7 +99,8 @@ function spawnNode(options: ClusterOptions, identity: ClusterIdentity, id: numbe
   const spec = ids.map((member) => `${member}=http://127.0.0.1:${options.basePort + member - 1}`).join(',')
   const cli = fileURLToPath(new URL('../cli.js', import.meta.url))
   const args = [cli, 'serve', '--id', String(id), '--port', String(options.basePort + id - 1),
-    '--data', join(options.dataDir, String(id)), '--cluster', spec, '--cluster-id', identity.clusterId, ...(options.debugStep ? ['--debug-step'] : [])]
+    '--data', join(options.dataDir, String(id)), '--cluster', spec, '--cluster-id', identity.clusterId,
+    '--etcd-port', String(options.etcdBasePort === 0 ? 0 : etcdPortOf(options, id)), ...(options.debugStep ? ['--debug-step'] : [])]
   // The secret travels in the environment, not argv, so `ps` does not show it.
   const child = spawn(process.execPath, args, { env: { ...process.env, PAXOS_KV_SECRET: identity.secret }, stdio: ['ignore', 'pipe', 'pipe'] })
   prefixLines(child, `[node ${id}]`)
@@ -126,7 +137,8 @@ export async function runCluster(argv: readonly string[]): Promise<number> {
       process.stdout.write(`[cluster] node ${id} exited unexpectedly (${signal ?? `code ${code}`})\n`)
       if (alive === 0) allDied()
     })
-    process.stdout.write(`[cluster] node ${id}: http://127.0.0.1:${options.basePort + id - 1} (data ${join(options.dataDir, String(id))})\n`)
+    const etcd = options.etcdBasePort === 0 ? '' : `, etcd 127.0.0.1:${etcdPortOf(options, id)}`
+    process.stdout.write(`[cluster] node ${id}: http://127.0.0.1:${options.basePort + id - 1}${etcd} (data ${join(options.dataDir, String(id))})\n`)
     return child
   })
   process.stdout.write(`[cluster] Ctrl-C stops ${ids.length === 1 ? `node ${ids[0]}` : 'all nodes'}\n`)

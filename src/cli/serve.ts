@@ -5,7 +5,7 @@
  */
 import { clusterSizeWarning, ConfigError } from '../config/cluster-spec.js'
 import { parseServeArgs, type Config } from '../config/config.js'
-import { PaxosNode } from '../node/node.js'
+import { ListenError, PaxosNode } from '../node/node.js'
 import { createLogger } from '../observability/logger.js'
 import { DataDirError } from '../storage/data-dir.js'
 
@@ -54,11 +54,12 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   try {
     port = await node.start()
   } catch (error) {
-    process.stderr.write(`paxos-kv serve: --port: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}\n`)
+    if (!(error instanceof ListenError)) throw error
+    process.stderr.write(`paxos-kv serve: ${error.flag}: ${error.message}\n`)
     await node.stop().catch(() => {})
     return 2
   }
-  logger.info({ port, members: config.members, clusterId: config.clusterId, fsync: config.fsync }, `node ${config.id} serving on http://${config.host}:${port}`)
+  logger.info({ port, members: config.members, clusterId: config.clusterId, fsync: config.fsync, etcdPort: config.etcdPort }, `node ${config.id} serving on http://${config.host}:${port}${config.etcdPort === 0 ? '' : `, etcd API on ${config.host}:${config.etcdPort}`}`)
   await stopRequested
   logger.info('shutting down')
   await node.stop()

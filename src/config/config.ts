@@ -34,6 +34,8 @@ export type Config = Readonly<{
   logLevel: LogLevel
   /** serve --debug-step: the hold/release/drop routes for this node's outgoing peer messages. */
   debugStep: boolean
+  /** serve --etcd-port: the etcd v3 gRPC API's port on --host; 0 (the default): not served. */
+  etcdPort: number
 }>
 
 export const developmentSecret = 'paxos-kv-development-secret'
@@ -44,6 +46,7 @@ const integer = (flag: string, min: number, max: number) =>
 const fields = {
   id: integer('--id', 1, limits.nodesMax),
   port: integer('--port', 1, 65_535),
+  'etcd-port': integer('--etcd-port', 0, 65_535),
   'request-timeout-ms': integer('--request-timeout-ms', 100, 600_000),
   'tick-ms': integer('--tick-ms', 1, 1000),
   'max-value-bytes': integer('--max-value-bytes', 1, limits.valueBytesMax),
@@ -70,7 +73,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
         id: { type: 'string' }, port: { type: 'string' }, data: { type: 'string' }, cluster: { type: 'string' },
         host: { type: 'string' }, secret: { type: 'string' }, fsync: { type: 'string' }, 'cluster-id': { type: 'string' },
         'request-timeout-ms': { type: 'string' }, 'tick-ms': { type: 'string' }, 'max-value-bytes': { type: 'string' },
-        'snapshot-every-slots': { type: 'string' }, 'log-retain-slots': { type: 'string' }, 'quota-bytes': { type: 'string' },
+        'snapshot-every-slots': { type: 'string' }, 'log-retain-slots': { type: 'string' }, 'quota-bytes': { type: 'string' }, 'etcd-port': { type: 'string' },
         'debug-step': { type: 'boolean' },
       },
     }).values
@@ -101,6 +104,8 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   if (!logLevel.success) throw new ConfigError('LOG_LEVEL', `must be one of ${logLevels.join(', ')}`)
   const host = text('host') ?? '127.0.0.1'
   if (!/^[\w.:-]+$/.test(host)) throw new ConfigError('--host', `not a host name or address: ${JSON.stringify(host)}`)
+  const etcdPort = field('etcd-port', text('etcd-port'), '0')
+  if (etcdPort === port) throw new ConfigError('--etcd-port', `is --port (${port}); the etcd API needs a port of its own`)
   const clusterId = text('cluster-id') ?? defaultClusterId(members)
   if (!/^[\w.-]{1,64}$/.test(clusterId)) throw new ConfigError('--cluster-id', 'must be 1 to 64 letters, digits, ".", "_" or "-"')
   return Object.freeze({
@@ -121,5 +126,6 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     quotaBytes: field('quota-bytes', text('quota-bytes'), String(limits.quotaBytes)),
     logLevel: logLevel.data,
     debugStep: values['debug-step'] === true,
+    etcdPort,
   })
 }

@@ -141,6 +141,20 @@ export const limits = Object.freeze({
   snapshotsRetained: 2,
   /** Live data (keys, values, records) past which puts answer quota_exceeded (`--quota-bytes`). */
   quotaBytes: 2 * 1024 * MiB,
+  /**
+   * Bytes of one etcd gRPC request message: a maximal key and value with room for the other
+   * fields. A larger one is refused by gRPC before it is decoded.
+   */
+  etcdRequestBytesMax: 1 * MiB + 4 * KiB,
+  /** Keys in one etcd Range answer; past it the answer says `more` (the client pages with limit). */
+  etcdRangeKeysMax: 10_000,
+  /**
+   * Key and value bytes in one etcd Range answer, past which it says `more`. Under the 4 MiB a
+   * gRPC client receives by default; one maximal key and value always fit.
+   */
+  etcdRangeBytesMax: 3 * MiB,
+  /** How long a node waits for a peer's status when it lists the members' etcd endpoints. */
+  etcdPeerStatusTimeoutMs: 1000,
 })
 
 /**
@@ -210,5 +224,8 @@ assert(limits.idempotencyRetentionMs >= 10 * 60_000, 'the contract keeps Idempot
 assert(limits.receiptSlotsMax >= limits.pipelineSlotsMax * 4, 'receipts forgotten before their writes apply')
 // A maximal key and value must fit one snapshot chunk (a data entry is never split).
 assert(limits.snapshotChunkBytesMax >= limits.valueBytesMax + limits.keyBytesMax + 64, 'snapshot chunk too small')
+// A request must be able to carry a maximal value, and its Range answer a maximal key and value.
+assert(limits.etcdRequestBytesMax >= limits.valueBytesMax + limits.keyBytesMax + 64, 'etcd requests too small for a maximal value')
+assert(limits.etcdRangeBytesMax >= limits.valueBytesMax + limits.keyBytesMax, 'etcd range answers too small for a maximal item')
 assert(limits.snapshotChunkBytesTarget > 0 && limits.snapshotChunkBytesTarget <= limits.snapshotChunkBytesMax, 'snapshot chunk target outside 1..max')
 assert(limits.snapshotsRetained >= 1 && limits.snapshotEverySlots >= 1, 'snapshots must be taken and kept')

@@ -8,6 +8,7 @@ import sortedBtree from 'sorted-btree'
 import { assert } from '../core/assert.js'
 import { revisionZero, slotZero, type Revision, type Slot } from '../core/ids.js'
 import { compareKeys, utf8Length } from './key-order.js'
+import { beforeRangeEnd, rangeStart, type KeyRange, type ScanBounds } from './key-range.js'
 import { entryOverheadBytes, recordOverheadBytes, recordSpaces, type DedupeRecord, type KvStore, type RecordSpace, type StoredValue } from './kv-store.js'
 import type { KvItem, KvPage } from './state-machine.js'
 
@@ -81,6 +82,30 @@ export class KvMemoryStore implements KvStore {
       items.push({ key, ...stored, value: new Uint8Array(stored.value) })
     }
     return { items, more: false }
+  }
+
+  /** The keys of `range` in key order, as many as `bounds` allow; `more` when keys were left out. */
+  scan(range: KeyRange, bounds: ScanBounds): KvPage {
+    const items: KvItem[] = []
+    let bytes = 0
+    for (const [key, stored] of this.#data.entries(rangeStart(range))) {
+      if (!beforeRangeEnd(range, key)) break
+      const itemBytes = utf8Length(key) + (bounds.keysOnly ? 0 : stored.value.byteLength)
+      if (items.length === bounds.limit || (items.length > 0 && bytes + itemBytes > bounds.bytesMax)) return { items, more: true }
+      bytes += itemBytes
+      items.push({ key, ...stored, value: bounds.keysOnly ? new Uint8Array(0) : new Uint8Array(stored.value) })
+    }
+    return { items, more: false }
+  }
+
+  /** How many keys `range` holds: a walk over its keys, values untouched. */
+  count(range: KeyRange): number {
+    let count = 0
+    for (const key of this.#data.keys(rangeStart(range))) {
+      if (!beforeRangeEnd(range, key)) break
+      count += 1
+    }
+    return count
   }
 
   position(): Readonly<{ appliedIndex: Slot; revision: Revision }> {

@@ -9,6 +9,7 @@ import { limits } from '../core/limits.js'
 import type { ChosenEntry } from '../core/messages.js'
 import { applyWrite, checkApplyWriteOptions, defaultApplyWriteOptions, type ApplyWriteOptions } from './kv.js'
 import { KvMemoryStore, type KvStoreView } from './kv-memory-store.js'
+import type { KeyRange, ScanBounds } from './key-range.js'
 import { encodeSnapshot, SnapshotDecoder, type SnapshotCodecLimits } from './snapshot-codec.js'
 import type { AppliedWrite, KvItem, KvPage, Snapshot, StateMachine, TxnResult } from './state-machine.js'
 import { applyTxn } from './txn.js'
@@ -100,6 +101,14 @@ export class KvStateMachine implements StateMachine {
 
   range(prefix: string, limit: number, after: string | null = null): KvPage {
     return this.#store.range(prefix, limit, after)
+  }
+
+  scan(range: KeyRange, bounds: ScanBounds): KvPage {
+    return this.#store.scan(range, bounds)
+  }
+
+  count(range: KeyRange): number {
+    return this.#store.count(range)
   }
 
   readTxn(txn: TxnSpec): TxnResult {

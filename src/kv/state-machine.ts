@@ -8,6 +8,7 @@
 import type { ProposalId, TxnSpec } from '../core/command.js'
 import type { LeaseId, Revision, Slot } from '../core/ids.js'
 import type { ChosenEntry } from '../core/messages.js'
+import type { KeyRange, ScanBounds } from './key-range.js'
 
 export type ApplyResult =
   | Readonly<{ type: 'written'; revision: Revision; deleted: boolean | null }>
@@ -78,6 +79,10 @@ export interface StateMachine {
   range(prefix: string, limit: number, after?: string | null): KvPage
   /** A txn without writes, evaluated on the current state; it changes nothing. */
   readTxn(txn: TxnSpec): TxnResult
+  /** The keys of `range` in key order, as many as `bounds` allow; `more` when keys were left out. */
+  scan(range: KeyRange, bounds: ScanBounds): KvPage
+  /** How many keys `range` holds. */
+  count(range: KeyRange): number
   snapshot(): Snapshot
   /**
    * Replaces the whole state with a snapshot's, all or nothing: every chunk is decoded and

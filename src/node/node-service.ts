@@ -8,6 +8,7 @@ import type { RequestId, TxnSpec } from '../core/command.js'
 import type { NodeId, Revision, Slot } from '../core/ids.js'
 import type { Envelope } from '../core/messages.js'
 import type { ReplicaStatus } from '../core/replica-port.js'
+import type { KeyRange, ScanBounds } from '../kv/key-range.js'
 import type { KvItem, KvPage, TxnResult } from '../kv/state-machine.js'
 import type { Amount, HeldView, HoldRule } from '../transport/holding-transport.js'
 import type { SnapshotSource } from '../transport/snapshot-transfer.js'
@@ -78,7 +79,8 @@ export type PeerStatus = Readonly<{ id: NodeId; url: string; reachable: boolean;
  */
 export type SnapshotStatus = Readonly<{ newestIndex: Slot | null; logCompactedThrough: Slot; sent: number; installed: number }>
 
-export type StatusBody = ReplicaStatus & Readonly<{ revision: Revision; peers: readonly PeerStatus[]; snapshot: SnapshotStatus }>
+/** `etcdUrl`: where this node serves the etcd API (serve --etcd-port), null when it does not. */
+export type StatusBody = ReplicaStatus & Readonly<{ revision: Revision; peers: readonly PeerStatus[]; snapshot: SnapshotStatus; etcdUrl: string | null }>
 
 export type DeliverOutcome = 'queued' | 'overloaded'
 
@@ -115,6 +117,11 @@ export interface NodeService {
   revision(): Revision
   /** Evaluates a txn without writes on the local state (after a read barrier for a linearizable one). */
   readTxn(txn: TxnSpec): TxnResult
+  /** The local replica's keys of `range` in key order, as many as `bounds` allow. */
+  scan(range: KeyRange, bounds: ScanBounds): KvPage
+  count(range: KeyRange): number
+  /** Estimated bytes of live data, as the quota counts them. */
+  usedBytes(): number
   status(): StatusBody
   /** Authenticated, decoded peer envelopes into the bounded inbox. */
   deliver(envelopes: readonly Envelope[]): DeliverOutcome

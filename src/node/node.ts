@@ -21,9 +21,11 @@ import type { Logger } from '../observability/logger.js'
 import { advanceCounter, createMetrics, type Metrics } from '../observability/metrics.js'
 import { RateLimit } from '../observability/rate-limit.js'
 import { createApp } from '../server/app.js'
+import type { EtcdServer } from '../server/etcd/etcd-server.js'
 import { DataDirError, openNodeStorage, type NodeStorage } from '../storage/data-dir.js'
 import { KvStateMachine } from '../kv/kv-state-machine.js'
 import { SnapshotFormatError, SnapshotTooOldError } from '../kv/snapshot-codec.js'
+import type { KeyRange, ScanBounds } from '../kv/key-range.js'
 import type { KvItem, KvPage, TxnResult } from '../kv/state-machine.js'
 import { compactLog } from '../storage/log-compaction.js'
 import { SnapshotStoreError } from '../storage/snapshot-store.js'
@@ -39,6 +41,24 @@ import { writeOutcome } from './write-outcome.js'
 import { Receipts } from './receipts.js'
 import { LiveFeed, type LiveSubscription } from './live-feed.js'
 import { Snapshotter, type SnapshotWritten } from './snapshotter.js'
+
+/** A port the node could not listen on: which flag named it, and why. */
+export class ListenError extends Error {
+  override name = 'ListenError'
+  readonly flag: string
+
+  constructor(flag: string, host: string, port: number, cause: Error) {
+    super(`cannot listen on ${host}:${port}: ${cause.message.split('\n')[0]}`)
+    this.flag = flag
+  }
+}
+
+/** The etcd endpoint as the other members reach this node: its own --cluster URL's host. */
+function etcdUrlOf(config: Config): string {
+  const self = config.members.find((member) => member.id === config.id)
+  const host = self === undefined ? config.host : new URL(self.url).hostname
+  return `http://${host}:${config.etcdPort}`
+}
 
 /**
  * A transferred chunk longer than this is refused. The codec closes chunks at
@@ -80,6 +100,9 @@ export class PaxosNode implements NodeService {
   #requests = 0
   #reads = 0
   #server: ServerType | null = null
+  #etcdServer: EtcdServer | null = null
+  /** Where this node serves the etcd API, as its peers and clients reach it; null when it does not. */
+  readonly #etcdUrl: string | null
   readonly #requestSeries = new Map<string, Readonly<{ count: { inc: () => void }; latency: { observe: (value: number) => void } }>>()
   /** Transport totals already added to the sent/dropped counters. */
   readonly #reported = { sent: { value: 0 }, dropped: { value: 0 }, oversized: { value: 0 } }
@@ -89,6 +112,7 @@ export class PaxosNode implements NodeService {
     this.#config = config
     this.#logger = logger
     this.#clock = new SystemClock(config.tickMs)
+    this.#etcdUrl = config.etcdPort === 0 ? null : etcdUrlOf(config)
     this.#refusals = new RateLimit({ intervalMs: 30_000, nowMs: () => this.#clock.nowMs() })
     this.#receipts = new Receipts(config.id)
     this.#live = new LiveFeed({ self: config.id, members: config.members.map((member) => member.id), inputs: () => this.#liveInputs() })
@@ -224,16 +248,41 @@ export class PaxosNode implements NodeService {
     if (this.#stateMachine.appliedIndex() > replayFrom) this.#logger.info({ from: replayFrom + 1, through: this.#stateMachine.appliedIndex() }, 'replayed the chosen log after the snapshot')
     this.#loop.start()
     this.#live.start()
-    return new Promise((resolve, reject) => {
+    const port = await new Promise<number>((resolve, reject) => {
       const server = serve({ fetch: app.fetch, port: this.#config.port, hostname: this.#config.host }, (info: AddressInfo) => resolve(info.port))
       // Peer streams are long-lived requests: no whole-request deadline (Node's default is 5 min).
       ;(server as { requestTimeout: number }).requestTimeout = 0
-      server.once('error', reject)
+      server.once('error', (error) => reject(new ListenError('--port', this.#config.host, this.#config.port, error)))
       this.#server = server
     })
+    if (this.#etcdUrl !== null) await this.#startEtcd()
+    return port
+  }
+
+  /** The etcd v3 gRPC API (serve --etcd-port) over this node. */
+  async #startEtcd(): Promise<void> {
+    // Loaded only here: gRPC costs a node that does not serve it nothing at startup.
+    const [{ servedCalls }, { EtcdServer }, { MemberEndpoints }] = await Promise.all([
+      import('../server/etcd/calls.js'), import('../server/etcd/etcd-server.js'), import('../server/etcd/member-endpoints.js'),
+    ])
+    const config = this.#config
+    const deps = { node: this, secret: config.secret, clusterId: config.clusterId, requestTimeoutMs: config.requestTimeoutMs, valueBytesMax: config.valueBytesMax }
+    const calls = servedCalls({ ...deps, members: config.members, selfEtcdUrl: this.#etcdUrl ?? '', endpoints: new MemberEndpoints() })
+    this.#etcdServer = new EtcdServer({
+      node: this,
+      calls,
+      onFatal: (error) => this.#fatal(error),
+      onUnexpected: (error) => this.#logger.error({ err: error }, 'unexpected error in an etcd call'),
+    })
+    try {
+      await this.#etcdServer.start(config.host, config.etcdPort)
+    } catch (error) {
+      throw new ListenError('--etcd-port', config.host, config.etcdPort, error as Error)
+    }
   }
 
   async stop(): Promise<void> {
+    await this.#etcdServer?.stop()
     this.#stopping = true
     this.#fetching?.abort()
     this.#loop.stop()
@@ -321,6 +370,18 @@ export class PaxosNode implements NodeService {
     return this.#stateMachine.revision()
   }
 
+  scan(range: KeyRange, bounds: ScanBounds): KvPage {
+    return this.#stateMachine.scan(range, bounds)
+  }
+
+  count(range: KeyRange): number {
+    return this.#stateMachine.count(range)
+  }
+
+  usedBytes(): number {
+    return this.#stateMachine.usedBytes()
+  }
+
   readTxn(txn: TxnSpec): TxnResult {
     return this.#stateMachine.readTxn(txn)
   }
@@ -331,7 +392,7 @@ export class PaxosNode implements NodeService {
       .filter((member) => member.id !== this.id)
       .map((member) => ({ id: member.id, url: member.url, reachable: this.#transport.reachable(member.id), lagSlots: lag.get(member.id) ?? null }))
     const snapshot = { newestIndex: this.#storage.snapshots.latest()?.index ?? null, logCompactedThrough: this.#storage.acceptorStorage.log.compactedThrough(), sent: this.#snapshotsSent, installed: this.#snapshotsInstalled }
-    return { ...this.#replica.status(), revision: revision(this.#stateMachine.revision()), peers, snapshot }
+    return { ...this.#replica.status(), revision: revision(this.#stateMachine.revision()), peers, snapshot, etcdUrl: this.#etcdUrl }
   }
 
   newestSnapshot(): SnapshotSource | null {

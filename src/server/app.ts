@@ -8,6 +8,7 @@ import type { NodeId } from '../core/ids.js'
 import type { NodeService } from '../node/node-service.js'
 import { ApiError, apiErrorStatus, errorBody, retryAfterSeconds } from './errors.js'
 import { mountDebugRoutes } from './debug-routes.js'
+import { mountEtcdPeerRoute } from './etcd/peer-route.js'
 import { mountEventsRoutes } from './events-routes.js'
 import { mountKvRoutes } from './kv-routes.js'
 import { mountTxnRoutes } from './txn-routes.js'
@@ -38,11 +39,13 @@ const knownRoutes: ReadonlyArray<readonly [RegExp, string]> = [
   [/^\/ui(\/[^/]+)?$/, 'GET'],
   [/^\/metrics$/, 'GET'],
   [/^\/peer\/messages$/, 'POST'],
+  [/^\/peer\/etcd\/[^/]+\/[^/]+$/, 'POST'],
 ]
 
 function routeName(path: string): string {
   if (path.startsWith('/v1/kv/')) return '/v1/kv/{key}'
   if (path.startsWith('/ui/')) return '/ui/{file}' // one series, whatever name is asked for
+  if (path.startsWith('/peer/etcd/')) return '/peer/etcd/{call}'
   return knownRoutes.some(([pattern]) => pattern.test(path)) ? path : 'other'
 }
 
@@ -63,6 +66,7 @@ export function createApp(deps: AppDeps): Hono {
   mountUiRoutes(app)
   mountDebugRoutes(app, deps)
   mountPeerRoutes(app, deps)
+  mountEtcdPeerRoute(app, deps)
   app.notFound((c) => {
     const route = knownRoutes.find(([pattern]) => pattern.test(c.req.path))
     if (route !== undefined) {

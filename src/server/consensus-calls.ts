@@ -7,10 +7,9 @@
  */
 import type { Context } from 'hono'
 import type { RequestId } from '../core/command.js'
-import { limits } from '../core/limits.js'
 import type { NodeService, WriteOutcome, WriteRequest } from '../node/node-service.js'
 import { ApiError } from './errors.js'
-import { forwardedOf, withLeader, type Forwarded } from './forward.js'
+import { forwardedOf, requestDeadline, withLeader, type Forwarded } from './forward.js'
 import { nextTurn } from './next-turn.js'
 import type { PeerIdentity } from './peer-auth.js'
 import type { Consistency } from './validate.js'
@@ -20,14 +19,8 @@ export type ClientRouteOptions = Readonly<{ node: NodeService; requestTimeoutMs:
 /** A write that took effect: a key write, or a txn that went through the log. */
 export type Applied = Extract<WriteOutcome, { type: 'ok' | 'txn' }>
 
-/**
- * When this request must be answered by, on this node's clock. A forwarded request inherits the
- * forwarder's deadline; a write is proposed only within the forward window of its first node
- * (its request-id record outlives that window, see limits.ts).
- */
 function deadlineOf(options: ClientRouteOptions, forwarded: Forwarded | null, kind: 'write' | 'read'): number {
-  const timeoutMs = Math.min(options.requestTimeoutMs, kind === 'write' ? limits.forwardWindowMs : Number.POSITIVE_INFINITY, forwarded?.budgetMs ?? Number.POSITIVE_INFINITY)
-  return options.node.nowMs() + timeoutMs
+  return requestDeadline(options.node, options.requestTimeoutMs, forwarded, kind)
 }
 
 export function identity(options: ClientRouteOptions): PeerIdentity {

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Context } from 'hono'
-import { request } from 'undici'
+import { request as undiciRequest } from 'undici'
 import type { RequestId } from '../core/command.js'
 import { limits } from '../core/limits.js'
 import type { NodeId } from '../core/ids.js'
@@ -74,6 +74,17 @@ function wholeMs(text: string | undefined, digitsMax: number): number | null {
   return text !== undefined && text.length <= digitsMax && /^\d+$/.test(text) ? Number(text) : null
 }
 
+/**
+ * When a request must be answered by, on this node's clock (`nowMs`). A forwarded request
+ * inherits the forwarder's deadline; a write is proposed only within the forward window of its
+ * first node (its request-id record outlives that window, see limits.ts). `clientDeadline`: the
+ * client's own, when its protocol carries one (gRPC).
+ */
+export function requestDeadline(node: NodeService, requestTimeoutMs: number, forwarded: Forwarded | null, kind: 'write' | 'read', clientDeadline = Number.POSITIVE_INFINITY): number {
+  const timeoutMs = Math.min(requestTimeoutMs, kind === 'write' ? limits.forwardWindowMs : Number.POSITIVE_INFINITY, forwarded?.budgetMs ?? Number.POSITIVE_INFINITY)
+  return Math.min(node.nowMs() + timeoutMs, clientDeadline)
+}
+
 export type WithLeaderOptions = Readonly<{
   node: NodeService
   identity: PeerIdentity
@@ -84,21 +95,44 @@ export type WithLeaderOptions = Readonly<{
   body: Uint8Array | null
 }>
 
-/** Runs `attempt` here, or forwards, as ForwardPolicy says, until an answer or the deadline. */
-export async function withLeader<T extends { type: string }>(c: Context, options: WithLeaderOptions, attempt: Attempt<T>): Promise<T | Response> {
+/** A request as this node sends it on to the leader (the forwarding headers are added). */
+export type PeerRequest = Readonly<{
+  method: 'GET' | 'PUT' | 'DELETE' | 'POST'
+  /** Path and query, as the leader's HTTP server routes them. */
+  path: string
+  headers: Readonly<Record<string, string>>
+  body: Uint8Array | null
+}>
+
+/** The leader's answer to a forward, whole. */
+export type PeerAnswer = Readonly<{ status: number; headers: Readonly<Record<string, string>>; body: Uint8Array }>
+
+/** Where trying ended: this node's own outcome, the leader's answer, or a step the API maps to its protocol. */
+export type LeaderOutcome<T> =
+  | Readonly<{ type: 'local'; outcome: T }>
+  | Readonly<{ type: 'relayed'; answer: PeerAnswer }>
+  /** The request was forwarded here and this node did not take it: tell the forwarder so. */
+  | Readonly<{ type: 'not_leader'; leader: NodeId | null }>
+  | Readonly<{ type: 'give_up'; outcome: 'unavailable' | 'unknown' }>
+
+/**
+ * Runs `attempt` here, or forwards `request` to the leader, as ForwardPolicy says, until an
+ * answer or the deadline. The one forwarding loop: the HTTP API and the etcd API both use it.
+ */
+export async function runWithLeader<T extends { type: string }>(options: WithLeaderOptions, request: PeerRequest, attempt: Attempt<T>): Promise<LeaderOutcome<T>> {
   const { node, deadline, forwarded, requestId } = options
   const policy = new ForwardPolicy({ self: node.id, forwarded: forwarded !== null, retrySafe: true, deadline, retryDelay: retryDelayMs })
   for (let step = policy.first(); ;) {
     switch (step.type) {
       case 'local': {
         const outcome = await attempt(forwarded !== null || policy.forwardedOnce ? requestId : null)
-        if (outcome.type !== 'not_leader') return outcome as T
+        if (outcome.type !== 'not_leader') return { type: 'local', outcome: outcome as T }
         step = policy.after(outcome as NotLeader, node.nowMs())
         break
       }
       case 'forward': {
-        const relayed = await proxy(c, options, step.to)
-        if (relayed instanceof Response) return relayed
+        const relayed = await proxy(request, options, step.to)
+        if ('status' in relayed) return { type: 'relayed', answer: relayed }
         step = policy.after(relayed, node.nowMs())
         break
       }
@@ -107,26 +141,54 @@ export async function withLeader<T extends { type: string }>(c: Context, options
         step = policy.resume(node.nowMs())
         break
       case 'not_leader':
-        return notLeaderAnswer(c, step.leader)
+        return { type: 'not_leader', leader: step.leader }
       case 'give_up':
-        if (step.outcome === 'unknown') throw new ApiError('unavailable', 'outcome unknown: the leader did not answer before the request timed out', { outcome: 'unknown' })
-        throw new ApiError('unavailable', 'no leader could be reached before the request timed out')
+        return { type: 'give_up', outcome: step.outcome }
     }
   }
 }
 
+/** The HTTP API's use of the loop: the request is this route's own, relayed as the leader answered it. */
+export async function withLeader<T extends { type: string }>(c: Context, options: WithLeaderOptions, attempt: Attempt<T>): Promise<T | Response> {
+  const url = new URL(c.req.url)
+  const headers: Record<string, string> = {}
+  for (const name of ['content-type', 'idempotency-key']) {
+    const value = c.req.header(name)
+    if (value !== undefined) headers[name] = value
+  }
+  const request: PeerRequest = { method: c.req.method as PeerRequest['method'], path: `${url.pathname}${url.search}`, headers, body: options.body }
+  const ended = await runWithLeader(options, request, attempt)
+  switch (ended.type) {
+    case 'local':
+      return ended.outcome
+    case 'relayed': {
+      const relayed = new Headers()
+      for (const name of relayedHeaders) {
+        const value = ended.answer.headers[name]
+        if (value !== undefined) relayed.set(name, value)
+      }
+      return new Response(ended.answer.body, { status: ended.answer.status, headers: relayed })
+    }
+    case 'not_leader':
+      return notLeaderAnswer(c, ended.leader)
+    case 'give_up':
+      if (ended.outcome === 'unknown') throw new ApiError('unavailable', 'outcome unknown: the leader did not answer before the request timed out', { outcome: 'unknown' })
+      throw new ApiError('unavailable', 'no leader could be reached before the request timed out')
+  }
+}
+
 /** To a forwarder: this node did not take the request, so trying elsewhere is safe. */
-function notLeaderAnswer(c: Context, leader: NodeId | null): Response {
+export function notLeaderAnswer(c: Context, leader: NodeId | null): Response {
   return c.json({ error: 'unavailable', message: 'not the leader' }, 503, { [forwardHeaders.notLeader]: leader === null ? '' : String(leader), 'retry-after': '1' })
 }
 
-async function proxy(c: Context, options: WithLeaderOptions, leader: NodeId): Promise<Response | AttemptOutcome> {
-  const { node, identity, deadline, requestId, body } = options
+async function proxy(request: PeerRequest, options: WithLeaderOptions, leader: NodeId): Promise<PeerAnswer | AttemptOutcome> {
+  const { node, identity, deadline, requestId } = options
   const baseUrl = node.peerUrl(leader)
   if (baseUrl === null) return { type: 'refused' }
-  const url = new URL(c.req.url)
   const timeoutMs = Math.max(1, Math.ceil(deadline - node.nowMs()))
   const headers: Record<string, string> = {
+    ...request.headers,
     [forwardHeaders.forwarded]: '1',
     [forwardHeaders.budgetMs]: String(timeoutMs),
     [forwardHeaders.deadlineAtMs]: String(Math.ceil(node.wallMs() + timeoutMs)),
@@ -134,17 +196,13 @@ async function proxy(c: Context, options: WithLeaderOptions, leader: NodeId): Pr
     [peerHeaders.cluster]: identity.clusterId,
   }
   if (requestId !== null) headers[forwardHeaders.requestId] = requestId
-  for (const name of ['content-type', 'idempotency-key']) {
-    const value = c.req.header(name)
-    if (value !== undefined) headers[name] = value
-  }
-  let response: Awaited<ReturnType<typeof request>>
+  let response: Awaited<ReturnType<typeof undiciRequest>>
   let payload: Uint8Array
   try {
-    response = await request(`${baseUrl}${url.pathname}${url.search}`, {
-      method: c.req.method as 'GET' | 'PUT' | 'DELETE' | 'POST',
+    response = await undiciRequest(`${baseUrl}${request.path}`, {
+      method: request.method,
       headers,
-      body: body === null ? null : Buffer.from(body),
+      body: request.body === null ? null : Buffer.from(request.body),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     })
@@ -154,12 +212,11 @@ async function proxy(c: Context, options: WithLeaderOptions, leader: NodeId): Pr
   }
   // The target's hint is not followed: the policy asks this node's own view next.
   if (response.statusCode === 503 && typeof response.headers[forwardHeaders.notLeader] === 'string') return { type: 'not_leader', leader: null }
-  const relayed = new Headers()
-  for (const name of relayedHeaders) {
-    const value = response.headers[name]
-    if (typeof value === 'string') relayed.set(name, value)
+  const answerHeaders: Record<string, string> = {}
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (typeof value === 'string') answerHeaders[name] = value
   }
-  return new Response(payload, { status: response.statusCode, headers: relayed })
+  return { status: response.statusCode, headers: answerHeaders, body: payload }
 }
 
 /** Only a refused connection proves the request never reached the target. */

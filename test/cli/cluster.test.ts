@@ -16,8 +16,10 @@ afterAll(() => rmSync(root, { recursive: true, force: true }))
 
 describe('parseClusterArgs', () => {
   it('has the documented defaults', () => {
-    expect(parseClusterArgs([])).toEqual({ nodes: 3, basePort: 7001, dataDir: resolve('./data'), only: null, debugStep: false })
-    expect(parseClusterArgs(['--nodes', '5', '--port', '9001', '--data', '/tmp/x'])).toEqual({ nodes: 5, basePort: 9001, dataDir: '/tmp/x', only: null, debugStep: false })
+    expect(parseClusterArgs([])).toEqual({ nodes: 3, basePort: 7001, dataDir: resolve('./data'), only: null, debugStep: false, etcdBasePort: 2379 })
+    expect(parseClusterArgs(['--nodes', '5', '--port', '9001', '--data', '/tmp/x'])).toEqual({ nodes: 5, basePort: 9001, dataDir: '/tmp/x', only: null, debugStep: false, etcdBasePort: 2379 })
+    expect(parseClusterArgs(['--etcd-port', '0'])).toMatchObject({ etcdBasePort: 0 })
+    expect(parseClusterArgs(['--etcd-port', '12379'])).toMatchObject({ etcdBasePort: 12379 })
     expect(parseClusterArgs(['--debug-step'])).toMatchObject({ debugStep: true })
     expect(parseClusterArgs(['--only', '2'])).toMatchObject({ nodes: 3, only: 2 })
   })
@@ -33,6 +35,8 @@ describe('parseClusterArgs', () => {
     [['--only', '4'], /--only/],
     [['--only', '0'], /--only/],
     [['--only', 'two'], /--only/],
+    [['--etcd-port', '65530'], /--etcd-port/],
+    [['--etcd-port', 'x'], /--etcd-port/],
   ])('refuses %j naming the flag', (argv, flag) => {
     const result = parseClusterArgs(argv)
     expect(typeof result).toBe('string')

@@ -43,6 +43,7 @@ describe('parseServeArgs: good input', () => {
       quotaBytes: 2 * 1024 ** 3,
       logLevel: 'info',
       debugStep: false,
+      etcdPort: 0,
     })
     expect(Object.isFrozen(config)).toBe(true)
   })
@@ -50,8 +51,8 @@ describe('parseServeArgs: good input', () => {
   it('takes every optional flag, and --secret over the environment', () => {
     const config = parseServeArgs([...required, '--host', '0.0.0.0', '--secret', 'from-the-flag', '--fsync', 'off',
       '--request-timeout-ms', '1500', '--tick-ms', '5', '--cluster-id', 'prod.kv_1', '--max-value-bytes', '4096',
-      '--snapshot-every-slots', '50', '--log-retain-slots', '0', '--quota-bytes', '10485760', '--debug-step'], { PAXOS_KV_SECRET: 'from-the-environment' })
-    expect(config).toMatchObject({ host: '0.0.0.0', secret: 'from-the-flag', fsync: 'off', requestTimeoutMs: 1500, tickMs: 5, clusterId: 'prod.kv_1', valueBytesMax: 4096, snapshotEverySlots: 50, logRetainSlots: 0, quotaBytes: 10_485_760, debugStep: true })
+      '--snapshot-every-slots', '50', '--log-retain-slots', '0', '--quota-bytes', '10485760', '--debug-step', '--etcd-port', '2379'], { PAXOS_KV_SECRET: 'from-the-environment' })
+    expect(config).toMatchObject({ host: '0.0.0.0', secret: 'from-the-flag', fsync: 'off', requestTimeoutMs: 1500, tickMs: 5, clusterId: 'prod.kv_1', valueBytesMax: 4096, snapshotEverySlots: 50, logRetainSlots: 0, quotaBytes: 10_485_760, debugStep: true, etcdPort: 2379 })
   })
 
   it('without any secret uses the development secret and says so', () => {
@@ -99,6 +100,9 @@ describe('parseServeArgs: every bad flag is named', () => {
     ['--snapshot-every-slots 0', [...required, '--snapshot-every-slots', '0'], '--snapshot-every-slots', /at least 1/],
     ['--log-retain-slots not a number', [...required, '--log-retain-slots', 'many'], '--log-retain-slots', /integer/],
     ['--quota-bytes below 1 MiB', [...required, '--quota-bytes', '1000'], '--quota-bytes', /at least 1048576/],
+    ['--etcd-port 65536', [...required, '--etcd-port', '65536'], '--etcd-port', /at most 65535/],
+    ['--etcd-port not a number', [...required, '--etcd-port', 'x'], '--etcd-port', /integer/],
+    ['--etcd-port the same as --port', [...required, '--etcd-port', '7002'], '--etcd-port', /port of its own/],
     ['an unknown flag', [...required, '--bogus', 'x'], '--bogus', /Unknown option/],
     ['a flag without its value', [...required, '--port'], '--port', /argument missing/],
   ]

@@ -30,7 +30,7 @@ afterEach(() => {
 })
 
 async function startCluster(port: number): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [cliPath, 'cluster', '--nodes', '3', '--port', String(port), '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const child = spawn(process.execPath, [cliPath, 'cluster', '--nodes', '3', '--port', String(port), '--data', dataDir, '--etcd-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   running.add(child)
   let output = ''
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
@@ -117,7 +117,7 @@ describe('paxos-kv CLI', () => {
     expect(killed.status).toBe(0)
     await waitFor('node 3 to be down', async () => ((await fetch(`${url(2)}/v1/status`).catch(() => null)) === null ? true : null))
     expect(cli('put', 'while-down', 'yes', '--url', url(0)).code).toBe(0)
-    const only = spawn(process.execPath, [cliPath, 'cluster', '--nodes', '3', '--port', String(port), '--data', dataDir, '--only', '3'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    const only = spawn(process.execPath, [cliPath, 'cluster', '--nodes', '3', '--port', String(port), '--data', dataDir, '--only', '3', '--etcd-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     running.add(only)
     const caughtUp = await waitFor('node 3 to serve the write it missed', async () => {
       const result = cli('get', 'while-down', '--stale', '--url', url(2))
@@ -131,7 +131,7 @@ describe('paxos-kv CLI', () => {
   it('cluster: when every node dies on its own, it says so for each and exits 1', async () => {
     const blockers = await occupyConsecutivePorts(3)
     try {
-      const child = spawn(process.execPath, [cliPath, 'cluster', '--nodes', '3', '--port', String(blockers.port), '--data', join(dataDir, 'blocked')], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+      const child = spawn(process.execPath, [cliPath, 'cluster', '--nodes', '3', '--port', String(blockers.port), '--data', join(dataDir, 'blocked'), '--etcd-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
       running.add(child)
       let output = ''
       child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
@@ -153,6 +153,7 @@ describe('paxos-kv CLI', () => {
       [['serve', '--id', '1', '--port', '7001', '--cluster', '1=http://127.0.0.1:7001'], /--data/],
       [['serve', '--id', '1', '--port', '7001', '--data', '/proc/paxos-kv-nope', '--cluster', '1=http://127.0.0.1:7001'], /--data: cannot open/],
       [['serve', '--id', '1', '--port', '7002', '--data', data, '--cluster', '1=http://127.0.0.1:7001'], /--cluster/],
+      [['serve', '--id', '1', '--port', '7001', '--data', data, '--cluster', '1=http://127.0.0.1:7001', '--etcd-port', '70000'], /--etcd-port/],
       [['serve', '--bogus'], /--bogus/],
       [['get'], /argument/],
     ]
@@ -163,5 +164,18 @@ describe('paxos-kv CLI', () => {
       expect(result.stderr).toMatch(flag)
     }
     expect(spawnSync('test', ['-e', data]).status).not.toBe(0)
+  })
+
+  it('serve with a taken --etcd-port: one line naming the flag, exit code 2', async () => {
+    const taken = await occupyConsecutivePorts(1)
+    try {
+      const port = await freePort()
+      const result = cli('serve', '--id', '1', '--port', String(port), '--data', join(dataDir, 'etcd-taken'), '--cluster', `1=http://127.0.0.1:${port}`, '--etcd-port', String(taken.port))
+      expect(result.code).toBe(2)
+      expect(result.stderr.trim().split('\n')).toHaveLength(1)
+      expect(result.stderr).toMatch(new RegExp(`--etcd-port: cannot listen on 127\\.0\\.0\\.1:${taken.port}`))
+    } finally {
+      await taken.close()
+    }
   })
 })

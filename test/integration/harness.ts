@@ -45,10 +45,15 @@ function exitAsError(child: ChildProcess, id: number, stderr: ReadonlyMap<number
   return exited
 }
 
+/** `partitionable`: every peer link through a proxy a test can cut; `etcd`: every node serves the etcd API. */
+export type ClusterOptions = { partitionable?: boolean; etcd?: boolean }
+
 export type Status = { id: number; role: string; leader: number | null; ballot: { round: number; node: number }; commitIndex: number; appliedIndex: number; revision: number }
 
 export class TestCluster {
   readonly ports: number[]
+  /** With `etcd`: each node's etcd API port (serve --etcd-port), else empty. */
+  readonly etcdPorts: number[]
   readonly dataRoot = mkdtempSync(join(tmpdir(), 'paxos-kv-it-'))
   readonly #children = new Map<number, ChildProcess>()
   readonly #extraArgs: string[]
@@ -58,8 +63,9 @@ export class TestCluster {
   /** Each node's log lines (JSON, LOG_LEVEL warn and above), since its last start. */
   readonly stdout = new Map<number, string>()
 
-  private constructor(ports: number[], extraArgs: string[]) {
+  private constructor(ports: number[], extraArgs: string[], etcdPorts: number[] = []) {
     this.ports = ports
+    this.etcdPorts = etcdPorts
     this.#extraArgs = extraArgs
   }
 
@@ -76,10 +82,11 @@ export class TestCluster {
    * A free port can be taken by another program between the probe and the node's bind; then
    * that node exits refusing its --port, and the whole cluster starts over on new ports.
    */
-  static async start(size = 3, extraArgs: string[] = [], options: { partitionable?: boolean } = {}): Promise<TestCluster> {
+  static async start(size = 3, extraArgs: string[] = [], options: ClusterOptions = {}): Promise<TestCluster> {
     for (let attempt = 1; ; attempt += 1) {
       const ports = await Promise.all(Array.from({ length: size }, () => freePort()))
-      const cluster = new TestCluster(ports, extraArgs)
+      const etcdPorts = options.etcd === true ? await Promise.all(Array.from({ length: size }, () => freePort())) : []
+      const cluster = new TestCluster(ports, extraArgs, etcdPorts)
       try {
         if (options.partitionable === true) await cluster.#openLinks()
         const exits = cluster.ids.map((id) => exitAsError(cluster.startNode(id), id, cluster.stderr))
@@ -93,7 +100,7 @@ export class TestCluster {
         await Promise.race([ready, ...exits])
         return cluster
       } catch (error) {
-        const portTaken = [...cluster.stderr.values()].some((text) => text.includes('--port: cannot listen'))
+        const portTaken = [...cluster.stderr.values()].some((text) => /--(etcd-)?port: cannot listen/.test(text))
         await cluster.stop()
         if (!portTaken || attempt === 3) throw error
       }
@@ -108,6 +115,13 @@ export class TestCluster {
     return `http://127.0.0.1:${this.ports[id - 1]}`
   }
 
+  /** Node `id`'s etcd endpoint, host:port as etcdctl's --endpoints takes it. */
+  etcdEndpoint(id: number): string {
+    const port = this.etcdPorts[id - 1]
+    if (port === undefined) throw new Error('this cluster was started without etcd ports')
+    return `127.0.0.1:${port}`
+  }
+
   /** The member list as node `self` sees it: its peers behind their link proxies, if any. */
   spec(self?: number): string {
     const address = (id: number) => {
@@ -120,7 +134,8 @@ export class TestCluster {
   serveArgs(id: number, dataDir = join(this.dataRoot, String(id))): string[] {
     // Behind proxies each node has its own member list, so the cluster id must be given.
     const clusterId = this.links.size === 0 ? [] : ['--cluster-id', 'integration']
-    return [cliPath, 'serve', '--id', String(id), '--port', String(this.ports[id - 1]), '--data', dataDir, '--cluster', this.spec(id), '--secret', secret, ...clusterId, ...this.#extraArgs]
+    const etcd = this.etcdPorts.length === 0 ? [] : ['--etcd-port', String(this.etcdPorts[id - 1])]
+    return [cliPath, 'serve', '--id', String(id), '--port', String(this.ports[id - 1]), '--data', dataDir, '--cluster', this.spec(id), '--secret', secret, ...clusterId, ...etcd, ...this.#extraArgs]
   }
 
   startNode(id: number, args: readonly string[] = this.serveArgs(id)): ChildProcess {
@@ -228,7 +243,7 @@ export async function putEventually(url: string, key: string, value: string, hea
 }
 
 /** One cluster per test, always stopped afterwards, also when the test fails. */
-export function clusterPerTest(): (size?: number, extraArgs?: string[], options?: { partitionable?: boolean }) => Promise<TestCluster> {
+export function clusterPerTest(): (size?: number, extraArgs?: string[], options?: ClusterOptions) => Promise<TestCluster> {
   let current: TestCluster | null = null
   afterEach(async () => {
     await current?.stop()

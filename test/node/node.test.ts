@@ -46,6 +46,7 @@ const config: Config = Object.freeze({
   quotaBytes: 1024 * 1024 * 1024,
   logLevel: 'silent',
   debugStep: false,
+  etcdPort: 0,
 })
 
 const put = (key: string, value: string, extra: Partial<{ cas: number; idempotencyKey: string }> = {}): WriteRequest => ({

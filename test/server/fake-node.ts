@@ -6,6 +6,7 @@
 import { nodeId, type Envelope, type NodeId, type TxnSpec } from '../../src/core/index.js'
 import type { DeliverOutcome, NodeService, ReadBarrierOutcome, Receipt, StatusBody, WriteOutcome, WriteRequest } from '../../src/node/node-service.js'
 import { KvStateMachine, type KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
+import type { KeyRange, ScanBounds } from '../../src/kv/key-range.js'
 import type { KvItem } from '../../src/kv/state-machine.js'
 import { slot } from '../../src/core/index.js'
 import { writeCommand } from '../../src/node/write-command.js'
@@ -80,12 +81,24 @@ export class FakeNode implements NodeService {
     return this.stateMachine.revision()
   }
 
+  scan(range: KeyRange, bounds: ScanBounds) {
+    return this.stateMachine.scan(range, bounds)
+  }
+
+  count(range: KeyRange): number {
+    return this.stateMachine.count(range)
+  }
+
+  usedBytes(): number {
+    return this.stateMachine.usedBytes()
+  }
+
   readTxn(txn: TxnSpec) {
     return this.stateMachine.readTxn(txn)
   }
 
   status(): StatusBody {
-    return { id: this.id, role: 'leader', leader: this.id, ballot: { round: 1, node: this.id }, commitIndex: slot(0), appliedIndex: slot(0), revision: this.stateMachine.revision(), peers: [], snapshot: { newestIndex: null, logCompactedThrough: slot(0), sent: 0, installed: 0 } }
+    return { id: this.id, role: 'leader', leader: this.id, ballot: { round: 1, node: this.id }, commitIndex: slot(0), appliedIndex: slot(0), revision: this.stateMachine.revision(), peers: [], snapshot: { newestIndex: null, logCompactedThrough: slot(0), sent: 0, installed: 0 }, etcdUrl: null }
   }
 
   /** What GET /peer/snapshot offers; tests set it. */

@@ -1,0 +1,128 @@
+/**
+ * The etcd v3 gRPC API on its own port (serve --etcd-port): KV, Maintenance and Cluster from our
+ * .proto files. Every call is decoded without throwing, size-bounded by gRPC before it is read
+ * (etcdRequestBytesMax), and answered from calls.ts or UNIMPLEMENTED; errors come from the one
+ * table in etcd-errors.ts. A failed assertion is a bug: it crashes the node, never answers.
+ * @module
+ */
+import { logVerbosity, Server, ServerCredentials, setLogVerbosity, status as grpcStatus, type MethodDefinition, type ServerUnaryCall, type ServiceDefinition, type sendUnaryData, type UntypedHandleCall, type UntypedServiceImplementation } from '@grpc/grpc-js'
+import { AssertionError } from '../../core/assert.js'
+import { limits } from '../../core/limits.js'
+import type { NodeService } from '../../node/node-service.js'
+import { callName, type EtcdCallTable } from './calls.js'
+import type { CallContext } from './context.js'
+import { safeDecoder, type Decoded } from './decode.js'
+import { etcdServiceNames, serviceDefinition, type EtcdServiceName } from './definitions.js'
+import { EtcdError } from './etcd-errors.js'
+
+export type EtcdServerOptions = Readonly<{
+  node: NodeService
+  calls: EtcdCallTable
+  onFatal: (error: Error) => void
+  onUnexpected?: (error: unknown) => void
+}>
+
+type GrpcError = Readonly<{ code: number; details: string }>
+
+/** How a handler's failure reaches the client: an etcd error as its table row; a bug crashes. */
+export function grpcErrorOf(error: unknown, onFatal: (error: Error) => void, onUnexpected?: (error: unknown) => void): GrpcError {
+  if (error instanceof EtcdError) return { code: error.grpcStatus, details: error.message }
+  if (error instanceof AssertionError) {
+    onFatal(error)
+    throw error
+  }
+  onUnexpected?.(error)
+  return { code: grpcStatus.INTERNAL, details: 'etcdserver: internal error' }
+}
+
+// gRPC's own log goes to stderr in its own format; what matters of it reaches this code as
+// errors (a failed bind, a failed call) and is logged, or reported, from here.
+setLogVerbosity(logVerbosity.NONE)
+
+export class EtcdServer {
+  readonly #server = new Server({
+    'grpc.max_receive_message_length': limits.etcdRequestBytesMax,
+    // A client that sends nothing for this long is dropped (a half-open connection holds nothing).
+    'grpc.keepalive_time_ms': 60_000,
+  })
+  readonly #options: EtcdServerOptions
+
+  constructor(options: EtcdServerOptions) {
+    this.#options = options
+    for (const name of etcdServiceNames) this.#server.addService(this.#definition(name), this.#implementation(name))
+  }
+
+  /** Resolves with the bound port; rejects when the address cannot be bound. */
+  start(host: string, port: number): Promise<number> {
+    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+    return new Promise((resolve, reject) => {
+      this.#server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error)))
+    })
+  }
+
+  /** Stops taking calls; calls still running are cut after a short grace. */
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.#server.forceShutdown()
+        resolve()
+      }, 1000)
+      this.#server.tryShutdown(() => {
+        clearTimeout(force)
+        resolve()
+      })
+    })
+  }
+
+  /** The service as the definitions give it, with requests decoded without throwing. */
+  #definition(name: EtcdServiceName): ServiceDefinition {
+    const service = serviceDefinition(name)
+    return Object.fromEntries(Object.entries(service).map(([method, definition]) => [method, { ...definition, requestDeserialize: safeDecoder(definition as MethodDefinition<object, object>) }]))
+  }
+
+  #implementation(name: EtcdServiceName): UntypedServiceImplementation {
+    const service = serviceDefinition(name)
+    const implementation: Record<string, UntypedHandleCall> = {}
+    for (const [method, definition] of Object.entries(service)) {
+      const call = callName(name, method)
+      const run = this.#options.calls[call]
+      if (definition.requestStream || definition.responseStream) {
+        // Only Maintenance.Snapshot among the registered services: a stream, not served.
+        implementation[method] = ((stream: { emit: (event: 'error', error: GrpcError) => void }) => stream.emit('error', unimplemented(call))) as UntypedHandleCall
+        continue
+      }
+      implementation[method] = (run === undefined
+        ? (_call: unknown, callback: sendUnaryData<object>) => callback(unimplemented(call))
+        : (unary: ServerUnaryCall<Decoded, object>, callback: sendUnaryData<object>) => this.#runUnary(call, run, unary, callback)) as UntypedHandleCall
+    }
+    return implementation
+  }
+
+  #runUnary(call: string, run: EtcdCallTable[string], unary: ServerUnaryCall<Decoded, object>, callback: sendUnaryData<object>): void {
+    const decoded = unary.request
+    if (!decoded.ok) {
+      callback({ code: grpcStatus.INVALID_ARGUMENT, details: `etcdserver: bad request: undecodable ${call} request: ${decoded.error}` })
+      return
+    }
+    const context: CallContext = { forwarded: null, clientDeadline: this.#clientDeadline(unary), requestBytes: decoded.bytes }
+    Promise.resolve()
+      .then(() => run(decoded.message, context))
+      .then(
+        (response) => callback(null, response),
+        (error: unknown) => callback(grpcErrorOf(error, this.#options.onFatal, this.#options.onUnexpected)),
+      )
+  }
+
+  /** The client's deadline (gRPC carries it on the wall clock) on the node's monotonic clock. */
+  #clientDeadline(unary: ServerUnaryCall<Decoded, object>): number {
+    const deadline = unary.getDeadline()
+    const atWallMs = typeof deadline === 'number' ? deadline : deadline.getTime()
+    if (!Number.isFinite(atWallMs)) return Number.POSITIVE_INFINITY
+    const node = this.#options.node
+    return node.nowMs() + (atWallMs - node.wallMs())
+  }
+}
+
+function unimplemented(call: string): GrpcError {
+  return { code: grpcStatus.UNIMPLEMENTED, details: `${new EtcdError('unimplemented').message}: ${call}` }
+}

@@ -1,0 +1,140 @@
+/**
+ * The etcd KV service over the node: Range, Put and DeleteRange. Each handler validates the
+ * request, then writes through the node (forwarded to the leader when this node does not lead)
+ * or reads the local replica after a read barrier (serializable: without one). The semantics
+ * live below, in the node and src/kv; this file only translates.
+ * @module
+ */
+import { AssertionError } from '../../core/assert.js'
+import type { Revision } from '../../core/ids.js'
+import { limits } from '../../core/limits.js'
+import type { KvItem } from '../../kv/state-machine.js'
+import type { WriteOutcome } from '../../node/node-service.js'
+import { responseHeader, type CallContext, type EtcdDeps } from './context.js'
+import { EtcdError } from './etcd-errors.js'
+import { int64 } from './integers.js'
+import { keySelection, writeKey, type KeySelection } from './keys.js'
+import { onLeader } from './leader.js'
+import type { DeleteRangeRequest, DeleteRangeResponse, KeyValue, PutRequest, PutResponse, RangeRequest, RangeResponse } from './messages.js'
+import { sortItems, sortOf } from './sort.js'
+
+/** A key as etcd reports it: mod_revision is our version, etcd's per-key version our writes. */
+export function keyValue(item: KvItem, keysOnly: boolean): KeyValue {
+  return {
+    key: Buffer.from(item.key),
+    create_revision: String(item.createRevision),
+    mod_revision: String(item.version),
+    version: String(item.writes),
+    value: keysOnly ? Buffer.alloc(0) : item.value,
+    lease: item.lease ?? '0',
+  }
+}
+
+export async function range(deps: EtcdDeps, request: RangeRequest, context: CallContext): Promise<RangeResponse> {
+  const selection = keySelection(request.key, request.range_end)
+  const limit = Math.max(0, int64(request.limit, 'limit'))
+  const atRevision = int64(request.revision, 'revision')
+  const sort = sortOf(request)
+  for (const field of ['min_mod_revision', 'max_mod_revision', 'min_create_revision', 'max_create_revision'] as const) {
+    if (request[field] !== '0') throw new EtcdError('unimplemented', `KV.Range with ${field} is not served`)
+  }
+  if (!request.serializable) {
+    const barrier = await onLeader<Awaited<ReturnType<typeof deps.node.readBarrier>>, RangeResponse>(
+      deps, context, { service: 'KV', method: 'Range', kind: 'read' }, (_requestId, deadline) => deps.node.readBarrier(deadline),
+    )
+    if (barrier.type === 'relayed') return barrier.response
+    if (barrier.outcome.type === 'overloaded') throw new EtcdError('overloaded', 'too many reads waiting')
+    if (barrier.outcome.type === 'timeout') throw new EtcdError('timeout', 'the read could not be confirmed by a quorum in time')
+  }
+  const current = deps.node.status().revision
+  checkRevision(atRevision, current)
+  // Values are read only when answered or sorted by (etcd sorts before it leaves them out).
+  const keysOnly = (request.keys_only || request.count_only) && sort?.target !== 'VALUE'
+  const read = readSelection(deps, selection, { limit, keysOnly, sorted: sort !== null })
+  const items = sort === null ? read.items : sortItems(read.items, sort)
+  const cut = limit > 0 && items.length > limit ? items.slice(0, limit) : items
+  return {
+    header: responseHeader(deps, current),
+    kvs: request.count_only ? [] : cut.map((item) => keyValue(item, request.keys_only)),
+    more: request.count_only ? false : read.more || cut.length < items.length,
+    count: String(read.count),
+  }
+}
+
+/**
+ * Only the current revision is retained (the store keeps no history yet): an older one is
+ * compacted, as etcd answers for a revision it no longer holds.
+ */
+function checkRevision(atRevision: number, current: Revision): void {
+  if (atRevision <= 0 || atRevision === current) return
+  if (atRevision > current) throw new EtcdError('future_revision')
+  throw new EtcdError('compacted')
+}
+
+type Read = Readonly<{ items: readonly KvItem[]; more: boolean; count: number }>
+
+/**
+ * The local replica's keys. An answer holds at most etcdRangeKeysMax keys and etcdRangeBytesMax
+ * bytes; past that it says `more` (the client pages with limit). A sorted read needs the
+ * whole range first, so it is served only while the whole range fits one answer.
+ */
+function readSelection(deps: EtcdDeps, selection: KeySelection, options: Readonly<{ limit: number; keysOnly: boolean; sorted: boolean }>): Read {
+  if (selection.type === 'empty') return { items: [], more: false, count: 0 }
+  if (selection.type === 'single') {
+    const item = selection.key === null ? null : deps.node.get(selection.key)
+    return item === null ? { items: [], more: false, count: 0 } : { items: [item], more: false, count: 1 }
+  }
+  const keysMax = options.limit > 0 && !options.sorted ? Math.min(options.limit, limits.etcdRangeKeysMax) : limits.etcdRangeKeysMax
+  const scanned = deps.node.scan(selection.range, { limit: keysMax, bytesMax: limits.etcdRangeBytesMax, keysOnly: options.keysOnly })
+  if (options.sorted && scanned.more) {
+    throw new EtcdError('unimplemented', `sorting is served for ranges that fit one answer (${limits.etcdRangeKeysMax} keys, ${limits.etcdRangeBytesMax} bytes); page by key instead`)
+  }
+  return { items: scanned.items, more: scanned.more, count: scanned.more ? deps.node.count(selection.range) : scanned.items.length }
+}
+
+export async function put(deps: EtcdDeps, request: PutRequest, context: CallContext): Promise<PutResponse> {
+  const key = writeKey(request.key)
+  if (request.value.byteLength > deps.valueBytesMax) throw new EtcdError('too_large', `values are limited to ${deps.valueBytesMax} bytes`)
+  if (request.lease !== '0') throw new EtcdError('lease_not_found', 'leases are not served yet')
+  if (request.ignore_value || request.ignore_lease) throw new EtcdError('bad_request', 'ignore_value and ignore_lease are not served')
+  if (request.prev_kv) throw new EtcdError('unimplemented', 'KV.Put with prev_kv is not served yet')
+  const written = await onLeader<WriteOutcome, PutResponse>(deps, context, { service: 'KV', method: 'Put', kind: 'write' }, (requestId, deadline) =>
+    deps.node.write({ type: 'put', key, value: request.value, cas: null, idempotencyKey: null, requestId }, deadline))
+  if (written.type === 'relayed') return written.response
+  return { header: responseHeader(deps, appliedWrite(written.outcome).version), prev_kv: null }
+}
+
+export async function deleteRange(deps: EtcdDeps, request: DeleteRangeRequest, context: CallContext): Promise<DeleteRangeResponse> {
+  const selection = keySelection(request.key, request.range_end)
+  if (selection.type === 'range') throw new EtcdError('unimplemented', 'KV.DeleteRange of a range is not served yet (one key at a time)')
+  if (request.prev_kv) throw new EtcdError('unimplemented', 'KV.DeleteRange with prev_kv is not served yet')
+  if (selection.type === 'empty' || selection.key === null) {
+    return { header: responseHeader(deps, deps.node.status().revision), deleted: '0', prev_kvs: [] }
+  }
+  const key = selection.key
+  const written = await onLeader<WriteOutcome, DeleteRangeResponse>(deps, context, { service: 'KV', method: 'DeleteRange', kind: 'write' }, (requestId, deadline) =>
+    deps.node.write({ type: 'delete', key, cas: null, idempotencyKey: null, requestId }, deadline))
+  if (written.type === 'relayed') return written.response
+  const applied = appliedWrite(written.outcome)
+  return { header: responseHeader(deps, applied.version), deleted: applied.deleted === true ? '1' : '0', prev_kvs: [] }
+}
+
+/** A write's outcome past the forwarding loop: applied, or the etcd error that says why not. */
+function appliedWrite(outcome: WriteOutcome): Extract<WriteOutcome, { type: 'ok' }> {
+  switch (outcome.type) {
+    case 'ok':
+      return outcome
+    case 'overloaded':
+      throw new EtcdError('overloaded', outcome.reason === 'records_full' ? 'too many recent forwarded writes are remembered to take another now' : 'the leader has too many writes in flight')
+    case 'quota_exceeded':
+      throw new EtcdError('quota_exceeded')
+    case 'timeout':
+      throw new EtcdError('timeout', 'the write was not confirmed in time; it may or may not have taken effect')
+    case 'txn':
+    case 'cas_mismatch':
+    case 'idempotency_key_reused':
+    case 'not_leader':
+      // Never sent with cas or an Idempotency-Key, and past the forwarding loop.
+      throw new AssertionError(`an etcd key write ended ${outcome.type}`)
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The etcd messages paxos-kv reads and writes, as the definitions decode them (int64 and uint64
+ * as decimal strings, bytes as Buffers, enums as names, every field present). Responses are
+ * encoded from the same shapes (numbers are accepted for integers there).
+ * @module
+ */
+
+export type Int64 = string
+
+export type ResponseHeader = Readonly<{ cluster_id: string; member_id: string; revision: string; raft_term: string }>
+
+export type KeyValue = Readonly<{
+  key: Uint8Array
+  create_revision: string
+  mod_revision: string
+  version: string
+  value: Uint8Array
+  lease: string
+}>
+
+export type RangeRequest = Readonly<{
+  key: Buffer
+  range_end: Buffer
+  limit: Int64
+  revision: Int64
+  sort_order: 'NONE' | 'ASCEND' | 'DESCEND'
+  sort_target: 'KEY' | 'VERSION' | 'CREATE' | 'MOD' | 'VALUE'
+  serializable: boolean
+  keys_only: boolean
+  count_only: boolean
+  min_mod_revision: Int64
+  max_mod_revision: Int64
+  min_create_revision: Int64
+  max_create_revision: Int64
+}>
+
+export type RangeResponse = Readonly<{ header: ResponseHeader; kvs: readonly KeyValue[]; more: boolean; count: string }>
+
+export type PutRequest = Readonly<{ key: Buffer; value: Buffer; lease: Int64; prev_kv: boolean; ignore_value: boolean; ignore_lease: boolean }>
+
+export type PutResponse = Readonly<{ header: ResponseHeader; prev_kv: KeyValue | null }>
+
+export type DeleteRangeRequest = Readonly<{ key: Buffer; range_end: Buffer; prev_kv: boolean }>
+
+export type DeleteRangeResponse = Readonly<{ header: ResponseHeader; deleted: string; prev_kvs: readonly KeyValue[] }>
+
+export type StatusResponse = Readonly<{
+  header: ResponseHeader
+  version: string
+  dbSize: string
+  leader: string
+  raftIndex: string
+  raftTerm: string
+  raftAppliedIndex: string
+  errors: readonly string[]
+  dbSizeInUse: string
+  isLearner: boolean
+}>
+
+export type AlarmRequest = Readonly<{ action: 'GET' | 'ACTIVATE' | 'DEACTIVATE'; memberID: string; alarm: string }>
+
+export type AlarmResponse = Readonly<{ header: ResponseHeader; alarms: readonly Readonly<{ memberID: string; alarm: string }>[] }>
+
+export type Member = Readonly<{ ID: string; name: string; peerURLs: readonly string[]; clientURLs: readonly string[]; isLearner: boolean }>
+
+export type MemberListResponse = Readonly<{ header: ResponseHeader; members: readonly Member[] }>

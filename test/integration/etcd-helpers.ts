@@ -1,0 +1,40 @@
+/**
+ * Shared by the etcd API's integration tests: Debian's etcdctl (package etcd-client), run
+ * with the v3 API against a cluster's etcd endpoints.
+ */
+import { execFile, spawnSync } from 'node:child_process'
+import { it } from 'vitest'
+
+export const etcdctlPath = '/usr/bin/etcdctl'
+
+/** Whether etcdctl is installed; CI installs it (.ci/run), so there a missing one fails. */
+export function haveEtcdctl(): boolean {
+  const found = spawnSync(etcdctlPath, ['version'], { env: { ...process.env, ETCDCTL_API: '3' } }).status === 0
+  if (!found && process.env.CI !== undefined) throw new Error(`${etcdctlPath} is missing: .ci/run installs etcd-client`)
+  if (!found) it.skip(`skipped: ${etcdctlPath} is missing (apt-get install etcd-client)`, () => {})
+  return found
+}
+
+export type EtcdctlResult = Readonly<{ code: number; stdout: string; stderr: string }>
+
+export function etcdctl(endpoints: string | readonly string[], args: readonly string[], input?: string): Promise<EtcdctlResult> {
+  const list = typeof endpoints === 'string' ? endpoints : endpoints.join(',')
+  return new Promise((resolve) => {
+    const child = execFile(etcdctlPath, [`--endpoints=${list}`, '--command-timeout=15s', ...args], { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 30_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1
+      resolve({ code, stdout, stderr })
+    })
+    if (input !== undefined) child.stdin?.end(input)
+  })
+}
+
+/** `etcdctl ... -w json`, parsed; throws with etcdctl's stderr when it failed. */
+export async function etcdctlJson<T>(endpoints: string | readonly string[], args: readonly string[]): Promise<T> {
+  const result = await etcdctl(endpoints, [...args, '-w', 'json'])
+  if (result.code !== 0) throw new Error(`etcdctl ${args.join(' ')} failed (${result.code}): ${result.stderr}`)
+  return JSON.parse(result.stdout) as T
+}
+
+export function base64(text: string): string {
+  return Buffer.from(text).toString('base64')
+}

@@ -1,0 +1,139 @@
+/**
+ * Goal: Debian's etcdctl (3.4, ETCDCTL_API=3) works unchanged against every node of a real
+ * 3-node cluster, leader and followers alike, for the calls paxos-kv serves: put, get (one key,
+ * --prefix, --from-key, --limit, --keys-only, --rev), del, member list, endpoint status and
+ * endpoint health; and a call it does not serve fails with a message naming it.
+ * Method: real `serve` processes with --etcd-port; etcdctl as a child process, its -w json
+ * output compared field by field.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TestCluster } from './harness.js'
+import { base64, etcdctl, etcdctlJson, haveEtcdctl } from './etcd-helpers.js'
+
+type Header = { cluster_id: number; member_id: number; revision: number; raft_term: number }
+type KeyValueJson = { key: string; value?: string; create_revision: number; mod_revision: number; version: number }
+type GetJson = { header: Header; kvs?: KeyValueJson[]; more?: boolean; count?: number }
+
+describe.runIf(haveEtcdctl())('etcdctl against a 3-node cluster', () => {
+  let cluster: TestCluster
+  let leader: number
+  let followers: number[]
+  beforeAll(async () => {
+    cluster = await TestCluster.start(3, [], { etcd: true })
+    leader = await cluster.leader()
+    followers = cluster.ids.filter((id) => id !== leader)
+  })
+  afterAll(async () => cluster?.stop())
+
+  const all = () => cluster.ids.map((id) => cluster.etcdEndpoint(id))
+
+  it('put on the leader and on each follower; every node then gets every key', async () => {
+    for (const id of [leader, ...followers]) {
+      const put = await etcdctl(cluster.etcdEndpoint(id), ['put', `put/${id}`, `from-${id}`])
+      expect(put, put.stderr).toMatchObject({ code: 0, stdout: 'OK\n' })
+    }
+    for (const id of cluster.ids) {
+      for (const writer of cluster.ids) {
+        const get = await etcdctl(cluster.etcdEndpoint(id), ['get', `put/${writer}`])
+        expect(get.stdout).toBe(`put/${writer}\nfrom-${writer}\n`)
+      }
+    }
+  })
+
+  it('get --prefix, --from-key, --limit, --keys-only, --print-value-only', async () => {
+    const endpoint = cluster.etcdEndpoint(followers[0]!)
+    for (const key of ['list/a', 'list/b', 'list/c', 'listz']) expect((await etcdctl(endpoint, ['put', key, `v-${key}`])).code).toBe(0)
+    const prefix = await etcdctlJson<GetJson>(endpoint, ['get', 'list/', '--prefix'])
+    expect(prefix.kvs?.map((kv) => kv.key)).toEqual(['list/a', 'list/b', 'list/c'].map(base64))
+    expect(prefix.kvs?.map((kv) => kv.value)).toEqual(['v-list/a', 'v-list/b', 'v-list/c'].map(base64))
+    expect(prefix.count).toBe(3)
+    const fromKey = await etcdctlJson<GetJson>(endpoint, ['get', 'list/b', '--from-key'])
+    expect(fromKey.kvs?.map((kv) => kv.key)).toEqual(['list/b', 'list/c', 'listz', 'put/1', 'put/2', 'put/3'].map(base64))
+    const limited = await etcdctlJson<GetJson>(endpoint, ['get', 'list', '--prefix', '--limit', '2'])
+    expect(limited.kvs?.map((kv) => kv.key)).toEqual(['list/a', 'list/b'].map(base64))
+    expect(limited.more).toBe(true)
+    expect(limited.count).toBe(4)
+    const keysOnly = await etcdctl(endpoint, ['get', 'list/', '--prefix', '--keys-only'])
+    expect(keysOnly.stdout.split('\n').filter((line) => line !== '')).toEqual(['list/a', 'list/b', 'list/c'])
+    const interval = await etcdctl(endpoint, ['get', 'list/a', 'list/c', '--keys-only'])
+    expect(interval.stdout.split('\n').filter((line) => line !== '')).toEqual(['list/a', 'list/b'])
+    const valueOnly = await etcdctl(endpoint, ['get', 'list/c', '--print-value-only'])
+    expect(valueOnly.stdout).toBe('v-list/c\n')
+  })
+
+  it('get --rev: the current revision is served, an older one is compacted (no history yet)', async () => {
+    const endpoint = cluster.etcdEndpoint(leader)
+    await etcdctl(endpoint, ['put', 'rev/k', 'one'])
+    const now = await etcdctlJson<GetJson>(endpoint, ['get', 'rev/k'])
+    const revision = now.header.revision
+    expect(now.kvs?.[0]?.mod_revision).toBe(revision)
+    const current = await etcdctlJson<GetJson>(endpoint, ['get', 'rev/k', `--rev=${revision}`])
+    expect(current.kvs?.[0]?.value).toBe(base64('one'))
+    await etcdctl(endpoint, ['put', 'rev/k', 'two'])
+    const old = await etcdctl(endpoint, ['get', 'rev/k', `--rev=${revision}`])
+    expect(old.code).not.toBe(0)
+    expect(old.stderr).toContain('etcdserver: mvcc: required revision has been compacted')
+    const after = await etcdctlJson<GetJson>(endpoint, ['get', 'rev/k'])
+    expect(after.kvs?.[0]).toMatchObject({ create_revision: revision, mod_revision: revision + 1, version: 2 })
+  })
+
+  it('serializable reads (--consistency=s) answer from the local replica', async () => {
+    await etcdctl(cluster.etcdEndpoint(leader), ['put', 'stale/k', 'v'])
+    for (const id of cluster.ids) {
+      // A follower applies the write a moment after the leader acknowledged it.
+      await expect.poll(async () => (await etcdctl(cluster.etcdEndpoint(id), ['get', 'stale/k', '--consistency=s', '--print-value-only'])).stdout, { timeout: 10_000 }).toBe('v\n')
+    }
+  })
+
+  it('del one key, on a follower; --prev-kv and --prefix are refused naming what is not served', async () => {
+    const endpoint = cluster.etcdEndpoint(followers[1]!)
+    await etcdctl(endpoint, ['put', 'del/k', 'v'])
+    expect((await etcdctl(endpoint, ['del', 'del/k'])).stdout).toBe('1\n')
+    expect((await etcdctl(endpoint, ['del', 'del/k'])).stdout).toBe('0\n')
+    expect((await etcdctl(endpoint, ['get', 'del/k'])).stdout).toBe('')
+    const prefix = await etcdctl(endpoint, ['del', 'del/', '--prefix'])
+    expect(prefix.code).not.toBe(0)
+    expect(prefix.stderr).toContain('code = Unimplemented')
+    expect(prefix.stderr).toContain('KV.DeleteRange of a range')
+    const prevKv = await etcdctl(endpoint, ['del', 'del/k', '--prev-kv'])
+    expect(prevKv.stderr).toContain('KV.DeleteRange with prev_kv')
+  })
+
+  it('member list: every member, with its peer URL and its etcd endpoint as client URL', async () => {
+    for (const id of cluster.ids) {
+      const listed = await etcdctlJson<{ header: Header; members: Array<{ ID: number; name: string; peerURLs: string[]; clientURLs: string[] }> }>(cluster.etcdEndpoint(id), ['member', 'list'])
+      expect(listed.header.member_id).toBe(id)
+      expect(listed.members.map((member) => member.ID)).toEqual(cluster.ids)
+      for (const member of listed.members) {
+        expect(member.name).toBe(`node-${member.ID}`)
+        expect(member.clientURLs).toEqual([`http://${cluster.etcdEndpoint(member.ID)}`])
+        expect(member.peerURLs).toEqual([cluster.url(member.ID)])
+      }
+    }
+  })
+
+  it('endpoint status on all endpoints: one leader, the same cluster; endpoint health: all healthy', async () => {
+    await etcdctl(cluster.etcdEndpoint(leader), ['put', 'status/k', 'v'])
+    const statuses = await etcdctlJson<Array<{ Endpoint: string; Status: { header: Header; version: string; leader: number; raftTerm: number; raftIndex: number; dbSize: number } }>>(all(), ['endpoint', 'status'])
+    expect(statuses.map((status) => status.Endpoint)).toEqual(all())
+    for (const { Status: status } of statuses) {
+      expect(status.version).toBe('3.4.0-compatible')
+      expect(status.leader).toBe(leader)
+      expect(status.header.cluster_id).toBe(statuses[0]!.Status.header.cluster_id)
+      expect(status.raftTerm).toBeGreaterThan(0)
+      expect(status.raftIndex).toBeGreaterThan(0)
+      expect(status.dbSize).toBeGreaterThan(0)
+    }
+    expect(statuses.map((status) => status.Status.header.member_id)).toEqual(cluster.ids)
+    const health = await etcdctl(all(), ['endpoint', 'health'])
+    expect(health.code, health.stderr).toBe(0)
+    for (const endpoint of all()) expect(health.stdout + health.stderr).toContain(`${endpoint} is healthy`)
+  })
+
+  it('a call paxos-kv does not serve fails naming it (lease grant)', async () => {
+    const lease = await etcdctl(cluster.etcdEndpoint(leader), ['lease', 'grant', '10'])
+    expect(lease.code).not.toBe(0)
+    expect(lease.stderr).toContain('code = Unimplemented')
+    expect(lease.stderr).toContain('etcdserverpb.Lease/LeaseGrant')
+  })
+})

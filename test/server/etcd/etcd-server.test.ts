@@ -1,0 +1,231 @@
+/**
+ * Goal: the etcd gRPC API answers as etcd 3.4 does for what it serves, and for bad input gives
+ * the etcd error (code and message) and changes nothing; undecodable protobuf is
+ * INVALID_ARGUMENT, never a crash; calls not served are UNIMPLEMENTED naming the call; a
+ * follower has the leader answer. Method: the real EtcdServer on 127.0.0.1 over a FakeNode,
+ * driven by the etcd3 client library and by a raw gRPC client for bytes no library would send;
+ * the leader for forwards is a second FakeNode behind the real HTTP app.
+ */
+import { serve } from '@hono/node-server'
+import { Client, credentials, Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js'
+import { Etcd3 } from 'etcd3'
+import { afterEach, describe, expect, it } from 'vitest'
+import { nodeId } from '../../../src/core/index.js'
+import { createApp } from '../../../src/server/app.js'
+import { servedCalls } from '../../../src/server/etcd/calls.js'
+import { methodDefinition } from '../../../src/server/etcd/definitions.js'
+import { EtcdServer } from '../../../src/server/etcd/etcd-server.js'
+import { MemberEndpoints } from '../../../src/server/etcd/member-endpoints.js'
+import { FakeNode } from '../fake-node.js'
+
+const valueBytesMax = 1024
+const cleanups: Array<() => Promise<void> | void> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+async function start(node = new FakeNode()): Promise<{ node: FakeNode; endpoint: string; client: Etcd3 }> {
+  const deps = { node, secret: 'etcd-route-secret', clusterId: 'c1', requestTimeoutMs: 2000, valueBytesMax }
+  const members = [{ id: nodeId(1), url: 'http://127.0.0.1:9' }]
+  const server = new EtcdServer({ node, calls: servedCalls({ ...deps, members, selfEtcdUrl: 'http://127.0.0.1:2379', endpoints: new MemberEndpoints() }), onFatal: (error) => { throw error } })
+  const port = await server.start('127.0.0.1', 0)
+  const endpoint = `127.0.0.1:${port}`
+  // The client retries only UNAVAILABLE, which these tests do not expect.
+  const client = new Etcd3({ hosts: endpoint })
+  cleanups.push(() => server.stop(), () => client.close())
+  return { node, endpoint, client }
+}
+
+/** One call with raw request bytes, answered with the raw response bytes or the gRPC error. */
+function rawCall(endpoint: string, path: string, bytes: Uint8Array): Promise<{ error: ServiceError | null; response: Buffer | null }> {
+  const client = new Client(endpoint, credentials.createInsecure())
+  cleanups.push(() => client.close())
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(path, (body: Buffer) => body, (body: Buffer) => body, Buffer.from(bytes), new Metadata(), (error, response) => resolve({ error: error ?? null, response: response ?? null }))
+  })
+}
+
+function encode(service: 'KV' | 'Maintenance' | 'Cluster', method: string, request: object): Buffer {
+  return methodDefinition(service, method).requestSerialize(request)
+}
+
+async function grpcError(promise: Promise<unknown>): Promise<{ code: number | undefined; message: string }> {
+  const error = await promise.then(() => null, (caught: Error & { code?: number }) => caught)
+  expect(error, 'the call should have failed').not.toBeNull()
+  return { code: (error as { code?: number }).code, message: error!.message }
+}
+
+describe('etcd KV over the node', () => {
+  it('put then get, prefix, from-key, limit, keys-only, count, delete: as etcd answers', async () => {
+    const { client } = await start()
+    await client.put('a/1').value('one')
+    await client.put('a/2').value('two')
+    await client.put('b').value('bee')
+    expect(await client.get('a/1').string()).toBe('one')
+    expect(await client.get('missing').string()).toBeNull()
+    expect(await client.getAll().prefix('a/').strings()).toEqual({ 'a/1': 'one', 'a/2': 'two' })
+    expect(await client.getAll().prefix('a/').keys()).toEqual(['a/1', 'a/2'])
+    expect(await client.getAll().prefix('a/').count()).toBe(2)
+    const limited = await client.getAll().prefix('').limit(2).exec()
+    expect(limited.kvs.map((kv) => kv.key.toString())).toEqual(['a/1', 'a/2'])
+    expect(limited.more).toBe(true)
+    expect(limited.count).toBe('3')
+    const fromKey = await client.getAll().inRange({ start: 'a/2', end: '\0' }).keys()
+    expect(fromKey).toEqual(['a/2', 'b'])
+    const interval = await client.getAll().inRange({ start: 'a/1', end: 'b' }).keys()
+    expect(interval).toEqual(['a/1', 'a/2'])
+    const descending = await client.getAll().prefix('a/').sort('Key', 'Descend').keys()
+    expect(descending).toEqual(['a/2', 'a/1'])
+    const deleted = await client.delete().key('a/1').exec()
+    expect(deleted.deleted).toBe('1')
+    expect(await client.get('a/1').string()).toBeNull()
+  })
+
+  it('headers carry the cluster id, this member, the revision and the ballot round', async () => {
+    const { client } = await start()
+    const put = await client.put('k').value('v').exec()
+    expect(put.header.revision).toBe('1')
+    expect(put.header.member_id).toBe('1')
+    expect(put.header.raft_term).toBe('1')
+    expect(put.header.cluster_id).toMatch(/^\d+$/)
+    const read = await client.get('k').exec()
+    expect(read.header).toEqual(put.header)
+    expect(read.kvs[0]).toMatchObject({ mod_revision: '1', value: Buffer.from('v') })
+  })
+
+  it('keys carry etcd\'s metadata: create_revision, mod_revision, the per-key version; sorts by each', async () => {
+    const { client } = await start()
+    await client.put('m/a').value('1') // revision 1
+    await client.put('m/b').value('1') // 2
+    await client.put('m/a').value('2') // 3
+    const [kv] = (await client.get('m/a').exec()).kvs
+    expect(kv).toMatchObject({ create_revision: '1', mod_revision: '3', version: '2', lease: '0' })
+    expect(await client.getAll().prefix('m/').sort('Version', 'Descend').keys()).toEqual(['m/a', 'm/b'])
+    expect(await client.getAll().prefix('m/').sort('Create', 'Descend').keys()).toEqual(['m/b', 'm/a'])
+    expect(await client.getAll().prefix('m/').sort('Mod', 'Descend').keys()).toEqual(['m/a', 'm/b'])
+    expect(await client.getAll().prefix('m/').sort('Value', 'Ascend').limit(1).keys()).toEqual(['m/b'])
+  })
+
+  it('a revision other than the current one: compacted below, future above (OUT_OF_RANGE)', async () => {
+    const { client } = await start()
+    await client.put('k').value('1')
+    await client.put('k').value('2')
+    expect(await client.get('k').revision(2).string()).toBe('2')
+    expect(await grpcError(client.get('k').revision(1).string())).toMatchObject({ message: expect.stringContaining('etcdserver: mvcc: required revision has been compacted') })
+    expect(await grpcError(client.get('k').revision(3).string())).toMatchObject({ message: expect.stringContaining('etcdserver: mvcc: required revision is a future revision') })
+  })
+
+  it.each([
+    ['an empty key', { key: Buffer.alloc(0), value: Buffer.from('v') }, 'etcdserver: key is not provided'],
+    ['a key of invalid UTF-8', { key: Buffer.from([0xc3, 0x28]), value: Buffer.from('v') }, 'valid UTF-8'],
+    ['a key with NUL', { key: Buffer.from('a\0b'), value: Buffer.from('v') }, 'NUL'],
+    ['a key over 1024 bytes', { key: Buffer.alloc(1025, 'k'), value: Buffer.from('v') }, '1025 bytes'],
+    ['a value over the limit', { key: Buffer.from('k'), value: Buffer.alloc(valueBytesMax + 1) }, 'etcdserver: request is too large'],
+    ['ignore_value', { key: Buffer.from('k'), value: Buffer.alloc(0), ignore_value: true }, 'ignore_value'],
+  ])('Put with %s: INVALID_ARGUMENT, nothing written', async (_label, request, message) => {
+    const { node, endpoint } = await start()
+    const answer = await rawCall(endpoint, '/etcdserverpb.KV/Put', encode('KV', 'Put', request))
+    expect(answer.error?.code).toBe(grpcStatus.INVALID_ARGUMENT)
+    expect(answer.error?.details).toContain(message)
+    expect(node.writes).toEqual([])
+  })
+
+  it('Put with a lease: NOT_FOUND as etcd answers a lease it does not hold', async () => {
+    const { node, endpoint } = await start()
+    const answer = await rawCall(endpoint, '/etcdserverpb.KV/Put', encode('KV', 'Put', { key: Buffer.from('k'), value: Buffer.from('v'), lease: 7 }))
+    expect(answer.error?.code).toBe(grpcStatus.NOT_FOUND)
+    expect(answer.error?.details).toContain('etcdserver: requested lease not found')
+    expect(node.writes).toEqual([])
+  })
+
+  it.each([
+    ['truncated field', Buffer.from([0x0a, 0x05, 0x61])],
+    ['a length past the end', Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f])],
+    ['a bad wire type', Buffer.from([0x0f, 0x01])],
+  ])('undecodable protobuf (%s): INVALID_ARGUMENT, and the server goes on', async (_label, bytes) => {
+    const { node, endpoint, client } = await start()
+    for (const path of ['/etcdserverpb.KV/Put', '/etcdserverpb.KV/Range', '/etcdserverpb.Maintenance/Status']) {
+      const answer = await rawCall(endpoint, path, bytes)
+      expect(answer.error?.code, path).toBe(grpcStatus.INVALID_ARGUMENT)
+      expect(answer.error?.details).toContain('undecodable')
+    }
+    expect(node.writes).toEqual([])
+    await client.put('after').value('fine')
+    expect(await client.get('after').string()).toBe('fine')
+  })
+
+  it('a request over the size limit is refused by gRPC before it is decoded', async () => {
+    const { node, endpoint } = await start()
+    const answer = await rawCall(endpoint, '/etcdserverpb.KV/Put', encode('KV', 'Put', { key: Buffer.from('k'), value: Buffer.alloc(2 * 1024 * 1024) }))
+    expect(answer.error?.code).toBe(grpcStatus.RESOURCE_EXHAUSTED)
+    expect(node.writes).toEqual([])
+  })
+
+  it.each([
+    ['/etcdserverpb.KV/Txn', 'KV.Txn'],
+    ['/etcdserverpb.KV/Compact', 'KV.Compact'],
+    ['/etcdserverpb.Cluster/MemberAdd', 'Cluster.MemberAdd'],
+    ['/etcdserverpb.Maintenance/Defragment', 'Maintenance.Defragment'],
+    ['/etcdserverpb.Lease/LeaseGrant', 'Lease/LeaseGrant'],
+    ['/etcdserverpb.Auth/Authenticate', 'Auth/Authenticate'],
+  ])('%s: UNIMPLEMENTED, naming the call', async (path, named) => {
+    const { endpoint } = await start()
+    const answer = await rawCall(endpoint, path, Buffer.alloc(0))
+    expect(answer.error?.code).toBe(grpcStatus.UNIMPLEMENTED)
+    expect(answer.error?.details).toContain(named)
+  })
+
+  it('a full store: RESOURCE_EXHAUSTED with etcd\'s database space exceeded', async () => {
+    const node = new FakeNode()
+    node.mode = 'leader'
+    const { client } = await start(node)
+    node.write = async () => ({ type: 'quota_exceeded' })
+    expect(await grpcError(client.put('k').value('v').exec())).toMatchObject({ code: undefined, message: expect.stringContaining('etcdserver: mvcc: database space exceeded') })
+  })
+})
+
+describe('etcd Maintenance and Cluster', () => {
+  it('Status: version, leader, indexes, term, size; MemberList: ids, names, peer and client URLs', async () => {
+    const { client } = await start()
+    await client.put('k').value('v')
+    const status = await client.maintenance.status()
+    expect(status).toMatchObject({ version: '3.4.0-compatible', leader: '1', raftTerm: '1', isLearner: false })
+    expect(Number(status.dbSize)).toBeGreaterThan(0)
+    const members = await client.cluster.memberList({})
+    expect(members.members).toEqual([{ ID: '1', name: 'node-1', peerURLs: ['http://127.0.0.1:9'], clientURLs: ['http://127.0.0.1:2379'], isLearner: false }])
+  })
+})
+
+describe('etcd calls on a follower', () => {
+  it('a write and a linearizable read are answered by the leader; a serializable read locally', async () => {
+    const leader = new FakeNode()
+    const app = createApp({ node: leader, secret: 'etcd-route-secret', clusterId: 'c1', members: new Set([nodeId(1), nodeId(2)]), requestTimeoutMs: 2000, valueBytesMax, onFatal: () => {} })
+    const http = serve({ port: 0, hostname: '127.0.0.1', fetch: app.fetch })
+    cleanups.push(() => new Promise<void>((resolve) => http.close(() => resolve())))
+    await new Promise((resolve) => http.once('listening', resolve))
+    const address = http.address()
+    const follower = new FakeNode()
+    follower.mode = 'follower'
+    follower.leaderUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
+    const { client } = await start(follower)
+    const put = await client.put('k').value('from-a-follower').exec()
+    expect(put.header.member_id).toBe('1') // the member the client asked
+    expect(leader.writes).toHaveLength(1)
+    expect(leader.writes[0]!.requestId).toMatch(/^fake-r/) // the follower named the write
+    expect(await client.get('k').string()).toBe('from-a-follower')
+    await client.put('k2').value('second')
+    expect(await client.getAll().prefix('k').strings()).toEqual({ k: 'from-a-follower', k2: 'second' })
+    expect(await client.get('k').serializable(true).string()).toBeNull() // the follower's own replica
+  })
+
+  it('the leader refuses an etcd forward without the cluster secret', async () => {
+    const leader = new FakeNode()
+    const app = createApp({ node: leader, secret: 'etcd-route-secret', clusterId: 'c1', members: new Set([nodeId(1)]), requestTimeoutMs: 2000, valueBytesMax, onFatal: () => {} })
+    const body = encode('KV', 'Put', { key: Buffer.from('k'), value: Buffer.from('v') })
+    const response = await app.request('/peer/etcd/KV/Put', { method: 'POST', body, headers: { 'x-paxos-forwarded': '1', 'x-paxos-secret': 'wrong', 'x-paxos-cluster': 'c1', 'x-paxos-budget-ms': '1000', 'x-paxos-deadline-at-ms': String(Date.now() + 1000) } })
+    expect(response.status).toBe(401)
+    const unforwarded = await app.request('/peer/etcd/KV/Put', { method: 'POST', body })
+    expect(unforwarded.status).toBe(400)
+    expect(leader.writes).toEqual([])
+  })
+})
