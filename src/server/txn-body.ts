@@ -5,11 +5,11 @@
  * @module
  */
 import { z } from 'zod'
-import { commandBytes, type TxnCommand, type TxnCompare, type TxnOp, type TxnSpec } from '../core/command.js'
+import type { TxnCompare, TxnOp, TxnSpec } from '../core/command.js'
 import { isLeaseId } from '../core/ids.js'
-import { commandBytesMax, limits } from '../core/limits.js'
-import { writeTwiceIn } from '../core/txn-rules.js'
-import { ApiError } from './errors.js'
+import { limits } from '../core/limits.js'
+import { ApiError, type ApiErrorCode } from './errors.js'
+import { txnProblem, type TxnProblem } from './txn-check.js'
 import { checkKey } from './validate.js'
 
 /**
@@ -57,15 +57,6 @@ function toOp(op: OpJson): TxnOp {
   return { type: 'list', prefix: op.list.prefix, limit: op.list.limit ?? listLimitDefault }
 }
 
-/** The estimate of the txn as a command with the largest ids a node adds: it must fit one slot. */
-function commandEstimate(spec: TxnSpec): number {
-  const widest: TxnCommand = {
-    type: 'txn', ...spec, proposal: 'p'.repeat(128), idempotency: { key: 'i'.repeat(limits.idempotencyKeyBytesMax), atMs: 0 },
-    request: { id: 'r'.repeat(limits.requestIdBytesMax), atMs: 0 }, quotaBytes: 0,
-  }
-  return commandBytes(widest)
-}
-
 export function parseTxn(body: Uint8Array): TxnSpec {
   let json: unknown
   try {
@@ -84,28 +75,16 @@ export function parseTxn(body: Uint8Array): TxnSpec {
   }
   const compare: TxnCompare[] = parsed.data.compare.map((entry) => ({ ...entry, key: checkKey(entry.key, 'compare key') }) as TxnCompare)
   const spec: TxnSpec = { compare, success: parsed.data.success.map(toOp), failure: parsed.data.failure.map(toOp) }
-  checkValues(spec)
-  const twice = writeTwiceIn(spec)
-  if (twice !== null) throw new ApiError('bad_request', twice)
-  checkReads(spec)
-  if (commandEstimate(spec) > commandBytesMax) throw new ApiError('too_large', 'the txn\'s keys and values together are larger than one write may be')
+  const problem = txnProblem(spec)
+  if (problem !== null) throw new ApiError(problemCodes[problem.kind], problem.message)
   return spec
 }
 
-function checkValues(spec: TxnSpec): void {
-  for (const op of [...spec.success, ...spec.failure]) {
-    if (op.type !== 'put') continue
-    const bytes = Buffer.byteLength(op.value, 'base64')
-    if (bytes > limits.valueBytesMax) throw new ApiError('too_large', `the value for ${JSON.stringify(op.key)} is ${bytes} bytes; the limit is ${limits.valueBytesMax}`)
-    // No lease exists before the lease API: any lease id names none.
-    if (op.lease !== null) throw new ApiError('lease_not_found', `no lease ${op.lease}`)
-  }
-}
-
-/** Each branch may read at most a page's worth of items (gets, and list limits). */
-function checkReads(spec: TxnSpec): void {
-  for (const ops of [spec.success, spec.failure]) {
-    const items = ops.reduce((sum, op) => sum + (op.type === 'get' ? 1 : op.type === 'list' ? op.limit : 0), 0)
-    if (items > limits.listItemsMax) throw new ApiError('too_large', `a txn branch reads at most ${limits.listItemsMax} items (gets and list limits together); this one asks for ${items}`)
-  }
+const problemCodes: Readonly<Record<TxnProblem['kind'], ApiErrorCode>> = {
+  too_many_parts: 'too_large',
+  value_too_large: 'too_large',
+  lease_not_found: 'lease_not_found',
+  written_twice: 'bad_request',
+  too_many_reads: 'too_large',
+  command_too_large: 'too_large',
 }

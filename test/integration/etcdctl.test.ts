@@ -85,18 +85,32 @@ describe.runIf(haveEtcdctl())('etcdctl against a 3-node cluster', () => {
     }
   })
 
-  it('del one key, on a follower; --prev-kv and --prefix are refused naming what is not served', async () => {
+  it('del one key, --prefix and --prev-kv, and put --prev-kv, on a follower', async () => {
     const endpoint = cluster.etcdEndpoint(followers[1]!)
     await etcdctl(endpoint, ['put', 'del/k', 'v'])
     expect((await etcdctl(endpoint, ['del', 'del/k'])).stdout).toBe('1\n')
     expect((await etcdctl(endpoint, ['del', 'del/k'])).stdout).toBe('0\n')
     expect((await etcdctl(endpoint, ['get', 'del/k'])).stdout).toBe('')
-    const prefix = await etcdctl(endpoint, ['del', 'del/', '--prefix'])
-    expect(prefix.code).not.toBe(0)
-    expect(prefix.stderr).toContain('code = Unimplemented')
-    expect(prefix.stderr).toContain('KV.DeleteRange of a range')
-    const prevKv = await etcdctl(endpoint, ['del', 'del/k', '--prev-kv'])
-    expect(prevKv.stderr).toContain('KV.DeleteRange with prev_kv')
+    for (const key of ['del/a', 'del/b', 'del/c']) await etcdctl(endpoint, ['put', key, `v-${key}`])
+    expect((await etcdctl(endpoint, ['put', 'del/a', 'newer', '--prev-kv'])).stdout).toBe('OK\ndel/a\nv-del/a\n')
+    expect((await etcdctl(endpoint, ['del', 'del/a', '--prev-kv'])).stdout).toBe('1\ndel/a\nnewer\n')
+    expect((await etcdctl(endpoint, ['del', 'del/', '--prefix'])).stdout).toBe('2\n')
+    expect((await etcdctl(endpoint, ['get', 'del/', '--prefix'])).stdout).toBe('')
+    const prefixPrevKv = await etcdctl(endpoint, ['del', 'put/', '--prefix', '--prev-kv'])
+    expect(prefixPrevKv.stderr).toContain('KV.DeleteRange of a range with prev_kv')
+  })
+  it('txn, scripted and interactive: the branch its compares pick, at one revision', async () => {
+    const endpoint = cluster.etcdEndpoint(followers[0]!)
+    await etcdctl(endpoint, ['put', 'txn/k', 'one'])
+    const script = 'value("txn/k") = "one"\n\nput txn/k two\nput txn/other x\n\nput txn/k failed\n\n'
+    const scripted = await etcdctl(endpoint, ['txn'], script)
+    expect(scripted, scripted.stderr).toMatchObject({ code: 0, stdout: 'SUCCESS\n\nOK\n\nOK\n' })
+    expect((await etcdctl(endpoint, ['get', 'txn/k', '--print-value-only'])).stdout).toBe('two\n')
+    const interactive = await etcdctl(cluster.etcdEndpoint(leader), ['txn', '--interactive'], 'mod("txn/k") < "1"\n\nput txn/k never\n\nget txn/k\n\n')
+    expect(interactive.code, interactive.stderr).toBe(0)
+    expect(interactive.stdout).toContain('FAILURE')
+    expect(interactive.stdout).toContain('txn/k\ntwo\n')
+    expect((await etcdctl(endpoint, ['get', 'txn/k', '--print-value-only'])).stdout).toBe('two\n')
   })
 
   it('member list: every member, with its peer URL and its etcd endpoint as client URL', async () => {

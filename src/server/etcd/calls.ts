@@ -6,6 +6,7 @@
  */
 import { deleteRange, put, range } from './kv-service.js'
 import { memberList, type ClusterDeps } from './cluster-service.js'
+import { txn } from './txn-service.js'
 import type { CallContext, EtcdDeps } from './context.js'
 import type { EtcdServiceName } from './definitions.js'
 import { alarm, status } from './maintenance-service.js'
@@ -26,6 +27,7 @@ export function forwardableCalls(deps: EtcdDeps): EtcdCallTable {
     'KV.Range': (request, context) => range(deps, request, context),
     'KV.Put': (request, context) => put(deps, request, context),
     'KV.DeleteRange': (request, context) => deleteRange(deps, request, context),
+    'KV.Txn': (request, context) => txn(deps, request, context),
   }
 }
 

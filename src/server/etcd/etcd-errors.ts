@@ -20,6 +20,8 @@ export const etcdErrorTable = {
   empty_key: { status: grpcStatus.INVALID_ARGUMENT, message: 'etcdserver: key is not provided' },
   bad_request: { status: grpcStatus.INVALID_ARGUMENT, message: 'etcdserver: bad request' },
   too_large: { status: grpcStatus.INVALID_ARGUMENT, message: 'etcdserver: request is too large' },
+  too_many_ops: { status: grpcStatus.INVALID_ARGUMENT, message: 'etcdserver: too many operations in txn request' },
+  duplicate_key: { status: grpcStatus.INVALID_ARGUMENT, message: 'etcdserver: duplicate key given in txn request' },
   lease_not_found: { status: grpcStatus.NOT_FOUND, message: 'etcdserver: requested lease not found' },
   compacted: { status: grpcStatus.OUT_OF_RANGE, message: 'etcdserver: mvcc: required revision has been compacted' },
   future_revision: { status: grpcStatus.OUT_OF_RANGE, message: 'etcdserver: mvcc: required revision is a future revision' },

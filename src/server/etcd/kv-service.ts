@@ -8,27 +8,18 @@
 import { AssertionError } from '../../core/assert.js'
 import type { Revision } from '../../core/ids.js'
 import { limits } from '../../core/limits.js'
+import type { TxnSpec } from '../../core/command.js'
 import type { KvItem } from '../../kv/state-machine.js'
 import type { WriteOutcome } from '../../node/node-service.js'
+import { appliedWrite, keyValue } from './kv-answers.js'
 import { responseHeader, type CallContext, type EtcdDeps } from './context.js'
 import { EtcdError } from './etcd-errors.js'
 import { int64 } from './integers.js'
-import { keySelection, writeKey, type KeySelection } from './keys.js'
+import { keySelection, type KeySelection } from './keys.js'
 import { onLeader } from './leader.js'
-import type { DeleteRangeRequest, DeleteRangeResponse, KeyValue, PutRequest, PutResponse, RangeRequest, RangeResponse } from './messages.js'
+import type { DeleteRangeRequest, DeleteRangeResponse, PutRequest, PutResponse, RangeRequest, RangeResponse, ResponseOp } from './messages.js'
+import { checkTxn, deleteOp, putOp, responseOps, runTxn, type Translated } from './txn-service.js'
 import { sortItems, sortOf } from './sort.js'
-
-/** A key as etcd reports it: mod_revision is our version, etcd's per-key version our writes. */
-export function keyValue(item: KvItem, keysOnly: boolean): KeyValue {
-  return {
-    key: Buffer.from(item.key),
-    create_revision: String(item.createRevision),
-    mod_revision: String(item.version),
-    version: String(item.writes),
-    value: keysOnly ? Buffer.alloc(0) : item.value,
-    lease: item.lease ?? '0',
-  }
-}
 
 export async function range(deps: EtcdDeps, request: RangeRequest, context: CallContext): Promise<RangeResponse> {
   const selection = keySelection(request.key, request.range_end)
@@ -93,48 +84,42 @@ function readSelection(deps: EtcdDeps, selection: KeySelection, options: Readonl
 }
 
 export async function put(deps: EtcdDeps, request: PutRequest, context: CallContext): Promise<PutResponse> {
-  const key = writeKey(request.key)
-  if (request.value.byteLength > deps.valueBytesMax) throw new EtcdError('too_large', `values are limited to ${deps.valueBytesMax} bytes`)
-  if (request.lease !== '0') throw new EtcdError('lease_not_found', 'leases are not served yet')
-  if (request.ignore_value || request.ignore_lease) throw new EtcdError('bad_request', 'ignore_value and ignore_lease are not served')
-  if (request.prev_kv) throw new EtcdError('unimplemented', 'KV.Put with prev_kv is not served yet')
+  const translated = putOp(request, deps.valueBytesMax)
+  if (request.prev_kv) return viaTxn<PutResponse>(deps, context, 'Put', translated, (op) => ('response_put' in op ? op.response_put : null))
+  const [op] = translated.ops
+  if (op?.type !== 'put') throw new AssertionError('a put without prev_kv is one put')
   const written = await onLeader<WriteOutcome, PutResponse>(deps, context, { service: 'KV', method: 'Put', kind: 'write' }, (requestId, deadline) =>
-    deps.node.write({ type: 'put', key, value: request.value, cas: null, idempotencyKey: null, requestId }, deadline))
+    deps.node.write({ type: 'put', key: op.key, value: request.value, cas: null, idempotencyKey: null, requestId }, deadline))
   if (written.type === 'relayed') return written.response
-  return { header: responseHeader(deps, appliedWrite(written.outcome).version), prev_kv: null }
+  return { header: responseHeader(deps, revisionOf(appliedWrite(written.outcome))), prev_kv: null }
 }
 
 export async function deleteRange(deps: EtcdDeps, request: DeleteRangeRequest, context: CallContext): Promise<DeleteRangeResponse> {
-  const selection = keySelection(request.key, request.range_end)
-  if (selection.type === 'range') throw new EtcdError('unimplemented', 'KV.DeleteRange of a range is not served yet (one key at a time)')
-  if (request.prev_kv) throw new EtcdError('unimplemented', 'KV.DeleteRange with prev_kv is not served yet')
-  if (selection.type === 'empty' || selection.key === null) {
-    return { header: responseHeader(deps, deps.node.status().revision), deleted: '0', prev_kvs: [] }
+  const translated = deleteOp(request)
+  const [op] = translated.ops
+  // One key without prev_kv is a plain delete; prev_kv and prefixes are one-step txns.
+  if (translated.ops.length !== 1 || op?.type !== 'delete') {
+    return viaTxn<DeleteRangeResponse>(deps, context, 'DeleteRange', translated, (answer) => ('response_delete_range' in answer ? answer.response_delete_range : null))
   }
-  const key = selection.key
   const written = await onLeader<WriteOutcome, DeleteRangeResponse>(deps, context, { service: 'KV', method: 'DeleteRange', kind: 'write' }, (requestId, deadline) =>
-    deps.node.write({ type: 'delete', key, cas: null, idempotencyKey: null, requestId }, deadline))
+    deps.node.write({ type: 'delete', key: op.key, cas: null, idempotencyKey: null, requestId }, deadline))
   if (written.type === 'relayed') return written.response
   const applied = appliedWrite(written.outcome)
-  return { header: responseHeader(deps, applied.version), deleted: applied.deleted === true ? '1' : '0', prev_kvs: [] }
+  return { header: responseHeader(deps, revisionOf(applied)), deleted: applied.type === 'ok' && applied.deleted === true ? '1' : '0', prev_kvs: [] }
 }
 
-/** A write's outcome past the forwarding loop: applied, or the etcd error that says why not. */
-function appliedWrite(outcome: WriteOutcome): Extract<WriteOutcome, { type: 'ok' }> {
-  switch (outcome.type) {
-    case 'ok':
-      return outcome
-    case 'overloaded':
-      throw new EtcdError('overloaded', outcome.reason === 'records_full' ? 'too many recent forwarded writes are remembered to take another now' : 'the leader has too many writes in flight')
-    case 'quota_exceeded':
-      throw new EtcdError('quota_exceeded')
-    case 'timeout':
-      throw new EtcdError('timeout', 'the write was not confirmed in time; it may or may not have taken effect')
-    case 'txn':
-    case 'cas_mismatch':
-    case 'idempotency_key_reused':
-    case 'not_leader':
-      // Never sent with cas or an Idempotency-Key, and past the forwarding loop.
-      throw new AssertionError(`an etcd key write ended ${outcome.type}`)
-  }
+function revisionOf(applied: ReturnType<typeof appliedWrite>): Revision {
+  return applied.type === 'ok' ? applied.version : applied.result.revision
+}
+
+/** A Put or DeleteRange run as a one-branch txn: its one answer, as the txn answered it. */
+async function viaTxn<R extends { header: object }>(deps: EtcdDeps, context: CallContext, method: 'Put' | 'DeleteRange', translated: Translated, pick: (op: ResponseOp) => R | null): Promise<R> {
+  const spec: TxnSpec = { compare: [], success: translated.ops, failure: [] }
+  checkTxn(spec)
+  const run = await runTxn<R>(deps, context, { service: 'KV', method }, spec)
+  if (run.type === 'relayed') return run.response
+  const [answer] = responseOps(deps, translated.shapes, run.result)
+  const picked = answer === undefined ? null : pick(answer)
+  if (picked === null) throw new AssertionError(`a ${method} txn answered another op`)
+  return picked
 }

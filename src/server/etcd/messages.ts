@@ -64,3 +64,30 @@ export type AlarmResponse = Readonly<{ header: ResponseHeader; alarms: readonly 
 export type Member = Readonly<{ ID: string; name: string; peerURLs: readonly string[]; clientURLs: readonly string[]; isLearner: boolean }>
 
 export type MemberListResponse = Readonly<{ header: ResponseHeader; members: readonly Member[] }>
+
+/** A compare's operand is in the member of target_union its target names (absent when unset). */
+export type Compare = Readonly<{
+  result: 'EQUAL' | 'GREATER' | 'LESS' | 'NOT_EQUAL'
+  target: 'VERSION' | 'CREATE' | 'MOD' | 'VALUE' | 'LEASE'
+  key: Buffer
+  version?: Int64
+  create_revision?: Int64
+  mod_revision?: Int64
+  value?: Buffer
+  lease?: Int64
+  range_end: Buffer
+}>
+
+export type RequestOp = Readonly<{
+  request?: 'request_range' | 'request_put' | 'request_delete_range' | 'request_txn'
+  request_range?: RangeRequest
+  request_put?: PutRequest
+  request_delete_range?: DeleteRangeRequest
+  request_txn?: TxnRequest
+}>
+
+export type ResponseOp = Readonly<{ response_range: RangeResponse }> | Readonly<{ response_put: PutResponse }> | Readonly<{ response_delete_range: DeleteRangeResponse }>
+
+export type TxnRequest = Readonly<{ compare: readonly Compare[]; success: readonly RequestOp[]; failure: readonly RequestOp[] }>
+
+export type TxnResponse = Readonly<{ header: ResponseHeader; succeeded: boolean; responses: readonly ResponseOp[] }>

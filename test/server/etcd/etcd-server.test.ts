@@ -162,7 +162,6 @@ describe('etcd KV over the node', () => {
   })
 
   it.each([
-    ['/etcdserverpb.KV/Txn', 'KV.Txn'],
     ['/etcdserverpb.KV/Compact', 'KV.Compact'],
     ['/etcdserverpb.Cluster/MemberAdd', 'Cluster.MemberAdd'],
     ['/etcdserverpb.Maintenance/Defragment', 'Maintenance.Defragment'],
@@ -181,6 +180,53 @@ describe('etcd KV over the node', () => {
     const { client } = await start(node)
     node.write = async () => ({ type: 'quota_exceeded' })
     expect(await grpcError(client.put('k').value('v').exec())).toMatchObject({ code: undefined, message: expect.stringContaining('etcdserver: mvcc: database space exceeded') })
+  })
+})
+
+describe('etcd Txn, and the Put and DeleteRange forms that run as one', () => {
+  it('compares on value, version, create and mod revision pick the branch; its ops run at one revision', async () => {
+    const { client } = await start()
+    await client.put('t/a').value('1') // revision 1
+    const ran = await client.if('t/a', 'Value', '==', '1').and('t/a', 'Version', '==', 1).and('t/a', 'Create', '==', 1).and('t/a', 'Mod', '<', 2)
+      .then(client.put('t/a').value('2'), client.put('t/b').value('3'), client.get('t/a')).else(client.put('t/c').value('no')).commit()
+    expect(ran.succeeded).toBe(true)
+    expect(ran.header.revision).toBe('2')
+    expect(ran.responses.map((response) => Object.keys(response).filter((name) => name.startsWith('response_') && response[name as keyof typeof response] != null))).toEqual([['response_put'], ['response_put'], ['response_range']])
+    expect(ran.responses[2]!.response_range!.kvs[0]).toMatchObject({ value: Buffer.from('2'), mod_revision: '2', version: '2', create_revision: '1' })
+    const failed = await client.if('t/a', 'Value', '==', '1').then(client.put('t/c').value('no')).else(client.get('t/b'), client.delete().key('t/b')).commit()
+    expect(failed.succeeded).toBe(false)
+    expect(failed.responses[0]!.response_range!.kvs[0]!.value.toString()).toBe('3')
+    expect(failed.responses[1]!.response_delete_range!.deleted).toBe('1')
+    expect(await client.get('t/c').string()).toBeNull()
+    // No write in the branch that runs: a read at the current revision, which stays.
+    const read = await client.if('t/a', 'Version', '>', 0).then(client.get('t/a')).commit()
+    expect(read.header.revision).toBe('3')
+    expect((await client.get('t/a').exec()).header.revision).toBe('3')
+  })
+
+  it('put and delete with prev_kv answer the key as it was; a prefix delete and a delete of everything count', async () => {
+    const { client } = await start()
+    expect(await client.put('p/a').value('1').getPrevious()).not.toHaveProperty('key') // none: only the header
+    const previous = await client.put('p/a').value('2').getPrevious()
+    expect(previous).toMatchObject({ value: Buffer.from('1'), mod_revision: '1', version: '1' })
+    await client.put('p/b').value('3')
+    await client.put('q').value('4')
+    const deletedBefore = await client.delete().key('p/a').getPrevious()
+    expect(deletedBefore.map((kv) => kv.value.toString())).toEqual(['2'])
+    expect((await client.delete().prefix('p/').exec()).deleted).toBe('1')
+    expect(await client.getAll().keys()).toEqual(['q'])
+    expect((await client.delete().all().exec()).deleted).toBe('1')
+    expect(await client.getAll().count()).toBe(0)
+  })
+
+  it.each([
+    ['a key written twice', (client: Etcd3) => client.if('x', 'Version', '==', 0).then(client.put('x').value('1'), client.put('x').value('2')).commit(), 'etcdserver: duplicate key given in txn request'],
+    ['more than 128 ops', (client: Etcd3) => client.if('x', 'Version', '==', 0).then(...Array.from({ length: 129 }, (_, index) => client.put(`x/${index}`).value('v'))).commit(), 'etcdserver: too many operations in txn request'],
+  ])('a Txn with %s is refused, nothing written', async (_label, run, message) => {
+    const { node, client } = await start()
+    const error = await run(client).then(() => null, (caught: Error) => caught)
+    expect(error?.message).toContain(message)
+    expect(node.writes).toEqual([])
   })
 })
 
@@ -215,6 +261,9 @@ describe('etcd calls on a follower', () => {
     expect(await client.get('k').string()).toBe('from-a-follower')
     await client.put('k2').value('second')
     expect(await client.getAll().prefix('k').strings()).toEqual({ k: 'from-a-follower', k2: 'second' })
+    const txn = await client.if('k2', 'Value', '==', 'second').then(client.put('k3').value('third')).commit()
+    expect(txn.succeeded).toBe(true)
+    expect(await client.put('k3').value('fourth').getPrevious()).toMatchObject({ value: Buffer.from('third') })
     expect(await client.get('k').serializable(true).string()).toBeNull() // the follower's own replica
   })
 
