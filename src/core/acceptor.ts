@@ -43,7 +43,7 @@ export class Acceptor {
     // accepted (the candidate could fill it with another value). Entries this acceptor accepts
     // later are in a ballot >= the promise, so pages taken at different times still agree.
     const page = promisePage(this.#log, prepare.fromSlot, this.#messageBytesMax)
-    this.#outputs.send(from, { type: 'promise', ballot: prepare.ballot, fromSlot: prepare.fromSlot, ...page })
+    this.#outputs.reply(from, { type: 'promise', ballot: prepare.ballot, fromSlot: prepare.fromSlot, ...page })
     return 'granted'
   }
 
@@ -58,7 +58,7 @@ export class Acceptor {
       const voted = value !== undefined && this.#acceptOne(at, accept.ballot, value)
       if (voted && runStart === null) runStart = at
       if (!voted && runStart !== null) {
-        this.#outputs.send(from, { type: 'accepted', ballot: accept.ballot, firstSlot: runStart, lastSlot: slot(at - 1) })
+        this.#outputs.reply(from, { type: 'accepted', ballot: accept.ballot, firstSlot: runStart, lastSlot: slot(at - 1) })
         runStart = null
       }
     }
@@ -70,7 +70,7 @@ export class Acceptor {
     const order = compareBallots(heartbeat.ballot, this.#promised)
     if (order < 0) return this.#reject(from, heartbeat.ballot)
     if (order > 0) this.#promise(heartbeat.ballot)
-    this.#outputs.send(from, { type: 'heartbeat-ack', ballot: heartbeat.ballot, readRound: heartbeat.readRound })
+    this.#outputs.reply(from, { type: 'heartbeat-ack', ballot: heartbeat.ballot, readRound: heartbeat.readRound })
     return 'granted'
   }
 
@@ -100,7 +100,7 @@ export class Acceptor {
   }
 
   #reject(from: NodeId, ballot: Ballot): AcceptorVerdict {
-    this.#outputs.send(from, { type: 'reject', ballot, promised: this.#promised })
+    this.#outputs.reply(from, { type: 'reject', ballot, promised: this.#promised })
     return 'rejected'
   }
 }

@@ -7,8 +7,18 @@ import { compareBallots, type Ballot } from './ballot.js'
 import { assert } from './assert.js'
 import type { ProposalId } from './command.js'
 import type { NodeId, Slot } from './ids.js'
-import type { Envelope, LogEntry, PeerMessage } from './messages.js'
+import type { AcceptedMessage, Envelope, HeartbeatAckMessage, LogEntry, PeerMessage, PromiseMessage, RejectMessage } from './messages.js'
 import type { PersistBatch, ReadOutcome } from './ready.js'
+
+/**
+ * An acceptor's replies rest on its promise and accepted values: they leave only once the turn
+ * that changed that state is on disk, whether they go to a peer or to this node's own proposer
+ * (its own votes). Everything else (prepare, accept, heartbeat, catch-up, chosen, pre-vote)
+ * carries no acceptor state and leaves at once; a leader's ballot is safe to use early because
+ * it leads only after its own promise came back through the disk.
+ */
+export type AcceptorReply = PromiseMessage | AcceptedMessage | HeartbeatAckMessage | RejectMessage
+const acceptorReplyTypes: ReadonlySet<PeerMessage['type']> = new Set<AcceptorReply['type']>(['promise', 'accepted', 'heartbeat-ack', 'reject'])
 
 export class Outputs {
   readonly #self: NodeId
@@ -16,6 +26,7 @@ export class Outputs {
   #promised: Ballot | null = null
   #entries = new Map<Slot, LogEntry>()
   #messages: Envelope[] = []
+  #messagesAfterPersist: Envelope[] = []
   #reads: ReadOutcome[] = []
   #dropped: ProposalId[] = []
 
@@ -35,7 +46,14 @@ export class Outputs {
   }
 
   send(to: NodeId, message: PeerMessage): void {
+    assert(!acceptorReplyTypes.has(message.type), `a ${message.type} is an acceptor reply: it must wait for the disk (reply)`)
     this.#messages.push({ from: this.#self, to, message })
+  }
+
+  /** An acceptor's reply: it leaves once this turn is on disk (Ready.messagesAfterPersist). */
+  reply(to: NodeId, message: AcceptorReply): void {
+    assert(acceptorReplyTypes.has(message.type), `a ${message.type} is not an acceptor reply`)
+    this.#messagesAfterPersist.push({ from: this.#self, to, message })
   }
 
   /** To every member, this node included (its own acceptor answers through the loopback). */
@@ -61,21 +79,24 @@ export class Outputs {
       this.#promised === null &&
       this.#entries.size === 0 &&
       this.#messages.length === 0 &&
+      this.#messagesAfterPersist.length === 0 &&
       this.#reads.length === 0 &&
       this.#dropped.length === 0
     )
   }
 
-  take(): { persist: PersistBatch; messages: Envelope[]; reads: ReadOutcome[]; dropped: ProposalId[] } {
+  take(): { persist: PersistBatch; messages: Envelope[]; messagesAfterPersist: Envelope[]; reads: ReadOutcome[]; dropped: ProposalId[] } {
     const taken = {
       persist: { promised: this.#promised, entries: [...this.#entries.values()] },
       messages: this.#messages,
+      messagesAfterPersist: this.#messagesAfterPersist,
       reads: this.#reads,
       dropped: this.#dropped,
     }
     this.#promised = null
     this.#entries = new Map()
     this.#messages = []
+    this.#messagesAfterPersist = []
     this.#reads = []
     this.#dropped = []
     return taken

@@ -35,8 +35,17 @@ export type SnapshotAction =
 
 export type Ready = Readonly<{
   persist: PersistBatch
-  /** Envelopes addressed to this node itself are delivered locally once the persist is durable. */
+  /**
+   * Envelopes that may leave now, before `persist` is on disk (prepare, accept, heartbeat,
+   * catch-up, chosen, pre-vote). Those addressed to this node itself loop back into it.
+   */
   messages: readonly Envelope[]
+  /**
+   * The acceptor's replies (promise, accepted, heartbeat-ack, reject: etcd's msgsAfterAppend):
+   * they rest on the state in `persist` and leave only once it, and everything persisted
+   * before it, is on disk.
+   */
+  messagesAfterPersist: readonly Envelope[]
   /** Chosen slots, contiguous from appliedIndex + 1, to apply in order. */
   committed: readonly ChosenEntry[]
   /** Linearizable reads that may now be served from the state machine (after `committed`). */

@@ -52,19 +52,6 @@ export interface ReadyPorts {
 }
 
 /**
- * An acceptor's replies rest on its promise and accepted values: they wait until that state is
- * on disk, whether they go to a peer or to this node's own proposer (its own votes). Everything
- * else (prepare, accept, heartbeat, catch-up, chosen) carries no acceptor state and leaves at
- * once; a leader's ballot is safe to use early because it leads only after its own promise came
- * back through the disk.
- */
-const acceptorReplies: ReadonlySet<string> = new Set(['promise', 'accepted', 'heartbeat-ack', 'reject'])
-
-export function waitsForDisk(envelope: Envelope): boolean {
-  return acceptorReplies.has(envelope.message.type)
-}
-
-/**
  * Drains the replica's Ready, at most `readyTurnsMax` turns. Returns whether work remains for
  * the next event-loop turn.
  */
@@ -83,13 +70,12 @@ export function processReady(replica: ReplicaPort, ports: ReadyPorts): boolean {
     }
     if (ready.snapshot?.type === 'take') ports.takeSnapshot(ready.snapshot.index)
     if (ready.snapshot?.type === 'fetch') ports.fetchSnapshot(ready.snapshot.from, ready.snapshot.through)
-    const held: Envelope[] = []
-    const free: Envelope[] = []
-    for (const envelope of ready.messages) (waitsForDisk(envelope) ? held : free).push(envelope)
     if (ready.reads.length > 0) ports.reads(ready.reads)
     if (ready.dropped.length > 0) ports.dropped(ready.dropped)
     replica.advance(ready)
-    deliver(replica, ports, free)
+    // The core says which messages wait for the disk (Ready.messagesAfterPersist).
+    deliver(replica, ports, ready.messages)
+    const held = ready.messagesAfterPersist
     if (held.length === 0) continue
     if (ports.whenSynced === undefined) deliver(replica, ports, held)
     else ports.whenSynced(() => deliver(replica, ports, held))

@@ -30,7 +30,7 @@ describe('Acceptor', () => {
     expect(acceptor.onPrepare(leader, { type: 'prepare', ballot: b(2, 2), fromSlot: slot(2) })).toBe('granted')
     const taken = outputs.take()
     expect(taken.persist.promised).toEqual(b(2, 2))
-    expect(taken.messages).toEqual([{
+    expect(taken.messagesAfterPersist).toEqual([{
       from: 1, to: 2,
       message: { type: 'promise', ballot: b(2, 2), fromSlot: 2, accepted: [{ slot: 2, ballot: b(1, 3), value: value('b'), chosen: false }], throughSlot: 2, more: false },
     }])
@@ -44,7 +44,7 @@ describe('Acceptor', () => {
     expect(acceptor.onAccept(leader, { type: 'accept', ballot: b(3, 2), firstSlot: slot(1), values: [value('x')], commitIndex: slot(0) })).toBe('rejected')
     const taken = outputs.take()
     expect(taken.persist).toEqual({ promised: null, entries: [] })
-    expect(taken.messages.map((e) => e.message)).toEqual([
+    expect(taken.messagesAfterPersist.map((e) => e.message)).toEqual([
       { type: 'reject', ballot: b(2, 2), promised: b(3, 3) },
       { type: 'reject', ballot: b(3, 2), promised: b(3, 3) },
     ])
@@ -56,14 +56,14 @@ describe('Acceptor', () => {
     const taken = outputs.take()
     expect(taken.persist.promised).toEqual(b(1, 2))
     expect(taken.persist.entries.map((entry) => entry.slot)).toEqual([4, 5])
-    expect(taken.messages.map((e) => e.message)).toEqual([{ type: 'accepted', ballot: b(1, 2), firstSlot: 4, lastSlot: 5 }])
+    expect(taken.messagesAfterPersist.map((e) => e.message)).toEqual([{ type: 'accepted', ballot: b(1, 2), firstSlot: 4, lastSlot: 5 }])
   })
 
   it('gives no vote to another value for a chosen slot, and splits the accepted runs around it', () => {
     const { outputs, acceptor } = setup([{ slot: slot(2), ballot: ballotZero, value: value('chosen'), chosen: true }])
     acceptor.onAccept(leader, { type: 'accept', ballot: b(1, 2), firstSlot: slot(1), values: [value('a'), value('other'), value('c')], commitIndex: slot(0) })
     const taken = outputs.take()
-    expect(taken.messages.map((e) => e.message)).toEqual([
+    expect(taken.messagesAfterPersist.map((e) => e.message)).toEqual([
       { type: 'accepted', ballot: b(1, 2), firstSlot: 1, lastSlot: 1 },
       { type: 'accepted', ballot: b(1, 2), firstSlot: 3, lastSlot: 3 },
     ])
@@ -73,7 +73,7 @@ describe('Acceptor', () => {
   it('votes again for the chosen value itself (a new leader re-proposing it)', () => {
     const { outputs, acceptor } = setup([{ slot: slot(1), ballot: ballotZero, value: noopValue, chosen: true }])
     acceptor.onAccept(leader, { type: 'accept', ballot: b(5, 2), firstSlot: slot(1), values: [noopValue], commitIndex: slot(0) })
-    expect(outputs.take().messages.map((e) => e.message)).toEqual([{ type: 'accepted', ballot: b(5, 2), firstSlot: 1, lastSlot: 1 }])
+    expect(outputs.take().messagesAfterPersist.map((e) => e.message)).toEqual([{ type: 'accepted', ballot: b(5, 2), firstSlot: 1, lastSlot: 1 }])
   })
 
   it('acknowledges a heartbeat at or above its promise and rejects a stale one', () => {
@@ -82,6 +82,6 @@ describe('Acceptor', () => {
     expect(acceptor.onHeartbeat(leader, { type: 'heartbeat', ballot: b(1, 3), commitIndex: slot(0), readRound: 1 })).toBe('rejected')
     const taken = outputs.take()
     expect(taken.persist.promised).toEqual(b(2, 2))
-    expect(taken.messages.map((e) => e.message.type)).toEqual(['heartbeat-ack', 'reject'])
+    expect(taken.messagesAfterPersist.map((e) => e.message.type)).toEqual(['heartbeat-ack', 'reject'])
   })
 })

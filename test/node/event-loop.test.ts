@@ -57,7 +57,7 @@ const turn = () => new Promise<void>((resolve) => setImmediate(() => setImmediat
 
 describe('EventLoop', () => {
   it('steps the inbox in order, then ticks for elapsed time, then drains Ready', async () => {
-    const ready: Ready = { persist: { promised: null, entries: [] }, messages: [], committed: [], reads: [{ id: 7, type: 'ready' }], dropped: [], snapshot: null }
+    const ready: Ready = { persist: { promised: null, entries: [] }, messages: [], messagesAfterPersist: [], committed: [], reads: [{ id: 7, type: 'ready' }], dropped: [], snapshot: null }
     const { calls, loop, advance } = setup([ready])
     advance(25)
     expect(loop.deliver([heartbeat(1), heartbeat(2)])).toBe('queued')

@@ -1,31 +1,14 @@
 /**
  * Goal: processReady orders effects: a turn commits, messages that carry no acceptor state leave
  * at once, and an acceptor's replies and the node's own votes wait until the disk has the turn.
- * Method: a table for waitsForDisk; recording ports (with a held whenSynced) around real Replicas.
+ * Method: recording ports (with a held whenSynced) around real Replicas; which messages wait is
+ * the core's answer (Ready.messagesAfterPersist, test/core/outputs.test.ts).
  */
 import { describe, expect, it } from 'vitest'
-import { ballotZero, nodeId, Replica, seededRandom, slot, slotZero, type Envelope, type PeerMessage } from '../../src/core/index.js'
-import { processReady, waitsForDisk, type ReadyPorts } from '../../src/node/process-ready.js'
+import { ballotZero, nodeId, Replica, seededRandom, slot, slotZero } from '../../src/core/index.js'
+import { processReady, type ReadyPorts } from '../../src/node/process-ready.js'
 
 const ballot = { round: 1, node: nodeId(1) }
-const to = (id: number, message: PeerMessage): Envelope => ({ from: nodeId(2), to: nodeId(id), message })
-
-describe('waitsForDisk', () => {
-  it.each([
-    ['a promise', to(1, { type: 'promise', ballot, fromSlot: slot(1), accepted: [], throughSlot: slot(0), more: false }), true],
-    ['an accepted reply', to(1, { type: 'accepted', ballot, firstSlot: slot(1), lastSlot: slot(1) }), true],
-    ['a heartbeat ack', to(1, { type: 'heartbeat-ack', ballot, readRound: 1 }), true],
-    ['a reject (it shows the promise)', to(1, { type: 'reject', ballot, promised: ballot }), true],
-    ['a prepare', to(1, { type: 'prepare', ballot, fromSlot: slot(1) }), false],
-    ['an accept', to(1, { type: 'accept', ballot, firstSlot: slot(1), values: [], commitIndex: slotZero }), false],
-    ['a heartbeat', to(1, { type: 'heartbeat', ballot, commitIndex: slotZero, readRound: 0 }), false],
-    ['a catch-up request', to(1, { type: 'catch-up', fromSlot: slot(1) }), false],
-    ['a promise to itself (its own vote)', to(2, { type: 'promise', ballot, fromSlot: slot(1), accepted: [], throughSlot: slot(0), more: false }), true],
-    ['a prepare to itself', to(2, { type: 'prepare', ballot, fromSlot: slot(1) }), false],
-  ])('%s → %s', (_label, envelope, expected) => {
-    expect(waitsForDisk(envelope)).toBe(expected)
-  })
-})
 
 /** Ports that record what happens, and hold whenSynced releases until `sync()`. */
 function recordingPorts(self: number) {
