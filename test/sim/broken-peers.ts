@@ -32,13 +32,16 @@ export function brokenSends(sabotage: BrokenPeers, envelopes: readonly Envelope[
       continue
     }
     sent.push(envelope)
-    const forgedVoter = members.filter((id) => id !== from).reduce((lowest, id) => (id < lowest ? id : lowest))
-    if (sabotage === 'minority-commit' && message.type === 'accept' && to === forgedVoter && message.values.length > 0) {
+    if (sabotage === 'minority-commit' && message.type === 'accept' && message.values.length > 0 && to === lowestPeer(members, from)) {
       const lastSlot = slot(message.firstSlot + message.values.length - 1)
       forged.push({ from: to, to: from, message: { type: 'accepted', ballot: message.ballot, firstSlot: message.firstSlot, lastSlot } })
     }
   }
   return { sent, forged }
+}
+
+function lowestPeer(members: readonly NodeId[], of: NodeId): NodeId {
+  return members.filter((id) => id !== of).reduce((lowest, id) => (id < lowest ? id : lowest))
 }
 
 /**
