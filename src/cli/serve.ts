@@ -5,9 +5,11 @@
  */
 import { clusterSizeWarning, ConfigError } from '../config/cluster-spec.js'
 import { parseServeArgs, type Config } from '../config/config.js'
-import { ListenError, PaxosNode } from '../node/node.js'
-import { createLogger } from '../observability/logger.js'
-import { DataDirError } from '../storage/data-dir.js'
+import { awaitFreshStart } from '../node/fresh-start.js'
+import { ListenError } from '../node/listen-error.js'
+import { PaxosNode } from '../node/node.js'
+import { createLogger, type Logger } from '../observability/logger.js'
+import { DataDirError, storedClusterId } from '../storage/data-dir.js'
 
 export async function runServe(argv: readonly string[]): Promise<number> {
   let config: Config
@@ -22,9 +24,14 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   }
   // Listen for the stop signal before doing anything, so a SIGTERM during startup also ends in
   // a clean shutdown (and exit code 0) rather than the default kill.
+  const stop = new AbortController()
   const stopRequested = new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve())
-    process.once('SIGTERM', () => resolve())
+    const onSignal = (): void => {
+      stop.abort()
+      resolve()
+    }
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
   })
   const logger = createLogger({ node: config.id }, config.logLevel)
   // Anything thrown outside a turn or a request (a socket callback, a stray promise) is a bug:
@@ -38,10 +45,16 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   process.on('unhandledRejection', crash)
   let node: PaxosNode
   try {
-    node = new PaxosNode(config, logger)
+    const clusterId = await clusterIdOf(config, logger, stop.signal)
+    if (clusterId === 'stopped') return 0
+    node = new PaxosNode({ ...config, clusterId }, logger)
   } catch (error) {
     if (error instanceof DataDirError) {
       process.stderr.write(`paxos-kv serve: --data: ${error.message}\n`)
+      return 2
+    }
+    if (error instanceof ListenError) {
+      process.stderr.write(`paxos-kv serve: ${error.flag}: ${error.message}\n`)
       return 2
     }
     throw error
@@ -53,7 +66,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   let port: number
   try {
     port = await node.start()
-  } catch (error) {
+  } catch (error: unknown) {
     if (!(error instanceof ListenError)) throw error
     process.stderr.write(`paxos-kv serve: ${error.flag}: ${error.message}\n`)
     await node.stop().catch(() => {})
@@ -64,4 +77,23 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   logger.info('shutting down')
   await node.stop()
   return 0
+}
+
+/**
+ * The cluster id stored in the data directory (checked against --cluster-id when both are
+ * there); for an empty directory, the one its peers agree on, once every member has said it
+ * never met this node (node/fresh-start-decision.ts). Throws DataDirError when it may not start.
+ */
+async function clusterIdOf(config: Config, logger: Logger, signal: AbortSignal): Promise<string | 'stopped'> {
+  const stored = storedClusterId(config.dataDir)
+  if (stored !== null) return config.clusterId ?? stored
+  const outcome = await awaitFreshStart(config, logger, signal)
+  switch (outcome.type) {
+    case 'start':
+      return outcome.clusterId
+    case 'stopped':
+      return 'stopped'
+    case 'refuse':
+      throw new DataDirError('forgotten_member', `${config.dataDir}: ${outcome.reason}`)
+  }
 }

@@ -3,7 +3,6 @@
  * the address THIS node uses to reach that member (it may be a proxy).
  * @module
  */
-import { createHash } from 'node:crypto'
 import type { NodeId } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 
@@ -61,10 +60,4 @@ export function clusterSizeWarning(members: number): string | null {
   if (members % 2 !== 0) return null
   const tolerated = Math.floor((members - 1) / 2)
   return `a ${members}-member cluster tolerates ${tolerated} failed member${tolerated === 1 ? '' : 's'}, no more than ${members - 1} members would: use an odd number`
-}
-
-/** Stable across restarts and URL changes: it names the membership, not the addresses. */
-export function defaultClusterId(members: readonly Member[]): string {
-  const ids = members.map((member) => member.id).join(',')
-  return `pkv-${createHash('sha256').update(ids).digest('hex').slice(0, 12)}`
 }

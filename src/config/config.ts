@@ -8,7 +8,7 @@ import { z } from 'zod'
 import type { NodeId } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import { logLevels, type LogLevel } from '../observability/logger.js'
-import { ConfigError, defaultClusterId, parseClusterSpec, urlPort, type Member } from './cluster-spec.js'
+import { ConfigError, parseClusterSpec, urlPort, type Member } from './cluster-spec.js'
 
 export type Config = Readonly<{
   id: NodeId
@@ -16,7 +16,11 @@ export type Config = Readonly<{
   port: number
   dataDir: string
   members: readonly Member[]
-  clusterId: string
+  /**
+   * --cluster-id, or null: the id then comes from the data directory, where it was stored when
+   * the directory was made (node/fresh-start-decision.ts says how a new one is chosen).
+   */
+  clusterId: string | null
   secret: string
   /** True when no secret was given and the built-in development secret is in use. */
   insecureSecret: boolean
@@ -39,6 +43,9 @@ export type Config = Readonly<{
   /** serve --etcd-port: the etcd v3 gRPC API's port on --host; 0 (the default): not served. */
   etcdPort: number
 }>
+
+/** A node's configuration once its cluster id is known (given, stored, or learned from its peers). */
+export type NodeConfig = Omit<Config, 'clusterId'> & Readonly<{ clusterId: string }>
 
 export const developmentSecret = 'paxos-kv-development-secret'
 
@@ -109,8 +116,8 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   if (!/^[\w.:-]+$/.test(host)) throw new ConfigError('--host', `not a host name or address: ${JSON.stringify(host)}`)
   const etcdPort = field('etcd-port', text('etcd-port'), '0')
   if (etcdPort === port) throw new ConfigError('--etcd-port', `is --port (${port}); the etcd API needs a port of its own`)
-  const clusterId = text('cluster-id') ?? defaultClusterId(members)
-  if (!/^[\w.-]{1,64}$/.test(clusterId)) throw new ConfigError('--cluster-id', 'must be 1 to 64 letters, digits, ".", "_" or "-"')
+  const clusterId = text('cluster-id') ?? null
+  if (clusterId !== null && !/^[\w.-]{1,64}$/.test(clusterId)) throw new ConfigError('--cluster-id', 'must be 1 to 64 letters, digits, ".", "_" or "-"')
   return Object.freeze({
     id,
     host,

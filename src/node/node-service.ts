@@ -11,6 +11,7 @@ import type { ReplicaStatus } from '../core/replica-port.js'
 import type { KeyRange, ScanBounds } from '../kv/key-range.js'
 import type { KvItem, KvPage, TxnResult } from '../kv/state-machine.js'
 import type { Amount, HeldView, HoldRule } from '../transport/holding-transport.js'
+import type { IdentityAnswer } from '../transport/peer-identity.js'
 import type { SnapshotSource } from '../transport/snapshot-transfer.js'
 import type { LiveSubscription } from './live-feed.js'
 import type { WatchHandle } from './watch-hub.js'
@@ -105,6 +106,9 @@ export type StatusBody = ReplicaStatus & Readonly<{ revision: Revision; peers: r
 
 export type DeliverOutcome = 'queued' | 'overloaded'
 
+/** A peer's incarnation against the one this node knows: `changed` means it lost its data directory. */
+export type AdmitOutcome = Readonly<{ type: 'admitted' }> | Readonly<{ type: 'changed'; known: string }>
+
 /** Step-through mode (serve --debug-step): this node's held outgoing peer messages. */
 export interface StepThroughPort {
   hold(rule: HoldRule): void
@@ -154,6 +158,13 @@ export interface NodeService {
   /** Estimated bytes of live data, as the quota counts them. */
   usedBytes(): number
   status(): StatusBody
+  /**
+   * Resolves `admitted` once `incarnation` is the one recorded for `peer`, recording (and
+   * syncing) it first if the peer never reached this node; `changed` if another is recorded.
+   */
+  admitPeer(peer: NodeId, incarnation: string): Promise<AdmitOutcome>
+  /** What this node tells a peer (or a node about to start) that asks who it is. */
+  identity(asker: NodeId): IdentityAnswer
   /** Authenticated, decoded peer envelopes into the bounded inbox. */
   deliver(envelopes: readonly Envelope[]): DeliverOutcome
   /** The newest durable snapshot, for a peer that lacks compacted slots; null when none. */

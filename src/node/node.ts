@@ -16,7 +16,7 @@ import { limits } from '../core/limits.js'
 import type { ChosenEntry, Envelope, LogEntry } from '../core/messages.js'
 import { seededRandom } from '../core/random.js'
 import { Replica } from '../core/replica.js'
-import type { Config } from '../config/config.js'
+import type { NodeConfig } from '../config/config.js'
 import type { Logger } from '../observability/logger.js'
 import { advanceCounter, createMetrics, type Metrics } from '../observability/metrics.js'
 import { RateLimit } from '../observability/rate-limit.js'
@@ -33,8 +33,10 @@ import { HoldingTransport } from '../transport/holding-transport.js'
 import { StreamTransport } from '../transport/stream-transport.js'
 import { fetchSnapshot, type SnapshotSource } from '../transport/snapshot-transfer.js'
 import { SystemClock } from './clock.js'
+import { ListenError } from './listen-error.js'
 import { EventLoop } from './event-loop.js'
-import type { DeliverOutcome, LeaseCall, LeaseView, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WatchHistory, WriteOutcome, WriteRequest } from './node-service.js'
+import type { IdentityAnswer } from '../transport/peer-identity.js'
+import type { AdmitOutcome, DeliverOutcome, LeaseCall, LeaseView, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WatchHistory, WriteOutcome, WriteRequest } from './node-service.js'
 import { LeaseTimers } from './lease-timers.js'
 import { WatchHub, type WatchHandle } from './watch-hub.js'
 import { Pending } from './pending.js'
@@ -44,19 +46,8 @@ import { Receipts } from './receipts.js'
 import { LiveFeed, type LiveSubscription } from './live-feed.js'
 import { Snapshotter, type SnapshotWritten } from './snapshotter.js'
 
-/** A port the node could not listen on: which flag named it, and why. */
-export class ListenError extends Error {
-  override name = 'ListenError'
-  readonly flag: string
-
-  constructor(flag: string, host: string, port: number, cause: Error) {
-    super(`cannot listen on ${host}:${port}: ${cause.message.split('\n')[0]}`)
-    this.flag = flag
-  }
-}
-
 /** The etcd endpoint as the other members reach this node: its own --cluster URL's host. */
-function etcdUrlOf(config: Config): string {
+function etcdUrlOf(config: NodeConfig): string {
   const self = config.members.find((member) => member.id === config.id)
   const host = self === undefined ? config.host : new URL(self.url).hostname
   return `http://${host}:${config.etcdPort}`
@@ -72,7 +63,7 @@ const snapshotFetchIdleMs = 30_000
 
 export class PaxosNode implements NodeService {
   readonly id: NodeId
-  readonly #config: Config
+  readonly #config: NodeConfig
   readonly #logger: Logger
   readonly #metrics: Metrics = createMetrics()
   readonly #clock: SystemClock
@@ -94,7 +85,9 @@ export class PaxosNode implements NodeService {
   #turnEntries: readonly LogEntry[] = []
   readonly #loop: EventLoop
   /** Unique per process start, so proposal ids never repeat across restarts. */
-  readonly #incarnation = randomBytes(6).toString('hex')
+  readonly #processTag = randomBytes(6).toString('hex')
+  /** Peers whose first incarnation is being recorded: their messages wait for that sync. */
+  readonly #admitting = new Map<NodeId, Promise<void>>()
   /** Peer refusals are retried many times a minute: say each once per half minute. */
   readonly #refusals: RateLimit
   #proposals = 0
@@ -113,7 +106,7 @@ export class PaxosNode implements NodeService {
   /** Transport totals already added to the sent/dropped counters. */
   readonly #reported = { sent: { value: 0 }, dropped: { value: 0 }, oversized: { value: 0 } }
 
-  constructor(config: Config, logger: Logger) {
+  constructor(config: NodeConfig, logger: Logger) {
     this.id = config.id
     this.#config = config
     this.#logger = logger
@@ -168,6 +161,7 @@ export class PaxosNode implements NodeService {
       peers: new Map(config.members.map((member) => [member.id, member.url])),
       secret: config.secret,
       clusterId: config.clusterId,
+      incarnation: this.#storage.identity.incarnation,
       now: () => this.#clock.nowMs(),
       onRefused: (peer, status, reason) => {
         if (!this.#refusals.allow(`to ${peer} ${status} ${reason}`)) return
@@ -342,13 +336,13 @@ export class PaxosNode implements NodeService {
   /** One write's command. Wall time rides along for the dedupe records' expiry (see kv.ts). */
   #command(request: WriteRequest): WriteCommand {
     this.#proposals += 1
-    return writeCommand(request, `${this.id}-${this.#incarnation}-${this.#proposals}`, this.#clock.wallMs(), this.#config.quotaBytes)
+    return writeCommand(request, `${this.id}-${this.#processTag}-${this.#proposals}`, this.#clock.wallMs(), this.#config.quotaBytes)
   }
 
   /** Unique in the cluster: this node, this process start, a counter. */
   newRequestId(): RequestId {
     this.#requests += 1
-    return `${this.id}-${this.#incarnation}-r${this.#requests}`
+    return `${this.id}-${this.#processTag}-r${this.#requests}`
   }
 
   async readBarrier(deadlineMs: number): Promise<ReadBarrierOutcome> {
@@ -486,6 +480,25 @@ export class PaxosNode implements NodeService {
         this.#logger.info({ index: latest.index, bytes: latest.sizeBytes }, 'sent a snapshot to a lagging peer')
       },
     }
+  }
+
+  async admitPeer(peer: NodeId, incarnation: string): Promise<AdmitOutcome> {
+    await this.#admitting.get(peer)
+    const peers = this.#storage.peerIncarnations
+    const known = peers.known(peer)
+    if (known !== null) return known === incarnation ? { type: 'admitted' } : { type: 'changed', known }
+    // First contact: on disk before any of its messages is believed (fresh-start-decision.ts).
+    this.#storage.atomically(() => peers.record(peer, incarnation))
+    const synced = new Promise<void>((resolve) => this.#storage.whenSynced(resolve))
+    this.#admitting.set(peer, synced)
+    await synced
+    this.#admitting.delete(peer)
+    this.#logger.info({ peer, incarnation }, `node ${peer} reached this node for the first time: its incarnation ${incarnation} is recorded`)
+    return { type: 'admitted' }
+  }
+
+  identity(asker: NodeId): IdentityAnswer {
+    return { node: this.id, clusterId: this.#config.clusterId, candidateClusterId: null, knowsAsker: this.#storage.peerIncarnations.known(asker) }
   }
 
   deliver(envelopes: readonly Envelope[]): DeliverOutcome {

@@ -7,10 +7,14 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 export const apiErrorStatus = {
   bad_request: 400,
   unauthorized: 401,
+  /** A peer request from a node that is not a member. */
+  not_a_member: 403,
   not_found: 404,
   lease_not_found: 404,
   method_not_allowed: 405,
   cas_mismatch: 409,
+  /** A member that came back with another data directory than the one its peers know. */
+  incarnation_changed: 409,
   too_large: 413,
   compacted: 410,
   idempotency_key_reused: 422,

@@ -1,13 +1,16 @@
 /**
- * POST /peer/messages: the only way into the protocol from outside. Secret and cluster id are
- * checked first (401, nothing changes), then size (413) and shape (400), then the batch is
- * queued for the core (202) or refused when the inbox is full (503). GET /peer/snapshot: the
+ * POST /peer/messages and POST /peer/stream: the only ways into the protocol from outside.
+ * Secret and cluster id are checked first (401, nothing changes), then the sender its headers
+ * name: a member (403 otherwise) in the incarnation this node knows for it (409 otherwise: it
+ * lost its data directory, and with it its promises), recorded and synced on first contact
+ * before anything it sent is believed. Then size (413) and shape (400); each batch must come
+ * from that sender, and is queued for the core (202) or refused when the inbox is full (503). GET /peer/snapshot: the
  * newest durable snapshot, for a peer that lacks slots this node has compacted (404 if none).
  * @module
  */
 import type { IncomingMessage } from 'node:http'
 import type { Context, Hono } from 'hono'
-import type { NodeId } from '../core/ids.js'
+import { nodeId, type NodeId } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { Envelope } from '../core/messages.js'
 import type { NodeService } from '../node/node-service.js'
@@ -16,6 +19,7 @@ import { snapshotBody, snapshotPath, snapshotResponseHeaders } from '../transpor
 import { peerHeaders } from '../transport/transport.js'
 import { readBoundedBody } from './body.js'
 import { ApiError } from './errors.js'
+import { mountIdentityRoute } from './identity-route.js'
 import { peerAuthenticator } from './peer-auth.js'
 
 export type PeerRouteOptions = Readonly<{
@@ -29,11 +33,13 @@ export type PeerRouteOptions = Readonly<{
 
 export function mountPeerRoutes(app: Hono, options: PeerRouteOptions): void {
   const authenticate = peerAuthenticator(options)
+  mountIdentityRoute(app, { secret: options.secret, identity: (asker) => options.node.identity(asker) })
   app.post('/peer/stream', (c) => reportRefusal(c, options, async () => {
     authenticate(c.req.header(peerHeaders.secret), c.req.header(peerHeaders.cluster))
+    const sender = await admitSender(c, options)
     const incoming = incomingOf(c)
     if (incoming === undefined) throw new ApiError('bad_request', 'peer streams need a Node HTTP server')
-    const outcome = await consumeStream(incoming, (frame) => acceptFrame(frame, options))
+    const outcome = await consumeStream(incoming, (frame) => acceptFrame(frame, options, sender))
     if (outcome !== null) throw new ApiError('bad_request', outcome)
     return c.body(null, 200)
   }))
@@ -48,6 +54,7 @@ export function mountPeerRoutes(app: Hono, options: PeerRouteOptions): void {
 
   app.post('/peer/messages', (c) => reportRefusal(c, options, async () => {
     authenticate(c.req.header(peerHeaders.secret), c.req.header(peerHeaders.cluster))
+    const sender = await admitSender(c, options)
     const body = await readBoundedBody(c, limits.peerFrameBytesMax, `peer batches are limited to ${limits.peerFrameBytesMax} bytes`)
     let json: unknown
     try {
@@ -57,11 +64,35 @@ export function mountPeerRoutes(app: Hono, options: PeerRouteOptions): void {
     }
     const decoded = decodePeerBatch(json)
     if (!decoded.ok) throw new ApiError('bad_request', `malformed peer batch: ${decoded.error}`)
-    const envelopes = envelopesOf(decoded.batch, options)
+    const envelopes = envelopesOf(decoded.batch, options, sender)
     if (typeof envelopes === 'string') throw new ApiError('bad_request', envelopes)
     if (options.node.deliver(envelopes) === 'overloaded') throw new ApiError('overloaded', 'inbox full')
     return c.body(null, 202)
   }))
+}
+
+const incarnationPattern = /^[\w-]{1,64}$/
+
+/** The sender a peer request names, once it is a member in the incarnation this node knows. */
+async function admitSender(c: Context, options: PeerRouteOptions): Promise<NodeId> {
+  const claimed = Number(c.req.header(peerHeaders.node))
+  const incarnation = c.req.header(peerHeaders.incarnation) ?? ''
+  if (!Number.isInteger(claimed) || claimed < 1 || !incarnationPattern.test(incarnation)) {
+    throw new ApiError('bad_request', `peer requests name their sender (${peerHeaders.node}) and its incarnation (${peerHeaders.incarnation})`)
+  }
+  const sender = nodeId(claimed)
+  if (sender === options.node.id) throw new ApiError('bad_request', `a peer request from node ${sender}, which is this node's own id: two processes run as node ${sender}`)
+  if (!options.members.has(sender)) throw new ApiError('not_a_member', notAMember(sender, options))
+  const admitted = await options.node.admitPeer(sender, incarnation)
+  if (admitted.type === 'changed') {
+    throw new ApiError('incarnation_changed', `node ${sender} came back with another data directory (incarnation ${incarnation}; this node knows ${admitted.known}): ` +
+      `it has forgotten its promises, so its messages are refused. Remove it (paxos-kv member remove ${sender}) and add it again`)
+  }
+  return sender
+}
+
+function notAMember(id: NodeId, options: PeerRouteOptions): string {
+  return `node ${id} is not a member of this cluster (members ${[...options.members].join(', ')})`
 }
 
 function incomingOf(c: Context): IncomingMessage | undefined {
@@ -83,22 +114,25 @@ async function reportRefusal(c: Context, options: PeerRouteOptions, work: () => 
     // A full inbox, or a peer that went away mid-stream (it stopped or restarted), refused nothing.
     if (error instanceof ApiError && error.code !== 'overloaded' && !streamLost.has(error.message)) {
       const socket = incomingOf(c)?.socket
-      options.onPeerRefused?.(socket === undefined ? 'unknown address' : `${socket.remoteAddress}:${socket.remotePort}`, error.message)
+      const address = socket === undefined ? 'unknown address' : `${socket.remoteAddress}:${socket.remotePort}`
+      const claimed = c.req.header(peerHeaders.node)
+      // The id is the sender's own claim: believed only once its secret checked out.
+      options.onPeerRefused?.(claimed === undefined ? address : `node ${claimed} (${address})`, error.message)
     }
     throw error
   }
 }
 
-/** A batch's envelopes, or why the batch is refused (a foreign sender or recipient). */
-function envelopesOf(batch: PeerBatch, options: PeerRouteOptions): Envelope[] | string {
+/** A batch's envelopes, or why the batch is refused (not from the admitted sender, or not to this node). */
+function envelopesOf(batch: PeerBatch, options: PeerRouteOptions, sender: NodeId): Envelope[] | string {
   const { from, to, messages } = batch
-  if (!options.members.has(from) || from === options.node.id) return `node ${from} is not a member of this cluster (members ${[...options.members].join(', ')})`
+  if (from !== sender) return `a batch from node ${from} on node ${sender}'s connection`
   if (to !== options.node.id) return `batch addressed to node ${to}, this is node ${options.node.id}`
   return messages.map((message) => ({ from, to, message }))
 }
 
 /** One frame of a stream: null when accepted (or dropped for a full inbox), else the error. */
-function acceptFrame(frame: string, options: PeerRouteOptions): string | null {
+function acceptFrame(frame: string, options: PeerRouteOptions, sender: NodeId): string | null {
   let json: unknown
   try {
     json = JSON.parse(frame)
@@ -107,7 +141,7 @@ function acceptFrame(frame: string, options: PeerRouteOptions): string | null {
   }
   const decoded = decodePeerBatch(json)
   if (!decoded.ok) return `malformed peer batch: ${decoded.error}`
-  const envelopes = envelopesOf(decoded.batch, options)
+  const envelopes = envelopesOf(decoded.batch, options, sender)
   if (typeof envelopes === 'string') return envelopes
   options.node.deliver(envelopes) // a full inbox drops the frame: Paxos re-sends what matters
   return null

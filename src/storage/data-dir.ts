@@ -5,17 +5,21 @@
  * it was.
  * @module
  */
+import { randomBytes } from 'node:crypto'
 import { existsSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import { assert } from '../core/assert.js'
 import type { NodeId } from '../core/ids.js'
 import { FileSnapshotStore } from './file-snapshot-store.js'
 import { makeDirectory } from './make-directory.js'
 import { formatVersion, migrate, userVersion } from './migrate.js'
+import { PeerIncarnations } from './peer-incarnations.js'
 import { SqliteAcceptorStorage } from './sqlite-storage.js'
 import { WalSync } from './wal-sync.js'
 
-export type DataDirErrorCode = 'corrupt' | 'foreign_cluster' | 'foreign_node' | 'newer_format' | 'unreadable' | 'in_use'
+/** `forgotten_member`: the directory is empty, but the cluster knows this node (it was wiped). */
+export type DataDirErrorCode = 'corrupt' | 'foreign_cluster' | 'foreign_node' | 'newer_format' | 'unreadable' | 'in_use' | 'forgotten_member'
 
 /** An operating error (exit 2 at the CLI), not a bug: the message is one line naming the path. */
 export class DataDirError extends Error {
@@ -32,8 +36,14 @@ export type Fsync = 'full' | 'off'
 
 export type NodeStorageOptions = Readonly<{ dir: string; clusterId: string; nodeId: NodeId; fsync: Fsync }>
 
+/** Who a data directory belongs to, and which incarnation of that node it is. */
+export type DataDirIdentity = Readonly<{ clusterId: string; nodeId: NodeId; incarnation: string }>
+
 export type NodeStorage = Readonly<{
+  identity: DataDirIdentity
   acceptorStorage: SqliteAcceptorStorage
+  /** The incarnation this node knows for each peer. */
+  peerIncarnations: PeerIncarnations
   /** The snapshots of the state machine, in `snapshots/` beside the database. */
   snapshots: FileSnapshotStore
   /**
@@ -58,25 +68,50 @@ const busyTimeoutMs = 5_000
 
 export function openNodeStorage(options: NodeStorageOptions, hooks: SyncHooks = defaultSyncHooks): NodeStorage {
   const path = join(options.dir, databaseFileName)
-  if (existsSync(path)) inspect(path, options)
+  if (existsSync(path)) inspect(path, (db) => inspectOpen(db, path, options))
   const db = openWritable(options.dir, path)
   try {
     configure(db, options.fsync)
     // Migrations and the meta row commit together: a crash mid-way leaves a fresh-looking file,
     // never a migrated one without an owner. created_at_ms is for operators only (nothing reads
     // it), so SQLite stamps it and this code stays off the clock (only src/node/clock.ts reads it).
+    // A new directory gets its incarnation here, once; an existing one keeps its own.
     db.transaction(() => {
       migrate(db)
       db.prepare(
-        "INSERT INTO meta (id, cluster_id, node_id, created_at_ms, format_version) VALUES (1, ?, ?, CAST(unixepoch('subsec') * 1000 AS INTEGER), ?) " +
+        "INSERT INTO meta (id, cluster_id, node_id, created_at_ms, format_version, incarnation) VALUES (1, ?, ?, CAST(unixepoch('subsec') * 1000 AS INTEGER), ?, ?) " +
           'ON CONFLICT (id) DO UPDATE SET format_version = excluded.format_version',
-      ).run(options.clusterId, options.nodeId, formatVersion())
+      ).run(options.clusterId, options.nodeId, formatVersion(), randomBytes(8).toString('hex'))
     })()
   } catch (error) {
     db.close()
     throw error
   }
-  return nodeStorageOver(db, new FileSnapshotStore(join(options.dir, snapshotsDirName), options.clusterId), options.fsync, hooks)
+  const identity = identityOf(db)
+  assert(identity.clusterId === options.clusterId && identity.nodeId === options.nodeId, 'the meta row names the owner that was checked')
+  return nodeStorageOver(db, identity, new FileSnapshotStore(join(options.dir, snapshotsDirName), options.clusterId), options.fsync, hooks)
+}
+
+function identityOf(db: Database.Database): DataDirIdentity {
+  const row = db.prepare('SELECT cluster_id, node_id, incarnation FROM meta WHERE id = 1').get() as MetaRow & { incarnation: string } | undefined
+  assert(row !== undefined && row.incarnation !== '', 'a migrated data directory has an owner and an incarnation')
+  return { clusterId: row.cluster_id, nodeId: row.node_id as NodeId, incarnation: row.incarnation }
+}
+
+/**
+ * The cluster a data directory belongs to, read before it is opened (a node started without
+ * --cluster-id takes its cluster id from here); null for a directory with no paxos-kv data yet.
+ * Throws DataDirError on a directory that cannot be used, as openNodeStorage would.
+ */
+export function storedClusterId(dir: string): string | null {
+  const path = join(dir, databaseFileName)
+  if (!existsSync(path)) return null
+  let owner: MetaRow | null = null
+  inspect(path, (db) => {
+    if (userVersion(db) === 0) return
+    owner = (db.prepare('SELECT cluster_id, node_id FROM meta WHERE id = 1').get() as MetaRow | undefined) ?? null
+  })
+  return (owner as MetaRow | null)?.cluster_id ?? null
 }
 
 /** Outside a node (tools, tests): a failed fsync throws where nothing can catch it, and stops. */
@@ -87,12 +122,14 @@ const defaultSyncHooks: SyncHooks = {
   nowMs: () => 0,
 }
 
-function nodeStorageOver(db: Database.Database, snapshots: FileSnapshotStore, fsync: Fsync, hooks: SyncHooks): NodeStorage {
+function nodeStorageOver(db: Database.Database, identity: DataDirIdentity, snapshots: FileSnapshotStore, fsync: Fsync, hooks: SyncHooks): NodeStorage {
   let commits = 0
   const transaction = db.transaction((work: () => void) => work())
   const wal = fsync === 'full' ? new WalSync({ walPath: `${db.name}-wal`, ...hooks }) : null
   return {
+    identity,
     acceptorStorage: new SqliteAcceptorStorage(db),
+    peerIncarnations: new PeerIncarnations(db),
     snapshots,
     atomically: (work) => {
       transaction(work)
@@ -141,10 +178,10 @@ type MetaRow = { cluster_id: string; node_id: number }
  * WAL-mode file creates its -wal and -shm companions even on a read-only handle; those this
  * inspection created (empty, no other user) are removed, so a refusal leaves the dir as found.
  */
-function inspect(path: string, expected: NodeStorageOptions): void {
+function inspect(path: string, check: (db: Database.Database) => void): void {
   const companions = [`${path}-wal`, `${path}-shm`].filter((companion) => !existsSync(companion))
   try {
-    inspectFile(path, expected)
+    inspectFile(path, check)
   } finally {
     removeEmptyCompanions(companions)
   }
@@ -156,7 +193,7 @@ function removeEmptyCompanions(created: readonly string[]): void {
   for (const companion of created) rmSync(companion, { force: true })
 }
 
-function inspectFile(path: string, expected: NodeStorageOptions): void {
+function inspectFile(path: string, check: (db: Database.Database) => void): void {
   let db: Database.Database
   try {
     // A short wait: a running node holds its lock for good, so waiting longer never helps.
@@ -165,7 +202,7 @@ function inspectFile(path: string, expected: NodeStorageOptions): void {
     throw new DataDirError('unreadable', `cannot open ${path}: ${messageOf(error)}`)
   }
   try {
-    inspectOpen(db, path, expected)
+    check(db)
   } catch (error) {
     if (error instanceof DataDirError) throw error
     if ((error as { code?: unknown }).code === 'SQLITE_BUSY') {

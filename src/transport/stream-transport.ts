@@ -61,6 +61,8 @@ export class StreamTransport implements Transport {
     peers: ReadonlyMap<NodeId, string>
     secret: string
     clusterId: string
+    /** This node's data-directory incarnation, which every stream names beside its id. */
+    incarnation: string
     now: () => number
     /** A peer answered our stream with an error (wrong secret, other cluster, not a member). */
     onRefused?: (peer: NodeId, status: number, reason: string) => void
@@ -73,7 +75,10 @@ export class StreamTransport implements Transport {
     this.#onRefused = options.onRefused ?? (() => {})
     this.#frameBytesMax = options.frameBytesMax ?? limits.peerFrameBytesMax
     this.#onOversized = options.onOversized ?? (() => {})
-    this.#headers = { 'content-type': 'application/x-ndjson', [peerHeaders.secret]: options.secret, [peerHeaders.cluster]: options.clusterId }
+    this.#headers = {
+      'content-type': 'application/x-ndjson', [peerHeaders.secret]: options.secret, [peerHeaders.cluster]: options.clusterId,
+      [peerHeaders.node]: String(options.self), [peerHeaders.incarnation]: options.incarnation,
+    }
     for (const [id, url] of options.peers) {
       if (id === options.self) continue
       const client = new Client(url, { headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 })

@@ -16,8 +16,14 @@ export interface Transport {
  */
 export type TransportCounters = { sent: number; dropped: number; failures: number; batches: number; oversized: number }
 
-/** Headers every peer request carries. */
+/**
+ * Headers every peer request carries (secret and cluster); a peer stream also names its sender
+ * and the sender's incarnation (the random id of its data directory), so the receiver can
+ * refuse a member that came back with its data directory wiped.
+ */
 export const peerHeaders = {
   secret: 'x-paxos-secret',
   cluster: 'x-paxos-cluster',
+  node: 'x-paxos-node',
+  incarnation: 'x-paxos-incarnation',
 } as const

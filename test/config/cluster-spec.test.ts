@@ -2,10 +2,10 @@
  * Goal: `--cluster` parsing accepts exactly the documented form (ID=URL, ids 1..7, unique,
  * http(s) URLs) and names the flag in every refusal; the default cluster id depends only on
  * the member ids, never on their order, their URLs or the secret.
- * Method: tables of good and bad specs through parseClusterSpec and defaultClusterId.
+ * Method: tables of good and bad specs through parseClusterSpec.
  */
 import { describe, expect, it } from 'vitest'
-import { clusterSizeWarning, ConfigError, defaultClusterId, parseClusterSpec, urlPort } from '../../src/config/cluster-spec.js'
+import { clusterSizeWarning, ConfigError, parseClusterSpec, urlPort } from '../../src/config/cluster-spec.js'
 
 function refusal(spec: string): ConfigError {
   try {
@@ -54,23 +54,6 @@ describe('parseClusterSpec', () => {
     expect(error.message).toMatch(/^--cluster: /)
     expect(error.message).toMatch(reason)
     expect(error.message).not.toContain('\n')
-  })
-})
-
-describe('defaultClusterId', () => {
-  const members = (spec: string) => parseClusterSpec(spec)
-
-  it('is a short, stable, file-safe name', () => {
-    const id = defaultClusterId(members('1=http://a:1,2=http://b:2,3=http://c:3'))
-    expect(id).toMatch(/^pkv-[0-9a-f]{12}$/)
-    expect(defaultClusterId(members('1=http://a:1,2=http://b:2,3=http://c:3'))).toBe(id)
-  })
-
-  it('ignores order and URLs (a peer may move behind a proxy) but not membership', () => {
-    const base = defaultClusterId(members('1=http://a:1,2=http://b:2,3=http://c:3'))
-    expect(defaultClusterId(members('3=http://x:9,1=http://y:8,2=http://z:7'))).toBe(base)
-    expect(defaultClusterId(members('1=http://a:1,2=http://b:2'))).not.toBe(base)
-    expect(defaultClusterId(members('1=http://a:1,2=http://b:2,4=http://c:3'))).not.toBe(base)
   })
 })
 

@@ -5,7 +5,7 @@
  * Method: tables of argv through parseServeArgs with a fake environment.
  */
 import { describe, expect, it } from 'vitest'
-import { ConfigError, defaultClusterId, parseClusterSpec } from '../../src/config/cluster-spec.js'
+import { ConfigError, parseClusterSpec } from '../../src/config/cluster-spec.js'
 import { developmentSecret, parseServeArgs } from '../../src/config/config.js'
 import { limits } from '../../src/core/limits.js'
 
@@ -31,7 +31,7 @@ describe('parseServeArgs: good input', () => {
       port: 7002,
       dataDir: '/tmp/never/2',
       members: parseClusterSpec(spec),
-      clusterId: defaultClusterId(parseClusterSpec(spec)),
+      clusterId: null,
       secret: 'from-the-environment',
       insecureSecret: false,
       fsync: 'full',
@@ -62,10 +62,8 @@ describe('parseServeArgs: good input', () => {
     expect(config.insecureSecret).toBe(true)
   })
 
-  it('the default cluster id does not depend on the secret (it may rotate)', () => {
-    const one = parseServeArgs(required, { PAXOS_KV_SECRET: 'first-secret' })
-    const two = parseServeArgs(required, { PAXOS_KV_SECRET: 'second-secret' })
-    expect(one.clusterId).toBe(two.clusterId)
+  it('without --cluster-id the cluster id is left to the data directory, never derived from the members', () => {
+    expect(parseServeArgs(required, {}).clusterId).toBeNull()
   })
 })
 

@@ -6,8 +6,6 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { nodeId } from '../../src/core/index.js'
-import { defaultClusterId } from '../../src/config/cluster-spec.js'
 import { get, put, putEventually, secret, TestCluster } from './harness.js'
 
 let cluster: TestCluster
@@ -63,7 +61,7 @@ describe('bad input', () => {
   it('a peer request without the secret, with a wrong one, or for another cluster is 401 and changes nothing', async () => {
     const before = await cluster.status(1)
     const batch = JSON.stringify({ from: 2, to: 1, messages: [{ type: 'prepare', ballot: { round: 999, node: 2 }, fromSlot: 1 }] })
-    const clusterId = defaultClusterId(cluster.ids.map((id) => ({ id: nodeId(id), url: cluster.url(id) })))
+    const clusterId = (await cluster.identity(1, 2)).clusterId ?? ""
     const credentials = [{}, { 'x-paxos-secret': 'wrong-secret', 'x-paxos-cluster': clusterId }, { 'x-paxos-secret': secret, 'x-paxos-cluster': 'another-cluster' }]
     for (const path of ['/peer/messages', '/peer/stream']) {
       for (const headers of credentials) {
@@ -79,7 +77,9 @@ describe('bad input', () => {
 
   it('a malformed peer body with the right secret is 400 and changes nothing', async () => {
     const before = await cluster.status(1)
-    const headers = { 'content-type': 'application/json', 'x-paxos-secret': secret, 'x-paxos-cluster': defaultClusterId(cluster.ids.map((id) => ({ id: nodeId(id), url: cluster.url(id) }))) }
+    // Node 1 knows node 2's incarnation (node 2 reached it): these requests pass as node 2's.
+    const identity = await cluster.identity(1, 2)
+    const headers = { 'content-type': 'application/json', 'x-paxos-secret': secret, 'x-paxos-cluster': identity.clusterId ?? '', 'x-paxos-node': '2', 'x-paxos-incarnation': identity.knowsAsker ?? '' }
     const bodies = [
       'not json',
       JSON.stringify({ from: 2, to: 1, messages: [{ type: 'bogus' }] }),

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach } from 'vitest'
+import type { IdentityAnswer } from '../../src/transport/peer-identity.js'
 import { LinkProxy } from './link-proxy.js'
 
 export const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
@@ -193,6 +194,13 @@ export class TestCluster {
     for (const from of this.ids) {
       for (const to of this.ids) if (from !== to) this.links.set(`${from}>${to}`, await LinkProxy.open(this.ports[to - 1]!))
     }
+  }
+
+  /** What node `id` says to node `asker` about itself (GET /peer/identity): its cluster id, and the incarnation it knows for `asker`. */
+  async identity(id: number, asker: number): Promise<IdentityAnswer> {
+    const response = await fetch(`${this.url(id)}/peer/identity`, { headers: { 'x-paxos-secret': secret, 'x-paxos-node': String(asker) }, signal: AbortSignal.timeout(5000) })
+    if (!response.ok) throw new Error(`node ${id} answered ${response.status} to /peer/identity`)
+    return (await response.json()) as IdentityAnswer
   }
 
   async status(id: number): Promise<Status | null> {

@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import type { Config } from '../../src/config/config.js'
+import type { NodeConfig } from '../../src/config/config.js'
 import Database from 'better-sqlite3'
 import { nodeId, revision, slot } from '../../src/core/index.js'
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js'
@@ -28,7 +28,7 @@ import { createLogger } from '../../src/observability/logger.js'
 const root = mkdtempSync(join(tmpdir(), 'paxos-kv-node-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 
-const config: Config = Object.freeze({
+const config: NodeConfig = Object.freeze({
   id: nodeId(1),
   host: '127.0.0.1',
   port: 0,

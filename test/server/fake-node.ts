@@ -4,7 +4,7 @@
  * the integration tests; here the routes are tested without sockets.
  */
 import { leaseId, nodeId, type Envelope, type LeaseId, type NodeId, type TxnSpec } from '../../src/core/index.js'
-import type { DeliverOutcome, LeaseCall, LeaseView, NodeService, ReadBarrierOutcome, Receipt, StatusBody, WriteOutcome, WriteRequest } from '../../src/node/node-service.js'
+import type { AdmitOutcome, DeliverOutcome, LeaseCall, LeaseView, NodeService, ReadBarrierOutcome, Receipt, StatusBody, WriteOutcome, WriteRequest } from '../../src/node/node-service.js'
 import { KvStateMachine, type KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
 import type { KeyRange, ScanBounds } from '../../src/kv/key-range.js'
 import type { KvItem } from '../../src/kv/state-machine.js'
@@ -14,6 +14,7 @@ import { WatchHub } from '../../src/node/watch-hub.js'
 import { writeOutcome } from '../../src/node/write-outcome.js'
 import { LiveFeed, type LiveSubscription } from '../../src/node/live-feed.js'
 import type { HoldingTransport } from '../../src/transport/holding-transport.js'
+import type { IdentityAnswer } from '../../src/transport/peer-identity.js'
 import type { SnapshotSource } from '../../src/transport/snapshot-transfer.js'
 
 export class FakeNode implements NodeService {
@@ -24,6 +25,8 @@ export class FakeNode implements NodeService {
   mode: 'leader' | 'follower' | 'no_leader' | 'overloaded' = 'leader'
   leaderUrl: string | null = null
   inboxFull = false
+  /** The incarnation each peer is known by; a peer not here is recorded on first contact. */
+  readonly incarnations = new Map<NodeId, string>()
   /** What the scripted consensus reports for every write (the slot is the applied one). */
   receipt: Omit<Receipt, 'slot'> = { ballot: { round: 3, node: nodeId(1) }, leader: nodeId(1), quorum: [nodeId(1), nodeId(2)], commitMs: 1.25, fsyncMs: 0.5 }
   #proposals = 0
@@ -143,6 +146,16 @@ export class FakeNode implements NodeService {
 
   newestSnapshot(): SnapshotSource | null {
     return this.snapshot
+  }
+
+  async admitPeer(peer: NodeId, incarnation: string): Promise<AdmitOutcome> {
+    const known = this.incarnations.get(peer)
+    if (known === undefined) this.incarnations.set(peer, incarnation)
+    return known === undefined || known === incarnation ? { type: 'admitted' } : { type: 'changed', known }
+  }
+
+  identity(asker: NodeId): IdentityAnswer {
+    return { node: this.id, clusterId: 'c1', candidateClusterId: null, knowsAsker: this.incarnations.get(asker) ?? null }
   }
 
   deliver(envelopes: readonly Envelope[]): DeliverOutcome {

@@ -18,7 +18,8 @@ function setup() {
 }
 
 const good = { from: 2, to: 1, messages: [{ type: 'prepare', ballot: { round: 3, node: 2 }, fromSlot: 1 }] }
-const post = (app: ReturnType<typeof setup>['app'], body: unknown, headers: Record<string, string> = { 'x-paxos-secret': 'peer-secret', 'x-paxos-cluster': 'c1' }) =>
+const asNode2 = { 'x-paxos-secret': 'peer-secret', 'x-paxos-cluster': 'c1', 'x-paxos-node': '2', 'x-paxos-incarnation': 'inc-2' }
+const post = (app: ReturnType<typeof setup>['app'], body: unknown, headers: Record<string, string> = asNode2) =>
   app.request('/peer/messages', { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } })
 
 describe('POST /peer/messages', () => {
@@ -40,12 +41,44 @@ describe('POST /peer/messages', () => {
     expect(refused).toEqual([(headers as Record<string, string>)['x-paxos-cluster'] === 'other' ? 'wrong cluster id' : 'missing or wrong cluster secret'])
   })
 
-  it('names a sender that is not a member, and reports the refusal', async () => {
-    const { app, refused } = setup()
-    const response = await post(app, { ...good, from: 4 })
-    expect(response.status).toBe(400)
+  it('403 for a sender that is not a member, naming it, and reports the refusal', async () => {
+    const { app, node, refused } = setup()
+    const response = await post(app, { ...good, from: 4 }, { ...asNode2, 'x-paxos-node': '4' })
+    expect(response.status).toBe(403)
     expect(((await response.json()) as { message: string }).message).toMatch(/node 4 is not a member of this cluster \(members 1, 2, 3\)/)
     expect(refused).toHaveLength(1)
+    expect(node.incarnations.has(nodeId(4))).toBe(false)
+  })
+
+  it('records a sender\'s first incarnation, and refuses another one with 409, naming both, queuing nothing', async () => {
+    const { app, node, refused } = setup()
+    expect((await post(app, good)).status).toBe(202)
+    expect(node.incarnations.get(nodeId(2))).toBe('inc-2')
+    const response = await post(app, good, { ...asNode2, 'x-paxos-incarnation': 'wiped' })
+    expect(response.status).toBe(409)
+    const body = (await response.json()) as { error: string; message: string }
+    expect(body.error).toBe('incarnation_changed')
+    expect(body.message).toMatch(/node 2 came back with another data directory \(incarnation wiped; this node knows inc-2\)/)
+    expect(node.delivered).toHaveLength(1)
+    expect(refused).toEqual([body.message])
+  })
+
+  it.each([
+    [{ ...asNode2, 'x-paxos-node': '' }],
+    [{ ...asNode2, 'x-paxos-incarnation': '' }],
+    [{ ...asNode2, 'x-paxos-node': '1' }],
+  ])('400 and nothing recorded or queued without a sender other than this node, with an incarnation (%o)', async (headers) => {
+    const { app, node } = setup()
+    expect((await post(app, good, headers)).status).toBe(400)
+    expect(node.delivered).toEqual([])
+    expect(node.incarnations.size).toBe(0)
+  })
+
+  it('400 for a batch that claims another sender than its connection', async () => {
+    const { app, node } = setup()
+    const response = await post(app, { ...good, from: 3 })
+    expect(response.status).toBe(400)
+    expect(node.delivered).toEqual([])
   })
 
   it('does not report a full inbox as a refusal', async () => {
@@ -75,5 +108,27 @@ describe('POST /peer/messages', () => {
     const { app, node } = setup()
     node.inboxFull = true
     expect((await post(app, good)).status).toBe(503)
+  })
+})
+
+describe('GET /peer/identity', () => {
+  const ask = (app: ReturnType<typeof setup>['app'], headers: Record<string, string>) => app.request('/peer/identity', { headers })
+
+  it('tells a node that has the secret (no cluster id needed) the cluster id and the incarnation known for it', async () => {
+    const { app, node } = setup()
+    expect(await (await ask(app, { 'x-paxos-secret': 'peer-secret', 'x-paxos-node': '2' })).json()).toEqual({ node: 1, clusterId: 'c1', candidateClusterId: null, knowsAsker: null })
+    expect((await post(app, good)).status).toBe(202)
+    expect(await (await ask(app, { 'x-paxos-secret': 'peer-secret', 'x-paxos-node': '2' })).json()).toMatchObject({ knowsAsker: 'inc-2' })
+    expect(node.delivered).toHaveLength(1)
+  })
+
+  it.each([
+    [{}, 401],
+    [{ 'x-paxos-secret': 'wrong', 'x-paxos-node': '2' }, 401],
+    [{ 'x-paxos-secret': 'peer-secret' }, 400],
+    [{ 'x-paxos-secret': 'peer-secret', 'x-paxos-node': 'two' }, 400],
+  ])('refuses %o with %i', async (headers, status) => {
+    const { app } = setup()
+    expect((await ask(app, headers)).status).toBe(status)
   })
 })

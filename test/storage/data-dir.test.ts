@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { ballotZero, nodeId, slot } from '../../src/core/index.js'
-import { databaseFileName, DataDirError, openNodeStorage } from '../../src/storage/data-dir.js'
+import { databaseFileName, DataDirError, openNodeStorage, storedClusterId } from '../../src/storage/data-dir.js'
 
 function freshDir(): string {
   return mkdtempSync(join(tmpdir(), 'paxos-kv-datadir-'))
@@ -160,6 +160,47 @@ describe('openNodeStorage', () => {
     // The turn can be redone after the failure: nothing of the failed one is in the way.
     reopened.atomically(() => reopened.acceptorStorage.persist({ promised: null, entries: [entry] }))
     expect(reopened.acceptorStorage.loadFrom(slot(2)).entries).toEqual([entry])
+    reopened.close()
+  })
+})
+
+describe('data-directory identity', () => {
+  it('a new directory gets a random incarnation, kept across reopens; another directory gets another', () => {
+    const dir = freshDir()
+    const first = openNodeStorage({ dir, clusterId: 'alpha', nodeId: nodeId(1), fsync: 'off' })
+    const { identity } = first
+    first.close()
+    expect(identity).toEqual({ clusterId: 'alpha', nodeId: 1, incarnation: expect.stringMatching(/^[0-9a-f]{16}$/) })
+    const again = openNodeStorage({ dir, clusterId: 'alpha', nodeId: nodeId(1), fsync: 'off' })
+    expect(again.identity).toEqual(identity)
+    again.close()
+    const other = openNodeStorage({ dir: freshDir(), clusterId: 'alpha', nodeId: nodeId(1), fsync: 'off' })
+    expect(other.identity.incarnation).not.toBe(identity.incarnation)
+    other.close()
+  })
+
+  it('storedClusterId: null for an empty or missing directory, the stored id otherwise, and the same refusals', () => {
+    expect(storedClusterId(join(freshDir(), 'absent'))).toBeNull()
+    expect(storedClusterId(freshDir())).toBeNull()
+    const dir = freshDir()
+    seeded(dir)
+    expect(storedClusterId(dir)).toBe('alpha')
+    const notDatabase = freshDir()
+    writeFileSync(join(notDatabase, databaseFileName), 'this is not sqlite '.repeat(300))
+    expect(() => storedClusterId(notDatabase)).toThrow(DataDirError)
+  })
+
+  it('remembers each peer\'s first incarnation across a reopen, until it is forgotten', () => {
+    const dir = freshDir()
+    const storage = openNodeStorage({ dir, clusterId: 'alpha', nodeId: nodeId(1), fsync: 'full' })
+    expect(storage.peerIncarnations.known(nodeId(2))).toBeNull()
+    storage.atomically(() => storage.peerIncarnations.record(nodeId(2), 'two'))
+    expect(() => storage.peerIncarnations.record(nodeId(2), 'again')).toThrow(/already recorded/)
+    storage.close()
+    const reopened = openNodeStorage({ dir, clusterId: 'alpha', nodeId: nodeId(1), fsync: 'full' })
+    expect(reopened.peerIncarnations.all()).toEqual(new Map([[nodeId(2), 'two']]))
+    reopened.peerIncarnations.forget(nodeId(2))
+    expect(reopened.peerIncarnations.known(nodeId(2))).toBeNull()
     reopened.close()
   })
 })

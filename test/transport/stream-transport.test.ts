@@ -30,7 +30,7 @@ async function receiver(secret = 'stream-secret'): Promise<{ node: FakeNode; url
 }
 
 function transport(peers: Array<[number, string]>, secret = 'stream-secret', more: Partial<ConstructorParameters<typeof StreamTransport>[0]> = {}): StreamTransport {
-  const created = new StreamTransport({ self: nodeId(2), peers: new Map(peers.map(([id, url]) => [nodeId(id), url])), secret, clusterId: 'c1', now: () => performance.now(), ...more })
+  const created = new StreamTransport({ self: nodeId(2), peers: new Map(peers.map(([id, url]) => [nodeId(id), url])), secret, clusterId: 'c1', incarnation: 'inc-2', now: () => performance.now(), ...more })
   transports.push(created)
   return created
 }
@@ -53,6 +53,21 @@ describe('StreamTransport', () => {
     sender.send([catchUp(1)])
     await waitFor('a refused stream', async () => (sender.counters.failures > 0 ? true : null), 5000)
     expect(node.delivered).toEqual([])
+  })
+
+  it('names its sender and incarnation: the first is recorded, another one later is refused (409) and told why', async () => {
+    const { node, url } = await receiver()
+    const first = transport([[1, url]])
+    first.send([catchUp(1)])
+    await waitFor('the first delivery', async () => (node.delivered.length === 1 ? true : null), 5000)
+    expect(node.incarnations.get(nodeId(2))).toBe('inc-2')
+    const refusals: Array<{ status: number; reason: string }> = []
+    const wiped = transport([[1, url]], 'stream-secret', { incarnation: 'inc-2-wiped', onRefused: (_peer, status, reason) => refusals.push({ status, reason }) })
+    wiped.send([catchUp(2)])
+    await waitFor('a refused stream', async () => (refusals.length > 0 ? true : null), 5000)
+    expect(refusals[0]?.status).toBe(409)
+    expect(refusals[0]?.reason).toMatch(/node 2 came back with another data directory \(incarnation inc-2-wiped; this node knows inc-2\)/)
+    expect(node.delivered).toHaveLength(1)
   })
 
   it('cuts off a stream that sends a malformed frame, and delivers nothing from it', async () => {
