@@ -34,6 +34,7 @@ import { StreamTransport } from '../transport/stream-transport.js'
 import { fetchSnapshot, type SnapshotSource } from '../transport/snapshot-transfer.js'
 import { SystemClock } from './clock.js'
 import { ListenError } from './listen-error.js'
+import { refusedByPeer, refusedFromPeer } from './refusal-messages.js'
 import { EventLoop } from './event-loop.js'
 import type { IdentityAnswer } from '../transport/peer-identity.js'
 import type { AdmitOutcome, DeliverOutcome, LeaseCall, LeaseView, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WatchHistory, WriteOutcome, WriteRequest } from './node-service.js'
@@ -165,7 +166,7 @@ export class PaxosNode implements NodeService {
       now: () => this.#clock.nowMs(),
       onRefused: (peer, status, reason) => {
         if (!this.#refusals.allow(`to ${peer} ${status} ${reason}`)) return
-        this.#logger.warn({ peer, status, reason }, `node ${peer} refuses this node's messages (${status}): ${reason}; check --secret/PAXOS_KV_SECRET, --cluster-id and --cluster on both nodes`)
+        this.#logger.warn({ peer, status, reason }, refusedByPeer(peer, status, reason))
       },
       onOversized: (report) => this.#logger.warn({
         peer: report.peer, messageType: report.message.type, messageBytes: report.message.bytes, frameBytesMax: report.frameBytesMax, unreportedSincePrevious: report.unreported,
@@ -244,8 +245,9 @@ export class PaxosNode implements NodeService {
       onRequest: (route, method, status, durationMs) => this.#observeRequest(route, method, status, durationMs),
       onUnexpected: (error) => this.#logger.error({ err: error }, 'unexpected error in a request'),
       onPeerRefused: (from, reason) => {
-        if (!this.#refusals.allow(`from ${from.replace(/:\d+$/, '')} ${reason}`)) return
-        this.#logger.warn({ from, reason }, `refused peer messages from ${from}: ${reason}`)
+        // Per sending host and claim, not per connection: each retry comes from a new port.
+        if (!this.#refusals.allow(`from ${from.host} ${from.claimedNode ?? ''} ${reason}`)) return
+        this.#logger.warn({ from: from.address, claimedNode: from.claimedNode, reason }, refusedFromPeer(from, reason))
       },
     })
     const replayFrom = this.#stateMachine.appliedIndex()

@@ -14,7 +14,7 @@ import { mountKvRoutes } from './kv-routes.js'
 import { mountTxnRoutes } from './txn-routes.js'
 import { mountWatchRoutes } from './watch-routes.js'
 import { mountLeaseRoutes } from './lease-routes.js'
-import { mountPeerRoutes } from './peer-routes.js'
+import { mountPeerRoutes, type RefusedSender } from './peer-routes.js'
 import { mountStatusRoutes } from './status-routes.js'
 import { mountUiRoutes } from './ui-routes.js'
 
@@ -29,7 +29,7 @@ export type AppDeps = Readonly<{
   onFatal: (error: Error) => void
   onRequest?: (route: string, method: string, status: number, durationMs: number) => void
   onUnexpected?: (error: unknown) => void
-  onPeerRefused?: (from: string, reason: string) => void
+  onPeerRefused?: (from: RefusedSender, reason: string) => void
 }>
 
 const knownRoutes: ReadonlyArray<readonly [RegExp, string]> = [
@@ -45,6 +45,8 @@ const knownRoutes: ReadonlyArray<readonly [RegExp, string]> = [
   [/^\/ui(\/[^/]+)?$/, 'GET'],
   [/^\/metrics$/, 'GET'],
   [/^\/peer\/messages$/, 'POST'],
+  [/^\/peer\/stream$/, 'POST'],
+  [/^\/peer\/identity$/, 'GET'],
   [/^\/peer\/etcd\/[^/]+\/[^/]+$/, 'POST'],
 ]
 

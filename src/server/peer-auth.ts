@@ -23,6 +23,9 @@ export function peerAuthenticator(identity: PeerIdentity): (secret: string | und
   const secretMatches = secretChecker(identity.secret)
   return (secret, clusterId) => {
     if (!secretMatches(secret)) throw new ApiError('unauthorized', 'missing or wrong cluster secret')
-    if (clusterId !== identity.clusterId) throw new ApiError('unauthorized', 'wrong cluster id')
+    if (clusterId !== identity.clusterId) {
+      const named = clusterId === undefined ? 'names no cluster' : `is for cluster ${JSON.stringify(clusterId.slice(0, 64))}`
+      throw new ApiError('unauthorized', `wrong cluster id: the request ${named}, this node belongs to cluster ${identity.clusterId}`)
+    }
   }
 }

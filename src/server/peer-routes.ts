@@ -27,9 +27,12 @@ export type PeerRouteOptions = Readonly<{
   secret: string
   clusterId: string
   members: ReadonlySet<NodeId>
-  /** A peer request was refused: who sent it (address, and node id when known) and why. */
-  onPeerRefused?: (from: string, reason: string) => void
+  /** A peer request was refused: who sent it and why. */
+  onPeerRefused?: (from: RefusedSender, reason: string) => void
 }>
+
+/** Who sent a refused request: the node id its headers claim (null if none), and its address. */
+export type RefusedSender = Readonly<{ claimedNode: string | null; host: string; address: string }>
 
 export function mountPeerRoutes(app: Hono, options: PeerRouteOptions): void {
   const authenticate = peerAuthenticator(options)
@@ -114,10 +117,11 @@ async function reportRefusal(c: Context, options: PeerRouteOptions, work: () => 
     // A full inbox, or a peer that went away mid-stream (it stopped or restarted), refused nothing.
     if (error instanceof ApiError && error.code !== 'overloaded' && !streamLost.has(error.message)) {
       const socket = incomingOf(c)?.socket
-      const address = socket === undefined ? 'unknown address' : `${socket.remoteAddress}:${socket.remotePort}`
-      const claimed = c.req.header(peerHeaders.node)
-      // The id is the sender's own claim: believed only once its secret checked out.
-      options.onPeerRefused?.(claimed === undefined ? address : `node ${claimed} (${address})`, error.message)
+      const host = socket?.remoteAddress ?? 'unknown address'
+      const address = socket === undefined ? host : `${host}:${socket.remotePort}`
+      // The id is the sender's own claim, unproven when the secret was wrong: said as a claim.
+      const claimedNode = c.req.header(peerHeaders.node)?.slice(0, 16) ?? null
+      options.onPeerRefused?.({ claimedNode, host, address }, error.message)
     }
     throw error
   }

@@ -38,7 +38,7 @@ describe('POST /peer/messages', () => {
     const response = await post(app, good, headers)
     expect(response.status).toBe(401)
     expect(node.delivered).toEqual([])
-    expect(refused).toEqual([(headers as Record<string, string>)['x-paxos-cluster'] === 'other' ? 'wrong cluster id' : 'missing or wrong cluster secret'])
+    expect(refused).toEqual([(headers as Record<string, string>)['x-paxos-cluster'] === 'other' ? 'wrong cluster id: the request is for cluster "other", this node belongs to cluster c1' : 'missing or wrong cluster secret'])
   })
 
   it('403 for a sender that is not a member, naming it, and reports the refusal', async () => {
