@@ -38,7 +38,7 @@ function storageWith(promised: PersistBatch['promised'], compactedThrough: Slot,
 export class SimNode {
   readonly id: NodeId
   storage = new MemoryAcceptorStorage()
-  readonly snapshots = new MemorySnapshotStore()
+  snapshots = new MemorySnapshotStore()
   readonly #snapshot: SnapshotOptions
   readonly #stateMachineOptions: SimStateMachineOptions
   stateMachine: KvStateMachine
@@ -75,6 +75,13 @@ export class SimNode {
     if (options.sabotage === 'forget-promise' && this.incarnation > 1) {
       // The forget-promise sabotage: the disk kept the accepted values but lost the promise.
       this.storage = storageWith(null, this.storage.log.compactedThrough(), this.storage.load().entries)
+    }
+    if (options.sabotage === 'amnesia' && this.incarnation > 1 && this.id === Math.max(...options.members)) {
+      // The amnesia sabotage: one member's data directory is wiped at every restart, and it
+      // votes again as if new (what peers refuse in production: a changed incarnation).
+      this.storage = new MemoryAcceptorStorage()
+      this.snapshots = new MemorySnapshotStore()
+      this.#values = new Map()
     }
     this.stateMachine = this.#freshStateMachine()
     const latest = this.snapshots.latest()
