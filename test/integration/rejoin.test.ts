@@ -2,7 +2,8 @@
  * Goal: a node that comes back never stalls the healthy majority. A follower killed while the
  * log grows by thousands of slots restarts: every write through the other two answers 200 the
  * whole time, and it catches up (its applied index reaches the leader's) within 60 s. A follower
- * cut off by a partition for several election timeouts causes no election when it returns.
+ * cut off by a partition for several election timeouts causes no election when it returns; nor
+ * does a leader cut off (once replaced) when it returns.
  * Method: real 3-node clusters (the partition: every peer link runs through a TCP proxy the
  * test cuts; SIGSTOP would not do, a stopped node's timers stop too). `--fsync off`, because the
  * log must grow by thousands of slots in seconds on a shared machine (durability has its own
@@ -134,4 +135,41 @@ describe('a returning node', () => {
     expect(log.failed).toEqual([])
     expect(log.ok).toBeGreaterThan(0)
   }, 120_000)
+
+  it('a leader partitioned away is replaced once, and causes no further election when it returns', async () => {
+    const cluster = await startCluster(3, ['--fsync', 'off', '--tick-ms', '100'], { partitionable: true })
+    const oldLeader = await cluster.leader()
+    const others = cluster.ids.filter((id) => id !== oldLeader)
+    cluster.isolate(oldLeader)
+    // The cut-off leader steps down once it hears no quorum; the other two elect one of them.
+    const newLeader = await cluster.leader(others)
+    await waitFor(`node ${oldLeader} to step down`, async () => ((await cluster.status(oldLeader))?.role !== 'leader' ? true : null), 60_000)
+    const before = await elections(cluster, cluster.ids)
+    const ballot = (await cluster.status(newLeader))!.ballot
+    let done = false
+    const log: WriteLog = { ok: 0, failed: [] }
+    const writing = writeUntil(cluster, others, 4, () => done, log)
+    try {
+      // While cut off its election timer fires again and again: pre-votes nobody answers.
+      await waitFor(`node ${oldLeader}'s election timer to fire 3 times`, async () => {
+        const [asked, campaigned] = await Promise.all([cluster.metric(oldLeader, 'paxos_kv_pre_votes_total'), cluster.metric(oldLeader, 'paxos_kv_elections_total')])
+        return (asked ?? 0) + (campaigned ?? 0) - before[oldLeader - 1]! >= 3 ? true : null
+      }, 60_000)
+      const committed = (await cluster.status(newLeader))!.commitIndex
+      cluster.isolate(oldLeader, false)
+      await waitFor(`node ${oldLeader} to catch up`, async () => {
+        const status = await cluster.status(oldLeader)
+        return status !== null && status.appliedIndex >= committed ? true : null
+      }, 60_000)
+    } finally {
+      done = true
+      await writing
+    }
+    expect(await elections(cluster, cluster.ids)).toEqual(before)
+    expect((await cluster.status(newLeader))?.ballot).toEqual(ballot)
+    expect((await cluster.status(newLeader))?.role).toBe('leader')
+    expect((await cluster.status(oldLeader))?.leader).toBe(newLeader)
+    expect(log.failed).toEqual([])
+    expect(log.ok).toBeGreaterThan(0)
+  }, 150_000)
 })
