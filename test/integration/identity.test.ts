@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { clusterPerTest, get, put } from './harness.js'
+import { clusterPerTest, get, put, waitFor } from './harness.js'
 
 const startCluster = clusterPerTest()
 
@@ -31,10 +31,14 @@ describe('data-directory identity', () => {
     expect(ids[0]).toMatch(/^pkv-[0-9a-f]{12}$/)
     await cluster.restart(2)
     expect((await cluster.identity(2, 1)).clusterId).toBe(ids[0])
-    // Every follower has answered the leader, which has recorded each one's incarnation.
-    const leader = await cluster.leader()
-    const followers = cluster.ids.filter((id) => id !== leader)
-    const known = await Promise.all(followers.map(async (asker) => (await cluster.identity(leader, asker)).knowsAsker))
+    // Each follower answers the leader's heartbeats, so the leader records its incarnation (a
+    // follower elected a new leader over may not have sent it anything yet: wait for it).
+    const known = await waitFor('the leader to know both followers', async () => {
+      const leader = await cluster.leader()
+      const followers = cluster.ids.filter((id) => id !== leader)
+      const incarnations = await Promise.all(followers.map(async (asker) => (await cluster.identity(leader, asker)).knowsAsker))
+      return incarnations.every((incarnation) => incarnation !== null) ? incarnations : null
+    })
     for (const incarnation of known) expect(incarnation).toMatch(/^[0-9a-f]{16}$/)
     expect(known[0]).not.toBe(known[1])
   })
