@@ -4,7 +4,7 @@
  * @module
  */
 import type { Ballot } from '../core/ballot.js'
-import type { RequestId, TxnSpec } from '../core/command.js'
+import type { RequestId, TxnSpec, WriteCommand } from '../kv/command.js'
 import type { LeaseId, NodeId, Revision, Slot } from '../core/ids.js'
 import type { Envelope } from '../core/messages.js'
 import type { ReplicaStatus } from '../core/replica-port.js'
@@ -155,7 +155,7 @@ export interface NodeService {
   usedBytes(): number
   status(): StatusBody
   /** Authenticated, decoded peer envelopes into the bounded inbox. */
-  deliver(envelopes: readonly Envelope[]): DeliverOutcome
+  deliver(envelopes: readonly Envelope<WriteCommand>[]): DeliverOutcome
   /** The newest durable snapshot, for a peer that lacks compacted slots; null when none. */
   newestSnapshot(): SnapshotSource | null
   metrics(): Promise<string>

@@ -9,7 +9,9 @@ import { serve, type ServerType } from '@hono/node-server'
 import { AssertionError, assert, assertNever } from '../core/assert.js'
 import { formatBallot } from '../core/ballot.js'
 import type { FrameInputs } from '../observability/live-recorder.js'
-import type { RequestId, TxnSpec, WriteCommand } from '../core/command.js'
+import { kvCommands, type RequestId, type TxnSpec, type WriteCommand } from '../kv/command.js'
+import { writeCommandSchema } from '../kv/command-codec.js'
+import { PeerCodec } from '../transport/codec.js'
 import type { CoreEvent } from '../core/events.js'
 import { leaseId, revision, slot, type LeaseId, type NodeId, type Revision, type Slot } from '../core/ids.js'
 import { limits } from '../core/limits.js'
@@ -76,13 +78,13 @@ export class PaxosNode implements NodeService {
   readonly #logger: Logger
   readonly #metrics: Metrics = createMetrics()
   readonly #clock: SystemClock
-  readonly #storage: NodeStorage
+  readonly #storage: NodeStorage<WriteCommand>
   readonly #stateMachine: KvStateMachine
   readonly #snapshotter: Snapshotter
-  readonly #replica: Replica
+  readonly #replica: Replica<WriteCommand>
   readonly #transport: StreamTransport
   /** In front of the transport in --debug-step mode, else null. */
-  readonly #step: HoldingTransport | null
+  readonly #step: HoldingTransport<WriteCommand> | null
   readonly #pending = new Pending()
   readonly #watches = new WatchHub(limits.watchersMax)
   /** The leader's lease countdowns, driven by #leaseTicker every tick; empty on a follower. */
@@ -91,7 +93,7 @@ export class PaxosNode implements NodeService {
   readonly #receipts: Receipts
   readonly #live: LiveFeed
   /** Entries persisted in the current turn, whose WAL sync the receipts time. */
-  #turnEntries: readonly LogEntry[] = []
+  #turnEntries: readonly LogEntry<WriteCommand>[] = []
   readonly #loop: EventLoop
   /** Unique per process start, so proposal ids never repeat across restarts. */
   readonly #incarnation = randomBytes(6).toString('hex')
@@ -124,7 +126,7 @@ export class PaxosNode implements NodeService {
     this.#refusals = new RateLimit({ intervalMs: 30_000, nowMs: () => this.#clock.nowMs() })
     this.#receipts = new Receipts(config.id)
     this.#live = new LiveFeed({ self: config.id, members: config.members.map((member) => member.id), inputs: () => this.#liveInputs() })
-    this.#storage = openNodeStorage(
+    this.#storage = openNodeStorage<WriteCommand>(
       { dir: config.dataDir, clusterId: config.clusterId, nodeId: config.id, fsync: config.fsync },
       {
         onError: (error) => this.#fatal(error),
@@ -161,6 +163,7 @@ export class PaxosNode implements NodeService {
       compactedThrough: this.#storage.acceptorStorage.log.compactedThrough(),
       snapshotEverySlots: config.snapshotEverySlots,
       onEvent: (event) => this.#onEvent(event),
+      commands: kvCommands,
     })
     this.#metrics.logCompactedThrough.set(this.#storage.acceptorStorage.log.compactedThrough())
     this.#transport = new StreamTransport({
@@ -177,7 +180,7 @@ export class PaxosNode implements NodeService {
         peer: report.peer, messageType: report.message.type, messageBytes: report.message.bytes, frameBytesMax: report.frameBytesMax, unreportedSincePrevious: report.unreported,
       }, 'peer message too large for a frame: not sent'),
     })
-    this.#step = config.debugStep ? new HoldingTransport(this.#transport, limits.heldMessagesMax) : null
+    this.#step = config.debugStep ? new HoldingTransport<WriteCommand>(this.#transport, limits.heldMessagesMax) : null
     this.#loop = new EventLoop({
       replica: this.#replica,
       clock: this.#clock,
@@ -246,6 +249,7 @@ export class PaxosNode implements NodeService {
       members: new Set(this.#config.members.map((member) => member.id)),
       requestTimeoutMs: this.#config.requestTimeoutMs,
       valueBytesMax: this.#config.valueBytesMax,
+      peerCodec: new PeerCodec(writeCommandSchema),
       onFatal: (error) => this.#fatal(error),
       onRequest: (route, method, status, durationMs) => this.#observeRequest(route, method, status, durationMs),
       onUnexpected: (error) => this.#logger.error({ err: error }, 'unexpected error in a request'),
@@ -411,7 +415,7 @@ export class PaxosNode implements NodeService {
   }
 
   /** The leader's countdowns follow the applied grants and revokes (a follower keeps none). */
-  #leasesApplied(entries: readonly ChosenEntry[]): void {
+  #leasesApplied(entries: readonly ChosenEntry<WriteCommand>[]): void {
     if (this.#replica.status().role !== 'leader') return
     for (const entry of entries) {
       for (const command of entry.value) {
@@ -488,7 +492,7 @@ export class PaxosNode implements NodeService {
     }
   }
 
-  deliver(envelopes: readonly Envelope[]): DeliverOutcome {
+  deliver(envelopes: readonly Envelope<WriteCommand>[]): DeliverOutcome {
     const outcome = this.#loop.deliver(envelopes)
     if (outcome === 'queued') this.#live.recorder.received(envelopes)
     return outcome

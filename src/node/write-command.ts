@@ -4,7 +4,8 @@
  * @module
  */
 import { assertNever } from '../core/assert.js'
-import type { ProposalId, WriteCommand } from '../core/command.js'
+import type { ProposalId } from '../core/command.js'
+import type { WriteCommand } from '../kv/command.js'
 import type { WriteRequest } from './node-service.js'
 
 /**

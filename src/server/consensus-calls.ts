@@ -6,7 +6,7 @@
  * @module
  */
 import type { Context } from 'hono'
-import type { RequestId } from '../core/command.js'
+import type { RequestId } from '../kv/command.js'
 import { limits } from '../core/limits.js'
 import type { NodeService, WriteOutcome, WriteRequest } from '../node/node-service.js'
 import { ApiError } from './errors.js'

@@ -10,7 +10,7 @@
  */
 import type { Context } from 'hono'
 import { request as undiciRequest } from 'undici'
-import type { RequestId } from '../core/command.js'
+import type { RequestId } from '../kv/command.js'
 import { limits } from '../core/limits.js'
 import type { NodeId } from '../core/ids.js'
 import type { NodeService } from '../node/node-service.js'

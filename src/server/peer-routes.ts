@@ -11,18 +11,21 @@ import type { NodeId } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { Envelope } from '../core/messages.js'
 import type { NodeService } from '../node/node-service.js'
-import { decodePeerBatch, type PeerBatch } from '../transport/codec.js'
+import type { PeerBatch, PeerCodec } from '../transport/codec.js'
 import { snapshotBody, snapshotPath, snapshotResponseHeaders } from '../transport/snapshot-transfer.js'
 import { peerHeaders } from '../transport/transport.js'
 import { readBoundedBody } from './body.js'
 import { ApiError } from './errors.js'
 import { peerAuthenticator } from './peer-auth.js'
+import type { WriteCommand } from '../kv/command.js'
 
 export type PeerRouteOptions = Readonly<{
   node: NodeService
   secret: string
   clusterId: string
   members: ReadonlySet<NodeId>
+  /** Decodes peer batches, their commands included (the composition root picks the commands' codec). */
+  peerCodec: PeerCodec<WriteCommand>
   /** A peer request was refused: who sent it (address, and node id when known) and why. */
   onPeerRefused?: (from: string, reason: string) => void
 }>
@@ -55,7 +58,7 @@ export function mountPeerRoutes(app: Hono, options: PeerRouteOptions): void {
     } catch {
       throw new ApiError('bad_request', 'body is not JSON')
     }
-    const decoded = decodePeerBatch(json)
+    const decoded = options.peerCodec.decodeBatch(json)
     if (!decoded.ok) throw new ApiError('bad_request', `malformed peer batch: ${decoded.error}`)
     const envelopes = envelopesOf(decoded.batch, options)
     if (typeof envelopes === 'string') throw new ApiError('bad_request', envelopes)
@@ -90,7 +93,7 @@ async function reportRefusal(c: Context, options: PeerRouteOptions, work: () => 
 }
 
 /** A batch's envelopes, or why the batch is refused (a foreign sender or recipient). */
-function envelopesOf(batch: PeerBatch, options: PeerRouteOptions): Envelope[] | string {
+function envelopesOf(batch: PeerBatch<WriteCommand>, options: PeerRouteOptions): Envelope<WriteCommand>[] | string {
   const { from, to, messages } = batch
   if (!options.members.has(from) || from === options.node.id) return `node ${from} is not a member of this cluster (members ${[...options.members].join(', ')})`
   if (to !== options.node.id) return `batch addressed to node ${to}, this is node ${options.node.id}`
@@ -105,7 +108,7 @@ function acceptFrame(frame: string, options: PeerRouteOptions): string | null {
   } catch {
     return 'a frame is not JSON'
   }
-  const decoded = decodePeerBatch(json)
+  const decoded = options.peerCodec.decodeBatch(json)
   if (!decoded.ok) return `malformed peer batch: ${decoded.error}`
   const envelopes = envelopesOf(decoded.batch, options)
   if (typeof envelopes === 'string') return envelopes

@@ -19,7 +19,8 @@ import { checkWatchStreams } from './checkers/watch-streams.js'
 import { eventChanges, type WatchStream } from './sim-watchers.js'
 import { KvSnapshot, KvStateMachine } from '../../src/kv/kv-state-machine.js'
 import { MessageSizeChecker } from './checkers/message-sizes.js'
-import { nodeId, revision, slot, type Ballot, type ChosenEntry, type Envelope, type PeerMessage, type WriteCommand } from '../../src/core/index.js'
+import { nodeId, revision, slot, type Ballot, type ChosenEntry, type Envelope, type PeerMessage } from '../../src/core/index.js'
+import { type WriteCommand } from '../../src/kv/command.js'
 import type { Op, OpResult } from './history.js'
 
 let ids = 0
@@ -51,7 +52,7 @@ describe('agreement checker', () => {
 describe('exactly-once checker', () => {
   const write = (proposal: string, idempotencyKey: string | null = null): WriteCommand =>
     ({ type: 'delete', proposal, key: 'k', cas: null, idempotency: idempotencyKey === null ? null : { key: idempotencyKey, atMs: 0 } })
-  const entry = (at: number, ...commands: WriteCommand[]): ChosenEntry => ({ slot: slot(at), value: commands })
+  const entry = (at: number, ...commands: WriteCommand[]): ChosenEntry<WriteCommand> => ({ slot: slot(at), value: commands })
   const written = (version: number) => ({ type: 'written', revision: revision(version), deleted: true }) as const
 
   it('passes a retry that returns the first result, on every replica', () => {
@@ -124,7 +125,7 @@ describe('ordered-apply checker', () => {
 describe('snapshot-restore checker', () => {
   const write = (key: string, text: string, proposal: string): WriteCommand =>
     ({ type: 'put', proposal, key, value: Buffer.from(text).toString('base64'), cas: null, idempotency: null })
-  const entries: ChosenEntry[] = [
+  const entries: ChosenEntry<WriteCommand>[] = [
     { slot: slot(1), value: [write('a', '1', 'p1')] },
     { slot: slot(2), value: [write('b', '2', 'p2')] },
     { slot: slot(3), value: [write('a', '3', 'p3')] },
@@ -280,7 +281,7 @@ describe('durability checker', () => {
 
 describe('promise checker', () => {
   const ballot = (round: number, node: number): Ballot => ({ round, node: nodeId(node) })
-  const from1 = (message: PeerMessage): Envelope => ({ from: nodeId(1), to: nodeId(2), message })
+  const from1 = (message: PeerMessage<WriteCommand>): Envelope<WriteCommand> => ({ from: nodeId(1), to: nodeId(2), message })
   const promise = (round: number) => from1({ type: 'promise', ballot: ballot(round, 2), fromSlot: slot(1), accepted: [], throughSlot: slot(0), more: false })
   const accepted = (round: number) => from1({ type: 'accepted', ballot: ballot(round, 2), firstSlot: slot(1), lastSlot: slot(1) })
 
@@ -303,7 +304,7 @@ describe('promise checker', () => {
 })
 
 describe('ballot checker', () => {
-  const accept = (round: number, first: number): Envelope =>
+  const accept = (round: number, first: number): Envelope<WriteCommand> =>
     ({ from: nodeId(1), to: nodeId(2), message: { type: 'accept', ballot: { round, node: nodeId(1) }, firstSlot: slot(first), values: [], commitIndex: slot(0) } })
 
   it('passes one incarnation using its ballot many times, and a restart using a higher one', () => {
@@ -356,7 +357,7 @@ describe('liveness checker', () => {
 
 describe('message-size checker', () => {
   const bounds = { batchBytesMax: 2000, messageBytesMax: 3000, pipelineBytesMax: 4000, queuedBytesMax: 4000, frameBytesMax: 3100 }
-  const chosen = (valueChars: number): Envelope => ({
+  const chosen = (valueChars: number): Envelope<WriteCommand> => ({
     from: nodeId(1), to: nodeId(2),
     message: { type: 'chosen', entries: [{ slot: slot(1), value: [{ type: 'put', proposal: 'p', key: 'k', value: 'A'.repeat(valueChars), cas: null, idempotency: null }] }] },
   })

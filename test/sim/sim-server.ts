@@ -5,11 +5,12 @@
  * connection (the outcome is unknown to the forwarder). The server is volatile: a crash of its
  * node ends every request it was handling, with no answer.
  */
-import { assert, revision, type NodeId, type Replica, type RequestId, type WriteCommand } from '../../src/core/index.js'
+import { assert, revision, type NodeId, type Replica } from '../../src/core/index.js'
+import { type RequestId, type WriteCommand } from '../../src/kv/command.js'
 import { ForwardPolicy, type AttemptOutcome, type NextStep } from '../../src/server/forward-policy.js'
 import type { ApplyResult, StateMachine, TxnResult } from '../../src/kv/state-machine.js'
-import { txnWrites } from '../../src/core/txn-rules.js'
-import type { TxnSpec } from '../../src/core/index.js'
+import { txnWrites } from '../../src/kv/txn-rules.js'
+import type { TxnSpec } from '../../src/kv/command.js'
 import { readState } from './sim-clients.js'
 
 export type SimRequest =
@@ -41,7 +42,7 @@ export type ForwardRpc =
 
 export type SimServerPorts = Readonly<{
   now: () => number
-  replica: () => Replica
+  replica: () => Replica<WriteCommand>
   stateMachine: () => StateMachine
   /** Whether `node` accepts connections now: a forward to a node that is down is refused. */
   listening: (node: NodeId) => boolean

@@ -3,7 +3,8 @@
  * seeded network, crashes that keep only the disk, and seeded clients. A safety phase with
  * faults, then a liveness phase: crash and restart everyone, heal, and demand convergence.
  */
-import { ballotZero, forkRandom, formatBallot, limits, nodeId, randomBelow, randomChance, seededRandom, type ChosenEntry, type CoreEvent, type Envelope, type NodeId, type Random, type WriteCommand } from '../../src/core/index.js'
+import { ballotZero, forkRandom, formatBallot, limits, nodeId, randomBelow, randomChance, seededRandom, type ChosenEntry, type CoreEvent, type Envelope, type NodeId, type Random } from '../../src/core/index.js'
+import { type WriteCommand } from '../../src/kv/command.js'
 import { AssertionError } from '../../src/core/assert.js'
 import { processReady, type ReadyPorts } from '../../src/node/process-ready.js'
 import { checkDurability, checkDurableLogs } from './checkers/durability.js'
@@ -90,7 +91,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
   /** Nodes to kill at the start of the next tick (see crashAfterPromisePercent). */
   readonly #crashNext = new Set<NodeId>()
   /** Paused nodes: the tick each wakes up, and the envelopes that arrived meanwhile, in order. */
-  readonly #paused = new Map<NodeId, { until: number; inbox: Envelope[] }>()
+  readonly #paused = new Map<NodeId, { until: number; inbox: Envelope<WriteCommand>[] }>()
   now = 0
   /** Ticks the liveness phase took to finish every request and converge. */
   livenessTicks = 0
@@ -373,7 +374,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
   }
 
   /** What a node sends, through the sabotage in force (if any) and the checkers, to the network. */
-  #transmit(node: SimNode, all: readonly Envelope[]): void {
+  #transmit(node: SimNode, all: readonly Envelope<WriteCommand>[]): void {
     const sabotage = this.#options.sabotage
     const answered = sabotage === 'skip-pre-vote' ? this.#answerPreVotes(node, all) : all
     const bounded = sabotage === 'unbounded-reports' ? unboundedReports(answered, node.storage) : answered
@@ -387,7 +388,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
   }
 
   /** Hands an envelope to its addressee (if up); a broken acceptor may vote instead of reading it. */
-  #deliver(envelope: Envelope): void {
+  #deliver(envelope: Envelope<WriteCommand>): void {
     const node = this.#nodes.get(envelope.to)!
     if (node.replica === null) return
     if (this.#options.sabotage === 'accept-below-promise') {
@@ -401,8 +402,8 @@ export class Simulator implements ClientCluster, WatchedCluster {
    * The skip-pre-vote sabotage: every pre-vote the node sends is answered yes at once by its
    * addressee, reached or not, so the node campaigns as if there were no pre-vote at all.
    */
-  #answerPreVotes(node: SimNode, envelopes: readonly Envelope[]): Envelope[] {
-    const rest: Envelope[] = []
+  #answerPreVotes(node: SimNode, envelopes: readonly Envelope<WriteCommand>[]): Envelope<WriteCommand>[] {
+    const rest: Envelope<WriteCommand>[] = []
     for (const envelope of envelopes) {
       const { from, to, message } = envelope
       if (message.type !== 'pre-vote') {
@@ -419,7 +420,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
     if (this.#network.faultsOn && randomChance(this.#random.faults, this.#options.killInTurnPerTenThousand, 10_000)) throw new KilledMidTurn(where)
   }
 
-  #apply(node: SimNode, entries: readonly ChosenEntry[]): void {
+  #apply(node: SimNode, entries: readonly ChosenEntry<WriteCommand>[]): void {
     for (const entry of entries) {
       this.#agreement.record(node.id, entry.slot, entry.value)
       this.#orderedApply.applied(node.id, entry.slot)

@@ -8,7 +8,7 @@
 import { AssertionError } from '../../core/assert.js'
 import type { Revision } from '../../core/ids.js'
 import { limits } from '../../core/limits.js'
-import type { TxnSpec } from '../../core/command.js'
+import type { TxnSpec } from '../../kv/command.js'
 import type { KvItem } from '../../kv/state-machine.js'
 import type { WriteOutcome } from '../../node/node-service.js'
 import { appliedWrite, keyValue } from './kv-answers.js'

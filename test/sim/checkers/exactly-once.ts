@@ -8,6 +8,7 @@
  */
 import type { ChosenEntry } from '../../../src/core/index.js'
 import type { AppliedWrite } from '../../../src/kv/state-machine.js'
+import type { WriteCommand } from '../../../src/kv/command.js'
 
 /** One divergence cascades into every later result; the first few tell the story. */
 const reportedMax = 5
@@ -25,7 +26,7 @@ export class ExactlyOnceChecker {
   }
 
   /** One apply batch of `node`: the chosen entries and the writes' results, in order. */
-  applied(node: number, entries: readonly ChosenEntry[], results: readonly AppliedWrite[]): void {
+  applied(node: number, entries: readonly ChosenEntry<WriteCommand>[], results: readonly AppliedWrite[]): void {
     const idempotencyKeys = new Map<string, string>()
     for (const entry of entries) {
       for (const command of entry.value) {
