@@ -6,7 +6,7 @@
  * @module
  */
 import type { ProposalId } from '../core/command.js'
-import type { TxnSpec } from '../kv/command.js'
+import type { TxnSpec } from './command.js'
 import type { LeaseId, Revision, Slot } from '../core/ids.js'
 import type { ChosenEntry } from '../core/messages.js'
 import type { KeyRange, ScanBounds } from './key-range.js'
