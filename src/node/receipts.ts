@@ -11,7 +11,7 @@ import type { CoreEvent } from '../core/events.js'
 import { slot, type NodeId, type Slot } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { LogEntry } from '../core/messages.js'
-import type { Receipt } from './node-service.js'
+import type { Receipt } from '../server/node-service.js'
 import type { WriteCommand } from '../kv/command.js'
 
 

@@ -5,7 +5,7 @@
 import { Hono } from 'hono'
 import { AssertionError } from '../core/assert.js'
 import type { NodeId } from '../core/ids.js'
-import type { NodeService } from '../node/node-service.js'
+import type { NodeService } from './node-service.js'
 import type { WriteCommand } from '../kv/command.js'
 import type { PeerCodec } from '../transport/codec.js'
 import { ApiError, apiErrorStatus, errorBody, retryAfterSeconds } from './errors.js'

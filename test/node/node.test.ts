@@ -24,7 +24,7 @@ import { databaseFileName, snapshotsDirName } from '../../src/storage/data-dir.j
 import { migrate } from '../../src/storage/migrate.js'
 import { composeNode } from '../../src/node/compose.js'
 import type { PaxosNode } from '../../src/node/node.js'
-import type { WriteRequest } from '../../src/node/node-service.js'
+import type { WriteRequest } from '../../src/server/node-service.js'
 import { createLogger } from '../../src/observability/logger.js'
 
 const root = mkdtempSync(join(tmpdir(), 'paxos-kv-node-'))

@@ -5,7 +5,7 @@
  */
 import { leaseId, nodeId, type Envelope, type LeaseId, type NodeId } from '../../src/core/index.js'
 import { type TxnSpec, type WriteCommand } from '../../src/kv/command.js'
-import type { DeliverOutcome, LeaseCall, LeaseView, NodeService, ReadBarrierOutcome, Receipt, StatusBody, WriteOutcome, WriteRequest } from '../../src/node/node-service.js'
+import type { DeliverOutcome, LeaseCall, LeaseView, LiveSubscription, NodeService, ReadBarrierOutcome, Receipt, StatusBody, WriteOutcome, WriteRequest } from '../../src/server/node-service.js'
 import { KvStateMachine, type KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
 import type { KeyRange, ScanBounds } from '../../src/kv/key-range.js'
 import type { KvItem } from '../../src/kv/state-machine.js'
@@ -13,7 +13,7 @@ import { slot } from '../../src/core/index.js'
 import { writeCommand } from '../../src/node/write-command.js'
 import { WatchHub } from '../../src/node/watch-hub.js'
 import { writeOutcome } from '../../src/node/write-outcome.js'
-import { LiveFeed, type LiveSubscription } from '../../src/node/live-feed.js'
+import { LiveFeed } from '../../src/node/live-feed.js'
 import type { HoldingTransport } from '../../src/transport/holding-transport.js'
 import type { SnapshotSource } from '../../src/transport/snapshot-transfer.js'
 
