@@ -12,7 +12,7 @@ import { kvCommands, type RequestId, type TxnSpec, type WriteCommand } from '../
 import type { CoreEvent } from '../core/events.js'
 import { leaseId, revision, slot, type LeaseId, type NodeId, type Revision, type Slot } from '../core/ids.js'
 import { limits } from '../core/limits.js'
-import type { ChosenEntry, Envelope, LogEntry } from '../core/messages.js'
+import type { Envelope, LogEntry } from '../core/messages.js'
 import { seededRandom } from '../core/random.js'
 import { Replica } from '../core/replica.js'
 import type { Config } from '../config/config.js'
@@ -31,6 +31,7 @@ import { fetchSnapshot, type SnapshotSource } from '../transport/snapshot-transf
 import { SystemClock } from './clock.js'
 import { EventLoop } from './event-loop.js'
 import type { DeliverOutcome, LeaseCall, LeaseView, LiveSubscription, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WatchHandle, WatchHistory, WriteOutcome, WriteRequest } from '../server/node-service.js'
+import { LeaseKeeper } from './lease-keeper.js'
 import { LeaseTimers } from './lease-timers.js'
 import { WatchHub } from './watch-hub.js'
 import { Pending } from './pending.js'
@@ -81,7 +82,7 @@ export class PaxosNode implements NodeService {
   readonly #pending = new Pending()
   readonly #watches = new WatchHub(limits.watchersMax)
   /** The leader's lease countdowns, driven by #leaseTicker every tick; empty on a follower. */
-  readonly #leaseTimers: LeaseTimers
+  readonly #leases: LeaseKeeper
   #leaseTicker: NodeJS.Timeout | null = null
   readonly #receipts: Receipts
   readonly #live: LiveFeed
@@ -115,7 +116,7 @@ export class PaxosNode implements NodeService {
     this.#step = ports.step
     this.#etcdUrl = ports.etcdUrl
     this.#fatal = ports.fatal
-    this.#leaseTimers = new LeaseTimers({ tickMs: config.tickMs, retryTicks: limits.electionTimeoutTicks })
+    this.#leases = new LeaseKeeper(new LeaseTimers({ tickMs: config.tickMs, retryTicks: limits.electionTimeoutTicks }), this.#stateMachine)
     this.#receipts = new Receipts(config.id)
     this.#live = new LiveFeed({ self: config.id, members: config.members.map((member) => member.id), inputs: () => this.#liveInputs() })
     this.#restoreNewestSnapshot()
@@ -178,7 +179,8 @@ export class PaxosNode implements NodeService {
           for (const entry of entries) this.#metrics.batchCommands.observe(entry.value.length)
           this.#live.recorder.applied(entries)
           const appliedWrites = this.#stateMachine.apply(entries)
-          this.#leasesApplied(entries)
+          // The leader's countdowns follow the applied grants and revokes (a follower keeps none).
+          if (this.#replica.status().role === 'leader') this.#leases.applied(entries)
           for (const applied of appliedWrites) {
             this.#metrics.commandsApplied.inc()
             this.#pending.settleWrite(applied.proposal, { type: 'applied', slot: applied.slot, result: applied.result })
@@ -316,45 +318,26 @@ export class PaxosNode implements NodeService {
   async keepalive(id: LeaseId, deadlineMs: number): Promise<LeaseCall<Readonly<{ ttlSeconds: number }>>> {
     const barrier = await this.readBarrier(deadlineMs)
     if (barrier.type !== 'ok') return barrier
-    const lease = this.#stateMachine.lease(id)
-    if (lease === null) return { type: 'not_found' }
-    this.#leaseTimers.restart(id, lease.ttlSeconds)
-    return { type: 'ok', value: { ttlSeconds: lease.ttlSeconds } }
+    const ttlSeconds = this.#leases.keepalive(id)
+    if (ttlSeconds === null) return { type: 'not_found' }
+    return { type: 'ok', value: { ttlSeconds } }
   }
 
   async leaseViews(id: LeaseId | null, deadlineMs: number): Promise<LeaseCall<readonly LeaseView[]>> {
     const barrier = await this.readBarrier(deadlineMs)
     if (barrier.type !== 'ok') return barrier
     const view = (lease: LeaseId, ttlSeconds: number, keys: readonly string[]): LeaseView =>
-      ({ id: lease, ttlSeconds, remainingSeconds: this.#leaseTimers.remainingSeconds(lease) ?? ttlSeconds, keys })
+      ({ id: lease, ttlSeconds, remainingSeconds: this.#leases.remainingSeconds(lease) ?? ttlSeconds, keys })
     if (id === null) return { type: 'ok', value: [...this.#stateMachine.leases()].map(([lease, ttlSeconds]) => view(lease, ttlSeconds, [])) }
     const lease = this.#stateMachine.lease(id)
     if (lease === null) return { type: 'not_found' }
     return { type: 'ok', value: [view(id, lease.ttlSeconds, this.#stateMachine.leaseKeys(id))] }
   }
 
-  /** The leader's countdowns follow the applied grants and revokes (a follower keeps none). */
-  #leasesApplied(entries: readonly ChosenEntry<WriteCommand>[]): void {
-    if (this.#replica.status().role !== 'leader') return
-    for (const entry of entries) {
-      for (const command of entry.value) {
-        if (command.type === 'lease-revoke') this.#leaseTimers.forget(leaseId(command.id))
-        if (command.type !== 'lease-grant') continue
-        const id = leaseId(command.id)
-        const lease = this.#stateMachine.lease(id)
-        if (lease !== null && !this.#leaseTimers.has(id)) this.#leaseTimers.restart(id, lease.ttlSeconds)
-      }
-    }
-  }
-
   /** One tick of the lease clock: on the leader, an expired lease's revoke is proposed. */
   #leaseTick(): void {
     if (this.#replica.status().role !== 'leader') return
-    for (const id of this.#leaseTimers.tick()) {
-      if (this.#stateMachine.lease(id) === null) {
-        this.#leaseTimers.forget(id)
-        continue
-      }
+    for (const id of this.#leases.tick()) {
       this.#logger.info({ lease: id }, 'lease expired: revoking it')
       const revoke: WriteRequest = { type: 'lease-revoke', id, idempotencyKey: null, requestId: null }
       // Its outcome shows in the state: a revoke that did not apply is proposed again after retryTicks.
@@ -489,13 +472,13 @@ export class PaxosNode implements NodeService {
         // A leader change ends watch streams (api.md): clients resume from their last revision.
         this.#watches.closeAll()
         // Every lease starts over at its full TTL: a leader change never ends one early.
-        this.#leaseTimers.restartAll(this.#stateMachine.leases())
+        this.#leases.becameLeader()
         this.#metrics.leaderChanges.inc()
         this.#logger.info({ ballot: event.ballot, recoveredThrough: event.recoveredThrough }, 'became leader')
         return
       case 'became-follower':
         this.#watches.closeAll()
-        this.#leaseTimers.clear()
+        this.#leases.steppedDown()
         this.#logger.info({ ballot: event.ballot, reason: event.reason }, 'stepped down')
         return
       case 'catch-up-requested':
