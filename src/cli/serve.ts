@@ -5,11 +5,9 @@
  */
 import { clusterSizeWarning, ConfigError } from '../config/cluster-spec.js'
 import { parseServeArgs, type Config } from '../config/config.js'
-import { awaitFreshStart } from '../node/fresh-start.js'
-import { ListenError } from '../node/listen-error.js'
-import { PaxosNode } from '../node/node.js'
-import { createLogger, type Logger } from '../observability/logger.js'
-import { DataDirError, storedClusterId } from '../storage/data-dir.js'
+import { composeNode, ListenError, resolveClusterId, type ComposedNode } from '../node/compose.js'
+import { createLogger } from '../observability/logger.js'
+import { DataDirError } from '../storage/data-dir.js'
 
 export async function runServe(argv: readonly string[]): Promise<number> {
   let config: Config
@@ -43,11 +41,11 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   }
   process.on('uncaughtException', crash)
   process.on('unhandledRejection', crash)
-  let node: PaxosNode
+  let node: ComposedNode
   try {
-    const clusterId = await clusterIdOf(config, logger, stop.signal)
+    const clusterId = await resolveClusterId(config, logger, stop.signal)
     if (clusterId === 'stopped') return 0
-    node = new PaxosNode({ ...config, clusterId }, logger)
+    node = composeNode({ ...config, clusterId }, logger)
   } catch (error) {
     if (error instanceof DataDirError) {
       process.stderr.write(`paxos-kv serve: --data: ${error.message}\n`)
@@ -66,7 +64,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   let port: number
   try {
     port = await node.start()
-  } catch (error: unknown) {
+  } catch (error) {
     if (!(error instanceof ListenError)) throw error
     process.stderr.write(`paxos-kv serve: ${error.flag}: ${error.message}\n`)
     await node.stop().catch(() => {})
@@ -77,23 +75,4 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   logger.info('shutting down')
   await node.stop()
   return 0
-}
-
-/**
- * The cluster id stored in the data directory (checked against --cluster-id when both are
- * there); for an empty directory, the one its peers agree on, once every member has said it
- * never met this node (node/fresh-start-decision.ts). Throws DataDirError when it may not start.
- */
-async function clusterIdOf(config: Config, logger: Logger, signal: AbortSignal): Promise<string | 'stopped'> {
-  const stored = storedClusterId(config.dataDir)
-  if (stored !== null) return config.clusterId ?? stored
-  const outcome = await awaitFreshStart(config, logger, signal)
-  switch (outcome.type) {
-    case 'start':
-      return outcome.clusterId
-    case 'stopped':
-      return 'stopped'
-    case 'refuse':
-      throw new DataDirError('forgotten_member', `${config.dataDir}: ${outcome.reason}`)
-  }
 }

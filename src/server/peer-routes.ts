@@ -1,32 +1,40 @@
 /**
- * POST /peer/messages and POST /peer/stream: the only ways into the protocol from outside.
- * Secret and cluster id are checked first (401, nothing changes), then the sender its headers
- * name: a member (403 otherwise) in the incarnation this node knows for it (409 otherwise: it
- * lost its data directory, and with it its promises), recorded and synced on first contact
- * before anything it sent is believed. Then size (413) and shape (400); each batch must come
- * from that sender, and is queued for the core (202) or refused when the inbox is full (503). GET /peer/snapshot: the
- * newest durable snapshot, for a peer that lacks slots this node has compacted (404 if none).
+ * The HTTP routes that carry the peer protocol in: POST /peer/stream (the receiving half of the
+ * peer stream, src/transport/stream-receiver.ts) and POST /peer/messages (one batch). Secret and
+ * cluster id are checked first (401, nothing changes), then the sender its headers name: a
+ * member (403 otherwise) in the incarnation this node knows for it (409 otherwise: it lost its
+ * data directory, and with it its promises), recorded and synced on first contact before
+ * anything it sent is believed. Then size (413) and shape (400); each batch must come from that
+ * sender, and is queued for the core (202) or refused when the inbox is full (503). GET
+ * /peer/identity: identity-route.ts. GET /peer/snapshot:
+ * the newest durable snapshot, for a peer that lacks slots this node has compacted (404 if
+ * none). What is on the wire is the transport's; these routes authenticate, answer from the one
+ * error table, and hand envelopes to the node.
  * @module
  */
 import type { IncomingMessage } from 'node:http'
 import type { Context, Hono } from 'hono'
 import { nodeId, type NodeId } from '../core/ids.js'
-import { limits } from '../core/limits.js'
 import type { Envelope } from '../core/messages.js'
-import type { NodeService } from '../node/node-service.js'
-import { decodePeerBatch, type PeerBatch } from '../transport/codec.js'
+import { limits } from '../core/limits.js'
+import type { NodeService } from './node-service.js'
+import type { PeerCodec } from '../transport/codec.js'
 import { snapshotBody, snapshotPath, snapshotResponseHeaders } from '../transport/snapshot-transfer.js'
+import { consumeStream, PeerReceiver, streamLost, type Received } from '../transport/stream-receiver.js'
 import { peerHeaders } from '../transport/transport.js'
 import { readBoundedBody } from './body.js'
 import { ApiError } from './errors.js'
 import { mountIdentityRoute } from './identity-route.js'
 import { peerAuthenticator } from './peer-auth.js'
+import type { WriteCommand } from '../kv/command.js'
 
 export type PeerRouteOptions = Readonly<{
   node: NodeService
   secret: string
   clusterId: string
   members: ReadonlySet<NodeId>
+  /** Decodes peer batches, their commands included (the composition root picks the commands' codec). */
+  peerCodec: PeerCodec<WriteCommand>
   /** A peer request was refused: who sent it and why. */
   onPeerRefused?: (from: RefusedSender, reason: string) => void
 }>
@@ -36,13 +44,14 @@ export type RefusedSender = Readonly<{ claimedNode: string | null; host: string;
 
 export function mountPeerRoutes(app: Hono, options: PeerRouteOptions): void {
   const authenticate = peerAuthenticator(options)
+  const receiver = new PeerReceiver({ self: options.node.id, members: options.members, codec: options.peerCodec })
   mountIdentityRoute(app, { secret: options.secret, identity: (asker) => options.node.identity(asker) })
   app.post('/peer/stream', (c) => reportRefusal(c, options, async () => {
     authenticate(c.req.header(peerHeaders.secret), c.req.header(peerHeaders.cluster))
     const sender = await admitSender(c, options)
     const incoming = incomingOf(c)
     if (incoming === undefined) throw new ApiError('bad_request', 'peer streams need a Node HTTP server')
-    const outcome = await consumeStream(incoming, (frame) => acceptFrame(frame, options, sender))
+    const outcome = await consumeStream(incoming, (frame) => acceptFrame(receiver, frame, options.node, sender))
     if (outcome !== null) throw new ApiError('bad_request', outcome)
     return c.body(null, 200)
   }))
@@ -59,17 +68,10 @@ export function mountPeerRoutes(app: Hono, options: PeerRouteOptions): void {
     authenticate(c.req.header(peerHeaders.secret), c.req.header(peerHeaders.cluster))
     const sender = await admitSender(c, options)
     const body = await readBoundedBody(c, limits.peerFrameBytesMax, `peer batches are limited to ${limits.peerFrameBytesMax} bytes`)
-    let json: unknown
-    try {
-      json = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'))
-    } catch {
-      throw new ApiError('bad_request', 'body is not JSON')
-    }
-    const decoded = decodePeerBatch(json)
-    if (!decoded.ok) throw new ApiError('bad_request', `malformed peer batch: ${decoded.error}`)
-    const envelopes = envelopesOf(decoded.batch, options, sender)
-    if (typeof envelopes === 'string') throw new ApiError('bad_request', envelopes)
-    if (options.node.deliver(envelopes) === 'overloaded') throw new ApiError('overloaded', 'inbox full')
+    const received = fromSender(receiver.receive(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')), sender)
+    if (received.type === 'not_json') throw new ApiError('bad_request', 'body is not JSON')
+    if (received.type === 'refused') throw new ApiError('bad_request', received.reason)
+    if (options.node.deliver(received.envelopes) === 'overloaded') throw new ApiError('overloaded', 'inbox full')
     return c.body(null, 202)
   }))
 }
@@ -85,7 +87,7 @@ async function admitSender(c: Context, options: PeerRouteOptions): Promise<NodeI
   }
   const sender = nodeId(claimed)
   if (sender === options.node.id) throw new ApiError('bad_request', `a peer request from node ${sender}, which is this node's own id: two processes run as node ${sender}`)
-  if (!options.members.has(sender)) throw new ApiError('not_a_member', notAMember(sender, options))
+  if (!options.members.has(sender)) throw new ApiError('not_a_member', `node ${sender} is not a member of this cluster (members ${[...options.members].join(', ')})`)
   const admitted = await options.node.admitPeer(sender, incarnation)
   if (admitted.type === 'changed') {
     throw new ApiError('incarnation_changed', `node ${sender} came back with another data directory (incarnation ${incarnation}; this node knows ${admitted.known}): ` +
@@ -94,17 +96,16 @@ async function admitSender(c: Context, options: PeerRouteOptions): Promise<NodeI
   return sender
 }
 
-function notAMember(id: NodeId, options: PeerRouteOptions): string {
-  return `node ${id} is not a member of this cluster (members ${[...options.members].join(', ')})`
+/** A batch on `sender`'s connection must come from it. */
+function fromSender(received: Received<WriteCommand>, sender: NodeId): Received<WriteCommand> {
+  if (received.type !== 'envelopes') return received
+  const foreign = received.envelopes.find((envelope: Envelope<WriteCommand>) => envelope.from !== sender)
+  return foreign === undefined ? received : { type: 'refused', reason: `a batch from node ${foreign.from} on node ${sender}'s connection` }
 }
 
 function incomingOf(c: Context): IncomingMessage | undefined {
   return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
 }
-
-const streamBroke = 'the stream broke'
-const streamEndedInFrame = 'the stream ended inside a frame'
-const streamLost: ReadonlySet<string> = new Set([streamBroke, streamEndedInFrame])
 
 /**
  * A refused peer is told why (the error body), and this node says so too: a node started with
@@ -127,66 +128,11 @@ async function reportRefusal(c: Context, options: PeerRouteOptions, work: () => 
   }
 }
 
-/** A batch's envelopes, or why the batch is refused (not from the admitted sender, or not to this node). */
-function envelopesOf(batch: PeerBatch, options: PeerRouteOptions, sender: NodeId): Envelope[] | string {
-  const { from, to, messages } = batch
-  if (from !== sender) return `a batch from node ${from} on node ${sender}'s connection`
-  if (to !== options.node.id) return `batch addressed to node ${to}, this is node ${options.node.id}`
-  return messages.map((message) => ({ from, to, message }))
-}
-
 /** One frame of a stream: null when accepted (or dropped for a full inbox), else the error. */
-function acceptFrame(frame: string, options: PeerRouteOptions, sender: NodeId): string | null {
-  let json: unknown
-  try {
-    json = JSON.parse(frame)
-  } catch {
-    return 'a frame is not JSON'
-  }
-  const decoded = decodePeerBatch(json)
-  if (!decoded.ok) return `malformed peer batch: ${decoded.error}`
-  const envelopes = envelopesOf(decoded.batch, options, sender)
-  if (typeof envelopes === 'string') return envelopes
-  options.node.deliver(envelopes) // a full inbox drops the frame: Paxos re-sends what matters
+function acceptFrame(receiver: PeerReceiver<WriteCommand>, frame: string, node: NodeService, sender: NodeId): string | null {
+  const received = fromSender(receiver.receive(frame), sender)
+  if (received.type === 'not_json') return 'a frame is not JSON'
+  if (received.type === 'refused') return received.reason
+  node.deliver(received.envelopes) // a full inbox drops the frame: Paxos re-sends what matters
   return null
-}
-
-/**
- * Reads newline-delimited frames until the stream ends. Resolves null at a clean end, or the
- * reason it stopped early (a bad frame or an oversized one): the sender is then cut off.
- * Chunks are kept as bytes and only a new chunk is searched for the newline, so a frame costs
- * time linear in its size; a frame longer than the frame limit (newline included, the same
- * limit the sender packs to) is refused as soon as it is.
- */
-function consumeStream(incoming: IncomingMessage, onFrame: (frame: string) => string | null): Promise<string | null> {
-  return new Promise((resolve) => {
-    let parts: Buffer[] = []
-    let partsBytes = 0
-    const stop = (reason: string | null): void => {
-      incoming.removeAllListeners('data')
-      if (reason !== null) incoming.destroy()
-      resolve(reason)
-    }
-    const tooLong = 'a frame is over the size limit'
-    incoming.on('data', (chunk: Buffer) => {
-      let start = 0
-      for (let newline = chunk.indexOf(0x0a); newline >= 0; newline = chunk.indexOf(0x0a, start)) {
-        const piece = chunk.subarray(start, newline)
-        if (partsBytes + piece.length + 1 > limits.peerFrameBytesMax) return stop(tooLong)
-        const frame = parts.length === 0 ? piece : Buffer.concat([...parts, piece])
-        parts = []
-        partsBytes = 0
-        const error = onFrame(frame.toString('utf8'))
-        if (error !== null) return stop(error)
-        start = newline + 1
-      }
-      if (start < chunk.length) {
-        parts.push(chunk.subarray(start))
-        partsBytes += chunk.length - start
-      }
-      if (partsBytes + 1 > limits.peerFrameBytesMax) stop(tooLong)
-    })
-    incoming.once('end', () => stop(partsBytes === 0 ? null : streamEndedInFrame))
-    incoming.once('error', () => stop(streamBroke))
-  })
 }

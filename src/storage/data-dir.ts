@@ -10,6 +10,7 @@ import { existsSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { assert } from '../core/assert.js'
+import type { AppCommand } from '../core/command.js'
 import type { NodeId } from '../core/ids.js'
 import { FileSnapshotStore } from './file-snapshot-store.js'
 import { makeDirectory } from './make-directory.js'
@@ -39,9 +40,10 @@ export type NodeStorageOptions = Readonly<{ dir: string; clusterId: string; node
 /** Who a data directory belongs to, and which incarnation of that node it is. */
 export type DataDirIdentity = Readonly<{ clusterId: string; nodeId: NodeId; incarnation: string }>
 
-export type NodeStorage = Readonly<{
+/** Generic over the commands its log holds: it stores them as they are. */
+export type NodeStorage<C extends AppCommand> = Readonly<{
   identity: DataDirIdentity
-  acceptorStorage: SqliteAcceptorStorage
+  acceptorStorage: SqliteAcceptorStorage<C>
   /** The incarnation this node knows for each peer. */
   peerIncarnations: PeerIncarnations
   /** The snapshots of the state machine, in `snapshots/` beside the database. */
@@ -66,7 +68,7 @@ export const databaseFileName = 'paxos-kv.db'
 export const snapshotsDirName = 'snapshots'
 const busyTimeoutMs = 5_000
 
-export function openNodeStorage(options: NodeStorageOptions, hooks: SyncHooks = defaultSyncHooks): NodeStorage {
+export function openNodeStorage<C extends AppCommand>(options: NodeStorageOptions, hooks: SyncHooks = defaultSyncHooks): NodeStorage<C> {
   const path = join(options.dir, databaseFileName)
   if (existsSync(path)) inspect(path, (db) => inspectOpen(db, path, options))
   const db = openWritable(options.dir, path)
@@ -122,13 +124,13 @@ const defaultSyncHooks: SyncHooks = {
   nowMs: () => 0,
 }
 
-function nodeStorageOver(db: Database.Database, identity: DataDirIdentity, snapshots: FileSnapshotStore, fsync: Fsync, hooks: SyncHooks): NodeStorage {
+function nodeStorageOver<C extends AppCommand>(db: Database.Database, identity: DataDirIdentity, snapshots: FileSnapshotStore, fsync: Fsync, hooks: SyncHooks): NodeStorage<C> {
   let commits = 0
   const transaction = db.transaction((work: () => void) => work())
   const wal = fsync === 'full' ? new WalSync({ walPath: `${db.name}-wal`, ...hooks }) : null
   return {
     identity,
-    acceptorStorage: new SqliteAcceptorStorage(db),
+    acceptorStorage: new SqliteAcceptorStorage<C>(db),
     peerIncarnations: new PeerIncarnations(db),
     snapshots,
     atomically: (work) => {

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest'
 import { sabotages, type SimSabotage } from './options.js'
 import { runSeed } from './run.js'
 
-const checkers = /^(agreement|ordered-apply|exactly-once|promises|snapshot-restore|linearizability|stale-reads|durability|liveness|disruption|message-sizes|assertion)/
+const checkers = /^(agreement|ordered-apply|exactly-once|promises|snapshot-restore|linearizability|stale-reads|durability|liveness|disruption|message-sizes|lease-safety|assertion)/
 
 function firstCaught(sabotage: SimSabotage, seedsMax: number, counts: (failure: string) => boolean): { seed: number; failure: string } | null {
   for (let seed = 1; seed <= seedsMax; seed += 1) {
@@ -46,10 +46,11 @@ describe('sabotage is caught', () => {
     expect(caught!.failure).toMatch(checkers)
   }, 120_000)
 
-  // Why a wiped member must not vote again: it is not only its promises that are lost. The
-  // first seed where two values were chosen for one slot was 24 (seed 8 with 3 nodes forced).
-  it('amnesia leads to two values chosen for one slot within 40 seeds', () => {
-    const caught = firstCaught('amnesia', 40, (failure) => failure.startsWith('agreement'))
-    expect(caught, 'no agreement violation from amnesia in 40 seeds').not.toBeNull()
+  // Why a wiped member must not vote again: it is not only its promises that are lost. With 3
+  // nodes (a wiped member is a third of them) the first seed where two values were chosen for
+  // one slot was 13, then 71; the swarm's mixed sizes showed none in 80 seeds.
+  it('amnesia leads to two values chosen for one slot within 20 seeds of 3 nodes', () => {
+    const caught = Array.from({ length: 20 }, (_, index) => index + 1).find((seed) => runSeed(seed, { sabotage: 'amnesia', nodes: 3 }).failures.some((failure) => failure.startsWith('agreement')))
+    expect(caught, 'no agreement violation from amnesia in 20 seeds of 3 nodes').toBeDefined()
   }, 240_000)
 })
