@@ -218,7 +218,7 @@ describe('lease commands carry retry records', () => {
     ({ type: 'lease-grant', id, ttlSeconds, proposal: `g${(proposals += 1)}`, idempotency: null, ...(requestId === undefined ? {} : { request: request(requestId) }) })
   const revoke = (id: string, requestId?: string): WriteCommand =>
     ({ type: 'lease-revoke', id, proposal: `r${(proposals += 1)}`, idempotency: null, ...(requestId === undefined ? {} : { request: request(requestId) }) })
-  const putOn = (key: string, lease: string): WriteCommand => ({ ...put(key, 3), lease })
+  const putOn = (key: string, lease: string): WriteCommand => ({ ...(put(key, 3) as Extract<WriteCommand, { type: 'put' }>), lease })
 
   it('a retried revoke answers what the first one did, not lease_not_found', () => {
     const sm = new KvStateMachine()
