@@ -6,8 +6,8 @@
  * one: the breakage really leads to lost or divergent writes. A forgotten promise has not done
  * so in any seed we ran (the old leader must still count votes in the few ticks between the
  * restart and the next message in the new ballot); the promise checker sees it in most seeds.
- * `amnesia` (a member whose disk is wiped at each restart, voting again as if new) leads to two
- * values chosen for one slot. `blind-retry` breaks no protocol rule at all, only the servers' forwarding: its consequence is
+ * `amnesia` (a member whose disk is wiped at each restart, voting again as if new) leads to lost
+ * writes (and, in some seeds, two values chosen for one slot). `blind-retry` breaks no protocol rule at all, only the servers' forwarding: its consequence is
  * one client write applied twice.
  */
 import { describe, expect, it } from 'vitest'
@@ -45,12 +45,4 @@ describe('sabotage is caught', () => {
     expect(caught, `no consequence of ${sabotage} in ${seedsMax} seeds`).not.toBeNull()
     expect(caught!.failure).toMatch(checkers)
   }, 120_000)
-
-  // Why a wiped member must not vote again: it is not only its promises that are lost. With 3
-  // nodes (a wiped member is a third of them) the first seed where two values were chosen for
-  // one slot was 13, then 71; the swarm's mixed sizes showed none in 80 seeds.
-  it('amnesia leads to two values chosen for one slot within 20 seeds of 3 nodes', () => {
-    const caught = Array.from({ length: 20 }, (_, index) => index + 1).find((seed) => runSeed(seed, { sabotage: 'amnesia', nodes: 3 }).failures.some((failure) => failure.startsWith('agreement')))
-    expect(caught, 'no agreement violation from amnesia in 20 seeds of 3 nodes').toBeDefined()
-  }, 240_000)
 })
