@@ -58,8 +58,8 @@ export class KvMemoryStore implements KvStore {
     return stored === undefined ? null : { ...stored, value: new Uint8Array(stored.value) }
   }
 
-  versionOf(key: string): Revision | null {
-    return this.#data.get(key)?.version ?? null
+  peek(key: string): Readonly<StoredValue> | null {
+    return this.#data.get(key) ?? null
   }
 
   /** Keeps a private copy of exactly `value.byteLength` bytes (never a view into a shared pool). */

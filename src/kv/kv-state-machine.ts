@@ -158,7 +158,7 @@ export class KvStateMachine implements StateMachine {
   }
 
   /** The changes applied since the last restore (or the start), as far back as its bounds keep. */
-  get history(): Pick<ChangeHistory, 'read' | 'servedFrom' | 'revisions' | 'bytes'> {
+  get history(): Pick<ChangeHistory, 'read' | 'servedFrom' | 'rangeFloor' | 'changedAfter' | 'revisions' | 'bytes'> {
     return this.#history
   }
 

@@ -16,7 +16,7 @@ import type { LiveSubscription } from './live-feed.js'
 import type { WatchHandle } from './watch-hub.js'
 import type { ChangeHistory } from '../kv/change-history.js'
 
-export type WatchHistory = Pick<ChangeHistory, 'read' | 'servedFrom'>
+export type WatchHistory = Pick<ChangeHistory, 'read' | 'servedFrom' | 'rangeFloor' | 'changedAfter'>
 
 type DedupeFields = Readonly<{
   idempotencyKey: string | null

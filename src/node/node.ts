@@ -275,7 +275,7 @@ export class PaxosNode implements NodeService {
   /** The etcd v3 gRPC API (serve --etcd-port) over this node. */
   async #startEtcd(): Promise<void> {
     // Loaded only here: gRPC costs a node that does not serve it nothing at startup.
-    const [{ servedCalls }, { EtcdServer }, { MemberEndpoints }] = await Promise.all([
+    const [{ servedCalls, servedStreams }, { EtcdServer }, { MemberEndpoints }] = await Promise.all([
       import('../server/etcd/calls.js'), import('../server/etcd/etcd-server.js'), import('../server/etcd/member-endpoints.js'),
     ])
     const config = this.#config
@@ -284,6 +284,7 @@ export class PaxosNode implements NodeService {
     this.#etcdServer = new EtcdServer({
       node: this,
       calls,
+      streams: servedStreams(deps),
       onFatal: (error) => this.#fatal(error),
       onUnexpected: (error) => this.#logger.error({ err: error }, 'unexpected error in an etcd call'),
     })

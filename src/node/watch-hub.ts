@@ -14,6 +14,8 @@ export interface WatchHandle {
    * `timeoutMs` ('timeout'), or when the node ends its watches ('closed').
    */
   next(timeoutMs: number): Promise<WakeReason>
+  /** Wakes a waiting `next` now, as an apply would: its owner has work of its own to do. */
+  wake(): void
   close(): void
 }
 
@@ -47,6 +49,10 @@ class Handle implements WatchHandle {
   applied(): void {
     if (this.#wake === null) this.#applied = true
     else this.#settle('applied')
+  }
+
+  wake(): void {
+    this.applied()
   }
 
   close(): void {

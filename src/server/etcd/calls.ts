@@ -10,6 +10,8 @@ import { txn } from './txn-service.js'
 import type { CallContext, EtcdDeps } from './context.js'
 import type { EtcdServiceName } from './definitions.js'
 import { alarm, status } from './maintenance-service.js'
+import type { EtcdStreamTable } from './stream-call.js'
+import { watchCall } from './watch-service.js'
 
 /** Handlers take the request as the definitions decode it; the shapes are in messages.ts. */
 type Run = (request: any, context: CallContext) => Promise<object> | object
@@ -39,4 +41,9 @@ export function servedCalls(deps: ClusterDeps): EtcdCallTable {
     'Maintenance.Alarm': (request) => alarm(deps, request),
     'Cluster.MemberList': () => memberList(deps),
   }
+}
+
+/** The bidirectional calls the gRPC port serves: each stream is served by the node it reached. */
+export function servedStreams(deps: EtcdDeps): EtcdStreamTable {
+  return { 'Watch.Watch': watchCall(deps) }
 }

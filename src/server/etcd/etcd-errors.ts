@@ -30,6 +30,13 @@ export const etcdErrorTable = {
   no_leader: { status: grpcStatus.UNAVAILABLE, message: 'etcdserver: no leader' },
   /** Proposed, or forwarded, and not confirmed in time: the outcome is unknown. */
   timeout: { status: grpcStatus.UNAVAILABLE, message: 'etcdserver: request timed out' },
+  /**
+   * The member ended a stream (a leader change ends watches, as the HTTP API's; or it stops):
+   * UNAVAILABLE, so clients resume elsewhere. Not etcd's "no leader", on which clients give up.
+   */
+  stream_closed: { status: grpcStatus.UNAVAILABLE, message: 'etcdserver: stream closed by the member' },
+  /** A watch stream's or keepalive stream's requests came faster than they are answered. */
+  stream_overrun: { status: grpcStatus.RESOURCE_EXHAUSTED, message: 'etcdserver: too many requests' },
   unimplemented: { status: grpcStatus.UNIMPLEMENTED, message: 'etcdserver: not served by paxos-kv' },
 } as const
 

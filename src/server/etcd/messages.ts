@@ -91,3 +91,34 @@ export type ResponseOp = Readonly<{ response_range: RangeResponse }> | Readonly<
 export type TxnRequest = Readonly<{ compare: readonly Compare[]; success: readonly RequestOp[]; failure: readonly RequestOp[] }>
 
 export type TxnResponse = Readonly<{ header: ResponseHeader; succeeded: boolean; responses: readonly ResponseOp[] }>
+
+export type WatchCreateRequest = Readonly<{
+  key: Buffer
+  range_end: Buffer
+  start_revision: Int64
+  progress_notify: boolean
+  filters: readonly ('NOPUT' | 'NODELETE')[]
+  prev_kv: boolean
+  watch_id: Int64
+  fragment: boolean
+}>
+
+export type WatchRequest = Readonly<{
+  request_union?: 'create_request' | 'cancel_request' | 'progress_request'
+  create_request?: WatchCreateRequest
+  cancel_request?: Readonly<{ watch_id: Int64 }>
+  progress_request?: Readonly<Record<string, never>>
+}>
+
+export type WatchEvent = Readonly<{ type: 'PUT' | 'DELETE'; kv: KeyValue; prev_kv: KeyValue | null }>
+
+export type WatchResponse = Readonly<{
+  header: ResponseHeader
+  watch_id: Int64
+  created?: boolean
+  canceled?: boolean
+  compact_revision?: Int64
+  cancel_reason?: string
+  fragment?: boolean
+  events?: readonly WatchEvent[]
+}>

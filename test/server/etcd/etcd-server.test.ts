@@ -7,47 +7,15 @@
  * the leader for forwards is a second FakeNode behind the real HTTP app.
  */
 import { serve } from '@hono/node-server'
-import { Client, credentials, Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js'
-import { Etcd3 } from 'etcd3'
+import { status as grpcStatus } from '@grpc/grpc-js'
+import type { Etcd3 } from 'etcd3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { nodeId } from '../../../src/core/index.js'
 import { createApp } from '../../../src/server/app.js'
-import { servedCalls } from '../../../src/server/etcd/calls.js'
-import { methodDefinition } from '../../../src/server/etcd/definitions.js'
-import { EtcdServer } from '../../../src/server/etcd/etcd-server.js'
-import { MemberEndpoints } from '../../../src/server/etcd/member-endpoints.js'
 import { FakeNode } from '../fake-node.js'
+import { encode, onStop, rawCall, startEtcd as start, stopAll, valueBytesMax } from './etcd-test-server.js'
 
-const valueBytesMax = 1024
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function start(node = new FakeNode()): Promise<{ node: FakeNode; endpoint: string; client: Etcd3 }> {
-  const deps = { node, secret: 'etcd-route-secret', clusterId: 'c1', requestTimeoutMs: 2000, valueBytesMax }
-  const members = [{ id: nodeId(1), url: 'http://127.0.0.1:9' }]
-  const server = new EtcdServer({ node, calls: servedCalls({ ...deps, members, selfEtcdUrl: 'http://127.0.0.1:2379', endpoints: new MemberEndpoints() }), onFatal: (error) => { throw error } })
-  const port = await server.start('127.0.0.1', 0)
-  const endpoint = `127.0.0.1:${port}`
-  // The client retries only UNAVAILABLE, which these tests do not expect.
-  const client = new Etcd3({ hosts: endpoint })
-  cleanups.push(() => server.stop(), () => client.close())
-  return { node, endpoint, client }
-}
-
-/** One call with raw request bytes, answered with the raw response bytes or the gRPC error. */
-function rawCall(endpoint: string, path: string, bytes: Uint8Array): Promise<{ error: ServiceError | null; response: Buffer | null }> {
-  const client = new Client(endpoint, credentials.createInsecure())
-  cleanups.push(() => client.close())
-  return new Promise((resolve) => {
-    client.makeUnaryRequest(path, (body: Buffer) => body, (body: Buffer) => body, Buffer.from(bytes), new Metadata(), (error, response) => resolve({ error: error ?? null, response: response ?? null }))
-  })
-}
-
-function encode(service: 'KV' | 'Maintenance' | 'Cluster', method: string, request: object): Buffer {
-  return methodDefinition(service, method).requestSerialize(request)
-}
+afterEach(stopAll)
 
 async function grpcError(promise: Promise<unknown>): Promise<{ code: number | undefined; message: string }> {
   const error = await promise.then(() => null, (caught: Error & { code?: number }) => caught)
@@ -165,7 +133,7 @@ describe('etcd KV over the node', () => {
     ['/etcdserverpb.KV/Compact', 'KV.Compact'],
     ['/etcdserverpb.Cluster/MemberAdd', 'Cluster.MemberAdd'],
     ['/etcdserverpb.Maintenance/Defragment', 'Maintenance.Defragment'],
-    ['/etcdserverpb.Lease/LeaseGrant', 'Lease/LeaseGrant'],
+    ['/etcdserverpb.Lease/LeaseGrant', 'Lease.LeaseGrant'],
     ['/etcdserverpb.Auth/Authenticate', 'Auth/Authenticate'],
   ])('%s: UNIMPLEMENTED, naming the call', async (path, named) => {
     const { endpoint } = await start()
@@ -247,7 +215,7 @@ describe('etcd calls on a follower', () => {
     const leader = new FakeNode()
     const app = createApp({ node: leader, secret: 'etcd-route-secret', clusterId: 'c1', members: new Set([nodeId(1), nodeId(2)]), requestTimeoutMs: 2000, valueBytesMax, onFatal: () => {} })
     const http = serve({ port: 0, hostname: '127.0.0.1', fetch: app.fetch })
-    cleanups.push(() => new Promise<void>((resolve) => http.close(() => resolve())))
+    onStop(() => new Promise<void>((resolve) => http.close(() => resolve())))
     await new Promise((resolve) => http.once('listening', resolve))
     const address = http.address()
     const follower = new FakeNode()
