@@ -3,7 +3,8 @@
  */
 import { request } from 'undici'
 
-export type Status = { id: number; role: string; leader: number | null; commitIndex: number }
+/** `etcdUrl`: where the node serves the etcd v3 gRPC API (serve --etcd-port), null when it does not. */
+export type Status = { id: number; role: string; leader: number | null; commitIndex: number; etcdUrl?: string | null }
 
 export async function fetchStatus(url: string): Promise<Status | null> {
   try {

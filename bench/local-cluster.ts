@@ -18,7 +18,11 @@ export class LocalCluster {
   readonly #dataRoot: string
   readonly #args: (id: number) => string[]
 
-  constructor(options: { size: number; basePort: number; fsync: 'full' | 'off' }) {
+  /**
+   * `etcdBasePort`: when set, node i also serves the etcd v3 gRPC API on etcdBasePort + i - 1
+   * (serve --etcd-port), so the bench can drive paxos-kv through etcd's own client too.
+   */
+  constructor(options: { size: number; basePort: number; fsync: 'full' | 'off'; etcdBasePort?: number }) {
     this.#dataRoot = mkdtempSync(join(tmpdir(), 'paxos-kv-bench-'))
     this.nodes = Array.from({ length: options.size }, (_, index) => ({
       id: index + 1,
@@ -29,6 +33,7 @@ export class LocalCluster {
     this.#args = (id) => [
       cli, 'serve', '--id', String(id), '--port', String(options.basePort + id - 1),
       '--data', join(this.#dataRoot, String(id)), '--cluster', spec, '--fsync', options.fsync,
+      ...(options.etcdBasePort === undefined ? [] : ['--etcd-port', String(options.etcdBasePort + id - 1)]),
     ]
   }
 
