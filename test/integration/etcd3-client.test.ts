@@ -120,4 +120,24 @@ describe('the etcd3 client against a 3-node cluster', () => {
     // The leader change ended every watch stream (as api.md says): each watcher resumed at least once.
     expect(reconnects).toBeGreaterThanOrEqual(3)
   })
+
+  it('a lease kept alive through a follower outlives its TTL, its key with it; released, the key goes', async () => {
+    const cluster = await startCluster(3, [], { etcd: true })
+    const leader = await cluster.leader()
+    const follower = cluster.ids.find((id) => id !== leader)!
+    const client = clientOf([cluster.etcdEndpoint(follower)])
+    const lease = client.lease(2)
+    let keepalives = 0
+    lease.on('keepaliveSucceeded', () => (keepalives += 1))
+    await lease.put('held/k').value('v').exec()
+    // Three TTLs of keepalives (every third of the TTL, on the follower's stream, each answered by the leader).
+    await waitFor('six keepalives', async () => (keepalives >= 6 ? true : null), 30_000)
+    const read = clientOf([cluster.etcdEndpoint(leader)])
+    expect(await read.get('held/k').string()).toBe('v')
+    const ttl = await read.leaseClient.leaseTimeToLive({ ID: await lease.grant(), keys: true })
+    expect(ttl.grantedTTL).toBe('2')
+    expect(ttl.keys.map(String)).toEqual(['held/k'])
+    await lease.revoke()
+    expect(await read.get('held/k').string()).toBeNull()
+  })
 })

@@ -12,6 +12,7 @@ import type { EtcdServiceName } from './definitions.js'
 import { alarm, status } from './maintenance-service.js'
 import type { EtcdStreamTable } from './stream-call.js'
 import { watchCall } from './watch-service.js'
+import { leaseGrant, leaseKeepAliveCall, leaseKeepAliveOnce, leaseLeases, leaseRevoke, leaseTimeToLive } from './lease-service.js'
 
 /** Handlers take the request as the definitions decode it; the shapes are in messages.ts. */
 type Run = (request: any, context: CallContext) => Promise<object> | object
@@ -30,6 +31,12 @@ export function forwardableCalls(deps: EtcdDeps): EtcdCallTable {
     'KV.Put': (request, context) => put(deps, request, context),
     'KV.DeleteRange': (request, context) => deleteRange(deps, request, context),
     'KV.Txn': (request, context) => txn(deps, request, context),
+    'Lease.LeaseGrant': (request, context) => leaseGrant(deps, request, context),
+    'Lease.LeaseRevoke': (request, context) => leaseRevoke(deps, request, context),
+    // One keepalive of a stream: the stream is served where it arrived, each keepalive by the leader.
+    'Lease.LeaseKeepAlive': (request, context) => leaseKeepAliveOnce(deps, request, context),
+    'Lease.LeaseTimeToLive': (request, context) => leaseTimeToLive(deps, request, context),
+    'Lease.LeaseLeases': (_request, context) => leaseLeases(deps, context),
   }
 }
 
@@ -45,5 +52,5 @@ export function servedCalls(deps: ClusterDeps): EtcdCallTable {
 
 /** The bidirectional calls the gRPC port serves: each stream is served by the node it reached. */
 export function servedStreams(deps: EtcdDeps): EtcdStreamTable {
-  return { 'Watch.Watch': watchCall(deps) }
+  return { 'Watch.Watch': watchCall(deps), 'Lease.LeaseKeepAlive': leaseKeepAliveCall(deps) }
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { AssertionError } from '../../core/assert.js'
-import type { Revision } from '../../core/ids.js'
+import { leaseId, type Revision } from '../../core/ids.js'
 import { limits } from '../../core/limits.js'
 import type { TxnSpec } from '../../core/command.js'
 import type { KvItem } from '../../kv/state-machine.js'
@@ -19,16 +19,14 @@ import { keySelection, type KeySelection } from './keys.js'
 import { onLeader } from './leader.js'
 import type { DeleteRangeRequest, DeleteRangeResponse, PutRequest, PutResponse, RangeRequest, RangeResponse, ResponseOp } from './messages.js'
 import { checkTxn, deleteOp, putOp, responseOps, runTxn, type Translated } from './txn-service.js'
-import { sortItems, sortOf } from './sort.js'
+import { revisionFilter, sortItems, sortOf } from './sort.js'
 
 export async function range(deps: EtcdDeps, request: RangeRequest, context: CallContext): Promise<RangeResponse> {
   const selection = keySelection(request.key, request.range_end)
   const limit = Math.max(0, int64(request.limit, 'limit'))
   const atRevision = int64(request.revision, 'revision')
   const sort = sortOf(request)
-  for (const field of ['min_mod_revision', 'max_mod_revision', 'min_create_revision', 'max_create_revision'] as const) {
-    if (request[field] !== '0') throw new EtcdError('unimplemented', `KV.Range with ${field} is not served`)
-  }
+  const filter = revisionFilter(request)
   if (!request.serializable) {
     const barrier = await onLeader<Awaited<ReturnType<typeof deps.node.readBarrier>>, RangeResponse>(
       deps, context, { service: 'KV', method: 'Range', kind: 'read' }, (_requestId, deadline) => deps.node.readBarrier(deadline),
@@ -41,8 +39,9 @@ export async function range(deps: EtcdDeps, request: RangeRequest, context: Call
   checkRevision(atRevision, current)
   // Values are read only when answered or sorted by (etcd sorts before it leaves them out).
   const keysOnly = (request.keys_only || request.count_only) && sort?.target !== 'VALUE'
-  const read = readSelection(deps, selection, { limit, keysOnly, sorted: sort !== null })
-  const items = sort === null ? read.items : sortItems(read.items, sort)
+  const read = readSelection(deps, selection, { limit, keysOnly, whole: sort !== null || filter !== null })
+  const kept = filter === null ? read.items : read.items.filter(filter)
+  const items = sort === null ? kept : sortItems(kept, sort)
   const cut = limit > 0 && items.length > limit ? items.slice(0, limit) : items
   return {
     header: responseHeader(deps, current),
@@ -66,19 +65,19 @@ type Read = Readonly<{ items: readonly KvItem[]; more: boolean; count: number }>
 
 /**
  * The local replica's keys. An answer holds at most etcdRangeKeysMax keys and etcdRangeBytesMax
- * bytes; past that it says `more` (the client pages with limit). A sorted read needs the
- * whole range first, so it is served only while the whole range fits one answer.
+ * bytes; past that it says `more` (the client pages with limit). A sorted or filtered read needs
+ * the whole range first (`whole`), so it is served only while the whole range fits one answer.
  */
-function readSelection(deps: EtcdDeps, selection: KeySelection, options: Readonly<{ limit: number; keysOnly: boolean; sorted: boolean }>): Read {
+function readSelection(deps: EtcdDeps, selection: KeySelection, options: Readonly<{ limit: number; keysOnly: boolean; whole: boolean }>): Read {
   if (selection.type === 'empty') return { items: [], more: false, count: 0 }
   if (selection.type === 'single') {
     const item = selection.key === null ? null : deps.node.get(selection.key)
     return item === null ? { items: [], more: false, count: 0 } : { items: [item], more: false, count: 1 }
   }
-  const keysMax = options.limit > 0 && !options.sorted ? Math.min(options.limit, limits.etcdRangeKeysMax) : limits.etcdRangeKeysMax
+  const keysMax = options.limit > 0 && !options.whole ? Math.min(options.limit, limits.etcdRangeKeysMax) : limits.etcdRangeKeysMax
   const scanned = deps.node.scan(selection.range, { limit: keysMax, bytesMax: limits.etcdRangeBytesMax, keysOnly: options.keysOnly })
-  if (options.sorted && scanned.more) {
-    throw new EtcdError('unimplemented', `sorting is served for ranges that fit one answer (${limits.etcdRangeKeysMax} keys, ${limits.etcdRangeBytesMax} bytes); page by key instead`)
+  if (options.whole && scanned.more) {
+    throw new EtcdError('unimplemented', `sorting and revision filters are served for ranges that fit one answer (${limits.etcdRangeKeysMax} keys, ${limits.etcdRangeBytesMax} bytes); page by key instead`)
   }
   return { items: scanned.items, more: scanned.more, count: scanned.more ? deps.node.count(selection.range) : scanned.items.length }
 }
@@ -89,7 +88,7 @@ export async function put(deps: EtcdDeps, request: PutRequest, context: CallCont
   const [op] = translated.ops
   if (op?.type !== 'put') throw new AssertionError('a put without prev_kv is one put')
   const written = await onLeader<WriteOutcome, PutResponse>(deps, context, { service: 'KV', method: 'Put', kind: 'write' }, (requestId, deadline) =>
-    deps.node.write({ type: 'put', key: op.key, value: request.value, cas: null, idempotencyKey: null, requestId }, deadline))
+    deps.node.write({ type: 'put', key: op.key, value: request.value, lease: op.lease === null ? undefined : leaseId(op.lease), cas: null, idempotencyKey: null, requestId }, deadline))
   if (written.type === 'relayed') return written.response
   return { header: responseHeader(deps, revisionOf(appliedWrite(written.outcome))), prev_kv: null }
 }

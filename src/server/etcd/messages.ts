@@ -122,3 +122,13 @@ export type WatchResponse = Readonly<{
   fragment?: boolean
   events?: readonly WatchEvent[]
 }>
+
+export type LeaseGrantRequest = Readonly<{ TTL: Int64; ID: Int64 }>
+export type LeaseGrantResponse = Readonly<{ header: ResponseHeader; ID: Int64; TTL: Int64; error: string }>
+export type LeaseRevokeRequest = Readonly<{ ID: Int64 }>
+export type LeaseRevokeResponse = Readonly<{ header: ResponseHeader }>
+export type LeaseKeepAliveRequest = Readonly<{ ID: Int64 }>
+export type LeaseKeepAliveResponse = Readonly<{ header: ResponseHeader; ID: Int64; TTL: Int64 }>
+export type LeaseTimeToLiveRequest = Readonly<{ ID: Int64; keys: boolean }>
+export type LeaseTimeToLiveResponse = Readonly<{ header: ResponseHeader; ID: Int64; TTL: Int64; grantedTTL: Int64; keys: readonly Uint8Array[] }>
+export type LeaseLeasesResponse = Readonly<{ header: ResponseHeader; leases: readonly Readonly<{ ID: Int64 }>[] }>

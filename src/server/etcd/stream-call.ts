@@ -22,7 +22,8 @@ export interface StreamCall {
 
 /** What a stream handler does with the call's requests and its end. */
 export type StreamHandlers = Readonly<{
-  request: (message: any) => void
+  /** A decoded request, and its bytes as the client encoded them (what a forward sends on). */
+  request: (message: any, bytes: Uint8Array) => void
   /** The client sent its last request (it may still read responses). */
   requestsEnded?: () => void
   /** The call is over (the client cancelled or went away, or the server ended it); sends do nothing from now on. */
@@ -79,7 +80,7 @@ export function runStream(call: string, stream: ServerDuplexStream<Decoded, obje
   stream.on('data', (decoded: Decoded) => {
     if (ended) return
     if (!decoded.ok) return adapter.end(new EtcdError('bad_request', `undecodable ${call} request: ${decoded.error}`))
-    handlers!.request(decoded.message)
+    handlers!.request(decoded.message, decoded.bytes)
   })
   stream.on('end', () => {
     if (!ended) handlers!.requestsEnded?.()

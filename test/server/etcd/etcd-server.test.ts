@@ -98,12 +98,12 @@ describe('etcd KV over the node', () => {
     expect(node.writes).toEqual([])
   })
 
-  it('Put with a lease: NOT_FOUND as etcd answers a lease it does not hold', async () => {
+  it('Put with a lease: NOT_FOUND as etcd answers a lease it does not hold; nothing changes', async () => {
     const { node, endpoint } = await start()
     const answer = await rawCall(endpoint, '/etcdserverpb.KV/Put', encode('KV', 'Put', { key: Buffer.from('k'), value: Buffer.from('v'), lease: 7 }))
     expect(answer.error?.code).toBe(grpcStatus.NOT_FOUND)
     expect(answer.error?.details).toContain('etcdserver: requested lease not found')
-    expect(node.writes).toEqual([])
+    expect([node.stateMachine.revision(), node.stateMachine.get('k')]).toEqual([0, null])
   })
 
   it.each([
@@ -133,7 +133,7 @@ describe('etcd KV over the node', () => {
     ['/etcdserverpb.KV/Compact', 'KV.Compact'],
     ['/etcdserverpb.Cluster/MemberAdd', 'Cluster.MemberAdd'],
     ['/etcdserverpb.Maintenance/Defragment', 'Maintenance.Defragment'],
-    ['/etcdserverpb.Lease/LeaseGrant', 'Lease.LeaseGrant'],
+    ['/etcdserverpb.Maintenance/Hash', 'Maintenance.Hash'],
     ['/etcdserverpb.Auth/Authenticate', 'Auth/Authenticate'],
   ])('%s: UNIMPLEMENTED, naming the call', async (path, named) => {
     const { endpoint } = await start()
@@ -195,6 +195,30 @@ describe('etcd Txn, and the Put and DeleteRange forms that run as one', () => {
     const error = await run(client).then(() => null, (caught: Error) => caught)
     expect(error?.message).toContain(message)
     expect(node.writes).toEqual([])
+  })
+})
+
+describe('what etcd\'s lock and election ask', () => {
+  it('Range with revision filters, sorted, limited: as etcd prunes after reading and counts before', async () => {
+    const { client } = await start()
+    for (const key of ['l/c', 'l/a', 'l/b', 'l/d']) await client.put(key).value('x') // revisions 1..4
+    const lastBefore3 = client.getAll().prefix('l/').sort('Create', 'Descend').limit(1)
+    Object.assign((lastBefore3 as unknown as { request: object }).request, { max_create_revision: 3 })
+    const answer = await lastBefore3.exec()
+    expect(answer.kvs.map((kv) => kv.key.toString())).toEqual(['l/b'])
+    expect([answer.more, answer.count]).toEqual([true, '4'])
+    const modAtLeast2 = client.getAll().prefix('l/')
+    Object.assign((modAtLeast2 as unknown as { request: object }).request, { min_mod_revision: 2, max_mod_revision: 3 })
+    expect(await modAtLeast2.keys()).toEqual(['l/a', 'l/b'])
+  })
+
+  it('a Txn range sorted by create revision, limit 1: the first created key under a prefix', async () => {
+    const { client } = await start()
+    for (const key of ['q/z', 'q/a', 'q/m']) await client.put(key).value('x')
+    const ran = await client.if('q/new', 'Create', '==', 0).then(client.put('q/new').value('me'), client.getAll().prefix('q/').sort('Create', 'Ascend').limit(1)).commit()
+    const owner = ran.responses[1]!.response_range!
+    expect(owner.kvs.map((kv) => kv.key.toString())).toEqual(['q/z'])
+    expect([owner.more, owner.count]).toEqual([true, '4'])
   })
 })
 
