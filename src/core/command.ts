@@ -75,7 +75,14 @@ export type TxnCommand = Readonly<{ type: 'txn' }> & TxnSpec & ProposalFields
 export type LeaseGrantCommand = Readonly<{ type: 'lease-grant'; id: string; ttlSeconds: number }> & ProposalFields
 export type LeaseRevokeCommand = Readonly<{ type: 'lease-revoke'; id: string }> & ProposalFields
 
-export type WriteCommand = PutCommand | DeleteCommand | TxnCommand | LeaseGrantCommand | LeaseRevokeCommand
+/**
+ * etcd's compact: the change history (what watches and reads at past revisions are served from)
+ * drops what is older than `revision` on every replica at the same point of the log. It changes
+ * no key and no revision.
+ */
+export type CompactCommand = Readonly<{ type: 'compact'; revision: number }> & ProposalFields
+
+export type WriteCommand = PutCommand | DeleteCommand | TxnCommand | LeaseGrantCommand | LeaseRevokeCommand | CompactCommand
 export type Command = WriteCommand | NoopCommand
 
 /** A slot's value. Invariant: non-empty. */
@@ -105,6 +112,7 @@ export function commandBytes(command: Command): number {
       return txnBytes(command)
     case 'lease-grant':
     case 'lease-revoke':
+    case 'compact':
       return proposalFieldBytes(command) + 64
   }
 }

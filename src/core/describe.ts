@@ -23,6 +23,8 @@ export function describeCommand(command: Command): string {
       return `lease-grant ${command.id} ttl=${command.ttlSeconds}`
     case 'lease-revoke':
       return `lease-revoke ${command.id}`
+    case 'compact':
+      return `compact ${command.revision}`
     default:
       return assertNever(command)
   }

@@ -88,6 +88,7 @@ export class KvStateMachine implements StateMachine {
         const recording = new RecordingStore(store)
         const outcome = applyWrite(recording, command, revision, this.#options)
         if (recording.changes.length > 0) this.#history.append({ revision: outcome.revision, changes: recording.changes })
+        if (outcome.result.type === 'history_compacted') this.#history.compact(outcome.result.revision)
         revision = outcome.revision
         results.push({ proposal: command.proposal, slot: entry.slot, result: outcome.result })
       }

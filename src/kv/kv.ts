@@ -40,8 +40,9 @@ export function checkApplyWriteOptions(options: ApplyWriteOptions): void {
 type Token = Readonly<{ space: RecordSpace; key: string; atMs: number }>
 
 function tokenOf(command: WriteCommand): Token | null {
-  // A grant is retry-safe by its id, and a revoke's retry finds the lease gone: no record needed.
-  if (command.type === 'lease-grant' || command.type === 'lease-revoke') return null
+  // A grant is retry-safe by its id, a revoke's retry finds the lease gone, and a compact only
+  // raises a floor: no record needed.
+  if (command.type === 'lease-grant' || command.type === 'lease-revoke' || command.type === 'compact') return null
   if (command.idempotency !== null) return { space: 'idempotency', ...command.idempotency }
   if (command.request !== undefined) return { space: 'request', key: command.request.id, atMs: command.request.atMs }
   return null
@@ -125,6 +126,9 @@ function evaluate(store: KvStore, command: WriteCommand, current: Revision): { r
       return applyLeaseGrant(store, command, current)
     case 'lease-revoke':
       return applyLeaseRevoke(store, command, current)
+    case 'compact':
+      // The history is the state machine's, not the store's: KvStateMachine.apply compacts it.
+      return { result: { type: 'history_compacted', revision: revision(Math.min(command.revision, current)) }, revision: current }
     default:
       return evaluateKeyWrite(store, command, current)
   }

@@ -33,6 +33,8 @@ export type WriteRequest =
   | (Readonly<{ type: 'put'; value: Uint8Array; lease?: LeaseId | undefined }> & WriteFields)
   | (Readonly<{ type: 'lease-grant'; id: LeaseId; ttlSeconds: number }> & DedupeFields)
   | (Readonly<{ type: 'lease-revoke'; id: LeaseId }> & DedupeFields)
+  /** etcd's compact at `revision` (at most the current one: the caller checks). */
+  | (Readonly<{ type: 'compact'; revision: Revision }> & DedupeFields)
   | (Readonly<{ type: 'delete' }> & WriteFields)
   /** A txn with writes in some branch (one without is served by `readTxn`, no log write). */
   | (Readonly<{ type: 'txn'; txn: TxnSpec }> & DedupeFields)

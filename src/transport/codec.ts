@@ -71,6 +71,7 @@ const command = z.union([
   txnCommand,
   z.strictObject({ type: z.literal('lease-grant'), id: lease, ttlSeconds: z.number().int().min(1).max(limits.leaseTtlSecondsMax), ...proposalFields }),
   z.strictObject({ type: z.literal('lease-revoke'), id: lease, ...proposalFields }),
+  z.strictObject({ type: z.literal('compact'), revision: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), ...proposalFields }),
 ])
 const value = z.array(command).min(1).max(limits.batchCommandsMax)
 const logEntry = z.strictObject({ slot, ballot, value, chosen: z.boolean() })

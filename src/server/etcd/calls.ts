@@ -4,7 +4,7 @@
  * leader) for its followers. Anything else answers UNIMPLEMENTED, naming the call.
  * @module
  */
-import { deleteRange, put, range } from './kv-service.js'
+import { compact, deleteRange, put, range } from './kv-service.js'
 import { memberList, type ClusterDeps } from './cluster-service.js'
 import { txn } from './txn-service.js'
 import type { CallContext, EtcdDeps } from './context.js'
@@ -31,6 +31,7 @@ export function forwardableCalls(deps: EtcdDeps): EtcdCallTable {
     'KV.Put': (request, context) => put(deps, request, context),
     'KV.DeleteRange': (request, context) => deleteRange(deps, request, context),
     'KV.Txn': (request, context) => txn(deps, request, context),
+    'KV.Compact': (request, context) => compact(deps, request, context),
     'Lease.LeaseGrant': (request, context) => leaseGrant(deps, request, context),
     'Lease.LeaseRevoke': (request, context) => leaseRevoke(deps, request, context),
     // One keepalive of a stream: the stream is served where it arrived, each keepalive by the leader.

@@ -132,3 +132,6 @@ export type LeaseKeepAliveResponse = Readonly<{ header: ResponseHeader; ID: Int6
 export type LeaseTimeToLiveRequest = Readonly<{ ID: Int64; keys: boolean }>
 export type LeaseTimeToLiveResponse = Readonly<{ header: ResponseHeader; ID: Int64; TTL: Int64; grantedTTL: Int64; keys: readonly Uint8Array[] }>
 export type LeaseLeasesResponse = Readonly<{ header: ResponseHeader; leases: readonly Readonly<{ ID: Int64 }>[] }>
+
+export type CompactionRequest = Readonly<{ revision: Int64; physical: boolean }>
+export type CompactionResponse = Readonly<{ header: ResponseHeader }>

@@ -74,13 +74,25 @@ describe('etcd KV over the node', () => {
     expect(await client.getAll().prefix('m/').sort('Value', 'Ascend').limit(1).keys()).toEqual(['m/b'])
   })
 
-  it('a revision other than the current one: compacted below, future above (OUT_OF_RANGE)', async () => {
+  it('Range at a past revision from the history; Compact raises its floor: below it compacted, past the store future (OUT_OF_RANGE)', async () => {
     const { client } = await start()
-    await client.put('k').value('1')
-    await client.put('k').value('2')
+    await client.put('k').value('1') // 1
+    await client.put('k').value('2') // 2
+    await client.put('j').value('3') // 3
+    await client.delete().key('k') // 4
     expect(await client.get('k').revision(2).string()).toBe('2')
-    expect(await grpcError(client.get('k').revision(1).string())).toMatchObject({ message: expect.stringContaining('etcdserver: mvcc: required revision has been compacted') })
-    expect(await grpcError(client.get('k').revision(3).string())).toMatchObject({ message: expect.stringContaining('etcdserver: mvcc: required revision is a future revision') })
+    expect(await client.get('k').revision(1).string()).toBe('1')
+    const past = await client.getAll().revision(3).exec()
+    expect(past.kvs.map((kv) => `${kv.key}=${kv.value}@${kv.mod_revision}/${kv.create_revision}/${kv.version}`)).toEqual(['j=3@3/3/1', 'k=2@2/1/2'])
+    expect([past.header.revision, past.count]).toEqual(['4', '2']) // the header says the store's revision, as etcd's
+    expect(await client.getAll().revision(4).keys()).toEqual(['j'])
+    expect(await grpcError(client.get('k').revision(5).string())).toMatchObject({ message: expect.stringContaining('etcdserver: mvcc: required revision is a future revision') })
+    expect(await grpcError(client.kv.compact({ revision: 5 }))).toMatchObject({ message: expect.stringContaining('etcdserver: mvcc: required revision is a future revision') })
+    await client.kv.compact({ revision: 3 })
+    expect(await client.get('k').revision(3).string()).toBe('2') // the compacted revision itself is still served
+    expect(await grpcError(client.get('k').revision(2).string())).toMatchObject({ message: expect.stringContaining('etcdserver: mvcc: required revision has been compacted') })
+    expect(await grpcError(client.kv.compact({ revision: 3 }))).toMatchObject({ message: expect.stringContaining('etcdserver: mvcc: required revision has been compacted') })
+    expect((await client.get('j').exec()).header.revision).toBe('4') // a compact writes nothing
   })
 
   it.each([
@@ -130,7 +142,6 @@ describe('etcd KV over the node', () => {
   })
 
   it.each([
-    ['/etcdserverpb.KV/Compact', 'KV.Compact'],
     ['/etcdserverpb.Cluster/MemberAdd', 'Cluster.MemberAdd'],
     ['/etcdserverpb.Maintenance/Defragment', 'Maintenance.Defragment'],
     ['/etcdserverpb.Maintenance/Hash', 'Maintenance.Hash'],
