@@ -68,6 +68,16 @@ describe('etcd Lease', () => {
     expect(await client.leaseClient.leaseGrant({ TTL: 0, ID: 9 })).toMatchObject({ ID: '9', TTL: '1' }) // below a second: one second
   })
 
+  it('bad lease ids: a grant with one no lease can have is INVALID_ARGUMENT; a revoke of one NOT_FOUND; a keepalive TTL 0', async () => {
+    const { client, endpoint, node } = await startEtcd()
+    expect(await failure(client.leaseClient.leaseGrant({ TTL: 10, ID: -4 }))).toMatchObject({ message: expect.stringContaining('etcdserver: bad request') })
+    expect(await failure(client.leaseClient.leaseRevoke({ ID: 0 }))).toMatchObject({ message: expect.stringContaining('etcdserver: requested lease not found') })
+    const stream = new RawStream<KeepAlive>(endpoint, 'Lease', 'LeaseKeepAlive')
+    stream.write({ ID: '-1' })
+    expect(await stream.next()).toMatchObject({ ID: '-1', TTL: '0' })
+    expect(node.writes).toEqual([])
+  })
+
   it('LeaseKeepAlive: one stream, many keepalives answered in order; a lease that is gone answers TTL 0', async () => {
     const { client, endpoint } = await startEtcd()
     const granted = await client.leaseClient.leaseGrant({ TTL: 20 })

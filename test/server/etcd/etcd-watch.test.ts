@@ -146,6 +146,17 @@ describe('etcd Watch', () => {
     expect(await stream.end()).toMatchObject({ code: grpcStatus.UNAVAILABLE, details: expect.stringContaining('stream closed by the member') })
   })
 
+  it('a create etcd would refuse is answered created and canceled with the reason; the stream goes on', async () => {
+    const { stream, put } = await watchStream()
+    stream.write({ create_request: { key: Buffer.from([0xc3, 0x28]), range_end: bytes('z') } }) // a range from invalid UTF-8
+    const refused = await stream.next()
+    expect(brief(refused)).toMatch(/^id=-1 rev=0 created canceled reason=etcdserver: bad request: a range must start at valid UTF-8/)
+    stream.write(create('ok'))
+    expect(brief(await stream.next())).toBe('id=0 rev=0 created')
+    await put('ok', '1')
+    expect(brief(await stream.next())).toBe('id=0 rev=1 PUT ok@1=1')
+  })
+
   it('a request that is not a WatchRequest ends the stream INVALID_ARGUMENT; the node goes on', async () => {
     const { endpoint, client } = await startEtcd()
     const raw = new Client(endpoint, credentials.createInsecure())
