@@ -135,8 +135,13 @@ export const limits = Object.freeze({
   watchersMax: 1024,
   /** A watch stream with nothing to send says so this often (api.md's progressMs default). */
   watchProgressMs: 5000,
-  /** Revisions a watch stream reads from the history per write to its socket. */
+  /** Revisions a watch stream reads from the history at a time. */
   watchReadRevisionsMax: 8,
+  /**
+   * A watch stream that is behind takes events into one socket write until they pass this
+   * (a single event larger than it still goes alone): fewer writes for a lagging watcher.
+   */
+  watchChunkBytesTarget: 64 * 1024,
   /** Applied slots kept in memory (older ones are read from the archive when needed). */
   logRetainSlots: 4096,
   /** Bytes of one snapshot chunk: the unit of encoding, writing, reading and (later) sending. */

@@ -5,6 +5,7 @@
  * @module
  */
 import sortedBtree from 'sorted-btree'
+import * as sortedBtreeBulk from 'sorted-btree/extended/bulkLoad.js'
 import { assert } from '../core/assert.js'
 import { revisionZero, slotZero, type LeaseId, type Revision, type Slot } from '../core/ids.js'
 import { compareKeys, utf8Length } from './key-order.js'
@@ -16,6 +17,10 @@ import type { KvItem, KvPage } from './state-machine.js'
 // the class; bundlers' interop (vitest) hands over the class itself.
 type BTreeClass = typeof sortedBtree.default
 const BTree: BTreeClass = typeof sortedBtree === 'function' ? (sortedBtree as unknown as BTreeClass) : sortedBtree.default
+type BulkLoad = typeof sortedBtreeBulk.bulkLoad
+const bulkLoad: BulkLoad = sortedBtreeBulk.bulkLoad ?? (sortedBtreeBulk as unknown as { default: { bulkLoad: BulkLoad } }).default.bulkLoad
+/** sorted-btree's default branching factor, which `new BTree` uses too. */
+const maxNodeSize = 32
 
 /** One record space: the records by key, and their keys in apply order (a queue, oldest first). */
 type Tree<K, V> = import('sorted-btree').default<K, V>
@@ -60,6 +65,31 @@ export class KvMemoryStore implements KvStore {
 
   peek(key: string): Readonly<StoredValue> | null {
     return this.#data.get(key) ?? null
+  }
+
+  /**
+   * Fills an empty store with `keys` (strictly ascending, as a snapshot holds them) in one
+   * bulk load: O(n) and no per-key tree descent, which is most of a restore of millions of keys.
+   * Takes `entries` as they are, without the copy `put` makes: a snapshot decoder hands over
+   * values that share one exact-size buffer per snapshot chunk, so a restored store holds at most
+   * the snapshot's value bytes in buffers some live value still uses (a buffer is freed once every
+   * value in it was replaced or deleted).
+   */
+  loadSorted(keys: string[], entries: StoredValue[]): void {
+    assert(this.#data.size === 0, 'a bulk load into a store that holds keys')
+    assert(keys.length === entries.length, `a bulk load of ${keys.length} keys and ${entries.length} entries`)
+    this.#data = bulkLoad(keys, entries, maxNodeSize, compareKeys)
+    for (let index = 0; index < keys.length; index++) {
+      const key = keys[index]!
+      const entry = entries[index]!
+      assert(entry.createRevision >= 1 && entry.createRevision <= entry.version && entry.writes >= 1, `key ${key}: metadata ${entry.createRevision}/${entry.version}/${entry.writes} is inconsistent`)
+      this.#usedBytes += utf8Length(key) + entryOverheadBytes + entry.value.byteLength
+      if (entry.lease !== null) {
+        const attached = this.#leaseKeys.get(entry.lease) ?? new Set<string>()
+        attached.add(key)
+        this.#leaseKeys.set(entry.lease, attached)
+      }
+    }
   }
 
   /** Keeps a private copy of exactly `value.byteLength` bytes (never a view into a shared pool). */

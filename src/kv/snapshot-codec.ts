@@ -30,7 +30,7 @@ import { crc32 } from 'node:zlib'
 import { assert } from '../core/assert.js'
 import { isLeaseId, leaseId, revision, slot, type Revision, type Slot } from '../core/ids.js'
 import { compareKeys } from './key-order.js'
-import { recordSpaces, type DedupeRecord, type RecordSpace } from './kv-store.js'
+import { recordSpaces, type DedupeRecord, type RecordSpace, type StoredValue } from './kv-store.js'
 import { KvMemoryStore, type KvStoreView } from './kv-memory-store.js'
 import type { ApplyResult, TxnOpResult, TxnResult } from './state-machine.js'
 
@@ -234,11 +234,19 @@ type Header = Readonly<{ appliedIndex: Slot; revision: Revision; dataCount: numb
  * Decodes a chunk stream into a fresh store, checking everything on the way; `finish` returns it
  * only once the end chunk has confirmed the count and checksum.
  */
+const noValueYet = new Uint8Array(0)
+
 export class SnapshotDecoder {
   readonly #limits: SnapshotCodecLimits
   readonly #store = new KvMemoryStore()
   #header: Header | null = null
   #lastKey: string | null = null
+  /** The keys and entries read so far, in key order: bulk-loaded into the store at the end. */
+  readonly #keys: string[] = []
+  readonly #entries: { -readonly [Field in keyof StoredValue]: StoredValue[Field] }[] = []
+  /** Where the current chunk's values start and how long they are, entry by entry. */
+  readonly #valueStarts: number[] = []
+  readonly #valueLengths: number[] = []
   readonly #records: Record<RecordSpace, number> = { idempotency: 0, request: 0 }
   #leases = 0
   #lastLease: string | null = null
@@ -263,7 +271,7 @@ export class SnapshotDecoder {
         break
       case kind.data:
         if (this.#records.idempotency + this.#records.request > 0) throw new SnapshotFormatError('data after the dedupe records')
-        this.#readItems(bytes, (reader) => this.#readData(reader))
+        this.#readDataChunk(bytes)
         break
       case kind.records:
         if (this.#leases > 0) throw new SnapshotFormatError('records after the leases')
@@ -295,6 +303,28 @@ export class SnapshotDecoder {
     if (!reader.done) throw new SnapshotFormatError(`${bytes.length - reader.offset} stray bytes after a chunk's ${count} items`)
   }
 
+  /**
+   * A chunk of keys: each entry's value is first a view into the chunk, then all of them move
+   * into one buffer of exactly their bytes (one allocation per chunk, not one per value, and no
+   * key or metadata bytes kept alive with the values).
+   */
+  #readDataChunk(bytes: Buffer): void {
+    const first = this.#entries.length
+    this.#valueStarts.length = 0
+    this.#readItems(bytes, (reader) => this.#readData(reader))
+    let total = 0
+    for (let index = first; index < this.#entries.length; index++) total += this.#valueLengths[index - first]!
+    const values = new Uint8Array(total)
+    let offset = 0
+    for (let index = first; index < this.#entries.length; index++) {
+      const start = this.#valueStarts[index - first]!
+      const length = this.#valueLengths[index - first]!
+      bytes.copy(values, offset, start, start + length)
+      this.#entries[index]!.value = values.subarray(offset, offset + length)
+      offset += length
+    }
+  }
+
   #readData(reader: Reader): void {
     const header = this.#header!
     const key = reader.key(this.#limits.keyBytesMax)
@@ -314,8 +344,12 @@ export class SnapshotDecoder {
     if (lease !== null && !isLeaseId(lease)) throw new SnapshotFormatError(`key ${JSON.stringify(key)} has lease ${JSON.stringify(lease)}`)
     const length = reader.u32()
     if (length > this.#limits.valueBytesMax) throw new SnapshotFormatError(`a value of ${length} bytes (limit ${this.#limits.valueBytesMax})`)
-    if (this.#store.size >= header.dataCount) throw new SnapshotFormatError(`more than the ${header.dataCount} keys the header announced`)
-    this.#store.put(key, { value: reader.bytes(length), version: revision(version), createRevision: revision(createRevision), writes, lease: lease === null ? null : leaseId(lease) })
+    if (this.#keys.length >= header.dataCount) throw new SnapshotFormatError(`more than the ${header.dataCount} keys the header announced`)
+    this.#keys.push(key)
+    // The value stays in the chunk until #readDataChunk moves it (where it starts, how long).
+    this.#valueLengths[this.#valueStarts.length] = length
+    this.#valueStarts.push(reader.skip(length))
+    this.#entries.push({ value: noValueYet, version: revision(version), createRevision: revision(createRevision), writes, lease: lease === null ? null : leaseId(lease) })
   }
 
   #readRecord(reader: Reader): void {
@@ -364,9 +398,10 @@ export class SnapshotDecoder {
     const checksum = reader.u32()
     if (chunks !== this.#chunks) throw new SnapshotFormatError(`the end names ${chunks} chunks, ${this.#chunks} arrived`)
     if (checksum !== this.#checksum) throw new SnapshotFormatError('the checksum does not match: the snapshot is corrupt')
-    const arrived = `${this.#store.size} keys, ${this.#records.idempotency} + ${this.#records.request} records, ${this.#leases} leases`
+    const arrived = `${this.#keys.length} keys, ${this.#records.idempotency} + ${this.#records.request} records, ${this.#leases} leases`
     const announced = `${header.dataCount} keys, ${header.recordCounts.idempotency} + ${header.recordCounts.request} records, ${header.leaseCount} leases`
     if (arrived !== announced) throw new SnapshotFormatError(`${arrived} arrived, the header announced ${announced}`)
+    this.#store.loadSorted(this.#keys, this.#entries)
     const orphaned = this.#store.orphanedLeases()
     if (orphaned.length > 0) throw new SnapshotFormatError(`keys are attached to lease ${orphaned[0]}, which the snapshot does not hold`)
     this.#store.setPosition(header.appliedIndex, header.revision)
@@ -455,6 +490,14 @@ class Reader {
     this.offset += 8
     if (!Number.isSafeInteger(value) || value < 0) throw new SnapshotFormatError(`${what} ${value} is not a non-negative integer`)
     return value
+  }
+
+  /** Steps over `length` bytes; returns where they start. */
+  skip(length: number): number {
+    this.#need(length)
+    const start = this.offset
+    this.offset += length
+    return start
   }
 
   bytes(length: number): Buffer {

@@ -55,42 +55,69 @@ function changeJson(change: Change): Record<string, unknown> {
   return { type: change.type, key: change.key, ...value, createRevision: change.createRevision, writes: change.writes, lease: change.lease, prevVersion: change.prev?.version ?? 0 }
 }
 
-function changeEvent(entry: RevisionChanges, changes: readonly Change[]): string {
-  return `id: ${entry.revision}\nevent: change\ndata: ${JSON.stringify({ revision: entry.revision, changes: changes.map(changeJson) })}\n\n`
+function changeEvent(entry: RevisionChanges, changes: readonly Change[]): Uint8Array {
+  return encoder.encode(`id: ${entry.revision}\nevent: change\ndata: ${JSON.stringify({ revision: entry.revision, changes: changes.map(changeJson) })}\n\n`)
+}
+
+const encoder = new TextEncoder()
+
+/**
+ * The encoded event of a revision whose changes a watcher all watches, made once per revision and
+ * shared by every such stream: with a thousand watchers of one prefix, each revision is encoded
+ * once, not once per watcher. Held only as long as the history holds the entry.
+ */
+const wholeEvents = new WeakMap<RevisionChanges, Uint8Array>()
+
+function eventFor(entry: RevisionChanges, matches: (key: string) => boolean): Uint8Array | null {
+  const changes = entry.changes.filter((change) => matches(change.key))
+  if (changes.length === 0) return null
+  if (changes.length < entry.changes.length) return changeEvent(entry, changes)
+  let bytes = wholeEvents.get(entry)
+  if (bytes === undefined) {
+    bytes = changeEvent(entry, changes)
+    wholeEvents.set(entry, bytes)
+  }
+  return bytes
 }
 
 function watchStream(node: NodeService, handle: WatchHandle, target: WatchTarget, start: Revision): Response {
-  const encoder = new TextEncoder()
   let next = start
   let sentAtMs = node.nowMs()
-  const send = (controller: ReadableStreamDefaultController<Uint8Array>, text: string): void => {
+  const send = (controller: ReadableStreamDefaultController<Uint8Array>, bytes: Uint8Array): void => {
     sentAtMs = node.nowMs()
-    controller.enqueue(encoder.encode(text))
+    controller.enqueue(bytes)
   }
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(encoder.encode('retry: 1000\n\n'))
     },
-    // Pulled: the next events are read only when the client has taken the last ones.
+    // Pulled: the next events are read only when the client has taken the last ones. A stream
+    // that is behind gets up to watchChunkBytesTarget of events in one write, not one per read.
     async pull(controller) {
       for (;;) {
         if (handle.closed) return controller.close()
-        const read = node.watchHistory().read(next, limits.watchReadRevisionsMax)
-        if (read.type === 'compacted') {
-          handle.close() // fell behind what the history keeps: end, never skip
-          return controller.close()
+        const events: Uint8Array[] = []
+        let bytes = 0
+        let more = true
+        while (more && bytes < limits.watchChunkBytesTarget) {
+          const read = node.watchHistory().read(next, limits.watchReadRevisionsMax)
+          if (read.type === 'compacted') {
+            handle.close() // fell behind what the history keeps: end, never skip
+            return controller.close()
+          }
+          for (const entry of read.entries) {
+            next = revision(entry.revision + 1)
+            const event = eventFor(entry, target.matches)
+            if (event === null) continue
+            events.push(event)
+            bytes += event.byteLength
+          }
+          more = read.more
         }
-        let text = ''
-        for (const entry of read.entries) {
-          next = revision(entry.revision + 1)
-          const changes = entry.changes.filter((change) => target.matches(change.key))
-          if (changes.length > 0) text += changeEvent(entry, changes)
-        }
-        if (text !== '') return send(controller, text)
-        if (read.more) continue
+        if (events.length > 0) return send(controller, events.length === 1 ? events[0]! : Buffer.concat(events, bytes))
         // Progress when nothing was sent for progressMs, however many unwatched keys changed meanwhile.
         const quietMs = node.nowMs() - sentAtMs
-        if (quietMs >= target.progressMs) return send(controller, `event: progress\ndata: ${JSON.stringify({ revision: node.revision() })}\n\n`)
+        if (quietMs >= target.progressMs) return send(controller, encoder.encode(`event: progress\ndata: ${JSON.stringify({ revision: node.revision() })}\n\n`))
         if ((await handle.next(target.progressMs - quietMs)) === 'closed') return controller.close()
       }
     },

@@ -61,6 +61,34 @@ describe('GET /v1/watch', () => {
     await stream.cancel()
   })
 
+  it('watchers of one prefix get the same event, and a narrower watcher still gets only its own changes of that revision', async () => {
+    const { app } = setup()
+    const whole = [events(await app.request('/v1/watch?prefix=app/')), events(await app.request('/v1/watch?prefix=app/'))]
+    const narrow = events(await app.request('/v1/watch?key=app/a'))
+    await app.request('/v1/txn', { method: 'POST', body: JSON.stringify({ success: [{ put: { key: 'app/a', value: b64('1') } }, { put: { key: 'app/b', value: b64('2') } }] }) })
+    for (const stream of whole) {
+      expect(await stream.next()).toMatchObject({ id: '1', data: { revision: 1, changes: [{ key: 'app/a' }, { key: 'app/b' }] } })
+    }
+    const own = await narrow.next()
+    expect(own).toMatchObject({ id: '1', data: { revision: 1 } })
+    expect(own!.data.changes!.map((change) => change.key)).toEqual(['app/a'])
+    for (const stream of [...whole, narrow]) await stream.cancel()
+  })
+
+  it('a watcher that is behind gets many revisions in one write, each its own event, in order', async () => {
+    const { app } = setup()
+    for (let index = 0; index < 40; index++) await app.request(`/v1/kv/k${index}`, { method: 'PUT', body: 'v' })
+    const reader = (await app.request('/v1/watch?prefix=k&fromRevision=1')).body!.getReader()
+    const decoder = new TextDecoder()
+    let text = ''
+    // The first chunk is the retry: line; the second holds the events the stream owes.
+    while (!text.includes('id: ')) text += decoder.decode((await reader.read()).value!)
+    const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1]))
+    expect(ids.length).toBeGreaterThan(8) // more than one history read (watchReadRevisionsMax) per write
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, index) => index + 1))
+    await reader.cancel()
+  })
+
   it('resumes after Last-Event-ID, and says progress when quiet', async () => {
     const { app } = setup()
     for (let index = 0; index < 3; index += 1) await app.request('/v1/kv/k', { method: 'PUT', body: String(index) })
