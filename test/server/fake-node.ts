@@ -135,7 +135,7 @@ export class FakeNode implements NodeService {
   }
 
   status(): StatusBody {
-    return { id: this.id, role: this.mode === 'follower' ? 'follower' : 'leader', leader: this.id, ballot: { round: 1, node: this.id }, commitIndex: slot(0), appliedIndex: slot(0), revision: this.stateMachine.revision(), peers: [], snapshot: { newestIndex: null, logCompactedThrough: slot(0), sent: 0, installed: 0 }, etcdUrl: null }
+    return { id: this.id, role: 'leader', leader: this.id, ballot: { round: 1, node: this.id }, commitIndex: slot(0), appliedIndex: slot(0), revision: this.stateMachine.revision(), peers: [], snapshot: { newestIndex: null, logCompactedThrough: slot(0), sent: 0, installed: 0 }, etcdUrl: null }
   }
 
   /** What GET /peer/snapshot offers; tests set it. */
