@@ -129,8 +129,10 @@ class WatchStream {
       next = revision(after + 1)
       batchThrough = after
     }
-    // The created answer's revision: what the watch will have sent everything through.
-    const createdAt = revision(Math.min(this.#deps.node.revision(), next - 1))
+    // The created answer's revision: what the watch has sent everything through (nothing it
+    // watches comes before its start). Not this node's revision: a lagging node's would move a
+    // client that resumes here back, and it would get events it already has a second time.
+    const createdAt = revision(next - 1)
     await this.#call.send(this.#response(id, createdAt, { created: true }))
     if (this.#call.ended) return
     this.#watches.set(id, { id, selector, progressNotify: create.progress_notify, fragment: create.fragment, next, batchThrough, sentAtMs: this.#deps.node.nowMs(), compacted: false })
@@ -270,7 +272,8 @@ class WatchStream {
       const quietMs = now - watch.sentAtMs
       if (quietMs >= limits.watchProgressMs) {
         watch.sentAtMs = now
-        await this.#call.send(this.#response(watch.id, current, {}))
+        // Caught up: through the node's revision, or through the start of a watch from beyond it.
+        await this.#call.send(this.#response(watch.id, revision(Math.max(current, watch.next - 1)), {}))
       } else waitMs = Math.min(waitMs, limits.watchProgressMs - quietMs)
     }
     return waitMs

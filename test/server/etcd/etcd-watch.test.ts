@@ -12,6 +12,7 @@
  */
 import { Client, credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js'
 import { afterEach, describe, expect, it } from 'vitest'
+import { limits } from '../../../src/core/limits.js'
 import { FakeNode } from '../fake-node.js'
 import { onStop, RawStream, startEtcd, stopAll } from './etcd-test-server.js'
 
@@ -65,6 +66,15 @@ describe('etcd Watch', () => {
     await put('a', '4')
     expect(brief(await stream.next())).toBe('id=1 rev=4 PUT a@4=4 prev=2@2')
     expect(stream.pending).toBe(0) // the NOPUT watch saw nothing
+  })
+
+  it('a watch from beyond this node\'s revision (a client resuming on a lagging node) never answers a revision below its start', async () => {
+    const { stream, put } = await watchStream()
+    stream.write(create('k', { start_revision: 10, progress_notify: true }))
+    expect(brief(await stream.next())).toBe('id=0 rev=9 created') // this node is at 0
+    expect(brief(await stream.next(limits.watchProgressMs + 5000))).toBe('id=0 rev=9') // progress_notify, after a quiet while
+    for (let index = 1; index <= 10; index += 1) await put('k', String(index))
+    expect(brief(await stream.next())).toBe('id=0 rev=10 PUT k@10=10')
   })
 
   it('the etcd3 client: a prefix watch from now sees puts and deletes with their metadata, and a txn as one response', async () => {
