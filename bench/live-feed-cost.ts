@@ -6,7 +6,8 @@
  * that is, thousandths of a core. `npx tsx bench/live-feed-cost.ts [--writes 10000]`
  */
 import { parseArgs } from 'node:util'
-import { limits, nodeId, slot, type Envelope, type Value, type WriteCommand } from '../src/core/index.js'
+import { limits, nodeId, slot, type Envelope, type Value } from '../src/core/index.js'
+import { type WriteCommand } from '../src/kv/command.js'
 import { LiveFeed } from '../src/node/live-feed.js'
 
 const { values } = parseArgs({ options: { writes: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '5' } } })
@@ -16,7 +17,7 @@ const seconds = Number(values.seconds)
 function runSecond(feed: LiveFeed, batch: number, firstSlot: number): number {
   const ballot = { round: 3, node: nodeId(1) }
   const command: WriteCommand = { type: 'put', proposal: 'p', key: 'key', value: 'dmFsdWU=', cas: null, idempotency: null }
-  const value: Value = Array.from({ length: batch }, () => command)
+  const value: Value<WriteCommand> = Array.from({ length: batch }, () => command)
   const recorder = feed.recorder
   const slots = Math.ceil(writesPerSecond / batch)
   const framesPerSecond = 1000 / limits.liveFrameMs
@@ -24,7 +25,7 @@ function runSecond(feed: LiveFeed, batch: number, firstSlot: number): number {
     const at = slot(firstSlot + index)
     const accept = { type: 'accept', ballot, firstSlot: at, values: [value], commitIndex: at } as const
     const accepted = { type: 'accepted', ballot, firstSlot: at, lastSlot: at } as const
-    const sent: Envelope[] = [{ from: nodeId(1), to: nodeId(2), message: accept }, { from: nodeId(1), to: nodeId(3), message: accept }]
+    const sent: Envelope<WriteCommand>[] = [{ from: nodeId(1), to: nodeId(2), message: accept }, { from: nodeId(1), to: nodeId(3), message: accept }]
     recorder.persisted([{ slot: at, ballot, value, chosen: false }])
     recorder.sent(sent)
     recorder.walSynced(0.8)

@@ -5,7 +5,7 @@
  */
 import { clusterSizeWarning, ConfigError } from '../config/cluster-spec.js'
 import { parseServeArgs, type Config } from '../config/config.js'
-import { ListenError, PaxosNode } from '../node/node.js'
+import { composeNode, ListenError, type ComposedNode } from '../node/compose.js'
 import { createLogger } from '../observability/logger.js'
 import { DataDirError } from '../storage/data-dir.js'
 
@@ -36,9 +36,9 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   }
   process.on('uncaughtException', crash)
   process.on('unhandledRejection', crash)
-  let node: PaxosNode
+  let node: ComposedNode
   try {
-    node = new PaxosNode(config, logger)
+    node = composeNode(config, logger)
   } catch (error) {
     if (error instanceof DataDirError) {
       process.stderr.write(`paxos-kv serve: --data: ${error.message}\n`)

@@ -5,23 +5,26 @@
  * @module
  */
 import { compareBallots, type Ballot } from './ballot.js'
-import type { Value } from './command.js'
+import type { AppCommand, Value } from './command.js'
 import { slot, type NodeId, type Slot } from './ids.js'
 import { sameValue, type Log } from './log.js'
 import type { AcceptMessage, HeartbeatMessage, PrepareMessage } from './messages.js'
+import type { MessageSizes } from './message-size.js'
 import type { Outputs } from './outputs.js'
 import { promisePage } from './pages.js'
 
 export type AcceptorVerdict = 'granted' | 'rejected'
 
-export class Acceptor {
-  readonly #log: Log
-  readonly #outputs: Outputs
+export class Acceptor<C extends AppCommand> {
+  readonly #log: Log<C>
+  readonly #outputs: Outputs<C>
+  readonly #sizes: MessageSizes<C>
   readonly #messageBytesMax: number
   /** Invariant: never decreases, also across restarts (it is persisted before any reply). */
   #promised: Ballot
 
-  constructor(options: { log: Log; outputs: Outputs; promised: Ballot; messageBytesMax: number }) {
+  constructor(options: { log: Log<C>; outputs: Outputs<C>; promised: Ballot; sizes: MessageSizes<C>; messageBytesMax: number }) {
+    this.#sizes = options.sizes
     this.#log = options.log
     this.#messageBytesMax = options.messageBytesMax
     this.#outputs = options.outputs
@@ -42,12 +45,12 @@ export class Acceptor {
     // follows: a slot missing from a page is then never mistaken for a slot with nothing
     // accepted (the candidate could fill it with another value). Entries this acceptor accepts
     // later are in a ballot >= the promise, so pages taken at different times still agree.
-    const page = promisePage(this.#log, prepare.fromSlot, this.#messageBytesMax)
+    const page = promisePage(this.#log, this.#sizes, prepare.fromSlot, this.#messageBytesMax)
     this.#outputs.reply(from, { type: 'promise', ballot: prepare.ballot, fromSlot: prepare.fromSlot, ...page })
     return 'granted'
   }
 
-  onAccept(from: NodeId, accept: AcceptMessage): AcceptorVerdict {
+  onAccept(from: NodeId, accept: AcceptMessage<C>): AcceptorVerdict {
     if (compareBallots(accept.ballot, this.#promised) < 0) return this.#reject(from, accept.ballot)
     if (compareBallots(accept.ballot, this.#promised) > 0) this.#promise(accept.ballot)
     // Reply with one `accepted` per run of slots voted for; a slot that got no vote splits runs.
@@ -75,7 +78,7 @@ export class Acceptor {
   }
 
   /** Returns whether this acceptor now votes for `value` at `at` in `ballot`. */
-  #acceptOne(at: Slot, ballot: Ballot, value: Value): boolean {
+  #acceptOne(at: Slot, ballot: Ballot, value: Value<C>): boolean {
     // A compacted slot is chosen, but its value is only in the snapshot: no vote, since the
     // acceptor must never vote for a value it cannot check. A leader that promised-read this
     // acceptor knows the slot is chosen and never proposes there.

@@ -1,149 +1,63 @@
 /**
- * What rides in the log. A slot's value is a batch of commands chosen together; a gap is filled
- * with a one-noop batch.
+ * What rides in the log, as far as the core knows. A slot's value is a batch of entries chosen
+ * together: the application's commands, opaque here, and the core's own entries (a noop fills a
+ * gap). The core never looks inside a command: it asks the injected `CommandPort` for what it
+ * needs (a size for the byte bounds, a proposal id to report a dropped one).
  * @module
  */
-import type { NodeId, Revision } from './ids.js'
+import type { NodeId } from './ids.js'
 
 /** Unique per proposing node incarnation; lets the proposer match an applied command to its client. */
 export type ProposalId = string
 
-/** Unique per client request, given by the first node that received it. */
-export type RequestId = string
-
-/** What every command that changes state carries besides its own fields: identity, dedupe, quota. */
-type ProposalFields = Readonly<{
-  proposal: ProposalId
-  /**
-   * Set when the client sent `Idempotency-Key`. `atMs` is the proposer's wall clock, carried in
-   * the log so that every replica expires records identically (the core never reads a clock).
-   */
-  idempotency: Readonly<{ key: string; atMs: number }> | null
-  /**
-   * Set on a write without an Idempotency-Key once it was forwarded: the id the first node gave
-   * the client's request, the same on every forward and retry of it, so the state machine
-   * applies it once. `atMs` as above.
-   */
-  request?: Readonly<{ id: RequestId; atMs: number }> | undefined
-  /**
-   * The live-data quota in bytes, set by the proposing leader from its configuration and carried
-   * in the log so that every replica refuses the same puts. Absent: no quota (older logs).
-   */
-  quotaBytes?: number | undefined
-}>
-
-type WriteFields = ProposalFields & Readonly<{
-  key: string
-  /** `null`: unconditional. `0`: the key must not exist. `n`: the key's version must be n. */
-  cas: Revision | null
-}>
-
-/** `lease`: the lease the key is attached to from now on (absent: none, as in older logs). */
-export type PutCommand = Readonly<{ type: 'put'; value: string /* base64 */; lease?: string | undefined }> & WriteFields
-export type DeleteCommand = Readonly<{ type: 'delete' }> & WriteFields
-export type NoopCommand = Readonly<{ type: 'noop' }>
-
-export type CompareOperator = '=' | '!=' | '<' | '>'
+/** Fills a slot that must be decided but has nothing to carry (a gap a new leader closes). */
+export type NoopEntry = Readonly<{ type: 'noop' }>
 
 /**
- * One condition of a txn on one key's current state. A missing key has version, createRevision
- * and writes 0 and lease null; a `value` compare on a missing key is false (as in etcd).
+ * The core's own entries, told apart from commands by `type`. An application's commands must
+ * never use these tags (src/kv checks that at compile time); more will come (configuration).
  */
-export type TxnCompare =
-  | Readonly<{ key: string; target: 'value'; op: CompareOperator; value: string /* base64 */ }>
-  | Readonly<{ key: string; target: 'version' | 'createRevision' | 'writes'; op: CompareOperator; value: number }>
-  | Readonly<{ key: string; target: 'lease'; op: CompareOperator; value: string | null /* lease id digits */ }>
+export type CoreEntry = NoopEntry
 
-export type TxnOp =
-  | Readonly<{ type: 'put'; key: string; value: string /* base64 */; lease: string | null }>
-  | Readonly<{ type: 'delete'; key: string }>
-  | Readonly<{ type: 'deletePrefix'; prefix: string }>
-  | Readonly<{ type: 'get'; key: string }>
-  | Readonly<{ type: 'list'; prefix: string; limit: number }>
+const coreEntryTypes: ReadonlySet<string> = new Set<CoreEntry['type']>(['noop'])
 
-/** A transaction: when every compare holds the success ops run, else the failure ops. */
-export type TxnSpec = Readonly<{ compare: readonly TxnCompare[]; success: readonly TxnOp[]; failure: readonly TxnOp[] }>
+/** The command shape the core can carry: any object tagged with a `type` outside CoreEntry's. */
+export type AppCommand = Readonly<{ type: string }>
 
-/** A txn in the log: applied as one step at one revision (see src/kv/txn.ts). */
-export type TxnCommand = Readonly<{ type: 'txn' }> & TxnSpec & ProposalFields
-
-/**
- * Leases (src/kv/leases): a grant names its id (chosen by the node that took the request, digits
- * that fit int64) and TTL; a revoke deletes the lease and its keys in one revision. Expiry is a
- * revoke the leader proposes; keepalives never reach the log.
- */
-export type LeaseGrantCommand = Readonly<{ type: 'lease-grant'; id: string; ttlSeconds: number }> & ProposalFields
-export type LeaseRevokeCommand = Readonly<{ type: 'lease-revoke'; id: string }> & ProposalFields
-
-/**
- * etcd's compact: the change history (what watches and reads at past revisions are served from)
- * drops what is older than `revision` on every replica at the same point of the log. It changes
- * no key and no revision.
- */
-export type CompactCommand = Readonly<{ type: 'compact'; revision: number }> & ProposalFields
-
-export type WriteCommand = PutCommand | DeleteCommand | TxnCommand | LeaseGrantCommand | LeaseRevokeCommand | CompactCommand
-export type Command = WriteCommand | NoopCommand
+export type Entry<C extends AppCommand> = CoreEntry | C
 
 /** A slot's value. Invariant: non-empty. */
-export type Value = readonly Command[]
+export type Value<C extends AppCommand> = readonly Entry<C>[]
 
-export const noopValue: Value = Object.freeze([Object.freeze({ type: 'noop' } as const)])
+const noopEntry: NoopEntry = Object.freeze({ type: 'noop' })
+
+/** The value of a slot that carries nothing; a value of every command type. */
+export const noopValue: Value<never> = Object.freeze([noopEntry])
+
+export function isCoreEntry<C extends AppCommand>(entry: Entry<C>): entry is CoreEntry {
+  return coreEntryTypes.has(entry.type)
+}
+
+/** The bytes a noop entry adds to a value's estimate (`{"type":"noop"}` is 15). */
+const noopBytes = 16
+
+/** What the core needs to know about the application's commands. Pure and synchronous. */
+export interface CommandPort<C extends AppCommand> {
+  /**
+   * An upper bound of the command's encoded size in UTF-8 bytes of its JSON: the byte bounds on
+   * slots and messages are enforced on it (the application tests that it is an upper bound).
+   */
+  bytes(command: C): number
+  /** The proposal the command belongs to: reported in Ready.dropped when it never gets a slot. */
+  proposal(command: C): ProposalId
+}
+
+/** The estimated bytes of one entry of a value, the core's own or a command. */
+export function entryValueBytes<C extends AppCommand>(commands: CommandPort<C>, entry: Entry<C>): number {
+  return isCoreEntry(entry) ? noopBytes : commands.bytes(entry)
+}
 
 export type ProposeResult =
   | Readonly<{ type: 'proposed' }>
   | Readonly<{ type: 'not_leader'; leader: NodeId | null }>
   | Readonly<{ type: 'overloaded' }>
-
-/**
- * An upper bound of the command's JSON size in UTF-8 bytes (a test holds it to that), for the
- * byte bounds on slots and messages. Text fields count 6 bytes per UTF-16 unit (the most one
- * costs, escaped as \uXXXX); a put's value is base64, one byte per character.
- */
-export function commandBytes(command: Command): number {
-  switch (command.type) {
-    case 'noop':
-      return 16
-    case 'delete':
-      return writeFieldBytes(command)
-    case 'put':
-      return writeFieldBytes(command) + command.value.length + (command.lease === undefined ? 0 : 32)
-    case 'txn':
-      return txnBytes(command)
-    case 'lease-grant':
-    case 'lease-revoke':
-    case 'compact':
-      return proposalFieldBytes(command) + 64
-  }
-}
-
-/**
- * A compare or an op: its JSON punctuation, names and a number or lease id fit in 96 bytes;
- * its key or prefix as text, a base64 value one byte per character.
- */
-const txnPartOverheadBytes = 96
-
-function txnBytes(command: TxnCommand): number {
-  const partBytes = (part: TxnCompare | TxnOp): number => {
-    const text = 'prefix' in part ? part.prefix : part.key
-    const value = 'value' in part && typeof part.value === 'string' && !('target' in part && part.target === 'lease') ? part.value.length : 0
-    return txnPartOverheadBytes + 6 * text.length + value
-  }
-  let bytes = proposalFieldBytes(command) + 64 // "compare":[],"success":[],"failure":[]
-  for (const part of [...command.compare, ...command.success, ...command.failure]) bytes += partBytes(part) + 1
-  return bytes
-}
-
-/**
- * Everything of a write but a put's value: `{"request":{"id":…,"atMs":…}}` is at most 64 bytes
- * plus its id, `,"quotaBytes":` and a safe integer at most 32.
- */
-function writeFieldBytes(command: PutCommand | DeleteCommand): number {
-  return proposalFieldBytes(command) + 6 * command.key.length
-}
-
-function proposalFieldBytes(command: ProposalFields): number {
-  const request = command.request === undefined ? 0 : 64 + 6 * command.request.id.length
-  const quota = command.quotaBytes === undefined ? 0 : 32
-  return 160 + 6 * (command.proposal.length + (command.idempotency?.key.length ?? 0)) + request + quota
-}

@@ -1,52 +1,38 @@
 /**
  * Deterministic one-line renderings of messages, values and state, for transcripts and
- * simulator traces. Changing a format changes checked-in transcripts: do it on purpose.
+ * simulator traces. Changing a format changes checked-in transcripts: do it on purpose. The
+ * application renders its own commands (`describeCommand`).
  * @module
  */
 import { assertNever } from './assert.js'
 import { formatBallot } from './ballot.js'
-import type { Command, Value } from './command.js'
+import { isCoreEntry, type AppCommand, type Entry, type Value } from './command.js'
 import type { Envelope, LogEntry, PeerMessage } from './messages.js'
 import type { ReplicaStatus } from './replica-port.js'
 
-export function describeCommand(command: Command): string {
-  switch (command.type) {
-    case 'noop':
-      return 'noop'
-    case 'put':
-      return `put ${command.key}${command.cas === null ? '' : ` cas=${command.cas}`}`
-    case 'delete':
-      return `del ${command.key}${command.cas === null ? '' : ` cas=${command.cas}`}`
-    case 'txn':
-      return `txn ${command.compare.length}?${command.success.length}:${command.failure.length}`
-    case 'lease-grant':
-      return `lease-grant ${command.id} ttl=${command.ttlSeconds}`
-    case 'lease-revoke':
-      return `lease-revoke ${command.id}`
-    case 'compact':
-      return `compact ${command.revision}`
-    default:
-      return assertNever(command)
-  }
+export type DescribeCommand<C extends AppCommand> = (command: C) => string
+
+function describeEntryOfValue<C extends AppCommand>(entry: Entry<C>, describeCommand: DescribeCommand<C>): string {
+  return isCoreEntry(entry) ? entry.type : describeCommand(entry)
 }
 
-export function describeValue(value: Value): string {
-  return value.map(describeCommand).join('|')
+export function describeValue<C extends AppCommand>(value: Value<C>, describeCommand: DescribeCommand<C>): string {
+  return value.map((entry) => describeEntryOfValue(entry, describeCommand)).join('|')
 }
 
-function describeEntry(entry: LogEntry): string {
-  return `${entry.slot}@${formatBallot(entry.ballot)}${entry.chosen ? '!' : ''} ${describeValue(entry.value)}`
+function describeEntry<C extends AppCommand>(entry: LogEntry<C>, describeCommand: DescribeCommand<C>): string {
+  return `${entry.slot}@${formatBallot(entry.ballot)}${entry.chosen ? '!' : ''} ${describeValue(entry.value, describeCommand)}`
 }
 
-export function describeMessage(message: PeerMessage): string {
+export function describeMessage<C extends AppCommand>(message: PeerMessage<C>, describeCommand: DescribeCommand<C>): string {
   switch (message.type) {
     case 'prepare':
       return `prepare b=${formatBallot(message.ballot)} from=${message.fromSlot}`
     case 'promise':
       if (message.compactedThrough !== undefined) return `promise b=${formatBallot(message.ballot)} from=${message.fromSlot} compacted through=${message.compactedThrough}${message.more ? ' more' : ''}`
-      return `promise b=${formatBallot(message.ballot)} from=${message.fromSlot} accepted=[${message.accepted.map(describeEntry).join(', ')}]${message.more ? ` more after ${message.throughSlot}` : ''}`
+      return `promise b=${formatBallot(message.ballot)} from=${message.fromSlot} accepted=[${message.accepted.map((entry) => describeEntry(entry, describeCommand)).join(', ')}]${message.more ? ` more after ${message.throughSlot}` : ''}`
     case 'accept':
-      return `accept b=${formatBallot(message.ballot)} first=${message.firstSlot} values=[${message.values.map(describeValue).join(', ')}] commit=${message.commitIndex}`
+      return `accept b=${formatBallot(message.ballot)} first=${message.firstSlot} values=[${message.values.map((value) => describeValue(value, describeCommand)).join(', ')}] commit=${message.commitIndex}`
     case 'accepted':
       return `accepted b=${formatBallot(message.ballot)} slots=${message.firstSlot}..${message.lastSlot}`
     case 'reject':
@@ -58,7 +44,7 @@ export function describeMessage(message: PeerMessage): string {
     case 'catch-up':
       return `catch-up from=${message.fromSlot}`
     case 'chosen':
-      return `chosen [${message.entries.map((entry) => `${entry.slot} ${describeValue(entry.value)}`).join(', ')}]`
+      return `chosen [${message.entries.map((entry) => `${entry.slot} ${describeValue(entry.value, describeCommand)}`).join(', ')}]`
     case 'compacted':
       return `compacted through=${message.through}`
     case 'pre-vote':
@@ -70,8 +56,8 @@ export function describeMessage(message: PeerMessage): string {
   }
 }
 
-export function describeEnvelope(envelope: Envelope): string {
-  return `${envelope.from}→${envelope.to} ${describeMessage(envelope.message)}`
+export function describeEnvelope<C extends AppCommand>(envelope: Envelope<C>, describeCommand: DescribeCommand<C>): string {
+  return `${envelope.from}→${envelope.to} ${describeMessage(envelope.message, describeCommand)}`
 }
 
 export function describeStatus(status: ReplicaStatus): string {

@@ -6,19 +6,21 @@
  */
 import { assert } from './assert.js'
 import { ballotsEqual, ballotZero, type Ballot } from './ballot.js'
-import type { Value } from './command.js'
+import type { AppCommand, Value } from './command.js'
 import { slot, slotZero, type NodeId, type Slot } from './ids.js'
 import { limits } from './limits.js'
 import { sameValue, type Log } from './log.js'
 import type { CatchUpMessage, ChosenEntry, ChosenMessage, CompactedMessage } from './messages.js'
+import type { MessageSizes } from './message-size.js'
 import type { Outputs } from './outputs.js'
 import { chosenPage } from './pages.js'
 import type { SnapshotAction } from './ready.js'
 import { Timeout } from './timeout.js'
 
-export class Learner {
-  readonly #log: Log
-  readonly #outputs: Outputs
+export class Learner<C extends AppCommand> {
+  readonly #log: Log<C>
+  readonly #outputs: Outputs<C>
+  readonly #sizes: MessageSizes<C>
   readonly #messageBytesMax: number
   /** Invariant: every slot in 1..commitIndex is chosen and in the log. */
   #commitIndex: Slot
@@ -41,7 +43,8 @@ export class Learner {
   /** A fetched snapshot, durable in the local store, to install in the next Ready. */
   #installable: Slot | null = null
 
-  constructor(options: { log: Log; outputs: Outputs; appliedIndex: Slot; messageBytesMax: number }) {
+  constructor(options: { log: Log<C>; outputs: Outputs<C>; appliedIndex: Slot; sizes: MessageSizes<C>; messageBytesMax: number }) {
+    this.#sizes = options.sizes
     this.#log = options.log
     this.#outputs = options.outputs
     this.#messageBytesMax = options.messageBytesMax
@@ -65,7 +68,7 @@ export class Learner {
    * Records that `value` is chosen at `at`. `ballot` is the ballot the value was proposed in when
    * known (so the acceptor can recognise re-sends), else ballotZero.
    */
-  choose(at: Slot, value: Value, ballot: Ballot): void {
+  choose(at: Slot, value: Value<C>, ballot: Ballot): void {
     if (this.#log.isCompacted(at)) return // chosen, applied and in the snapshot already
     const existing = this.#log.get(at)
     if (existing?.chosen === true) {
@@ -99,11 +102,11 @@ export class Learner {
     // Compacted here: the learner must take our snapshot, never an empty or short answer.
     if (this.#log.isCompacted(request.fromSlot)) return this.#outputs.send(from, { type: 'compacted', through: this.#log.compactedThrough })
     // Cut by bytes as well as slots: the learner asks again from where the reply ends.
-    const entries = chosenPage(this.#log, request.fromSlot, this.#messageBytesMax)
+    const entries = chosenPage(this.#log, this.#sizes, request.fromSlot, this.#messageBytesMax)
     if (entries.length > 0) this.#outputs.send(from, { type: 'chosen', entries })
   }
 
-  onChosen(from: NodeId, message: ChosenMessage): void {
+  onChosen(from: NodeId, message: ChosenMessage<C>): void {
     for (const entry of message.entries) this.choose(entry.slot, entry.value, ballotZero)
     const first = message.entries[0]
     const last = message.entries[message.entries.length - 1]
@@ -180,7 +183,7 @@ export class Learner {
   }
 
   /** Chosen slots not yet applied, in order. */
-  committed(max: number): ChosenEntry[] {
+  committed(max: number): ChosenEntry<C>[] {
     const count = Math.min(max, this.#commitIndex - this.#appliedIndex)
     if (count <= 0) return []
     const entries = this.#log.chosenRun(slot(this.#appliedIndex + 1), count)

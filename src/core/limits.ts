@@ -216,7 +216,7 @@ export const entryOverheadBytes = 128
 
 /**
  * Cross-checks of a set of byte bounds. `commandBytesMax`, when the caller knows it, is the
- * estimate of the largest command its edge lets in.
+ * estimate of the largest command its edge lets in (src/kv checks its own against `byteLimits`).
  */
 export function checkByteLimits(bounds: ByteLimits, commandBytesMax = 0): void {
   assert(bounds.batchBytesMax >= commandBytesMax + 3, 'a maximal command must fit in one slot')
@@ -227,14 +227,6 @@ export function checkByteLimits(bounds: ByteLimits, commandBytesMax = 0): void {
   assert(bounds.frameBytesMax >= frameOverheadBytes + bounds.messageBytesMax, 'a maximal message must fit in one frame')
 }
 
-/**
- * The largest command the HTTP edge accepts, as commandBytes estimates it: a maximal value in
- * base64, a maximal key and idempotency key (every character escaped), a 128-character proposal
- * and a maximal request id (a command carries one or the other; both are counted).
- */
-export const commandBytesMax =
-  4 * Math.ceil(limits.valueBytesMax / 3) + 6 * (limits.keyBytesMax + limits.idempotencyKeyBytesMax + 128) + 160 + 64 + 6 * limits.requestIdBytesMax
-
 export const byteLimits: ByteLimits = Object.freeze({
   batchBytesMax: limits.batchBytesMax,
   messageBytesMax: limits.messageBytesMax,
@@ -243,7 +235,7 @@ export const byteLimits: ByteLimits = Object.freeze({
   frameBytesMax: limits.peerFrameBytesMax,
 })
 
-checkByteLimits(byteLimits, commandBytesMax)
+checkByteLimits(byteLimits)
 // The stream buffer must take several maximal frames before it drops any.
 assert(limits.peerBufferedBytesMax >= 2 * limits.peerFrameBytesMax, 'peer stream buffer too small')
 // Followers must hear several heartbeats before they suspect the leader.

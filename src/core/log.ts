@@ -8,14 +8,14 @@
  * @module
  */
 import { assert } from './assert.js'
-import type { Value } from './command.js'
+import type { AppCommand, Value } from './command.js'
 import { slot, slotZero, type Slot } from './ids.js'
 import type { ChosenEntry, LogEntry } from './messages.js'
 import type { LogArchive } from './replica-port.js'
 
-export class Log {
-  readonly #entries = new Map<Slot, LogEntry>()
-  readonly #archive: LogArchive | null
+export class Log<C extends AppCommand> {
+  readonly #entries = new Map<Slot, LogEntry<C>>()
+  readonly #archive: LogArchive<C> | null
   #highestSlot: Slot = slotZero
   /** Invariant: every slot up to here is chosen, applied and persisted, and not in memory. */
   #trimmedThrough: Slot = slotZero
@@ -28,7 +28,7 @@ export class Log {
    * (at most `archivedThrough` when there is an archive): slots up to here are gone from the
    * archive too, and covered by a durable snapshot.
    */
-  constructor(entries: readonly LogEntry[], archive: LogArchive | null = null, archivedThrough: Slot = slotZero, compactedThrough: Slot = slotZero) {
+  constructor(entries: readonly LogEntry<C>[], archive: LogArchive<C> | null = null, archivedThrough: Slot = slotZero, compactedThrough: Slot = slotZero) {
     assert(archive !== null || archivedThrough === slotZero, 'archived slots need an archive')
     this.#archive = archive
     this.#trimmedThrough = archivedThrough
@@ -57,13 +57,13 @@ export class Log {
     if (through > this.#highestSlot) this.#highestSlot = through
   }
 
-  get(at: Slot): LogEntry | undefined {
+  get(at: Slot): LogEntry<C> | undefined {
     assert(at > this.#compactedThrough, `slot ${at} is compacted through ${this.#compactedThrough}: ask isCompacted first`)
     if (at <= this.#trimmedThrough) return this.#archived(at, 1)[0]
     return this.#entries.get(at)
   }
 
-  set(entry: LogEntry): void {
+  set(entry: LogEntry<C>): void {
     assert(entry.slot > this.#trimmedThrough, `slot ${entry.slot} is trimmed: it is chosen and applied`)
     assert(entry.value.length > 0, `slot ${entry.slot}: empty value`)
     const previous = this.#entries.get(entry.slot)
@@ -77,9 +77,9 @@ export class Log {
   }
 
   /** Entries at or above `fromSlot`, in slot order, at most `max` (a promise's report). */
-  entriesFrom(fromSlot: Slot, max: number): LogEntry[] {
+  entriesFrom(fromSlot: Slot, max: number): LogEntry<C>[] {
     assert(fromSlot > this.#compactedThrough, `entries from ${fromSlot} are compacted through ${this.#compactedThrough}`)
-    const result: LogEntry[] = fromSlot <= this.#trimmedThrough ? [...this.#archived(fromSlot, Math.min(max, this.#trimmedThrough - fromSlot + 1))] : []
+    const result: LogEntry<C>[] = fromSlot <= this.#trimmedThrough ? [...this.#archived(fromSlot, Math.min(max, this.#trimmedThrough - fromSlot + 1))] : []
     const start = Math.max(fromSlot, this.#trimmedThrough + 1)
     for (let at = start; at <= this.#highestSlot && result.length < max; at += 1) {
       const entry = this.#entries.get(at as Slot)
@@ -89,9 +89,9 @@ export class Log {
   }
 
   /** Chosen entries from `fromSlot`, consecutive, at most `max` (a catch-up reply or an apply batch). */
-  chosenRun(fromSlot: Slot, max: number): ChosenEntry[] {
+  chosenRun(fromSlot: Slot, max: number): ChosenEntry<C>[] {
     assert(fromSlot > this.#compactedThrough, `chosen entries from ${fromSlot} are compacted through ${this.#compactedThrough}`)
-    const result: ChosenEntry[] = []
+    const result: ChosenEntry<C>[] = []
     if (fromSlot <= this.#trimmedThrough) {
       for (const entry of this.#archived(fromSlot, Math.min(max, this.#trimmedThrough - fromSlot + 1))) {
         if (entry.slot !== fromSlot + result.length || !entry.chosen) return result
@@ -125,7 +125,7 @@ export class Log {
     this.#trimmedThrough = through
   }
 
-  #archived(fromSlot: Slot, max: number): readonly LogEntry[] {
+  #archived(fromSlot: Slot, max: number): readonly LogEntry<C>[] {
     assert(this.#archive !== null, 'trimmed entries need an archive')
     const read = this.#archive.read(fromSlot, max)
     // The driver tells the log (compact) in the same turn as it truncates the archive.
@@ -135,6 +135,6 @@ export class Log {
 }
 
 /** Values are compared only on the rare path where a chosen slot meets another proposal. */
-export function sameValue(a: Value, b: Value): boolean {
+export function sameValue<C extends AppCommand>(a: Value<C>, b: Value<C>): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b)
 }

@@ -4,14 +4,14 @@
  * @module
  */
 import type { Ballot } from './ballot.js'
-import type { Value } from './command.js'
+import type { AppCommand, Value } from './command.js'
 import type { NodeId, Slot } from './ids.js'
 
 /**
  * One acceptor's record for a slot. Invariant: `chosen` implies `value` is the slot's chosen
  * value (so a promise may report it and a catch-up may serve it).
  */
-export type LogEntry = Readonly<{ slot: Slot; ballot: Ballot; value: Value; chosen: boolean }>
+export type LogEntry<C extends AppCommand> = Readonly<{ slot: Slot; ballot: Ballot; value: Value<C>; chosen: boolean }>
 
 /**
  * Phase 1a: promise me `ballot`, and tell me what you accepted at or above `fromSlot`. Asked
@@ -23,11 +23,11 @@ export type PrepareMessage = Readonly<{ type: 'prepare'; ballot: Ballot; fromSlo
  * `more` says entries above `throughSlot` exist, so the report is not finished: a slot the
  * candidate has no page for is unknown, never "nothing accepted".
  */
-export type PromiseMessage = Readonly<{
+export type PromiseMessage<C extends AppCommand> = Readonly<{
   type: 'promise'
   ballot: Ballot
   fromSlot: Slot
-  accepted: readonly LogEntry[]
+  accepted: readonly LogEntry<C>[]
   throughSlot: Slot
   more: boolean
   /**
@@ -38,11 +38,11 @@ export type PromiseMessage = Readonly<{
   compactedThrough?: Slot | undefined
 }>
 /** Phase 2a for consecutive slots `firstSlot ..`; carries the leader's commit index. */
-export type AcceptMessage = Readonly<{
+export type AcceptMessage<C extends AppCommand> = Readonly<{
   type: 'accept'
   ballot: Ballot
   firstSlot: Slot
-  values: readonly Value[]
+  values: readonly Value<C>[]
   commitIndex: Slot
 }>
 /** Phase 2b for `firstSlot ..= lastSlot`. */
@@ -60,9 +60,9 @@ export type CatchUpMessage = Readonly<{ type: 'catch-up'; fromSlot: Slot }>
  */
 export type CompactedMessage = Readonly<{ type: 'compacted'; through: Slot }>
 /** Chosen values, consecutive from the first entry's slot. */
-export type ChosenMessage = Readonly<{ type: 'chosen'; entries: readonly ChosenEntry[] }>
+export type ChosenMessage<C extends AppCommand> = Readonly<{ type: 'chosen'; entries: readonly ChosenEntry<C>[] }>
 
-export type ChosenEntry = Readonly<{ slot: Slot; value: Value }>
+export type ChosenEntry<C extends AppCommand> = Readonly<{ slot: Slot; value: Value<C> }>
 
 /**
  * Pre-vote (Raft's PreVote, in ballots): would you promise `ballot` if I prepared it now? Asked
@@ -76,20 +76,20 @@ export type PreVoteMessage = Readonly<{ type: 'pre-vote'; ballot: Ballot; commit
  */
 export type PreVoteReplyMessage = Readonly<{ type: 'pre-vote-reply'; ballot: Ballot; granted: boolean; promised: Ballot }>
 
-export type PeerMessage =
+export type PeerMessage<C extends AppCommand> =
   | PrepareMessage
-  | PromiseMessage
-  | AcceptMessage
+  | PromiseMessage<C>
+  | AcceptMessage<C>
   | AcceptedMessage
   | RejectMessage
   | HeartbeatMessage
   | HeartbeatAckMessage
   | CatchUpMessage
-  | ChosenMessage
+  | ChosenMessage<C>
   | CompactedMessage
   | PreVoteMessage
   | PreVoteReplyMessage
 
-export type PeerMessageType = PeerMessage['type']
+export type PeerMessageType = PeerMessage<AppCommand>['type']
 
-export type Envelope = Readonly<{ from: NodeId; to: NodeId; message: PeerMessage }>
+export type Envelope<C extends AppCommand> = Readonly<{ from: NodeId; to: NodeId; message: PeerMessage<C> }>

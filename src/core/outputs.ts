@@ -5,9 +5,9 @@
  */
 import { compareBallots, type Ballot } from './ballot.js'
 import { assert } from './assert.js'
-import type { ProposalId } from './command.js'
+import type { AppCommand, ProposalId } from './command.js'
 import type { NodeId, Slot } from './ids.js'
-import type { AcceptedMessage, Envelope, HeartbeatAckMessage, LogEntry, PeerMessage, PromiseMessage, RejectMessage } from './messages.js'
+import type { AcceptedMessage, Envelope, HeartbeatAckMessage, LogEntry, PeerMessage, PeerMessageType, PromiseMessage, RejectMessage } from './messages.js'
 import type { PersistBatch, ReadOutcome } from './ready.js'
 
 /**
@@ -17,16 +17,16 @@ import type { PersistBatch, ReadOutcome } from './ready.js'
  * carries no acceptor state and leaves at once; a leader's ballot is safe to use early because
  * it leads only after its own promise came back through the disk.
  */
-export type AcceptorReply = PromiseMessage | AcceptedMessage | HeartbeatAckMessage | RejectMessage
-const acceptorReplyTypes: ReadonlySet<PeerMessage['type']> = new Set<AcceptorReply['type']>(['promise', 'accepted', 'heartbeat-ack', 'reject'])
+export type AcceptorReply<C extends AppCommand> = PromiseMessage<C> | AcceptedMessage | HeartbeatAckMessage | RejectMessage
+const acceptorReplyTypes: ReadonlySet<PeerMessageType> = new Set<AcceptorReply<AppCommand>['type']>(['promise', 'accepted', 'heartbeat-ack', 'reject'])
 
-export class Outputs {
+export class Outputs<C extends AppCommand> {
   readonly #self: NodeId
   readonly #members: readonly NodeId[]
   #promised: Ballot | null = null
-  #entries = new Map<Slot, LogEntry>()
-  #messages: Envelope[] = []
-  #messagesAfterPersist: Envelope[] = []
+  #entries = new Map<Slot, LogEntry<C>>()
+  #messages: Envelope<C>[] = []
+  #messagesAfterPersist: Envelope<C>[] = []
   #reads: ReadOutcome[] = []
   #dropped: ProposalId[] = []
 
@@ -41,28 +41,28 @@ export class Outputs {
   }
 
   /** Later writes for a slot in the same turn replace earlier ones: one row per slot. */
-  persistEntry(entry: LogEntry): void {
+  persistEntry(entry: LogEntry<C>): void {
     this.#entries.set(entry.slot, entry)
   }
 
-  send(to: NodeId, message: PeerMessage): void {
+  send(to: NodeId, message: PeerMessage<C>): void {
     assert(!acceptorReplyTypes.has(message.type), `a ${message.type} is an acceptor reply: it must wait for the disk (reply)`)
     this.#messages.push({ from: this.#self, to, message })
   }
 
   /** An acceptor's reply: it leaves once this turn is on disk (Ready.messagesAfterPersist). */
-  reply(to: NodeId, message: AcceptorReply): void {
+  reply(to: NodeId, message: AcceptorReply<C>): void {
     assert(acceptorReplyTypes.has(message.type), `a ${message.type} is not an acceptor reply`)
     this.#messagesAfterPersist.push({ from: this.#self, to, message })
   }
 
   /** To every member, this node included (its own acceptor answers through the loopback). */
-  broadcast(message: PeerMessage): void {
+  broadcast(message: PeerMessage<C>): void {
     for (const to of this.#members) this.send(to, message)
   }
 
   /** To every other member. */
-  sendToPeers(message: PeerMessage): void {
+  sendToPeers(message: PeerMessage<C>): void {
     for (const to of this.#members) if (to !== this.#self) this.send(to, message)
   }
 
@@ -85,7 +85,7 @@ export class Outputs {
     )
   }
 
-  take(): { persist: PersistBatch; messages: Envelope[]; messagesAfterPersist: Envelope[]; reads: ReadOutcome[]; dropped: ProposalId[] } {
+  take(): { persist: PersistBatch<C>; messages: Envelope<C>[]; messagesAfterPersist: Envelope<C>[]; reads: ReadOutcome[]; dropped: ProposalId[] } {
     const taken = {
       persist: { promised: this.#promised, entries: [...this.#entries.values()] },
       messages: this.#messages,

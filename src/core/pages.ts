@@ -7,25 +7,26 @@
 import { slot, type Slot } from './ids.js'
 import { limits, messageOverheadBytes } from './limits.js'
 import type { Log } from './log.js'
-import { entryBytes } from './message-size.js'
+import type { AppCommand } from './command.js'
+import type { MessageSizes } from './message-size.js'
 import type { ChosenEntry, LogEntry } from './messages.js'
 
 /** Entries read from the log at a time while filling a page. */
 const readSlotsMax = 16
 
-export type PromisePage = Readonly<{ accepted: LogEntry[]; throughSlot: Slot; more: boolean; compactedThrough?: Slot }>
+export type PromisePage<C extends AppCommand> = Readonly<{ accepted: LogEntry<C>[]; throughSlot: Slot; more: boolean; compactedThrough?: Slot }>
 
 /**
  * Every accepted entry from `fromSlot` on, up to `bytesMax` (estimated, the message included)
  * and `promisePageSlotsMax` entries, and where the page ends. At least one entry when any
  * exists, so a candidate paging through a report always moves forward.
  */
-export function promisePage(log: Log, fromSlot: Slot, bytesMax: number): PromisePage {
+export function promisePage<C extends AppCommand>(log: Log<C>, sizes: MessageSizes<C>, fromSlot: Slot, bytesMax: number): PromisePage<C> {
   // Compacted slots are chosen: the page says so and ends there, rather than listing nothing.
   const compacted = log.compactedThrough
   if (fromSlot <= compacted) return { accepted: [], throughSlot: compacted, more: log.highestSlot > compacted, compactedThrough: compacted }
-  const accepted: LogEntry[] = []
-  const cut = fill(accepted, bytesMax, limits.promisePageSlotsMax, (next, max) => log.entriesFrom(next, max), fromSlot)
+  const accepted: LogEntry<C>[] = []
+  const cut = fill(sizes, accepted, bytesMax, limits.promisePageSlotsMax, (next, max) => log.entriesFrom(next, max), fromSlot)
   const last = accepted[accepted.length - 1]
   const throughSlot = last?.slot ?? slot(Math.max(fromSlot, 1) - 1)
   // `highestSlot` only grows (trimmed entries stay in the archive), so this is exact.
@@ -33,9 +34,9 @@ export function promisePage(log: Log, fromSlot: Slot, bytesMax: number): Promise
 }
 
 /** Consecutive chosen entries from `fromSlot`, up to `bytesMax` and `catchUpSlotsMax`. */
-export function chosenPage(log: Log, fromSlot: Slot, bytesMax: number): ChosenEntry[] {
-  const entries: ChosenEntry[] = []
-  fill(entries, bytesMax, limits.catchUpSlotsMax, (next, max) => log.chosenRun(next, max), fromSlot)
+export function chosenPage<C extends AppCommand>(log: Log<C>, sizes: MessageSizes<C>, fromSlot: Slot, bytesMax: number): ChosenEntry<C>[] {
+  const entries: ChosenEntry<C>[] = []
+  fill(sizes, entries, bytesMax, limits.catchUpSlotsMax, (next, max) => log.chosenRun(next, max), fromSlot)
   return entries
 }
 
@@ -43,14 +44,14 @@ export function chosenPage(log: Log, fromSlot: Slot, bytesMax: number): ChosenEn
  * Appends what `read` returns, a few entries at a time, while it fits. Returns whether it
  * stopped because the next entry did not fit (rather than for lack of entries).
  */
-function fill<T extends LogEntry | ChosenEntry>(page: T[], bytesMax: number, countMax: number, read: (from: Slot, max: number) => readonly T[], fromSlot: Slot): boolean {
+function fill<C extends AppCommand, T extends LogEntry<C> | ChosenEntry<C>>(sizes: MessageSizes<C>, page: T[], bytesMax: number, countMax: number, read: (from: Slot, max: number) => readonly T[], fromSlot: Slot): boolean {
   let bytes = messageOverheadBytes
   let next = fromSlot
   while (page.length < countMax) {
     const want = Math.min(readSlotsMax, countMax - page.length)
     const chunk = read(next, want)
     for (const entry of chunk) {
-      const size = entryBytes(entry) + 1
+      const size = sizes.entryBytes(entry) + 1
       if (page.length > 0 && bytes + size > bytesMax) return true
       page.push(entry)
       bytes += size

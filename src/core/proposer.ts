@@ -7,13 +7,13 @@
  */
 import { assert } from './assert.js'
 import { ballotsEqual, ballotZero, type Ballot } from './ballot.js'
-import { commandBytes, noopValue, type Value, type WriteCommand } from './command.js'
+import { noopValue, type AppCommand, type CommandPort, type Value } from './command.js'
 import type { CoreEventSink } from './events.js'
 import { slot, slotZero, type NodeId, type Slot } from './ids.js'
 import type { Learner } from './learner.js'
 import { limits, messageOverheadBytes, type ByteLimits } from './limits.js'
 import type { Log } from './log.js'
-import { valueBytes } from './message-size.js'
+import type { MessageSizes } from './message-size.js'
 import type { AcceptedMessage, HeartbeatAckMessage, PromiseMessage } from './messages.js'
 import type { Outputs } from './outputs.js'
 import { majority, VoteTally } from './quorum.js'
@@ -26,38 +26,40 @@ import { Timeout } from './timeout.js'
 
 export type ProposerRole = 'idle' | 'candidate' | 'leader'
 
-type Inflight = { readonly value: Value; readonly bytes: number; readonly tally: VoteTally }
+type Inflight<C extends AppCommand> = { readonly value: Value<C>; readonly bytes: number; readonly tally: VoteTally }
 /** Phase 1 from one acceptor: its report arrives in pages, `nextSlot` is where the next page starts. */
 type PromiseReport = { nextSlot: Slot; complete: boolean }
 type PendingRead = Readonly<{ id: ReadId; readIndex: Slot; round: number }>
 
 export type QueueResult = 'queued' | 'not_leader' | 'overloaded'
 
-export class Proposer {
+export class Proposer<C extends AppCommand> {
   readonly #self: NodeId
   readonly #members: readonly NodeId[]
   readonly #peers: readonly NodeId[]
-  readonly #log: Log
-  readonly #learner: Learner
-  readonly #outputs: Outputs
+  readonly #log: Log<C>
+  readonly #learner: Learner<C>
+  readonly #outputs: Outputs<C>
   readonly #onEvent: CoreEventSink
   readonly #quorum: number
   readonly #bytes: ByteLimits
+  readonly #commands: CommandPort<C>
+  readonly #sizes: MessageSizes<C>
   #role: ProposerRole = 'idle'
   /** The ballot of the current campaign or leadership; ballotZero when idle. */
   #ballot: Ballot = ballotZero
   #fromSlot: Slot = slotZero
   #reports = new Map<NodeId, PromiseReport>()
-  #recovery = new RecoveryMerge(slotZero)
+  #recovery = new RecoveryMerge<C>(slotZero)
   /** Candidate: the highest compaction point a report named; every slot through it is chosen. */
   #reportedCompactedThrough: Slot = slotZero
   /** Invariant (leader): every slot below nextSlot is chosen or in flight. */
   #nextSlot: Slot = slotZero
   #recoveredThrough: Slot = slotZero
-  #inflight = new Map<Slot, Inflight>()
+  #inflight = new Map<Slot, Inflight<C>>()
   /** Estimated bytes of the values in #inflight. */
   #inflightBytes = 0
-  #queue: WriteCommand[] = []
+  #queue: C[] = []
   /** Estimated bytes of the commands in #queue. */
   #queuedBytes = 0
   #commitSent: Slot = slotZero
@@ -81,11 +83,13 @@ export class Proposer {
   constructor(options: {
     self: NodeId
     members: readonly NodeId[]
-    log: Log
-    learner: Learner
-    outputs: Outputs
+    log: Log<C>
+    learner: Learner<C>
+    outputs: Outputs<C>
     onEvent: CoreEventSink
     bytes: ByteLimits
+    commands: CommandPort<C>
+    sizes: MessageSizes<C>
   }) {
     this.#self = options.self
     this.#members = options.members
@@ -96,6 +100,8 @@ export class Proposer {
     this.#onEvent = options.onEvent
     this.#quorum = majority(options.members.length)
     this.#bytes = options.bytes
+    this.#commands = options.commands
+    this.#sizes = options.sizes
   }
 
   get role(): ProposerRole {
@@ -111,7 +117,7 @@ export class Proposer {
     this.#role = 'candidate'
     this.#ballot = ballot
     this.#fromSlot = slot(this.#learner.commitIndex + 1)
-    this.#recovery = new RecoveryMerge(this.#fromSlot)
+    this.#recovery = new RecoveryMerge<C>(this.#fromSlot)
     this.#reportedCompactedThrough = slotZero
     this.#outputs.broadcast({ type: 'prepare', ballot, fromSlot: this.#fromSlot })
     for (const member of this.#members) this.#pacer.reset(member, this.#now)
@@ -124,7 +130,7 @@ export class Proposer {
    * counts, so duplicated, reordered and retried pages change nothing. Returns whether the
    * campaign moved forward (the replica then holds off its next election).
    */
-  onPromise(from: NodeId, promise: PromiseMessage): boolean {
+  onPromise(from: NodeId, promise: PromiseMessage<C>): boolean {
     if (this.#role !== 'candidate' || !ballotsEqual(promise.ballot, this.#ballot)) return false
     const report = this.#reports.get(from)
     if (report?.complete === true || promise.fromSlot !== (report?.nextSlot ?? this.#fromSlot)) return false
@@ -150,9 +156,9 @@ export class Proposer {
     return true
   }
 
-  propose(command: WriteCommand): QueueResult {
+  propose(command: C): QueueResult {
     if (this.#role !== 'leader') return 'not_leader'
-    const bytes = commandBytes(command)
+    const bytes = this.#commands.bytes(command)
     if (this.#queue.length >= limits.queuedCommandsMax || this.#queuedBytes + bytes > this.#bytes.queuedBytesMax) return 'overloaded'
     this.#queue.push(command)
     this.#queuedBytes += bytes
@@ -222,10 +228,10 @@ export class Proposer {
   flush(): void {
     if (this.#role !== 'leader') return
     let firstSlot = this.#nextSlot
-    let values: Value[] = []
+    let values: Value<C>[] = []
     let messageBytes = messageOverheadBytes
     while (this.#queue.length > 0 && this.#inflight.size < limits.pipelineSlotsMax) {
-      const batch = nextBatch(this.#queue, this.#bytes.batchBytesMax)
+      const batch = nextBatch(this.#commands, this.#queue, this.#bytes.batchBytesMax)
       // An empty pipeline always takes a batch: the cross-checks make a maximal one fit.
       if (this.#inflight.size > 0 && this.#inflightBytes + batch.bytes > this.#bytes.pipelineBytesMax) break
       if (values.length > 0 && messageBytes + batch.bytes + 1 > this.#bytes.messageBytesMax) {
@@ -234,8 +240,8 @@ export class Proposer {
         values = []
         messageBytes = messageOverheadBytes
       }
-      const value = cutBatch(this.#queue, this.#bytes.batchBytesMax)
-      this.#queuedBytes -= value.reduce((bytes, command) => bytes + commandBytes(command), 0)
+      const value = cutBatch(this.#commands, this.#queue, this.#bytes.batchBytesMax)
+      this.#queuedBytes -= value.reduce((bytes, command) => bytes + this.#commands.bytes(command), 0)
       this.#propose(this.#nextSlot, value)
       this.#nextSlot = slot(this.#nextSlot + 1)
       values.push(value)
@@ -278,7 +284,7 @@ export class Proposer {
 
   /** Gives up the campaign or leadership. Queued commands never got a slot: safe to retry. */
   stepDown(): void {
-    for (const command of this.#queue) this.#outputs.drop(command.proposal)
+    for (const command of this.#queue) this.#outputs.drop(this.#commands.proposal(command))
     for (const read of this.#reads) this.#outputs.read({ id: read.id, type: 'not_leader' })
     this.#queue = []
     this.#queuedBytes = 0
@@ -301,7 +307,7 @@ export class Proposer {
 
   #becomeLeader(): void {
     const recovery = this.#recovery
-    this.#recovery = new RecoveryMerge(slotZero)
+    this.#recovery = new RecoveryMerge<C>(slotZero)
     this.#pacer.clear()
     // Slots some acceptor compacted are chosen: the leader starts after them (its learner
     // fetches the snapshot that holds their values).
@@ -327,18 +333,18 @@ export class Proposer {
     this.#onEvent({ type: 'became-leader', ballot: this.#ballot, recoveredThrough })
   }
 
-  #propose(at: Slot, value: Value): void {
-    const bytes = valueBytes(value)
+  #propose(at: Slot, value: Value<C>): void {
+    const bytes = this.#sizes.valueBytes(value)
     this.#inflight.set(at, { value, bytes, tally: new VoteTally(this.#quorum) })
     this.#inflightBytes += bytes
   }
 
-  #forget(at: Slot, inflight: Inflight): void {
+  #forget(at: Slot, inflight: Inflight<C>): void {
     this.#inflight.delete(at)
     this.#inflightBytes -= inflight.bytes
   }
 
-  #broadcastAccept(firstSlot: Slot, values: Value[]): void {
+  #broadcastAccept(firstSlot: Slot, values: Value<C>[]): void {
     for (const member of this.#members) this.#sentThrough.set(member, slot(firstSlot + values.length - 1))
     this.#commitSent = this.#learner.commitIndex
     this.#outputs.broadcast({ type: 'accept', ballot: this.#ballot, firstSlot, values, commitIndex: this.#commitSent })
@@ -355,11 +361,11 @@ export class Proposer {
     const lastSlot = Math.min(this.#nextSlot - 1, fromSlot + 4 * slotsMax - 1)
     let sentBytes = 0
     for (let first = fromSlot; first <= lastSlot && (sentBytes === 0 || sentBytes + this.#bytes.messageBytesMax <= bytesMax);) {
-      const values: Value[] = []
+      const values: Value<C>[] = []
       let bytes = messageOverheadBytes
       for (let at = first; at <= lastSlot && values.length < slotsMax; at = slot(at + 1)) {
         const value = this.#valueAt(at)
-        const size = valueBytes(value) + 1
+        const size = this.#sizes.valueBytes(value) + 1
         if (values.length > 0 && bytes + size > this.#bytes.messageBytesMax) break
         values.push(value)
         bytes += size
@@ -373,7 +379,7 @@ export class Proposer {
     this.#commitSent = this.#learner.commitIndex
   }
 
-  #valueAt(at: Slot): Value {
+  #valueAt(at: Slot): Value<C> {
     const inflight = this.#inflight.get(at)
     if (inflight !== undefined) return inflight.value
     const entry = this.#log.get(at)

@@ -5,14 +5,14 @@
  * @module
  */
 import type { Ballot } from './ballot.js'
-import type { ProposalId } from './command.js'
+import type { AppCommand, ProposalId } from './command.js'
 import type { NodeId, Slot } from './ids.js'
 import type { ChosenEntry, Envelope, LogEntry } from './messages.js'
 
 export type ReadId = number
 
 /** Durable acceptor state changes. `promised: null` means unchanged. */
-export type PersistBatch = Readonly<{ promised: Ballot | null; entries: readonly LogEntry[] }>
+export type PersistBatch<C extends AppCommand> = Readonly<{ promised: Ballot | null; entries: readonly LogEntry<C>[] }>
 
 export type ReadOutcome = Readonly<{ id: ReadId; type: 'ready' | 'not_leader' }>
 
@@ -33,21 +33,21 @@ export type SnapshotAction =
   | Readonly<{ type: 'fetch'; from: NodeId; through: Slot }>
   | Readonly<{ type: 'install'; index: Slot }>
 
-export type Ready = Readonly<{
-  persist: PersistBatch
+export type Ready<C extends AppCommand> = Readonly<{
+  persist: PersistBatch<C>
   /**
    * Envelopes that may leave now, before `persist` is on disk (prepare, accept, heartbeat,
    * catch-up, chosen, pre-vote). Those addressed to this node itself loop back into it.
    */
-  messages: readonly Envelope[]
+  messages: readonly Envelope<C>[]
   /**
    * The acceptor's replies (promise, accepted, heartbeat-ack, reject: etcd's msgsAfterAppend):
    * they rest on the state in `persist` and leave only once it, and everything persisted
    * before it, is on disk.
    */
-  messagesAfterPersist: readonly Envelope[]
+  messagesAfterPersist: readonly Envelope<C>[]
   /** Chosen slots, contiguous from appliedIndex + 1, to apply in order. */
-  committed: readonly ChosenEntry[]
+  committed: readonly ChosenEntry<C>[]
   /** Linearizable reads that may now be served from the state machine (after `committed`). */
   reads: readonly ReadOutcome[]
   /** Commands that never got a slot and never will from this node: safe to retry elsewhere. */
@@ -55,11 +55,11 @@ export type Ready = Readonly<{
   snapshot: SnapshotAction | null
 }>
 
-export function isPersistEmpty(batch: PersistBatch): boolean {
+export function isPersistEmpty<C extends AppCommand>(batch: PersistBatch<C>): boolean {
   return batch.promised === null && batch.entries.length === 0
 }
 
-export function lastCommittedSlot(ready: Ready): Slot | null {
+export function lastCommittedSlot<C extends AppCommand>(ready: Ready<C>): Slot | null {
   const last = ready.committed[ready.committed.length - 1]
   return last === undefined ? null : last.slot
 }

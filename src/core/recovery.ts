@@ -4,13 +4,13 @@
  * @module
  */
 import { compareBallots, type Ballot } from './ballot.js'
-import type { Value } from './command.js'
+import type { AppCommand, Value } from './command.js'
 import { slotZero, type Slot } from './ids.js'
 import type { LogEntry, PromiseMessage } from './messages.js'
 
-export type RecoveredSlot = Readonly<{ value: Value; ballot: Ballot; chosen: boolean }>
+export type RecoveredSlot<C extends AppCommand> = Readonly<{ value: Value<C>; ballot: Ballot; chosen: boolean }>
 
-export type Recovery = Readonly<{ slots: ReadonlyMap<Slot, RecoveredSlot>; highestSlot: Slot }>
+export type Recovery<C extends AppCommand> = Readonly<{ slots: ReadonlyMap<Slot, RecoveredSlot<C>>; highestSlot: Slot }>
 
 /**
  * Paxos's rule: the value accepted in the highest ballot among a quorum's reports is the only
@@ -19,8 +19,8 @@ export type Recovery = Readonly<{ slots: ReadonlyMap<Slot, RecoveredSlot>; highe
  * per acceptor. Adding reports beyond a quorum's is safe: every one comes from an acceptor that
  * promised the candidate's ballot.
  */
-export class RecoveryMerge implements Recovery {
-  readonly slots = new Map<Slot, RecoveredSlot>()
+export class RecoveryMerge<C extends AppCommand> implements Recovery<C> {
+  readonly slots = new Map<Slot, RecoveredSlot<C>>()
   readonly #fromSlot: Slot
   #highestSlot: Slot = slotZero
 
@@ -32,7 +32,7 @@ export class RecoveryMerge implements Recovery {
     return this.#highestSlot
   }
 
-  add(entries: readonly LogEntry[]): void {
+  add(entries: readonly LogEntry<C>[]): void {
     for (const entry of entries) {
       if (entry.slot < this.#fromSlot) continue
       if (entry.slot > this.#highestSlot) this.#highestSlot = entry.slot
@@ -44,13 +44,13 @@ export class RecoveryMerge implements Recovery {
   }
 }
 
-export function recoverSlots(promises: Iterable<PromiseMessage>, fromSlot: Slot): Recovery {
-  const merge = new RecoveryMerge(fromSlot)
+export function recoverSlots<C extends AppCommand>(promises: Iterable<PromiseMessage<C>>, fromSlot: Slot): Recovery<C> {
+  const merge = new RecoveryMerge<C>(fromSlot)
   for (const promise of promises) merge.add(promise.accepted)
   return merge
 }
 
-function outranks(candidate: RecoveredSlot, current: RecoveredSlot): boolean {
+function outranks<C extends AppCommand>(candidate: RecoveredSlot<C>, current: RecoveredSlot<C>): boolean {
   if (current.chosen) return false
   if (candidate.chosen) return true
   return compareBallots(candidate.ballot, current.ballot) > 0

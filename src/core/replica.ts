@@ -7,12 +7,13 @@
 import { Acceptor } from './acceptor.js'
 import { assert, assertNever } from './assert.js'
 import { compareBallots, maxBallot, nextBallot, type Ballot } from './ballot.js'
-import type { ProposeResult, WriteCommand } from './command.js'
+import type { AppCommand, ProposeResult } from './command.js'
 import type { CoreEventSink } from './events.js'
 import { slotZero, type NodeId, type Slot } from './ids.js'
 import { Learner } from './learner.js'
 import { byteLimits, checkByteLimits, limits } from './limits.js'
 import { Log } from './log.js'
+import { MessageSizes } from './message-size.js'
 import { SnapshotSchedule } from './snapshot-schedule.js'
 import type { AcceptMessage, Envelope, HeartbeatMessage, PrepareMessage, PreVoteMessage, PreVoteReplyMessage, PromiseMessage, RejectMessage } from './messages.js'
 import { Outputs } from './outputs.js'
@@ -24,17 +25,17 @@ import { lastCommittedSlot, type ReadId, type Ready } from './ready.js'
 import type { ReadResult, ReplicaOptions, ReplicaPort, ReplicaStatus, Role } from './replica-port.js'
 import { Timeout } from './timeout.js'
 
-export class Replica implements ReplicaPort {
+export class Replica<C extends AppCommand> implements ReplicaPort<C> {
   readonly #self: NodeId
   readonly #members: ReadonlySet<NodeId>
   readonly #random: Random
   readonly #onEvent: CoreEventSink
-  readonly #outputs: Outputs
-  readonly #log: Log
-  readonly #acceptor: Acceptor
-  readonly #learner: Learner
+  readonly #outputs: Outputs<C>
+  readonly #log: Log<C>
+  readonly #acceptor: Acceptor<C>
+  readonly #learner: Learner<C>
   readonly #snapshots: SnapshotSchedule
-  readonly #proposer: Proposer
+  readonly #proposer: Proposer<C>
   readonly #electionTimeout = new Timeout({ name: 'election', afterTicks: limits.electionTimeoutTicks })
   /** Who we believe leads; null while unknown. */
   #leader: NodeId | null = null
@@ -47,9 +48,9 @@ export class Replica implements ReplicaPort {
   #leaderHeardAt: number | null = null
   readonly #preVote: PreVoteRound
   /** The Ready handed out and not yet advanced. */
-  #handedOut: Ready | null = null
+  #handedOut: Ready<C> | null = null
 
-  constructor(options: ReplicaOptions) {
+  constructor(options: ReplicaOptions<C>) {
     assert(options.members.includes(options.self), 'a replica must be a member')
     assert(new Set(options.members).size === options.members.length, 'members must be distinct')
     assert(options.members.length <= limits.nodesMax, 'too many members')
@@ -65,13 +66,15 @@ export class Replica implements ReplicaPort {
     const log = new Log(options.durable.entries, options.archive ?? null, options.archive === undefined ? slotZero : options.appliedIndex, compactedThrough)
     this.#log = log
     this.#outputs = new Outputs(options.self, options.members)
+    const sizes = new MessageSizes(options.commands)
     this.#acceptor = new Acceptor({
       log,
       outputs: this.#outputs,
       promised: options.durable.promised,
+      sizes,
       messageBytesMax: bytes.messageBytesMax,
     })
-    this.#learner = new Learner({ log, outputs: this.#outputs, appliedIndex: options.appliedIndex, messageBytesMax: bytes.messageBytesMax })
+    this.#learner = new Learner({ log, outputs: this.#outputs, appliedIndex: options.appliedIndex, sizes, messageBytesMax: bytes.messageBytesMax })
     // The state the replica starts from is a snapshot's (or empty): the next is due after it.
     this.#snapshots = new SnapshotSchedule(options.snapshotEverySlots ?? null, options.appliedIndex)
     this.#proposer = new Proposer({
@@ -82,6 +85,8 @@ export class Replica implements ReplicaPort {
       outputs: this.#outputs,
       onEvent: this.#onEvent,
       bytes,
+      commands: options.commands,
+      sizes,
     })
     this.#preVote = new PreVoteRound(majority(options.members.length))
     this.#highestSeen = options.durable.promised
@@ -110,7 +115,7 @@ export class Replica implements ReplicaPort {
     this.#campaign()
   }
 
-  step(envelope: Envelope): void {
+  step(envelope: Envelope<C>): void {
     assert(envelope.to === this.#self, 'envelope for another node')
     assert(this.#members.has(envelope.from), 'envelope from a non-member')
     const { from, message } = envelope
@@ -144,7 +149,7 @@ export class Replica implements ReplicaPort {
     }
   }
 
-  propose(command: WriteCommand): ProposeResult {
+  propose(command: C): ProposeResult {
     const result = this.#proposer.propose(command)
     if (result === 'queued') return { type: 'proposed' }
     if (result === 'overloaded') return { type: 'overloaded' }
@@ -158,7 +163,7 @@ export class Replica implements ReplicaPort {
     return { type: 'not_leader', leader: this.#leader }
   }
 
-  ready(): Ready | null {
+  ready(): Ready<C> | null {
     assert(this.#handedOut === null, 'ready() called again before advance()')
     this.#proposer.flush()
     const snapshot = this.#learner.snapshotAction()
@@ -169,12 +174,12 @@ export class Replica implements ReplicaPort {
     // A fetch or an install goes first; a due snapshot is then taken in a later turn.
     const action = snapshot ?? (this.#snapshots.due(appliedThrough) ? { type: 'take' as const, index: appliedThrough } : null)
     if (this.#outputs.empty && committed.length === 0 && action === null) return null
-    const ready: Ready = { ...this.#outputs.take(), committed, snapshot: action }
+    const ready: Ready<C> = { ...this.#outputs.take(), committed, snapshot: action }
     this.#handedOut = ready
     return ready
   }
 
-  advance(ready: Ready): void {
+  advance(ready: Ready<C>): void {
     assert(ready === this.#handedOut, 'advance() of a Ready that was not handed out')
     this.#handedOut = null
     if (ready.snapshot?.type === 'install') this.#installed(ready.snapshot.index)
@@ -273,13 +278,13 @@ export class Replica implements ReplicaPort {
   }
 
   /** A candidate reading reports page by page is making progress: no new election meanwhile. */
-  #onPromise(from: NodeId, promise: PromiseMessage): void {
+  #onPromise(from: NodeId, promise: PromiseMessage<C>): void {
     if (!this.#proposer.onPromise(from, promise)) return
     if (this.#proposer.role === 'candidate') this.#electionTimeout.resetWithJitter(this.#random)
     else this.#failedCampaigns = 0
   }
 
-  #onAccept(from: NodeId, accept: AcceptMessage): void {
+  #onAccept(from: NodeId, accept: AcceptMessage<C>): void {
     this.#see(accept.ballot)
     if (this.#acceptor.onAccept(from, accept) === 'rejected') return
     this.#heardFromLeader(from)

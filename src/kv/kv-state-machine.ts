@@ -15,10 +15,11 @@ import type { AppliedWrite, KvItem, KvPage, Snapshot, StateMachine, TxnResult } 
 import { applyTxn } from './txn.js'
 import { ChangeHistory, type HistoryBounds } from './change-history.js'
 import { RecordingStore } from './recording-store.js'
-import { txnWrites } from '../core/txn-rules.js'
-import type { TxnSpec } from '../core/command.js'
+import { txnWrites } from './txn-rules.js'
+import type { TxnSpec } from './command.js'
 import type { LeaseId } from '../core/ids.js'
 import type { StoredLease } from './kv-store.js'
+import type { WriteCommand } from './command.js'
 
 export type KvStateMachineOptions = Partial<ApplyWriteOptions & Readonly<{ snapshotChunkBytesMax: number; history: HistoryBounds }>>
 
@@ -76,7 +77,7 @@ export class KvStateMachine implements StateMachine {
   }
 
   /** Invariant: slots are applied once each, in order; position moves with the data. */
-  apply(entries: readonly ChosenEntry[]): readonly AppliedWrite[] {
+  apply(entries: readonly ChosenEntry<WriteCommand>[]): readonly AppliedWrite[] {
     const store = this.#store
     const results: AppliedWrite[] = []
     let { appliedIndex, revision } = store.position()

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto'
 import { assert } from '../core/assert.js'
-import type { DeleteCommand, PutCommand, WriteCommand } from '../core/command.js'
+import type { DeleteCommand, PutCommand, WriteCommand } from './command.js'
 import { leaseId, revision, revisionZero, type Revision } from '../core/ids.js'
 import { applyLeaseGrant, applyLeaseRevoke, leaseRefusal } from './leases.js'
 import { limits } from '../core/limits.js'

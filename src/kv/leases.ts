@@ -6,7 +6,7 @@
  * when its tick-driven countdown ends (src/node/lease-timers.ts).
  * @module
  */
-import type { LeaseGrantCommand, LeaseRevokeCommand } from '../core/command.js'
+import type { LeaseGrantCommand, LeaseRevokeCommand } from './command.js'
 import { leaseId, revision, type LeaseId, type Revision } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { KvStore, StoredValue } from './kv-store.js'

@@ -5,10 +5,12 @@
  * the same state as one that applied the whole log.
  * @module
  */
-import type { ProposalId, TxnSpec } from '../core/command.js'
+import type { ProposalId } from '../core/command.js'
+import type { TxnSpec } from './command.js'
 import type { LeaseId, Revision, Slot } from '../core/ids.js'
 import type { ChosenEntry } from '../core/messages.js'
 import type { KeyRange, ScanBounds } from './key-range.js'
+import type { WriteCommand } from './command.js'
 
 export type ApplyResult =
   | Readonly<{ type: 'written'; revision: Revision; deleted: boolean | null }>
@@ -80,7 +82,7 @@ export interface Snapshot {
 
 export interface StateMachine {
   /** Applies contiguous chosen entries from appliedIndex + 1; returns each write's result. */
-  apply(entries: readonly ChosenEntry[]): readonly AppliedWrite[]
+  apply(entries: readonly ChosenEntry<WriteCommand>[]): readonly AppliedWrite[]
   appliedIndex(): Slot
   revision(): Revision
   get(key: string): KvItem | null

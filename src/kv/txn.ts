@@ -7,8 +7,8 @@
  * @module
  */
 import { assert, assertNever } from '../core/assert.js'
-import type { CompareOperator, TxnCompare, TxnOp, TxnSpec } from '../core/command.js'
-import { isWriteOp, writeTwiceIn } from '../core/txn-rules.js'
+import type { CompareOperator, TxnCompare, TxnOp, TxnSpec } from './command.js'
+import { isWriteOp, writeTwiceIn } from './txn-rules.js'
 import { leaseId, revision, type Revision } from '../core/ids.js'
 import { compareKeys, utf8Length } from './key-order.js'
 import { entryOverheadBytes, type KvStore, type StoredValue } from './kv-store.js'

@@ -10,19 +10,20 @@ import type { Envelope } from '../core/messages.js'
 import type { ReplicaPort } from '../core/replica-port.js'
 import type { SystemClock } from './clock.js'
 import { processReady, type ReadyPorts } from './process-ready.js'
+import type { WriteCommand } from '../kv/command.js'
 
 export class EventLoop {
-  readonly #replica: ReplicaPort
+  readonly #replica: ReplicaPort<WriteCommand>
   readonly #ports: ReadyPorts
   readonly #clock: SystemClock
   readonly #tickMs: number
   readonly #onFatal: (error: unknown) => void
-  #inbox: Envelope[] = []
+  #inbox: Envelope<WriteCommand>[] = []
   #scheduled = false
   #timer: NodeJS.Timeout | null = null
   #stopped = false
 
-  constructor(options: { replica: ReplicaPort; ports: ReadyPorts; clock: SystemClock; tickMs: number; onFatal: (error: unknown) => void }) {
+  constructor(options: { replica: ReplicaPort<WriteCommand>; ports: ReadyPorts; clock: SystemClock; tickMs: number; onFatal: (error: unknown) => void }) {
     this.#replica = options.replica
     this.#ports = options.ports
     this.#clock = options.clock
@@ -54,12 +55,12 @@ export class EventLoop {
   }
 
   /** Our own messages to ourselves: never refused, they are part of the protocol's own step. */
-  loopback(envelopes: readonly Envelope[]): void {
+  loopback(envelopes: readonly Envelope<WriteCommand>[]): void {
     for (const envelope of envelopes) this.#inbox.push(envelope)
     this.schedule()
   }
 
-  deliver(envelopes: readonly Envelope[]): 'queued' | 'overloaded' {
+  deliver(envelopes: readonly Envelope<WriteCommand>[]): 'queued' | 'overloaded' {
     if (this.#inbox.length + envelopes.length > limits.inboxEnvelopesMax) return 'overloaded'
     for (const envelope of envelopes) this.#inbox.push(envelope)
     this.schedule()

@@ -33,9 +33,13 @@ export class LeaseTimers {
     for (const [id, ttlSeconds] of leases) this.restart(id, ttlSeconds)
   }
 
-  /** A grant or a keepalive. */
+  /**
+   * A grant or a keepalive. One tick more than the TTL: a restart lands between two ticks, and
+   * the next tick may come at once, so counting only the TTL's ticks could end the lease up to a
+   * tick early (the simulator's lease checker saw it: a new leader expired leases one tick short).
+   */
   restart(id: LeaseId, ttlSeconds: number): void {
-    this.#countdowns.set(id, { remainingTicks: this.ticksOf(ttlSeconds), ttlSeconds })
+    this.#countdowns.set(id, { remainingTicks: this.ticksOf(ttlSeconds) + 1, ttlSeconds })
   }
 
   forget(id: LeaseId): void {
@@ -53,7 +57,8 @@ export class LeaseTimers {
 
   remainingSeconds(id: LeaseId): number | null {
     const countdown = this.#countdowns.get(id)
-    return countdown === undefined ? null : Math.max(0, Math.ceil((countdown.remainingTicks * this.#tickMs) / 1000))
+    // The tick a restart added for the partial tick it landed in is no time the lease has left.
+    return countdown === undefined ? null : Math.max(0, Math.ceil(((countdown.remainingTicks - 1) * this.#tickMs) / 1000))
   }
 
   /** One tick; returns the leases whose TTL just ran out (or whose revoke is due again). */

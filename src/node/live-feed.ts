@@ -6,10 +6,9 @@
  */
 import { limits } from '../core/limits.js'
 import type { NodeId } from '../core/ids.js'
-import { FanOut, type Subscription } from '../observability/fan-out.js'
+import { FanOut } from '../observability/fan-out.js'
 import { LiveRecorder, type FrameInputs } from '../observability/live-recorder.js'
-
-export type LiveSubscription = Readonly<{ hello: string; frames: Subscription<string> }>
+import type { LiveSubscription } from '../server/node-service.js'
 
 export function sseEvent(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`

@@ -1,66 +1,62 @@
 /**
- * PaxosNode: owns the Replica, SQLite storage, the peer transport and the HTTP server, and
- * implements what the routes ask for (NodeService). The only code that joins I/O to the core.
+ * PaxosNode: the driver. It owns the Replica and its event loop, joins the ports it is handed
+ * (storage, state machine, peer links; built by src/node/compose.ts) to the core, and implements
+ * what the routes ask for (NodeService). It builds no storage, state machine or server.
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import type { AddressInfo } from 'node:net'
-import { serve, type ServerType } from '@hono/node-server'
-import { AssertionError, assert, assertNever } from '../core/assert.js'
+import { assert, assertNever } from '../core/assert.js'
 import { formatBallot } from '../core/ballot.js'
 import type { FrameInputs } from '../observability/live-recorder.js'
-import type { RequestId, TxnSpec, WriteCommand } from '../core/command.js'
+import { kvCommands, type RequestId, type TxnSpec, type WriteCommand } from '../kv/command.js'
 import type { CoreEvent } from '../core/events.js'
 import { leaseId, revision, slot, type LeaseId, type NodeId, type Revision, type Slot } from '../core/ids.js'
 import { limits } from '../core/limits.js'
-import type { ChosenEntry, Envelope, LogEntry } from '../core/messages.js'
+import type { Envelope, LogEntry } from '../core/messages.js'
 import { seededRandom } from '../core/random.js'
 import { Replica } from '../core/replica.js'
 import type { Config } from '../config/config.js'
 import type { Logger } from '../observability/logger.js'
 import { advanceCounter, createMetrics, type Metrics } from '../observability/metrics.js'
-import { RateLimit } from '../observability/rate-limit.js'
-import { createApp } from '../server/app.js'
-import type { EtcdServer } from '../server/etcd/etcd-server.js'
-import { DataDirError, openNodeStorage, type NodeStorage } from '../storage/data-dir.js'
-import { KvStateMachine } from '../kv/kv-state-machine.js'
+import { DataDirError, type NodeStorage } from '../storage/data-dir.js'
+import type { KvStateMachine } from '../kv/kv-state-machine.js'
 import { SnapshotFormatError, SnapshotTooOldError } from '../kv/snapshot-codec.js'
 import type { KeyRange, ScanBounds } from '../kv/key-range.js'
 import type { KvItem, KvPage, TxnResult } from '../kv/state-machine.js'
 import { compactLog } from '../storage/log-compaction.js'
 import { SnapshotStoreError } from '../storage/snapshot-store.js'
-import { HoldingTransport } from '../transport/holding-transport.js'
-import { StreamTransport } from '../transport/stream-transport.js'
+import type { HoldingTransport } from '../transport/holding-transport.js'
+import type { Transport, TransportCounters } from '../transport/transport.js'
 import { fetchSnapshot, type SnapshotSource } from '../transport/snapshot-transfer.js'
 import { SystemClock } from './clock.js'
 import { EventLoop } from './event-loop.js'
-import type { DeliverOutcome, LeaseCall, LeaseView, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WatchHistory, WriteOutcome, WriteRequest } from './node-service.js'
+import type { DeliverOutcome, LeaseCall, LeaseView, LiveSubscription, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WatchHandle, WatchHistory, WriteOutcome, WriteRequest } from '../server/node-service.js'
+import { LeaseKeeper } from './lease-keeper.js'
 import { LeaseTimers } from './lease-timers.js'
-import { WatchHub, type WatchHandle } from './watch-hub.js'
+import { WatchHub } from './watch-hub.js'
 import { Pending } from './pending.js'
 import { writeCommand } from './write-command.js'
 import { writeOutcome } from './write-outcome.js'
 import { Receipts } from './receipts.js'
-import { LiveFeed, type LiveSubscription } from './live-feed.js'
+import { LiveFeed } from './live-feed.js'
 import { Snapshotter, type SnapshotWritten } from './snapshotter.js'
 
-/** A port the node could not listen on: which flag named it, and why. */
-export class ListenError extends Error {
-  override name = 'ListenError'
-  readonly flag: string
+/** The peer links the node sends through, with what it reports of them (StreamTransport). */
+export type PeerLinks = Transport<WriteCommand> & Readonly<{ reachable(peer: NodeId): boolean; counters: TransportCounters }>
 
-  constructor(flag: string, host: string, port: number, cause: Error) {
-    super(`cannot listen on ${host}:${port}: ${cause.message.split('\n')[0]}`)
-    this.flag = flag
-  }
-}
-
-/** The etcd endpoint as the other members reach this node: its own --cluster URL's host. */
-function etcdUrlOf(config: Config): string {
-  const self = config.members.find((member) => member.id === config.id)
-  const host = self === undefined ? config.host : new URL(self.url).hostname
-  return `http://${host}:${config.etcdPort}`
-}
+/** What the composition root hands the node: every concrete part is built there. */
+export type NodePorts = Readonly<{
+  clock: SystemClock
+  stateMachine: KvStateMachine
+  storage: NodeStorage<WriteCommand>
+  links: PeerLinks
+  /** In front of the links in --debug-step mode (it holds messages), else null. */
+  step: HoldingTransport<WriteCommand> | null
+  /** Where this node serves the etcd API, as its peers and clients reach it; null when it does not. */
+  etcdUrl: string | null
+  /** A bug: log it and crash. Acknowledged state is on disk; a restart resumes from there. */
+  fatal: (error: unknown) => never
+}>
 
 /**
  * A transferred chunk longer than this is refused. The codec closes chunks at
@@ -76,27 +72,25 @@ export class PaxosNode implements NodeService {
   readonly #logger: Logger
   readonly #metrics: Metrics = createMetrics()
   readonly #clock: SystemClock
-  readonly #storage: NodeStorage
+  readonly #storage: NodeStorage<WriteCommand>
   readonly #stateMachine: KvStateMachine
   readonly #snapshotter: Snapshotter
-  readonly #replica: Replica
-  readonly #transport: StreamTransport
-  /** In front of the transport in --debug-step mode, else null. */
-  readonly #step: HoldingTransport | null
+  readonly #replica: Replica<WriteCommand>
+  readonly #links: PeerLinks
+  /** In front of the links in --debug-step mode, else null. */
+  readonly #step: HoldingTransport<WriteCommand> | null
   readonly #pending = new Pending()
   readonly #watches = new WatchHub(limits.watchersMax)
   /** The leader's lease countdowns, driven by #leaseTicker every tick; empty on a follower. */
-  readonly #leaseTimers: LeaseTimers
+  readonly #leases: LeaseKeeper
   #leaseTicker: NodeJS.Timeout | null = null
   readonly #receipts: Receipts
   readonly #live: LiveFeed
   /** Entries persisted in the current turn, whose WAL sync the receipts time. */
-  #turnEntries: readonly LogEntry[] = []
+  #turnEntries: readonly LogEntry<WriteCommand>[] = []
   readonly #loop: EventLoop
   /** Unique per process start, so proposal ids never repeat across restarts. */
   readonly #incarnation = randomBytes(6).toString('hex')
-  /** Peer refusals are retried many times a minute: say each once per half minute. */
-  readonly #refusals: RateLimit
   #proposals = 0
   #snapshotsSent = 0
   #snapshotsInstalled = 0
@@ -105,36 +99,26 @@ export class PaxosNode implements NodeService {
   #stopping = false
   #requests = 0
   #reads = 0
-  #server: ServerType | null = null
-  #etcdServer: EtcdServer | null = null
-  /** Where this node serves the etcd API, as its peers and clients reach it; null when it does not. */
   readonly #etcdUrl: string | null
+  readonly #fatal: (error: unknown) => never
   readonly #requestSeries = new Map<string, Readonly<{ count: { inc: () => void }; latency: { observe: (value: number) => void } }>>()
   /** Transport totals already added to the sent/dropped counters. */
   readonly #reported = { sent: { value: 0 }, dropped: { value: 0 }, oversized: { value: 0 } }
 
-  constructor(config: Config, logger: Logger) {
+  constructor(config: Config, logger: Logger, ports: NodePorts) {
     this.id = config.id
     this.#config = config
     this.#logger = logger
-    this.#stateMachine = new KvStateMachine({ history: { revisionsMax: config.historyRevisions, bytesMax: limits.historyBytesMax } })
-    this.#leaseTimers = new LeaseTimers({ tickMs: config.tickMs, retryTicks: limits.electionTimeoutTicks })
-    this.#clock = new SystemClock(config.tickMs)
-    this.#etcdUrl = config.etcdPort === 0 ? null : etcdUrlOf(config)
-    this.#refusals = new RateLimit({ intervalMs: 30_000, nowMs: () => this.#clock.nowMs() })
+    this.#clock = ports.clock
+    this.#stateMachine = ports.stateMachine
+    this.#storage = ports.storage
+    this.#links = ports.links
+    this.#step = ports.step
+    this.#etcdUrl = ports.etcdUrl
+    this.#fatal = ports.fatal
+    this.#leases = new LeaseKeeper(new LeaseTimers({ tickMs: config.tickMs, retryTicks: limits.electionTimeoutTicks }), this.#stateMachine)
     this.#receipts = new Receipts(config.id)
     this.#live = new LiveFeed({ self: config.id, members: config.members.map((member) => member.id), inputs: () => this.#liveInputs() })
-    this.#storage = openNodeStorage(
-      { dir: config.dataDir, clusterId: config.clusterId, nodeId: config.id, fsync: config.fsync },
-      {
-        onError: (error) => this.#fatal(error),
-        onSynced: (durationMs) => {
-          this.#metrics.walSyncSeconds.observe(durationMs / 1000)
-          this.#live.recorder.walSynced(durationMs)
-        },
-        nowMs: () => this.#clock.nowMs(),
-      },
-    )
     this.#restoreNewestSnapshot()
     // Slots up to the snapshot stay on disk (the replica reads them through the archive when
     // asked) until the log is truncated behind it; the chosen ones after it are applied again by
@@ -161,23 +145,9 @@ export class PaxosNode implements NodeService {
       compactedThrough: this.#storage.acceptorStorage.log.compactedThrough(),
       snapshotEverySlots: config.snapshotEverySlots,
       onEvent: (event) => this.#onEvent(event),
+      commands: kvCommands,
     })
     this.#metrics.logCompactedThrough.set(this.#storage.acceptorStorage.log.compactedThrough())
-    this.#transport = new StreamTransport({
-      self: config.id,
-      peers: new Map(config.members.map((member) => [member.id, member.url])),
-      secret: config.secret,
-      clusterId: config.clusterId,
-      now: () => this.#clock.nowMs(),
-      onRefused: (peer, status, reason) => {
-        if (!this.#refusals.allow(`to ${peer} ${status} ${reason}`)) return
-        this.#logger.warn({ peer, status, reason }, `node ${peer} refuses this node's messages (${status}): ${reason}; check --secret/PAXOS_KV_SECRET, --cluster-id and --cluster on both nodes`)
-      },
-      onOversized: (report) => this.#logger.warn({
-        peer: report.peer, messageType: report.message.type, messageBytes: report.message.bytes, frameBytesMax: report.frameBytesMax, unreportedSincePrevious: report.unreported,
-      }, 'peer message too large for a frame: not sent'),
-    })
-    this.#step = config.debugStep ? new HoldingTransport(this.#transport, limits.heldMessagesMax) : null
     this.#loop = new EventLoop({
       replica: this.#replica,
       clock: this.#clock,
@@ -209,7 +179,8 @@ export class PaxosNode implements NodeService {
           for (const entry of entries) this.#metrics.batchCommands.observe(entry.value.length)
           this.#live.recorder.applied(entries)
           const appliedWrites = this.#stateMachine.apply(entries)
-          this.#leasesApplied(entries)
+          // The leader's countdowns follow the applied grants and revokes (a follower keeps none).
+          if (this.#replica.status().role === 'leader') this.#leases.applied(entries)
           for (const applied of appliedWrites) {
             this.#metrics.commandsApplied.inc()
             this.#pending.settleWrite(applied.proposal, { type: 'applied', slot: applied.slot, result: applied.result })
@@ -218,7 +189,7 @@ export class PaxosNode implements NodeService {
         },
         send: (envelopes) => {
           this.#live.recorder.sent(envelopes)
-          ;(this.#step ?? this.#transport).send(envelopes)
+          ;(this.#step ?? this.#links).send(envelopes)
         },
         reads: (outcomes) => {
           for (const outcome of outcomes) this.#pending.settleRead(outcome.id, outcome.type)
@@ -237,23 +208,11 @@ export class PaxosNode implements NodeService {
     })
   }
 
-  /** Opens the HTTP port and starts the protocol; resolves with the bound port. */
-  async start(): Promise<number> {
-    const app = createApp({
-      node: this,
-      secret: this.#config.secret,
-      clusterId: this.#config.clusterId,
-      members: new Set(this.#config.members.map((member) => member.id)),
-      requestTimeoutMs: this.#config.requestTimeoutMs,
-      valueBytesMax: this.#config.valueBytesMax,
-      onFatal: (error) => this.#fatal(error),
-      onRequest: (route, method, status, durationMs) => this.#observeRequest(route, method, status, durationMs),
-      onUnexpected: (error) => this.#logger.error({ err: error }, 'unexpected error in a request'),
-      onPeerRefused: (from, reason) => {
-        if (!this.#refusals.allow(`from ${from.replace(/:\d+$/, '')} ${reason}`)) return
-        this.#logger.warn({ from, reason }, `refused peer messages from ${from}: ${reason}`)
-      },
-    })
+  /**
+   * Starts the protocol: replays the chosen log after the snapshot, then the event loop, the live
+   * feed and the lease clock. The composition root opens the ports for clients and peers after it.
+   */
+  start(): void {
     const replayFrom = this.#stateMachine.appliedIndex()
     this.#loop.applyHeld()
     if (this.#stateMachine.appliedIndex() > replayFrom) this.#logger.info({ from: replayFrom + 1, through: this.#stateMachine.appliedIndex() }, 'replayed the chosen log after the snapshot')
@@ -261,42 +220,10 @@ export class PaxosNode implements NodeService {
     this.#live.start()
     this.#leaseTicker = setInterval(() => this.#leaseTick(), this.#config.tickMs)
     this.#leaseTicker.unref()
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = serve({ fetch: app.fetch, port: this.#config.port, hostname: this.#config.host }, (info: AddressInfo) => resolve(info.port))
-      // Peer streams are long-lived requests: no whole-request deadline (Node's default is 5 min).
-      ;(server as { requestTimeout: number }).requestTimeout = 0
-      server.once('error', (error) => reject(new ListenError('--port', this.#config.host, this.#config.port, error)))
-      this.#server = server
-    })
-    if (this.#etcdUrl !== null) await this.#startEtcd()
-    return port
   }
 
-  /** The etcd v3 gRPC API (serve --etcd-port) over this node. */
-  async #startEtcd(): Promise<void> {
-    // Loaded only here: gRPC costs a node that does not serve it nothing at startup.
-    const [{ servedCalls, servedStreams }, { EtcdServer }, { MemberEndpoints }] = await Promise.all([
-      import('../server/etcd/calls.js'), import('../server/etcd/etcd-server.js'), import('../server/etcd/member-endpoints.js'),
-    ])
-    const config = this.#config
-    const deps = { node: this, secret: config.secret, clusterId: config.clusterId, requestTimeoutMs: config.requestTimeoutMs, valueBytesMax: config.valueBytesMax }
-    const calls = servedCalls({ ...deps, members: config.members, selfEtcdUrl: this.#etcdUrl ?? '', endpoints: new MemberEndpoints() })
-    this.#etcdServer = new EtcdServer({
-      node: this,
-      calls,
-      streams: servedStreams(deps),
-      onFatal: (error) => this.#fatal(error),
-      onUnexpected: (error) => this.#logger.error({ err: error }, 'unexpected error in an etcd call'),
-    })
-    try {
-      await this.#etcdServer.start(config.host, config.etcdPort)
-    } catch (error) {
-      throw new ListenError('--etcd-port', config.host, config.etcdPort, error as Error)
-    }
-  }
-
-  async stop(): Promise<void> {
-    await this.#etcdServer?.stop()
+  /** Stops the protocol and everything the node runs; its ports are the composition root's to close. */
+  stop(): void {
     this.#stopping = true
     this.#fetching?.abort()
     this.#loop.stop()
@@ -304,15 +231,12 @@ export class PaxosNode implements NodeService {
     this.#watches.closeAll()
     this.#snapshotter.stop()
     this.#live.stop()
-    await this.#transport.close()
-    await new Promise<void>((resolve) => {
-      const server = this.#server
-      if (server === null) return resolve()
-      server.close(() => resolve())
-      // Peers' streams into this node never end on their own: close() alone would wait forever.
-      ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
-    })
-    this.#storage.close()
+  }
+
+  /** The storage finished a WAL sync (its hook, wired by the composition root). */
+  walSynced(durationMs: number): void {
+    this.#metrics.walSyncSeconds.observe(durationMs / 1000)
+    this.#live.recorder.walSynced(durationMs)
   }
 
   peerUrl(id: NodeId): string | null {
@@ -394,45 +318,26 @@ export class PaxosNode implements NodeService {
   async keepalive(id: LeaseId, deadlineMs: number): Promise<LeaseCall<Readonly<{ ttlSeconds: number }>>> {
     const barrier = await this.readBarrier(deadlineMs)
     if (barrier.type !== 'ok') return barrier
-    const lease = this.#stateMachine.lease(id)
-    if (lease === null) return { type: 'not_found' }
-    this.#leaseTimers.restart(id, lease.ttlSeconds)
-    return { type: 'ok', value: { ttlSeconds: lease.ttlSeconds } }
+    const ttlSeconds = this.#leases.keepalive(id)
+    if (ttlSeconds === null) return { type: 'not_found' }
+    return { type: 'ok', value: { ttlSeconds } }
   }
 
   async leaseViews(id: LeaseId | null, deadlineMs: number): Promise<LeaseCall<readonly LeaseView[]>> {
     const barrier = await this.readBarrier(deadlineMs)
     if (barrier.type !== 'ok') return barrier
     const view = (lease: LeaseId, ttlSeconds: number, keys: readonly string[]): LeaseView =>
-      ({ id: lease, ttlSeconds, remainingSeconds: this.#leaseTimers.remainingSeconds(lease) ?? ttlSeconds, keys })
+      ({ id: lease, ttlSeconds, remainingSeconds: this.#leases.remainingSeconds(lease) ?? ttlSeconds, keys })
     if (id === null) return { type: 'ok', value: [...this.#stateMachine.leases()].map(([lease, ttlSeconds]) => view(lease, ttlSeconds, [])) }
     const lease = this.#stateMachine.lease(id)
     if (lease === null) return { type: 'not_found' }
     return { type: 'ok', value: [view(id, lease.ttlSeconds, this.#stateMachine.leaseKeys(id))] }
   }
 
-  /** The leader's countdowns follow the applied grants and revokes (a follower keeps none). */
-  #leasesApplied(entries: readonly ChosenEntry[]): void {
-    if (this.#replica.status().role !== 'leader') return
-    for (const entry of entries) {
-      for (const command of entry.value) {
-        if (command.type === 'lease-revoke') this.#leaseTimers.forget(leaseId(command.id))
-        if (command.type !== 'lease-grant') continue
-        const id = leaseId(command.id)
-        const lease = this.#stateMachine.lease(id)
-        if (lease !== null && !this.#leaseTimers.has(id)) this.#leaseTimers.restart(id, lease.ttlSeconds)
-      }
-    }
-  }
-
   /** One tick of the lease clock: on the leader, an expired lease's revoke is proposed. */
   #leaseTick(): void {
     if (this.#replica.status().role !== 'leader') return
-    for (const id of this.#leaseTimers.tick()) {
-      if (this.#stateMachine.lease(id) === null) {
-        this.#leaseTimers.forget(id)
-        continue
-      }
+    for (const id of this.#leases.tick()) {
       this.#logger.info({ lease: id }, 'lease expired: revoking it')
       const revoke: WriteRequest = { type: 'lease-revoke', id, idempotencyKey: null, requestId: null }
       // Its outcome shows in the state: a revoke that did not apply is proposed again after retryTicks.
@@ -468,7 +373,7 @@ export class PaxosNode implements NodeService {
     const lag = this.#replica.peerLag()
     const peers = this.#config.members
       .filter((member) => member.id !== this.id)
-      .map((member) => ({ id: member.id, url: member.url, reachable: this.#transport.reachable(member.id), lagSlots: lag.get(member.id) ?? null }))
+      .map((member) => ({ id: member.id, url: member.url, reachable: this.#links.reachable(member.id), lagSlots: lag.get(member.id) ?? null }))
     const snapshot = { newestIndex: this.#storage.snapshots.latest()?.index ?? null, logCompactedThrough: this.#storage.acceptorStorage.log.compactedThrough(), sent: this.#snapshotsSent, installed: this.#snapshotsInstalled }
     return { ...this.#replica.status(), revision: revision(this.#stateMachine.revision()), peers, snapshot, etcdUrl: this.#etcdUrl }
   }
@@ -489,7 +394,7 @@ export class PaxosNode implements NodeService {
     }
   }
 
-  deliver(envelopes: readonly Envelope[]): DeliverOutcome {
+  deliver(envelopes: readonly Envelope<WriteCommand>[]): DeliverOutcome {
     const outcome = this.#loop.deliver(envelopes)
     if (outcome === 'queued') this.#live.recorder.received(envelopes)
     return outcome
@@ -511,13 +416,13 @@ export class PaxosNode implements NodeService {
     this.#metrics.liveDataBytes.set(this.#stateMachine.usedBytes())
     this.#metrics.inboxDepth.set(this.#loop.inboxDepth)
     this.#metrics.ballotRound.set(status.ballot.round)
-    advanceCounter(this.#metrics.peerMessagesSent, this.#reported.sent, this.#transport.counters.sent)
-    advanceCounter(this.#metrics.peerMessagesDropped, this.#reported.dropped, this.#transport.counters.dropped)
-    advanceCounter(this.#metrics.peerMessagesOversized, this.#reported.oversized, this.#transport.counters.oversized)
+    advanceCounter(this.#metrics.peerMessagesSent, this.#reported.sent, this.#links.counters.sent)
+    advanceCounter(this.#metrics.peerMessagesDropped, this.#reported.dropped, this.#links.counters.dropped)
+    advanceCounter(this.#metrics.peerMessagesOversized, this.#reported.oversized, this.#links.counters.oversized)
     const lag = this.#replica.peerLag()
     for (const member of this.#config.members) {
       if (member.id === this.id) continue
-      this.#metrics.peerReachable.set({ peer: String(member.id) }, this.#transport.reachable(member.id) ? 1 : 0)
+      this.#metrics.peerReachable.set({ peer: String(member.id) }, this.#links.reachable(member.id) ? 1 : 0)
       this.#metrics.peerLag.set({ peer: String(member.id) }, lag.get(member.id) ?? 0)
     }
     return this.#metrics.registry.metrics()
@@ -537,7 +442,7 @@ export class PaxosNode implements NodeService {
   }
 
   /** Labelled series looked up once per label set: hashing labels on every request shows in profiles. */
-  #observeRequest(route: string, method: string, status: number, durationMs: number): void {
+  observeRequest(route: string, method: string, status: number, durationMs: number): void {
     const key = `${route} ${method} ${status}`
     let series = this.#requestSeries.get(key)
     if (series === undefined) {
@@ -567,13 +472,13 @@ export class PaxosNode implements NodeService {
         // A leader change ends watch streams (api.md): clients resume from their last revision.
         this.#watches.closeAll()
         // Every lease starts over at its full TTL: a leader change never ends one early.
-        this.#leaseTimers.restartAll(this.#stateMachine.leases())
+        this.#leases.becameLeader()
         this.#metrics.leaderChanges.inc()
         this.#logger.info({ ballot: event.ballot, recoveredThrough: event.recoveredThrough }, 'became leader')
         return
       case 'became-follower':
         this.#watches.closeAll()
-        this.#leaseTimers.clear()
+        this.#leases.steppedDown()
         this.#logger.info({ ballot: event.ballot, reason: event.reason }, 'stepped down')
         return
       case 'catch-up-requested':
@@ -586,7 +491,6 @@ export class PaxosNode implements NodeService {
     try {
       this.#restoreNewestUsable()
     } catch (error) {
-      this.#storage.close()
       if (error instanceof SnapshotStoreError || error instanceof SnapshotFormatError) throw new DataDirError('corrupt', `snapshot: ${error.message}`)
       throw error
     }
@@ -720,11 +624,5 @@ export class PaxosNode implements NodeService {
   /** Takes a snapshot now, whatever the interval (benchmarks, tests). */
   takeSnapshot(): void {
     this.#snapshotter.take()
-  }
-
-  /** A bug: log it and crash. Acknowledged state is on disk; a restart resumes from there. */
-  #fatal(error: unknown): never {
-    this.#logger.fatal({ err: error, assertion: error instanceof AssertionError }, 'fatal error: exiting')
-    process.exit(1)
   }
 }

@@ -9,6 +9,7 @@ import type { NodeId, Slot } from '../core/ids.js'
 import type { ChosenEntry, Envelope } from '../core/messages.js'
 import type { ReplicaPort } from '../core/replica-port.js'
 import { isPersistEmpty, type PersistBatch, type ReadOutcome } from '../core/ready.js'
+import type { WriteCommand } from '../kv/command.js'
 
 export interface ReadyPorts {
   readonly self: NodeId
@@ -24,9 +25,9 @@ export interface ReadyPorts {
    * is durable when `atomically` returns.
    */
   readonly whenSynced?: (release: () => void) => void
-  readonly persist: (batch: PersistBatch) => void
-  readonly apply: (entries: readonly ChosenEntry[]) => void
-  readonly send: (envelopes: readonly Envelope[]) => void
+  readonly persist: (batch: PersistBatch<WriteCommand>) => void
+  readonly apply: (entries: readonly ChosenEntry<WriteCommand>[]) => void
+  readonly send: (envelopes: readonly Envelope<WriteCommand>[]) => void
   readonly reads: (outcomes: readonly ReadOutcome[]) => void
   readonly dropped: (proposals: readonly ProposalId[]) => void
   /**
@@ -48,14 +49,14 @@ export interface ReadyPorts {
    * Delivers envelopes this node sent itself, once they may count (their turn is durable).
    * Absent: they are stepped at once. The node queues them for its next event-loop turn.
    */
-  readonly loopback?: (envelopes: readonly Envelope[]) => void
+  readonly loopback?: (envelopes: readonly Envelope<WriteCommand>[]) => void
 }
 
 /**
  * Drains the replica's Ready, at most `readyTurnsMax` turns. Returns whether work remains for
  * the next event-loop turn.
  */
-export function processReady(replica: ReplicaPort, ports: ReadyPorts): boolean {
+export function processReady(replica: ReplicaPort<WriteCommand>, ports: ReadyPorts): boolean {
   for (let turn = 0; turn < limits.readyTurnsMax; turn += 1) {
     const ready = replica.ready()
     if (ready === null) return false
@@ -84,10 +85,10 @@ export function processReady(replica: ReplicaPort, ports: ReadyPorts): boolean {
 }
 
 /** Envelopes to peers go to the transport; those to this node loop back into its replica. */
-function deliver(replica: ReplicaPort, ports: ReadyPorts, envelopes: readonly Envelope[]): void {
+function deliver(replica: ReplicaPort<WriteCommand>, ports: ReadyPorts, envelopes: readonly Envelope<WriteCommand>[]): void {
   if (envelopes.length === 0) return
-  const loopback: Envelope[] = []
-  const remote: Envelope[] = []
+  const loopback: Envelope<WriteCommand>[] = []
+  const remote: Envelope<WriteCommand>[] = []
   for (const envelope of envelopes) (envelope.to === ports.self ? loopback : remote).push(envelope)
   if (remote.length > 0) ports.send(remote)
   if (loopback.length === 0) return

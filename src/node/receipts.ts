@@ -11,7 +11,8 @@ import type { CoreEvent } from '../core/events.js'
 import { slot, type NodeId, type Slot } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { LogEntry } from '../core/messages.js'
-import type { Receipt } from './node-service.js'
+import type { Receipt } from '../server/node-service.js'
+import type { WriteCommand } from '../kv/command.js'
 
 
 type SlotRecord = {
@@ -35,7 +36,7 @@ export class Receipts {
   }
 
   /** This node's acceptor wrote these entries in a turn committed at `atMs`. */
-  persisted(entries: readonly LogEntry[], atMs: number): void {
+  persisted(entries: readonly LogEntry<WriteCommand>[], atMs: number): void {
     for (const entry of entries) {
       const record = this.#record(entry.slot)
       // A chosen mark rewrites the same accepted value: its sync is not the accept's.
@@ -47,7 +48,7 @@ export class Receipts {
   }
 
   /** The turn that persisted `entries` is on disk at `atMs`. */
-  synced(entries: readonly LogEntry[], atMs: number): void {
+  synced(entries: readonly LogEntry<WriteCommand>[], atMs: number): void {
     for (const entry of entries) {
       const record = this.#slots.get(entry.slot)
       if (record === undefined || record.persistedAtMs === null || record.fsyncMs !== null) continue

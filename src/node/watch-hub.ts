@@ -5,19 +5,7 @@
  * one cursor, and one that falls behind the history's bound is closed rather than skipped.
  * @module
  */
-export type WakeReason = 'applied' | 'timeout' | 'closed'
-
-export interface WatchHandle {
-  readonly closed: boolean
-  /**
-   * Resolves at the next apply ('applied', at once if one happened since the last call), after
-   * `timeoutMs` ('timeout'), or when the node ends its watches ('closed').
-   */
-  next(timeoutMs: number): Promise<WakeReason>
-  /** Wakes a waiting `next` now, as an apply would: its owner has work of its own to do. */
-  wake(): void
-  close(): void
-}
+import type { WakeReason, WatchHandle } from '../server/node-service.js'
 
 class Handle implements WatchHandle {
   readonly #hub: WatchHub

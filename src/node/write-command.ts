@@ -4,8 +4,9 @@
  * @module
  */
 import { assertNever } from '../core/assert.js'
-import type { ProposalId, WriteCommand } from '../core/command.js'
-import type { WriteRequest } from './node-service.js'
+import type { ProposalId } from '../core/command.js'
+import type { WriteCommand } from '../kv/command.js'
+import type { WriteRequest } from '../server/node-service.js'
 
 /**
  * `atMs` is the proposer's wall clock, carried for the dedupe records' expiry (see kv.ts);

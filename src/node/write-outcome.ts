@@ -4,7 +4,7 @@
  * @module
  */
 import type { ApplyResult } from '../kv/state-machine.js'
-import type { Receipt, WriteOutcome } from './node-service.js'
+import type { Receipt, WriteOutcome } from '../server/node-service.js'
 
 /** `receipt` is asked for only when the write took effect (a receipt describes its slot). */
 export function writeOutcome(result: ApplyResult, receipt: () => Receipt): WriteOutcome {

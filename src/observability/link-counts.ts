@@ -3,6 +3,7 @@
  * counting costs next to nothing at any message rate. Keys are the other node's id.
  * @module
  */
+import type { AppCommand } from '../core/command.js'
 import type { NodeId } from '../core/ids.js'
 import type { Envelope } from '../core/messages.js'
 import type { LiveLinks } from './live-frame.js'
@@ -16,11 +17,11 @@ export class LinkCounts {
     byType.set(type, (byType.get(type) ?? 0) + count)
   }
 
-  sent(envelopes: readonly Envelope[]): void {
+  sent(envelopes: readonly Envelope<AppCommand>[]): void {
     for (const envelope of envelopes) this.add(envelope.to, envelope.message.type)
   }
 
-  received(envelopes: readonly Envelope[]): void {
+  received(envelopes: readonly Envelope<AppCommand>[]): void {
     for (const envelope of envelopes) this.add(envelope.from, envelope.message.type)
   }
 

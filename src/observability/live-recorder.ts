@@ -5,6 +5,7 @@
  * write: at any load the feed costs a frame per `liveFrameMs` plus those increments.
  * @module
  */
+import type { AppCommand } from '../core/command.js'
 import { formatBallot } from '../core/ballot.js'
 import type { CoreEvent } from '../core/events.js'
 import { limits } from '../core/limits.js'
@@ -64,19 +65,19 @@ export class LiveRecorder {
     }
   }
 
-  persisted(entries: readonly LogEntry[]): void {
+  persisted(entries: readonly LogEntry<AppCommand>[]): void {
     this.#slots.persisted(entries)
   }
 
-  applied(entries: readonly ChosenEntry[]): void {
+  applied(entries: readonly ChosenEntry<AppCommand>[]): void {
     this.#slots.applied(entries)
   }
 
-  sent(envelopes: readonly Envelope[]): void {
+  sent(envelopes: readonly Envelope<AppCommand>[]): void {
     this.#sent.sent(envelopes)
   }
 
-  received(envelopes: readonly Envelope[]): void {
+  received(envelopes: readonly Envelope<AppCommand>[]): void {
     this.#received.received(envelopes)
   }
 

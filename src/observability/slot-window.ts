@@ -5,15 +5,15 @@
  * @module
  */
 import { formatBallot } from '../core/ballot.js'
+import { isCoreEntry, type AppCommand, type Value } from '../core/command.js'
 import type { CoreEvent } from '../core/events.js'
 import type { ChosenEntry, LogEntry } from '../core/messages.js'
-import type { Value } from '../core/command.js'
 import type { LiveSlot } from './live-frame.js'
 
 type SlotState = { accepted: string | null; batch: number; chosen: boolean; quorum: readonly number[] | null }
 
-function batchSize(value: Value): number {
-  return value.filter((command) => command.type !== 'noop').length
+function batchSize(value: Value<AppCommand>): number {
+  return value.filter((entry) => !isCoreEntry(entry)).length
 }
 
 export class SlotWindow {
@@ -25,7 +25,7 @@ export class SlotWindow {
     this.#slotsMax = slotsMax
   }
 
-  persisted(entries: readonly LogEntry[]): void {
+  persisted(entries: readonly LogEntry<AppCommand>[]): void {
     for (const entry of entries) {
       const state = this.#state(entry.slot)
       if (state === null) continue
@@ -36,7 +36,7 @@ export class SlotWindow {
     }
   }
 
-  applied(entries: readonly ChosenEntry[]): void {
+  applied(entries: readonly ChosenEntry<AppCommand>[]): void {
     for (const entry of entries) {
       const state = this.#state(entry.slot)
       if (state === null) continue

@@ -5,7 +5,9 @@
 import { Hono } from 'hono'
 import { AssertionError } from '../core/assert.js'
 import type { NodeId } from '../core/ids.js'
-import type { NodeService } from '../node/node-service.js'
+import type { NodeService } from './node-service.js'
+import type { WriteCommand } from '../kv/command.js'
+import type { PeerCodec } from '../transport/codec.js'
 import { ApiError, apiErrorStatus, errorBody, retryAfterSeconds } from './errors.js'
 import { mountDebugRoutes } from './debug-routes.js'
 import { mountEtcdPeerRoute } from './etcd/peer-route.js'
@@ -25,6 +27,7 @@ export type AppDeps = Readonly<{
   members: ReadonlySet<NodeId>
   requestTimeoutMs: number
   valueBytesMax: number
+  peerCodec: PeerCodec<WriteCommand>
   /** A bug (failed assertion): crash, never answer 500. */
   onFatal: (error: Error) => void
   onRequest?: (route: string, method: string, status: number, durationMs: number) => void

@@ -6,9 +6,9 @@
  * @module
  */
 import type { Context } from 'hono'
-import type { RequestId } from '../core/command.js'
+import type { RequestId } from '../kv/command.js'
 import { limits } from '../core/limits.js'
-import type { NodeService, WriteOutcome, WriteRequest } from '../node/node-service.js'
+import type { NodeService, WriteOutcome, WriteRequest } from './node-service.js'
 import { ApiError } from './errors.js'
 import { forwardedOf, requestDeadline, withLeader, type Forwarded } from './forward.js'
 import { nextTurn } from './next-turn.js'

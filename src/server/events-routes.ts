@@ -11,7 +11,7 @@ import { request } from 'undici'
 import { z } from 'zod'
 import type { NodeId } from '../core/ids.js'
 import { limits } from '../core/limits.js'
-import type { NodeService } from '../node/node-service.js'
+import type { NodeService } from './node-service.js'
 import { ApiError } from './errors.js'
 
 const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }

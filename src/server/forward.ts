@@ -10,10 +10,10 @@
  */
 import type { Context } from 'hono'
 import { request as undiciRequest } from 'undici'
-import type { RequestId } from '../core/command.js'
+import type { RequestId } from '../kv/command.js'
 import { limits } from '../core/limits.js'
 import type { NodeId } from '../core/ids.js'
-import type { NodeService } from '../node/node-service.js'
+import type { NodeService } from './node-service.js'
 import { peerHeaders } from '../transport/transport.js'
 import { ApiError } from './errors.js'
 import { ForwardPolicy, type AttemptOutcome } from './forward-policy.js'

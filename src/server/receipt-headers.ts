@@ -4,7 +4,7 @@
  * @module
  */
 import { formatBallot } from '../core/ballot.js'
-import type { Receipt } from '../node/node-service.js'
+import type { Receipt } from './node-service.js'
 
 export const receiptHeaderNames = ['x-paxos-slot', 'x-paxos-ballot', 'x-paxos-leader', 'x-paxos-quorum', 'x-paxos-commit-ms', 'x-paxos-fsync-ms'] as const
 

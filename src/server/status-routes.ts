@@ -3,7 +3,7 @@
  * @module
  */
 import type { Hono } from 'hono'
-import type { NodeService } from '../node/node-service.js'
+import type { NodeService } from './node-service.js'
 
 export function mountStatusRoutes(app: Hono, node: NodeService): void {
   app.get('/v1/status', (c) => c.json(node.status()))

@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from 'zod'
-import type { TxnCompare, TxnOp, TxnSpec } from '../core/command.js'
+import type { TxnCompare, TxnOp, TxnSpec } from '../kv/command.js'
 import { isLeaseId } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import { ApiError, type ApiErrorCode } from './errors.js'

@@ -4,9 +4,9 @@
  * check a TxnSpec with this one function and word its answer in their own error table.
  * @module
  */
-import { commandBytes, type TxnCommand, type TxnSpec } from '../core/command.js'
-import { commandBytesMax, limits } from '../core/limits.js'
-import { writeTwiceIn } from '../core/txn-rules.js'
+import { limits } from '../core/limits.js'
+import { commandBytes, commandBytesMax, type TxnCommand, type TxnSpec } from '../kv/command.js'
+import { writeTwiceIn } from '../kv/txn-rules.js'
 
 export type TxnProblem = Readonly<{
   kind: 'too_many_parts' | 'value_too_large' | 'lease_not_found' | 'written_twice' | 'too_many_reads' | 'command_too_large'

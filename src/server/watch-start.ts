@@ -8,8 +8,7 @@
  */
 import { request } from 'undici'
 import type { Revision } from '../core/ids.js'
-import type { NodeService } from '../node/node-service.js'
-import type { WatchHandle } from '../node/watch-hub.js'
+import type { NodeService, WatchHandle } from './node-service.js'
 
 export type WatchStart = Readonly<{ type: 'after'; revision: Revision }> | Readonly<{ type: 'unavailable'; reason: string }>
 

@@ -8,6 +8,7 @@
 import { existsSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import type { AppCommand } from '../core/command.js'
 import type { NodeId } from '../core/ids.js'
 import { FileSnapshotStore } from './file-snapshot-store.js'
 import { makeDirectory } from './make-directory.js'
@@ -32,8 +33,9 @@ export type Fsync = 'full' | 'off'
 
 export type NodeStorageOptions = Readonly<{ dir: string; clusterId: string; nodeId: NodeId; fsync: Fsync }>
 
-export type NodeStorage = Readonly<{
-  acceptorStorage: SqliteAcceptorStorage
+/** Generic over the commands its log holds: it stores them as they are. */
+export type NodeStorage<C extends AppCommand> = Readonly<{
+  acceptorStorage: SqliteAcceptorStorage<C>
   /** The snapshots of the state machine, in `snapshots/` beside the database. */
   snapshots: FileSnapshotStore
   /**
@@ -56,7 +58,7 @@ export const databaseFileName = 'paxos-kv.db'
 export const snapshotsDirName = 'snapshots'
 const busyTimeoutMs = 5_000
 
-export function openNodeStorage(options: NodeStorageOptions, hooks: SyncHooks = defaultSyncHooks): NodeStorage {
+export function openNodeStorage<C extends AppCommand>(options: NodeStorageOptions, hooks: SyncHooks = defaultSyncHooks): NodeStorage<C> {
   const path = join(options.dir, databaseFileName)
   if (existsSync(path)) inspect(path, options)
   const db = openWritable(options.dir, path)
@@ -87,12 +89,12 @@ const defaultSyncHooks: SyncHooks = {
   nowMs: () => 0,
 }
 
-function nodeStorageOver(db: Database.Database, snapshots: FileSnapshotStore, fsync: Fsync, hooks: SyncHooks): NodeStorage {
+function nodeStorageOver<C extends AppCommand>(db: Database.Database, snapshots: FileSnapshotStore, fsync: Fsync, hooks: SyncHooks): NodeStorage<C> {
   let commits = 0
   const transaction = db.transaction((work: () => void) => work())
   const wal = fsync === 'full' ? new WalSync({ walPath: `${db.name}-wal`, ...hooks }) : null
   return {
-    acceptorStorage: new SqliteAcceptorStorage(db),
+    acceptorStorage: new SqliteAcceptorStorage<C>(db),
     snapshots,
     atomically: (work) => {
       transaction(work)

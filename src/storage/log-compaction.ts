@@ -5,6 +5,7 @@
  * @module
  */
 import { assert } from '../core/assert.js'
+import type { AppCommand } from '../core/command.js'
 import { slot, type Slot } from '../core/ids.js'
 import type { LogStore } from './log-store.js'
 
@@ -16,7 +17,7 @@ export function compactionPoint(durableSnapshotIndex: Slot, retainSlots: number,
 }
 
 /** Truncates `log` behind the durable snapshot at `durableSnapshotIndex`; returns the new point. */
-export function compactLog(log: LogStore, durableSnapshotIndex: Slot, retainSlots: number): Slot {
+export function compactLog(log: LogStore<AppCommand>, durableSnapshotIndex: Slot, retainSlots: number): Slot {
   const through = compactionPoint(durableSnapshotIndex, retainSlots, log.compactedThrough())
   if (through !== null) log.truncatePrefix(through)
   return log.compactedThrough()

@@ -15,18 +15,21 @@
  *   compaction point in one step, so a crash leaves either the old log or the truncated one. The
  *   point never goes backwards; `through` may pass the highest stored slot (a snapshot install).
  *   Callers truncate only below a snapshot that is already durable (src/storage/log-compaction.ts).
+ * - Commands are stored as the JSON they are and read back as they were: the store never looks
+ *   inside one (it is generic over the application's commands, as the core is).
  * - The promised ballot lives beside it (AcceptorStorage) and compaction never touches it.
  * @module
  */
+import type { AppCommand } from '../core/command.js'
 import type { Slot } from '../core/ids.js'
 import type { LogEntry } from '../core/messages.js'
 import type { LogArchive, LogRead } from '../core/replica-port.js'
 
 export type { LogRead }
 
-export interface LogStore extends LogArchive {
-  append(entries: readonly LogEntry[]): void
-  read(fromSlot: Slot, max: number): LogRead
+export interface LogStore<C extends AppCommand> extends LogArchive<C> {
+  append(entries: readonly LogEntry<C>[]): void
+  read(fromSlot: Slot, max: number): LogRead<C>
   /** Every slot up to here is truncated; slotZero before the first truncation. */
   compactedThrough(): Slot
   /** The highest stored slot, or `compactedThrough()` when nothing above it is stored. */

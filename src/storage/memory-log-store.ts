@@ -4,16 +4,17 @@
  * @module
  */
 import { assert } from '../core/assert.js'
+import type { AppCommand } from '../core/command.js'
 import { slot, slotZero, type Slot } from '../core/ids.js'
 import type { LogEntry } from '../core/messages.js'
 import type { LogRead, LogStore } from './log-store.js'
 
-export class MemoryLogStore implements LogStore {
-  readonly #entries = new Map<Slot, LogEntry>()
+export class MemoryLogStore<C extends AppCommand> implements LogStore<C> {
+  readonly #entries = new Map<Slot, LogEntry<C>>()
   /** Invariant: no entry at or below it; never decreases. */
   #compactedThrough: Slot = slotZero
 
-  append(entries: readonly LogEntry[]): void {
+  append(entries: readonly LogEntry<C>[]): void {
     for (const entry of entries) {
       assert(entry.slot > this.#compactedThrough, `slot ${entry.slot} is compacted through ${this.#compactedThrough}`)
       assert(entry.value.length > 0, `slot ${entry.slot}: empty batch`)
@@ -21,7 +22,7 @@ export class MemoryLogStore implements LogStore {
     }
   }
 
-  read(fromSlot: Slot, max: number): LogRead {
+  read(fromSlot: Slot, max: number): LogRead<C> {
     if (fromSlot <= this.#compactedThrough) return { type: 'compacted', through: this.#compactedThrough }
     // Sorting the stored slots is O(n log n); walking from fromSlot to the highest slot would be
     // O(highest slot) even for a sparse log.

@@ -6,14 +6,15 @@
  */
 import { assert } from '../core/assert.js'
 import { ballotZero, compareBallots, type Ballot } from '../core/ballot.js'
+import type { AppCommand } from '../core/command.js'
 import { slot, type Slot } from '../core/ids.js'
 import type { DurableAcceptorState } from '../core/replica-port.js'
 import type { PersistBatch } from '../core/ready.js'
 import type { AcceptorStorage } from './acceptor-storage.js'
 import { MemoryLogStore } from './memory-log-store.js'
 
-export class MemoryAcceptorStorage implements AcceptorStorage {
-  readonly log = new MemoryLogStore()
+export class MemoryAcceptorStorage<C extends AppCommand> implements AcceptorStorage<C> {
+  readonly log = new MemoryLogStore<C>()
   /** Invariant: never decreases. */
   #promised: Ballot = ballotZero
 
@@ -22,17 +23,17 @@ export class MemoryAcceptorStorage implements AcceptorStorage {
     return { ...this.#promised }
   }
 
-  load(): DurableAcceptorState {
+  load(): DurableAcceptorState<C> {
     return this.loadFrom(slot(this.log.compactedThrough() + 1))
   }
 
-  loadFrom(fromSlot: Slot): DurableAcceptorState {
+  loadFrom(fromSlot: Slot): DurableAcceptorState<C> {
     const read = this.log.read(slot(Math.max(fromSlot, this.log.compactedThrough() + 1)), Number.POSITIVE_INFINITY)
     assert(read.type === 'entries', 'a read above the compaction point is never compacted')
     return { promised: { ...this.#promised }, entries: read.entries }
   }
 
-  persist(batch: PersistBatch): void {
+  persist(batch: PersistBatch<C>): void {
     if (batch.promised !== null) {
       assert(compareBallots(batch.promised, this.#promised) >= 0, 'promised ballot must never decrease')
       this.#promised = { ...batch.promised }

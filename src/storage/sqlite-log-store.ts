@@ -7,14 +7,12 @@
 import type { Database, Statement } from 'better-sqlite3'
 import { assert } from '../core/assert.js'
 import { ballotZero, type Ballot } from '../core/ballot.js'
-import type { Value } from '../core/command.js'
+import type { AppCommand, Value } from '../core/command.js'
 import { nodeId, slot, type Slot } from '../core/ids.js'
 import type { LogEntry } from '../core/messages.js'
 import type { LogRead, LogStore } from './log-store.js'
 
 type LogRow = { slot: number; round: number; node: number; value: string; chosen: number }
-
-const commandTypes: ReadonlySet<string> = new Set(['put', 'delete', 'noop'])
 
 /** Ballot zero (node 0) is only ever stored as itself: a chosen value learned by catch-up. */
 function toBallot(round: number, node: number): Ballot {
@@ -26,17 +24,20 @@ function toBallot(round: number, node: number): Ballot {
   return { round, node: nodeId(node) }
 }
 
-/** Reads one row back, asserting what the writer guaranteed: a non-empty batch of known commands. */
-function toEntry(row: LogRow): LogEntry {
-  const value = JSON.parse(row.value) as Value
+/**
+ * Reads one row back, asserting what the writer guaranteed: a non-empty batch of tagged entries.
+ * What a command holds is the application's: it was validated before it was ever stored.
+ */
+function toEntry<C extends AppCommand>(row: LogRow): LogEntry<C> {
+  const value = JSON.parse(row.value) as Value<C>
   assert(Array.isArray(value) && value.length > 0, `slot ${row.slot}: stored value is not a batch`)
-  for (const command of value) assert(commandTypes.has(command.type), `slot ${row.slot}: unknown command ${command.type}`)
+  for (const entry of value) assert(typeof entry === 'object' && entry !== null && typeof entry.type === 'string', `slot ${row.slot}: an entry without a type`)
   const entry = { slot: slot(row.slot), ballot: toBallot(row.round, row.node), value, chosen: row.chosen === 1 }
   assert(entry.slot >= 1, 'slot 0 is never stored')
   return entry
 }
 
-export class SqliteLogStore implements LogStore {
+export class SqliteLogStore<C extends AppCommand> implements LogStore<C> {
   readonly #upsertEntry: Statement<[number, number, number, string, number]>
   readonly #markChosen: Statement<[number, number, number]>
   readonly #selectFrom: Statement<[number, number], LogRow>
@@ -62,7 +63,7 @@ export class SqliteLogStore implements LogStore {
     this.compactedThrough() // fails fast on a malformed row
   }
 
-  append(entries: readonly LogEntry[]): void {
+  append(entries: readonly LogEntry<C>[]): void {
     if (entries.length === 0) return
     const compacted = this.compactedThrough()
     for (const entry of entries) {
@@ -76,11 +77,11 @@ export class SqliteLogStore implements LogStore {
     }
   }
 
-  read(fromSlot: Slot, max: number): LogRead {
+  read(fromSlot: Slot, max: number): LogRead<C> {
     const compacted = this.compactedThrough()
     if (fromSlot <= compacted) return { type: 'compacted', through: compacted }
     const limit = Number.isFinite(max) ? max : Number.MAX_SAFE_INTEGER
-    return { type: 'entries', entries: this.#selectFrom.all(fromSlot, limit).map(toEntry) }
+    return { type: 'entries', entries: this.#selectFrom.all(fromSlot, limit).map((row) => toEntry<C>(row)) }
   }
 
   compactedThrough(): Slot {

@@ -7,6 +7,7 @@
 import type { Database, Statement } from 'better-sqlite3'
 import { assert } from '../core/assert.js'
 import { ballotZero, compareBallots, type Ballot } from '../core/ballot.js'
+import type { AppCommand } from '../core/command.js'
 import { nodeId, slot, type Slot } from '../core/ids.js'
 import type { LogEntry } from '../core/messages.js'
 import type { DurableAcceptorState } from '../core/replica-port.js'
@@ -25,38 +26,38 @@ function toPromised(round: number, node: number): Ballot {
 }
 
 /** (Paxos) an acceptor never holds an unchosen vote above its promise. */
-function checkedAgainst(promised: Ballot, entry: LogEntry): LogEntry {
+function checkedAgainst<C extends AppCommand>(promised: Ballot, entry: LogEntry<C>): LogEntry<C> {
   assert(entry.chosen || compareBallots(entry.ballot, promised) <= 0, `slot ${entry.slot}: accepted above the promise`)
   return entry
 }
 
-export class SqliteAcceptorStorage implements AcceptorStorage {
-  readonly log: SqliteLogStore
+export class SqliteAcceptorStorage<C extends AppCommand> implements AcceptorStorage<C> {
+  readonly log: SqliteLogStore<C>
   readonly #selectPromised: Statement<[], { round: number; node: number }>
   readonly #updatePromised: Statement<[number, number]>
-  readonly #transaction: (batch: PersistBatch) => void
+  readonly #transaction: (batch: PersistBatch<C>) => void
 
   constructor(db: Database) {
-    this.log = new SqliteLogStore(db)
+    this.log = new SqliteLogStore<C>(db)
     this.#selectPromised = db.prepare('SELECT round, node FROM promised WHERE id = 1')
     this.#updatePromised = db.prepare('UPDATE promised SET round = ?, node = ? WHERE id = 1')
     this.#readPromised() // fails fast on a malformed row
-    this.#transaction = db.transaction((batch: PersistBatch) => this.#write(batch))
+    this.#transaction = db.transaction((batch: PersistBatch<C>) => this.#write(batch))
   }
 
-  load(): DurableAcceptorState {
+  load(): DurableAcceptorState<C> {
     return this.loadFrom(slot(this.log.compactedThrough() + 1))
   }
 
   /** Entries needed at start: everything at or above `fromSlot` (older ones stay on disk). */
-  loadFrom(fromSlot: Slot): DurableAcceptorState {
+  loadFrom(fromSlot: Slot): DurableAcceptorState<C> {
     const promised = this.#readPromised()
     const read = this.log.read(slot(Math.max(fromSlot, this.log.compactedThrough() + 1)), Number.POSITIVE_INFINITY)
     assert(read.type === 'entries', 'a read above the compaction point is never compacted')
     return { promised, entries: read.entries.map((entry) => checkedAgainst(promised, entry)) }
   }
 
-  persist(batch: PersistBatch): void {
+  persist(batch: PersistBatch<C>): void {
     this.#transaction(batch)
   }
 
@@ -66,7 +67,7 @@ export class SqliteAcceptorStorage implements AcceptorStorage {
    * Compares with the stored row, not a cached copy: the caller's transaction may roll back
    * after this returns, and the row is then the only truth.
    */
-  #write(batch: PersistBatch): void {
+  #write(batch: PersistBatch<C>): void {
     if (batch.promised !== null) {
       assert(Number.isSafeInteger(batch.promised.round) && batch.promised.round >= 1, 'a promise needs a real ballot')
       assert(compareBallots(batch.promised, this.#readPromised()) >= 0, 'promised ballot must never decrease')

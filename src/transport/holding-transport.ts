@@ -7,6 +7,7 @@
  * @module
  */
 import { formatBallot } from '../core/ballot.js'
+import type { AppCommand } from '../core/command.js'
 import type { NodeId } from '../core/ids.js'
 import type { Envelope, PeerMessage, PeerMessageType } from '../core/messages.js'
 import type { Transport } from './transport.js'
@@ -16,7 +17,7 @@ export type HoldRule = Readonly<{ to: NodeId; types: readonly PeerMessageType[] 
 export type HeldView = Readonly<{ rules: readonly HoldRule[]; held: readonly HeldMessage[]; droppedOverLimit: number }>
 export type Amount = Readonly<{ count: number }> | Readonly<{ all: true }>
 
-function slotsOf(message: PeerMessage): string | null {
+function slotsOf(message: PeerMessage<AppCommand>): string | null {
   switch (message.type) {
     case 'accept':
       return message.values.length === 1 ? String(message.firstSlot) : `${message.firstSlot}..${message.firstSlot + message.values.length - 1}`
@@ -30,22 +31,22 @@ function slotsOf(message: PeerMessage): string | null {
   }
 }
 
-export class HoldingTransport implements Transport {
-  readonly #inner: Transport
+export class HoldingTransport<C extends AppCommand> implements Transport<C> {
+  readonly #inner: Transport<C>
   readonly #heldMax: number
   readonly #rules = new Map<NodeId, ReadonlySet<PeerMessageType>>()
-  #held: Array<{ id: number; envelope: Envelope }> = []
+  #held: Array<{ id: number; envelope: Envelope<C> }> = []
   #nextId = 1
   #droppedOverLimit = 0
 
-  constructor(inner: Transport, heldMax: number) {
+  constructor(inner: Transport<C>, heldMax: number) {
     this.#inner = inner
     this.#heldMax = heldMax
   }
 
-  send(envelopes: readonly Envelope[]): void {
+  send(envelopes: readonly Envelope<C>[]): void {
     if (this.#rules.size === 0) return this.#inner.send(envelopes)
-    const pass: Envelope[] = []
+    const pass: Envelope<C>[] = []
     for (const envelope of envelopes) {
       if (this.#rules.get(envelope.to)?.has(envelope.message.type) !== true) pass.push(envelope)
       else if (this.#held.length >= this.#heldMax) this.#droppedOverLimit += 1
@@ -89,7 +90,7 @@ export class HoldingTransport implements Transport {
     return this.#inner.close()
   }
 
-  #take(amount: Amount): Envelope[] {
+  #take(amount: Amount): Envelope<C>[] {
     const count = 'all' in amount ? this.#held.length : Math.min(amount.count, this.#held.length)
     return this.#held.splice(0, count).map(({ envelope }) => envelope)
   }

@@ -12,6 +12,7 @@
 import { PassThrough } from 'node:stream'
 import { Client } from 'undici'
 import { assert } from '../core/assert.js'
+import type { AppCommand } from '../core/command.js'
 import type { NodeId } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { Envelope, PeerMessage } from '../core/messages.js'
@@ -32,7 +33,7 @@ type PeerStream = {
   readonly client: Client
   body: PassThrough | null
   /** Frames waiting while the stream is being (re)opened; bounded like an outbox. */
-  pending: PeerMessage[]
+  pending: PeerMessage<AppCommand>[]
   reopenAtMs: number
   backoffMs: number
   reachable: boolean
@@ -43,7 +44,7 @@ const backoffMaxMs = 1000
 /** At most one oversized-message report this often; the counter counts every one. */
 const oversizedReportMs = 10_000
 
-export class StreamTransport implements Transport {
+export class StreamTransport implements Transport<AppCommand> {
   readonly #self: NodeId
   readonly #peers = new Map<NodeId, PeerStream>()
   readonly #headers: Record<string, string>
@@ -84,9 +85,9 @@ export class StreamTransport implements Transport {
     }
   }
 
-  send(envelopes: readonly Envelope[]): void {
+  send(envelopes: readonly Envelope<AppCommand>[]): void {
     if (this.#closed) return
-    const byPeer = new Map<PeerStream, PeerMessage[]>()
+    const byPeer = new Map<PeerStream, PeerMessage<AppCommand>[]>()
     for (const envelope of envelopes) {
       assert(envelope.from === this.#self, 'sending an envelope from another node')
       const peer = this.#peers.get(envelope.to)
@@ -95,7 +96,7 @@ export class StreamTransport implements Transport {
       if (messages === undefined) byPeer.set(peer, [envelope.message])
       else messages.push(envelope.message)
     }
-    const encoded = new Map<PeerMessage, string>()
+    const encoded = new Map<PeerMessage<AppCommand>, string>()
     for (const [peer, messages] of byPeer) this.#sendTo(peer, messages, encoded)
   }
 
@@ -109,7 +110,7 @@ export class StreamTransport implements Transport {
     await Promise.all([...this.#peers.values()].map((peer) => peer.client.destroy().catch(() => {})))
   }
 
-  #sendTo(peer: PeerStream, messages: PeerMessage[], encoded?: Map<PeerMessage, string>): void {
+  #sendTo(peer: PeerStream, messages: PeerMessage<AppCommand>[], encoded?: Map<PeerMessage<AppCommand>, string>): void {
     const body = peer.body
     if (body === null) {
       peer.pending.push(...messages)

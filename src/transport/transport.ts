@@ -3,10 +3,12 @@
  * own network. Either may drop anything: Paxos re-sends what matters.
  * @module
  */
+import type { AppCommand } from '../core/command.js'
 import type { Envelope } from '../core/messages.js'
 
-export interface Transport {
-  send(envelopes: readonly Envelope[]): void
+/** Generic over the commands it carries; the stream transport carries any as JSON. */
+export interface Transport<C extends AppCommand> {
+  send(envelopes: readonly Envelope<C>[]): void
   close(): Promise<void>
 }
 

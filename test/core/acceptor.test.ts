@@ -6,18 +6,19 @@
  */
 import { describe, expect, it } from 'vitest'
 import { Acceptor } from '../../src/core/acceptor.js'
-import { ballotZero, limits, noopValue, nodeId, slot, type Value } from '../../src/core/index.js'
+import { ballotZero, limits, MessageSizes, noopValue, nodeId, slot, type Value } from '../../src/core/index.js'
 import { Log } from '../../src/core/log.js'
 import { Outputs } from '../../src/core/outputs.js'
+import { kvCommands, type WriteCommand } from '../../src/kv/command.js'
 
 const b = (round: number, node: number) => ({ round, node: nodeId(node) })
-const value = (name: string): Value => [{ type: 'put', proposal: name, key: name, value: '', cas: null, idempotency: null }]
+const value = (name: string): Value<WriteCommand> => [{ type: 'put', proposal: name, key: name, value: '', cas: null, idempotency: null }]
 const leader = nodeId(2)
 
-function setup(entries: ConstructorParameters<typeof Log>[0] = []) {
-  const log = new Log(entries)
-  const outputs = new Outputs(nodeId(1), [nodeId(1), nodeId(2), nodeId(3)])
-  const acceptor = new Acceptor({ log, outputs, promised: ballotZero, messageBytesMax: limits.messageBytesMax })
+function setup(entries: ConstructorParameters<typeof Log<WriteCommand>>[0] = []) {
+  const log = new Log<WriteCommand>(entries)
+  const outputs = new Outputs<WriteCommand>(nodeId(1), [nodeId(1), nodeId(2), nodeId(3)])
+  const acceptor = new Acceptor({ log, outputs, promised: ballotZero, sizes: new MessageSizes(kvCommands), messageBytesMax: limits.messageBytesMax })
   return { log, outputs, acceptor }
 }
 

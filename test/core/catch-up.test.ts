@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest'
 import { limits, type Envelope, type NodeId } from '../../src/core/index.js'
 import { Harness, put } from './harness.js'
+import type { WriteCommand } from '../../src/kv/command.js'
 
 const slotsBehind = 3 * limits.catchUpRequestsMax * limits.catchUpSlotsMax + 100
 
@@ -28,7 +29,7 @@ function lagging(seed: number): { harness: Harness; leader: NodeId; behind: Node
 }
 
 /** One trip: every queued envelope is delivered (except those `lose` picks), then every Ready drained. */
-function deliverRound(harness: Harness, lose: (envelope: Envelope) => boolean = () => false): void {
+function deliverRound(harness: Harness, lose: (envelope: Envelope<WriteCommand>) => boolean = () => false): void {
   const batch = harness.queue
   harness.queue = []
   for (const envelope of batch) if (!lose(envelope)) harness.replicas.get(envelope.to)?.step(envelope)

@@ -13,16 +13,17 @@ import { describe, expect, it } from 'vitest'
 import { AssertionError, limits, nodeId, noopValue, Replica, seededRandom, slot, slotZero, type Envelope, type LogEntry, type SnapshotAction, type Value } from '../../src/core/index.js'
 import { Log } from '../../src/core/log.js'
 import { processReady } from '../../src/node/process-ready.js'
+import { type WriteCommand, kvCommands } from '../../src/kv/command.js'
 
 const members = [nodeId(1), nodeId(2), nodeId(3)]
-const value = (name: string): Value => [{ type: 'put', proposal: name, key: 'k', value: '', cas: null, idempotency: null }]
+const value = (name: string): Value<WriteCommand> => [{ type: 'put', proposal: name, key: 'k', value: '', cas: null, idempotency: null }]
 const old = { round: 1, node: nodeId(2) }
-const chosen = (at: number): LogEntry => ({ slot: slot(at), ballot: old, value: value(`v${at}`), chosen: true })
+const chosen = (at: number): LogEntry<WriteCommand> => ({ slot: slot(at), ballot: old, value: value(`v${at}`), chosen: true })
 
-type Drained = { sent: Envelope[]; fetches: SnapshotAction[]; installs: number[]; applied: number[]; takes: number[] }
+type Drained = { sent: Envelope<WriteCommand>[]; fetches: SnapshotAction[]; installs: number[]; applied: number[]; takes: number[] }
 
-function node(self: number, options: { entries?: LogEntry[]; appliedIndex?: number; compactedThrough?: number; snapshotEverySlots?: number } = {}) {
-  const replica = new Replica({
+function node(self: number, options: { entries?: LogEntry<WriteCommand>[]; appliedIndex?: number; compactedThrough?: number; snapshotEverySlots?: number } = {}) {
+  const replica = new Replica<WriteCommand>({ commands: kvCommands,
     self: nodeId(self),
     members,
     durable: { promised: old, entries: options.entries ?? [] },
@@ -43,7 +44,7 @@ function node(self: number, options: { entries?: LogEntry[]; appliedIndex?: numb
     })
     return drained
   }
-  const step = (from: number, message: Envelope['message']) => replica.step({ from: nodeId(from), to: nodeId(self), message })
+  const step = (from: number, message: Envelope<WriteCommand>['message']) => replica.step({ from: nodeId(from), to: nodeId(self), message })
   return { replica, drain, step }
 }
 

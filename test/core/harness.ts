@@ -3,26 +3,27 @@
  * storage, and a network the test controls (deliver all, drop a node, crash and restart).
  * The seeded fault-injecting simulator lives in test/sim; this is for readable scenarios.
  */
-import type { ByteLimits, ChosenEntry, CoreEvent, Envelope, NodeId, ReadOutcome, WriteCommand } from '../../src/core/index.js'
+import type { ByteLimits, ChosenEntry, CoreEvent, Envelope, NodeId, ReadOutcome } from '../../src/core/index.js'
+import { type WriteCommand, kvCommands } from '../../src/kv/command.js'
 import { Replica, assert, nodeId, seededRandom, slot, slotZero } from '../../src/core/index.js'
 import { processReady } from '../../src/node/process-ready.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
 
 export class Harness {
   readonly ids: NodeId[]
-  readonly storages = new Map<NodeId, MemoryAcceptorStorage>()
-  readonly replicas = new Map<NodeId, Replica>()
-  readonly applied = new Map<NodeId, ChosenEntry[]>()
+  readonly storages = new Map<NodeId, MemoryAcceptorStorage<WriteCommand>>()
+  readonly replicas = new Map<NodeId, Replica<WriteCommand>>()
+  readonly applied = new Map<NodeId, ChosenEntry<WriteCommand>[]>()
   readonly reads = new Map<NodeId, ReadOutcome[]>()
   readonly dropped = new Map<NodeId, string[]>()
   readonly down = new Set<NodeId>()
   /** Every core event, in order, with the node that reported it. */
   readonly events: { node: NodeId; event: CoreEvent }[] = []
-  queue: Envelope[] = []
+  queue: Envelope<WriteCommand>[] = []
   /** Rewrites every delivered envelope: a broken peer injected by a test (e.g. a voter that always says yes). */
-  tamper: ((envelope: Envelope) => Envelope) | null = null
+  tamper: ((envelope: Envelope<WriteCommand>) => Envelope<WriteCommand>) | null = null
   /** Every envelope any node sent, in order, for tests that inspect the traffic. */
-  readonly sent: Envelope[] = []
+  readonly sent: Envelope<WriteCommand>[] = []
   #seed: number
   #byteLimits: ByteLimits | undefined
 
@@ -31,7 +32,7 @@ export class Harness {
     this.#seed = seed
     this.#byteLimits = byteLimits
     for (const id of this.ids) {
-      this.storages.set(id, new MemoryAcceptorStorage())
+      this.storages.set(id, new MemoryAcceptorStorage<WriteCommand>())
       this.applied.set(id, [])
       this.reads.set(id, [])
       this.dropped.set(id, [])
@@ -42,7 +43,7 @@ export class Harness {
   start(id: NodeId): void {
     const applied = this.applied.get(id) ?? []
     const appliedIndex = applied.length === 0 ? slotZero : slot(applied[applied.length - 1]!.slot)
-    this.replicas.set(id, new Replica({
+    this.replicas.set(id, new Replica<WriteCommand>({ commands: kvCommands,
       self: id,
       members: this.ids,
       durable: this.storages.get(id)!.load(),
@@ -59,7 +60,7 @@ export class Harness {
     this.down.add(id)
   }
 
-  replica(id: NodeId): Replica {
+  replica(id: NodeId): Replica<WriteCommand> {
     const replica = this.replicas.get(id)
     if (replica === undefined) throw new Error(`node ${id} is down`)
     return replica

@@ -7,15 +7,16 @@ import { describe, expect, it } from 'vitest'
 import { ballotZero, noopValue, slot, type LogEntry } from '../../src/core/index.js'
 import { Log } from '../../src/core/log.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
+import type { WriteCommand } from '../../src/kv/command.js'
 
-function chosenEntries(count: number): LogEntry[] {
+function chosenEntries(count: number): LogEntry<WriteCommand>[] {
   return Array.from({ length: count }, (_, index) => ({ slot: slot(index + 1), ballot: ballotZero, value: noopValue, chosen: true }))
 }
 
 describe('Log', () => {
   it('serves trimmed slots from the archive, identically', () => {
     const entries = [...chosenEntries(10), { slot: slot(12), ballot: ballotZero, value: noopValue, chosen: false }]
-    const archive = new MemoryAcceptorStorage()
+    const archive = new MemoryAcceptorStorage<WriteCommand>()
     archive.persist({ promised: null, entries })
     const untrimmed = new Log(entries, archive.log)
     const trimmed = new Log(entries, archive.log)
@@ -33,7 +34,7 @@ describe('Log', () => {
     const log = new Log(chosenEntries(10))
     log.trim(slot(10), 2)
     expect(log.get(slot(1))).toBeDefined()
-    const archive = new MemoryAcceptorStorage()
+    const archive = new MemoryAcceptorStorage<WriteCommand>()
     const windowed = new Log(chosenEntries(10), archive.log)
     windowed.trim(slot(10), 6) // 10 - 0 < 2 * 6: keep everything in memory
     expect(windowed.get(slot(1))).toBeDefined()
@@ -41,7 +42,7 @@ describe('Log', () => {
 
   it('refuses to trim an entry that is not chosen', () => {
     const entries = chosenEntries(6).map((entry, index) => (index === 1 ? { ...entry, chosen: false } : entry))
-    const log = new Log(entries, new MemoryAcceptorStorage().log)
+    const log = new Log(entries, new MemoryAcceptorStorage<WriteCommand>().log)
     expect(() => log.trim(slot(6), 2)).toThrow(/not chosen/)
   })
 })

@@ -6,14 +6,13 @@
  * Method: seeded random messages with adversarial fields, and the maximal cases built by hand.
  */
 import { describe, expect, it } from 'vitest'
-import {
-  byteLimits, commandBytes, commandBytesMax, frameOverheadBytes, limits, messageBytes, nodeId, randomBelow, revision, seededRandom, slot,
-  type Command, type PeerMessage, type Random, type TxnCompare, type TxnOp, type Value,
-} from '../../src/core/index.js'
+import { byteLimits, frameOverheadBytes, limits, MessageSizes, nodeId, randomBelow, revision, seededRandom, slot, type PeerMessage, type Random, type Value } from '../../src/core/index.js'
+import { commandBytes, commandBytesMax, kvCommands, type Command, type TxnCompare, type TxnOp, type WriteCommand } from '../../src/kv/command.js'
 
 const widest = Number.MAX_SAFE_INTEGER
 const ballot = { round: widest, node: nodeId(7) }
-const encodedBytes = (message: PeerMessage): number => Buffer.byteLength(JSON.stringify(message))
+const sizes = new MessageSizes(kvCommands)
+const encodedBytes = (message: PeerMessage<WriteCommand>): number => Buffer.byteLength(JSON.stringify(message))
 
 /** Text whose JSON is as long as text of its length gets: control characters, quotes, emoji, lone surrogates. */
 function nastyText(random: Random, length: number): string {
@@ -56,10 +55,10 @@ function randomCommand(random: Random): Command {
   return { type: 'put', value: Buffer.from(nastyText(random, randomBelow(random, 2000))).toString('base64'), ...fields }
 }
 
-const randomValue = (random: Random): Value => Array.from({ length: 1 + randomBelow(random, 5) }, () => randomCommand(random))
+const randomValue = (random: Random): Value<WriteCommand> => Array.from({ length: 1 + randomBelow(random, 5) }, () => randomCommand(random))
 const many = <T>(random: Random, make: (index: number) => T): T[] => Array.from({ length: randomBelow(random, 6) }, (_, index) => make(index))
 
-function randomMessage(random: Random): PeerMessage {
+function randomMessage(random: Random): PeerMessage<WriteCommand> {
   const at = slot(widest - 10)
   switch (randomBelow(random, 9)) {
     case 0: return { type: 'prepare', ballot, fromSlot: at }
@@ -81,7 +80,7 @@ describe('message sizes', () => {
     for (let index = 0; index < 3000; index += 1) {
       const message = randomMessage(random)
       seen.add(message.type)
-      expect(messageBytes(message), `${message.type} #${index}`).toBeGreaterThanOrEqual(encodedBytes(message))
+      expect(sizes.messageBytes(message), `${message.type} #${index}`).toBeGreaterThanOrEqual(encodedBytes(message))
     }
     expect(seen.size).toBe(9)
   })
@@ -102,14 +101,14 @@ describe('message sizes', () => {
 
   it('one maximal slot fits one message of every kind that carries slots, and a maximal message one frame', () => {
     const big: Command = { type: 'put', value: 'A'.repeat(byteLimits.batchBytesMax - 200), proposal: 'p', key: 'k', cas: null, idempotency: null }
-    const value: Value = [big]
+    const value: Value<WriteCommand> = [big]
     const at = slot(widest)
-    const carriers: PeerMessage[] = [
+    const carriers: PeerMessage<WriteCommand>[] = [
       { type: 'promise', ballot, fromSlot: at, accepted: [{ slot: at, ballot, value, chosen: true }], throughSlot: at, more: false },
       { type: 'accept', ballot, firstSlot: at, values: [value], commitIndex: at },
       { type: 'chosen', entries: [{ slot: at, value }] },
     ]
-    for (const message of carriers) expect(messageBytes(message)).toBeLessThanOrEqual(byteLimits.messageBytesMax)
+    for (const message of carriers) expect(sizes.messageBytes(message)).toBeLessThanOrEqual(byteLimits.messageBytesMax)
     expect(byteLimits.messageBytesMax + frameOverheadBytes).toBeLessThanOrEqual(byteLimits.frameBytesMax)
   })
 })

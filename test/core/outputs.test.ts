@@ -8,15 +8,16 @@
 import { describe, expect, it } from 'vitest'
 import { AssertionError, nodeId, slot, slotZero, type PeerMessage } from '../../src/core/index.js'
 import { Outputs, type AcceptorReply } from '../../src/core/outputs.js'
+import type { WriteCommand } from '../../src/kv/command.js'
 
 const ballot = { round: 1, node: nodeId(1) }
-const replies: AcceptorReply[] = [
+const replies: AcceptorReply<WriteCommand>[] = [
   { type: 'promise', ballot, fromSlot: slot(1), accepted: [], throughSlot: slotZero, more: false },
   { type: 'accepted', ballot, firstSlot: slot(1), lastSlot: slot(1) },
   { type: 'heartbeat-ack', ballot, readRound: 1 },
   { type: 'reject', ballot, promised: ballot },
 ]
-const others: PeerMessage[] = [
+const others: PeerMessage<WriteCommand>[] = [
   { type: 'prepare', ballot, fromSlot: slot(1) },
   { type: 'accept', ballot, firstSlot: slot(1), values: [], commitIndex: slotZero },
   { type: 'heartbeat', ballot, commitIndex: slotZero, readRound: 0 },
@@ -45,6 +46,6 @@ describe('Outputs: which messages wait for the disk', () => {
     const taken = out.take()
     expect(taken.messagesAfterPersist).toEqual([])
     expect(taken.messages.map((envelope) => envelope.message)).toEqual([message])
-    expect(() => outputs().reply(nodeId(2), message as unknown as AcceptorReply)).toThrow(AssertionError)
+    expect(() => outputs().reply(nodeId(2), message as unknown as AcceptorReply<WriteCommand>)).toThrow(AssertionError)
   })
 })

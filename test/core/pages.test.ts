@@ -6,36 +6,38 @@
  * Method: logs of entries of chosen sizes, read page by page as a candidate would.
  */
 import { describe, expect, it } from 'vitest'
-import { ballotZero, entryBytes, messageBytes, messageOverheadBytes, nodeId, slot, type LogEntry, type Slot } from '../../src/core/index.js'
+import { ballotZero, MessageSizes, messageOverheadBytes, nodeId, slot, type LogEntry, type Slot } from '../../src/core/index.js'
 import { Log } from '../../src/core/log.js'
 import { chosenPage, promisePage } from '../../src/core/pages.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
+import { kvCommands, type WriteCommand } from '../../src/kv/command.js'
 
 const ballot = { round: 3, node: nodeId(2) }
+const sizes = new MessageSizes(kvCommands)
 
-function entry(at: number, valueChars: number, chosen: boolean): LogEntry {
+function entry(at: number, valueChars: number, chosen: boolean): LogEntry<WriteCommand> {
   return { slot: slot(at), ballot: chosen ? ballotZero : ballot, value: [{ type: 'put', proposal: `p${at}`, key: 'k', value: 'A'.repeat(valueChars), cas: null, idempotency: null }], chosen }
 }
 
 /** Slots 1..40 chosen (small and large values), 41..60 accepted with gaps, trimmed through 30. */
-function sampleLog(): { log: Log; entries: LogEntry[] } {
-  const entries: LogEntry[] = []
+function sampleLog(): { log: Log<WriteCommand>; entries: LogEntry<WriteCommand>[] } {
+  const entries: LogEntry<WriteCommand>[] = []
   for (let at = 1; at <= 40; at += 1) entries.push(entry(at, at % 7 === 0 ? 3000 : 40, true))
   for (let at = 41; at <= 60; at += 1) if (at % 3 !== 0) entries.push(entry(at, at % 5 === 0 ? 2500 : 10, false))
-  const archive = new MemoryAcceptorStorage()
+  const archive = new MemoryAcceptorStorage<WriteCommand>()
   archive.persist({ promised: null, entries })
   const log = new Log(entries, archive.log)
   log.trim(slot(40), 10)
   return { log, entries }
 }
 
-function readReport(log: Log, fromSlot: Slot, bytesMax: number): { pages: number; entries: LogEntry[] } {
-  const entries: LogEntry[] = []
+function readReport(log: Log<WriteCommand>, fromSlot: Slot, bytesMax: number): { pages: number; entries: LogEntry<WriteCommand>[] } {
+  const entries: LogEntry<WriteCommand>[] = []
   let next = fromSlot
   for (let pages = 1; pages < 1000; pages += 1) {
-    const page = promisePage(log, next, bytesMax)
+    const page = promisePage(log, sizes, next, bytesMax)
     const message = { type: 'promise', ballot, fromSlot: next, ...page } as const
-    expect(messageBytes(message) <= bytesMax || page.accepted.length === 1, `page from ${next} is over the bound`).toBe(true)
+    expect(sizes.messageBytes(message) <= bytesMax || page.accepted.length === 1, `page from ${next} is over the bound`).toBe(true)
     expect(page.throughSlot).toBeGreaterThanOrEqual(next - 1)
     for (const item of page.accepted) expect(item.slot >= next && item.slot <= page.throughSlot).toBe(true)
     entries.push(...page.accepted)
@@ -58,31 +60,31 @@ describe('promise pages', () => {
 
   it('a page too small for two entries carries one, and a large one alone', () => {
     const { log } = sampleLog()
-    const page = promisePage(log, slot(7), messageOverheadBytes + 10)
+    const page = promisePage(log, sizes, slot(7), messageOverheadBytes + 10)
     expect(page).toMatchObject({ throughSlot: 7, more: true })
     expect(page.accepted.map((item) => item.slot)).toEqual([7])
-    expect(entryBytes(page.accepted[0]!)).toBeGreaterThan(3000)
+    expect(sizes.entryBytes(page.accepted[0]!)).toBeGreaterThan(3000)
   })
 
   it('past the last entry: an empty page, through the slot before, nothing more', () => {
     const { log } = sampleLog()
-    expect(promisePage(log, slot(61), 4000)).toEqual({ accepted: [], throughSlot: 60, more: false })
-    expect(promisePage(new Log([]), slot(1), 4000)).toEqual({ accepted: [], throughSlot: 0, more: false })
+    expect(promisePage(log, sizes, slot(61), 4000)).toEqual({ accepted: [], throughSlot: 60, more: false })
+    expect(promisePage(new Log<WriteCommand>([]), sizes, slot(1), 4000)).toEqual({ accepted: [], throughSlot: 0, more: false })
   })
 })
 
 describe('catch-up pages', () => {
   it('are consecutive chosen entries within the bound, at least one, and stop at the first unchosen slot', () => {
     const { log, entries } = sampleLog()
-    const served: LogEntry[] = []
+    const served: LogEntry<WriteCommand>[] = []
     for (let next = 1; next <= 40;) {
-      const page = chosenPage(log, slot(next), 5000)
+      const page = chosenPage(log, sizes, slot(next), 5000)
       expect(page.length).toBeGreaterThan(0)
-      expect(messageBytes({ type: 'chosen', entries: page }) <= 5000 || page.length === 1).toBe(true)
+      expect(sizes.messageBytes({ type: 'chosen', entries: page }) <= 5000 || page.length === 1).toBe(true)
       served.push(...entries.filter((item) => page.some((chosen) => chosen.slot === item.slot)))
       next = page[page.length - 1]!.slot + 1
     }
     expect(served.map((item) => item.slot)).toEqual(entries.filter((item) => item.chosen).map((item) => item.slot))
-    expect(chosenPage(log, slot(41), 5000)).toEqual([])
+    expect(chosenPage(log, sizes, slot(41), 5000)).toEqual([])
   })
 })

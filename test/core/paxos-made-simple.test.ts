@@ -8,30 +8,29 @@
  * Ballots are the paper's proposal numbers; a slot is one instance of single-decree Paxos.
  */
 import { describe, expect, it } from 'vitest'
-import {
-  compareBallots, nodeId, slot, type Ballot, type Envelope, type NodeId, type PeerMessage, type Value,
-} from '../../src/core/index.js'
+import { compareBallots, nodeId, slot, type Ballot, type Envelope, type NodeId, type PeerMessage, type Value } from '../../src/core/index.js'
 import { Replica, seededRandom, slotZero } from '../../src/core/index.js'
 import { processReady } from '../../src/node/process-ready.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
 import { Harness, put } from './harness.js'
+import { type WriteCommand, kvCommands } from '../../src/kv/command.js'
 
 const members = [nodeId(1), nodeId(2), nodeId(3)]
 const b = (round: number, node: number): Ballot => ({ round, node: nodeId(node) })
-const value = (name: string): Value => [{ type: 'put', proposal: name, key: name, value: '', cas: null, idempotency: null }]
+const value = (name: string): Value<WriteCommand> => [{ type: 'put', proposal: name, key: name, value: '', cas: null, idempotency: null }]
 
 /** Replica 1 of 3, alone: the test plays the other two nodes and sees everything it sends. */
 class LoneReplica {
-  readonly storage = new MemoryAcceptorStorage()
-  readonly replica = new Replica({ self: nodeId(1), members, durable: this.storage.load(), appliedIndex: slotZero, random: seededRandom(1) })
-  sent: Envelope[] = []
+  readonly storage = new MemoryAcceptorStorage<WriteCommand>()
+  readonly replica = new Replica<WriteCommand>({ commands: kvCommands, self: nodeId(1), members, durable: this.storage.load(), appliedIndex: slotZero, random: seededRandom(1) })
+  sent: Envelope<WriteCommand>[] = []
 
-  receive(from: number, message: PeerMessage): PeerMessage[] {
+  receive(from: number, message: PeerMessage<WriteCommand>): PeerMessage<WriteCommand>[] {
     this.replica.step({ from: nodeId(from), to: nodeId(1), message })
     return this.drain()
   }
 
-  drain(): PeerMessage[] {
+  drain(): PeerMessage<WriteCommand>[] {
     const before = this.sent.length
     processReady(this.replica, {
       self: nodeId(1),
@@ -54,8 +53,8 @@ class LoneReplica {
 }
 
 /** Runs the harness for `ticks`, recording every envelope that was sent (delivered or not). */
-function runRecording(harness: Harness, ticks: number, cut: ReadonlySet<NodeId> = new Set()): Envelope[] {
-  const seen: Envelope[] = []
+function runRecording(harness: Harness, ticks: number, cut: ReadonlySet<NodeId> = new Set()): Envelope<WriteCommand>[] {
+  const seen: Envelope<WriteCommand>[] = []
   for (let tick = 0; tick < ticks; tick += 1) {
     for (const replica of harness.replicas.values()) replica.tick()
     harness.process()
@@ -73,7 +72,7 @@ function runRecording(harness: Harness, ticks: number, cut: ReadonlySet<NodeId> 
   return seen
 }
 
-function appliedValue(harness: Harness, id: NodeId, at: number): Value | undefined {
+function appliedValue(harness: Harness, id: NodeId, at: number): Value<WriteCommand> | undefined {
   return harness.applied.get(id)!.find((entry) => entry.slot === at)?.value
 }
 
@@ -113,7 +112,7 @@ describe('Paxos Made Simple, claim by claim', () => {
     lone.receive(3, { type: 'prepare', ballot: b(2, 3), fromSlot: slot(1) })
     lone.replica.campaign()
     const prepares = lone.drain().filter((message) => message.type === 'prepare')
-    const ballot = (prepares[0] as Extract<PeerMessage, { type: 'prepare' }>).ballot
+    const ballot = (prepares[0] as Extract<PeerMessage<WriteCommand>, { type: 'prepare' }>).ballot
     expect(compareBallots(ballot, b(2, 3))).toBe(1)
     // S = {1, 3}: for slot 1, node 1 reports A at 1.2 and node 3 reports B at 2.3, the higher;
     // for slot 2 nobody reports anything; for slot 3, node 3 reports C.
@@ -138,7 +137,7 @@ describe('Paxos Made Simple, claim by claim', () => {
     harness.replica(first).propose(put('k', 'v'))
     const before = runRecording(harness, 3, new Set([third]))
     const chosenSlot = before.find((envelope) => envelope.message.type === 'accept' && envelope.message.values.some((v) => v[0]?.type === 'put'))!
-    const at = (chosenSlot.message as Extract<PeerMessage, { type: 'accept' }>).firstSlot
+    const at = (chosenSlot.message as Extract<PeerMessage<WriteCommand>, { type: 'accept' }>).firstSlot
     const v = appliedValue(harness, first, at)
     expect(v?.[0]).toMatchObject({ type: 'put', key: 'k' })
     expect(appliedValue(harness, third, at)).toBeUndefined()
@@ -149,7 +148,7 @@ describe('Paxos Made Simple, claim by claim', () => {
     expect(harness.replica(third).status().role).toBe('leader')
     const higher = harness.replica(third).status().ballot
     const acceptsForSlot = after.filter((envelope) => envelope.message.type === 'accept' && envelope.from === third)
-      .map((envelope) => envelope.message as Extract<PeerMessage, { type: 'accept' }>)
+      .map((envelope) => envelope.message as Extract<PeerMessage<WriteCommand>, { type: 'accept' }>)
       .filter((accept) => accept.firstSlot <= at && at < accept.firstSlot + accept.values.length)
     expect(acceptsForSlot.length).toBeGreaterThan(0)
     for (const accept of acceptsForSlot) {
@@ -187,7 +186,7 @@ describe('Paxos Made Simple, claim by claim', () => {
     const harness = new Harness(3, 9)
     const [leader] = harness.ids as [NodeId]
     elect(harness, leader)
-    const seen: Envelope[] = []
+    const seen: Envelope<WriteCommand>[] = []
     for (let write = 0; write < 5; write += 1) {
       harness.replica(leader).propose(put(`m${write}`, 'v'))
       seen.push(...runRecording(harness, 2))
@@ -195,7 +194,7 @@ describe('Paxos Made Simple, claim by claim', () => {
     const types = new Set(seen.map((envelope) => envelope.message.type))
     expect(types.has('prepare')).toBe(false)
     expect(types.has('promise')).toBe(false)
-    const newSlots = new Set(seen.filter((envelope) => envelope.message.type === 'accept').map((envelope) => (envelope.message as Extract<PeerMessage, { type: 'accept' }>).firstSlot))
+    const newSlots = new Set(seen.filter((envelope) => envelope.message.type === 'accept').map((envelope) => (envelope.message as Extract<PeerMessage<WriteCommand>, { type: 'accept' }>).firstSlot))
     expect(newSlots.size).toBeGreaterThanOrEqual(5)
     for (const id of harness.ids) expect(harness.applied.get(id)!.flatMap((entry) => entry.value).filter((command) => command.type === 'put')).toHaveLength(5)
   })

@@ -7,18 +7,19 @@
  * Method: a Replica stepped with hand-made pages; then the Harness with shrunken byte limits.
  */
 import { describe, expect, it } from 'vitest'
-import { messageBytes, nodeId, noopValue, Replica, seededRandom, slot, slotZero, type ByteLimits, type Envelope, type LogEntry, type PromiseMessage, type Value } from '../../src/core/index.js'
+import { MessageSizes, nodeId, noopValue, Replica, seededRandom, slot, slotZero, type ByteLimits, type Envelope, type LogEntry, type PromiseMessage, type Value } from '../../src/core/index.js'
 import { processReady } from '../../src/node/process-ready.js'
 import { Harness, put } from './harness.js'
+import { type WriteCommand, kvCommands } from '../../src/kv/command.js'
 
-const value = (name: string): Value => [{ type: 'put', proposal: name, key: 'k', value: '', cas: null, idempotency: null }]
+const value = (name: string): Value<WriteCommand> => [{ type: 'put', proposal: name, key: 'k', value: '', cas: null, idempotency: null }]
 const old = { round: 1, node: nodeId(2) }
-const entry = (at: number, name: string): LogEntry => ({ slot: slot(at), ballot: old, value: value(name), chosen: false })
+const entry = (at: number, name: string): LogEntry<WriteCommand> => ({ slot: slot(at), ballot: old, value: value(name), chosen: false })
 
-function candidate(): { replica: Replica; sent: Envelope[]; drain: () => Envelope[] } {
-  const replica = new Replica({ self: nodeId(1), members: [nodeId(1), nodeId(2), nodeId(3)], durable: { promised: old, entries: [] }, appliedIndex: slotZero, random: seededRandom(1) })
-  const sent: Envelope[] = []
-  const drain = (): Envelope[] => {
+function candidate(): { replica: Replica<WriteCommand>; sent: Envelope<WriteCommand>[]; drain: () => Envelope<WriteCommand>[] } {
+  const replica = new Replica<WriteCommand>({ commands: kvCommands, self: nodeId(1), members: [nodeId(1), nodeId(2), nodeId(3)], durable: { promised: old, entries: [] }, appliedIndex: slotZero, random: seededRandom(1) })
+  const sent: Envelope<WriteCommand>[] = []
+  const drain = (): Envelope<WriteCommand>[] => {
     const before = sent.length
     processReady(replica, {
       self: nodeId(1), atomically: (work) => work(), persist: () => {}, apply: () => {}, reads: () => {}, dropped: () => {}, fetchSnapshot: () => {}, installSnapshot: () => {}, takeSnapshot: () => {},
@@ -36,8 +37,8 @@ describe('Phase 1 in pages', () => {
     drain()
     expect(replica.status().role).toBe('candidate')
     const ballot = replica.status().ballot
-    const page = (fromSlot: number, accepted: LogEntry[], throughSlot: number, more: boolean): Envelope => ({
-      from: nodeId(2), to: nodeId(1), message: { type: 'promise', ballot, fromSlot: slot(fromSlot), accepted, throughSlot: slot(throughSlot), more } satisfies PromiseMessage,
+    const page = (fromSlot: number, accepted: LogEntry<WriteCommand>[], throughSlot: number, more: boolean): Envelope<WriteCommand> => ({
+      from: nodeId(2), to: nodeId(1), message: { type: 'promise', ballot, fromSlot: slot(fromSlot), accepted, throughSlot: slot(throughSlot), more } satisfies PromiseMessage<WriteCommand>,
     })
     replica.step(page(1, [entry(1, 'a'), entry(2, 'b')], 2, true))
     expect(drain().map((envelope) => [envelope.to, envelope.message])).toEqual([[2, { type: 'prepare', ballot, fromSlot: 3 }]])
@@ -77,7 +78,7 @@ describe('Phase 1 in pages', () => {
     const pageRequests = campaign.filter((envelope) => envelope.from === nodeId(3) && envelope.message.type === 'prepare' && envelope.message.fromSlot > 1)
     expect(pageRequests.length).toBeGreaterThan(5)
     for (const { message } of campaign) {
-      if (message.type === 'promise' || message.type === 'accept' || message.type === 'chosen') expect(messageBytes(message)).toBeLessThanOrEqual(bytes.messageBytesMax)
+      if (message.type === 'promise' || message.type === 'accept' || message.type === 'chosen') expect(new MessageSizes(kvCommands).messageBytes(message)).toBeLessThanOrEqual(bytes.messageBytesMax)
     }
     const proposals = (id: number) => harness.applied.get(nodeId(id))!.flatMap((item) => item.value.map((command) => (command.type === 'put' ? command.proposal : '')))
     const before = harness.applied.get(leader)!.flatMap((item) => item.value.map((command) => (command.type === 'put' ? command.proposal : '')))

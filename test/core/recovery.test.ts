@@ -7,11 +7,12 @@ import { describe, expect, it } from 'vitest'
 import { ballotZero, nodeId, slot, type Value } from '../../src/core/index.js'
 import type { LogEntry, PromiseMessage } from '../../src/core/messages.js'
 import { recoverSlots } from '../../src/core/recovery.js'
+import type { WriteCommand } from '../../src/kv/command.js'
 
 const b = (round: number, node: number) => ({ round, node: nodeId(node) })
-const value = (name: string): Value => [{ type: 'put', proposal: name, key: 'k', value: '', cas: null, idempotency: null }]
-const promise = (accepted: LogEntry[]): PromiseMessage => ({ type: 'promise', ballot: b(9, 1), fromSlot: slot(3), accepted, throughSlot: slot(accepted.at(-1)?.slot ?? 2), more: false })
-const entry = (at: number, ballot: ReturnType<typeof b>, name: string, chosen = false): LogEntry => ({ slot: slot(at), ballot, value: value(name), chosen })
+const value = (name: string): Value<WriteCommand> => [{ type: 'put', proposal: name, key: 'k', value: '', cas: null, idempotency: null }]
+const promise = (accepted: LogEntry<WriteCommand>[]): PromiseMessage<WriteCommand> => ({ type: 'promise', ballot: b(9, 1), fromSlot: slot(3), accepted, throughSlot: slot(accepted.at(-1)?.slot ?? 2), more: false })
+const entry = (at: number, ballot: ReturnType<typeof b>, name: string, chosen = false): LogEntry<WriteCommand> => ({ slot: slot(at), ballot, value: value(name), chosen })
 
 describe('recoverSlots', () => {
   it('takes the highest ballot per slot', () => {

@@ -8,6 +8,7 @@ import { randomBelow, seededRandom } from '../../src/core/index.js'
 import { cutBatch } from '../../src/core/batch.js'
 import { limits } from '../../src/core/limits.js'
 import { Timeout } from '../../src/core/timeout.js'
+import { kvCommands } from '../../src/kv/command.js'
 
 function ticksToFire(timeout: Timeout): number {
   let ticks = 0
@@ -62,9 +63,9 @@ describe('cutBatch', () => {
     const queue = Array.from({ length: limits.batchCommandsMax + 3 }, (_, index) => ({
       type: 'delete' as const, proposal: `p${index}`, key: 'k', cas: null, idempotency: null,
     }))
-    expect(cutBatch(queue, limits.batchBytesMax)).toHaveLength(limits.batchCommandsMax)
+    expect(cutBatch(kvCommands, queue, limits.batchBytesMax)).toHaveLength(limits.batchCommandsMax)
     expect(queue).toHaveLength(3)
     const huge = [{ type: 'put' as const, proposal: 'p', key: 'k', value: 'x'.repeat(limits.batchBytesMax), cas: null, idempotency: null }]
-    expect(cutBatch(huge, limits.batchBytesMax)).toHaveLength(1)
+    expect(cutBatch(kvCommands, huge, limits.batchBytesMax)).toHaveLength(1)
   })
 })

@@ -7,7 +7,8 @@
  * Method: tables on ChangeHistory, and writes applied through KvStateMachine.
  */
 import { describe, expect, it } from 'vitest'
-import { revision, slot, type Command, type TxnOp } from '../../src/core/index.js'
+import { revision, slot } from '../../src/core/index.js'
+import { type Command, type TxnOp } from '../../src/kv/command.js'
 import { ChangeHistory, type RevisionChanges } from '../../src/kv/change-history.js'
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js'
 

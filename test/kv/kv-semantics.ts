@@ -7,7 +7,8 @@
  * Method: commands applied through KvStateMachine over the in-memory store.
  */
 import { describe, expect, it } from 'vitest'
-import { revision, slot, type Command, type WriteCommand } from '../../src/core/index.js'
+import { revision, slot } from '../../src/core/index.js'
+import { type Command, type WriteCommand } from '../../src/kv/command.js'
 import { limits } from '../../src/core/limits.js'
 import { KvMemoryStore } from '../../src/kv/kv-memory-store.js'
 import { KvStateMachine, type KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'

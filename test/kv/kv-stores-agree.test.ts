@@ -10,7 +10,8 @@
  * snapshot. A failure names its seed.
  */
 import { describe, expect, it } from 'vitest'
-import { randomBelow, randomChance, revision, revisionZero, seededRandom, slot, type Command, type LeaseId, type Random, type Revision, type Slot } from '../../src/core/index.js'
+import { randomBelow, randomChance, revision, revisionZero, seededRandom, slot, type LeaseId, type Random, type Revision, type Slot } from '../../src/core/index.js'
+import { type Command } from '../../src/kv/command.js'
 import { limits } from '../../src/core/limits.js'
 import { compareKeys } from '../../src/kv/key-order.js'
 import { applyWrite } from '../../src/kv/kv.js'

@@ -8,7 +8,8 @@
  * failure names its seed.
  */
 import { describe, expect, it } from 'vitest'
-import { randomBelow, revision, seededRandom, slot, type Command, type Random } from '../../src/core/index.js'
+import { randomBelow, revision, seededRandom, slot, type Random } from '../../src/core/index.js'
+import type { Command } from '../../src/kv/command.js'
 import { compareKeys } from '../../src/kv/key-order.js'
 import { inKeyRange, type KeyRange } from '../../src/kv/key-range.js'
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js'

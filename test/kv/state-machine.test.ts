@@ -5,7 +5,8 @@
  */
 import { crc32 } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { leaseId, limits, revision, slot, type Command, type WriteCommand } from '../../src/core/index.js'
+import { leaseId, limits, revision, slot } from '../../src/core/index.js'
+import { type Command, type WriteCommand } from '../../src/kv/command.js'
 import { KvMemoryStore } from '../../src/kv/kv-memory-store.js'
 import { entryOverheadBytes } from '../../src/kv/kv-store.js'
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js'

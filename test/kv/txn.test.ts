@@ -7,8 +7,9 @@
  * Method: tables applied through KvStateMachine (and applyTxn on its store) from a known state.
  */
 import { describe, expect, it } from 'vitest'
-import { leaseId, revision, slot, type Command, type TxnCommand, type TxnCompare, type TxnOp, type TxnSpec } from '../../src/core/index.js'
-import { writeTwiceIn } from '../../src/core/txn-rules.js'
+import { leaseId, revision, slot } from '../../src/core/index.js'
+import { type Command, type TxnCommand, type TxnCompare, type TxnOp, type TxnSpec } from '../../src/kv/command.js'
+import { writeTwiceIn } from '../../src/kv/txn-rules.js'
 import { entryOverheadBytes } from '../../src/kv/kv-store.js'
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js'
 import { compareHolds } from '../../src/kv/txn.js'

@@ -10,10 +10,11 @@ import { limits } from '../../src/core/limits.js'
 import { SystemClock } from '../../src/node/clock.js'
 import { EventLoop } from '../../src/node/event-loop.js'
 import type { ReadyPorts } from '../../src/node/process-ready.js'
+import type { WriteCommand } from '../../src/kv/command.js'
 
-const heartbeat = (round: number): Envelope => ({ from: nodeId(2), to: nodeId(1), message: { type: 'heartbeat', ballot: { round, node: nodeId(2) }, commitIndex: slotZero, readRound: 0 } })
+const heartbeat = (round: number): Envelope<WriteCommand> => ({ from: nodeId(2), to: nodeId(1), message: { type: 'heartbeat', ballot: { round, node: nodeId(2) }, commitIndex: slotZero, readRound: 0 } })
 
-function fakeReplica(calls: string[], queued: Ready[]): ReplicaPort {
+function fakeReplica(calls: string[], queued: Ready<WriteCommand>[]): ReplicaPort<WriteCommand> {
   return {
     tick: () => calls.push('tick'),
     campaign: () => calls.push('campaign'),
@@ -43,7 +44,7 @@ function recordingPorts(calls: string[]): ReadyPorts {
   }
 }
 
-function setup(queued: Ready[] = []) {
+function setup(queued: Ready<WriteCommand>[] = []) {
   const calls: string[] = []
   let nowMs = 0
   const clock = new SystemClock(10, { monotonicMs: () => nowMs, wallMs: () => 0 })
@@ -57,7 +58,7 @@ const turn = () => new Promise<void>((resolve) => setImmediate(() => setImmediat
 
 describe('EventLoop', () => {
   it('steps the inbox in order, then ticks for elapsed time, then drains Ready', async () => {
-    const ready: Ready = { persist: { promised: null, entries: [] }, messages: [], messagesAfterPersist: [], committed: [], reads: [{ id: 7, type: 'ready' }], dropped: [], snapshot: null }
+    const ready: Ready<WriteCommand> = { persist: { promised: null, entries: [] }, messages: [], messagesAfterPersist: [], committed: [], reads: [{ id: 7, type: 'ready' }], dropped: [], snapshot: null }
     const { calls, loop, advance } = setup([ready])
     advance(25)
     expect(loop.deliver([heartbeat(1), heartbeat(2)])).toBe('queued')

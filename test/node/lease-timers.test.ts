@@ -1,6 +1,7 @@
 /**
- * Goal: lease expiry counted in ticks: a lease expires exactly when its TTL in ticks has passed
- * since its grant or last keepalive (rounded up, never early), a keepalive restarts it, a new
+ * Goal: lease expiry counted in ticks: a lease expires exactly one tick after its TTL in ticks
+ * (rounded up) has passed since its grant or last keepalive: the restart lands between two ticks,
+ * and the tick right after it may come at once, so it is not counted (never early), a keepalive restarts it, a new
  * leader restarts every countdown at the full TTL, an expired lease whose revoke did not apply is
  * reported again after the retry ticks, a forgotten one never. Method: a table of tick sequences.
  */
@@ -19,10 +20,10 @@ function ticksUntilExpiry(timers: LeaseTimers, id: string, max = 1000): number |
 
 describe('LeaseTimers', () => {
   it.each([
-    [10, 1, 100], // 1 s at 10 ms ticks
-    [10, 2, 200],
-    [300, 1, 4], // 1000 / 300 = 3.33: rounded up, never early
-    [1000, 1, 1],
+    [10, 1, 101], // 1 s at 10 ms ticks, and the tick the restart landed in
+    [10, 2, 201],
+    [300, 1, 5], // 1000 / 300 = 3.33: rounded up, never early
+    [1000, 1, 2],
   ])('tick %i ms, TTL %i s: expires after %i ticks', (tickMs, ttlSeconds, expected) => {
     const timers = new LeaseTimers({ tickMs, retryTicks: 5 })
     timers.restart(a, ttlSeconds)
@@ -36,8 +37,8 @@ describe('LeaseTimers', () => {
     for (let tick = 0; tick < 7; tick += 1) expect(timers.tick()).toEqual([])
     timers.restart(a, 1) // keepalive at tick 7
     expect(timers.remainingSeconds(a)).toBe(1)
-    expect(ticksUntilExpiry(timers, b)).toBe(3)
-    expect(ticksUntilExpiry(timers, a)).toBe(10 - 3)
+    expect(ticksUntilExpiry(timers, b)).toBe(11 - 7)
+    expect(ticksUntilExpiry(timers, a)).toBe(11 - 4)
   })
 
   it('a new leader restarts every lease at its full TTL, whatever the old leader had counted', () => {
@@ -47,13 +48,13 @@ describe('LeaseTimers', () => {
     timers.clear()
     expect(timers.tick()).toEqual([])
     timers.restartAll([[a, 1], [b, 2]])
-    expect(ticksUntilExpiry(timers, a)).toBe(10)
+    expect(ticksUntilExpiry(timers, a)).toBe(11)
   })
 
   it('reports an expired lease again after the retry ticks until it is forgotten', () => {
     const timers = new LeaseTimers({ tickMs: 1000, retryTicks: 3 })
     timers.restart(a, 1)
-    expect(timers.tick()).toEqual([a])
+    expect([timers.tick(), timers.tick()]).toEqual([[], [a]])
     expect([timers.tick(), timers.tick(), timers.tick()]).toEqual([[], [], [a]])
     timers.forget(a)
     expect(ticksUntilExpiry(timers, a, 20)).toBeNull()

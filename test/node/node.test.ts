@@ -1,6 +1,6 @@
 /**
- * Goal: PaxosNode wires the core to SQLite, the loop and HTTP correctly: a one-node cluster
- * elects itself, applies writes with increasing versions, answers cas mismatches, applies a
+ * Goal: the composed node (compose.ts) wires the core to SQLite, the loop and HTTP correctly: a
+ * one-node cluster elects itself, applies writes with increasing versions, answers cas mismatches, applies a
  * retried Idempotency-Key once, passes linearizable read barriers, reports status and metrics,
  * serves HTTP on the bound port, and keeps everything across stop and a new start on the data.
  * Snapshots: taken every few slots, the newest two kept, a restart restores the newest and
@@ -8,7 +8,8 @@
  * retained tail, and a restart from snapshot + tail loses nothing; a damaged newest snapshot is
  * passed over while the log covers the gap, and refused when it does not; a data dir of the build that kept the KV state in SQLite tables
  * starts and replays its log; the quota refuses growth with 507 and lets deletes through.
- * Method: a real PaxosNode in-process on a temp dir and port 0, driven through NodeService.
+ * Method: a real node, built by composeNode as the CLI builds it, in-process on a temp dir and
+ * port 0, driven through NodeService.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,8 +22,9 @@ import { KvStateMachine } from '../../src/kv/kv-state-machine.js'
 import { FileSnapshotStore } from '../../src/storage/file-snapshot-store.js'
 import { databaseFileName, snapshotsDirName } from '../../src/storage/data-dir.js'
 import { migrate } from '../../src/storage/migrate.js'
-import { PaxosNode } from '../../src/node/node.js'
-import type { WriteRequest } from '../../src/node/node-service.js'
+import { composeNode } from '../../src/node/compose.js'
+import type { PaxosNode } from '../../src/node/node.js'
+import type { WriteRequest } from '../../src/server/node-service.js'
 import { createLogger } from '../../src/observability/logger.js'
 
 const root = mkdtempSync(join(tmpdir(), 'paxos-kv-node-'))
@@ -66,8 +68,9 @@ async function writeWhenLeader(node: PaxosNode, request: WriteRequest) {
 
 describe('PaxosNode (one member)', () => {
   it('writes, reads, survives a restart on the same data', async () => {
-    const node = new PaxosNode(config, createLogger({}, 'silent'))
-    const port = await node.start()
+    const nodeComposed = composeNode(config, createLogger({}, 'silent'))
+    const node = nodeComposed.node
+    const port = await nodeComposed.start()
     try {
       const one = await writeWhenLeader(node, put('a', 'one'))
       expect(one).toMatchObject({ type: 'ok', version: 1, deleted: null })
@@ -98,10 +101,11 @@ describe('PaxosNode (one member)', () => {
       expect(node.peerUrl(nodeId(1))).toBe('http://127.0.0.1:1')
       expect(node.peerUrl(nodeId(2))).toBeNull()
     } finally {
-      await node.stop()
+      await nodeComposed.stop()
     }
-    const again = new PaxosNode(config, createLogger({}, 'silent'))
-    await again.start()
+    const againComposed = composeNode(config, createLogger({}, 'silent'))
+    const again = againComposed.node
+    await againComposed.start()
     try {
       expect(again.get('a')?.version).toBe(2)
       expect(again.status().revision).toBe(3)
@@ -109,36 +113,39 @@ describe('PaxosNode (one member)', () => {
       expect(await writeWhenLeader(again, put('b', 'once', { idempotencyKey: 'retry-1' }))).toMatchObject({ type: 'ok', version: 3 })
       expect(await again.write(put('c', 'new'), again.nowMs() + 5000)).toMatchObject({ type: 'ok', version: 4 })
     } finally {
-      await again.stop()
+      await againComposed.stop()
     }
   })
 
   it('a write or read whose deadline has passed is a timeout, not a lost answer', async () => {
-    const node = new PaxosNode({ ...config, dataDir: join(root, 'timeout') }, createLogger({}, 'silent'))
-    await node.start()
+    const nodeComposed = composeNode({ ...config, dataDir: join(root, 'timeout') }, createLogger({}, 'silent'))
+    const node = nodeComposed.node
+    await nodeComposed.start()
     try {
       await writeWhenLeader(node, put('warm', 'up'))
       expect(await node.write(put('late', 'x'), node.nowMs())).toEqual({ type: 'timeout' })
       expect(await node.readBarrier(node.nowMs())).toEqual({ type: 'timeout' })
     } finally {
-      await node.stop()
+      await nodeComposed.stop()
     }
   })
 
   it('snapshots every few slots, keeps the newest two, and restarts from the newest plus the log after it', async () => {
     const dataDir = join(root, 'snapshots')
     const snapshotting = { ...config, dataDir, snapshotEverySlots: 4 }
-    const node = new PaxosNode(snapshotting, createLogger({}, 'silent'))
-    await node.start()
+    const nodeComposed = composeNode(snapshotting, createLogger({}, 'silent'))
+    const node = nodeComposed.node
+    await nodeComposed.start()
     try {
       for (let index = 0; index < 30; index += 1) expect(await writeWhenLeader(node, put(`k${index % 7}`, `v${index}`))).toMatchObject({ type: 'ok', version: index + 1 })
       await until(() => readdirSync(join(dataDir, snapshotsDirName)).length === 2 && /paxos_kv_snapshots_written_total [3-9]/.test(String(lastMetrics)), async () => (lastMetrics = await node.metrics()))
     } finally {
-      await node.stop()
+      await nodeComposed.stop()
     }
     expect(readdirSync(join(dataDir, snapshotsDirName)).every((name) => /^snapshot-\d{16}\.snap$/.test(name))).toBe(true)
-    const again = new PaxosNode(snapshotting, createLogger({}, 'silent'))
-    await again.start()
+    const againComposed = composeNode(snapshotting, createLogger({}, 'silent'))
+    const again = againComposed.node
+    await againComposed.start()
     try {
       // Before any new write: the snapshot and the replayed tail together hold all 30 writes.
       expect(again.status().revision).toBe(30)
@@ -147,21 +154,22 @@ describe('PaxosNode (one member)', () => {
       )
       expect(await writeWhenLeader(again, put('after', 'restart'))).toMatchObject({ type: 'ok', version: 31 })
     } finally {
-      await again.stop()
+      await againComposed.stop()
     }
   })
 
   it('truncates the log behind each durable snapshot, keeping the retained tail, and restarts from snapshot + tail', async () => {
     const dataDir = join(root, 'truncation')
     const truncating = { ...config, dataDir, snapshotEverySlots: 5, logRetainSlots: 3 }
-    const node = new PaxosNode(truncating, createLogger({}, 'silent'))
-    await node.start()
+    const nodeComposed = composeNode(truncating, createLogger({}, 'silent'))
+    const node = nodeComposed.node
+    await nodeComposed.start()
     try {
       for (let index = 0; index < 40; index += 1) expect(await writeWhenLeader(node, put(`k${index % 3}`, `v${index}`))).toMatchObject({ type: 'ok', version: index + 1 })
       // The newest snapshot is at 35 or later (slot 1 is the leader's noop): truncated through 32 or later.
       await until(() => Number(/paxos_kv_log_compacted_through (\d+)/.exec(lastMetrics)?.[1] ?? 0) >= 32, async () => (lastMetrics = await node.metrics()))
     } finally {
-      await node.stop()
+      await nodeComposed.stop()
     }
     const db = new Database(join(dataDir, databaseFileName), { readonly: true })
     const through = (db.prepare('SELECT through FROM log_compaction WHERE id = 1').get() as { through: number }).through
@@ -172,14 +180,15 @@ describe('PaxosNode (one member)', () => {
     expect(through).toBe(newest - 3)
     expect(rows.first).toBe(through + 1)
     expect(rows.count).toBeLessThanOrEqual(41 - through)
-    const again = new PaxosNode(truncating, createLogger({}, 'silent'))
-    await again.start()
+    const againComposed = composeNode(truncating, createLogger({}, 'silent'))
+    const again = againComposed.node
+    await againComposed.start()
     try {
       expect(again.status().revision).toBe(40)
       expect(again.range('', 10, null).items.map((item) => [item.key, new TextDecoder().decode(item.value)])).toEqual([['k0', 'v39'], ['k1', 'v37'], ['k2', 'v38']])
       expect(await writeWhenLeader(again, put('after', 'restart'))).toMatchObject({ type: 'ok', version: 41 })
     } finally {
-      await again.stop()
+      await againComposed.stop()
     }
   })
 
@@ -193,33 +202,35 @@ describe('PaxosNode (one member)', () => {
       return newest
     }
     const run = async (dataDir: string, logRetainSlots: number): Promise<void> => {
-      const node = new PaxosNode({ ...config, dataDir, snapshotEverySlots: 4, logRetainSlots }, createLogger({}, 'silent'))
-      await node.start()
+      const nodeComposed = composeNode({ ...config, dataDir, snapshotEverySlots: 4, logRetainSlots }, createLogger({}, 'silent'))
+      const node = nodeComposed.node
+      await nodeComposed.start()
       try {
         for (let index = 0; index < 30; index += 1) await writeWhenLeader(node, put(`k${index % 5}`, `v${index}`))
         await until(() => readdirSync(join(dataDir, snapshotsDirName)).length === 2 && /paxos_kv_snapshots_written_total [3-9]/.test(String(lastMetrics)), async () => (lastMetrics = await node.metrics()))
       } finally {
-        await node.stop()
+        await nodeComposed.stop()
       }
     }
     // The log keeps 100 slots behind the newest snapshot: it covers the one before it.
     const covered = join(root, 'damaged-covered')
     await run(covered, 100)
     const damaged = damageNewest(covered)
-    const again = new PaxosNode({ ...config, dataDir: covered, snapshotEverySlots: 4, logRetainSlots: 100 }, createLogger({}, 'silent'))
-    await again.start()
+    const againComposed = composeNode({ ...config, dataDir: covered, snapshotEverySlots: 4, logRetainSlots: 100 }, createLogger({}, 'silent'))
+    const again = againComposed.node
+    await againComposed.start()
     try {
       expect(again.status().revision).toBe(30)
       expect(again.range('', 10, null).items.map((item) => new TextDecoder().decode(item.value))).toEqual(['v25', 'v26', 'v27', 'v28', 'v29'])
       expect(readdirSync(join(covered, snapshotsDirName))).toContain(`${damaged}.damaged`)
     } finally {
-      await again.stop()
+      await againComposed.stop()
     }
     // Truncated right behind the newest snapshot: nothing can stand in for it.
     const truncated = join(root, 'damaged-truncated')
     await run(truncated, 0)
     damageNewest(truncated)
-    expect(() => new PaxosNode({ ...config, dataDir: truncated, snapshotEverySlots: 4, logRetainSlots: 0 }, createLogger({}, 'silent'))).toThrow(/snapshot: the log is truncated through slot \d+: .*corrupt.*no older snapshot can stand in for it/)
+    expect(() => composeNode({ ...config, dataDir: truncated, snapshotEverySlots: 4, logRetainSlots: 0 }, createLogger({}, 'silent'))).toThrow(/snapshot: the log is truncated through slot \d+: .*corrupt.*no older snapshot can stand in for it/)
     expect(readdirSync(join(truncated, snapshotsDirName)).some((name) => name.endsWith('.damaged'))).toBe(false)
   })
 
@@ -238,8 +249,9 @@ describe('PaxosNode (one member)', () => {
     db.prepare('INSERT INTO kv (key, value, version) VALUES (?, ?, ?), (?, ?, ?)').run('a', Buffer.from('three'), 3, 'b', Buffer.from('two'), 2)
     db.prepare('UPDATE state SET applied_index = 3, revision = 3').run()
     db.close()
-    const node = new PaxosNode({ ...config, dataDir }, createLogger({}, 'silent'))
-    await node.start()
+    const nodeComposed = composeNode({ ...config, dataDir }, createLogger({}, 'silent'))
+    const node = nodeComposed.node
+    await nodeComposed.start()
     try {
       expect(node.status()).toMatchObject({ appliedIndex: 3, revision: 3 })
       expect(new TextDecoder().decode(node.get('a')!.value)).toBe('three')
@@ -248,18 +260,19 @@ describe('PaxosNode (one member)', () => {
       const retry = await writeWhenLeader(node, { ...put('b', 'two'), idempotencyKey: 'idem-2' })
       expect(retry).toMatchObject({ type: 'ok', version: 2, deleted: null })
     } finally {
-      await node.stop()
+      await nodeComposed.stop()
     }
   })
 
   it('rebuilds from the whole log when the newest snapshot is of format 1 (no key metadata); refuses it once the log is truncated', async () => {
     const dataDir = join(root, 'format-1')
-    const node = new PaxosNode({ ...config, dataDir }, createLogger({}, 'silent'))
-    await node.start()
+    const nodeComposed = composeNode({ ...config, dataDir }, createLogger({}, 'silent'))
+    const node = nodeComposed.node
+    await nodeComposed.start()
     try {
       for (const [key, value] of [['a', '1'], ['b', '2'], ['a', '3']] as const) await writeWhenLeader(node, put(key, value))
     } finally {
-      await node.stop()
+      await nodeComposed.stop()
     }
     // A snapshot in the old format covering all three slots, holding other data: it must be ignored.
     const stale = new KvStateMachine()
@@ -269,25 +282,27 @@ describe('PaxosNode (one member)', () => {
     const sink = new FileSnapshotStore(join(dataDir, snapshotsDirName), config.clusterId).create(slot(3), revision(1))
     for (const chunk of chunks) sink.write(chunk)
     await sink.commit()
-    const again = new PaxosNode({ ...config, dataDir }, createLogger({}, 'silent'))
-    await again.start()
+    const againComposed = composeNode({ ...config, dataDir }, createLogger({}, 'silent'))
+    const again = againComposed.node
+    await againComposed.start()
     try {
       expect(again.get('ghost')).toBeNull()
       expect(again.get('a')).toMatchObject({ version: 3, createRevision: 1, writes: 2 })
       expect(again.revision()).toBe(3)
     } finally {
-      await again.stop()
+      await againComposed.stop()
     }
     const db = new Database(join(dataDir, databaseFileName))
     db.prepare('DELETE FROM log WHERE slot <= 1').run()
     db.prepare('UPDATE log_compaction SET through = 1').run()
     db.close()
-    expect(() => new PaxosNode({ ...config, dataDir }, createLogger({}, 'silent'))).toThrow(/format 1 has no key metadata/)
+    expect(() => composeNode({ ...config, dataDir }, createLogger({}, 'silent'))).toThrow(/format 1 has no key metadata/)
   })
 
   it('refuses puts that grow live data past the quota with 507, and lets deletes and shrinking puts through', async () => {
-    const node = new PaxosNode({ ...config, dataDir: join(root, 'quota'), quotaBytes: 400 }, createLogger({}, 'silent'))
-    const port = await node.start()
+    const nodeComposed = composeNode({ ...config, dataDir: join(root, 'quota'), quotaBytes: 400 }, createLogger({}, 'silent'))
+    const node = nodeComposed.node
+    const port = await nodeComposed.start()
     try {
       expect(await writeWhenLeader(node, put('a', 'x'.repeat(100)))).toMatchObject({ type: 'ok' })
       expect(await node.write(put('b', 'y'.repeat(300)), node.nowMs() + 5000)).toEqual({ type: 'quota_exceeded' })
@@ -298,7 +313,7 @@ describe('PaxosNode (one member)', () => {
       expect(await node.write({ type: 'delete', key: 'a', cas: null, idempotencyKey: null, requestId: null }, node.nowMs() + 5000)).toMatchObject({ type: 'ok', deleted: true })
       expect(await node.write(put('b', 'y'.repeat(200)), node.nowMs() + 5000)).toMatchObject({ type: 'ok' })
     } finally {
-      await node.stop()
+      await nodeComposed.stop()
     }
   })
 })

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import { ballotZero, nodeId, Replica, seededRandom, slot, slotZero } from '../../src/core/index.js'
 import { processReady, type ReadyPorts } from '../../src/node/process-ready.js'
+import { kvCommands, type WriteCommand } from '../../src/kv/command.js'
 
 const ballot = { round: 1, node: nodeId(1) }
 
@@ -42,7 +43,7 @@ function recordingPorts(self: number) {
 
 describe('processReady', () => {
   it('a candidate counts its own promise only after the disk has it, and leads only then', () => {
-    const replica = new Replica({ self: nodeId(1), members: [nodeId(1)], durable: { promised: ballotZero, entries: [] }, appliedIndex: slotZero, random: seededRandom(1) })
+    const replica = new Replica<WriteCommand>({ commands: kvCommands, self: nodeId(1), members: [nodeId(1)], durable: { promised: ballotZero, entries: [] }, appliedIndex: slotZero, random: seededRandom(1) })
     const { events, ports, sync } = recordingPorts(1)
     replica.campaign()
     processReady(replica, ports) // its prepare to itself is stepped at once: a promise to persist
@@ -55,7 +56,7 @@ describe('processReady', () => {
 
   it('a candidate with a quorum of peers\' promises still waits for its own (a ballot is never reused after a crash)', () => {
     const members = [nodeId(1), nodeId(2), nodeId(3), nodeId(4), nodeId(5)]
-    const replica = new Replica({ self: nodeId(1), members, durable: { promised: ballotZero, entries: [] }, appliedIndex: slotZero, random: seededRandom(1) })
+    const replica = new Replica<WriteCommand>({ commands: kvCommands, self: nodeId(1), members, durable: { promised: ballotZero, entries: [] }, appliedIndex: slotZero, random: seededRandom(1) })
     const { events, ports, sync } = recordingPorts(1)
     replica.campaign()
     processReady(replica, ports) // its own promise is committed, not yet synced
@@ -69,7 +70,7 @@ describe('processReady', () => {
   })
 
   it('an acceptor commits an accept at once but answers only after the sync', () => {
-    const replica = new Replica({ self: nodeId(2), members: [nodeId(1), nodeId(2), nodeId(3)], durable: { promised: ballotZero, entries: [] }, appliedIndex: slotZero, random: seededRandom(1) })
+    const replica = new Replica<WriteCommand>({ commands: kvCommands, self: nodeId(2), members: [nodeId(1), nodeId(2), nodeId(3)], durable: { promised: ballotZero, entries: [] }, appliedIndex: slotZero, random: seededRandom(1) })
     const { events, ports, sync } = recordingPorts(2)
     replica.step({ from: nodeId(1), to: nodeId(2), message: { type: 'accept', ballot, firstSlot: slot(1), values: [[{ type: 'noop' }]], commitIndex: slotZero } })
     processReady(replica, ports)
@@ -79,7 +80,7 @@ describe('processReady', () => {
   })
 
   it('a leader\'s accepts leave at once; its own vote waits for its disk', () => {
-    const replica = new Replica({ self: nodeId(1), members: [nodeId(1), nodeId(2), nodeId(3)], durable: { promised: ballotZero, entries: [] }, appliedIndex: slotZero, random: seededRandom(1) })
+    const replica = new Replica<WriteCommand>({ commands: kvCommands, self: nodeId(1), members: [nodeId(1), nodeId(2), nodeId(3)], durable: { promised: ballotZero, entries: [] }, appliedIndex: slotZero, random: seededRandom(1) })
     const { events, ports, sync } = recordingPorts(1)
     replica.campaign()
     processReady(replica, ports)

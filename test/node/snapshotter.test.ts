@@ -11,8 +11,9 @@ import { KvStateMachine } from '../../src/kv/kv-state-machine.js'
 import { Snapshotter, type SnapshotWritten } from '../../src/node/snapshotter.js'
 import { MemorySnapshotStore } from '../../src/storage/memory-snapshot-store.js'
 import type { SnapshotStore } from '../../src/storage/snapshot-store.js'
+import type { WriteCommand } from '../../src/kv/command.js'
 
-const entry = (at: number): ChosenEntry => ({ slot: slot(at), value: [{ type: 'put', proposal: `p${at}`, key: `k${at % 3}`, value: 'dg==', cas: null, idempotency: null }] })
+const entry = (at: number): ChosenEntry<WriteCommand> => ({ slot: slot(at), value: [{ type: 'put', proposal: `p${at}`, key: `k${at % 3}`, value: 'dg==', cas: null, idempotency: null }] })
 
 function setup(store: SnapshotStore = new MemorySnapshotStore()) {
   const stateMachine = new KvStateMachine()

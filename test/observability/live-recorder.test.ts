@@ -10,9 +10,10 @@ import { ballotZero, nodeId, noopValue, slot, type Ballot, type Value } from '..
 import { LiveRecorder } from '../../src/observability/live-recorder.js'
 import { RecentSamples } from '../../src/observability/samples.js'
 import { SlotWindow } from '../../src/observability/slot-window.js'
+import type { WriteCommand } from '../../src/kv/command.js'
 
 const ballot: Ballot = { round: 4, node: nodeId(2) }
-const put: Value = [{ type: 'put', proposal: 'p', key: 'k', value: 'dg==', cas: null, idempotency: null }]
+const put: Value<WriteCommand> = [{ type: 'put', proposal: 'p', key: 'k', value: 'dg==', cas: null, idempotency: null }]
 const inputs = { atMs: 0, node: { id: 1, role: 'follower', leader: 2, promised: '4.2', commitIndex: 0, appliedIndex: 0, revision: 0, inboxDepth: 0 }, peers: [], held: null } as const
 
 describe('SlotWindow', () => {

@@ -4,7 +4,8 @@
  * transcript controls exactly which messages arrive, are dropped, or arrive late.
  */
 import { describeEnvelope, describeStatus, describeValue, nodeId, revision, type NodeId } from '../../src/core/index.js'
-import type { Envelope, WriteCommand } from '../../src/core/index.js'
+import type { Envelope } from '../../src/core/index.js'
+import { describeCommand, type WriteCommand } from '../../src/kv/command.js'
 import { Harness } from '../core/harness.js'
 
 type Args = ReadonlyMap<string, string>
@@ -43,7 +44,7 @@ export class InteractionEnv {
       case 'status':
         return this.#h.ids.filter((id) => !this.#h.down.has(id)).map((id) => describeStatus(this.#h.replica(id).status())).join('\n')
       case 'applied':
-        return (this.#h.applied.get(this.#node(positional[0])) ?? []).map((entry) => `${entry.slot} ${describeValue(entry.value)}`).join('\n') || '(none)'
+        return (this.#h.applied.get(this.#node(positional[0])) ?? []).map((entry) => `${entry.slot} ${describeValue(entry.value, describeCommand)}`).join('\n') || '(none)'
       case 'reads':
         return JSON.stringify(this.#h.reads.get(this.#node(positional[0])) ?? [])
       default:
@@ -65,7 +66,7 @@ export class InteractionEnv {
     const before = this.#h.queue.length
     const result = work()
     this.#h.process()
-    const lines = this.#h.queue.slice(before).map(describeEnvelope)
+    const lines = this.#h.queue.slice(before).map((envelope) => describeEnvelope(envelope, describeCommand))
     return [...(typeof result === 'string' ? [result] : []), ...lines].join('\n') || '(no messages)'
   }
 
@@ -79,7 +80,7 @@ export class InteractionEnv {
 
   /** Delivers (or drops) the queued messages that match from=/to=/type= filters; the rest stay queued. */
   #deliver(args: Args, drop: boolean): string {
-    const matches = (envelope: Envelope): boolean =>
+    const matches = (envelope: Envelope<WriteCommand>): boolean =>
       (!args.has('from') || args.get('from')!.split(',').includes(String(envelope.from))) &&
       (!args.has('to') || args.get('to')!.split(',').includes(String(envelope.to))) &&
       (!args.has('type') || args.get('type') === envelope.message.type)

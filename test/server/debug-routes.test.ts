@@ -10,24 +10,27 @@ import { nodeId, slot, type Envelope } from '../../src/core/index.js'
 import { createApp } from '../../src/server/app.js'
 import { HoldingTransport } from '../../src/transport/holding-transport.js'
 import { FakeNode } from './fake-node.js'
+import type { WriteCommand } from '../../src/kv/command.js'
+import { PeerCodec } from '../../src/transport/codec.js'
+import { writeCommandSchema } from '../../src/kv/command-codec.js'
 
 const secret = 'step-secret'
 
 function setup(debugStep: boolean, heldMax = 8) {
   const node = new FakeNode()
-  const sent: Envelope[] = []
-  const transport = new HoldingTransport({ send: (envelopes) => void sent.push(...envelopes), close: async () => {} }, heldMax)
+  const sent: Envelope<WriteCommand>[] = []
+  const transport = new HoldingTransport<WriteCommand>({ send: (envelopes) => void sent.push(...envelopes), close: async () => {} }, heldMax)
   if (debugStep) node.step = transport
-  const app = createApp({ node, secret, clusterId: 'c1', members: new Set([nodeId(1), nodeId(2), nodeId(3)]), requestTimeoutMs: 100, valueBytesMax: 1024, onFatal: () => {} })
+  const app = createApp({ peerCodec: new PeerCodec(writeCommandSchema), node, secret, clusterId: 'c1', members: new Set([nodeId(1), nodeId(2), nodeId(3)]), requestTimeoutMs: 100, valueBytesMax: 1024, onFatal: () => {} })
   const post = (path: string, body: unknown, headers: Record<string, string> = { 'x-paxos-secret': secret }) =>
     app.request(path, { method: 'POST', body: body === undefined ? '' : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } })
   return { app, transport, sent, post }
 }
 
-const accept = (to: number, at: number): Envelope => ({
+const accept = (to: number, at: number): Envelope<WriteCommand> => ({
   from: nodeId(1), to: nodeId(to), message: { type: 'accept', ballot: { round: 2, node: nodeId(1) }, firstSlot: slot(at), values: [[{ type: 'noop' }]], commitIndex: slot(0) },
 })
-const heartbeat = (to: number): Envelope => ({ from: nodeId(1), to: nodeId(to), message: { type: 'heartbeat', ballot: { round: 2, node: nodeId(1) }, commitIndex: slot(0), readRound: 0 } })
+const heartbeat = (to: number): Envelope<WriteCommand> => ({ from: nodeId(1), to: nodeId(to), message: { type: 'heartbeat', ballot: { round: 2, node: nodeId(1) }, commitIndex: slot(0), readRound: 0 } })
 
 describe('step-through routes', () => {
   it('are 404 without --debug-step', async () => {

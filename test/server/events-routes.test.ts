@@ -11,10 +11,12 @@ import { limits, nodeId, slot } from '../../src/core/index.js'
 import type { LiveFrame } from '../../src/observability/live-frame.js'
 import { createApp } from '../../src/server/app.js'
 import { FakeNode } from './fake-node.js'
+import { PeerCodec } from '../../src/transport/codec.js'
+import { writeCommandSchema } from '../../src/kv/command-codec.js'
 
 function setup() {
   const node = new FakeNode()
-  const app = createApp({ node, secret: 's', clusterId: 'c1', members: new Set([nodeId(1), nodeId(2)]), requestTimeoutMs: 300, valueBytesMax: 1024, onFatal: () => {} })
+  const app = createApp({ peerCodec: new PeerCodec(writeCommandSchema), node, secret: 's', clusterId: 'c1', members: new Set([nodeId(1), nodeId(2)]), requestTimeoutMs: 300, valueBytesMax: 1024, onFatal: () => {} })
   return { node, app }
 }
 

@@ -3,8 +3,9 @@
  * consensus part scripted (leader or not, overloaded, timeouts). The real node is exercised by
  * the integration tests; here the routes are tested without sockets.
  */
-import { leaseId, nodeId, type Envelope, type LeaseId, type NodeId, type TxnSpec } from '../../src/core/index.js'
-import type { DeliverOutcome, LeaseCall, LeaseView, NodeService, ReadBarrierOutcome, Receipt, StatusBody, WriteOutcome, WriteRequest } from '../../src/node/node-service.js'
+import { leaseId, nodeId, type Envelope, type LeaseId, type NodeId } from '../../src/core/index.js'
+import { type TxnSpec, type WriteCommand } from '../../src/kv/command.js'
+import type { DeliverOutcome, LeaseCall, LeaseView, LiveSubscription, NodeService, ReadBarrierOutcome, Receipt, StatusBody, WriteOutcome, WriteRequest } from '../../src/server/node-service.js'
 import { KvStateMachine, type KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
 import type { KeyRange, ScanBounds } from '../../src/kv/key-range.js'
 import type { KvItem } from '../../src/kv/state-machine.js'
@@ -12,14 +13,14 @@ import { slot } from '../../src/core/index.js'
 import { writeCommand } from '../../src/node/write-command.js'
 import { WatchHub } from '../../src/node/watch-hub.js'
 import { writeOutcome } from '../../src/node/write-outcome.js'
-import { LiveFeed, type LiveSubscription } from '../../src/node/live-feed.js'
+import { LiveFeed } from '../../src/node/live-feed.js'
 import type { HoldingTransport } from '../../src/transport/holding-transport.js'
 import type { SnapshotSource } from '../../src/transport/snapshot-transfer.js'
 
 export class FakeNode implements NodeService {
   readonly id: NodeId = nodeId(1)
   readonly stateMachine: KvStateMachine
-  readonly delivered: Envelope[] = []
+  readonly delivered: Envelope<WriteCommand>[] = []
   readonly writes: WriteRequest[] = []
   mode: 'leader' | 'follower' | 'no_leader' | 'overloaded' = 'leader'
   leaderUrl: string | null = null
@@ -145,7 +146,7 @@ export class FakeNode implements NodeService {
     return this.snapshot
   }
 
-  deliver(envelopes: readonly Envelope[]): DeliverOutcome {
+  deliver(envelopes: readonly Envelope<WriteCommand>[]): DeliverOutcome {
     if (this.inboxFull) return 'overloaded'
     this.delivered.push(...envelopes)
     return 'queued'
@@ -164,9 +165,9 @@ export class FakeNode implements NodeService {
   })
 
   /** Set before createApp to test the step-through routes (as serve --debug-step would). */
-  step: HoldingTransport | null = null
+  step: HoldingTransport<WriteCommand> | null = null
 
-  stepThrough(): HoldingTransport | null {
+  stepThrough(): HoldingTransport<WriteCommand> | null {
     return this.step
   }
 

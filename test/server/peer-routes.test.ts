@@ -6,11 +6,13 @@ import { describe, expect, it } from 'vitest'
 import { nodeId } from '../../src/core/index.js'
 import { createApp } from '../../src/server/app.js'
 import { FakeNode } from './fake-node.js'
+import { PeerCodec } from '../../src/transport/codec.js'
+import { writeCommandSchema } from '../../src/kv/command-codec.js'
 
 function setup() {
   const node = new FakeNode()
   const refused: string[] = []
-  const app = createApp({
+  const app = createApp({ peerCodec: new PeerCodec(writeCommandSchema), 
     node, secret: 'peer-secret', clusterId: 'c1', members: new Set([nodeId(1), nodeId(2), nodeId(3)]), requestTimeoutMs: 100, valueBytesMax: 1024, onFatal: () => {},
     onPeerRefused: (_from, reason) => refused.push(reason),
   })

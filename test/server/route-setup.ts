@@ -7,12 +7,14 @@ import { nodeId } from '../../src/core/index.js'
 import type { KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
 import { createApp } from '../../src/server/app.js'
 import { FakeNode } from './fake-node.js'
+import { PeerCodec } from '../../src/transport/codec.js'
+import { writeCommandSchema } from '../../src/kv/command-codec.js'
 
 export const peer = { 'x-paxos-secret': 'route-secret', 'x-paxos-cluster': 'c1' }
 
 export function setup(requestTimeoutMs = 300, options: KvStateMachineOptions = {}) {
   const node = new FakeNode(options)
-  const app = createApp({
+  const app = createApp({ peerCodec: new PeerCodec(writeCommandSchema), 
     node, secret: 'route-secret', clusterId: 'c1', members: new Set([nodeId(1), nodeId(2)]),
     requestTimeoutMs, valueBytesMax: 1024 * 1024, onFatal: () => {},
   })

@@ -8,8 +8,10 @@ import { describe, expect, it } from 'vitest'
 import { nodeId } from '../../src/core/index.js'
 import { createApp } from '../../src/server/app.js'
 import { FakeNode } from './fake-node.js'
+import { PeerCodec } from '../../src/transport/codec.js'
+import { writeCommandSchema } from '../../src/kv/command-codec.js'
 
-const app = createApp({ node: new FakeNode(), secret: 's', clusterId: 'c1', members: new Set([nodeId(1)]), requestTimeoutMs: 100, valueBytesMax: 1024, onFatal: () => {} })
+const app = createApp({ peerCodec: new PeerCodec(writeCommandSchema), node: new FakeNode(), secret: 's', clusterId: 'c1', members: new Set([nodeId(1)]), requestTimeoutMs: 100, valueBytesMax: 1024, onFatal: () => {} })
 
 describe('GET /ui', () => {
   it('serves the page, and every script and stylesheet it names, from this node', async () => {

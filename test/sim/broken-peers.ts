@@ -13,6 +13,7 @@
  * @module
  */
 import { compareBallots, slot, type Ballot, type Envelope, type NodeId } from '../../src/core/index.js'
+import type { WriteCommand } from '../../src/kv/command.js'
 
 export type BrokenPeers = 'ignore-reported-value' | 'minority-commit' | 'accept-below-promise'
 
@@ -21,10 +22,10 @@ export type BrokenPeers = 'ignore-reported-value' | 'minority-commit' | 'accept-
  * its (broken) acceptor and proposer send; `forged` are votes no acceptor sent (the leader's
  * miscount), which only the leader's proposer will see.
  */
-export function brokenSends(sabotage: BrokenPeers, envelopes: readonly Envelope[], members: readonly NodeId[]): { sent: Envelope[]; forged: Envelope[] } {
+export function brokenSends(sabotage: BrokenPeers, envelopes: readonly Envelope<WriteCommand>[], members: readonly NodeId[]): { sent: Envelope<WriteCommand>[]; forged: Envelope<WriteCommand>[] } {
   if (sabotage === 'accept-below-promise') return { sent: [...envelopes], forged: [] }
-  const sent: Envelope[] = []
-  const forged: Envelope[] = []
+  const sent: Envelope<WriteCommand>[] = []
+  const forged: Envelope<WriteCommand>[] = []
   for (const envelope of envelopes) {
     const { from, to, message } = envelope
     if (sabotage === 'ignore-reported-value' && message.type === 'promise') {
@@ -49,7 +50,7 @@ function lowestPeer(members: readonly NodeId[], of: NodeId): NodeId {
  * is not delivered (it would be rejected); the vote the broken acceptor would send is returned
  * instead. Null: deliver the envelope as it is.
  */
-export function voteBelowPromise(envelope: Envelope, promised: Ballot): Envelope | null {
+export function voteBelowPromise(envelope: Envelope<WriteCommand>, promised: Ballot): Envelope<WriteCommand> | null {
   const { from, to, message } = envelope
   if (message.type !== 'accept' || message.values.length === 0 || compareBallots(message.ballot, promised) >= 0) return null
   const lastSlot = slot(message.firstSlot + message.values.length - 1)

@@ -16,10 +16,12 @@ import { PromiseChecker } from './checkers/promises.js'
 import { SnapshotRestoreChecker } from './checkers/snapshot-restore.js'
 import { checkStaleReads } from './checkers/stale-reads.js'
 import { checkWatchStreams } from './checkers/watch-streams.js'
+import { LeaseSafetyChecker } from './checkers/lease-safety.js'
 import { eventChanges, type WatchStream } from './sim-watchers.js'
 import { KvSnapshot, KvStateMachine } from '../../src/kv/kv-state-machine.js'
 import { MessageSizeChecker } from './checkers/message-sizes.js'
-import { nodeId, revision, slot, type Ballot, type ChosenEntry, type Envelope, type PeerMessage, type WriteCommand } from '../../src/core/index.js'
+import { leaseId, nodeId, revision, slot, type Ballot, type ChosenEntry, type Envelope, type PeerMessage } from '../../src/core/index.js'
+import { type WriteCommand } from '../../src/kv/command.js'
 import type { Op, OpResult } from './history.js'
 
 let ids = 0
@@ -51,7 +53,7 @@ describe('agreement checker', () => {
 describe('exactly-once checker', () => {
   const write = (proposal: string, idempotencyKey: string | null = null): WriteCommand =>
     ({ type: 'delete', proposal, key: 'k', cas: null, idempotency: idempotencyKey === null ? null : { key: idempotencyKey, atMs: 0 } })
-  const entry = (at: number, ...commands: WriteCommand[]): ChosenEntry => ({ slot: slot(at), value: commands })
+  const entry = (at: number, ...commands: WriteCommand[]): ChosenEntry<WriteCommand> => ({ slot: slot(at), value: commands })
   const written = (version: number) => ({ type: 'written', revision: revision(version), deleted: true }) as const
 
   it('passes a retry that returns the first result, on every replica', () => {
@@ -80,6 +82,21 @@ describe('exactly-once checker', () => {
     const deduped = new ExactlyOnceChecker(requestOf)
     deduped.applied(1, [entry(1, write('n1p1')), entry(2, write('n2p1'))], [{ proposal: 'n1p1', slot: slot(1), result: written(1) }, { proposal: 'n2p1', slot: slot(2), result: written(1) }])
     expect(deduped.violations).toEqual([])
+  })
+
+  it('lets a second copy of an applied revoke find the lease gone (lease commands keep no record), and nothing else', () => {
+    const requestOf = (proposal: string) => ({ r1: 9, r2: 9, g1: 10, g2: 10 } as Record<string, number>)[proposal]
+    const revoke = (proposal: string): WriteCommand => ({ type: 'lease-revoke', id: '7', proposal, idempotency: null })
+    const grant = (proposal: string): WriteCommand => ({ type: 'lease-grant', id: '8', ttlSeconds: 5, proposal, idempotency: null })
+    const checker = new ExactlyOnceChecker(requestOf)
+    checker.applied(1, [entry(1, revoke('r1')), entry(2, revoke('r2'))], [
+      { proposal: 'r1', slot: slot(1), result: { type: 'lease_revoked', revision: revision(3), deleted: 1 } }, { proposal: 'r2', slot: slot(2), result: { type: 'lease_not_found' } },
+    ])
+    expect(checker.violations).toEqual([])
+    checker.applied(1, [entry(3, grant('g1')), entry(4, grant('g2'))], [
+      { proposal: 'g1', slot: slot(3), result: { type: 'lease_granted', id: leaseId('8'), ttlSeconds: 5 } }, { proposal: 'g2', slot: slot(4), result: { type: 'lease_limit' } },
+    ])
+    expect(checker.violations).toEqual([expect.stringMatching(/client request #10 gave .*lease_granted.* but .*lease_limit/)])
   })
 })
 
@@ -124,7 +141,7 @@ describe('ordered-apply checker', () => {
 describe('snapshot-restore checker', () => {
   const write = (key: string, text: string, proposal: string): WriteCommand =>
     ({ type: 'put', proposal, key, value: Buffer.from(text).toString('base64'), cas: null, idempotency: null })
-  const entries: ChosenEntry[] = [
+  const entries: ChosenEntry<WriteCommand>[] = [
     { slot: slot(1), value: [write('a', '1', 'p1')] },
     { slot: slot(2), value: [write('b', '2', 'p2')] },
     { slot: slot(3), value: [write('a', '3', 'p3')] },
@@ -270,6 +287,53 @@ describe('watch-streams checker', () => {
   })
 })
 
+describe('lease-safety checker', () => {
+  /** A tick of the lease clock is a second. */
+  const checker = () => new LeaseSafetyChecker((ttlSeconds) => ttlSeconds)
+
+  it('passes expiries a full TTL after the last restart on that leader, and revokes that leave nothing', () => {
+    const leases = checker()
+    leases.restarted(1, '7', 20, 100, 'grant')
+    leases.restarted(1, '7', 20, 110, 'keepalive')
+    leases.expired(1, '7', 130)
+    leases.restarted(2, '8', 30, 200, 'leadership')
+    leases.expired(2, '8', 240)
+    leases.revokeApplied(3, '7', 0, false, 131)
+    leases.readAfterRevoke('l1.1', '7', null, 140)
+    expect(leases.violations).toEqual([])
+    expect(leases.expiries).toBe(2)
+  })
+
+  it('flags an expiry inside the TTL after a keepalive, after a new leader restarted it, or with no countdown at all', () => {
+    const early = checker()
+    early.restarted(1, '7', 20, 100, 'grant')
+    early.restarted(1, '7', 20, 110, 'keepalive')
+    early.expired(1, '7', 125) // 20 ticks after the grant, 15 after the keepalive
+    expect(early.violations).toEqual(['lease-safety: node 1 expired lease 7 at tick 125, 15 ticks after its keepalive at tick 110: its TTL is 20 ticks'])
+    const newLeader = checker()
+    newLeader.restarted(2, '7', 20, 300, 'leadership')
+    newLeader.expired(2, '7', 319)
+    expect(newLeader.violations).toEqual([expect.stringMatching(/^lease-safety: node 2 expired lease 7 at tick 319, 19 ticks after its leadership/)])
+    const stranger = checker()
+    stranger.restarted(1, '7', 20, 100, 'grant')
+    stranger.forgot(1, null) // it stepped down
+    stranger.expired(1, '7', 500)
+    expect(stranger.violations).toEqual(['lease-safety: node 1 expired lease 7 at tick 500 without ever counting it down'])
+  })
+
+  it('flags a revoke that left keys or the lease, and a read after an acknowledged revoke that saw its key', () => {
+    const leases = checker()
+    leases.revokeApplied(1, '7', 1, false, 50)
+    leases.revokeApplied(2, '7', 0, true, 50)
+    leases.readAfterRevoke('l1.1', '7', 'held by lease 7', 60)
+    expect(leases.violations).toEqual([
+      'lease-safety: node 1 applied the revoke of lease 7 at tick 50, and 1 keys are still attached to it',
+      'lease-safety: node 2 applied the revoke of lease 7 at tick 50, and 0 keys are still attached to it, the lease itself too',
+      'lease-safety: a read of l1.1 at tick 60, after the revoke of its lease 7 was acknowledged, saw "held by lease 7"',
+    ])
+  })
+})
+
 describe('durability checker', () => {
   it('flags a node whose revision fell below an acknowledged write', () => {
     const history = [put('a', 0, 1, 1), put('b', 2, 3, 2)]
@@ -280,7 +344,7 @@ describe('durability checker', () => {
 
 describe('promise checker', () => {
   const ballot = (round: number, node: number): Ballot => ({ round, node: nodeId(node) })
-  const from1 = (message: PeerMessage): Envelope => ({ from: nodeId(1), to: nodeId(2), message })
+  const from1 = (message: PeerMessage<WriteCommand>): Envelope<WriteCommand> => ({ from: nodeId(1), to: nodeId(2), message })
   const promise = (round: number) => from1({ type: 'promise', ballot: ballot(round, 2), fromSlot: slot(1), accepted: [], throughSlot: slot(0), more: false })
   const accepted = (round: number) => from1({ type: 'accepted', ballot: ballot(round, 2), firstSlot: slot(1), lastSlot: slot(1) })
 
@@ -303,7 +367,7 @@ describe('promise checker', () => {
 })
 
 describe('ballot checker', () => {
-  const accept = (round: number, first: number): Envelope =>
+  const accept = (round: number, first: number): Envelope<WriteCommand> =>
     ({ from: nodeId(1), to: nodeId(2), message: { type: 'accept', ballot: { round, node: nodeId(1) }, firstSlot: slot(first), values: [], commitIndex: slot(0) } })
 
   it('passes one incarnation using its ballot many times, and a restart using a higher one', () => {
@@ -356,7 +420,7 @@ describe('liveness checker', () => {
 
 describe('message-size checker', () => {
   const bounds = { batchBytesMax: 2000, messageBytesMax: 3000, pipelineBytesMax: 4000, queuedBytesMax: 4000, frameBytesMax: 3100 }
-  const chosen = (valueChars: number): Envelope => ({
+  const chosen = (valueChars: number): Envelope<WriteCommand> => ({
     from: nodeId(1), to: nodeId(2),
     message: { type: 'chosen', entries: [{ slot: slot(1), value: [{ type: 'put', proposal: 'p', key: 'k', value: 'A'.repeat(valueChars), cas: null, idempotency: null }] }] },
   })

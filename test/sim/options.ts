@@ -14,11 +14,12 @@ import type { BrokenPeers } from './broken-peers.js'
  * catch-up replies (they ignore the byte bounds, see unbounded-reports.ts); `snapshot-stale-index`
  * the snapshots (one holds the state before a batch but claims the batch's slot);
  * `truncate-unapplied` the driver's compaction (it truncates the log through the applied index at
- * once, past the newest durable snapshot); the rest are broken acceptors and proposers, as
+ * once, past the newest durable snapshot); `lease-expire-early` the leader's lease timers (they
+ * count half of every TTL, broken-lease-timers.ts); the rest are broken acceptors and proposers, as
  * rewrites of their messages (broken-peers.ts).
  */
-export type SimSabotage = BrokenPeers | 'forget-promise' | 'blind-retry' | 'skip-pre-vote' | 'unbounded-reports' | 'snapshot-stale-index' | 'truncate-unapplied'
-export const sabotages: readonly SimSabotage[] = ['forget-promise', 'unbounded-reports', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry', 'skip-pre-vote', 'snapshot-stale-index', 'truncate-unapplied']
+export type SimSabotage = BrokenPeers | 'forget-promise' | 'blind-retry' | 'skip-pre-vote' | 'unbounded-reports' | 'snapshot-stale-index' | 'truncate-unapplied' | 'lease-expire-early'
+export const sabotages: readonly SimSabotage[] = ['forget-promise', 'unbounded-reports', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry', 'skip-pre-vote', 'snapshot-stale-index', 'truncate-unapplied', 'lease-expire-early']
 const brokenPeers: ReadonlySet<SimSabotage> = new Set<BrokenPeers>(['ignore-reported-value', 'minority-commit', 'accept-below-promise'])
 export const isBrokenPeers = (sabotage: SimSabotage | null): sabotage is BrokenPeers => sabotage !== null && brokenPeers.has(sabotage)
 

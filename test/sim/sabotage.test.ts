@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest'
 import { sabotages, type SimSabotage } from './options.js'
 import { runSeed } from './run.js'
 
-const checkers = /^(agreement|ordered-apply|exactly-once|promises|snapshot-restore|linearizability|stale-reads|durability|liveness|disruption|message-sizes|assertion)/
+const checkers = /^(agreement|ordered-apply|exactly-once|promises|snapshot-restore|linearizability|stale-reads|durability|liveness|disruption|message-sizes|lease-safety|assertion)/
 
 function firstCaught(sabotage: SimSabotage, seedsMax: number, counts: (failure: string) => boolean): { seed: number; failure: string } | null {
   for (let seed = 1; seed <= seedsMax; seed += 1) {

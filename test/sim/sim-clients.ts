@@ -6,7 +6,7 @@
  * indeterminate.
  */
 import { randomBelow, randomChance, type NodeId, type Random } from '../../src/core/index.js'
-import type { TxnOp, TxnSpec } from '../../src/core/index.js'
+import type { TxnOp, TxnSpec } from '../../src/kv/command.js'
 import type { StateMachine, TxnResult } from '../../src/kv/state-machine.js'
 import { txnWritesAny, type History, type Op, type OpResult, type SimTxn, type SimTxnOp } from './history.js'
 import type { SimReply, SimRequest } from './sim-server.js'

@@ -6,8 +6,9 @@
  */
 import { randomBelow, randomChance, type Envelope, type NodeId, type Random } from '../../src/core/index.js'
 import type { SimOptions } from './options.js'
+import type { WriteCommand } from '../../src/kv/command.js'
 
-type InFlight = { readonly deliverAt: number; readonly seq: number; readonly envelope: Envelope }
+type InFlight = { readonly deliverAt: number; readonly seq: number; readonly envelope: Envelope<WriteCommand> }
 
 export class SimNetwork {
   readonly #random: Random
@@ -24,7 +25,7 @@ export class SimNetwork {
     this.#options = options
   }
 
-  send(envelopes: readonly Envelope[], now: number): void {
+  send(envelopes: readonly Envelope<WriteCommand>[], now: number): void {
     for (const envelope of envelopes) {
       if (this.faultsOn && randomChance(this.#random, this.#options.dropPercent, 100)) continue
       const copies = this.faultsOn && randomChance(this.#random, this.#options.duplicatePercent, 100) ? 2 : 1
@@ -38,7 +39,7 @@ export class SimNetwork {
   }
 
   /** Envelopes due at `now`, in a deterministic order (tick, then send order); cut ones are lost. */
-  due(now: number): Envelope[] {
+  due(now: number): Envelope<WriteCommand>[] {
     const due = this.#queue.filter((item) => item.deliverAt <= now)
     if (due.length === 0) return []
     this.#queue = this.#queue.filter((item) => item.deliverAt > now)

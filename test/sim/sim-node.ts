@@ -16,8 +16,9 @@ import { MemorySnapshotStore } from '../../src/storage/memory-snapshot-store.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
 import type { SnapshotMeta, SnapshotSink } from '../../src/storage/snapshot-store.js'
 import type { SimSabotage } from './options.js'
+import { type WriteCommand, kvCommands } from '../../src/kv/command.js'
 
-type DiskSnapshot = Readonly<{ acceptor: ReturnType<MemoryAcceptorStorage['load']>; compactedThrough: Slot; values: Map<number, string> }>
+type DiskSnapshot = Readonly<{ acceptor: ReturnType<MemoryAcceptorStorage<WriteCommand>['load']>; compactedThrough: Slot; values: Map<number, string> }>
 type SnapshotWrite = { readonly chunks: Iterator<Uint8Array>; readonly sink: SnapshotSink }
 
 export type SnapshotOptions = Readonly<{ everySlots: number; chunkBytesMax: number }>
@@ -28,8 +29,8 @@ export type SimStateMachineOptions = Omit<KvStateMachineOptions, 'snapshotChunkB
 export type SentSnapshot = Readonly<{ meta: SnapshotMeta; chunks: readonly Uint8Array[]; values: ReadonlyMap<number, string> }>
 
 /** A fresh storage holding `entries` above a compaction point (what a crash left on the disk). */
-function storageWith(promised: PersistBatch['promised'], compactedThrough: Slot, entries: PersistBatch['entries']): MemoryAcceptorStorage {
-  const storage = new MemoryAcceptorStorage()
+function storageWith(promised: PersistBatch<WriteCommand>['promised'], compactedThrough: Slot, entries: PersistBatch<WriteCommand>['entries']): MemoryAcceptorStorage<WriteCommand> {
+  const storage = new MemoryAcceptorStorage<WriteCommand>()
   storage.log.truncatePrefix(compactedThrough)
   storage.persist({ promised, entries })
   return storage
@@ -37,12 +38,12 @@ function storageWith(promised: PersistBatch['promised'], compactedThrough: Slot,
 
 export class SimNode {
   readonly id: NodeId
-  storage = new MemoryAcceptorStorage()
+  storage = new MemoryAcceptorStorage<WriteCommand>()
   readonly snapshots = new MemorySnapshotStore()
   readonly #snapshot: SnapshotOptions
   readonly #stateMachineOptions: SimStateMachineOptions
   stateMachine: KvStateMachine
-  replica: Replica | null = null
+  replica: Replica<WriteCommand> | null = null
   incarnation = 0
   /** slot → the value (JSON) the log holds there, mirrored from each persist: cheap to check. */
   #values = new Map<number, string>()
@@ -80,7 +81,7 @@ export class SimNode {
     const latest = this.snapshots.latest()
     if (latest !== null) this.stateMachine.restore(this.snapshots.read(latest))
     const appliedIndex = this.stateMachine.appliedIndex()
-    this.replica = new Replica({
+    this.replica = new Replica<WriteCommand>({ commands: kvCommands,
       self: this.id,
       members: options.members,
       durable: this.storage.loadFrom(slot(appliedIndex + 1)),
@@ -114,7 +115,7 @@ export class SimNode {
   }
 
   /** Every persist goes through here, so the mirror of the log's values stays exact. */
-  persist(batch: PersistBatch): void {
+  persist(batch: PersistBatch<WriteCommand>): void {
     this.storage.persist(batch)
     for (const entry of batch.entries) this.#values.set(entry.slot, JSON.stringify(entry.value))
   }
@@ -207,7 +208,7 @@ export class SimNode {
     this.storage.log.truncatePrefix(index)
   }
 
-  #compactThrough(replica: Replica, through: Slot, retainSlots: number): void {
+  #compactThrough(replica: Replica<WriteCommand>, through: Slot, retainSlots: number): void {
     const before = this.storage.log.compactedThrough()
     const after = compactLog(this.storage.log, through, retainSlots)
     if (after === before) return

@@ -5,28 +5,38 @@
  * connection (the outcome is unknown to the forwarder). The server is volatile: a crash of its
  * node ends every request it was handling, with no answer.
  */
-import { assert, revision, type NodeId, type Replica, type RequestId, type WriteCommand } from '../../src/core/index.js'
+import { assert, revision, type NodeId, type Replica } from '../../src/core/index.js'
+import { type RequestId, type WriteCommand } from '../../src/kv/command.js'
 import { ForwardPolicy, type AttemptOutcome, type NextStep } from '../../src/server/forward-policy.js'
 import type { ApplyResult, StateMachine, TxnResult } from '../../src/kv/state-machine.js'
-import { txnWrites } from '../../src/core/txn-rules.js'
-import type { TxnSpec } from '../../src/core/index.js'
+import { txnWrites } from '../../src/kv/txn-rules.js'
+import type { TxnSpec } from '../../src/kv/command.js'
 import { readState } from './sim-clients.js'
 
 export type SimRequest =
-  | Readonly<{ kind: 'write'; opId: number; type: 'put' | 'delete'; key: string; value: string | null; cas: number | null; idempotencyKey: string | null }>
+  /** `lease`: the put attaches the key to that lease. */
+  | Readonly<{ kind: 'write'; opId: number; type: 'put' | 'delete'; key: string; value: string | null; cas: number | null; idempotencyKey: string | null; lease?: string }>
   | Readonly<{ kind: 'read'; opId: number; key: string }>
   /** A txn with writes is proposed; one without is served after a read barrier, as the route does. */
   | Readonly<{ kind: 'txn'; opId: number; txn: TxnSpec; idempotencyKey: string | null }>
+  | Readonly<{ kind: 'lease-grant'; opId: number; id: string; ttlSeconds: number }>
+  | Readonly<{ kind: 'lease-revoke'; opId: number; id: string }>
+  /** Served on the leader after a read barrier, as node.keepalive does: it restarts the countdown. */
+  | Readonly<{ kind: 'keepalive'; opId: number; id: string }>
 
-/** Served by a read barrier: a read, or a txn that writes nothing. */
+type ProposedRequest = SimRequest & { kind: 'write' | 'txn' | 'lease-grant' | 'lease-revoke' }
+
+/** Served by a read barrier: a read, a keepalive, or a txn that writes nothing. */
 function isRead(request: SimRequest): boolean {
-  return request.kind === 'read' || (request.kind === 'txn' && !txnWrites(request.txn))
+  return request.kind === 'read' || request.kind === 'keepalive' || (request.kind === 'txn' && !txnWrites(request.txn))
 }
 
 export type SimReply =
   | Readonly<{ type: 'applied'; result: ApplyResult }>
   | Readonly<{ type: 'read'; value: string | null; version: number }>
   | Readonly<{ type: 'txn-read'; result: TxnResult }>
+  /** The lease's TTL, its countdown restarted; null when the lease is gone. */
+  | Readonly<{ type: 'keepalive'; ttlSeconds: number | null }>
   /** Only to a forwarder: this node did not take the request. */
   | Readonly<{ type: 'not_leader'; leader: NodeId | null }>
   | Readonly<{ type: 'overloaded' }>
@@ -41,7 +51,7 @@ export type ForwardRpc =
 
 export type SimServerPorts = Readonly<{
   now: () => number
-  replica: () => Replica
+  replica: () => Replica<WriteCommand>
   stateMachine: () => StateMachine
   /** Whether `node` accepts connections now: a forward to a node that is down is refused. */
   listening: (node: NodeId) => boolean
@@ -49,6 +59,8 @@ export type SimServerPorts = Readonly<{
   /** Which client request a proposal carries (for the exactly-once checker), and whether it came forwarded. */
   proposed: (proposal: string, opId: number, forwarded: boolean) => void
   trace: (line: string) => void
+  /** The leader's keepalive after its read barrier (the node's LeaseKeeper): the TTL, or null when gone. */
+  keepalive: (id: string) => number | null
   /** Ticks a `wait` step lasts. */
   retryDelay: number
   /**
@@ -134,6 +146,7 @@ export class SimServer {
     if (outcome === 'not_leader') return this.#after(handling, { type: 'not_leader', leader: this.#ports.replica().status().leader })
     const request = handling.request
     if (request.kind === 'txn') return this.#finish(handling, { type: 'txn-read', result: this.#ports.stateMachine().readTxn(request.txn) })
+    if (request.kind === 'keepalive') return this.#finish(handling, { type: 'keepalive', ttlSeconds: this.#ports.keepalive(request.id) })
     assert(request.kind === 'read', 'a read barrier for a write')
     this.#finish(handling, { type: 'read', ...readState(this.#ports.stateMachine(), request.key) })
   }
@@ -174,7 +187,7 @@ export class SimServer {
     handling.phase = null
     switch (step.type) {
       case 'local':
-        return isRead(handling.request) ? this.#read(handling) : this.#propose(handling, handling.request as SimRequest & { kind: 'write' | 'txn' })
+        return isRead(handling.request) ? this.#read(handling) : this.#propose(handling, handling.request as ProposedRequest)
       case 'forward': {
         if (!this.#ports.listening(step.to)) return this.#after(handling, { type: 'refused' })
         const rpcId = this.#newId('f')
@@ -193,24 +206,33 @@ export class SimServer {
     }
   }
 
-  #propose(handling: Handling, request: SimRequest & { kind: 'write' | 'txn' }): void {
+  /** The leader proposes the revoke of a lease that expired, for no client (as the node does). */
+  proposeExpiry(id: string): void {
+    this.#ports.replica().propose({ type: 'lease-revoke', id, proposal: this.#newId('x'), idempotency: null })
+  }
+
+  #propose(handling: Handling, request: ProposedRequest): void {
     // As node.write does: past its deadline a write is never proposed (a forward that waited
     // in a paused node's queue must not become a copy its record no longer covers).
     if (this.#ports.now() >= handling.deadline) return this.#finish(handling, { type: 'unknown' })
     const proposal = this.#newId('p')
     // As the node does: a copy that may meet another copy in the log carries the request id.
-    const dedupe = request.idempotencyKey === null && (handling.forwarded || handling.policy.forwardedOnce)
+    const idempotencyKey = request.kind === 'write' || request.kind === 'txn' ? request.idempotencyKey : null
+    const dedupe = idempotencyKey === null && (handling.forwarded || handling.policy.forwardedOnce)
     const now = this.#ports.now()
     const base = {
       proposal,
-      idempotency: request.idempotencyKey === null ? null : { key: request.idempotencyKey, atMs: now },
+      idempotency: idempotencyKey === null ? null : { key: idempotencyKey, atMs: now },
       ...(dedupe ? { request: { id: handling.requestId, atMs: now } } : {}),
     }
     let command: WriteCommand
     if (request.kind === 'txn') command = { type: 'txn', ...request.txn, ...base }
+    else if (request.kind === 'lease-grant') command = { type: 'lease-grant', id: request.id, ttlSeconds: request.ttlSeconds, ...base }
+    else if (request.kind === 'lease-revoke') command = { type: 'lease-revoke', id: request.id, ...base }
     else {
       const keyed = { ...base, key: request.key, cas: request.cas === null ? null : revision(request.cas) }
-      command = request.type === 'put' ? { type: 'put', value: Buffer.from(request.value!).toString('base64'), ...keyed } : { type: 'delete', ...keyed }
+      const lease = request.lease === undefined ? {} : { lease: request.lease }
+      command = request.type === 'put' ? { type: 'put', value: Buffer.from(request.value!).toString('base64'), ...lease, ...keyed } : { type: 'delete', ...keyed }
     }
     const result = this.#ports.replica().propose(command)
     if (result.type === 'not_leader') return this.#after(handling, result)

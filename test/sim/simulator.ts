@@ -3,9 +3,15 @@
  * seeded network, crashes that keep only the disk, and seeded clients. A safety phase with
  * faults, then a liveness phase: crash and restart everyone, heal, and demand convergence.
  */
-import { ballotZero, forkRandom, formatBallot, limits, nodeId, randomBelow, randomChance, seededRandom, type ChosenEntry, type CoreEvent, type Envelope, type NodeId, type Random, type WriteCommand } from '../../src/core/index.js'
+import { ballotZero, forkRandom, formatBallot, isCoreEntry, leaseId, limits, nodeId, randomBelow, randomChance, seededRandom, type ChosenEntry, type CoreEvent, type Envelope, type NodeId, type Random } from '../../src/core/index.js'
+import { type WriteCommand } from '../../src/kv/command.js'
 import { AssertionError } from '../../src/core/assert.js'
+import { LeaseKeeper } from '../../src/node/lease-keeper.js'
+import { LeaseTimers } from '../../src/node/lease-timers.js'
 import { processReady, type ReadyPorts } from '../../src/node/process-ready.js'
+import { EarlyLeaseTimers } from './broken-lease-timers.js'
+import { LeaseSafetyChecker } from './checkers/lease-safety.js'
+import { SimLeaseHolder } from './sim-leases.js'
 import { checkDurability, checkDurableLogs } from './checkers/durability.js'
 import { ExactlyOnceChecker } from './checkers/exactly-once.js'
 import { checkLinearizability } from './checkers/linearizability.js'
@@ -38,6 +44,14 @@ const diskCheckTicks = 10
 const disruptionTimeouts = { settle: 2, cutOff: 4, healed: 6 }
 /** A server's wait before it tries again to find the leader (production: 25 ms). */
 const forwardRetryTicks = 2
+/**
+ * Leases: a tick of the lease clock is a second, so a TTL in seconds is that many ticks (a
+ * little over one to three election timeouts); two holders take a few leases each.
+ */
+const leaseTickMs = 1000
+const leaseTtlSeconds = [20, 45] as const
+const leaseHolders = 2
+const leasesPerHolder = 6
 
 /**
  * An assertion is the core's (or the state machine's) own invariant failing: a bug, never bad
@@ -71,6 +85,10 @@ export class Simulator implements ClientCluster, WatchedCluster {
   readonly #opOfProposal = new Map<string, number>()
   readonly #clients: SimClient[]
   readonly #watchers: SimWatcher[]
+  readonly #leaseHolders: SimLeaseHolder[]
+  /** Each up node's lease countdowns (volatile: a restart starts with none, as the node does). */
+  readonly #leaseKeepers = new Map<NodeId, LeaseKeeper>()
+  readonly #leaseSafety = new LeaseSafetyChecker((ttlSeconds) => Math.ceil((ttlSeconds * 1000) / leaseTickMs))
   readonly history = new History()
   readonly trace = new Trace()
   readonly #agreement = new AgreementChecker()
@@ -90,7 +108,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
   /** Nodes to kill at the start of the next tick (see crashAfterPromisePercent). */
   readonly #crashNext = new Set<NodeId>()
   /** Paused nodes: the tick each wakes up, and the envelopes that arrived meanwhile, in order. */
-  readonly #paused = new Map<NodeId, { until: number; inbox: Envelope[] }>()
+  readonly #paused = new Map<NodeId, { until: number; inbox: Envelope<WriteCommand>[] }>()
   now = 0
   /** Ticks the liveness phase took to finish every request and converge. */
   livenessTicks = 0
@@ -124,6 +142,10 @@ export class Simulator implements ClientCluster, WatchedCluster {
       requests: options.requestsPerClient, timeoutTicks: options.requestTimeoutTicks, thinkTicksMax: thinkTicksMax(options), valueBytes: options.valueBytes,
     }))
     this.#rpc = new SimRpc(forkRandom(root), options, (from, to) => this.#network.connected(from, to))
+    const leasesRandom = forkRandom(root)
+    this.#leaseHolders = Array.from({ length: leaseHolders }, (_, index) => new SimLeaseHolder({
+      id: index + 1, random: forkRandom(leasesRandom), checker: this.#leaseSafety, timeoutTicks: options.requestTimeoutTicks, ttlSeconds: leaseTtlSeconds, leases: leasesPerHolder,
+    }))
     for (const id of this.#ids) this.#start(id)
   }
 
@@ -141,13 +163,13 @@ export class Simulator implements ClientCluster, WatchedCluster {
       this.#failures.push(describeThrown(error, this.now))
     }
     this.#noteFirstFailure()
-    this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...this.#exactlyOnce.violations, ...this.#promises.violations, ...this.#ballots.violations, ...this.#snapshotRestore.violations, ...this.#messageSizes.violations)
+    this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...this.#exactlyOnce.violations, ...this.#promises.violations, ...this.#ballots.violations, ...this.#snapshotRestore.violations, ...this.#messageSizes.violations, ...this.#leaseSafety.violations)
     this.#failures.push(...checkLinearizability(this.history.forChecking()), ...checkStaleReads(this.history.ops))
     this.#failures.push(...checkWatchStreams(this.#watchers.flatMap((watcher) => watcher.streams), this.#snapshotRestore.history))
     const traceTail = this.#failedAtLine === null ? this.trace.tail(40) : this.trace.upTo(this.#failedAtLine, 40)
     const completed = this.history.ops.filter((op) => op.result !== null).length
     const snapshots = [...this.#nodes.values()].reduce((sum, node) => sum + node.snapshotsWritten, 0)
-    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed, ${this.history.ops.filter((op) => op.kind === 'txn' && op.result !== null).length} txns), ${this.#agreement.slots} slots, ${snapshots} snapshots, ${this.#snapshotRestore.restores} restores, ${this.installs} installs, ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.reduce((events, stream) => events + stream.events.length, 0), 0)} watch events in ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.length, 0)} streams, liveness in ${this.livenessTicks} ticks, largest message ${this.#messageSizes.largestBytes} of ${this.#options.byteLimits.messageBytesMax} bytes`
+    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed, ${this.history.ops.filter((op) => op.kind === 'txn' && op.result !== null).length} txns), ${this.#agreement.slots} slots, ${snapshots} snapshots, ${this.#snapshotRestore.restores} restores, ${this.installs} installs, ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.reduce((events, stream) => events + stream.events.length, 0), 0)} watch events in ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.length, 0)} streams, ${this.#leaseHolders.reduce((sum, holder) => sum + holder.keepalivesAnswered, 0)} keepalives, ${this.#leaseSafety.expiries} lease expiries, liveness in ${this.livenessTicks} ticks, largest message ${this.#messageSizes.largestBytes} of ${this.#options.byteLimits.messageBytesMax} bytes`
     // The outcome joins the hash: two runs of a seed must agree on it, not only on the events.
     this.trace.add(this.now, `end: ${stats}, ${this.#failures.length} failures`)
     return { seed: this.#options.seed, failures: this.#failures, traceHash: this.trace.hash, traceTail, stats }
@@ -183,6 +205,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
     this.#rpc.faultsOn = false
     this.trace.add(this.now, 'liveness: healed, all nodes restarted')
     for (const client of this.#clients) client.enterLiveness()
+    for (const holder of this.#leaseHolders) holder.stop()
     const healedAt = this.now
     const deadline = this.now + this.#options.livenessTicksMax
     let converged = false
@@ -260,11 +283,14 @@ export class Simulator implements ClientCluster, WatchedCluster {
     }
     for (const node of this.#nodes.values()) {
       if (this.#paused.has(node.id)) continue
-      if (!randomChance(this.#random.clocks, this.#clockSkipPercent.get(node.id)!, 100)) node.replica?.tick()
+      if (randomChance(this.#random.clocks, this.#clockSkipPercent.get(node.id)!, 100)) continue
+      node.replica?.tick()
+      this.#leaseTick(node)
     }
     for (const { from, to, payload } of this.#rpc.due(this.now, (to) => !this.#paused.has(to))) this.#servers.get(to)?.onRpc(from, payload)
     for (const [id, server] of this.#servers) if (!this.#paused.has(id)) server.tick()
     for (const client of this.#clients) client.tick(this)
+    for (const holder of this.#leaseHolders) holder.tick(this)
     for (const watcher of this.#watchers) watcher.tick(this)
     for (const node of this.#nodes.values()) if (!this.#paused.has(node.id)) this.#processReady(node)
   }
@@ -373,7 +399,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
   }
 
   /** What a node sends, through the sabotage in force (if any) and the checkers, to the network. */
-  #transmit(node: SimNode, all: readonly Envelope[]): void {
+  #transmit(node: SimNode, all: readonly Envelope<WriteCommand>[]): void {
     const sabotage = this.#options.sabotage
     const answered = sabotage === 'skip-pre-vote' ? this.#answerPreVotes(node, all) : all
     const bounded = sabotage === 'unbounded-reports' ? unboundedReports(answered, node.storage) : answered
@@ -387,7 +413,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
   }
 
   /** Hands an envelope to its addressee (if up); a broken acceptor may vote instead of reading it. */
-  #deliver(envelope: Envelope): void {
+  #deliver(envelope: Envelope<WriteCommand>): void {
     const node = this.#nodes.get(envelope.to)!
     if (node.replica === null) return
     if (this.#options.sabotage === 'accept-below-promise') {
@@ -401,8 +427,8 @@ export class Simulator implements ClientCluster, WatchedCluster {
    * The skip-pre-vote sabotage: every pre-vote the node sends is answered yes at once by its
    * addressee, reached or not, so the node campaigns as if there were no pre-vote at all.
    */
-  #answerPreVotes(node: SimNode, envelopes: readonly Envelope[]): Envelope[] {
-    const rest: Envelope[] = []
+  #answerPreVotes(node: SimNode, envelopes: readonly Envelope<WriteCommand>[]): Envelope<WriteCommand>[] {
+    const rest: Envelope<WriteCommand>[] = []
     for (const envelope of envelopes) {
       const { from, to, message } = envelope
       if (message.type !== 'pre-vote') {
@@ -419,13 +445,14 @@ export class Simulator implements ClientCluster, WatchedCluster {
     if (this.#network.faultsOn && randomChance(this.#random.faults, this.#options.killInTurnPerTenThousand, 10_000)) throw new KilledMidTurn(where)
   }
 
-  #apply(node: SimNode, entries: readonly ChosenEntry[]): void {
+  #apply(node: SimNode, entries: readonly ChosenEntry<WriteCommand>[]): void {
     for (const entry of entries) {
       this.#agreement.record(node.id, entry.slot, entry.value)
       this.#orderedApply.applied(node.id, entry.slot)
     }
     node.beforeLastApply = this.#options.sabotage === 'snapshot-stale-index' ? node.stateMachine.snapshot() : null
     const results = node.stateMachine.apply(entries)
+    this.#leasesApplied(node, entries)
     this.#snapshotRestore.applied(entries)
     this.#exactlyOnce.applied(node.id, entries, results)
     // Only the node that proposed a command answers for it, as in production.
@@ -478,7 +505,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
    */
   #noteFirstFailure(): void {
     if (this.#failedAtLine !== null) return
-    const first = [this.#failures, this.#agreement.violations, this.#orderedApply.violations, this.#exactlyOnce.violations, this.#promises.violations, this.#ballots.violations, this.#snapshotRestore.violations, this.#messageSizes.violations]
+    const first = [this.#failures, this.#agreement.violations, this.#orderedApply.violations, this.#exactlyOnce.violations, this.#promises.violations, this.#ballots.violations, this.#snapshotRestore.violations, this.#messageSizes.violations, this.#leaseSafety.violations]
       .find((violations) => violations.length > 0)?.[0]
     if (first === undefined) return
     this.trace.add(this.now, `FIRST FAILURE ${first.split('\n')[0]!.slice(0, 200)}`)
@@ -500,6 +527,8 @@ export class Simulator implements ClientCluster, WatchedCluster {
     const lost = node.crash(randomChance(this.#random.faults, 1, 2))
     // Its server dies with it: its requests get no answer, its connections are reset.
     this.#servers.delete(id)
+    this.#leaseKeepers.delete(id)
+    this.#leaseSafety.forgot(id, null)
     this.#rpc.dropTo(id)
     for (const server of this.#servers.values()) server.onPeerCrashed(id)
     this.trace.add(this.now, `node ${id} crashed${lost ? ' and lost its unsynced commits' : ''}`)
@@ -520,8 +549,14 @@ export class Simulator implements ClientCluster, WatchedCluster {
         if (forwarded && this.#network.faultsOn && randomChance(this.#random.faults, this.#options.crashAfterForwardPercent, 100)) this.#crashNext.add(id)
       },
       trace: (line) => this.trace.add(this.now, line),
+      keepalive: (lease) => this.#keepalive(id, lease),
       retryDelay: forwardRetryTicks,
       blindRetry: this.#options.sabotage === 'blind-retry',
+    }))
+    const timers = { tickMs: leaseTickMs, retryTicks: limits.electionTimeoutTicks }
+    this.#leaseKeepers.set(id, new LeaseKeeper(this.#options.sabotage === 'lease-expire-early' ? new EarlyLeaseTimers(timers) : new LeaseTimers(timers), {
+      lease: (lease) => node.stateMachine.lease(lease),
+      leases: () => node.stateMachine.leases(),
     }))
     this.#orderedApply.started(id, node.stateMachine.appliedIndex())
     this.trace.add(this.now, `node ${id} started (incarnation ${node.incarnation}, applied ${node.stateMachine.appliedIndex()})`)
@@ -529,6 +564,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
 
   #onEvent(id: NodeId, event: CoreEvent): void {
     this.#phaseEvents?.push({ node: id, tick: this.now, event })
+    this.#leaseLeadership(id, event)
     if (event.type === 'slots-chosen' || event.type === 'catch-up-requested') return
     if (event.type === 'snapshot-installed') return this.trace.add(this.now, `node ${id} installed a snapshot through ${event.index}`)
     const ballot = formatBallot(event.ballot)
@@ -536,5 +572,55 @@ export class Simulator implements ClientCluster, WatchedCluster {
     const indexes = status === undefined ? '' : ` commit=${status.commitIndex} applied=${status.appliedIndex}`
     this.trace.add(this.now, `node ${id} ${event.type} b=${ballot}${indexes}${event.type === 'became-follower' ? ` (${event.reason})` : ''}`)
   }
-}
 
+  /** As the node does: leading, the keeper restarts every lease at its full TTL; stepping down, it forgets them. */
+  #leaseLeadership(id: NodeId, event: CoreEvent): void {
+    const keeper = this.#leaseKeepers.get(id)
+    if (keeper === undefined) return
+    if (event.type === 'became-follower') {
+      keeper.steppedDown()
+      this.#leaseSafety.forgot(id, null)
+    }
+    if (event.type !== 'became-leader') return
+    keeper.becameLeader()
+    for (const [lease, ttlSeconds] of this.#nodes.get(id)!.stateMachine.leases()) this.#leaseSafety.restarted(id, lease, ttlSeconds, this.now, 'leadership')
+  }
+
+  /** The leader's keepalive after its read barrier, as node.keepalive: the TTL, or null when the lease is gone. */
+  #keepalive(id: NodeId, lease: string): number | null {
+    const ttlSeconds = this.#leaseKeepers.get(id)!.keepalive(leaseId(lease))
+    if (ttlSeconds !== null) this.#leaseSafety.restarted(id, lease, ttlSeconds, this.now, 'keepalive')
+    return ttlSeconds
+  }
+
+  /** One tick of a node's lease clock (it misses the ticks its replica misses): on the leader, expired leases are revoked. */
+  #leaseTick(node: SimNode): void {
+    const keeper = this.#leaseKeepers.get(node.id)
+    if (keeper === undefined || node.replica?.status().role !== 'leader') return
+    for (const lease of keeper.tick()) {
+      this.#leaseSafety.expired(node.id, lease, this.now)
+      this.trace.add(this.now, `node ${node.id}: lease ${lease} expired, proposing its revoke`)
+      this.#servers.get(node.id)!.proposeExpiry(lease)
+    }
+  }
+
+  /** After an apply: the leader's countdowns follow grants and revokes; every replica's revokes leave nothing. */
+  #leasesApplied(node: SimNode, entries: readonly ChosenEntry<WriteCommand>[]): void {
+    const leading = node.replica?.status().role === 'leader'
+    const keeper = this.#leaseKeepers.get(node.id)
+    if (leading) keeper?.applied(entries)
+    const commands = entries.flatMap((entry) => entry.value.filter((command) => !isCoreEntry(command)))
+    for (const [index, command] of commands.entries()) {
+      if (isCoreEntry(command)) continue
+      if (command.type === 'lease-revoke') {
+        const lease = leaseId(command.id)
+        this.#leaseSafety.forgot(node.id, command.id)
+        const regranted = commands.slice(index + 1).some((later) => later.type === 'lease-grant' && later.id === command.id)
+        if (!regranted) this.#leaseSafety.revokeApplied(node.id, command.id, node.stateMachine.leaseKeys(lease).length, node.stateMachine.lease(lease) !== null, this.now)
+      }
+      if (command.type !== 'lease-grant' || !leading || keeper === undefined) continue
+      const granted = node.stateMachine.lease(leaseId(command.id))
+      if (granted !== null && !this.#leaseSafety.counts(node.id, command.id)) this.#leaseSafety.restarted(node.id, command.id, granted.ttlSeconds, this.now, 'grant')
+    }
+  }
+}

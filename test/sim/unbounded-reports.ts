@@ -6,15 +6,16 @@
  */
 import { assert, limits, slot, type ChosenEntry, type Envelope, type LogEntry, type Slot } from '../../src/core/index.js'
 import type { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
+import type { WriteCommand } from '../../src/kv/command.js'
 
 /** Nothing in the simulator truncates its log, so every read answers entries. */
-function entriesFrom(storage: MemoryAcceptorStorage, fromSlot: Slot, max: number): readonly LogEntry[] {
+function entriesFrom(storage: MemoryAcceptorStorage<WriteCommand>, fromSlot: Slot, max: number): readonly LogEntry<WriteCommand>[] {
   const read = storage.log.read(fromSlot, max)
   assert(read.type === 'entries', 'the simulator never compacts its log')
   return read.entries
 }
 
-export function unboundedReports(envelopes: readonly Envelope[], storage: MemoryAcceptorStorage): Envelope[] {
+export function unboundedReports(envelopes: readonly Envelope<WriteCommand>[], storage: MemoryAcceptorStorage<WriteCommand>): Envelope<WriteCommand>[] {
   return envelopes.map((envelope) => {
     const message = envelope.message
     if (message.type === 'promise') {
@@ -23,7 +24,7 @@ export function unboundedReports(envelopes: readonly Envelope[], storage: Memory
       return { ...envelope, message: { ...message, accepted, throughSlot, more: false } }
     }
     if (message.type === 'chosen' && message.entries.length > 0) {
-      const entries: ChosenEntry[] = []
+      const entries: ChosenEntry<WriteCommand>[] = []
       for (const entry of entriesFrom(storage, message.entries[0]!.slot, limits.catchUpSlotsMax)) {
         if (!entry.chosen || entry.slot !== message.entries[0]!.slot + entries.length) break
         entries.push({ slot: entry.slot, value: entry.value })

@@ -8,12 +8,13 @@
 import { describe, expect, it } from 'vitest'
 import { AssertionError, ballotZero, noopValue, nodeId, slot, type Value } from '../../src/core/index.js'
 import type { AcceptorStorage } from '../../src/storage/acceptor-storage.js'
+import type { WriteCommand } from '../../src/kv/command.js'
 
 const b = (round: number, node: number) => ({ round, node: nodeId(node) })
-const value = (key: string): Value => [{ type: 'put', proposal: `p-${key}`, key, value: 'dg==', cas: null, idempotency: null }]
+const value = (key: string): Value<WriteCommand> => [{ type: 'put', proposal: `p-${key}`, key, value: 'dg==', cas: null, idempotency: null }]
 
 /** `open` returns a storage; `reopen` the same storage as a restarted process would see it. */
-export function runAcceptorStorageContract(name: string, open: () => { storage: AcceptorStorage; reopen: () => AcceptorStorage }): void {
+export function runAcceptorStorageContract(name: string, open: () => { storage: AcceptorStorage<WriteCommand>; reopen: () => AcceptorStorage<WriteCommand> }): void {
   describe(`${name}: AcceptorStorage contract`, () => {
     it('starts empty', () => {
       expect(open().storage.load()).toEqual({ promised: ballotZero, entries: [] })

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { noopValue, nodeId, slot } from '../../src/core/index.js'
 import { compactionPoint, compactLog } from '../../src/storage/log-compaction.js'
 import { MemoryLogStore } from '../../src/storage/memory-log-store.js'
+import { type WriteCommand } from '../../src/kv/command.js'
 
 describe('compactionPoint', () => {
   it.each([
@@ -29,7 +30,7 @@ describe('compactionPoint', () => {
 })
 
 it('compactLog truncates a log store behind the snapshot and keeps the tail', () => {
-  const log = new MemoryLogStore()
+  const log = new MemoryLogStore<WriteCommand>()
   log.append(Array.from({ length: 20 }, (_, index) => ({ slot: slot(index + 1), ballot: { round: 1, node: nodeId(1) }, value: noopValue, chosen: true })))
   expect(compactLog(log, slot(15), 5)).toBe(10)
   expect(log.read(slot(10), 1)).toEqual({ type: 'compacted', through: 10 })

@@ -9,14 +9,15 @@
 import { describe, expect, it } from 'vitest'
 import { AssertionError, noopValue, nodeId, slot, type LogEntry, type Value } from '../../src/core/index.js'
 import type { LogStore } from '../../src/storage/log-store.js'
+import type { WriteCommand } from '../../src/kv/command.js'
 
 const ballot = { round: 2, node: nodeId(1) }
-const value = (key: string): Value => [{ type: 'put', proposal: `p-${key}`, key, value: 'dg==', cas: null, idempotency: null }]
-const entry = (at: number, chosen = true, v: Value = noopValue): LogEntry => ({ slot: slot(at), ballot, value: v, chosen })
-const slotsOf = (read: ReturnType<LogStore['read']>) => (read.type === 'entries' ? read.entries.map((e) => e.slot) : read)
+const value = (key: string): Value<WriteCommand> => [{ type: 'put', proposal: `p-${key}`, key, value: 'dg==', cas: null, idempotency: null }]
+const entry = (at: number, chosen = true, v: Value<WriteCommand> = noopValue): LogEntry<WriteCommand> => ({ slot: slot(at), ballot, value: v, chosen })
+const slotsOf = (read: ReturnType<LogStore<WriteCommand>['read']>) => (read.type === 'entries' ? read.entries.map((e) => e.slot) : read)
 
 /** `open` returns a store; `reopen` the same store as a restarted process would see it. */
-export function runLogStoreContract(name: string, open: () => { log: LogStore; close: () => void; reopen: () => LogStore }): void {
+export function runLogStoreContract(name: string, open: () => { log: LogStore<WriteCommand>; close: () => void; reopen: () => LogStore<WriteCommand> }): void {
   describe(`${name}: LogStore contract`, () => {
     it('starts empty', () => {
       const { log } = open()
@@ -81,6 +82,20 @@ export function runLogStoreContract(name: string, open: () => { log: LogStore; c
       const again = reopen()
       expect(again.read(slot(40), 10)).toEqual({ type: 'compacted', through: 40 })
       expect(slotsOf(again.read(slot(41), 10))).toEqual([41])
+    })
+
+    it('stores every kind of command as it is: a txn and lease commands read back after a reopen', () => {
+      const { log, close, reopen } = open()
+      const proposal = { proposal: 'p', idempotency: null }
+      const kinds: Value<WriteCommand> = [
+        { type: 'txn', compare: [{ key: 'a', target: 'version', op: '=', value: 0 }], success: [{ type: 'put', key: 'a', value: 'dg==', lease: null }], failure: [{ type: 'get', key: 'a' }], ...proposal },
+        { type: 'lease-grant', id: '7', ttlSeconds: 5, ...proposal },
+        { type: 'lease-revoke', id: '7', ...proposal },
+        { type: 'delete', key: 'b', cas: null, ...proposal },
+      ]
+      log.append([entry(1, true, kinds)])
+      close()
+      expect(reopen().read(slot(1), 1)).toEqual({ type: 'entries', entries: [entry(1, true, kinds)] })
     })
   })
 }

@@ -7,14 +7,15 @@ import { expect, it } from 'vitest'
 import { nodeId, slot } from '../../src/core/index.js'
 import { MemoryLogStore } from '../../src/storage/memory-log-store.js'
 import { runLogStoreContract } from './log-store-contract.js'
+import { type WriteCommand } from '../../src/kv/command.js'
 
 runLogStoreContract('memory', () => {
-  const log = new MemoryLogStore()
+  const log = new MemoryLogStore<WriteCommand>()
   return { log, close: () => {}, reopen: () => log }
 })
 
 it('memory: appended and read entries are copies', () => {
-  const log = new MemoryLogStore()
+  const log = new MemoryLogStore<WriteCommand>()
   const entry = { slot: slot(1), ballot: { round: 1, node: nodeId(1) }, value: [{ type: 'noop' as const }], chosen: false }
   log.append([entry])
   ;(entry.value as unknown as unknown[]).push('mutated')

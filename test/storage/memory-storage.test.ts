@@ -7,14 +7,15 @@ import { expect, it } from 'vitest'
 import { nodeId, slot } from '../../src/core/index.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
 import { runAcceptorStorageContract } from './acceptor-storage-contract.js'
+import { type WriteCommand } from '../../src/kv/command.js'
 
 runAcceptorStorageContract('memory', () => {
-  const storage = new MemoryAcceptorStorage()
+  const storage = new MemoryAcceptorStorage<WriteCommand>()
   return { storage, reopen: () => storage }
 })
 
 it('memory: persisted entries are copies', () => {
-  const storage = new MemoryAcceptorStorage()
+  const storage = new MemoryAcceptorStorage<WriteCommand>()
   const entry = { slot: slot(1), ballot: { round: 1, node: nodeId(1) }, value: [{ type: 'noop' as const }], chosen: false }
   storage.persist({ promised: null, entries: [entry] })
   ;(entry.value as unknown as unknown[]).push('mutated')

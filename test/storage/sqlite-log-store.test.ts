@@ -11,10 +11,11 @@ import { expect, it } from 'vitest'
 import { noopValue, nodeId, slot } from '../../src/core/index.js'
 import { openNodeStorage } from '../../src/storage/data-dir.js'
 import { runLogStoreContract } from './log-store-contract.js'
+import type { WriteCommand } from '../../src/kv/command.js'
 
 function openFresh() {
   const dir = mkdtempSync(join(tmpdir(), 'paxos-kv-log-store-'))
-  const open = () => openNodeStorage({ dir, clusterId: 'test', nodeId: nodeId(1), fsync: 'off' })
+  const open = () => openNodeStorage<WriteCommand>({ dir, clusterId: 'test', nodeId: nodeId(1), fsync: 'off' })
   const first = open()
   return { log: first.acceptorStorage.log, close: () => first.close(), reopen: () => open().acceptorStorage.log }
 }
@@ -23,7 +24,7 @@ runLogStoreContract('sqlite', openFresh)
 
 it('sqlite: a truncation in a turn that rolls back leaves the log and its compaction point as they were', () => {
   const dir = mkdtempSync(join(tmpdir(), 'paxos-kv-log-store-'))
-  const storage = openNodeStorage({ dir, clusterId: 'test', nodeId: nodeId(1), fsync: 'off' })
+  const storage = openNodeStorage<WriteCommand>({ dir, clusterId: 'test', nodeId: nodeId(1), fsync: 'off' })
   const log = storage.acceptorStorage.log
   log.append([1, 2, 3].map((at) => ({ slot: slot(at), ballot: { round: 1, node: nodeId(1) }, value: noopValue, chosen: true })))
   expect(() =>

@@ -12,18 +12,19 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { nodeId, slot } from '../../src/core/index.js'
 import { databaseFileName, openNodeStorage, type NodeStorage } from '../../src/storage/data-dir.js'
+import type { WriteCommand } from '../../src/kv/command.js'
 
-function open(fsync: 'full' | 'off'): { storage: NodeStorage; dir: string } {
+function open(fsync: 'full' | 'off'): { storage: NodeStorage<WriteCommand>; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'paxos-kv-walsync-'))
-  return { storage: openNodeStorage({ dir, clusterId: 'alpha', nodeId: nodeId(1), fsync }), dir }
+  return { storage: openNodeStorage<WriteCommand>({ dir, clusterId: 'alpha', nodeId: nodeId(1), fsync }), dir }
 }
 
-function commit(storage: NodeStorage, at: number): void {
+function commit(storage: NodeStorage<WriteCommand>, at: number): void {
   const ballot = { round: 1, node: nodeId(1) }
   storage.atomically(() => storage.acceptorStorage.persist({ promised: ballot, entries: [{ slot: slot(at), ballot, value: [{ type: 'noop' }], chosen: false }] }))
 }
 
-const drained = (storage: NodeStorage) => new Promise<void>((resolve) => storage.whenSynced(resolve))
+const drained = (storage: NodeStorage<WriteCommand>) => new Promise<void>((resolve) => storage.whenSynced(resolve))
 
 describe('WAL group commit', () => {
   it('releases after a sync, in order, one sync for everyone waiting, the latecomers on the next', async () => {
@@ -88,7 +89,7 @@ describe('WAL group commit', () => {
     await drained(storage)
     expect(statSync(walPath).ino).toBe(inode)
     storage.close()
-    const reopened = openNodeStorage({ dir, clusterId: 'alpha', nodeId: nodeId(1), fsync: 'full' })
+    const reopened = openNodeStorage<WriteCommand>({ dir, clusterId: 'alpha', nodeId: nodeId(1), fsync: 'full' })
     try {
       expect(reopened.acceptorStorage.load().entries).toHaveLength(3000)
     } finally {

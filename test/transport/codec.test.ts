@@ -7,8 +7,13 @@
 import { describe, expect, it } from 'vitest'
 import { limits } from '../../src/core/limits.js'
 import type { PeerMessage } from '../../src/core/messages.js'
-import { decodePeerBatch, encodeFrames, encodePeerBatch } from '../../src/transport/codec.js'
-import { nodeId, slot, type TxnCommand } from '../../src/core/index.js'
+import { encodeFrames, encodePeerBatch, PeerCodec } from '../../src/transport/codec.js'
+import { writeCommandSchema } from '../../src/kv/command-codec.js'
+import { nodeId, slot } from '../../src/core/index.js'
+import { type TxnCommand, type WriteCommand } from '../../src/kv/command.js'
+
+const codec = new PeerCodec(writeCommandSchema)
+const decodePeerBatch = (json: unknown) => codec.decodeBatch(json)
 
 const ballot = { round: 2, node: nodeId(1) }
 const put = { type: 'put' as const, proposal: 'p1', key: 'k', value: 'aGk=', cas: null, idempotency: { key: 'i', atMs: 5 } }
@@ -18,7 +23,7 @@ const txn: TxnCommand = {
   success: [{ type: 'put', key: 'k', value: 'aGk=', lease: '12' }, { type: 'deletePrefix', prefix: 'd/' }, { type: 'get', key: 'k' }],
   failure: [{ type: 'delete', key: 'k' }, { type: 'list', prefix: '', limit: 10 }],
 }
-const every: PeerMessage[] = [
+const every: PeerMessage<WriteCommand>[] = [
   { type: 'prepare', ballot, fromSlot: slot(1) },
   { type: 'promise', ballot, fromSlot: slot(1), accepted: [{ slot: slot(1), ballot, value: [put], chosen: false }], throughSlot: slot(1), more: false },
   { type: 'accept', ballot, firstSlot: slot(1), values: [[put], [{ type: 'noop' }], [txn], [{ type: 'compact', revision: 7, proposal: 'p4', idempotency: null }]], commitIndex: slot(0) },
@@ -77,7 +82,7 @@ describe('codec', () => {
   })
 
   it('packs messages into frames within the frame limit, in order, each exactly the JSON of its batch', () => {
-    const big = (index: number): PeerMessage => ({ type: 'accept', ballot, firstSlot: slot(index + 1), values: [[{ ...put, value: 'QUFB'.repeat(500 + index * 100) }]], commitIndex: slot(0) })
+    const big = (index: number): PeerMessage<WriteCommand> => ({ type: 'accept', ballot, firstSlot: slot(index + 1), values: [[{ ...put, value: 'QUFB'.repeat(500 + index * 100) }]], commitIndex: slot(0) })
     const messages = [...Array.from({ length: 12 }, (_, index) => big(index)), ...every]
     const frameBytesMax = 12_000
     const { frames, oversized } = encodeFrames({ from: nodeId(1), to: nodeId(2), messages }, frameBytesMax)
@@ -97,7 +102,7 @@ describe('codec', () => {
   })
 
   it('leaves out a message no frame can hold, and says which and how big', () => {
-    const huge: PeerMessage = { type: 'accept', ballot, firstSlot: slot(1), values: [[{ ...put, value: 'QUFB'.repeat(5000) }]], commitIndex: slot(0) }
+    const huge: PeerMessage<WriteCommand> = { type: 'accept', ballot, firstSlot: slot(1), values: [[{ ...put, value: 'QUFB'.repeat(5000) }]], commitIndex: slot(0) }
     const { frames, oversized } = encodeFrames({ from: nodeId(1), to: nodeId(2), messages: [every[0]!, huge, every[1]!] }, 10_000)
     expect(oversized).toEqual([{ type: 'accept', bytes: JSON.stringify(huge).length }])
     expect(frames.flatMap((frame) => (JSON.parse(frame.pieces.join('')) as { messages: unknown[] }).messages)).toEqual(JSON.parse(JSON.stringify([every[0], every[1]])))

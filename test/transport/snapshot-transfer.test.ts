@@ -19,6 +19,8 @@ import { createApp } from '../../src/server/app.js'
 import { MemorySnapshotStore } from '../../src/storage/memory-snapshot-store.js'
 import { fetchSnapshot, snapshotHeaders, type SnapshotSource } from '../../src/transport/snapshot-transfer.js'
 import { FakeNode } from '../server/fake-node.js'
+import { PeerCodec } from '../../src/transport/codec.js'
+import { writeCommandSchema } from '../../src/kv/command-codec.js'
 
 const identity = { secret: 'peer-secret', clusterId: 'c1' }
 const servers: Array<ServerType | Server> = []
@@ -50,7 +52,7 @@ async function sourceNode(chunks: readonly Uint8Array[], index = 40): Promise<{ 
     onDone: (sent) => done.push(sent),
   }
   node.snapshot = source
-  const app = createApp({ node, ...identity, members: new Set([nodeId(1), nodeId(2)]), requestTimeoutMs: 100, valueBytesMax: 1024, onFatal: () => {} })
+  const app = createApp({ peerCodec: new PeerCodec(writeCommandSchema), node, ...identity, members: new Set([nodeId(1), nodeId(2)]), requestTimeoutMs: 100, valueBytesMax: 1024, onFatal: () => {} })
   const url = await new Promise<string>((resolve) => {
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve(`http://127.0.0.1:${info.port}`))
     servers.push(server)
@@ -140,7 +142,7 @@ describe('snapshot transfer', () => {
     const wrong = await fetchSnapshot({ url: source.url, secret: 'wrong-secret', clusterId: 'c1', newerThan: slot(0), store: new MemorySnapshotStore(), chunkBytesMax: 1024, idleTimeoutMs: 5_000 })
     expect(wrong).toEqual({ type: 'failed', reason: 'the peer answered 401' })
     const node = new FakeNode()
-    const app = createApp({ node, ...identity, members: new Set([nodeId(1)]), requestTimeoutMs: 100, valueBytesMax: 1024, onFatal: () => {} })
+    const app = createApp({ peerCodec: new PeerCodec(writeCommandSchema), node, ...identity, members: new Set([nodeId(1)]), requestTimeoutMs: 100, valueBytesMax: 1024, onFatal: () => {} })
     const response = await app.request('/peer/snapshot', { headers: { 'x-paxos-secret': 'peer-secret', 'x-paxos-cluster': 'c1' } })
     expect(response.status).toBe(404)
   })

@@ -11,6 +11,9 @@ import { createApp } from '../../src/server/app.js'
 import { StreamTransport } from '../../src/transport/stream-transport.js'
 import { FakeNode } from '../server/fake-node.js'
 import { freePort, waitFor } from '../integration/harness.js'
+import type { WriteCommand } from '../../src/kv/command.js'
+import { PeerCodec } from '../../src/transport/codec.js'
+import { writeCommandSchema } from '../../src/kv/command-codec.js'
 
 const servers: ServerType[] = []
 const transports: StreamTransport[] = []
@@ -21,7 +24,7 @@ afterEach(async () => {
 
 async function receiver(secret = 'stream-secret'): Promise<{ node: FakeNode; url: string }> {
   const node = new FakeNode()
-  const app = createApp({ node, secret, clusterId: 'c1', members: new Set([nodeId(1), nodeId(2), nodeId(3)]), requestTimeoutMs: 100, valueBytesMax: 1024, onFatal: () => {} })
+  const app = createApp({ peerCodec: new PeerCodec(writeCommandSchema), node, secret, clusterId: 'c1', members: new Set([nodeId(1), nodeId(2), nodeId(3)]), requestTimeoutMs: 100, valueBytesMax: 1024, onFatal: () => {} })
   const port = await freePort()
   const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' })
   servers.push(server)
@@ -35,7 +38,7 @@ function transport(peers: Array<[number, string]>, secret = 'stream-secret', mor
   return created
 }
 
-const catchUp = (fromSlot: number): Envelope => ({ from: nodeId(2), to: nodeId(1), message: { type: 'catch-up', fromSlot: slot(fromSlot) } })
+const catchUp = (fromSlot: number): Envelope<WriteCommand> => ({ from: nodeId(2), to: nodeId(1), message: { type: 'catch-up', fromSlot: slot(fromSlot) } })
 
 describe('StreamTransport', () => {
   it('delivers every batch, in order, over one stream', async () => {
@@ -71,7 +74,7 @@ describe('StreamTransport', () => {
     const sender = transport([[1, url]])
     const value = Buffer.alloc(limits.valueBytesMax, 7).toString('base64')
     const put = (name: string) => ({ type: 'put' as const, proposal: name, key: 'k', value, cas: null, idempotency: null })
-    const accept = (first: number): Envelope => ({
+    const accept = (first: number): Envelope<WriteCommand> => ({
       from: nodeId(2), to: nodeId(1),
       message: { type: 'accept', ballot: { round: 1, node: nodeId(2) }, firstSlot: slot(first), values: [[put(`a${first}`), put(`b${first}`), put(`c${first}`)]], commitIndex: slot(0) },
     })
@@ -86,7 +89,7 @@ describe('StreamTransport', () => {
     const { node, url } = await receiver()
     const reports: unknown[] = []
     const sender = transport([[1, url]], 'stream-secret', { frameBytesMax: 4096, onOversized: (report) => reports.push(report) })
-    const huge: Envelope = { from: nodeId(2), to: nodeId(1), message: { type: 'chosen', entries: [{ slot: slot(1), value: [{ type: 'put', proposal: 'p', key: 'k', value: 'QUFB'.repeat(2000), cas: null, idempotency: null }] }] } }
+    const huge: Envelope<WriteCommand> = { from: nodeId(2), to: nodeId(1), message: { type: 'chosen', entries: [{ slot: slot(1), value: [{ type: 'put', proposal: 'p', key: 'k', value: 'QUFB'.repeat(2000), cas: null, idempotency: null }] }] } }
     sender.send([catchUp(1)])
     await waitFor('the stream open', async () => (node.delivered.length === 1 ? true : null), 5000)
     sender.send([huge, catchUp(2), huge])

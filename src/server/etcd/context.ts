@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { Revision } from '../../core/ids.js'
-import type { NodeService } from '../../node/node-service.js'
+import type { NodeService } from '../node-service.js'
 import type { Forwarded } from '../forward.js'
 import type { ResponseHeader } from './messages.js'
 

@@ -8,7 +8,7 @@
 import { logVerbosity, Server, ServerCredentials, setLogVerbosity, status as grpcStatus, type MethodDefinition, type ServerDuplexStream, type ServerUnaryCall, type ServiceDefinition, type sendUnaryData, type UntypedHandleCall, type UntypedServiceImplementation } from '@grpc/grpc-js'
 import { AssertionError } from '../../core/assert.js'
 import { limits } from '../../core/limits.js'
-import type { NodeService } from '../../node/node-service.js'
+import type { NodeService } from '../node-service.js'
 import { callName, type EtcdCallTable } from './calls.js'
 import type { CallContext } from './context.js'
 import { safeDecoder, type Decoded } from './decode.js'

@@ -5,7 +5,7 @@
  */
 import { AssertionError } from '../../core/assert.js'
 import type { KvItem } from '../../kv/state-machine.js'
-import type { WriteOutcome } from '../../node/node-service.js'
+import type { WriteOutcome } from '../node-service.js'
 import { EtcdError } from './etcd-errors.js'
 import type { KeyValue } from './messages.js'
 

@@ -5,7 +5,7 @@
  * answer. The leader's route (peer-route.ts) runs the same handler with `forwarded` set.
  * @module
  */
-import type { RequestId } from '../../core/command.js'
+import type { RequestId } from '../../kv/command.js'
 import type { NodeId } from '../../core/ids.js'
 import { runWithLeader, requestDeadline, type Attempt, type PeerAnswer } from '../forward.js'
 import type { CallContext, EtcdDeps } from './context.js'

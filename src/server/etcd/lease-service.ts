@@ -9,7 +9,7 @@
  */
 import { AssertionError } from '../../core/assert.js'
 import { limits } from '../../core/limits.js'
-import type { LeaseCall, WriteOutcome } from '../../node/node-service.js'
+import type { LeaseCall, WriteOutcome } from '../node-service.js'
 import { responseHeader, type CallContext, type EtcdDeps } from './context.js'
 import { EtcdError } from './etcd-errors.js'
 import { int64, leaseOf } from './integers.js'

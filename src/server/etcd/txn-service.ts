@@ -7,12 +7,12 @@
  * @module
  */
 import { AssertionError } from '../../core/assert.js'
-import type { CompareOperator, TxnCompare, TxnOp, TxnSpec } from '../../core/command.js'
+import type { CompareOperator, TxnCompare, TxnOp, TxnSpec } from '../../kv/command.js'
 import { limits } from '../../core/limits.js'
-import { txnWrites } from '../../core/txn-rules.js'
+import { txnWrites } from '../../kv/txn-rules.js'
 import type { KeyRange } from '../../kv/key-range.js'
 import type { TxnOpResult, TxnResult } from '../../kv/state-machine.js'
-import type { ReadBarrierOutcome, WriteOutcome } from '../../node/node-service.js'
+import type { ReadBarrierOutcome, WriteOutcome } from '../node-service.js'
 import { txnProblem, type TxnProblem } from '../txn-check.js'
 import { responseHeader, type CallContext, type EtcdDeps } from './context.js'
 import { EtcdError, type EtcdErrorCode } from './etcd-errors.js'

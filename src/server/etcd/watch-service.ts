@@ -17,7 +17,7 @@
  */
 import { revision, type Revision } from '../../core/ids.js'
 import { limits } from '../../core/limits.js'
-import type { WatchHandle } from '../../node/watch-hub.js'
+import type { WatchHandle } from '../node-service.js'
 import type { RevisionChanges } from '../../kv/change-history.js'
 import { watchStartAfter } from '../watch-start.js'
 import { responseHeader, type EtcdDeps } from './context.js'

@@ -14,6 +14,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { nodeId } from '../../../src/core/index.js'
 import { createApp } from '../../../src/server/app.js'
 import { FakeNode } from '../fake-node.js'
+import { PeerCodec } from '../../../src/transport/codec.js'
+import { writeCommandSchema } from '../../../src/kv/command-codec.js'
 import { onStop, RawStream, startEtcd, stopAll, valueBytesMax } from './etcd-test-server.js'
 
 afterEach(stopAll)
@@ -93,7 +95,7 @@ describe('etcd Lease', () => {
 
   it('on a follower, every lease call and each keepalive of a stream is answered by the leader', async () => {
     const leader = new FakeNode()
-    const app = createApp({ node: leader, secret: 'etcd-route-secret', clusterId: 'c1', members: new Set([nodeId(1), nodeId(2)]), requestTimeoutMs: 2000, valueBytesMax, onFatal: () => {} })
+    const app = createApp({ peerCodec: new PeerCodec(writeCommandSchema), node: leader, secret: 'etcd-route-secret', clusterId: 'c1', members: new Set([nodeId(1), nodeId(2)]), requestTimeoutMs: 2000, valueBytesMax, onFatal: () => {} })
     const http = serve({ port: 0, hostname: '127.0.0.1', fetch: app.fetch })
     onStop(() => new Promise<void>((resolve) => http.close(() => resolve())))
     await new Promise((resolve) => http.once('listening', resolve))

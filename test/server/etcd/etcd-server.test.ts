@@ -14,6 +14,8 @@ import { nodeId } from '../../../src/core/index.js'
 import { createApp } from '../../../src/server/app.js'
 import { FakeNode } from '../fake-node.js'
 import { encode, onStop, rawCall, startEtcd as start, stopAll, valueBytesMax } from './etcd-test-server.js'
+import { PeerCodec } from '../../../src/transport/codec.js'
+import { writeCommandSchema } from '../../../src/kv/command-codec.js'
 
 afterEach(stopAll)
 
@@ -248,7 +250,7 @@ describe('etcd Maintenance and Cluster', () => {
 describe('etcd calls on a follower', () => {
   it('a write and a linearizable read are answered by the leader; a serializable read locally', async () => {
     const leader = new FakeNode()
-    const app = createApp({ node: leader, secret: 'etcd-route-secret', clusterId: 'c1', members: new Set([nodeId(1), nodeId(2)]), requestTimeoutMs: 2000, valueBytesMax, onFatal: () => {} })
+    const app = createApp({ peerCodec: new PeerCodec(writeCommandSchema), node: leader, secret: 'etcd-route-secret', clusterId: 'c1', members: new Set([nodeId(1), nodeId(2)]), requestTimeoutMs: 2000, valueBytesMax, onFatal: () => {} })
     const http = serve({ port: 0, hostname: '127.0.0.1', fetch: app.fetch })
     onStop(() => new Promise<void>((resolve) => http.close(() => resolve())))
     await new Promise((resolve) => http.once('listening', resolve))
@@ -272,7 +274,7 @@ describe('etcd calls on a follower', () => {
 
   it('the leader refuses an etcd forward without the cluster secret', async () => {
     const leader = new FakeNode()
-    const app = createApp({ node: leader, secret: 'etcd-route-secret', clusterId: 'c1', members: new Set([nodeId(1)]), requestTimeoutMs: 2000, valueBytesMax, onFatal: () => {} })
+    const app = createApp({ peerCodec: new PeerCodec(writeCommandSchema), node: leader, secret: 'etcd-route-secret', clusterId: 'c1', members: new Set([nodeId(1)]), requestTimeoutMs: 2000, valueBytesMax, onFatal: () => {} })
     const body = encode('KV', 'Put', { key: Buffer.from('k'), value: Buffer.from('v') })
     const response = await app.request('/peer/etcd/KV/Put', { method: 'POST', body, headers: { 'x-paxos-forwarded': '1', 'x-paxos-secret': 'wrong', 'x-paxos-cluster': 'c1', 'x-paxos-budget-ms': '1000', 'x-paxos-deadline-at-ms': String(Date.now() + 1000) } })
     expect(response.status).toBe(401)

@@ -6,13 +6,14 @@
  * higher); this checks that on what crosses the network.
  */
 import { formatBallot, type Envelope } from '../../../src/core/index.js'
+import type { WriteCommand } from '../../../src/kv/command.js'
 
 export class BallotChecker {
   /** "round.node" → the incarnation that sent accepts in it. */
   readonly #owners = new Map<string, number>()
   readonly violations: string[] = []
 
-  sent(envelopes: readonly Envelope[], incarnation: number, tick: number): void {
+  sent(envelopes: readonly Envelope<WriteCommand>[], incarnation: number, tick: number): void {
     for (const { from, message } of envelopes) {
       if (message.type !== 'accept') continue
       const ballot = formatBallot(message.ballot)

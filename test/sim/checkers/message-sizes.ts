@@ -5,7 +5,10 @@
  * (and only count) a message too large for a frame; here it fails the run, so a message the
  * core failed to cut is a seed with a replay command, not a silent drop.
  */
-import { frameOverheadBytes, messageBytes, type ByteLimits, type Envelope } from '../../../src/core/index.js'
+import { frameOverheadBytes, MessageSizes, type ByteLimits, type Envelope } from '../../../src/core/index.js'
+import { kvCommands, type WriteCommand } from '../../../src/kv/command.js'
+
+const sizes = new MessageSizes(kvCommands)
 
 export class MessageSizeChecker {
   readonly #bounds: ByteLimits
@@ -17,9 +20,9 @@ export class MessageSizeChecker {
     this.#bounds = bounds
   }
 
-  sent(envelopes: readonly Envelope[], tick: number): void {
+  sent(envelopes: readonly Envelope<WriteCommand>[], tick: number): void {
     for (const { from, to, message } of envelopes) {
-      const estimated = messageBytes(message)
+      const estimated = sizes.messageBytes(message)
       if (estimated > this.largestBytes) this.largestBytes = estimated
       // Encoding every message would double the run's time; the estimate's upper bound is
       // tested on its own (message-size.test.ts), so only the large ones are encoded here.

@@ -7,6 +7,7 @@
  * It sees what crosses the network: a node's votes for itself loop back inside the node.
  */
 import { compareBallots, formatBallot, type Ballot, type Envelope } from '../../../src/core/index.js'
+import type { WriteCommand } from '../../../src/kv/command.js'
 
 const votes: ReadonlySet<string> = new Set(['promise', 'accepted', 'heartbeat-ack'])
 
@@ -15,7 +16,7 @@ export class PromiseChecker {
   readonly #promised = new Map<number, Ballot>()
   readonly violations: string[] = []
 
-  sent(envelopes: readonly Envelope[], tick: number): void {
+  sent(envelopes: readonly Envelope<WriteCommand>[], tick: number): void {
     for (const { from, message } of envelopes) {
       const shown = message.type === 'reject' ? message.promised : votes.has(message.type) && 'ballot' in message ? message.ballot : null
       if (shown === null) continue

@@ -10,6 +10,7 @@
 import type { ChosenEntry } from '../../../src/core/index.js'
 import { KvStateMachine, type KvStateMachineOptions } from '../../../src/kv/kv-state-machine.js'
 import type { Snapshot, StateMachine } from '../../../src/kv/state-machine.js'
+import type { WriteCommand } from '../../../src/kv/command.js'
 
 const reportedMax = 5
 
@@ -36,7 +37,7 @@ export class SnapshotRestoreChecker {
   }
 
   /** Entries some replica applied; the reference takes the ones it has not applied yet. */
-  applied(entries: readonly ChosenEntry[]): void {
+  applied(entries: readonly ChosenEntry<WriteCommand>[]): void {
     for (const entry of entries) {
       const next = this.#reference.appliedIndex() + 1
       if (entry.slot < next) continue

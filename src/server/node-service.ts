@@ -1,10 +1,11 @@
 /**
- * What the HTTP routes ask of a running node. Routes validate input, call these, and map the
- * outcome through one error table; they never touch the core directly.
+ * What the HTTP routes ask of a running node: the server owns this port, and the node
+ * (src/node/node.ts) implements it. Routes validate input, call these, and map the outcome
+ * through one error table; they never touch the core directly.
  * @module
  */
 import type { Ballot } from '../core/ballot.js'
-import type { RequestId, TxnSpec } from '../core/command.js'
+import type { RequestId, TxnSpec, WriteCommand } from '../kv/command.js'
 import type { LeaseId, NodeId, Revision, Slot } from '../core/ids.js'
 import type { Envelope } from '../core/messages.js'
 import type { ReplicaStatus } from '../core/replica-port.js'
@@ -12,11 +13,28 @@ import type { KeyRange, ScanBounds } from '../kv/key-range.js'
 import type { KvItem, KvPage, TxnResult } from '../kv/state-machine.js'
 import type { Amount, HeldView, HoldRule } from '../transport/holding-transport.js'
 import type { SnapshotSource } from '../transport/snapshot-transfer.js'
-import type { LiveSubscription } from './live-feed.js'
-import type { WatchHandle } from './watch-hub.js'
+import type { Subscription } from '../observability/fan-out.js'
 import type { ChangeHistory } from '../kv/change-history.js'
 
 export type WatchHistory = Pick<ChangeHistory, 'read' | 'servedFrom' | 'rangeFloor' | 'changedAfter'>
+
+export type WakeReason = 'applied' | 'timeout' | 'closed'
+
+/** One watch stream's hold on the node: woken after every apply, closed when streams must end. */
+export interface WatchHandle {
+  readonly closed: boolean
+  /**
+   * Resolves at the next apply ('applied', at once if one happened since the last call), after
+   * `timeoutMs` ('timeout'), or when the node ends its watches ('closed').
+   */
+  next(timeoutMs: number): Promise<WakeReason>
+  /** Wakes a waiting `next` now, as an apply would: its owner has work of its own to do. */
+  wake(): void
+  close(): void
+}
+
+/** A live-page subscriber: the hello event, then one serialized frame at a time. */
+export type LiveSubscription = Readonly<{ hello: string; frames: Subscription<string> }>
 
 type DedupeFields = Readonly<{
   idempotencyKey: string | null
@@ -157,7 +175,7 @@ export interface NodeService {
   usedBytes(): number
   status(): StatusBody
   /** Authenticated, decoded peer envelopes into the bounded inbox. */
-  deliver(envelopes: readonly Envelope[]): DeliverOutcome
+  deliver(envelopes: readonly Envelope<WriteCommand>[]): DeliverOutcome
   /** The newest durable snapshot, for a peer that lacks compacted slots; null when none. */
   newestSnapshot(): SnapshotSource | null
   metrics(): Promise<string>

@@ -1,0 +1,170 @@
+/**
+ * The composition root (hashicorp/raft's NewRaft): the one place that builds the concrete parts
+ * of a node (storage on its data dir, the KV state machine, the peer links, the HTTP and etcd
+ * servers) and hands each only the ports it needs. The CLI calls it; nothing else constructs a
+ * storage or a state machine.
+ * @module
+ */
+import type { AddressInfo } from 'node:net'
+import { serve, type ServerType } from '@hono/node-server'
+import { AssertionError } from '../core/assert.js'
+import { limits } from '../core/limits.js'
+import type { Config } from '../config/config.js'
+import type { WriteCommand } from '../kv/command.js'
+import { writeCommandSchema } from '../kv/command-codec.js'
+import { KvStateMachine } from '../kv/kv-state-machine.js'
+import type { Logger } from '../observability/logger.js'
+import { RateLimit } from '../observability/rate-limit.js'
+import { createApp } from '../server/app.js'
+import type { EtcdServer } from '../server/etcd/etcd-server.js'
+import { openNodeStorage, type NodeStorage } from '../storage/data-dir.js'
+import { PeerCodec } from '../transport/codec.js'
+import { HoldingTransport } from '../transport/holding-transport.js'
+import { StreamTransport } from '../transport/stream-transport.js'
+import { SystemClock } from './clock.js'
+import { PaxosNode } from './node.js'
+
+/** A port the node could not listen on: which flag named it, and why. */
+export class ListenError extends Error {
+  override name = 'ListenError'
+  readonly flag: string
+
+  constructor(flag: string, host: string, port: number, cause: Error) {
+    super(`cannot listen on ${host}:${port}: ${cause.message.split('\n')[0]}`)
+    this.flag = flag
+  }
+}
+
+/** A node built and wired, not yet serving: `start` opens its ports, `stop` closes everything. */
+export type ComposedNode = Readonly<{
+  node: PaxosNode
+  /** Starts the protocol, then listens for clients and peers; resolves with the bound HTTP port. */
+  start: () => Promise<number>
+  stop: () => Promise<void>
+}>
+
+/** The etcd endpoint as the other members reach this node: its own --cluster URL's host. */
+function etcdUrlOf(config: Config): string {
+  const self = config.members.find((member) => member.id === config.id)
+  const host = self === undefined ? config.host : new URL(self.url).hostname
+  return `http://${host}:${config.etcdPort}`
+}
+
+/**
+ * Opens the data dir (DataDirError when it is not this node's; nothing is written then) and
+ * builds the node over it. Throws what opening or restoring throws, with the storage closed.
+ */
+export function composeNode(config: Config, logger: Logger): ComposedNode {
+  const fatal = (error: unknown): never => {
+    logger.fatal({ err: error, assertion: error instanceof AssertionError }, 'fatal error: exiting')
+    process.exit(1)
+  }
+  const clock = new SystemClock(config.tickMs)
+  // The storage reports its WAL syncs to the node that runs on it, which is built after it.
+  let synced = (_durationMs: number): void => {}
+  const storage: NodeStorage<WriteCommand> = openNodeStorage<WriteCommand>(
+    { dir: config.dataDir, clusterId: config.clusterId, nodeId: config.id, fsync: config.fsync },
+    { onError: fatal, onSynced: (durationMs) => synced(durationMs), nowMs: () => clock.nowMs() },
+  )
+  // Peer refusals are retried many times a minute: say each once per half minute.
+  const refusals = new RateLimit({ intervalMs: 30_000, nowMs: () => clock.nowMs() })
+  const links = new StreamTransport({
+    self: config.id,
+    peers: new Map(config.members.map((member) => [member.id, member.url])),
+    secret: config.secret,
+    clusterId: config.clusterId,
+    now: () => clock.nowMs(),
+    onRefused: (peer, status, reason) => {
+      if (!refusals.allow(`to ${peer} ${status} ${reason}`)) return
+      logger.warn({ peer, status, reason }, `node ${peer} refuses this node's messages (${status}): ${reason}; check --secret/PAXOS_KV_SECRET, --cluster-id and --cluster on both nodes`)
+    },
+    onOversized: (report) => logger.warn({
+      peer: report.peer, messageType: report.message.type, messageBytes: report.message.bytes, frameBytesMax: report.frameBytesMax, unreportedSincePrevious: report.unreported,
+    }, 'peer message too large for a frame: not sent'),
+  })
+  const etcdUrl = config.etcdPort === 0 ? null : etcdUrlOf(config)
+  let node: PaxosNode
+  try {
+    node = new PaxosNode(config, logger, {
+      clock,
+      stateMachine: new KvStateMachine({ history: { revisionsMax: config.historyRevisions, bytesMax: limits.historyBytesMax } }),
+      storage,
+      links,
+      step: config.debugStep ? new HoldingTransport<WriteCommand>(links, limits.heldMessagesMax) : null,
+      etcdUrl,
+      fatal,
+    })
+  } catch (error) {
+    storage.close()
+    void links.close()
+    throw error
+  }
+  synced = (durationMs) => node.walSynced(durationMs)
+
+  let server: ServerType | null = null
+  let etcd: EtcdServer | null = null
+  const listen = (): Promise<number> => {
+    const app = createApp({
+      node,
+      secret: config.secret,
+      clusterId: config.clusterId,
+      members: new Set(config.members.map((member) => member.id)),
+      requestTimeoutMs: config.requestTimeoutMs,
+      valueBytesMax: config.valueBytesMax,
+      peerCodec: new PeerCodec(writeCommandSchema),
+      onFatal: fatal,
+      onRequest: (route, method, status, durationMs) => node.observeRequest(route, method, status, durationMs),
+      onUnexpected: (error) => logger.error({ err: error }, 'unexpected error in a request'),
+      onPeerRefused: (from, reason) => {
+        if (!refusals.allow(`from ${from.replace(/:\d+$/, '')} ${reason}`)) return
+        logger.warn({ from, reason }, `refused peer messages from ${from}: ${reason}`)
+      },
+    })
+    return new Promise<number>((resolve, reject) => {
+      const listening = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info: AddressInfo) => resolve(info.port))
+      // Peer streams are long-lived requests: no whole-request deadline (Node's default is 5 min).
+      ;(listening as { requestTimeout: number }).requestTimeout = 0
+      listening.once('error', (error) => reject(new ListenError('--port', config.host, config.port, error)))
+      server = listening
+    })
+  }
+
+  /** The etcd v3 gRPC API (serve --etcd-port) over this node. */
+  const startEtcd = async (url: string): Promise<void> => {
+    // Loaded only here: gRPC costs a node that does not serve it nothing at startup.
+    const [{ servedCalls, servedStreams }, { EtcdServer }, { MemberEndpoints }] = await Promise.all([
+      import('../server/etcd/calls.js'), import('../server/etcd/etcd-server.js'), import('../server/etcd/member-endpoints.js'),
+    ])
+    const deps = { node, secret: config.secret, clusterId: config.clusterId, requestTimeoutMs: config.requestTimeoutMs, valueBytesMax: config.valueBytesMax }
+    const calls = servedCalls({ ...deps, members: config.members, selfEtcdUrl: url, endpoints: new MemberEndpoints() })
+    etcd = new EtcdServer({ node, calls, streams: servedStreams(deps), onFatal: fatal, onUnexpected: (error) => logger.error({ err: error }, 'unexpected error in an etcd call') })
+    try {
+      await etcd.start(config.host, config.etcdPort)
+    } catch (error) {
+      throw new ListenError('--etcd-port', config.host, config.etcdPort, error as Error)
+    }
+  }
+
+  return {
+    node,
+    start: async () => {
+      node.start()
+      const port = await listen()
+      if (etcdUrl !== null) await startEtcd(etcdUrl)
+      return port
+    },
+    stop: async () => {
+      await etcd?.stop()
+      node.stop()
+      await links.close()
+      await new Promise<void>((resolve) => {
+        const listening = server
+        if (listening === null) return resolve()
+        listening.close(() => resolve())
+        // Peers' streams into this node never end on their own: close() alone would wait forever.
+        ;(listening as { closeAllConnections?: () => void }).closeAllConnections?.()
+      })
+      storage.close()
+    },
+  }
+}

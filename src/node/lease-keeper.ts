@@ -1,0 +1,75 @@
+/**
+ * The leader's side of leases, as one value the node and the simulator both drive: countdowns
+ * (LeaseTimers) that follow the applied grants and revokes, restart at the full TTL on a
+ * keepalive and on becoming leader, are dropped on stepping down, and name the leases whose
+ * revoke the leader must propose. Pure and tick-driven: the caller says when it leads, ticks it,
+ * and proposes the revokes.
+ * @module
+ */
+import { isCoreEntry } from '../core/command.js'
+import { leaseId, type LeaseId } from '../core/ids.js'
+import type { ChosenEntry } from '../core/messages.js'
+import type { WriteCommand } from '../kv/command.js'
+import type { LeaseTimers } from './lease-timers.js'
+
+/** What the keeper reads of the state machine's leases. */
+export type LeaseState = Readonly<{
+  lease: (id: LeaseId) => Readonly<{ ttlSeconds: number }> | null
+  leases: () => Iterable<readonly [LeaseId, number]>
+}>
+
+export class LeaseKeeper {
+  readonly #timers: LeaseTimers
+  readonly #state: LeaseState
+
+  constructor(timers: LeaseTimers, state: LeaseState) {
+    this.#timers = timers
+    this.#state = state
+  }
+
+  /** Becoming leader: every lease the state holds starts over at its full TTL. */
+  becameLeader(): void {
+    this.#timers.restartAll(this.#state.leases())
+  }
+
+  /** Stepping down: the next leader counts. */
+  steppedDown(): void {
+    this.#timers.clear()
+  }
+
+  /** Leader only, after `entries` were applied: countdowns for new grants, none for revoked leases. */
+  applied(entries: readonly ChosenEntry<WriteCommand>[]): void {
+    for (const entry of entries) {
+      for (const command of entry.value) {
+        if (isCoreEntry(command)) continue
+        if (command.type === 'lease-revoke') this.#timers.forget(leaseId(command.id))
+        if (command.type !== 'lease-grant') continue
+        const id = leaseId(command.id)
+        const lease = this.#state.lease(id)
+        if (lease !== null && !this.#timers.has(id)) this.#timers.restart(id, lease.ttlSeconds)
+      }
+    }
+  }
+
+  /** Leader only, after a read barrier: restarts the lease's countdown; its TTL, or null when it is gone. */
+  keepalive(id: LeaseId): number | null {
+    const lease = this.#state.lease(id)
+    if (lease === null) return null
+    this.#timers.restart(id, lease.ttlSeconds)
+    return lease.ttlSeconds
+  }
+
+  remainingSeconds(id: LeaseId): number | null {
+    return this.#timers.remainingSeconds(id)
+  }
+
+  /** Leader only, one tick of the lease clock: the leases that expired, whose revoke to propose now. */
+  tick(): LeaseId[] {
+    const expired: LeaseId[] = []
+    for (const id of this.#timers.tick()) {
+      if (this.#state.lease(id) === null) this.#timers.forget(id)
+      else expired.push(id)
+    }
+    return expired
+  }
+}
