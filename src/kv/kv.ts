@@ -40,9 +40,11 @@ export function checkApplyWriteOptions(options: ApplyWriteOptions): void {
 type Token = Readonly<{ space: RecordSpace; key: string; atMs: number }>
 
 function tokenOf(command: WriteCommand): Token | null {
-  // A grant is retry-safe by its id, a revoke's retry finds the lease gone, and a compact only
-  // raises a floor: no record needed.
-  if (command.type === 'lease-grant' || command.type === 'lease-revoke' || command.type === 'compact') return null
+  // A compact only raises a floor: a second copy changes nothing, so it needs no record.
+  if (command.type === 'compact') return null
+  // Lease commands too: a revoke's retry would find the lease gone (a 404 for a revoke that
+  // succeeded), and a grant's late copy after a revoke would bring the lease back. A revoke the
+  // leader proposes for an expiry has neither token, and needs none (it is proposed once).
   if (command.idempotency !== null) return { space: 'idempotency', ...command.idempotency }
   if (command.request !== undefined) return { space: 'request', key: command.request.id, atMs: command.request.atMs }
   return null
@@ -111,6 +113,10 @@ function fingerprintOf(command: WriteCommand): string {
     ]
     return createHash('sha256').update(`txn\u0000${JSON.stringify(parts)}`).digest('base64url')
   }
+  // A grant's id is the node's pick for each request, so a retry under the same key may carry
+  // another one: the TTL is what the client asked for.
+  if (command.type === 'lease-grant') return createHash('sha256').update(`lease-grant\u0000${command.ttlSeconds}`).digest('base64url')
+  if (command.type === 'lease-revoke') return createHash('sha256').update(`lease-revoke\u0000${command.id}`).digest('base64url')
   assert(command.type === 'put' || command.type === 'delete', `a ${command.type} has no fingerprint`)
   const hash = createHash('sha256').update(`${command.type}\u0000${command.key}\u0000${command.cas ?? ''}\u0000`)
   if (command.type === 'put') hash.update(`${command.lease ?? ''}\u0000${command.value}`)

@@ -13,13 +13,17 @@
  *   records: u8 3 | u32 n | n × (u8 space | u16 keyBytes | key | f64 atMs | u8 result | f64 revision
  *            | u8 deleted | [txn results] | u16 fingerprintBytes (0xffff: none) | fingerprint)
  *            where a txn record (result 4) has u8 deleted = succeeded (1 no, 2 yes) and its
- *            results as u8 n | n × (u8 op: 1 put, 2 delete, 3 read not kept | f64 revision or count)
+ *            results as u8 n | n × (u8 op: 1 put, 2 delete, 3 read not kept | f64 revision or count);
+ *            a lease grant's record (result 7) has f64 revision = its TTL, u8 deleted 0, then
+ *            u8 idBytes | id digits; a lease revoke's (result 8) has u8 deleted 0, then f64 keys
+ *            deleted (format 4 on)
  *   leases:  u8 5 | u32 n | n × (u8 idBytes | id digits | f64 ttlSeconds), ids in increasing order
  *   end:     u8 4 | f64 chunkCount | u32 crc32 of all earlier chunks
  * Data keys are strictly increasing in UTF-8 byte order; each space's records come oldest
  * applied first (the Idempotency-Key space, then the request-id space).
  *
- * Format 3 added leases (format 2 snapshots, which have none, still restore). Format 2 added the key metadata (createRevision, writes, lease). Format 1 snapshots lack it and
+ * Format 4 added retry records of lease grants and revokes (formats 2 and 3 have none and still
+ * restore). Format 3 added leases (format 2 snapshots, which have none, still restore). Format 2 added the key metadata (createRevision, writes, lease). Format 1 snapshots lack it and
  * cannot be completed from what they hold (a key's creation revision is gone): the decoder
  * refuses them with `SnapshotTooOldError`, and the node rebuilds from its log instead while the
  * log still starts at slot 1 (see node.ts).
@@ -34,7 +38,7 @@ import { recordSpaces, type DedupeRecord, type RecordSpace, type StoredValue } f
 import { KvMemoryStore, type KvStoreView } from './kv-memory-store.js'
 import type { ApplyResult, TxnOpResult, TxnResult } from './state-machine.js'
 
-export const snapshotFormatVersion = 3
+export const snapshotFormatVersion = 4
 const magic = Buffer.from('PXKVSNAP', 'latin1')
 const kind = { header: 1, data: 2, records: 3, end: 4, leases: 5 } as const
 /** Format 2's header has no lease count. */
@@ -43,7 +47,7 @@ const headerBytes = headerBytesOf(snapshotFormatVersion)
 const endBytes = 1 + 8 + 4
 const chunkPrefixBytes = 1 + 4
 /** The results a record can hold: those of a write that was evaluated. */
-const resultCodes = { written: 1, cas_mismatch: 2, quota_exceeded: 3, txn: 4, lease_not_found: 5, lease_limit: 6 } as const
+const resultCodes = { written: 1, cas_mismatch: 2, quota_exceeded: 3, txn: 4, lease_not_found: 5, lease_limit: 6, lease_granted: 7, lease_revoked: 8 } as const
 const txnOpCodes = { put: 1, delete: 2, not_kept: 3 } as const
 const spaceCodes: Readonly<Record<RecordSpace, number>> = { idempotency: 1, request: 2 }
 const noFingerprint = 0xffff
@@ -124,13 +128,16 @@ export function* encodeSnapshot(view: KvStoreView, chunkBytesMax: number, chunkB
       const fingerprint = record.fingerprint === null ? null : Buffer.from(record.fingerprint, 'utf8')
       const result = record.result
       const txnBytes = result.type === 'txn' ? 1 + 9 * result.results.length : 0
-      const full = records.reserve(1 + 2 + keyBytes.length + 8 + 1 + 8 + 1 + txnBytes + 2 + (fingerprint?.length ?? 0))
+      const leaseBytes = result.type === 'lease_granted' ? 1 + result.id.length : result.type === 'lease_revoked' ? 8 : 0
+      const full = records.reserve(1 + 2 + keyBytes.length + 8 + 1 + 8 + 1 + txnBytes + leaseBytes + 2 + (fingerprint?.length ?? 0))
       if (full !== null) yield emit(full)
-      assert(result.type === 'written' || result.type === 'cas_mismatch' || result.type === 'quota_exceeded' || result.type === 'txn' || result.type === 'lease_not_found' || result.type === 'lease_limit', `a record holds a ${result.type} result`)
-      records.u8(spaceCodes[space]).u16(keyBytes.length).bytes(keyBytes).f64(record.atMs).u8(resultCodes[result.type])
-      records.f64(result.type === 'written' || result.type === 'cas_mismatch' || result.type === 'txn' ? result.revision : 0)
+      assert(result.type in resultCodes, `a record holds a ${result.type} result`)
+      records.u8(spaceCodes[space]).u16(keyBytes.length).bytes(keyBytes).f64(record.atMs).u8(resultCodes[result.type as keyof typeof resultCodes])
+      records.f64(result.type === 'written' || result.type === 'cas_mismatch' || result.type === 'txn' || result.type === 'lease_revoked' ? result.revision : result.type === 'lease_granted' ? result.ttlSeconds : 0)
       if (result.type === 'txn') writeTxnResults(records, result)
       else records.u8(result.type === 'written' ? (result.deleted === null ? 0 : result.deleted ? 2 : 1) : 0)
+      if (result.type === 'lease_granted') records.u8(result.id.length).bytes(Buffer.from(result.id, 'latin1'))
+      if (result.type === 'lease_revoked') records.f64(result.deleted)
       if (fingerprint === null) records.u16(noFingerprint)
       else records.u16(fingerprint.length).bytes(fingerprint)
       records.counted()
@@ -363,15 +370,18 @@ export class SnapshotDecoder {
     const at = reader.integer('result revision')
     const deleted = reader.u8()
     const txnResults = result === resultCodes.txn ? readTxnResults(reader, at, header.revision) : null
+    const lease = result === resultCodes.lease_granted ? readLeaseGrant(reader, at, deleted) : result === resultCodes.lease_revoked ? readLeaseRevoke(reader, at, deleted) : null
     const fingerprintLength = reader.u16()
     if (fingerprintLength !== noFingerprint && fingerprintLength > fingerprintBytesMax) throw new SnapshotFormatError(`a fingerprint of ${fingerprintLength} bytes`)
     const fingerprint = fingerprintLength === noFingerprint ? null : reader.text(fingerprintLength)
-    if (at > header.revision) throw new SnapshotFormatError(`record ${JSON.stringify(key)} names revision ${at}, past ${header.revision}`)
+    if (at > header.revision && result !== resultCodes.lease_granted) throw new SnapshotFormatError(`record ${JSON.stringify(key)} names revision ${at}, past ${header.revision}`)
     if (this.#records[space] >= header.recordCounts[space]) throw new SnapshotFormatError(`more than the ${header.recordCounts[space]} ${space} records the header announced`)
     if (this.#store.recordGet(space, key) !== null) throw new SnapshotFormatError(`${space} record ${JSON.stringify(key)} is repeated`)
-    const decoded: ApplyResult = txnResults !== null && deleted >= 1 && deleted <= 2
-      ? { type: 'txn', succeeded: deleted === 2, revision: revision(at), results: txnResults, replayed: false }
-      : toResult(result, at, deleted, key)
+    const decoded: ApplyResult = lease !== null
+      ? lease
+      : txnResults !== null && deleted >= 1 && deleted <= 2
+        ? { type: 'txn', succeeded: deleted === 2, revision: revision(at), results: txnResults, replayed: false }
+        : toResult(result, at, deleted, key)
     this.#store.recordPut(space, key, { result: decoded, atMs, fingerprint } satisfies DedupeRecord)
     this.#records[space] += 1
   }
@@ -414,7 +424,7 @@ function readHeader(bytes: Buffer): Header {
   const reader = new Reader(bytes, 1 + magic.length)
   const format = reader.u16()
   if (format === 1) throw new SnapshotTooOldError(format)
-  if (format !== 2 && format !== snapshotFormatVersion) throw new SnapshotFormatError(`snapshot format ${format}; this build reads 2 and ${snapshotFormatVersion}`)
+  if (format < 2 || format > snapshotFormatVersion) throw new SnapshotFormatError(`snapshot format ${format}; this build reads 2 to ${snapshotFormatVersion}`)
   if (bytes.length !== headerBytesOf(format)) throw new SnapshotFormatError(`a header of ${bytes.length} bytes`)
   return {
     appliedIndex: slot(reader.integer('applied index')),
@@ -423,6 +433,21 @@ function readHeader(bytes: Buffer): Header {
     recordCounts: { idempotency: reader.integer('idempotency record count'), request: reader.integer('request record count') },
     leaseCount: format >= 3 ? reader.integer('lease count') : 0,
   }
+}
+
+/** A grant's record: its TTL in the revision field, its id after the (zero) deleted byte. */
+function readLeaseGrant(reader: Reader, ttlSeconds: number, deleted: number): ApplyResult {
+  const length = reader.u8()
+  const id = length === 0 || length > leaseBytesMax ? null : reader.text(length)
+  if (id === null || !isLeaseId(id) || deleted !== 0 || ttlSeconds < 1) throw new SnapshotFormatError('a lease grant record with an invalid id or TTL')
+  return { type: 'lease_granted', id: leaseId(id), ttlSeconds }
+}
+
+/** A revoke's record: its revision, then how many keys it deleted. */
+function readLeaseRevoke(reader: Reader, at: number, deleted: number): ApplyResult {
+  const keys = reader.integer('keys a revoke deleted')
+  if (deleted !== 0 || at < 1) throw new SnapshotFormatError('a lease revoke record with an invalid revision')
+  return { type: 'lease_revoked', revision: revision(at), deleted: keys }
 }
 
 function readTxnResults(reader: Reader, at: number, revisionMax: number): TxnOpResult[] {

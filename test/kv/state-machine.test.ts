@@ -212,6 +212,58 @@ describe('snapshots', () => {
   })
 })
 
+describe('lease commands carry retry records', () => {
+  const request = (id: string) => ({ id, atMs: 1000 })
+  const grant = (id: string, ttlSeconds: number, requestId?: string): WriteCommand =>
+    ({ type: 'lease-grant', id, ttlSeconds, proposal: `g${(proposals += 1)}`, idempotency: null, ...(requestId === undefined ? {} : { request: request(requestId) }) })
+  const revoke = (id: string, requestId?: string): WriteCommand =>
+    ({ type: 'lease-revoke', id, proposal: `r${(proposals += 1)}`, idempotency: null, ...(requestId === undefined ? {} : { request: request(requestId) }) })
+  const putOn = (key: string, lease: string): WriteCommand => ({ ...(put(key, 3) as Extract<WriteCommand, { type: 'put' }>), lease })
+
+  it('a retried revoke answers what the first one did, not lease_not_found', () => {
+    const sm = new KvStateMachine()
+    applyOne(sm, grant('7', 30, 'req-g'))
+    applyOne(sm, putOn('held', '7'))
+    const first = applyOne(sm, revoke('7', 'req-r'))
+    expect(first).toEqual([{ type: 'lease_revoked', revision: revision(2), deleted: 1 }])
+    expect(applyOne(sm, revoke('7', 'req-r'))).toEqual(first)
+    // Another request is another revoke: that one finds the lease gone.
+    expect(applyOne(sm, revoke('7', 'req-other'))).toEqual([{ type: 'lease_not_found' }])
+  })
+
+  it('a late copy of a grant after its revoke does not bring the lease back', () => {
+    const sm = new KvStateMachine()
+    const granted = applyOne(sm, grant('8', 30, 'req-g'))
+    applyOne(sm, revoke('8', 'req-r'))
+    expect(applyOne(sm, grant('8', 30, 'req-g'))).toEqual(granted)
+    expect(sm.lease(leaseId('8'))).toBeNull()
+  })
+
+  it('the records survive a snapshot: a retry after a restore answers alike', () => {
+    const sm = new KvStateMachine()
+    const granted = applyOne(sm, grant('9', 30, 'req-g'))
+    applyOne(sm, putOn('a', '9'), putOn('b', '9'))
+    const revoked = applyOne(sm, revoke('9', 'req-r'))
+    const restored = new KvStateMachine()
+    restored.restore(sm.snapshot().chunks())
+    expect(applyOne(restored, revoke('9', 'req-r'))).toEqual(revoked)
+    expect(applyOne(restored, grant('9', 30, 'req-g'))).toEqual(granted)
+    expect(restored.lease(leaseId('9'))).toBeNull()
+  })
+
+  it('an expiry revoke (no request id) keeps no record', () => {
+    const sm = new KvStateMachine()
+    applyOne(sm, grant('10', 30, 'req-g'))
+    const before = sm.snapshot()
+    applyOne(sm, revoke('10'))
+    const after = [...sm.snapshot().chunks()]
+    // One record (the grant's) before and after: the header's request-record count is the same.
+    const requestRecords = (chunks: Uint8Array[]) => Buffer.from(chunks[0]!).readDoubleLE(1 + 8 + 2 + 8 * 4)
+    expect(requestRecords(after)).toBe(requestRecords([...before.chunks()]))
+    expect(requestRecords(after)).toBe(1)
+  })
+})
+
 function flip(chunk: Uint8Array, at: number): Uint8Array {
   const copy = new Uint8Array(chunk)
   copy[at] = copy[at]! ^ 0xff

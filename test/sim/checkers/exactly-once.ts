@@ -4,9 +4,8 @@
  * carry one client request (`requestOf`: the simulator knows which request each proposal was
  * made for, however it was forwarded and retried) or one idempotency key share one result: the
  * first that applied. A second effect would show up as a second, different result (a put or
- * delete at a second revision, or a cas that now mismatches). One exception, the state machine's
- * documented choice (src/kv/kv.ts, tokenOf): lease commands keep no record, so a second copy of a
- * revoke that applied finds the lease gone and answers lease_not_found.
+ * delete at a second revision, a cas that now mismatches, or a revoke that now finds its lease
+ * gone).
  */
 import type { ChosenEntry } from '../../../src/core/index.js'
 import type { AppliedWrite } from '../../../src/kv/state-machine.js'
@@ -30,11 +29,9 @@ export class ExactlyOnceChecker {
   /** One apply batch of `node`: the chosen entries and the writes' results, in order. */
   applied(node: number, entries: readonly ChosenEntry<WriteCommand>[], results: readonly AppliedWrite[]): void {
     const idempotencyKeys = new Map<string, string>()
-    const revokes = new Set<string>()
     for (const entry of entries) {
       for (const command of entry.value) {
         if (command.type === 'noop') continue
-        if (command.type === 'lease-revoke') revokes.add(command.proposal)
         this.#chosenIn(command.proposal, entry.slot)
         if (command.idempotency !== null) idempotencyKeys.set(command.proposal, command.idempotency.key)
       }
@@ -49,7 +46,6 @@ export class ExactlyOnceChecker {
       const request = this.#requestOf(proposal)
       if (request === undefined) continue
       const what = `client request #${request}`
-      if (revokes.has(proposal) && result.type === 'lease_not_found' && this.#results.get(what)?.result.startsWith('{"type":"lease_revoked"') === true) continue
       this.#sameResult(what, asRecorded, node)
     }
   }
