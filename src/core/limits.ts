@@ -178,6 +178,20 @@ export const limits = Object.freeze({
   etcdRangeBytesMax: 3 * MiB,
   /** How long a node waits for a peer's status when it lists the members' etcd endpoints. */
   etcdPeerStatusTimeoutMs: 1000,
+  /** Watches on one etcd Watch stream (each a cursor the stream serves); a create past it is refused. */
+  etcdWatchesPerStreamMax: 256,
+  /**
+   * Revisions of catch-up events one WatchResponse holds (etcd's watchBatchMaxRevs): events of
+   * revisions applied before the watch was created come batched, later ones a response each.
+   */
+  etcdWatchBatchRevisionsMax: 1000,
+  /**
+   * Keys a sorted range inside an etcd Txn reads to sort (etcd's lock and election take the first
+   * created key under a prefix in a Txn): a few waiters' keys, well under a branch's read bound.
+   */
+  etcdTxnSortedRangeKeysMax: 256,
+  /** Requests of one etcd stream (watch creates, keepalives) waiting their turn; past it the stream ends. */
+  etcdStreamRequestsQueuedMax: 64,
 })
 
 /**
@@ -242,5 +256,7 @@ assert(limits.snapshotChunkBytesMax >= limits.valueBytesMax + limits.keyBytesMax
 // A request must be able to carry a maximal value, and its Range answer a maximal key and value.
 assert(limits.etcdRequestBytesMax >= limits.valueBytesMax + limits.keyBytesMax + 64, 'etcd requests too small for a maximal value')
 assert(limits.etcdRangeBytesMax >= limits.valueBytesMax + limits.keyBytesMax, 'etcd range answers too small for a maximal item')
+assert(limits.etcdTxnSortedRangeKeysMax * 2 < limits.listItemsMax, 'a Txn must fit two sorted ranges in its read bound')
+assert(limits.etcdWatchesPerStreamMax >= 1 && limits.etcdWatchBatchRevisionsMax >= 1 && limits.etcdStreamRequestsQueuedMax >= 1, 'etcd streams must serve something')
 assert(limits.snapshotChunkBytesTarget > 0 && limits.snapshotChunkBytesTarget <= limits.snapshotChunkBytesMax, 'snapshot chunk target outside 1..max')
 assert(limits.snapshotsRetained >= 1 && limits.snapshotEverySlots >= 1, 'snapshots must be taken and kept')

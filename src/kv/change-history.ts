@@ -9,10 +9,12 @@
 import { assert } from '../core/assert.js'
 import { revision, type LeaseId, type Revision } from '../core/ids.js'
 import { utf8Length } from './key-order.js'
+import type { StoredValue } from './kv-store.js'
 
 /**
  * One key's change. A delete carries no value, createRevision and writes 0 and no lease (the key
- * is gone, as in etcd's delete events); `prevVersion` is the key's version before (0: absent).
+ * is gone, as in etcd's delete events); `prev` is the key's entry before it (null: absent), what
+ * etcd's prev_kv answers and what a read at an earlier revision undoes the change to.
  */
 export type Change = Readonly<{
   type: 'put' | 'delete'
@@ -21,8 +23,11 @@ export type Change = Readonly<{
   createRevision: Revision
   writes: number
   lease: LeaseId | null
-  prevVersion: Revision
+  prev: Readonly<StoredValue> | null
 }>
+
+/** A key that changed after some revision: its entry then (null: absent) and whether it exists now. */
+export type KeyThen = Readonly<{ then: Readonly<StoredValue> | null; existsNow: boolean }>
 
 export type RevisionChanges = Readonly<{ revision: Revision; changes: readonly Change[] }>
 
@@ -40,7 +45,7 @@ const changeOverheadBytes = 64
 
 function entryBytes(entry: RevisionChanges): number {
   let bytes = 0
-  for (const change of entry.changes) bytes += changeOverheadBytes + utf8Length(change.key) + (change.value?.byteLength ?? 0)
+  for (const change of entry.changes) bytes += changeOverheadBytes + utf8Length(change.key) + (change.value?.byteLength ?? 0) + (change.prev?.value.byteLength ?? 0)
   return bytes
 }
 
@@ -57,6 +62,8 @@ export class ChangeHistory {
   #bytes = 0
   /** The oldest revision whose changes are all here (every later one's are too). */
   #servedFrom: Revision
+  /** The revision of the last compact (0: none since the start or the last restore). */
+  #compactedAt: Revision = revision(0)
 
   /** `after`: the revision the state starts at (0 for an empty store); history starts after it. */
   constructor(bounds: HistoryBounds, after: Revision = revision(0)) {
@@ -68,6 +75,15 @@ export class ChangeHistory {
   /** The oldest revision still served: a read from before it is compacted. */
   get servedFrom(): Revision {
     return this.#servedFrom
+  }
+
+  /**
+   * The oldest revision a read of the whole state can be served at: the state before the oldest
+   * change held (undoing every change held gives it), but never below the last compact's
+   * revision (etcd serves a compacted revision itself, and nothing before it).
+   */
+  get rangeFloor(): Revision {
+    return revision(Math.max(this.#servedFrom - 1, this.#compactedAt))
   }
 
   get revisions(): number {
@@ -94,6 +110,37 @@ export class ChangeHistory {
     this.#head = 0
     this.#bytes = 0
     this.#servedFrom = revision(at + 1)
+    this.#compactedAt = revision(0)
+  }
+
+  /**
+   * etcd's compact at `at` (at most the current revision, which the caller knows): changes before
+   * `at` are dropped, so watches from before it and reads at revisions before it are compacted;
+   * `at` itself stays served for both. A compact below what is already dropped changes nothing.
+   */
+  compact(at: Revision): void {
+    while (this.revisions > 0 && this.#entries[this.#head]!.revision < at) this.#dropOldest()
+    if (at > this.#servedFrom) this.#servedFrom = at
+    if (at > this.#compactedAt) this.#compactedAt = at
+  }
+
+  /**
+   * Every key `matches` selects that changed after revision `at`, with its entry at `at` (the
+   * `prev` of its first change after `at`) and whether it exists now (its last change is a put).
+   * Invariant: `at` is at or above rangeFloor (callers answer compacted below it).
+   */
+  changedAfter(at: Revision, matches: (key: string) => boolean): ReadonlyMap<string, KeyThen> {
+    assert(at >= this.rangeFloor, `a read at revision ${at} below the history's floor ${this.rangeFloor}`)
+    const changed = new Map<string, { then: Readonly<StoredValue> | null; existsNow: boolean }>()
+    for (let index = this.#firstAtOrAfter(revision(at + 1)); index < this.#entries.length; index += 1) {
+      for (const change of this.#entries[index]!.changes) {
+        if (!matches(change.key)) continue
+        const known = changed.get(change.key)
+        if (known === undefined) changed.set(change.key, { then: change.prev, existsNow: change.type === 'put' })
+        else known.existsNow = change.type === 'put'
+      }
+    }
+    return changed
   }
 
   read(fromRevision: Revision, entriesMax: number): HistoryRead {

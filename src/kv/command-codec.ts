@@ -67,6 +67,7 @@ export const writeCommandSchema = z.union([
   txnCommand,
   z.strictObject({ type: z.literal('lease-grant'), id: lease, ttlSeconds: z.number().int().min(1).max(limits.leaseTtlSecondsMax), ...proposalFields }),
   z.strictObject({ type: z.literal('lease-revoke'), id: lease, ...proposalFields }),
+  z.strictObject({ type: z.literal('compact'), revision: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), ...proposalFields }),
 ])
 
 type Equal<X, Y> = (<T>() => T extends X ? 1 : 2) extends <T>() => T extends Y ? 1 : 2 ? true : false

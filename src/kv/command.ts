@@ -74,8 +74,15 @@ export type TxnCommand = Readonly<{ type: 'txn' }> & TxnSpec & ProposalFields
 export type LeaseGrantCommand = Readonly<{ type: 'lease-grant'; id: string; ttlSeconds: number }> & ProposalFields
 export type LeaseRevokeCommand = Readonly<{ type: 'lease-revoke'; id: string }> & ProposalFields
 
+/**
+ * etcd's compact: the change history (what watches and reads at past revisions are served from)
+ * drops what is older than `revision` on every replica at the same point of the log. It changes
+ * no key and no revision.
+ */
+export type CompactCommand = Readonly<{ type: 'compact'; revision: number }> & ProposalFields
+
 /** A command the KV proposes: every one changes state. */
-export type WriteCommand = PutCommand | DeleteCommand | TxnCommand | LeaseGrantCommand | LeaseRevokeCommand
+export type WriteCommand = PutCommand | DeleteCommand | TxnCommand | LeaseGrantCommand | LeaseRevokeCommand | CompactCommand
 /** An entry of a KV log: a command or one of the core's own (a noop). */
 export type Command = Entry<WriteCommand>
 /** A slot's value in a KV log. */
@@ -100,6 +107,7 @@ export function commandBytes(command: WriteCommand): number {
       return txnBytes(command)
     case 'lease-grant':
     case 'lease-revoke':
+    case 'compact':
       return proposalFieldBytes(command) + 64
   }
 }
@@ -165,6 +173,8 @@ export function describeCommand(command: WriteCommand): string {
       return `lease-grant ${command.id} ttl=${command.ttlSeconds}`
     case 'lease-revoke':
       return `lease-revoke ${command.id}`
+    case 'compact':
+      return `compact ${command.revision}`
     default:
       return assertNever(command)
   }

@@ -29,3 +29,8 @@ export function beforeRangeEnd(range: KeyRange, key: string): boolean {
   if (range.type === 'prefix') return key.startsWith(range.prefix)
   return range.end === null || compareKeys(key, range.end) < 0
 }
+
+/** Whether `key` is one of the range's keys. */
+export function inKeyRange(range: KeyRange, key: string): boolean {
+  return compareKeys(key, rangeStart(range)) >= 0 && beforeRangeEnd(range, key)
+}

@@ -63,8 +63,8 @@ export class KvMemoryStore implements KvStore {
     return stored === undefined ? null : { ...stored, value: new Uint8Array(stored.value) }
   }
 
-  versionOf(key: string): Revision | null {
-    return this.#data.get(key)?.version ?? null
+  peek(key: string): Readonly<StoredValue> | null {
+    return this.#data.get(key) ?? null
   }
 
   /**

@@ -89,6 +89,7 @@ export class KvStateMachine implements StateMachine {
         const recording = new RecordingStore(store)
         const outcome = applyWrite(recording, command, revision, this.#options)
         if (recording.changes.length > 0) this.#history.append({ revision: outcome.revision, changes: recording.changes })
+        if (outcome.result.type === 'history_compacted') this.#history.compact(outcome.result.revision)
         revision = outcome.revision
         results.push({ proposal: command.proposal, slot: entry.slot, result: outcome.result })
       }
@@ -159,7 +160,7 @@ export class KvStateMachine implements StateMachine {
   }
 
   /** The changes applied since the last restore (or the start), as far back as its bounds keep. */
-  get history(): Pick<ChangeHistory, 'read' | 'servedFrom' | 'revisions' | 'bytes'> {
+  get history(): Pick<ChangeHistory, 'read' | 'servedFrom' | 'rangeFloor' | 'changedAfter' | 'revisions' | 'bytes'> {
     return this.#history
   }
 

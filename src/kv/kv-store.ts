@@ -35,8 +35,11 @@ export type DedupeRecord = Readonly<{ result: ApplyResult; atMs: number; fingerp
 
 export interface KvStore {
   get(key: string): StoredValue | null
-  /** The key's version, or null when absent: what get says, without copying the value. */
-  versionOf(key: string): Revision | null
+  /**
+   * The key's entry as stored, or null when absent: what get says, without copying the value.
+   * The caller must not change it (stored values are replaced by a put, never edited).
+   */
+  peek(key: string): Readonly<StoredValue> | null
   /** Stores `entry` as given: the metadata is the semantics' to compute (kv.ts). */
   put(key: string, entry: StoredValue): void
   /** Returns whether the key existed. */

@@ -40,6 +40,8 @@ export function checkApplyWriteOptions(options: ApplyWriteOptions): void {
 type Token = Readonly<{ space: RecordSpace; key: string; atMs: number }>
 
 function tokenOf(command: WriteCommand): Token | null {
+  // A compact only raises a floor: a second copy changes nothing, so it needs no record.
+  if (command.type === 'compact') return null
   // Lease commands too: a revoke's retry would find the lease gone (a 404 for a revoke that
   // succeeded), and a grant's late copy after a revoke would bring the lease back. A revoke the
   // leader proposes for an expiry has neither token, and needs none (it is proposed once).
@@ -130,6 +132,9 @@ function evaluate(store: KvStore, command: WriteCommand, current: Revision): { r
       return applyLeaseGrant(store, command, current)
     case 'lease-revoke':
       return applyLeaseRevoke(store, command, current)
+    case 'compact':
+      // The history is the state machine's, not the store's: KvStateMachine.apply compacts it.
+      return { result: { type: 'history_compacted', revision: revision(Math.min(command.revision, current)) }, revision: current }
     default:
       return evaluateKeyWrite(store, command, current)
   }

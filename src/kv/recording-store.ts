@@ -21,20 +21,21 @@ export class RecordingStore implements KvStore {
     return this.#inner.get(key)
   }
 
-  versionOf(key: string): Revision | null {
-    return this.#inner.versionOf(key)
+  peek(key: string): Readonly<StoredValue> | null {
+    return this.#inner.peek(key)
   }
 
+  /** The entry a put replaces is kept as the change's `prev` (no copy: stored values are never edited). */
   put(key: string, entry: StoredValue): void {
-    const previous = this.#inner.versionOf(key)
+    const prev = this.#inner.peek(key)
     this.#inner.put(key, entry)
-    this.changes.push({ type: 'put', key, value: entry.value, createRevision: entry.createRevision, writes: entry.writes, lease: entry.lease, prevVersion: previous ?? revisionZero })
+    this.changes.push({ type: 'put', key, value: entry.value, createRevision: entry.createRevision, writes: entry.writes, lease: entry.lease, prev })
   }
 
   delete(key: string): boolean {
-    const previous = this.#inner.versionOf(key)
+    const prev = this.#inner.peek(key)
     const existed = this.#inner.delete(key)
-    if (previous !== null) this.changes.push({ type: 'delete', key, value: null, createRevision: revisionZero, writes: 0, lease: null, prevVersion: previous })
+    if (prev !== null) this.changes.push({ type: 'delete', key, value: null, createRevision: revisionZero, writes: 0, lease: null, prev })
     return existed
   }
 

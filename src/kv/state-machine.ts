@@ -31,6 +31,8 @@ export type ApplyResult =
   | Readonly<{ type: 'lease_granted'; id: LeaseId; ttlSeconds: number }>
   /** `revision`: the one its keys were deleted at (the store's, when it had none). */
   | Readonly<{ type: 'lease_revoked'; revision: Revision; deleted: number }>
+  /** The history was compacted at `revision` (clamped to the store's): no key changed. */
+  | Readonly<{ type: 'history_compacted'; revision: Revision }>
   | TxnResult
 
 /**

@@ -128,12 +128,12 @@ export function composeNode(config: NodeConfig, logger: Logger): ComposedNode {
   /** The etcd v3 gRPC API (serve --etcd-port) over this node. */
   const startEtcd = async (url: string): Promise<void> => {
     // Loaded only here: gRPC costs a node that does not serve it nothing at startup.
-    const [{ servedCalls }, { EtcdServer }, { MemberEndpoints }] = await Promise.all([
+    const [{ servedCalls, servedStreams }, { EtcdServer }, { MemberEndpoints }] = await Promise.all([
       import('../server/etcd/calls.js'), import('../server/etcd/etcd-server.js'), import('../server/etcd/member-endpoints.js'),
     ])
     const deps = { node, secret: config.secret, clusterId: config.clusterId, requestTimeoutMs: config.requestTimeoutMs, valueBytesMax: config.valueBytesMax }
     const calls = servedCalls({ ...deps, members: config.members, selfEtcdUrl: url, endpoints: new MemberEndpoints() })
-    etcd = new EtcdServer({ node, calls, onFatal: fatal, onUnexpected: (error) => logger.error({ err: error }, 'unexpected error in an etcd call') })
+    etcd = new EtcdServer({ node, calls, streams: servedStreams(deps), onFatal: fatal, onUnexpected: (error) => logger.error({ err: error }, 'unexpected error in an etcd call') })
     try {
       await etcd.start(config.host, config.etcdPort)
     } catch (error) {

@@ -39,6 +39,10 @@ class Handle implements WatchHandle {
     else this.#settle('applied')
   }
 
+  wake(): void {
+    this.applied()
+  }
+
   close(): void {
     if (this.#closed) return
     this.#closed = true

@@ -28,6 +28,8 @@ export function writeCommand(request: WriteRequest, proposal: ProposalId, atMs: 
       return { type: 'lease-grant', id: request.id, ttlSeconds: request.ttlSeconds, ...base }
     case 'lease-revoke':
       return { type: 'lease-revoke', id: request.id, ...base }
+    case 'compact':
+      return { type: 'compact', revision: request.revision, ...base }
     case 'delete':
       return { type: 'delete', key: request.key, cas: request.cas, ...base }
     case 'txn':

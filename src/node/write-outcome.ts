@@ -28,5 +28,7 @@ export function writeOutcome(result: ApplyResult, receipt: () => Receipt): Write
       return { type: 'overloaded', reason: 'lease_limit' }
     case 'lease_revoked':
       return { type: 'lease_revoked', version: result.revision, deleted: result.deleted, receipt: receipt() }
+    case 'history_compacted':
+      return { type: 'ok', version: result.revision, deleted: null, receipt: receipt() }
   }
 }

@@ -17,7 +17,7 @@ import type { SnapshotSource } from '../transport/snapshot-transfer.js'
 import type { Subscription } from '../observability/fan-out.js'
 import type { ChangeHistory } from '../kv/change-history.js'
 
-export type WatchHistory = Pick<ChangeHistory, 'read' | 'servedFrom'>
+export type WatchHistory = Pick<ChangeHistory, 'read' | 'servedFrom' | 'rangeFloor' | 'changedAfter'>
 
 export type WakeReason = 'applied' | 'timeout' | 'closed'
 
@@ -29,6 +29,8 @@ export interface WatchHandle {
    * `timeoutMs` ('timeout'), or when the node ends its watches ('closed').
    */
   next(timeoutMs: number): Promise<WakeReason>
+  /** Wakes a waiting `next` now, as an apply would: its owner has work of its own to do. */
+  wake(): void
   close(): void
 }
 
@@ -50,6 +52,8 @@ export type WriteRequest =
   | (Readonly<{ type: 'put'; value: Uint8Array; lease?: LeaseId | undefined }> & WriteFields)
   | (Readonly<{ type: 'lease-grant'; id: LeaseId; ttlSeconds: number }> & DedupeFields)
   | (Readonly<{ type: 'lease-revoke'; id: LeaseId }> & DedupeFields)
+  /** etcd's compact at `revision` (at most the current one: the caller checks). */
+  | (Readonly<{ type: 'compact'; revision: Revision }> & DedupeFields)
   | (Readonly<{ type: 'delete' }> & WriteFields)
   /** A txn with writes in some branch (one without is served by `readTxn`, no log write). */
   | (Readonly<{ type: 'txn'; txn: TxnSpec }> & DedupeFields)

@@ -9,7 +9,6 @@
  * @module
  */
 import type { Context, Hono } from 'hono'
-import { request } from 'undici'
 import { z } from 'zod'
 import { revision, type Revision } from '../core/ids.js'
 import { limits } from '../core/limits.js'
@@ -18,6 +17,7 @@ import type { NodeService, WatchHandle } from './node-service.js'
 import type { ClientRouteOptions } from './consensus-calls.js'
 import { ApiError } from './errors.js'
 import { checkKey } from './validate.js'
+import { watchStartAfter } from './watch-start.js'
 
 const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
 const revisionText = z.string().regex(/^\d{1,16}$/).transform(Number).pipe(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER))
@@ -51,7 +51,7 @@ function parseTarget(c: Context): WatchTarget {
 
 function changeJson(change: Change): Record<string, unknown> {
   const value = change.value === null ? {} : { value: Buffer.from(change.value).toString('base64') }
-  return { type: change.type, key: change.key, ...value, createRevision: change.createRevision, writes: change.writes, lease: change.lease, prevVersion: change.prevVersion }
+  return { type: change.type, key: change.key, ...value, createRevision: change.createRevision, writes: change.writes, lease: change.lease, prevVersion: change.prev?.version ?? 0 }
 }
 
 function changeEvent(entry: RevisionChanges, changes: readonly Change[]): Uint8Array {
@@ -77,33 +77,6 @@ function eventFor(entry: RevisionChanges, matches: (key: string) => boolean): Ui
     wholeEvents.set(entry, bytes)
   }
   return bytes
-}
-
-/**
- * The revision a new watch starts after: this node's, once a read barrier shows it has every
- * write acknowledged so far. A follower asks the leader for its revision (a txn of nothing, which
- * the leader answers after its own read barrier) and waits until it has applied that far.
- */
-async function startAfter(node: NodeService, handle: WatchHandle, timeoutMs: number): Promise<Revision> {
-  const deadline = node.nowMs() + timeoutMs
-  const local = await node.readBarrier(deadline)
-  if (local.type === 'ok') return node.revision()
-  const leaderUrl = local.type === 'not_leader' && local.leader !== null ? node.peerUrl(local.leader) : null
-  if (leaderUrl === null) throw new ApiError('unavailable', 'no leader to start the watch from')
-  let target: number
-  try {
-    const response = await request(`${leaderUrl}/v1/txn`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
-    const body = (await response.body.json()) as { version?: unknown }
-    if (response.statusCode !== 200 || typeof body.version !== 'number') throw new Error(`the leader answered ${response.statusCode}`)
-    target = body.version
-  } catch {
-    throw new ApiError('unavailable', 'the leader\'s revision could not be read to start the watch')
-  }
-  while (node.revision() < target) {
-    const remaining = deadline - node.nowMs()
-    if (remaining <= 0 || (await handle.next(remaining)) === 'closed') throw new ApiError('unavailable', 'this node did not catch up with the leader in time')
-  }
-  return node.revision()
 }
 
 function watchStream(node: NodeService, handle: WatchHandle, target: WatchTarget, start: Revision): Response {
@@ -165,7 +138,12 @@ export function mountWatchRoutes(app: Hono, options: ClientRouteOptions): void {
     const handle = node.openWatch()
     if (handle === null) throw new ApiError('overloaded', `at most ${limits.watchersMax} watch streams per node`)
     try {
-      const start = target.from ?? revision((await startAfter(node, handle, options.requestTimeoutMs)) + 1)
+      let start = target.from
+      if (start === null) {
+        const after = await watchStartAfter(node, handle, options.requestTimeoutMs)
+        if (after.type === 'unavailable') throw new ApiError('unavailable', after.reason)
+        start = revision(after.revision + 1)
+      }
       return watchStream(node, handle, target, start)
     } catch (error) {
       handle.close()

@@ -2,7 +2,7 @@
  * Shared by the etcd API's integration tests: Debian's etcdctl (package etcd-client), run
  * with the v3 API against a cluster's etcd endpoints.
  */
-import { execFile, spawnSync } from 'node:child_process'
+import { execFile, spawn, spawnSync } from 'node:child_process'
 import { it } from 'vitest'
 
 export const etcdctlPath = '/usr/bin/etcdctl'
@@ -37,4 +37,43 @@ export async function etcdctlJson<T>(endpoints: string | readonly string[], args
 
 export function base64(text: string): string {
   return Buffer.from(text).toString('base64')
+}
+
+/** A long-running etcdctl (watch, lock, elect, lease keep-alive): its output as it comes, and a stop. */
+export class EtcdctlProcess {
+  readonly #child: ReturnType<typeof spawn>
+  #stdout = ''
+  #stderr = ''
+  readonly exited: Promise<number | null>
+
+  constructor(endpoints: string | readonly string[], args: readonly string[]) {
+    const list = typeof endpoints === 'string' ? endpoints : endpoints.join(',')
+    this.#child = spawn(etcdctlPath, [`--endpoints=${list}`, ...args], { env: { ...process.env, ETCDCTL_API: '3' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    this.#child.stdout?.on('data', (chunk: Buffer) => (this.#stdout += chunk.toString()))
+    this.#child.stderr?.on('data', (chunk: Buffer) => (this.#stderr += chunk.toString()))
+    this.exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)))
+  }
+
+  get stdout(): string {
+    return this.#stdout
+  }
+
+  get stderr(): string {
+    return this.#stderr
+  }
+
+  /** Waits until stdout satisfies `condition` (or fails with what it printed so far). */
+  async waitForOutput(condition: (stdout: string) => boolean, timeoutMs = 15_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs
+    while (!condition(this.#stdout)) {
+      if (Date.now() > deadline) throw new Error(`etcdctl printed ${JSON.stringify(this.#stdout)} (stderr ${JSON.stringify(this.#stderr)})`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    return this.#stdout
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill(signal)
+    return this.exited
+  }
 }

@@ -37,8 +37,8 @@ class NaiveStore implements KvStore {
   get(key: string): StoredValue | null {
     return this.data.get(key) ?? null
   }
-  versionOf(key: string): Revision | null {
-    return this.data.get(key)?.version ?? null
+  peek(key: string): StoredValue | null {
+    return this.data.get(key) ?? null
   }
   put(key: string, entry: StoredValue): void {
     this.data.set(key, { ...entry, value: new Uint8Array(entry.value) })

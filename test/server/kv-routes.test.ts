@@ -162,7 +162,8 @@ describe('kv routes', () => {
       seenIdempotencyKey = request.headers.get('idempotency-key') ?? undefined
     })
     closers.push(server.close)
-    const follower = setup()
+    // A forward is a real HTTP request: on a loaded machine it can take longer than setup's 300 ms.
+    const follower = setup(5_000)
     follower.node.mode = 'follower'
     follower.node.leaderUrl = server.url
     const put = await follower.app.request('/v1/kv/fwd?cas=0', { method: 'PUT', body: 'via-follower', headers: { 'idempotency-key': 'id-1' } })

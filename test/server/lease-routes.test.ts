@@ -82,7 +82,8 @@ describe('/v1/leases', () => {
     const leader = setup()
     const server = await listen(leader.app)
     closers.push(server.close)
-    const follower = setup()
+    // A forward is a real HTTP request: on a loaded machine it can take longer than setup's 300 ms.
+    const follower = setup(5_000)
     follower.node.mode = 'follower'
     follower.node.leaderUrl = server.url
     const id = await grant(follower.app, 7)

@@ -119,7 +119,8 @@ describe('POST /v1/txn', () => {
     const leader = setup()
     const server = await listen(leader.app)
     closers.push(server.close)
-    const follower = setup()
+    // A forward is a real HTTP request: on a loaded machine it can take longer than setup's 300 ms.
+    const follower = setup(5_000)
     follower.node.mode = 'follower'
     follower.node.leaderUrl = server.url
     const written = await follower.app.request('/v1/txn', post({ success: [{ put: { key: 'a', value: b64('1') } }, { put: { key: 'b', value: b64('2') } }] }))

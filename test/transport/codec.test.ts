@@ -26,7 +26,7 @@ const txn: TxnCommand = {
 const every: PeerMessage<WriteCommand>[] = [
   { type: 'prepare', ballot, fromSlot: slot(1) },
   { type: 'promise', ballot, fromSlot: slot(1), accepted: [{ slot: slot(1), ballot, value: [put], chosen: false }], throughSlot: slot(1), more: false },
-  { type: 'accept', ballot, firstSlot: slot(1), values: [[put], [{ type: 'noop' }], [txn]], commitIndex: slot(0) },
+  { type: 'accept', ballot, firstSlot: slot(1), values: [[put], [{ type: 'noop' }], [txn], [{ type: 'compact', revision: 7, proposal: 'p4', idempotency: null }]], commitIndex: slot(0) },
   { type: 'accepted', ballot, firstSlot: slot(1), lastSlot: slot(2) },
   { type: 'reject', ballot, promised: { round: 3, node: nodeId(2) } },
   { type: 'heartbeat', ballot, commitIndex: slot(2), readRound: 4 },

@@ -4,12 +4,15 @@
  * leader) for its followers. Anything else answers UNIMPLEMENTED, naming the call.
  * @module
  */
-import { deleteRange, put, range } from './kv-service.js'
+import { compact, deleteRange, put, range } from './kv-service.js'
 import { memberList, type ClusterDeps } from './cluster-service.js'
 import { txn } from './txn-service.js'
 import type { CallContext, EtcdDeps } from './context.js'
 import type { EtcdServiceName } from './definitions.js'
 import { alarm, status } from './maintenance-service.js'
+import type { EtcdStreamTable } from './stream-call.js'
+import { watchCall } from './watch-service.js'
+import { leaseGrant, leaseKeepAliveCall, leaseKeepAliveOnce, leaseLeases, leaseRevoke, leaseTimeToLive } from './lease-service.js'
 
 /** Handlers take the request as the definitions decode it; the shapes are in messages.ts. */
 type Run = (request: any, context: CallContext) => Promise<object> | object
@@ -28,6 +31,13 @@ export function forwardableCalls(deps: EtcdDeps): EtcdCallTable {
     'KV.Put': (request, context) => put(deps, request, context),
     'KV.DeleteRange': (request, context) => deleteRange(deps, request, context),
     'KV.Txn': (request, context) => txn(deps, request, context),
+    'KV.Compact': (request, context) => compact(deps, request, context),
+    'Lease.LeaseGrant': (request, context) => leaseGrant(deps, request, context),
+    'Lease.LeaseRevoke': (request, context) => leaseRevoke(deps, request, context),
+    // One keepalive of a stream: the stream is served where it arrived, each keepalive by the leader.
+    'Lease.LeaseKeepAlive': (request, context) => leaseKeepAliveOnce(deps, request, context),
+    'Lease.LeaseTimeToLive': (request, context) => leaseTimeToLive(deps, request, context),
+    'Lease.LeaseLeases': (_request, context) => leaseLeases(deps, context),
   }
 }
 
@@ -39,4 +49,9 @@ export function servedCalls(deps: ClusterDeps): EtcdCallTable {
     'Maintenance.Alarm': (request) => alarm(deps, request),
     'Cluster.MemberList': () => memberList(deps),
   }
+}
+
+/** The bidirectional calls the gRPC port serves: each stream is served by the node it reached. */
+export function servedStreams(deps: EtcdDeps): EtcdStreamTable {
+  return { 'Watch.Watch': watchCall(deps), 'Lease.LeaseKeepAlive': leaseKeepAliveCall(deps) }
 }

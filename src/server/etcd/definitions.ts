@@ -21,12 +21,13 @@ function packageDefinition(): PackageDefinition {
 }
 
 /** The services paxos-kv registers, by etcd's names. */
-export const etcdServiceNames = ['KV', 'Maintenance', 'Cluster'] as const
+export const etcdServiceNames = ['KV', 'Watch', 'Lease', 'Maintenance', 'Cluster'] as const
 export type EtcdServiceName = (typeof etcdServiceNames)[number]
 
 export function serviceDefinition(name: EtcdServiceName): ServiceDefinition {
   const definition = packageDefinition()[`etcdserverpb.${name}`]
-  if (definition === undefined || !('Range' in definition || 'Status' in definition || 'MemberList' in definition)) {
+  // A message or enum definition has a `format`; a service is its methods.
+  if (definition === undefined || 'format' in definition) {
     throw new Error(`rpc.proto has no service etcdserverpb.${name}`)
   }
   return definition as ServiceDefinition

@@ -9,6 +9,7 @@
 export const grpcStatus = {
   INVALID_ARGUMENT: 3,
   NOT_FOUND: 5,
+  FAILED_PRECONDITION: 9,
   RESOURCE_EXHAUSTED: 8,
   OUT_OF_RANGE: 11,
   UNIMPLEMENTED: 12,
@@ -23,6 +24,8 @@ export const etcdErrorTable = {
   too_many_ops: { status: grpcStatus.INVALID_ARGUMENT, message: 'etcdserver: too many operations in txn request' },
   duplicate_key: { status: grpcStatus.INVALID_ARGUMENT, message: 'etcdserver: duplicate key given in txn request' },
   lease_not_found: { status: grpcStatus.NOT_FOUND, message: 'etcdserver: requested lease not found' },
+  lease_exists: { status: grpcStatus.FAILED_PRECONDITION, message: 'etcdserver: lease already exists' },
+  lease_ttl_too_large: { status: grpcStatus.OUT_OF_RANGE, message: 'etcdserver: too large lease TTL' },
   compacted: { status: grpcStatus.OUT_OF_RANGE, message: 'etcdserver: mvcc: required revision has been compacted' },
   future_revision: { status: grpcStatus.OUT_OF_RANGE, message: 'etcdserver: mvcc: required revision is a future revision' },
   quota_exceeded: { status: grpcStatus.RESOURCE_EXHAUSTED, message: 'etcdserver: mvcc: database space exceeded' },
@@ -30,6 +33,13 @@ export const etcdErrorTable = {
   no_leader: { status: grpcStatus.UNAVAILABLE, message: 'etcdserver: no leader' },
   /** Proposed, or forwarded, and not confirmed in time: the outcome is unknown. */
   timeout: { status: grpcStatus.UNAVAILABLE, message: 'etcdserver: request timed out' },
+  /**
+   * The member ended a stream (a leader change ends watches, as the HTTP API's; or it stops):
+   * UNAVAILABLE, so clients resume elsewhere. Not etcd's "no leader", on which clients give up.
+   */
+  stream_closed: { status: grpcStatus.UNAVAILABLE, message: 'etcdserver: stream closed by the member' },
+  /** A watch stream's or keepalive stream's requests came faster than they are answered. */
+  stream_overrun: { status: grpcStatus.RESOURCE_EXHAUSTED, message: 'etcdserver: too many requests' },
   unimplemented: { status: grpcStatus.UNIMPLEMENTED, message: 'etcdserver: not served by paxos-kv' },
 } as const
 

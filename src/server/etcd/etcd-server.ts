@@ -5,7 +5,7 @@
  * table in etcd-errors.ts. A failed assertion is a bug: it crashes the node, never answers.
  * @module
  */
-import { logVerbosity, Server, ServerCredentials, setLogVerbosity, status as grpcStatus, type MethodDefinition, type ServerUnaryCall, type ServiceDefinition, type sendUnaryData, type UntypedHandleCall, type UntypedServiceImplementation } from '@grpc/grpc-js'
+import { logVerbosity, Server, ServerCredentials, setLogVerbosity, status as grpcStatus, type MethodDefinition, type ServerDuplexStream, type ServerUnaryCall, type ServiceDefinition, type sendUnaryData, type UntypedHandleCall, type UntypedServiceImplementation } from '@grpc/grpc-js'
 import { AssertionError } from '../../core/assert.js'
 import { limits } from '../../core/limits.js'
 import type { NodeService } from '../node-service.js'
@@ -14,10 +14,13 @@ import type { CallContext } from './context.js'
 import { safeDecoder, type Decoded } from './decode.js'
 import { etcdServiceNames, serviceDefinition, type EtcdServiceName } from './definitions.js'
 import { EtcdError } from './etcd-errors.js'
+import { runStream, type EtcdStreamTable, type StreamCall } from './stream-call.js'
 
 export type EtcdServerOptions = Readonly<{
   node: NodeService
   calls: EtcdCallTable
+  /** The bidirectional calls served (Watch, LeaseKeepAlive); other streams are UNIMPLEMENTED. */
+  streams: EtcdStreamTable
   onFatal: (error: Error) => void
   onUnexpected?: (error: unknown) => void
 }>
@@ -46,6 +49,8 @@ export class EtcdServer {
     'grpc.keepalive_time_ms': 60_000,
   })
   readonly #options: EtcdServerOptions
+  /** Stream calls in progress: a stop ends them (they would otherwise hold the shutdown). */
+  readonly #streams = new Set<StreamCall>()
 
   constructor(options: EtcdServerOptions) {
     this.#options = options
@@ -62,6 +67,7 @@ export class EtcdServer {
 
   /** Stops taking calls; calls still running are cut after a short grace. */
   async stop(): Promise<void> {
+    for (const stream of [...this.#streams]) stream.end(new EtcdError('stream_closed', 'the member is stopping'))
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         this.#server.forceShutdown()
@@ -87,8 +93,10 @@ export class EtcdServer {
       const call = callName(name, method)
       const run = this.#options.calls[call]
       if (definition.requestStream || definition.responseStream) {
-        // Only Maintenance.Snapshot among the registered services: a stream, not served.
-        implementation[method] = ((stream: { emit: (event: 'error', error: GrpcError) => void }) => stream.emit('error', unimplemented(call))) as UntypedHandleCall
+        const stream = this.#options.streams[call]
+        implementation[method] = (stream === undefined || !definition.requestStream || !definition.responseStream
+          ? (unserved: { emit: (event: 'error', error: GrpcError) => void }) => unserved.emit('error', unimplemented(call))
+          : (duplex: ServerDuplexStream<Decoded, object>) => this.#runStream(call, duplex, stream)) as UntypedHandleCall
         continue
       }
       implementation[method] = (run === undefined
@@ -96,6 +104,14 @@ export class EtcdServer {
         : (unary: ServerUnaryCall<Decoded, object>, callback: sendUnaryData<object>) => this.#runUnary(call, run, unary, callback)) as UntypedHandleCall
     }
     return implementation
+  }
+
+  #runStream(call: string, duplex: ServerDuplexStream<Decoded, object>, run: EtcdStreamTable[string]): void {
+    const started = runStream(call, duplex, run, {
+      onEnd: (ended) => this.#streams.delete(ended),
+      statusOf: (error) => grpcErrorOf(error, this.#options.onFatal, this.#options.onUnexpected),
+    })
+    if (!started.ended) this.#streams.add(started)
   }
 
   #runUnary(call: string, run: EtcdCallTable[string], unary: ServerUnaryCall<Decoded, object>, callback: sendUnaryData<object>): void {

@@ -91,3 +91,47 @@ export type ResponseOp = Readonly<{ response_range: RangeResponse }> | Readonly<
 export type TxnRequest = Readonly<{ compare: readonly Compare[]; success: readonly RequestOp[]; failure: readonly RequestOp[] }>
 
 export type TxnResponse = Readonly<{ header: ResponseHeader; succeeded: boolean; responses: readonly ResponseOp[] }>
+
+export type WatchCreateRequest = Readonly<{
+  key: Buffer
+  range_end: Buffer
+  start_revision: Int64
+  progress_notify: boolean
+  filters: readonly ('NOPUT' | 'NODELETE')[]
+  prev_kv: boolean
+  watch_id: Int64
+  fragment: boolean
+}>
+
+export type WatchRequest = Readonly<{
+  request_union?: 'create_request' | 'cancel_request' | 'progress_request'
+  create_request?: WatchCreateRequest
+  cancel_request?: Readonly<{ watch_id: Int64 }>
+  progress_request?: Readonly<Record<string, never>>
+}>
+
+export type WatchEvent = Readonly<{ type: 'PUT' | 'DELETE'; kv: KeyValue; prev_kv: KeyValue | null }>
+
+export type WatchResponse = Readonly<{
+  header: ResponseHeader
+  watch_id: Int64
+  created?: boolean
+  canceled?: boolean
+  compact_revision?: Int64
+  cancel_reason?: string
+  fragment?: boolean
+  events?: readonly WatchEvent[]
+}>
+
+export type LeaseGrantRequest = Readonly<{ TTL: Int64; ID: Int64 }>
+export type LeaseGrantResponse = Readonly<{ header: ResponseHeader; ID: Int64; TTL: Int64; error: string }>
+export type LeaseRevokeRequest = Readonly<{ ID: Int64 }>
+export type LeaseRevokeResponse = Readonly<{ header: ResponseHeader }>
+export type LeaseKeepAliveRequest = Readonly<{ ID: Int64 }>
+export type LeaseKeepAliveResponse = Readonly<{ header: ResponseHeader; ID: Int64; TTL: Int64 }>
+export type LeaseTimeToLiveRequest = Readonly<{ ID: Int64; keys: boolean }>
+export type LeaseTimeToLiveResponse = Readonly<{ header: ResponseHeader; ID: Int64; TTL: Int64; grantedTTL: Int64; keys: readonly Uint8Array[] }>
+export type LeaseLeasesResponse = Readonly<{ header: ResponseHeader; leases: readonly Readonly<{ ID: Int64 }>[] }>
+
+export type CompactionRequest = Readonly<{ revision: Int64; physical: boolean }>
+export type CompactionResponse = Readonly<{ header: ResponseHeader }>

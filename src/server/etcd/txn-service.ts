@@ -16,15 +16,17 @@ import type { ReadBarrierOutcome, WriteOutcome } from '../node-service.js'
 import { txnProblem, type TxnProblem } from '../txn-check.js'
 import { responseHeader, type CallContext, type EtcdDeps } from './context.js'
 import { EtcdError, type EtcdErrorCode } from './etcd-errors.js'
-import { int64 } from './integers.js'
+import { int64, leaseOf } from './integers.js'
 import { keySelection, writeKey } from './keys.js'
 import { appliedWrite, keyValue } from './kv-answers.js'
+import { sortItems, sortOf, type Sort } from './sort.js'
 import { onLeader, type ForwardableCall } from './leader.js'
 import type { Compare, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, ResponseOp, TxnRequest, TxnResponse } from './messages.js'
 
 /** How one etcd op's answer is built from the results of the TxnOps it became. */
 type Shape =
-  | Readonly<{ type: 'range'; keysOnly: boolean; countOnly: boolean; range: KeyRange | null }>
+  /** `sort`: the order to answer in (null: key order), and `limit` the answer's (0: none), applied after it. */
+  | Readonly<{ type: 'range'; keysOnly: boolean; countOnly: boolean; range: KeyRange | null; sort: Sort | null; limit: number }>
   | Readonly<{ type: 'put'; prevKv: boolean }>
   | Readonly<{ type: 'delete'; prevKv: boolean }>
 
@@ -54,26 +56,30 @@ function rangeOp(request: RangeRequest): Translated {
   for (const field of ['min_mod_revision', 'max_mod_revision', 'min_create_revision', 'max_create_revision', 'revision'] as const) {
     if (request[field] !== '0') throw new EtcdError('unimplemented', `a Txn range with ${field} is not served`)
   }
-  if (request.sort_order !== 'NONE' || request.sort_target !== 'KEY') throw new EtcdError('unimplemented', 'a sorted range inside a Txn is not served')
+  const sort = sortOf(request)
   const selection = keySelection(request.key, request.range_end)
-  const answer = { keysOnly: request.keys_only, countOnly: request.count_only }
+  const limit = Math.max(0, int64(request.limit, 'limit'))
+  const answer = { keysOnly: request.keys_only, countOnly: request.count_only, sort, limit }
   if (selection.type === 'single') {
     if (selection.key === null) throw new EtcdError('bad_request', 'a Txn reads keys paxos-kv can hold (1 to 1024 bytes of UTF-8 without NUL)')
     return { ops: [{ type: 'get', key: selection.key }], shapes: [{ type: 'range', ...answer, range: null }] }
   }
   if (selection.type !== 'range' || selection.range.type !== 'prefix') throw new EtcdError('unimplemented', 'a Txn reads one key or a prefix')
-  const limit = int64(request.limit, 'limit')
-  const ops: TxnOp[] = [{ type: 'list', prefix: selection.range.prefix, limit: limit > 0 ? Math.min(limit, limits.listItemsMax) : limits.listItemsMax }]
+  // Sorted (a lock's or an election's "first created under the prefix"): up to a bound of the
+  // prefix's keys are read in the txn's step and sorted here; past it, those and `more`.
+  const listLimit = sort !== null ? limits.etcdTxnSortedRangeKeysMax : limit > 0 ? Math.min(limit, limits.listItemsMax) : limits.listItemsMax
+  const ops: TxnOp[] = [{ type: 'list', prefix: selection.range.prefix, limit: listLimit }]
   return { ops, shapes: [{ type: 'range', ...answer, range: selection.range }] }
 }
 
 export function putOp(request: PutRequest, valueBytesMax: number): Translated {
   const key = writeKey(request.key)
   if (request.value.byteLength > valueBytesMax) throw new EtcdError('too_large', `values are limited to ${valueBytesMax} bytes`)
-  // No lease exists before the lease API; etcd's words alone, as clients match them.
-  if (request.lease !== '0') throw new EtcdError('lease_not_found')
+  // 0 is no lease; an id no lease can have is etcd's "not found" (the state machine says it for the rest).
+  const lease = request.lease === '0' ? null : leaseOf(request.lease)
+  if (request.lease !== '0' && lease === null) throw new EtcdError('lease_not_found')
   if (request.ignore_value || request.ignore_lease) throw new EtcdError('bad_request', 'ignore_value and ignore_lease are not served')
-  const put: TxnOp = { type: 'put', key, value: request.value.toString('base64'), lease: null }
+  const put: TxnOp = { type: 'put', key, value: request.value.toString('base64'), lease }
   // prev_kv: the key as it was, read in the same step as the write.
   return { ops: request.prev_kv ? [{ type: 'get', key }, put] : [put], shapes: [{ type: 'put', prevKv: request.prev_kv }] }
 }
@@ -179,9 +185,12 @@ export function responseOps(deps: EtcdDeps, shapes: readonly Shape[], txnResult:
     const taken = takeResults(shape, results)
     switch (shape.type) {
       case 'range': {
-        const { items, more } = itemsOf(taken[0])
+        const { items: read, more: cut } = itemsOf(taken[0])
         // A list's total: its page when complete, else the prefix counted on this replica now.
-        const count = more && shape.range !== null ? deps.node.count(shape.range) : items.length
+        const count = cut && shape.range !== null ? deps.node.count(shape.range) : read.length
+        const sorted = shape.sort === null ? read : sortItems(read, shape.sort)
+        const items = shape.limit > 0 && sorted.length > shape.limit ? sorted.slice(0, shape.limit) : sorted
+        const more = cut || items.length < sorted.length
         return { response_range: { header, kvs: shape.countOnly ? [] : items.map((item) => keyValue(item, shape.keysOnly)), more, count: String(count) } }
       }
       case 'put': {

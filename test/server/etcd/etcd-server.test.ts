@@ -7,49 +7,17 @@
  * the leader for forwards is a second FakeNode behind the real HTTP app.
  */
 import { serve } from '@hono/node-server'
-import { Client, credentials, Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js'
-import { Etcd3 } from 'etcd3'
+import { status as grpcStatus } from '@grpc/grpc-js'
+import type { Etcd3 } from 'etcd3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { nodeId } from '../../../src/core/index.js'
 import { createApp } from '../../../src/server/app.js'
-import { servedCalls } from '../../../src/server/etcd/calls.js'
-import { methodDefinition } from '../../../src/server/etcd/definitions.js'
-import { EtcdServer } from '../../../src/server/etcd/etcd-server.js'
-import { MemberEndpoints } from '../../../src/server/etcd/member-endpoints.js'
 import { FakeNode } from '../fake-node.js'
+import { encode, onStop, rawCall, startEtcd as start, stopAll, valueBytesMax } from './etcd-test-server.js'
 import { PeerCodec } from '../../../src/transport/codec.js'
 import { writeCommandSchema } from '../../../src/kv/command-codec.js'
 
-const valueBytesMax = 1024
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function start(node = new FakeNode()): Promise<{ node: FakeNode; endpoint: string; client: Etcd3 }> {
-  const deps = { node, secret: 'etcd-route-secret', clusterId: 'c1', requestTimeoutMs: 2000, valueBytesMax }
-  const members = [{ id: nodeId(1), url: 'http://127.0.0.1:9' }]
-  const server = new EtcdServer({ node, calls: servedCalls({ ...deps, members, selfEtcdUrl: 'http://127.0.0.1:2379', endpoints: new MemberEndpoints() }), onFatal: (error) => { throw error } })
-  const port = await server.start('127.0.0.1', 0)
-  const endpoint = `127.0.0.1:${port}`
-  // The client retries only UNAVAILABLE, which these tests do not expect.
-  const client = new Etcd3({ hosts: endpoint })
-  cleanups.push(() => server.stop(), () => client.close())
-  return { node, endpoint, client }
-}
-
-/** One call with raw request bytes, answered with the raw response bytes or the gRPC error. */
-function rawCall(endpoint: string, path: string, bytes: Uint8Array): Promise<{ error: ServiceError | null; response: Buffer | null }> {
-  const client = new Client(endpoint, credentials.createInsecure())
-  cleanups.push(() => client.close())
-  return new Promise((resolve) => {
-    client.makeUnaryRequest(path, (body: Buffer) => body, (body: Buffer) => body, Buffer.from(bytes), new Metadata(), (error, response) => resolve({ error: error ?? null, response: response ?? null }))
-  })
-}
-
-function encode(service: 'KV' | 'Maintenance' | 'Cluster', method: string, request: object): Buffer {
-  return methodDefinition(service, method).requestSerialize(request)
-}
+afterEach(stopAll)
 
 async function grpcError(promise: Promise<unknown>): Promise<{ code: number | undefined; message: string }> {
   const error = await promise.then(() => null, (caught: Error & { code?: number }) => caught)
@@ -108,13 +76,25 @@ describe('etcd KV over the node', () => {
     expect(await client.getAll().prefix('m/').sort('Value', 'Ascend').limit(1).keys()).toEqual(['m/b'])
   })
 
-  it('a revision other than the current one: compacted below, future above (OUT_OF_RANGE)', async () => {
+  it('Range at a past revision from the history; Compact raises its floor: below it compacted, past the store future (OUT_OF_RANGE)', async () => {
     const { client } = await start()
-    await client.put('k').value('1')
-    await client.put('k').value('2')
+    await client.put('k').value('1') // 1
+    await client.put('k').value('2') // 2
+    await client.put('j').value('3') // 3
+    await client.delete().key('k') // 4
     expect(await client.get('k').revision(2).string()).toBe('2')
-    expect(await grpcError(client.get('k').revision(1).string())).toMatchObject({ message: expect.stringContaining('etcdserver: mvcc: required revision has been compacted') })
-    expect(await grpcError(client.get('k').revision(3).string())).toMatchObject({ message: expect.stringContaining('etcdserver: mvcc: required revision is a future revision') })
+    expect(await client.get('k').revision(1).string()).toBe('1')
+    const past = await client.getAll().revision(3).exec()
+    expect(past.kvs.map((kv) => `${kv.key}=${kv.value}@${kv.mod_revision}/${kv.create_revision}/${kv.version}`)).toEqual(['j=3@3/3/1', 'k=2@2/1/2'])
+    expect([past.header.revision, past.count]).toEqual(['4', '2']) // the header says the store's revision, as etcd's
+    expect(await client.getAll().revision(4).keys()).toEqual(['j'])
+    expect(await grpcError(client.get('k').revision(5).string())).toMatchObject({ message: expect.stringContaining('etcdserver: mvcc: required revision is a future revision') })
+    expect(await grpcError(client.kv.compact({ revision: 5 }))).toMatchObject({ message: expect.stringContaining('etcdserver: mvcc: required revision is a future revision') })
+    await client.kv.compact({ revision: 3 })
+    expect(await client.get('k').revision(3).string()).toBe('2') // the compacted revision itself is still served
+    expect(await grpcError(client.get('k').revision(2).string())).toMatchObject({ message: expect.stringContaining('etcdserver: mvcc: required revision has been compacted') })
+    expect(await grpcError(client.kv.compact({ revision: 3 }))).toMatchObject({ message: expect.stringContaining('etcdserver: mvcc: required revision has been compacted') })
+    expect((await client.get('j').exec()).header.revision).toBe('4') // a compact writes nothing
   })
 
   it.each([
@@ -132,12 +112,12 @@ describe('etcd KV over the node', () => {
     expect(node.writes).toEqual([])
   })
 
-  it('Put with a lease: NOT_FOUND as etcd answers a lease it does not hold', async () => {
+  it('Put with a lease: NOT_FOUND as etcd answers a lease it does not hold; nothing changes', async () => {
     const { node, endpoint } = await start()
     const answer = await rawCall(endpoint, '/etcdserverpb.KV/Put', encode('KV', 'Put', { key: Buffer.from('k'), value: Buffer.from('v'), lease: 7 }))
     expect(answer.error?.code).toBe(grpcStatus.NOT_FOUND)
     expect(answer.error?.details).toContain('etcdserver: requested lease not found')
-    expect(node.writes).toEqual([])
+    expect([node.stateMachine.revision(), node.stateMachine.get('k')]).toEqual([0, null])
   })
 
   it.each([
@@ -164,10 +144,9 @@ describe('etcd KV over the node', () => {
   })
 
   it.each([
-    ['/etcdserverpb.KV/Compact', 'KV.Compact'],
     ['/etcdserverpb.Cluster/MemberAdd', 'Cluster.MemberAdd'],
     ['/etcdserverpb.Maintenance/Defragment', 'Maintenance.Defragment'],
-    ['/etcdserverpb.Lease/LeaseGrant', 'Lease/LeaseGrant'],
+    ['/etcdserverpb.Maintenance/Hash', 'Maintenance.Hash'],
     ['/etcdserverpb.Auth/Authenticate', 'Auth/Authenticate'],
   ])('%s: UNIMPLEMENTED, naming the call', async (path, named) => {
     const { endpoint } = await start()
@@ -232,6 +211,30 @@ describe('etcd Txn, and the Put and DeleteRange forms that run as one', () => {
   })
 })
 
+describe('what etcd\'s lock and election ask', () => {
+  it('Range with revision filters, sorted, limited: as etcd prunes after reading and counts before', async () => {
+    const { client } = await start()
+    for (const key of ['l/c', 'l/a', 'l/b', 'l/d']) await client.put(key).value('x') // revisions 1..4
+    const lastBefore3 = client.getAll().prefix('l/').sort('Create', 'Descend').limit(1)
+    Object.assign((lastBefore3 as unknown as { request: object }).request, { max_create_revision: 3 })
+    const answer = await lastBefore3.exec()
+    expect(answer.kvs.map((kv) => kv.key.toString())).toEqual(['l/b'])
+    expect([answer.more, answer.count]).toEqual([true, '4'])
+    const modAtLeast2 = client.getAll().prefix('l/')
+    Object.assign((modAtLeast2 as unknown as { request: object }).request, { min_mod_revision: 2, max_mod_revision: 3 })
+    expect(await modAtLeast2.keys()).toEqual(['l/a', 'l/b'])
+  })
+
+  it('a Txn range sorted by create revision, limit 1: the first created key under a prefix', async () => {
+    const { client } = await start()
+    for (const key of ['q/z', 'q/a', 'q/m']) await client.put(key).value('x')
+    const ran = await client.if('q/new', 'Create', '==', 0).then(client.put('q/new').value('me'), client.getAll().prefix('q/').sort('Create', 'Ascend').limit(1)).commit()
+    const owner = ran.responses[1]!.response_range!
+    expect(owner.kvs.map((kv) => kv.key.toString())).toEqual(['q/z'])
+    expect([owner.more, owner.count]).toEqual([true, '4'])
+  })
+})
+
 describe('etcd Maintenance and Cluster', () => {
   it('Status: version, leader, indexes, term, size; MemberList: ids, names, peer and client URLs', async () => {
     const { client } = await start()
@@ -249,7 +252,7 @@ describe('etcd calls on a follower', () => {
     const leader = new FakeNode()
     const app = createApp({ peerCodec: new PeerCodec(writeCommandSchema), node: leader, secret: 'etcd-route-secret', clusterId: 'c1', members: new Set([nodeId(1), nodeId(2)]), requestTimeoutMs: 2000, valueBytesMax, onFatal: () => {} })
     const http = serve({ port: 0, hostname: '127.0.0.1', fetch: app.fetch })
-    cleanups.push(() => new Promise<void>((resolve) => http.close(() => resolve())))
+    onStop(() => new Promise<void>((resolve) => http.close(() => resolve())))
     await new Promise((resolve) => http.once('listening', resolve))
     const address = http.address()
     const follower = new FakeNode()
