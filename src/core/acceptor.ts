@@ -69,11 +69,11 @@ export class Acceptor<C extends AppCommand> {
   }
 
   /** A heartbeat is an accept of nothing: it may raise the promise, and it is acknowledged. */
-  onHeartbeat(from: NodeId, heartbeat: HeartbeatMessage): AcceptorVerdict {
+  onHeartbeat(from: NodeId, heartbeat: HeartbeatMessage, commitIndex: Slot): AcceptorVerdict {
     const order = compareBallots(heartbeat.ballot, this.#promised)
     if (order < 0) return this.#reject(from, heartbeat.ballot)
     if (order > 0) this.#promise(heartbeat.ballot)
-    this.#outputs.reply(from, { type: 'heartbeat-ack', ballot: heartbeat.ballot, readRound: heartbeat.readRound })
+    this.#outputs.reply(from, { type: 'heartbeat-ack', ballot: heartbeat.ballot, readRound: heartbeat.readRound, commitIndex })
     return 'granted'
   }
 

@@ -5,6 +5,7 @@
  * needs (a size for the byte bounds, a proposal id to report a dropped one).
  * @module
  */
+import type { ConfigEntry } from './configuration.js'
 import type { NodeId } from './ids.js'
 
 /** Unique per proposing node incarnation; lets the proposer match an applied command to its client. */
@@ -14,12 +15,13 @@ export type ProposalId = string
 export type NoopEntry = Readonly<{ type: 'noop' }>
 
 /**
- * The core's own entries, told apart from commands by `type`. An application's commands must
- * never use these tags (src/kv checks that at compile time); more will come (configuration).
+ * The core's own entries, told apart from commands by `type`: a noop, and a configuration (the
+ * member list, src/core/configuration.ts). An application's commands must never use these tags
+ * (src/kv checks that at compile time).
  */
-export type CoreEntry = NoopEntry
+export type CoreEntry = NoopEntry | ConfigEntry
 
-const coreEntryTypes: ReadonlySet<string> = new Set<CoreEntry['type']>(['noop'])
+const coreEntryTypes: ReadonlySet<string> = new Set<CoreEntry['type']>(['noop', 'config'])
 
 /** The command shape the core can carry: any object tagged with a `type` outside CoreEntry's. */
 export type AppCommand = Readonly<{ type: string }>
@@ -54,7 +56,16 @@ export interface CommandPort<C extends AppCommand> {
 
 /** The estimated bytes of one entry of a value, the core's own or a command. */
 export function entryValueBytes<C extends AppCommand>(commands: CommandPort<C>, entry: Entry<C>): number {
-  return isCoreEntry(entry) ? noopBytes : commands.bytes(entry)
+  if (!isCoreEntry(entry)) return commands.bytes(entry)
+  // A UTF-16 unit is at most 3 UTF-8 bytes: an upper bound of the JSON's size.
+  return entry.type === 'noop' ? noopBytes : 3 * JSON.stringify(entry).length
+}
+
+/** The configuration entries of a value (at most one in practice). */
+export function configEntries<C extends AppCommand>(value: Value<C>): ConfigEntry[] {
+  const found: ConfigEntry[] = []
+  for (const entry of value) if (entry.type === 'config' && isCoreEntry(entry)) found.push(entry as ConfigEntry)
+  return found
 }
 
 export type ProposeResult =

@@ -3,6 +3,7 @@
  * @module
  */
 import type { Ballot } from './ballot.js'
+import type { ConfigMember } from './configuration.js'
 import type { NodeId, Slot } from './ids.js'
 
 export type CoreEvent =
@@ -18,5 +19,7 @@ export type CoreEvent =
   | Readonly<{ type: 'catch-up-requested'; to: NodeId; fromSlot: Slot }>
   /** A fetched snapshot replaced the state machine: slots through `index` are applied. */
   | Readonly<{ type: 'snapshot-installed'; index: Slot }>
+  /** A configuration entry became known chosen in `slot`: it governs from slot + α on. */
+  | Readonly<{ type: 'config-chosen'; slot: Slot; members: readonly ConfigMember[] }>
 
 export type CoreEventSink = (event: CoreEvent) => void

@@ -10,6 +10,8 @@ const MiB = 1024 * KiB
 
 export const limits = Object.freeze({
   nodesMax: 7,
+  /** A member's URL in a configuration entry, in bytes. */
+  memberUrlBytesMax: 256,
   keyBytesMax: 1 * KiB,
   valueBytesMax: 1 * MiB,
   idempotencyKeyBytesMax: 256,

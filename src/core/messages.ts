@@ -51,7 +51,8 @@ export type AcceptedMessage = Readonly<{ type: 'accepted'; ballot: Ballot; first
 export type RejectMessage = Readonly<{ type: 'reject'; ballot: Ballot; promised: Ballot }>
 /** Leader liveness, commit index and read-index confirmation rounds. */
 export type HeartbeatMessage = Readonly<{ type: 'heartbeat'; ballot: Ballot; commitIndex: Slot; readRound: number }>
-export type HeartbeatAckMessage = Readonly<{ type: 'heartbeat-ack'; ballot: Ballot; readRound: number }>
+/** `commitIndex`: the acceptor's own, so the leader can tell a caught-up learner (absent from older nodes). */
+export type HeartbeatAckMessage = Readonly<{ type: 'heartbeat-ack'; ballot: Ballot; readRound: number; commitIndex?: Slot | undefined }>
 /** A learner lacks chosen values from `fromSlot` on. */
 export type CatchUpMessage = Readonly<{ type: 'catch-up'; fromSlot: Slot }>
 /**

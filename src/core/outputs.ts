@@ -22,7 +22,8 @@ const acceptorReplyTypes: ReadonlySet<PeerMessageType> = new Set<AcceptorReply<A
 
 export class Outputs<C extends AppCommand> {
   readonly #self: NodeId
-  readonly #members: readonly NodeId[]
+  /** Every member of the configurations still to govern a slot (they change as slots are chosen). */
+  readonly #members: () => readonly NodeId[]
   #promised: Ballot | null = null
   #entries = new Map<Slot, LogEntry<C>>()
   #messages: Envelope<C>[] = []
@@ -30,7 +31,7 @@ export class Outputs<C extends AppCommand> {
   #reads: ReadOutcome[] = []
   #dropped: ProposalId[] = []
 
-  constructor(self: NodeId, members: readonly NodeId[]) {
+  constructor(self: NodeId, members: () => readonly NodeId[]) {
     this.#self = self
     this.#members = members
   }
@@ -58,12 +59,12 @@ export class Outputs<C extends AppCommand> {
 
   /** To every member, this node included (its own acceptor answers through the loopback). */
   broadcast(message: PeerMessage<C>): void {
-    for (const to of this.#members) this.send(to, message)
+    for (const to of this.#members()) this.send(to, message)
   }
 
   /** To every other member. */
   sendToPeers(message: PeerMessage<C>): void {
-    for (const to of this.#members) if (to !== this.#self) this.send(to, message)
+    for (const to of this.#members()) if (to !== this.#self) this.send(to, message)
   }
 
   read(outcome: ReadOutcome): void {

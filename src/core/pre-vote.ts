@@ -7,6 +7,7 @@
  * @module
  */
 import { ballotsEqual, type Ballot } from './ballot.js'
+import type { Configuration } from './configuration.js'
 import type { NodeId, Slot } from './ids.js'
 import type { PreVoteMessage, PreVoteReplyMessage } from './messages.js'
 import { VoteTally } from './quorum.js'
@@ -33,20 +34,18 @@ export function grantsPreVote(voter: VoterView, request: PreVoteMessage): boolea
 
 /** The asking side: one round at a time, identified by the ballot it asks about. */
 export class PreVoteRound {
-  readonly #quorum: number
   #round: { readonly ballot: Ballot; readonly tally: VoteTally } | null = null
-
-  constructor(quorum: number) {
-    this.#quorum = quorum
-  }
 
   get active(): boolean {
     return this.#round !== null
   }
 
-  /** Starts a round for `ballot` with this node's own yes; returns whether that is a quorum already. */
-  start(ballot: Ballot, self: NodeId): boolean {
-    const tally = new VoteTally(this.#quorum)
+  /**
+   * Starts a round for `ballot` with this node's own yes, counted against the voters of the
+   * configuration in force after the commit index; returns whether that is a quorum already.
+   */
+  start(ballot: Ballot, self: NodeId, config: Configuration): boolean {
+    const tally = new VoteTally(config.quorum, config.voters)
     tally.add(self)
     this.#round = { ballot, tally }
     return tally.won

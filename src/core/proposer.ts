@@ -7,7 +7,8 @@
  */
 import { assert } from './assert.js'
 import { ballotsEqual, ballotZero, type Ballot } from './ballot.js'
-import { noopValue, type AppCommand, type CommandPort, type Value } from './command.js'
+import { configEntries, noopValue, type AppCommand, type CommandPort, type Value } from './command.js'
+import { configDelaySlots, Configuration, type ConfigEntry, type Configurations } from './configuration.js'
 import type { CoreEventSink } from './events.js'
 import { slot, slotZero, type NodeId, type Slot } from './ids.js'
 import type { Learner } from './learner.js'
@@ -16,7 +17,7 @@ import type { Log } from './log.js'
 import type { MessageSizes } from './message-size.js'
 import type { AcceptedMessage, HeartbeatAckMessage, PromiseMessage } from './messages.js'
 import type { Outputs } from './outputs.js'
-import { majority, VoteTally } from './quorum.js'
+import { VoteTally } from './quorum.js'
 import type { ReadId } from './ready.js'
 import { RecoveryMerge } from './recovery.js'
 import { cutBatch, nextBatch } from './batch.js'
@@ -35,13 +36,12 @@ export type QueueResult = 'queued' | 'not_leader' | 'overloaded'
 
 export class Proposer<C extends AppCommand> {
   readonly #self: NodeId
-  readonly #members: readonly NodeId[]
-  readonly #peers: readonly NodeId[]
+  readonly #configs: Configurations
+  readonly #syncConfigs: () => void
   readonly #log: Log<C>
   readonly #learner: Learner<C>
   readonly #outputs: Outputs<C>
   readonly #onEvent: CoreEventSink
-  readonly #quorum: number
   readonly #bytes: ByteLimits
   readonly #commands: CommandPort<C>
   readonly #sizes: MessageSizes<C>
@@ -51,6 +51,14 @@ export class Proposer<C extends AppCommand> {
   #fromSlot: Slot = slotZero
   #reports = new Map<NodeId, PromiseReport>()
   #recovery = new RecoveryMerge<C>(slotZero)
+  /**
+   * Candidate: the configurations whose voters must each give a quorum of complete reports.
+   * Those in force for any slot from fromSlot on, and every configuration a report carries: a
+   * slot after it may have been chosen by that configuration's voters.
+   */
+  #required: Configuration[] = []
+  /** Leader: recovered values not yet proposed (proposing waits for slot t − α to be chosen). */
+  #recovering = new Map<Slot, Value<C>>()
   /** Candidate: the highest compaction point a report named; every slot through it is chosen. */
   #reportedCompactedThrough: Slot = slotZero
   /** Invariant (leader): every slot below nextSlot is chosen or in flight. */
@@ -60,6 +68,8 @@ export class Proposer<C extends AppCommand> {
   /** Estimated bytes of the values in #inflight. */
   #inflightBytes = 0
   #queue: C[] = []
+  /** A configuration entry waiting for its slot; null when none is. */
+  #configQueued: ConfigEntry | null = null
   /** Estimated bytes of the commands in #queue. */
   #queuedBytes = 0
   #commitSent: Slot = slotZero
@@ -70,6 +80,8 @@ export class Proposer<C extends AppCommand> {
   #reads: PendingRead[] = []
   #now = 0
   #lastHeard = new Map<NodeId, number>()
+  /** Leader: the commit index each member last reported in a heartbeat ack (caught up or not). */
+  #peerCommit = new Map<NodeId, Slot>()
   /** Leader: the highest slot each member acknowledged accepting in our ballot. */
   #acceptedThrough = new Map<NodeId, Slot>()
   /** Leader: the last slot sent to each member; members that acknowledged since the last retry. */
@@ -82,7 +94,9 @@ export class Proposer<C extends AppCommand> {
 
   constructor(options: {
     self: NodeId
-    members: readonly NodeId[]
+    configs: Configurations
+    /** Brings `configs` up to the commit index (the replica scans newly chosen slots). */
+    syncConfigs: () => void
     log: Log<C>
     learner: Learner<C>
     outputs: Outputs<C>
@@ -92,13 +106,12 @@ export class Proposer<C extends AppCommand> {
     sizes: MessageSizes<C>
   }) {
     this.#self = options.self
-    this.#members = options.members
-    this.#peers = options.members.filter((member) => member !== options.self)
+    this.#configs = options.configs
+    this.#syncConfigs = options.syncConfigs
     this.#log = options.log
     this.#learner = options.learner
     this.#outputs = options.outputs
     this.#onEvent = options.onEvent
-    this.#quorum = majority(options.members.length)
     this.#bytes = options.bytes
     this.#commands = options.commands
     this.#sizes = options.sizes
@@ -119,8 +132,11 @@ export class Proposer<C extends AppCommand> {
     this.#fromSlot = slot(this.#learner.commitIndex + 1)
     this.#recovery = new RecoveryMerge<C>(this.#fromSlot)
     this.#reportedCompactedThrough = slotZero
-    this.#outputs.broadcast({ type: 'prepare', ballot, fromSlot: this.#fromSlot })
-    for (const member of this.#members) this.#pacer.reset(member, this.#now)
+    this.#required = this.#configs.from(this.#fromSlot)
+    for (const member of this.#candidateTargets()) {
+      this.#outputs.send(member, { type: 'prepare', ballot, fromSlot: this.#fromSlot })
+      this.#pacer.reset(member, this.#now)
+    }
     this.#retryTimeout.reset()
     this.#onEvent({ type: 'became-candidate', ballot })
   }
@@ -136,6 +152,7 @@ export class Proposer<C extends AppCommand> {
     if (report?.complete === true || promise.fromSlot !== (report?.nextSlot ?? this.#fromSlot)) return false
     assert(promise.throughSlot >= promise.fromSlot - 1 && (!promise.more || promise.throughSlot >= promise.fromSlot), 'a promise page must move forward')
     this.#recovery.add(promise.accepted)
+    for (const entry of promise.accepted) for (const config of configEntries(entry.value)) this.#discover(entry.slot, config.members)
     if (promise.compactedThrough !== undefined) {
       // Chosen there, values in that acceptor's snapshot: never propose in them; fetch it.
       if (promise.compactedThrough > this.#reportedCompactedThrough) this.#reportedCompactedThrough = promise.compactedThrough
@@ -152,8 +169,51 @@ export class Proposer<C extends AppCommand> {
     // Our own promise must be among them. It reaches us only once it is on our disk, so after
     // a crash we can never campaign in this ballot again: two incarnations of one node leading
     // in the same ballot could each get a different value accepted in one slot.
-    if (this.#completeReports() >= this.#quorum && this.#reports.get(this.#self)?.complete === true) this.#becomeLeader()
+    if (this.#phase1Complete()) this.#becomeLeader()
     return true
+  }
+
+  /** Every required configuration has a quorum of complete reports, ours among them. */
+  #phase1Complete(): boolean {
+    if (this.#reports.get(this.#self)?.complete !== true) return false
+    const complete = [...this.#reports].filter(([, report]) => report.complete).map(([member]) => member)
+    return this.#required.every((config) => config.hasQuorum(complete))
+  }
+
+  /**
+   * A report carries a configuration in slot `at`: it may have been chosen, and slots from
+   * at + α on may have been chosen by its voters, so their reports are needed too.
+   */
+  #discover(at: Slot, members: Configuration['members']): void {
+    if (this.#required.some((config) => config.chosenIn === at && sameMembers(config.members, members))) return
+    const config = new Configuration({ slot: at, members })
+    const asked = new Set(this.#candidateTargets())
+    this.#required.push(config)
+    for (const member of config.members) {
+      if (asked.has(member.id)) continue
+      this.#outputs.send(member.id, { type: 'prepare', ballot: this.#ballot, fromSlot: this.#fromSlot })
+      this.#pacer.reset(member.id, this.#now)
+    }
+  }
+
+  #candidateTargets(): NodeId[] {
+    const ids = new Set<NodeId>()
+    for (const config of this.#required) for (const member of config.members) ids.add(member.id)
+    return [...ids].sort((a, b) => a - b)
+  }
+
+  /** Leader: who gets accepts and heartbeats: every member of the configurations still to come. */
+  #targets(): NodeId[] {
+    return this.#configs.membersFrom(slot(this.#learner.commitIndex + 1))
+  }
+
+  /**
+   * Lamport's rule: slot t is proposed only once slot t − α is chosen, so the configuration that
+   * governs t is known. A leader proposes only in slots whose configuration counts it a voter.
+   */
+  #mayPropose(at: Slot): boolean {
+    this.#syncConfigs()
+    return at <= this.#learner.commitIndex + configDelaySlots && this.#configs.at(at).isVoter(this.#self)
   }
 
   propose(command: C): QueueResult {
@@ -199,26 +259,31 @@ export class Proposer<C extends AppCommand> {
   onHeartbeatAck(from: NodeId, ack: HeartbeatAckMessage): void {
     if (this.#role !== 'leader' || !ballotsEqual(ack.ballot, this.#ballot)) return
     this.#lastHeard.set(from, this.#now)
+    if (ack.commitIndex !== undefined) this.#peerCommit.set(from, ack.commitIndex)
     if (ack.readRound <= (this.#ackedRounds.get(from) ?? 0)) return
     this.#ackedRounds.set(from, ack.readRound)
     this.#confirmedRound = this.#quorumRound()
   }
 
-  /** Returns false when the leader lost touch with a quorum and must step down. */
-  tick(): boolean {
+  /** Returns why the leader must step down (it lost touch with a quorum, or was removed), or null. */
+  tick(): string | null {
     this.#now += 1
-    if (this.#role === 'idle') return true
+    if (this.#role === 'idle') return null
     this.#retryTimeout.tick()
     if (this.#retryTimeout.fired()) {
       this.#retry()
       this.#retryTimeout.reset()
     }
-    if (this.#role !== 'leader') return true
+    if (this.#role !== 'leader') return null
     this.#heartbeatTimeout.tick()
     // Followers learn new commits from the next accept, or at the latest on the next tick: one
     // notice then covers every commit since, instead of a message (and a follower turn) per write.
     if (this.#heartbeatTimeout.fired() || this.#learner.commitIndex > this.#commitSent) this.#sendHeartbeat()
-    return this.#now % limits.checkQuorumTicks !== 0 || this.#hearsQuorum()
+    // Removed: every slot it proposed is chosen, and the configuration in force after them no
+    // longer counts it. Another voter takes over on its election timeout.
+    if (!this.#configs.at(slot(this.#learner.commitIndex + 1)).isVoter(this.#self) && this.#inflight.size === 0) return 'removed from the configuration'
+    if (this.#now % limits.checkQuorumTicks === 0 && !this.#hearsQuorum()) return 'lost contact with a quorum'
+    return null
   }
 
   /**
@@ -227,10 +292,22 @@ export class Proposer<C extends AppCommand> {
    */
   flush(): void {
     if (this.#role !== 'leader') return
+    const recoveredFrom = this.#nextSlot
+    this.#proposeRecovered()
+    if (this.#nextSlot > recoveredFrom) this.#sendAccepts(this.#targets(), recoveredFrom, this.#bytes.pipelineBytesMax)
     let firstSlot = this.#nextSlot
     let values: Value<C>[] = []
     let messageBytes = messageOverheadBytes
-    while (this.#queue.length > 0 && this.#inflight.size < limits.pipelineSlotsMax) {
+    const config = this.#configQueued
+    if (config !== null && this.#recovering.size === 0 && this.#inflight.size < limits.pipelineSlotsMax && this.#mayPropose(this.#nextSlot)) {
+      this.#configQueued = null
+      const value: Value<C> = [config]
+      this.#propose(this.#nextSlot, value)
+      this.#nextSlot = slot(this.#nextSlot + 1)
+      values.push(value)
+      messageBytes += this.#sizes.valueBytes(value) + 1
+    }
+    while (this.#recovering.size === 0 && this.#queue.length > 0 && this.#inflight.size < limits.pipelineSlotsMax && this.#mayPropose(this.#nextSlot)) {
       const batch = nextBatch(this.#commands, this.#queue, this.#bytes.batchBytesMax)
       // An empty pipeline always takes a batch: the cross-checks make a maximal one fit.
       if (this.#inflight.size > 0 && this.#inflightBytes + batch.bytes > this.#bytes.pipelineBytesMax) break
@@ -247,6 +324,14 @@ export class Proposer<C extends AppCommand> {
       values.push(value)
       messageBytes += batch.bytes + 1
     }
+    // A configuration takes effect α slots after the one it was chosen in: an idle leader fills
+    // them with noops, so that a change is in force within one round trip, not after α writes.
+    const padThrough = this.#configs.newest.governsFrom - 1
+    while (this.#recovering.size === 0 && this.#queue.length === 0 && this.#nextSlot <= padThrough && this.#inflight.size < limits.pipelineSlotsMax && this.#mayPropose(this.#nextSlot)) {
+      this.#propose(this.#nextSlot, noopValue)
+      this.#nextSlot = slot(this.#nextSlot + 1)
+      values.push(noopValue)
+    }
     if (values.length > 0) this.#broadcastAccept(firstSlot, values)
     if (this.#readRoundWanted) this.#sendHeartbeat()
   }
@@ -256,7 +341,7 @@ export class Proposer<C extends AppCommand> {
     const lag = new Map<NodeId, number>()
     if (this.#role !== 'leader') return lag
     const proposedThrough = this.#nextSlot - 1
-    for (const peer of this.#peers) lag.set(peer, Math.max(0, proposedThrough - Math.max(this.#acceptedThrough.get(peer) ?? 0, this.#fromSlot - 1)))
+    for (const peer of this.#targets()) if (peer !== this.#self) lag.set(peer, Math.max(0, proposedThrough - Math.max(this.#acceptedThrough.get(peer) ?? 0, this.#fromSlot - 1)))
     return lag
   }
 
@@ -278,6 +363,7 @@ export class Proposer<C extends AppCommand> {
    */
   compacted(index: Slot): void {
     for (const [at, inflight] of [...this.#inflight]) if (at <= index) this.#forget(at, inflight)
+    for (const at of [...this.#recovering.keys()]) if (at <= index) this.#recovering.delete(at)
     if (this.#role === 'leader' && this.#nextSlot <= index) this.#nextSlot = slot(index + 1)
     if (this.#fromSlot <= index && this.#role === 'leader') this.#fromSlot = slot(index + 1)
   }
@@ -289,6 +375,10 @@ export class Proposer<C extends AppCommand> {
     this.#queue = []
     this.#queuedBytes = 0
     this.#reads = []
+    this.#recovering.clear()
+    this.#configQueued = null
+    this.#required = []
+    this.#peerCommit.clear()
     this.#inflight.clear()
     this.#inflightBytes = 0
     this.#reports.clear()
@@ -315,27 +405,46 @@ export class Proposer<C extends AppCommand> {
     if (chosenThrough >= this.#fromSlot) this.#fromSlot = slot(chosenThrough + 1)
     const recoveredThrough = slot(Math.max(recovery.highestSlot, this.#fromSlot - 1))
     this.#role = 'leader'
+    this.#required = []
     this.#recoveredThrough = recoveredThrough
-    this.#nextSlot = slot(Math.max(recoveredThrough, this.#learner.commitIndex) + 1)
+    this.#nextSlot = this.#fromSlot
     this.#readRound = 0
     this.#confirmedRound = 0
     this.#commitSent = this.#learner.commitIndex
     for (let at = this.#fromSlot; at <= recoveredThrough; at = slot(at + 1)) {
-      const known = this.#log.get(at)
       const reported = recovery.slots.get(at)
       if (reported?.chosen === true) this.#learner.choose(at, reported.value, ballotZero)
-      const value = known?.chosen === true ? known.value : (reported?.value ?? noopValue)
-      this.#propose(at, value)
+      this.#recovering.set(at, reported?.value ?? noopValue)
     }
-    this.#sendAccepts(this.#members, this.#fromSlot, this.#bytes.pipelineBytesMax)
+    this.#proposeRecovered()
+    this.#sendAccepts(this.#targets(), this.#fromSlot, this.#bytes.pipelineBytesMax)
     this.#heartbeatTimeout.reset()
     this.#retryTimeout.reset()
     this.#onEvent({ type: 'became-leader', ballot: this.#ballot, recoveredThrough })
   }
 
+  /**
+   * Proposes the recovered slots in order, as far as Lamport's rule allows (each later one once
+   * the slot α before it is chosen); then new commands may follow.
+   */
+  #proposeRecovered(): void {
+    while (this.#recovering.size > 0 && this.#nextSlot <= this.#learner.commitIndex + configDelaySlots) {
+      const at = this.#nextSlot
+      const known = this.#log.get(at)
+      const value = known?.chosen === true ? known.value : (this.#recovering.get(at) ?? noopValue)
+      this.#recovering.delete(at)
+      if (!this.#log.isCompacted(at)) this.#propose(at, value)
+      this.#nextSlot = slot(at + 1)
+    }
+    if (this.#recovering.size === 0 && this.#nextSlot <= this.#learner.commitIndex) this.#nextSlot = slot(this.#learner.commitIndex + 1)
+  }
+
   #propose(at: Slot, value: Value<C>): void {
+    assert(at <= this.#learner.commitIndex + configDelaySlots, `slot ${at} proposed before slot ${at - configDelaySlots} is chosen`)
+    this.#syncConfigs()
     const bytes = this.#sizes.valueBytes(value)
-    this.#inflight.set(at, { value, bytes, tally: new VoteTally(this.#quorum) })
+    const config = this.#configs.at(at)
+    this.#inflight.set(at, { value, bytes, tally: new VoteTally(config.quorum, config.voters) })
     this.#inflightBytes += bytes
   }
 
@@ -345,9 +454,11 @@ export class Proposer<C extends AppCommand> {
   }
 
   #broadcastAccept(firstSlot: Slot, values: Value<C>[]): void {
-    for (const member of this.#members) this.#sentThrough.set(member, slot(firstSlot + values.length - 1))
+    const targets = this.#targets()
+    for (const member of targets) this.#sentThrough.set(member, slot(firstSlot + values.length - 1))
     this.#commitSent = this.#learner.commitIndex
-    this.#outputs.broadcast({ type: 'accept', ballot: this.#ballot, firstSlot, values, commitIndex: this.#commitSent })
+    const message = { type: 'accept', ballot: this.#ballot, firstSlot, values, commitIndex: this.#commitSent } as const
+    for (const member of targets) this.#outputs.send(member, message)
   }
 
   /**
@@ -395,7 +506,7 @@ export class Proposer<C extends AppCommand> {
    */
   #retry(): void {
     if (this.#role === 'candidate') return this.#retryPrepares()
-    for (const member of this.#members) {
+    for (const member of this.#targets()) {
       const sentThrough = this.#sentThrough.get(member) ?? slot(this.#fromSlot - 1)
       if (!this.#ackedSinceRetry.has(member)) {
         const missing = this.#lowestUnvoted(member)
@@ -413,18 +524,12 @@ export class Proposer<C extends AppCommand> {
    * campaigning while the candidate still reads other reports.
    */
   #retryPrepares(): void {
-    for (const member of this.#members) {
+    for (const member of this.#candidateTargets()) {
       const report = this.#reports.get(member)
       const complete = report?.complete === true
       if (complete ? member === this.#self : !this.#pacer.due(member, this.#now)) continue
       this.#outputs.send(member, { type: 'prepare', ballot: this.#ballot, fromSlot: report?.nextSlot ?? this.#fromSlot })
     }
-  }
-
-  #completeReports(): number {
-    let complete = 0
-    for (const report of this.#reports.values()) if (report.complete) complete += 1
-    return complete
   }
 
   #lowestUnvoted(member: NodeId): Slot | null {
@@ -442,22 +547,63 @@ export class Proposer<C extends AppCommand> {
       this.#confirmedRound = this.#quorumRound()
     }
     this.#commitSent = this.#learner.commitIndex
-    this.#outputs.sendToPeers({ type: 'heartbeat', ballot: this.#ballot, commitIndex: this.#commitSent, readRound: this.#readRound })
+    const message = { type: 'heartbeat', ballot: this.#ballot, commitIndex: this.#commitSent, readRound: this.#readRound } as const
+    for (const member of this.#targets()) if (member !== this.#self) this.#outputs.send(member, message)
     this.#heartbeatTimeout.reset()
   }
 
-  /** The newest read round acknowledged by a quorum; this node acknowledges its own rounds. */
+  /**
+   * The newest read round acknowledged by a quorum of every configuration still to govern a
+   * slot (a new leader needs all of them in its Phase 1); this node acknowledges its own rounds.
+   */
   #quorumRound(): number {
-    const rounds = [this.#readRound, ...this.#peers.map((peer) => this.#ackedRounds.get(peer) ?? 0)]
-    rounds.sort((a, b) => b - a)
-    return rounds[this.#quorum - 1] ?? 0
+    let confirmed = Infinity
+    for (const config of this.#configs.from(slot(this.#learner.commitIndex + 1))) {
+      const rounds = [...config.voters].map((voter) => (voter === this.#self ? this.#readRound : (this.#ackedRounds.get(voter) ?? 0)))
+      rounds.sort((a, b) => b - a)
+      confirmed = Math.min(confirmed, rounds[config.quorum - 1] ?? 0)
+    }
+    return confirmed === Infinity ? 0 : confirmed
   }
 
   #hearsQuorum(): boolean {
-    let heard = 1
-    for (const peer of this.#peers) {
-      if (this.#now - (this.#lastHeard.get(peer) ?? -Infinity) <= limits.checkQuorumTicks) heard += 1
-    }
-    return heard >= this.#quorum
+    const heard = [this.#self, ...[...this.#lastHeard].filter(([, at]) => this.#now - at <= limits.checkQuorumTicks).map(([peer]) => peer)]
+    return this.#configs.from(slot(this.#learner.commitIndex + 1)).every((config) => config.hasQuorum(heard))
   }
+
+  /**
+   * Leader only: whether `member` has the log about as far as this leader (its last heartbeat
+   * ack reported a commit index within α of ours, recently). False elsewhere.
+   */
+  caughtUp(member: NodeId): boolean {
+    if (member === this.#self) return true
+    if (this.#role !== 'leader') return false
+    const heardAt = this.#lastHeard.get(member)
+    const commit = this.#peerCommit.get(member)
+    if (heardAt === undefined || commit === undefined || this.#now - heardAt > limits.checkQuorumTicks) return false
+    return commit + configDelaySlots >= this.#learner.commitIndex
+  }
+
+  /** Leader only: whether a configuration entry is proposed and not yet chosen. */
+  configInFlight(): boolean {
+    for (const inflight of this.#inflight.values()) if (configEntries(inflight.value).length > 0) return true
+    return this.#configQueued !== null
+  }
+
+  /**
+   * Leader only: queue a new member list; it gets a slot of its own in the next flush. One at a
+   * time: the node answers change_in_progress while one is queued or in flight.
+   */
+  proposeConfig(entry: ConfigEntry): QueueResult {
+    if (this.#role !== 'leader') return 'not_leader'
+    if (this.configInFlight()) return 'overloaded'
+    this.#configQueued = entry
+    return 'queued'
+  }
+}
+
+function sameMembers(a: Configuration['members'], b: Configuration['members']): boolean {
+  if (a.length !== b.length) return false
+  const sorted = [...b].sort((x, y) => x.id - y.id)
+  return [...a].sort((x, y) => x.id - y.id).every((member, index) => member.id === sorted[index]!.id && member.role === sorted[index]!.role && member.url === sorted[index]!.url)
 }

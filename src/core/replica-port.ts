@@ -5,6 +5,7 @@
 import type { Ballot } from './ballot.js'
 import type { ByteLimits } from './limits.js'
 import type { AppCommand, CommandPort, ProposeResult } from './command.js'
+import type { ChosenConfig, ConfigMember } from './configuration.js'
 import type { CoreEventSink } from './events.js'
 import type { NodeId, Slot } from './ids.js'
 import type { Envelope, LogEntry } from './messages.js'
@@ -36,8 +37,13 @@ export interface LogArchive<C extends AppCommand> {
 
 export type ReplicaOptions<C extends AppCommand> = Readonly<{
   self: NodeId
-  /** Every member, this node included. */
+  /**
+   * The bootstrap members (--cluster), all voters: the configuration when `configurations` is
+   * absent or empty (a new cluster, or one whose log never changed its members).
+   */
   members: readonly NodeId[]
+  /** The state machine's configurations as of `appliedIndex` (src/core/configuration.ts). */
+  configurations?: readonly ChosenConfig[]
   durable: DurableAcceptorState<C>
   /** What the core learns of the application's commands: their size and proposal. */
   commands: CommandPort<C>
@@ -69,6 +75,15 @@ export type ReadResult =
   | Readonly<{ type: 'not_leader'; leader: NodeId | null }>
   | Readonly<{ type: 'overloaded' }>
 
+export type ConfigChangeResult =
+  | Readonly<{ type: 'proposed' }>
+  | Readonly<{ type: 'not_leader'; leader: NodeId | null }>
+  | Readonly<{ type: 'change_in_progress' }>
+  | Readonly<{ type: 'invalid'; reason: string }>
+
+/** The newest configuration known chosen; `inForce` once it governs the next slot to commit. */
+export type MembershipView = Readonly<{ configSlot: Slot; members: readonly ConfigMember[]; inForce: boolean }>
+
 export type ReplicaStatus = Readonly<{
   id: NodeId
   role: Role
@@ -99,4 +114,11 @@ export interface ReplicaPort<C extends AppCommand> {
   /** A fetched snapshot through `index` is durable in the local store. */
   snapshotReady(index: Slot): void
   status(): ReplicaStatus
+  /** Leader only: propose a new member list; its outcome shows as a `config-chosen` event. */
+  proposeConfig(members: readonly ConfigMember[]): ConfigChangeResult
+  membership(): MembershipView
+  /** Leader only: whether `member` holds the log about as far as the leader. */
+  caughtUp(member: NodeId): boolean
+  /** During an install turn: the configurations of the snapshot the driver restored. */
+  configurationsRestored(configs: readonly ChosenConfig[]): void
 }

@@ -7,9 +7,10 @@
 import { Acceptor } from './acceptor.js'
 import { assert, assertNever } from './assert.js'
 import { compareBallots, maxBallot, nextBallot, type Ballot } from './ballot.js'
-import type { AppCommand, ProposeResult } from './command.js'
+import { configEntries, type AppCommand, type ProposeResult } from './command.js'
+import { Configurations, memberListProblem, type ChosenConfig, type ConfigMember } from './configuration.js'
 import type { CoreEventSink } from './events.js'
-import { slotZero, type NodeId, type Slot } from './ids.js'
+import { slot, slotZero, type NodeId, type Slot } from './ids.js'
 import { Learner } from './learner.js'
 import { byteLimits, checkByteLimits, limits } from './limits.js'
 import { Log } from './log.js'
@@ -19,15 +20,18 @@ import type { AcceptMessage, Envelope, HeartbeatMessage, PrepareMessage, PreVote
 import { Outputs } from './outputs.js'
 import { grantsPreVote, PreVoteRound } from './pre-vote.js'
 import { Proposer } from './proposer.js'
-import { majority } from './quorum.js'
 import type { Random } from './random.js'
 import { lastCommittedSlot, type ReadId, type Ready } from './ready.js'
-import type { ReadResult, ReplicaOptions, ReplicaPort, ReplicaStatus, Role } from './replica-port.js'
+import type { ConfigChangeResult, MembershipView, ReadResult, ReplicaOptions, ReplicaPort, ReplicaStatus, Role } from './replica-port.js'
 import { Timeout } from './timeout.js'
 
 export class Replica<C extends AppCommand> implements ReplicaPort<C> {
   readonly #self: NodeId
-  readonly #members: ReadonlySet<NodeId>
+  readonly #configs: Configurations
+  /** Chosen slots through here were looked at for configuration entries. */
+  #configScanned: Slot
+  /** The configurations of the snapshot being installed this turn (the driver restored them). */
+  #restoredConfigs: readonly ChosenConfig[] | null = null
   readonly #random: Random
   readonly #onEvent: CoreEventSink
   readonly #outputs: Outputs<C>
@@ -51,11 +55,13 @@ export class Replica<C extends AppCommand> implements ReplicaPort<C> {
   #handedOut: Ready<C> | null = null
 
   constructor(options: ReplicaOptions<C>) {
-    assert(options.members.includes(options.self), 'a replica must be a member')
     assert(new Set(options.members).size === options.members.length, 'members must be distinct')
     assert(options.members.length <= limits.nodesMax, 'too many members')
     this.#self = options.self
-    this.#members = new Set(options.members)
+    // The state machine's configurations (as of the applied index) win over the bootstrap list.
+    const bootstrap: ChosenConfig = { slot: slotZero, members: options.members.map((id): ConfigMember => ({ id, url: `node:${id}`, role: 'voter' })) }
+    this.#configs = new Configurations(options.configurations !== undefined && options.configurations.length > 0 ? options.configurations : [bootstrap])
+    this.#configScanned = options.appliedIndex
     this.#random = options.random
     this.#onEvent = options.onEvent ?? (() => {})
     const bytes = options.byteLimits ?? byteLimits
@@ -65,7 +71,7 @@ export class Replica<C extends AppCommand> implements ReplicaPort<C> {
     // With an archive, the applied slots stay there: the driver loads only the entries above.
     const log = new Log(options.durable.entries, options.archive ?? null, options.archive === undefined ? slotZero : options.appliedIndex, compactedThrough)
     this.#log = log
-    this.#outputs = new Outputs(options.self, options.members)
+    this.#outputs = new Outputs(options.self, () => this.#configs.membersFrom(slot(this.#learner.commitIndex + 1)))
     const sizes = new MessageSizes(options.commands)
     this.#acceptor = new Acceptor({
       log,
@@ -79,7 +85,8 @@ export class Replica<C extends AppCommand> implements ReplicaPort<C> {
     this.#snapshots = new SnapshotSchedule(options.snapshotEverySlots ?? null, options.appliedIndex)
     this.#proposer = new Proposer({
       self: options.self,
-      members: options.members,
+      configs: this.#configs,
+      syncConfigs: () => this.#scanConfigs(),
       log,
       learner: this.#learner,
       outputs: this.#outputs,
@@ -88,15 +95,18 @@ export class Replica<C extends AppCommand> implements ReplicaPort<C> {
       commands: options.commands,
       sizes,
     })
-    this.#preVote = new PreVoteRound(majority(options.members.length))
+    this.#preVote = new PreVoteRound()
     this.#highestSeen = options.durable.promised
     this.#electionTimeout.resetWithJitter(this.#random)
+    this.#scanConfigs()
   }
 
   tick(): void {
     this.#ticks += 1
     this.#learner.tick()
-    if (!this.#proposer.tick()) this.#stepDown(this.#proposer.ballot, 'lost contact with a quorum')
+    this.#scanConfigs()
+    const stepDown = this.#proposer.tick()
+    if (stepDown !== null) this.#stepDown(this.#proposer.ballot, stepDown)
     if (this.#proposer.role === 'leader') return
     this.#electionTimeout.tick()
     if (!this.#electionTimeout.fired()) return
@@ -112,13 +122,15 @@ export class Replica<C extends AppCommand> implements ReplicaPort<C> {
    * It skips the pre-vote: the caller wants this node to lead even while another one does.
    */
   campaign(): void {
-    this.#campaign()
+    if (this.#isVoter()) this.#campaign()
   }
 
   step(envelope: Envelope<C>): void {
     assert(envelope.to === this.#self, 'envelope for another node')
-    assert(this.#members.has(envelope.from), 'envelope from a non-member')
     const { from, message } = envelope
+    // A removed member (or one added by a change this replica has not learned yet) may not
+    // start elections here; everything else it says is counted only where it has a vote.
+    if ((message.type === 'prepare' || message.type === 'pre-vote') && !this.#isMemberFromCommit(from)) return
     switch (message.type) {
       case 'prepare':
         return this.#onPrepare(from, message)
@@ -163,8 +175,40 @@ export class Replica<C extends AppCommand> implements ReplicaPort<C> {
     return { type: 'not_leader', leader: this.#leader }
   }
 
+  /**
+   * Leader only: propose a new member list (it replaces the whole configuration, in force α slots
+   * after the slot it is chosen in). One change at a time.
+   */
+  proposeConfig(members: readonly ConfigMember[]): ConfigChangeResult {
+    const problem = memberListProblem(members)
+    if (problem !== null) return { type: 'invalid', reason: problem }
+    if (this.#proposer.role !== 'leader') return { type: 'not_leader', leader: this.#leader }
+    if (this.#proposer.configInFlight() || !this.membership().inForce) return { type: 'change_in_progress' }
+    const result = this.#proposer.proposeConfig({ type: 'config', members })
+    if (result === 'queued') return { type: 'proposed' }
+    if (result === 'overloaded') return { type: 'change_in_progress' }
+    return { type: 'not_leader', leader: this.#leader }
+  }
+
+  /** The newest configuration this replica knows is chosen, and whether it governs already. */
+  membership(): MembershipView {
+    const newest = this.#configs.newest
+    return { configSlot: newest.chosenIn, members: newest.members, inForce: newest.governsFrom <= this.#learner.commitIndex + 1 }
+  }
+
+  /** Leader only: whether `member` has the log about as far as the leader; false elsewhere. */
+  caughtUp(member: NodeId): boolean {
+    return this.#proposer.caughtUp(member)
+  }
+
+  /** The driver restored a snapshot's state this turn (an install): its configurations. */
+  configurationsRestored(configs: readonly ChosenConfig[]): void {
+    this.#restoredConfigs = configs
+  }
+
   ready(): Ready<C> | null {
     assert(this.#handedOut === null, 'ready() called again before advance()')
+    this.#scanConfigs()
     this.#proposer.flush()
     const snapshot = this.#learner.snapshotAction()
     // An install replaces the state first: nothing below it is applied from the log this turn.
@@ -222,6 +266,9 @@ export class Replica<C extends AppCommand> implements ReplicaPort<C> {
   }
 
   #installed(index: Slot): void {
+    if (this.#restoredConfigs !== null && this.#restoredConfigs.length > 0) this.#configs.reset(this.#restoredConfigs)
+    this.#restoredConfigs = null
+    this.#configScanned = index
     this.#snapshots.taken(index)
     this.#log.compact(index)
     this.#learner.installed(index)
@@ -229,11 +276,39 @@ export class Replica<C extends AppCommand> implements ReplicaPort<C> {
     this.#onEvent({ type: 'snapshot-installed', index })
   }
 
+  /**
+   * Looks at newly chosen slots for configuration entries: each becomes known here in the order
+   * chosen, so every replica derives the same configuration for every slot.
+   */
+  #scanConfigs(): void {
+    const commit = this.#learner.commitIndex
+    if (this.#configScanned >= commit) return
+    for (let at = slot(this.#configScanned + 1); at <= commit; at = slot(at + 1)) {
+      const entry = this.#log.get(at)
+      assert(entry !== undefined && entry.chosen, `slot ${at} is committed but not in the log`)
+      for (const config of configEntries(entry.value)) {
+        if (this.#configs.add({ slot: at, members: config.members })) this.#onEvent({ type: 'config-chosen', slot: at, members: config.members })
+      }
+    }
+    this.#configScanned = commit
+    this.#configs.prune(commit)
+  }
+
+  #isVoter(): boolean {
+    return this.#configs.at(slot(this.#learner.commitIndex + 1)).isVoter(this.#self)
+  }
+
+  #isMemberFromCommit(id: NodeId): boolean {
+    return this.#configs.membersFrom(slot(this.#learner.commitIndex + 1)).includes(id)
+  }
+
   /** The election timeout fired: ask the members before raising any ballot. */
   #startPreVote(): void {
     const ballot = this.#nextBallot()
     this.#electionTimeout.resetWithJitter(this.#random) // no quorum of yes by then: ask again
-    if (this.#preVote.start(ballot, this.#self)) return this.#campaign()
+    // A learner, or a member removed, never campaigns.
+    if (!this.#isVoter()) return
+    if (this.#preVote.start(ballot, this.#self, this.#configs.at(slot(this.#learner.commitIndex + 1)))) return this.#campaign()
     this.#outputs.sendToPeers({ type: 'pre-vote', ballot, commitIndex: this.#learner.commitIndex })
     this.#onEvent({ type: 'pre-vote-started', ballot })
   }
@@ -293,7 +368,7 @@ export class Replica<C extends AppCommand> implements ReplicaPort<C> {
 
   #onHeartbeat(from: NodeId, heartbeat: HeartbeatMessage): void {
     this.#see(heartbeat.ballot)
-    if (this.#acceptor.onHeartbeat(from, heartbeat) === 'rejected') return
+    if (this.#acceptor.onHeartbeat(from, heartbeat, this.#learner.commitIndex) === 'rejected') return
     this.#heardFromLeader(from)
     this.#learner.onLeaderCommit(from, heartbeat.ballot, heartbeat.commitIndex)
   }

@@ -7,6 +7,7 @@
 import sortedBtree from 'sorted-btree'
 import * as sortedBtreeBulk from 'sorted-btree/extended/bulkLoad.js'
 import { assert } from '../core/assert.js'
+import type { ChosenConfig } from '../core/configuration.js'
 import { revisionZero, slotZero, type LeaseId, type Revision, type Slot } from '../core/ids.js'
 import { compareKeys, utf8Length } from './key-order.js'
 import { beforeRangeEnd, rangeStart, type KeyRange, type ScanBounds } from './key-range.js'
@@ -45,7 +46,15 @@ export type KvStoreView = Readonly<{
   leaseCount: number
   /** Every lease and its TTL, in id order. */
   leases: () => IterableIterator<[string, number]>
+  /** The member configurations applied, oldest first (the newest few: see configsKept). */
+  configs: readonly ChosenConfig[]
 }>
+
+/**
+ * Configurations a store keeps. One change at a time, each in force α slots after it is chosen:
+ * the one in force at the applied index and any after it are a handful at most.
+ */
+export const configsKept = 4
 
 export class KvMemoryStore implements KvStore {
   #data = new BTree<string, StoredValue>(undefined, compareKeys)
@@ -56,6 +65,7 @@ export class KvMemoryStore implements KvStore {
   readonly #leaseKeys = new Map<string, Set<string>>()
   #appliedIndex: Slot = slotZero
   #revision: Revision = revisionZero
+  #configs: readonly ChosenConfig[] = []
 
   /** Hands out copies: a caller can never edit what the store holds. */
   get(key: string): StoredValue | null {
@@ -203,6 +213,24 @@ export class KvMemoryStore implements KvStore {
     this.#revision = revision
   }
 
+  /** The member configurations applied (or restored), oldest first; empty: the bootstrap one. */
+  configs(): readonly ChosenConfig[] {
+    return this.#configs
+  }
+
+  /** A configuration chosen in `config.slot` was applied: the newest `configsKept` are kept. */
+  addConfig(config: ChosenConfig): void {
+    const last = this.#configs[this.#configs.length - 1]
+    assert(last === undefined || config.slot > last.slot, `configuration of slot ${config.slot} after one of slot ${last?.slot}`)
+    this.#configs = [...this.#configs, config].slice(-configsKept)
+  }
+
+  /** A snapshot's configurations (the decoder). */
+  setConfigs(configs: readonly ChosenConfig[]): void {
+    assert(configs.length <= configsKept, `${configs.length} configurations in a store`)
+    this.#configs = configs
+  }
+
   recordGet(space: RecordSpace, key: string): DedupeRecord | null {
     return this.#spaces[space].byKey.get(key)?.record ?? null
   }
@@ -266,6 +294,7 @@ export class KvMemoryStore implements KvStore {
       data: () => data.entries(),
       leaseCount: leases.size,
       leases: () => leases.entries(),
+      configs: this.#configs,
       records: function* (space) {
         const { byKey, bySeq } = spaces[space]
         for (const [, key] of bySeq.entries()) yield [key, byKey.get(key)!.record]

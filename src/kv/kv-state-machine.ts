@@ -4,6 +4,8 @@
  * @module
  */
 import { assert } from '../core/assert.js'
+import { isCoreEntry } from '../core/command.js'
+import type { ChosenConfig } from '../core/configuration.js'
 import { slot, type Revision, type Slot } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { ChosenEntry } from '../core/messages.js'
@@ -85,7 +87,11 @@ export class KvStateMachine implements StateMachine {
       assert(entry.slot === appliedIndex + 1, `apply slot ${entry.slot} after ${appliedIndex}: gap or repeat`)
       assert(entry.value.length > 0, `slot ${entry.slot} has an empty batch`)
       for (const command of entry.value) {
-        if (command.type === 'noop') continue
+        if (isCoreEntry(command)) {
+          // The member list rides in the state, so a snapshot carries it (src/core/configuration.ts).
+          if (command.type === 'config') store.addConfig({ slot: entry.slot, members: command.members })
+          continue
+        }
         const recording = new RecordingStore(store)
         const outcome = applyWrite(recording, command, revision, this.#options)
         if (recording.changes.length > 0) this.#history.append({ revision: outcome.revision, changes: recording.changes })
@@ -101,6 +107,11 @@ export class KvStateMachine implements StateMachine {
 
   appliedIndex(): Slot {
     return this.#store.position().appliedIndex
+  }
+
+  /** The member configurations as of the applied index, oldest first; empty: never changed. */
+  configurations(): readonly ChosenConfig[] {
+    return this.#store.configs()
   }
 
   revision(): Revision {

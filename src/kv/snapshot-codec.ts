@@ -18,10 +18,13 @@
  *            u8 idBytes | id digits; a lease revoke's (result 8) has u8 deleted 0, then f64 keys
  *            deleted (format 4 on)
  *   leases:  u8 5 | u32 n | n × (u8 idBytes | id digits | f64 ttlSeconds), ids in increasing order
+ *   configs: u8 6 | u32 n | n × (f64 slot | u8 members | members × (u8 id | u8 role: 1 voter,
+ *            2 learner | u16 urlBytes | url)), slots increasing (format 5 on; one chunk at most)
  *   end:     u8 4 | f64 chunkCount | u32 crc32 of all earlier chunks
  * Data keys are strictly increasing in UTF-8 byte order; each space's records come oldest
  * applied first (the Idempotency-Key space, then the request-id space).
  *
+ * Format 5 added the member configurations (older snapshots have none: the bootstrap list holds).
  * Format 4 added retry records of lease grants and revokes (formats 2 and 3 have none and still
  * restore). Format 3 added leases (format 2 snapshots, which have none, still restore). Format 2 added the key metadata (createRevision, writes, lease). Format 1 snapshots lack it and
  * cannot be completed from what they hold (a key's creation revision is gone): the decoder
@@ -32,15 +35,17 @@
 import { isUtf8 } from 'node:buffer'
 import { crc32 } from 'node:zlib'
 import { assert } from '../core/assert.js'
-import { isLeaseId, leaseId, revision, slot, type Revision, type Slot } from '../core/ids.js'
+import { memberListProblem, type ChosenConfig, type ConfigMember } from '../core/configuration.js'
+import { isLeaseId, leaseId, nodeId, revision, slot, type Revision, type Slot } from '../core/ids.js'
+import { limits as coreLimits } from '../core/limits.js'
 import { compareKeys } from './key-order.js'
 import { recordSpaces, type DedupeRecord, type RecordSpace, type StoredValue } from './kv-store.js'
-import { KvMemoryStore, type KvStoreView } from './kv-memory-store.js'
+import { configsKept, KvMemoryStore, type KvStoreView } from './kv-memory-store.js'
 import type { ApplyResult, TxnOpResult, TxnResult } from './state-machine.js'
 
-export const snapshotFormatVersion = 4
+export const snapshotFormatVersion = 5
 const magic = Buffer.from('PXKVSNAP', 'latin1')
-const kind = { header: 1, data: 2, records: 3, end: 4, leases: 5 } as const
+const kind = { header: 1, data: 2, records: 3, end: 4, leases: 5, configs: 6 } as const
 /** Format 2's header has no lease count. */
 const headerBytesOf = (format: number): number => 1 + magic.length + 2 + (format >= 3 ? 6 : 5) * 8
 const headerBytes = headerBytesOf(snapshotFormatVersion)
@@ -153,11 +158,37 @@ export function* encodeSnapshot(view: KvStoreView, chunkBytesMax: number, chunkB
   }
   const lastLeases = leases.flush()
   if (lastLeases !== null) yield emit(lastLeases)
+  if (view.configs.length > 0) yield emit(encodeConfigs(view.configs, chunkBytesMax))
   const end = Buffer.alloc(endBytes)
   end.writeUInt8(kind.end, 0)
   end.writeDoubleLE(chunks, 1)
   end.writeUInt32LE(checksum, 9)
   yield end
+}
+
+const roleCodes = { voter: 1, learner: 2 } as const
+
+/** The configurations in one chunk: a handful of members each, far below any chunk bound. */
+function encodeConfigs(configs: readonly ChosenConfig[], chunkBytesMax: number): Buffer {
+  const parts: Buffer[] = [Buffer.from([kind.configs]), Buffer.alloc(4)]
+  parts[1]!.writeUInt32LE(configs.length, 0)
+  for (const config of configs) {
+    const head = Buffer.alloc(9)
+    head.writeDoubleLE(config.slot, 0)
+    head.writeUInt8(config.members.length, 8)
+    parts.push(head)
+    for (const member of config.members) {
+      const url = Buffer.from(member.url, 'utf8')
+      const fixed = Buffer.alloc(4)
+      fixed.writeUInt8(member.id, 0)
+      fixed.writeUInt8(roleCodes[member.role], 1)
+      fixed.writeUInt16LE(url.length, 2)
+      parts.push(fixed, url)
+    }
+  }
+  const chunk = Buffer.concat(parts)
+  assert(chunk.length <= chunkBytesMax, `a configurations chunk of ${chunk.length} bytes exceeds ${chunkBytesMax}`)
+  return chunk
 }
 
 function writeTxnResults(records: ChunkWriter, result: TxnResult): void {
@@ -257,6 +288,7 @@ export class SnapshotDecoder {
   readonly #records: Record<RecordSpace, number> = { idempotency: 0, request: 0 }
   #leases = 0
   #lastLease: string | null = null
+  #configs: ChosenConfig[] | null = null
   #chunks = 0
   #checksum = 0
   #ended = false
@@ -285,7 +317,14 @@ export class SnapshotDecoder {
         this.#readItems(bytes, (reader) => this.#readRecord(reader))
         break
       case kind.leases:
+        if (this.#configs !== null) throw new SnapshotFormatError('leases after the configurations')
         this.#readItems(bytes, (reader) => this.#readLease(reader))
+        break
+      case kind.configs:
+        if (this.#configs !== null) throw new SnapshotFormatError('a second configurations chunk')
+        this.#configs = []
+        this.#readItems(bytes, (reader) => this.#readConfig(reader))
+        if (this.#configs.length > configsKept) throw new SnapshotFormatError(`${this.#configs.length} configurations (at most ${configsKept})`)
         break
       case kind.end:
         this.#readEnd(bytes)
@@ -301,6 +340,26 @@ export class SnapshotDecoder {
   finish(): KvMemoryStore {
     if (!this.#ended || this.#header === null) throw new SnapshotFormatError('the snapshot ends before its end chunk (truncated)')
     return this.#store
+  }
+
+  #readConfig(reader: Reader): void {
+    const at = reader.integer('configuration slot')
+    const previous = this.#configs![this.#configs!.length - 1]
+    if (previous !== undefined && at <= previous.slot) throw new SnapshotFormatError(`configurations out of order (slot ${at} after ${previous.slot})`)
+    const count = reader.u8()
+    const members: ConfigMember[] = []
+    for (let index = 0; index < count; index += 1) {
+      const id = reader.u8()
+      const role = reader.u8()
+      const url = reader.text(reader.u16())
+      if (id < 1 || id > coreLimits.nodesMax || (role !== roleCodes.voter && role !== roleCodes.learner) || url.length > coreLimits.memberUrlBytesMax) {
+        throw new SnapshotFormatError(`configuration of slot ${at} has an invalid member (${id}, ${role})`)
+      }
+      members.push({ id: nodeId(id), url, role: role === roleCodes.voter ? 'voter' : 'learner' })
+    }
+    const problem = memberListProblem(members)
+    if (problem !== null) throw new SnapshotFormatError(`configuration of slot ${at}: ${problem}`)
+    this.#configs!.push({ slot: slot(at), members })
   }
 
   #readItems(bytes: Buffer, readItem: (reader: Reader) => void): void {
@@ -415,6 +474,10 @@ export class SnapshotDecoder {
     const orphaned = this.#store.orphanedLeases()
     if (orphaned.length > 0) throw new SnapshotFormatError(`keys are attached to lease ${orphaned[0]}, which the snapshot does not hold`)
     this.#store.setPosition(header.appliedIndex, header.revision)
+    if (this.#configs !== null) {
+      if (this.#configs.some((config) => config.slot > header.appliedIndex)) throw new SnapshotFormatError(`a configuration chosen after the snapshot's applied index ${header.appliedIndex}`)
+      this.#store.setConfigs(this.#configs)
+    }
     this.#ended = true
   }
 }

@@ -201,7 +201,10 @@ export class PaxosNode implements NodeService {
           for (const proposal of proposals) this.#pending.settleWrite(proposal, { type: 'dropped' })
         },
         fetchSnapshot: (from, through) => this.#fetchSnapshot(from, through),
-        installSnapshot: (index) => this.#installSnapshot(index),
+        installSnapshot: (index) => {
+          this.#installSnapshot(index)
+          return this.#stateMachine.configurations()
+        },
         takeSnapshot: (index) => {
           assert(this.#stateMachine.appliedIndex() === index, `a snapshot at ${index} asked for at applied index ${this.#stateMachine.appliedIndex()}`)
           this.#snapshotter.take()

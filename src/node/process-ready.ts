@@ -5,6 +5,7 @@
  */
 import { limits } from '../core/limits.js'
 import type { ProposalId } from '../core/command.js'
+import type { ChosenConfig } from '../core/configuration.js'
 import type { NodeId, Slot } from '../core/ids.js'
 import type { ChosenEntry, Envelope } from '../core/messages.js'
 import type { ReplicaPort } from '../core/replica-port.js'
@@ -38,8 +39,9 @@ export interface ReadyPorts {
   /**
    * Inside the turn's transaction: the local snapshot through `index` replaces the state
    * machine, and the log store is truncated through `index` (behind that durable snapshot).
+   * Returns the member configurations the restored state holds (empty or nothing: never changed).
    */
-  readonly installSnapshot: (index: Slot) => void
+  readonly installSnapshot: (index: Slot) => readonly ChosenConfig[] | void
   /**
    * After the turn's transaction: take a snapshot of the state machine, now at applied index
    * `index`, and write it out once that turn is on disk (src/node/snapshotter.ts).
@@ -65,7 +67,7 @@ export function processReady(replica: ReplicaPort<WriteCommand>, ports: ReadyPor
       ports.atomically(() => {
         if (!isPersistEmpty(ready.persist)) ports.persist(ready.persist)
         // After the persist: the truncation then also drops what this turn chose below `install`.
-        if (install !== null) ports.installSnapshot(install)
+        if (install !== null) replica.configurationsRestored(ports.installSnapshot(install) ?? [])
         if (ready.committed.length > 0) ports.apply(ready.committed)
       })
     }

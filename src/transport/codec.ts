@@ -8,6 +8,7 @@
 import { z } from 'zod'
 import { assert } from '../core/assert.js'
 import type { AppCommand } from '../core/command.js'
+import { memberListProblem } from '../core/configuration.js'
 import type { NodeId, Slot } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { PeerMessage, PeerMessageType } from '../core/messages.js'
@@ -21,12 +22,16 @@ const ballot = z.strictObject({
   node: z.number().int().min(0).max(limits.nodesMax).transform((value) => value as NodeId),
 })
 const noopEntry = z.strictObject({ type: z.literal('noop') })
+/** A member list in the log (src/core/configuration.ts); its rules are checked again by the core's. */
+const configMember = z.strictObject({ id: node, url: z.string().url().max(limits.memberUrlBytesMax), role: z.enum(['voter', 'learner']) })
+const configEntry = z.strictObject({ type: z.literal('config'), members: z.array(configMember).min(1).max(limits.nodesMax) })
+  .refine((entry) => memberListProblem(entry.members) === null, 'a configuration needs distinct members and URLs and at least one voter')
 const slotsPerMessageMax = 4 * limits.pipelineSlotsMax
 
 /** The schemas of a peer batch whose values carry commands that `command` validates. */
 export function peerSchemas<C extends AppCommand>(command: z.ZodType<C>) {
   // Commands first: nearly every entry is one, and a noop is tried only when that fails.
-  const value = z.array(z.union([command, noopEntry])).min(1).max(limits.batchCommandsMax)
+  const value = z.array(z.union([command, noopEntry, configEntry])).min(1).max(limits.batchCommandsMax)
   const logEntry = z.strictObject({ slot, ballot, value, chosen: z.boolean() })
   const chosenEntry = z.strictObject({ slot, value })
   const message = z.discriminatedUnion('type', [
@@ -42,7 +47,7 @@ export function peerSchemas<C extends AppCommand>(command: z.ZodType<C>) {
     ),
     z.strictObject({ type: z.literal('reject'), ballot, promised: ballot }),
     z.strictObject({ type: z.literal('heartbeat'), ballot, commitIndex: slot, readRound: z.number().int().min(0).max(maxInt) }),
-    z.strictObject({ type: z.literal('heartbeat-ack'), ballot, readRound: z.number().int().min(0).max(maxInt) }),
+    z.strictObject({ type: z.literal('heartbeat-ack'), ballot, readRound: z.number().int().min(0).max(maxInt), commitIndex: slot.optional() }),
     z.strictObject({ type: z.literal('catch-up'), fromSlot: slot }),
     z.strictObject({ type: z.literal('chosen'), entries: z.array(chosenEntry).min(1).max(limits.catchUpSlotsMax) }),
     z.strictObject({ type: z.literal('compacted'), through: slot }),

@@ -17,7 +17,7 @@ const leader = nodeId(2)
 
 function setup(entries: ConstructorParameters<typeof Log<WriteCommand>>[0] = []) {
   const log = new Log<WriteCommand>(entries)
-  const outputs = new Outputs<WriteCommand>(nodeId(1), [nodeId(1), nodeId(2), nodeId(3)])
+  const outputs = new Outputs<WriteCommand>(nodeId(1), () => [nodeId(1), nodeId(2), nodeId(3)])
   const acceptor = new Acceptor({ log, outputs, promised: ballotZero, sizes: new MessageSizes(kvCommands), messageBytesMax: limits.messageBytesMax })
   return { log, outputs, acceptor }
 }
@@ -79,8 +79,8 @@ describe('Acceptor', () => {
 
   it('acknowledges a heartbeat at or above its promise and rejects a stale one', () => {
     const { outputs, acceptor } = setup()
-    expect(acceptor.onHeartbeat(leader, { type: 'heartbeat', ballot: b(2, 2), commitIndex: slot(0), readRound: 7 })).toBe('granted')
-    expect(acceptor.onHeartbeat(leader, { type: 'heartbeat', ballot: b(1, 3), commitIndex: slot(0), readRound: 1 })).toBe('rejected')
+    expect(acceptor.onHeartbeat(leader, { type: 'heartbeat', ballot: b(2, 2), commitIndex: slot(0), readRound: 7 }, slot(0))).toBe('granted')
+    expect(acceptor.onHeartbeat(leader, { type: 'heartbeat', ballot: b(1, 3), commitIndex: slot(0), readRound: 1 }, slot(0))).toBe('rejected')
     const taken = outputs.take()
     expect(taken.persist.promised).toEqual(b(2, 2))
     expect(taken.messagesAfterPersist.map((e) => e.message.type)).toEqual(['heartbeat-ack', 'reject'])

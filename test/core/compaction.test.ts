@@ -39,7 +39,7 @@ function node(self: number, options: { entries?: LogEntry<WriteCommand>[]; appli
       apply: (entries) => drained.applied.push(...entries.map((entry) => entry.slot)),
       send: (envelopes) => drained.sent.push(...envelopes),
       fetchSnapshot: (from, through) => drained.fetches.push({ type: 'fetch', from, through }),
-      installSnapshot: (index) => drained.installs.push(index),
+      installSnapshot: (index) => { drained.installs.push(index) },
       takeSnapshot: (index) => drained.takes.push(index),
     })
     return drained

@@ -3,9 +3,9 @@
  * storage, and a network the test controls (deliver all, drop a node, crash and restart).
  * The seeded fault-injecting simulator lives in test/sim; this is for readable scenarios.
  */
-import type { ByteLimits, ChosenEntry, CoreEvent, Envelope, NodeId, ReadOutcome } from '../../src/core/index.js'
+import type { ByteLimits, ChosenConfig, ChosenEntry, CoreEvent, Envelope, NodeId, ReadOutcome } from '../../src/core/index.js'
 import { type WriteCommand, kvCommands } from '../../src/kv/command.js'
-import { Replica, assert, nodeId, seededRandom, slot, slotZero } from '../../src/core/index.js'
+import { Replica, assert, configEntries, nodeId, seededRandom, slot, slotZero } from '../../src/core/index.js'
 import { processReady } from '../../src/node/process-ready.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
 
@@ -25,6 +25,7 @@ export class Harness {
   /** Every envelope any node sent, in order, for tests that inspect the traffic. */
   readonly sent: Envelope<WriteCommand>[] = []
   #seed: number
+  readonly #configurations = new Map<NodeId, readonly ChosenConfig[]>()
   #byteLimits: ByteLimits | undefined
 
   constructor(count: number, seed = 1, byteLimits?: ByteLimits) {
@@ -40,12 +41,30 @@ export class Harness {
     }
   }
 
+  /**
+   * A node that joins: it starts empty with the configuration it was added in (as a learner),
+   * as `serve --join` does, and learns the log from the others.
+   */
+  join(id: NodeId, configurations: readonly ChosenConfig[]): void {
+    this.storages.set(id, new MemoryAcceptorStorage<WriteCommand>())
+    this.applied.set(id, [])
+    this.reads.set(id, [])
+    this.dropped.set(id, [])
+    this.#configurations.set(id, configurations)
+    this.start(id)
+  }
+
   start(id: NodeId): void {
     const applied = this.applied.get(id) ?? []
     const appliedIndex = applied.length === 0 ? slotZero : slot(applied[applied.length - 1]!.slot)
+    // What a state machine would hold: the configurations in the applied slots, after the bootstrap one.
+    const chosen = applied.flatMap((entry) => configEntries(entry.value).map((config): ChosenConfig => ({ slot: entry.slot, members: config.members })))
+    const bootstrap = this.#configurations.get(id) ?? []
+    const configurations = chosen.length > 0 ? [...bootstrap.filter((config) => config.slot < chosen[0]!.slot), ...chosen] : bootstrap
     this.replicas.set(id, new Replica<WriteCommand>({ commands: kvCommands,
       self: id,
       members: this.ids,
+      ...(configurations.length === 0 ? {} : { configurations: chosen.length > 0 && bootstrap.length === 0 ? [this.#bootstrap(), ...chosen] : configurations }),
       durable: this.storages.get(id)!.load(),
       appliedIndex,
       random: seededRandom(this.#seed * 31 + id),
@@ -53,6 +72,10 @@ export class Harness {
       ...(this.#byteLimits === undefined ? {} : { byteLimits: this.#byteLimits }),
     }))
     this.down.delete(id)
+  }
+
+  #bootstrap(): ChosenConfig {
+    return { slot: slotZero, members: this.ids.map((member) => ({ id: member, url: `node:${member}`, role: 'voter' as const })) }
   }
 
   crash(id: NodeId): void {

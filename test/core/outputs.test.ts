@@ -27,7 +27,7 @@ const others: PeerMessage<WriteCommand>[] = [
   { type: 'pre-vote-reply', ballot, granted: true, promised: ballot },
 ]
 
-const outputs = () => new Outputs(nodeId(1), [nodeId(1), nodeId(2), nodeId(3)])
+const outputs = () => new Outputs(nodeId(1), () => [nodeId(1), nodeId(2), nodeId(3)])
 
 describe('Outputs: which messages wait for the disk', () => {
   it.each(replies.map((message) => [message.type, message] as const))('a %s waits (to a peer, and to this node itself)', (_type, message) => {

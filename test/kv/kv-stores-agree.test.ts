@@ -10,7 +10,7 @@
  * snapshot. A failure names its seed.
  */
 import { describe, expect, it } from 'vitest'
-import { randomBelow, randomChance, revision, revisionZero, seededRandom, slot, type LeaseId, type Random, type Revision, type Slot } from '../../src/core/index.js'
+import { isCoreEntry, randomBelow, randomChance, revision, revisionZero, seededRandom, slot, type LeaseId, type Random, type Revision, type Slot } from '../../src/core/index.js'
 import { type Command } from '../../src/kv/command.js'
 import { limits } from '../../src/core/limits.js'
 import { compareKeys } from '../../src/kv/key-order.js'
@@ -135,7 +135,7 @@ function applyNaive(store: NaiveStore, at: Slot, value: readonly Command[]): App
   let current = store.position().revision
   const results: AppliedWrite[] = []
   for (const command of value) {
-    if (command.type === 'noop') continue
+    if (isCoreEntry(command)) continue
     const outcome = applyWrite(store, command, current, bounds)
     current = outcome.revision
     results.push({ proposal: command.proposal, slot: at, result: outcome.result })

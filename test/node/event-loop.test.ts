@@ -26,6 +26,10 @@ function fakeReplica(calls: string[], queued: Ready<WriteCommand>[]): ReplicaPor
     compacted: () => calls.push('compacted'),
     snapshotReady: () => calls.push('snapshot-ready'),
     status: () => ({ id: nodeId(1), role: 'follower', leader: null, ballot: ballotZero, commitIndex: slotZero, appliedIndex: slotZero }),
+    proposeConfig: () => ({ type: 'not_leader', leader: null }),
+    membership: () => ({ configSlot: slotZero, members: [], inForce: true }),
+    caughtUp: () => false,
+    configurationsRestored: () => calls.push('configurations-restored'),
   }
 }
 
@@ -39,7 +43,7 @@ function recordingPorts(calls: string[]): ReadyPorts {
     reads: (outcomes) => calls.push(`reads ${outcomes.map((outcome) => outcome.id).join(',')}`),
     dropped: () => calls.push('dropped'),
     fetchSnapshot: () => calls.push('fetch-snapshot'),
-    installSnapshot: () => calls.push('install-snapshot'),
+    installSnapshot: () => { calls.push('install-snapshot') },
     takeSnapshot: () => calls.push('take-snapshot'),
   }
 }

@@ -359,6 +359,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
         this.#orderedApply.installed(node.id, index)
         this.#snapshotRestore.restored(node.id, node.stateMachine)
         this.installs += 1
+        return node.stateMachine.configurations()
       },
     }
   }
@@ -567,6 +568,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
     this.#leaseLeadership(id, event)
     if (event.type === 'slots-chosen' || event.type === 'catch-up-requested') return
     if (event.type === 'snapshot-installed') return this.trace.add(this.now, `node ${id} installed a snapshot through ${event.index}`)
+    if (event.type === 'config-chosen') return this.trace.add(this.now, `node ${id} learned the configuration of slot ${event.slot}: ${event.members.map((member) => `${member.id}${member.role === 'learner' ? 'L' : ''}`).join(',')}`)
     const ballot = formatBallot(event.ballot)
     const status = this.#nodes.get(id)!.replica?.status()
     const indexes = status === undefined ? '' : ` commit=${status.commitIndex} applied=${status.appliedIndex}`

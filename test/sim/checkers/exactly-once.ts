@@ -7,7 +7,7 @@
  * delete at a second revision, a cas that now mismatches, or a revoke that now finds its lease
  * gone).
  */
-import type { ChosenEntry } from '../../../src/core/index.js'
+import { isCoreEntry, type ChosenEntry } from '../../../src/core/index.js'
 import type { AppliedWrite } from '../../../src/kv/state-machine.js'
 import type { WriteCommand } from '../../../src/kv/command.js'
 
@@ -31,7 +31,7 @@ export class ExactlyOnceChecker {
     const idempotencyKeys = new Map<string, string>()
     for (const entry of entries) {
       for (const command of entry.value) {
-        if (command.type === 'noop') continue
+        if (isCoreEntry(command)) continue
         this.#chosenIn(command.proposal, entry.slot)
         if (command.idempotency !== null) idempotencyKeys.set(command.proposal, command.idempotency.key)
       }
