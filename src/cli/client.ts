@@ -11,9 +11,9 @@ import { explainReceipt } from './explain.js'
 import { sendToFirst, Unreachable, type Answer, type Attempt } from './failover.js'
 import { InputError, readInput } from './input.js'
 
-export type ClientCommand = 'put' | 'get' | 'del' | 'status' | 'txn' | 'lease'
+export type ClientCommand = 'put' | 'get' | 'del' | 'status' | 'txn' | 'lease' | 'member'
 
-type Values = { url: string; cas?: string; stale?: boolean; explain?: boolean; prefix?: string; file?: string; lease?: string }
+type Values = { url: string; cas?: string; stale?: boolean; explain?: boolean; prefix?: string; file?: string; lease?: string; voter?: boolean }
 
 /** A usage error: one line on stderr, exit 2, nothing sent. */
 class Usage extends Error {
@@ -56,6 +56,7 @@ async function attemptOf(command: ClientCommand, values: Values, positionals: re
   if (values.prefix !== undefined && command !== 'get' && command !== 'del') throw new Usage('--prefix is for get and del')
   if (values.file !== undefined && command !== 'put' && command !== 'txn') throw new Usage('--file is for put and txn')
   if (values.lease !== undefined && command !== 'put') throw new Usage('--lease is for put')
+  if (values.voter === true && command !== 'member') throw new Usage('--voter is for member add')
   const query = new URLSearchParams({ ...(values.cas === undefined ? {} : { cas: values.cas }), ...(values.lease === undefined ? {} : { lease: values.lease }) }).toString()
   const cas = query === '' ? '' : `?${query}`
   switch (command) {
@@ -90,6 +91,30 @@ async function attemptOf(command: ClientCommand, values: Values, positionals: re
       return { method: 'GET', path: '/v1/status', body: null }
     case 'lease':
       return leaseAttempt(positionals)
+    case 'member':
+      return memberAttempt(positionals, values.voter === true)
+  }
+}
+
+/** member list | add ID URL [--voter] | promote ID | remove ID. */
+function memberAttempt(positionals: readonly string[], voter: boolean): Attempt {
+  const [action, id, url] = positionals
+  if (voter && action !== 'add') throw new Usage('--voter is for member add')
+  if (action === 'list') {
+    expectPositionals(positionals, 1)
+    return { method: 'GET', path: '/v1/members', body: null }
+  }
+  if (action !== 'add' && action !== 'promote' && action !== 'remove') throw new Usage(`member: expected list, add, promote or remove, got ${JSON.stringify(action)}`)
+  expectPositionals(positionals, action === 'add' ? 3 : 2)
+  if (!/^\d{1,3}$/.test(id!) || Number(id) < 1 || Number(id) > limits.nodesMax) throw new Usage(`member ${action}: a member id is 1 to ${limits.nodesMax}, got ${JSON.stringify(id)}`)
+  switch (action) {
+    case 'add':
+      if (!URL.canParse(url!) || !/^https?:$/.test(new URL(url!).protocol)) throw new Usage(`member add: expected the new member's http(s) URL, got ${JSON.stringify(url)}`)
+      return { method: 'POST', path: '/v1/members', body: JSON.stringify({ id: Number(id), url, learner: !voter }), headers: { 'content-type': 'application/json' } }
+    case 'promote':
+      return { method: 'POST', path: `/v1/members/${id}/promote`, body: null }
+    case 'remove':
+      return { method: 'DELETE', path: `/v1/members/${id}`, body: null }
   }
 }
 
@@ -144,7 +169,7 @@ export async function runClient(command: ClientCommand, argv: readonly string[],
       strict: true,
       options: {
         url: { type: 'string', default: 'http://127.0.0.1:7001' }, cas: { type: 'string' }, stale: { type: 'boolean' }, explain: { type: 'boolean' },
-        prefix: { type: 'string' }, file: { type: 'string' }, lease: { type: 'string' },
+        prefix: { type: 'string' }, file: { type: 'string' }, lease: { type: 'string' }, voter: { type: 'boolean' },
       },
     })
     values = parsed.values as Values

@@ -17,6 +17,7 @@ function packageVersion(): string {
 
 const usage = `usage:
   paxos-kv serve --id N --port P --data DIR --cluster 1=URL,2=URL,... [--host H] [--secret S] [--fsync full|off]
+  paxos-kv serve --id N --port P --data DIR --join URL [...]   (a member added with member add)
       [--cluster-id ID] [--request-timeout-ms 5000] [--tick-ms 10] [--max-value-bytes 1048576] [--debug-step]
       (secret also from env PAXOS_KV_SECRET; without one, a development secret and a warning;
        log level from env LOG_LEVEL, default info)
@@ -33,6 +34,8 @@ const usage = `usage:
   paxos-kv lock NAME [--ttl 10] [--url ...] -- COMMAND...   (runs COMMAND while holding the lock NAME)
   paxos-kv watch KEY [--prefix] [--from-revision R] [--url ...]   (one JSON line per change, until Ctrl-C)
   paxos-kv status [--url ...]
+  paxos-kv member list | add ID URL [--voter] | promote ID | remove ID [--url ...]
+      (add: a learner unless --voter; then start it with serve --id ID --port P --data EMPTY_DIR --join URL)
   paxos-kv --version
   --url lists one or more nodes; when one is down the next is tried`
 
@@ -49,6 +52,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'status':
     case 'txn':
     case 'lease':
+    case 'member':
       return runClient(command, rest)
     case 'watch':
       return runWatch(rest)

@@ -4,7 +4,9 @@
  * @module
  */
 import { clusterSizeWarning, ConfigError } from '../config/cluster-spec.js'
-import { parseServeArgs, type Config } from '../config/config.js'
+import { checkSelfUrl, parseServeArgs, type Config, type NodeConfig } from '../config/config.js'
+import type { ChosenConfig } from '../core/configuration.js'
+import { joinCluster } from '../node/join.js'
 import { composeNode, ListenError, resolveClusterId, type ComposedNode } from '../node/compose.js'
 import { createLogger } from '../observability/logger.js'
 import { DataDirError } from '../storage/data-dir.js'
@@ -42,11 +44,40 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   process.on('uncaughtException', crash)
   process.on('unhandledRejection', crash)
   let node: ComposedNode
+  let voters = config.members.length
+  let clusterIdInUse: string | null = config.clusterId
   try {
-    const clusterId = await resolveClusterId(config, logger, stop.signal)
+    let bootstrap: ChosenConfig | null = null
+    let clusterId: string | 'stopped'
+    if (config.join !== null) {
+      // A node added with `member add`: the cluster says who the members are, and its id.
+      const joined = await joinCluster(config, config.join, logger, stop.signal)
+      if (joined.type === 'stopped') return 0
+      if (joined.type === 'refused') {
+        process.stderr.write(`paxos-kv serve: --join: ${joined.reason}\n`)
+        return 2
+      }
+      const self = joined.configuration.members.find((member) => member.id === config.id)!
+      checkSelfUrl('--join', config.id, self.url, config.port)
+      bootstrap = joined.configuration
+      voters = joined.configuration.members.filter((member) => member.role === 'voter').length
+      // This node's own --cluster URLs (if any) still say how it reaches those members.
+      const known = new Map(config.members.map((member) => [member.id, member.url]))
+      config = { ...config, members: joined.configuration.members.map((member) => ({ id: member.id, url: known.get(member.id) ?? member.url })) }
+      clusterId = config.clusterId ?? joined.clusterId
+      logger.info({ join: config.join, members: joined.configuration.members, configSlot: joined.configuration.slot }, `joining cluster ${clusterId} as a ${self.role}`)
+    } else {
+      clusterId = await resolveClusterId(config, logger, stop.signal)
+    }
     if (clusterId === 'stopped') return 0
-    node = composeNode({ ...config, clusterId }, logger)
+    clusterIdInUse = clusterId
+    const nodeConfig: NodeConfig = bootstrap === null ? { ...config, clusterId } : { ...config, clusterId, bootstrap }
+    node = composeNode(nodeConfig, logger)
   } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`paxos-kv serve: ${error.message}\n`)
+      return 2
+    }
     if (error instanceof DataDirError) {
       process.stderr.write(`paxos-kv serve: --data: ${error.message}\n`)
       return 2
@@ -58,8 +89,8 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     throw error
   }
   if (config.insecureSecret) logger.warn('no --secret or PAXOS_KV_SECRET: using the built-in development secret; do not expose this node')
-  const sizeWarning = clusterSizeWarning(config.members.length)
-  if (sizeWarning !== null) logger.warn({ members: config.members.length }, sizeWarning)
+  const sizeWarning = clusterSizeWarning(voters)
+  if (sizeWarning !== null) logger.warn({ voters }, sizeWarning)
   if (config.fsync === 'off') logger.warn('--fsync off: acknowledged writes can be LOST on power failure or OS crash (experiments only)')
   let port: number
   try {
@@ -70,7 +101,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     await node.stop().catch(() => {})
     return 2
   }
-  logger.info({ port, members: config.members, clusterId: config.clusterId, fsync: config.fsync, etcdPort: config.etcdPort }, `node ${config.id} serving on http://${config.host}:${port}${config.etcdPort === 0 ? '' : `, etcd API on ${config.host}:${config.etcdPort}`}`)
+  logger.info({ port, members: config.members, clusterId: clusterIdInUse, fsync: config.fsync, etcdPort: config.etcdPort }, `node ${config.id} serving on http://${config.host}:${port}${config.etcdPort === 0 ? '' : `, etcd API on ${config.host}:${config.etcdPort}`}`)
   await stopRequested
   logger.info('shutting down')
   await node.stop()

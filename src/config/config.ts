@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
+import type { ChosenConfig } from '../core/configuration.js'
 import type { NodeId } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import { logLevels, type LogLevel } from '../observability/logger.js'
@@ -15,7 +16,10 @@ export type Config = Readonly<{
   host: string
   port: number
   dataDir: string
+  /** --cluster's members; empty with --join until the cluster names them (cli/serve.ts). */
   members: readonly Member[]
+  /** --join URL: a current member to learn the cluster from (this node was added with `member add`). */
+  join: string | null
   /**
    * --cluster-id, or null: the id then comes from the data directory, where it was stored when
    * the directory was made (node/fresh-start-decision.ts says how a new one is chosen).
@@ -44,8 +48,12 @@ export type Config = Readonly<{
   etcdPort: number
 }>
 
-/** A node's configuration once its cluster id is known (given, stored, or learned from its peers). */
-export type NodeConfig = Omit<Config, 'clusterId'> & Readonly<{ clusterId: string }>
+/**
+ * A node's configuration once its cluster id is known (given, stored, or learned from its peers).
+ * `bootstrap`: the members it starts with until its log says otherwise: the cluster's current
+ * configuration for a node that joined (--join), else --cluster's members, all voters.
+ */
+export type NodeConfig = Omit<Config, 'clusterId'> & Readonly<{ clusterId: string; bootstrap?: ChosenConfig }>
 
 export const developmentSecret = 'paxos-kv-development-secret'
 
@@ -73,6 +81,21 @@ function field<K extends keyof typeof fields>(name: K, raw: string | undefined, 
   return parsed.data
 }
 
+function checkJoinUrl(url: string): void {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new ConfigError('--join', `not a URL: ${JSON.stringify(url)}`)
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError('--join', 'only http(s) URLs')
+}
+
+/** This node's own URL, as the others reach it, must name the port it listens on. */
+export function checkSelfUrl(flag: string, id: NodeId, url: string, port: number): void {
+  if (urlPort(url) !== port) throw new ConfigError(flag, `this node (${id}) is listed at ${url}, but --port is ${port}`)
+}
+
 export function parseServeArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Config {
   let values: Record<string, string | boolean | undefined>
   try {
@@ -84,7 +107,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
         host: { type: 'string' }, secret: { type: 'string' }, fsync: { type: 'string' }, 'cluster-id': { type: 'string' },
         'request-timeout-ms': { type: 'string' }, 'tick-ms': { type: 'string' }, 'max-value-bytes': { type: 'string' },
         'snapshot-every-slots': { type: 'string' }, 'log-retain-slots': { type: 'string' }, 'quota-bytes': { type: 'string' }, 'history-revisions': { type: 'string' }, 'etcd-port': { type: 'string' },
-        'debug-step': { type: 'boolean' },
+        'debug-step': { type: 'boolean' }, join: { type: 'string' },
       },
     }).values
   } catch (error) {
@@ -97,13 +120,15 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   const dataDir = text('data')
   if (dataDir === undefined || dataDir === '') throw new ConfigError('--data', 'is required')
   const clusterSpec = text('cluster')
-  if (clusterSpec === undefined) throw new ConfigError('--cluster', 'is required')
-  const members = parseClusterSpec(clusterSpec)
+  const join = text('join') ?? null
+  if (join !== null) checkJoinUrl(join)
+  if (clusterSpec === undefined && join === null) throw new ConfigError('--cluster', 'is required (or --join URL, for a node added with `paxos-kv member add`)')
+  const members = clusterSpec === undefined ? [] : parseClusterSpec(clusterSpec)
   const self = members.find((member) => member.id === id)
-  if (self === undefined) throw new ConfigError('--cluster', `does not list this node (--id ${id})`)
+  if (clusterSpec !== undefined && self === undefined) throw new ConfigError('--cluster', `does not list this node (--id ${id})`)
   // Peers reach this node at its URL in their own --cluster; one naming another port than the
   // one this node listens on is almost always a typo that leaves the node unreachable.
-  if (urlPort(self.url) !== port) throw new ConfigError('--cluster', `this node (${id}) is listed at ${self.url}, but --port is ${port}`)
+  if (self !== undefined) checkSelfUrl('--cluster', id, self.url, port)
   const fsync = text('fsync') ?? 'full'
   if (fsync !== 'full' && fsync !== 'off') throw new ConfigError('--fsync', `must be full or off, got ${JSON.stringify(fsync)}`)
   const secret = text('secret') ?? env.PAXOS_KV_SECRET
@@ -124,6 +149,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     port,
     dataDir,
     members,
+    join,
     clusterId,
     secret: secret ?? developmentSecret,
     insecureSecret: secret === undefined,

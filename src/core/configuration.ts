@@ -44,6 +44,14 @@ export function memberListProblem(members: readonly ConfigMember[]): string | nu
   return null
 }
 
+/** Whether two member lists name the same members, roles and URLs, in any order. */
+export function sameMembers(a: readonly ConfigMember[], b: readonly ConfigMember[]): boolean {
+  if (a.length !== b.length) return false
+  const byId = (x: ConfigMember, y: ConfigMember): number => x.id - y.id
+  const sorted = [...b].sort(byId)
+  return [...a].sort(byId).every((member, index) => member.id === sorted[index]!.id && member.role === sorted[index]!.role && member.url === sorted[index]!.url)
+}
+
 /** One configuration in force: its voters and every member, for quorums and for sending. */
 export class Configuration {
   readonly chosenIn: Slot
@@ -105,14 +113,27 @@ export class Configurations {
     return this.#list.filter((config) => config.chosenIn >= first.chosenIn)
   }
 
+  /**
+   * Whether every configuration that governs slots from `from` on is known: false for a node
+   * that joined while its log is still behind the configuration it joined with (it may not
+   * campaign until then: it could count the wrong voters for the slots in between).
+   */
+  complete(from: Slot): boolean {
+    return from >= this.#list[0]!.governsFrom || this.#list[0]!.chosenIn === slotZero
+  }
+
   /** The newest configuration chosen (perhaps not yet in force). */
   get newest(): Configuration {
     return this.#list[this.#list.length - 1]!
   }
 
-  /** Records the configuration chosen in `chosenIn`; a repeat of one already known changes nothing. */
+  /**
+   * Records the configuration chosen in `chosenIn`; a repeat of one already known changes
+   * nothing. So does one older than the oldest known: a node that joined starts from the
+   * cluster's configuration of then, and meets older ones as it catches up (see `complete`).
+   */
   add(chosen: ChosenConfig): boolean {
-    if (this.#list.some((config) => config.chosenIn === chosen.slot)) return false
+    if (this.#list.some((config) => config.chosenIn === chosen.slot) || chosen.slot < this.#list[0]!.chosenIn) return false
     assert(chosen.slot > this.newest.chosenIn, `configuration chosen in ${chosen.slot} arrives after one chosen in ${this.newest.chosenIn}`)
     this.#list.push(new Configuration(chosen))
     return true

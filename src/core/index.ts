@@ -5,7 +5,7 @@
 export { AssertionError, assert, assertNever } from './assert.js'
 export { ballotZero, compareBallots, formatBallot, nextBallot, type Ballot } from './ballot.js'
 export { configEntries, isCoreEntry, noopValue, type AppCommand, type CommandPort, type CoreEntry, type Entry, type NoopEntry, type ProposalId, type ProposeResult, type Value } from './command.js'
-export { configDelaySlots, governsFrom, memberListProblem, type ChosenConfig, type ConfigEntry, type ConfigMember, type MemberRole } from './configuration.js'
+export { configDelaySlots, governsFrom, memberListProblem, sameMembers, type ChosenConfig, type ConfigEntry, type ConfigMember, type MemberRole } from './configuration.js'
 export type { CoreEvent, CoreEventSink } from './events.js'
 export { isLeaseId, leaseId, nodeId, revision, revisionZero, slot, slotZero, type LeaseId, type NodeId, type Revision, type Slot } from './ids.js'
 export { byteLimits, checkByteLimits, entryOverheadBytes, frameOverheadBytes, limits, messageOverheadBytes, type ByteLimits } from './limits.js'

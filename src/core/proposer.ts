@@ -8,7 +8,7 @@
 import { assert } from './assert.js'
 import { ballotsEqual, ballotZero, type Ballot } from './ballot.js'
 import { configEntries, noopValue, type AppCommand, type CommandPort, type Value } from './command.js'
-import { configDelaySlots, Configuration, type ConfigEntry, type Configurations } from './configuration.js'
+import { configDelaySlots, Configuration, sameMembers, type ConfigEntry, type Configurations } from './configuration.js'
 import type { CoreEventSink } from './events.js'
 import { slot, slotZero, type NodeId, type Slot } from './ids.js'
 import type { Learner } from './learner.js'
@@ -602,8 +602,3 @@ export class Proposer<C extends AppCommand> {
   }
 }
 
-function sameMembers(a: Configuration['members'], b: Configuration['members']): boolean {
-  if (a.length !== b.length) return false
-  const sorted = [...b].sort((x, y) => x.id - y.id)
-  return [...a].sort((x, y) => x.id - y.id).every((member, index) => member.id === sorted[index]!.id && member.role === sorted[index]!.role && member.url === sorted[index]!.url)
-}

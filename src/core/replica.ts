@@ -196,6 +196,11 @@ export class Replica<C extends AppCommand> implements ReplicaPort<C> {
     return { configSlot: newest.chosenIn, members: newest.members, inForce: newest.governsFrom <= this.#learner.commitIndex + 1 }
   }
 
+  /** Every member of the configurations in force after the commit index or chosen to come. */
+  memberIdsFromCommit(): NodeId[] {
+    return this.#configs.membersFrom(slot(this.#learner.commitIndex + 1))
+  }
+
   /** Leader only: whether `member` has the log about as far as the leader; false elsewhere. */
   caughtUp(member: NodeId): boolean {
     return this.#proposer.caughtUp(member)
@@ -295,7 +300,8 @@ export class Replica<C extends AppCommand> implements ReplicaPort<C> {
   }
 
   #isVoter(): boolean {
-    return this.#configs.at(slot(this.#learner.commitIndex + 1)).isVoter(this.#self)
+    const next = slot(this.#learner.commitIndex + 1)
+    return this.#configs.complete(next) && this.#configs.at(next).isVoter(this.#self)
   }
 
   #isMemberFromCommit(id: NodeId): boolean {

@@ -103,7 +103,8 @@ export function composeNode(config: NodeConfig, logger: Logger): ComposedNode {
       node,
       secret: config.secret,
       clusterId: config.clusterId,
-      members: new Set(config.members.map((member) => member.id)),
+      // The node's own set: it follows the configurations as they are chosen.
+      members: node.memberIds(),
       requestTimeoutMs: config.requestTimeoutMs,
       valueBytesMax: config.valueBytesMax,
       peerCodec: new PeerCodec(writeCommandSchema),
@@ -132,7 +133,7 @@ export function composeNode(config: NodeConfig, logger: Logger): ComposedNode {
       import('../server/etcd/calls.js'), import('../server/etcd/etcd-server.js'), import('../server/etcd/member-endpoints.js'),
     ])
     const deps = { node, secret: config.secret, clusterId: config.clusterId, requestTimeoutMs: config.requestTimeoutMs, valueBytesMax: config.valueBytesMax }
-    const calls = servedCalls({ ...deps, members: config.members, selfEtcdUrl: url, endpoints: new MemberEndpoints() })
+    const calls = servedCalls({ ...deps, members: () => node.memberList(), selfEtcdUrl: url, endpoints: new MemberEndpoints() })
     etcd = new EtcdServer({ node, calls, streams: servedStreams(deps), onFatal: fatal, onUnexpected: (error) => logger.error({ err: error }, 'unexpected error in an etcd call') })
     try {
       await etcd.start(config.host, config.etcdPort)

@@ -15,6 +15,8 @@ import { limits } from '../core/limits.js'
 import type { Envelope, LogEntry } from '../core/messages.js'
 import { seededRandom } from '../core/random.js'
 import { Replica } from '../core/replica.js'
+import { governsFrom, sameMembers as sameMemberList, type ConfigMember } from '../core/configuration.js'
+import { bootstrapConfiguration, planMemberChange } from './member-change.js'
 import type { NodeConfig } from '../config/config.js'
 import type { Logger } from '../observability/logger.js'
 import { advanceCounter, createMetrics, type Metrics } from '../observability/metrics.js'
@@ -31,7 +33,7 @@ import { fetchSnapshot, type SnapshotSource } from '../transport/snapshot-transf
 import { SystemClock } from './clock.js'
 import { EventLoop } from './event-loop.js'
 import type { IdentityAnswer } from '../transport/peer-identity.js'
-import type { AdmitOutcome, DeliverOutcome, LeaseCall, LeaseView, LiveSubscription, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WatchHandle, WatchHistory, WriteOutcome, WriteRequest } from '../server/node-service.js'
+import type { AdmitOutcome, DeliverOutcome, LeaseCall, LeaseView, LiveSubscription, MemberCall, MemberChange, MembersBody, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WatchHandle, WatchHistory, WriteOutcome, WriteRequest } from '../server/node-service.js'
 import { LeaseKeeper } from './lease-keeper.js'
 import { LeaseTimers } from './lease-timers.js'
 import { WatchHub } from './watch-hub.js'
@@ -43,7 +45,7 @@ import { LiveFeed } from './live-feed.js'
 import { Snapshotter, type SnapshotWritten } from './snapshotter.js'
 
 /** The peer links the node sends through, with what it reports of them (StreamTransport). */
-export type PeerLinks = Transport<WriteCommand> & Readonly<{ reachable(peer: NodeId): boolean; counters: TransportCounters }>
+export type PeerLinks = Transport<WriteCommand> & Readonly<{ reachable(peer: NodeId): boolean; setPeer(peer: NodeId, url: string): void; counters: TransportCounters }>
 
 /** What the composition root hands the node: every concrete part is built there. */
 export type NodePorts = Readonly<{
@@ -81,6 +83,13 @@ export class PaxosNode implements NodeService {
   /** In front of the links in --debug-step mode, else null. */
   readonly #step: HoldingTransport<WriteCommand> | null
   readonly #pending = new Pending()
+  /** This node's own --cluster URLs: how it reaches those members (perhaps through a proxy). */
+  readonly #localUrls: ReadonlyMap<NodeId, string>
+  /** The URLs the configurations give (how the member was added). */
+  readonly #configUrls = new Map<NodeId, string>()
+  /** The members it admits peer messages from (read by the peer routes), this node included. */
+  readonly #memberIds = new Set<NodeId>()
+  readonly #configWaiters = new Set<Readonly<{ members: readonly ConfigMember[]; resolve: (chosen: boolean) => void }>>()
   readonly #watches = new WatchHub(limits.watchersMax)
   /** The leader's lease countdowns, driven by #leaseTicker every tick; empty on a follower. */
   readonly #leases: LeaseKeeper
@@ -122,6 +131,7 @@ export class PaxosNode implements NodeService {
     this.#leases = new LeaseKeeper(new LeaseTimers({ tickMs: config.tickMs, retryTicks: limits.electionTimeoutTicks }), this.#stateMachine)
     this.#receipts = new Receipts(config.id)
     this.#live = new LiveFeed({ self: config.id, members: config.members.map((member) => member.id), inputs: () => this.#liveInputs() })
+    this.#localUrls = new Map(config.members.map((member) => [member.id, member.url]))
     this.#restoreNewestSnapshot()
     // Slots up to the snapshot stay on disk (the replica reads them through the archive when
     // asked) until the log is truncated behind it; the chosen ones after it are applied again by
@@ -141,6 +151,8 @@ export class PaxosNode implements NodeService {
     this.#replica = new Replica({
       self: config.id,
       members: config.members.map((member) => member.id),
+      // The replicated configurations win; until the log changes the members, the bootstrap list.
+      configurations: this.#stateMachine.configurations().length > 0 ? this.#stateMachine.configurations() : [bootstrapConfiguration(config)],
       durable: this.#storage.acceptorStorage.loadFrom(slot(appliedIndex + 1)),
       appliedIndex,
       random: seededRandom(randomBytes(4).readUInt32LE(0)),
@@ -151,6 +163,7 @@ export class PaxosNode implements NodeService {
       commands: kvCommands,
     })
     this.#metrics.logCompactedThrough.set(this.#storage.acceptorStorage.log.compactedThrough())
+    this.#syncMembers()
     this.#loop = new EventLoop({
       replica: this.#replica,
       clock: this.#clock,
@@ -245,8 +258,90 @@ export class PaxosNode implements NodeService {
     this.#live.recorder.walSynced(durationMs)
   }
 
+  /** Where this node reaches `id`: its own --cluster URL for it if it has one, else the configuration's. */
   peerUrl(id: NodeId): string | null {
-    return this.#config.members.find((member) => member.id === id)?.url ?? null
+    return this.#localUrls.get(id) ?? this.#configUrls.get(id) ?? null
+  }
+
+  /** The newest configuration's members as this node reaches them (no leader needed). */
+  memberList(): Readonly<{ id: NodeId; url: string; learner: boolean }>[] {
+    return this.#replica.membership().members.map((member) => ({ id: member.id, url: this.peerUrl(member.id) ?? member.url, learner: member.role === 'learner' }))
+  }
+
+  memberIds(): ReadonlySet<NodeId> {
+    return this.#memberIds
+  }
+
+  members(): MemberCall {
+    if (this.#replica.status().role !== 'leader') return { type: 'not_leader', leader: this.#replica.status().leader }
+    return { type: 'ok', value: this.#membersBody() }
+  }
+
+  async changeMembers(change: MemberChange, deadlineMs: number): Promise<MemberCall> {
+    if (this.#replica.status().role !== 'leader') return { type: 'not_leader', leader: this.#replica.status().leader }
+    const planned = planMemberChange(this.#replica.membership().members, change, (id) => this.#replica.caughtUp(id))
+    if (planned.type === 'refused') return planned
+    if (planned.type === 'unchanged') return { type: 'ok', value: this.#membersBody() }
+    const proposed = this.#replica.proposeConfig(planned.members)
+    switch (proposed.type) {
+      case 'not_leader':
+        return proposed
+      case 'change_in_progress':
+        return { type: 'refused', code: 'change_in_progress', message: 'another membership change is not yet in force; retry once it is' }
+      case 'invalid':
+        return { type: 'refused', code: 'bad_request', message: proposed.reason }
+      case 'proposed':
+        break
+    }
+    this.#loop.schedule()
+    const chosen = await this.#configChosen(planned.members, deadlineMs - this.#clock.nowMs())
+    if (!chosen) return { type: 'timeout' }
+    this.#logger.info({ change }, 'membership changed')
+    return { type: 'ok', value: this.#membersBody() }
+  }
+
+  #membersBody(): MembersBody {
+    const view = this.#replica.membership()
+    const members = view.members.map((member) => ({ id: member.id, url: member.url, role: member.role, caughtUp: this.#replica.caughtUp(member.id) }))
+    return { members, configSlot: view.configSlot }
+  }
+
+  /** Resolves true once a configuration with exactly `members` is chosen, false at the timeout. */
+  #configChosen(members: readonly ConfigMember[], timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const waiter = { members, resolve: (chosen: boolean) => {
+        clearTimeout(timer)
+        this.#configWaiters.delete(waiter)
+        resolve(chosen)
+      } }
+      const timer = setTimeout(() => waiter.resolve(false), Math.max(0, timeoutMs))
+      this.#configWaiters.add(waiter)
+    })
+  }
+
+  /**
+   * The links, the peers admitted and the URLs follow the configurations in force or to come;
+   * a member removed is forgotten, so one added later under its id starts over (a new disk).
+   */
+  #membersChanged(): boolean {
+    const current = this.#replica.memberIdsFromCommit()
+    return current.length !== this.#memberIds.size || current.some((id) => !this.#memberIds.has(id))
+  }
+
+  #syncMembers(): void {
+    const view = this.#replica.membership()
+    for (const member of view.members) this.#configUrls.set(member.id, member.url)
+    const current = new Set(this.#replica.memberIdsFromCommit())
+    for (const id of current) {
+      const url = this.peerUrl(id)
+      if (url !== null) this.#links.setPeer(id, url)
+    }
+    for (const id of [...this.#memberIds]) {
+      if (current.has(id)) continue
+      this.#memberIds.delete(id)
+      if (id !== this.id && this.#storage.peerIncarnations.known(id) !== null) this.#storage.atomically(() => this.#storage.peerIncarnations.forget(id))
+    }
+    for (const id of current) this.#memberIds.add(id)
   }
 
   async write(request: WriteRequest, deadlineMs: number): Promise<WriteOutcome> {
@@ -342,6 +437,8 @@ export class PaxosNode implements NodeService {
 
   /** One tick of the lease clock: on the leader, an expired lease's revoke is proposed. */
   #leaseTick(): void {
+    // A change is chosen, then in force α slots later: only then does the old list stop counting.
+    if (this.#membersChanged()) this.#syncMembers()
     if (this.#replica.status().role !== 'leader') return
     for (const id of this.#leases.tick()) {
       this.#logger.info({ lease: id }, 'lease expired: revoking it')
@@ -377,9 +474,9 @@ export class PaxosNode implements NodeService {
 
   status(): StatusBody {
     const lag = this.#replica.peerLag()
-    const peers = this.#config.members
-      .filter((member) => member.id !== this.id)
-      .map((member) => ({ id: member.id, url: member.url, reachable: this.#links.reachable(member.id), lagSlots: lag.get(member.id) ?? null }))
+    const peers = [...this.#memberIds]
+      .filter((id) => id !== this.id)
+      .map((id) => ({ id, url: this.peerUrl(id) ?? '', reachable: this.#links.reachable(id), lagSlots: lag.get(id) ?? null }))
     const snapshot = { newestIndex: this.#storage.snapshots.latest()?.index ?? null, logCompactedThrough: this.#storage.acceptorStorage.log.compactedThrough(), sent: this.#snapshotsSent, installed: this.#snapshotsInstalled }
     return { ...this.#replica.status(), revision: revision(this.#stateMachine.revision()), peers, snapshot, etcdUrl: this.#etcdUrl }
   }
@@ -445,10 +542,10 @@ export class PaxosNode implements NodeService {
     advanceCounter(this.#metrics.peerMessagesDropped, this.#reported.dropped, this.#links.counters.dropped)
     advanceCounter(this.#metrics.peerMessagesOversized, this.#reported.oversized, this.#links.counters.oversized)
     const lag = this.#replica.peerLag()
-    for (const member of this.#config.members) {
-      if (member.id === this.id) continue
-      this.#metrics.peerReachable.set({ peer: String(member.id) }, this.#links.reachable(member.id) ? 1 : 0)
-      this.#metrics.peerLag.set({ peer: String(member.id) }, lag.get(member.id) ?? 0)
+    for (const id of this.#memberIds) {
+      if (id === this.id) continue
+      this.#metrics.peerReachable.set({ peer: String(id) }, this.#links.reachable(id) ? 1 : 0)
+      this.#metrics.peerLag.set({ peer: String(id) }, lag.get(id) ?? 0)
     }
     return this.#metrics.registry.metrics()
   }
@@ -507,6 +604,15 @@ export class PaxosNode implements NodeService {
         this.#logger.info({ ballot: event.ballot, reason: event.reason }, 'stepped down')
         return
       case 'catch-up-requested':
+        return
+      case 'config-chosen':
+        // Inside the core's turn: the links and the disk are touched after it.
+        queueMicrotask(() => {
+          if (this.#stopping) return
+          this.#syncMembers()
+          for (const waiter of [...this.#configWaiters]) if (sameMemberList(waiter.members, event.members)) waiter.resolve(true)
+        })
+        this.#logger.info({ slot: event.slot, members: event.members }, `configuration chosen in slot ${event.slot}: in force from slot ${governsFrom(event.slot)}`)
         return
     }
   }

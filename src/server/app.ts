@@ -16,6 +16,7 @@ import { mountKvRoutes } from './kv-routes.js'
 import { mountTxnRoutes } from './txn-routes.js'
 import { mountWatchRoutes } from './watch-routes.js'
 import { mountLeaseRoutes } from './lease-routes.js'
+import { mountMemberRoutes } from './member-routes.js'
 import { mountPeerRoutes, type RefusedSender } from './peer-routes.js'
 import { mountStatusRoutes } from './status-routes.js'
 import { mountUiRoutes } from './ui-routes.js'
@@ -44,6 +45,9 @@ const knownRoutes: ReadonlyArray<readonly [RegExp, string]> = [
   [/^\/v1\/leases\/[^/]+$/, 'GET, DELETE'],
   [/^\/v1\/leases\/[^/]+\/keepalive$/, 'POST'],
   [/^\/v1\/status$/, 'GET'],
+  [/^\/v1\/members$/, 'GET, POST'],
+  [/^\/v1\/members\/[^/]+$/, 'DELETE'],
+  [/^\/v1\/members\/[^/]+\/promote$/, 'POST'],
   [/^\/v1\/events$/, 'GET'],
   [/^\/ui(\/[^/]+)?$/, 'GET'],
   [/^\/metrics$/, 'GET'],
@@ -57,6 +61,7 @@ function routeName(path: string): string {
   if (path.startsWith('/v1/kv/')) return '/v1/kv/{key}'
   if (path.startsWith('/ui/')) return '/ui/{file}' // one series, whatever name is asked for
   if (path.startsWith('/peer/etcd/')) return '/peer/etcd/{call}'
+  if (path.startsWith('/v1/members/')) return path.endsWith('/promote') ? '/v1/members/{id}/promote' : '/v1/members/{id}'
   return knownRoutes.some(([pattern]) => pattern.test(path)) ? path : 'other'
 }
 
@@ -74,6 +79,7 @@ export function createApp(deps: AppDeps): Hono {
   mountTxnRoutes(app, deps)
   mountWatchRoutes(app, deps)
   mountLeaseRoutes(app, deps)
+  mountMemberRoutes(app, deps)
   mountStatusRoutes(app, deps.node)
   mountEventsRoutes(app, deps.node)
   mountUiRoutes(app)

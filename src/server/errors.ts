@@ -13,6 +13,10 @@ export const apiErrorStatus = {
   lease_not_found: 404,
   method_not_allowed: 405,
   cas_mismatch: 409,
+  /** Membership: the id or URL is taken, the learner is behind, or a change is under way. */
+  member_exists: 409,
+  not_caught_up: 409,
+  change_in_progress: 409,
   /** A member that came back with another data directory than the one its peers know. */
   incarnation_changed: 409,
   too_large: 413,

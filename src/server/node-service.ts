@@ -5,6 +5,7 @@
  * @module
  */
 import type { Ballot } from '../core/ballot.js'
+import type { MemberRole } from '../core/configuration.js'
 import type { RequestId, TxnSpec, WriteCommand } from '../kv/command.js'
 import type { LeaseId, NodeId, Revision, Slot } from '../core/ids.js'
 import type { Envelope } from '../core/messages.js'
@@ -104,6 +105,24 @@ export type LeaseCall<T> =
   | Readonly<{ type: 'overloaded' }>
   | Readonly<{ type: 'timeout' }>
 
+/** A member as GET /v1/members shows it (api.md); `caughtUp` as the leader sees it. */
+export type MemberView = Readonly<{ id: NodeId; url: string; role: MemberRole; caughtUp: boolean }>
+
+export type MembersBody = Readonly<{ members: readonly MemberView[]; configSlot: Slot }>
+
+/** One membership change (one at a time). */
+export type MemberChange =
+  | Readonly<{ type: 'add'; id: NodeId; url: string; learner: boolean }>
+  | Readonly<{ type: 'promote'; id: NodeId }>
+  | Readonly<{ type: 'remove'; id: NodeId }>
+
+/** What a membership call came to, on the leader. */
+export type MemberCall =
+  | Readonly<{ type: 'ok'; value: MembersBody }>
+  | Readonly<{ type: 'refused'; code: 'not_found' | 'member_exists' | 'not_caught_up' | 'change_in_progress' | 'bad_request'; message: string }>
+  | Readonly<{ type: 'not_leader'; leader: NodeId | null }>
+  | Readonly<{ type: 'timeout' }>
+
 export type Consistency = 'linearizable' | 'stale'
 
 export type ReadBarrierOutcome =
@@ -194,4 +213,10 @@ export interface NodeService {
   liveEvents(): LiveSubscription | null
   /** Null unless the node was started with --debug-step. */
   stepThrough(): StepThroughPort | null
+  /** On the leader: the members of the newest configuration, and which are caught up. */
+  members(): MemberCall
+  /** On the leader: proposes one change; `ok` once the new configuration is chosen. */
+  changeMembers(change: MemberChange, deadlineMs: number): Promise<MemberCall>
+  /** Every member of the configurations in force or to come (peers it admits), this node included. */
+  memberIds(): ReadonlySet<NodeId>
 }

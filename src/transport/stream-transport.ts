@@ -47,6 +47,7 @@ const oversizedReportMs = 10_000
 export class StreamTransport implements Transport<AppCommand> {
   readonly #self: NodeId
   readonly #peers = new Map<NodeId, PeerStream>()
+  readonly #urls = new Map<NodeId, string>()
   readonly #headers: Record<string, string>
   readonly #now: () => number
   readonly #onRefused: (peer: NodeId, status: number, reason: string) => void
@@ -80,14 +81,27 @@ export class StreamTransport implements Transport<AppCommand> {
       'content-type': 'application/x-ndjson', [peerHeaders.secret]: options.secret, [peerHeaders.cluster]: options.clusterId,
       [peerHeaders.node]: String(options.self), [peerHeaders.incarnation]: options.incarnation,
     }
-    for (const [id, url] of options.peers) {
-      if (id === options.self) continue
-      const client = new Client(url, { headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 })
-      const peer: PeerStream = { id, client, body: null, pending: [], reopenAtMs: 0, backoffMs: 0, reachable: true, opening: false }
-      client.on('connect', () => (peer.reachable = true))
-      client.on('disconnect', () => (peer.reachable = false))
-      this.#peers.set(id, peer)
+    for (const [id, url] of options.peers) this.setPeer(id, url)
+  }
+
+  /**
+   * Where `id` is reached from now on (a member added, or its URL changed by a configuration);
+   * the old link, if any, is closed. Nothing changes when the URL is the same.
+   */
+  setPeer(id: NodeId, url: string): void {
+    if (id === this.#self || this.#closed) return
+    const existing = this.#peers.get(id)
+    if (existing !== undefined) {
+      if (this.#urls.get(id) === url) return
+      existing.body?.end()
+      void existing.client.destroy().catch(() => {})
     }
+    const client = new Client(url, { headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 })
+    const peer: PeerStream = { id, client, body: null, pending: [], reopenAtMs: 0, backoffMs: 0, reachable: true, opening: false }
+    client.on('connect', () => (peer.reachable = true))
+    client.on('disconnect', () => (peer.reachable = false))
+    this.#peers.set(id, peer)
+    this.#urls.set(id, url)
   }
 
   send(envelopes: readonly Envelope<AppCommand>[]): void {

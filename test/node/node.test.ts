@@ -36,6 +36,7 @@ const config: NodeConfig = Object.freeze({
   port: 0,
   dataDir: join(root, '1'),
   members: [{ id: nodeId(1), url: 'http://127.0.0.1:1' }],
+  join: null,
   clusterId: 'node-test',
   secret: 'node-test-secret',
   insecureSecret: false,

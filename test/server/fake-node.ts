@@ -5,11 +5,12 @@
  */
 import { leaseId, nodeId, type Envelope, type LeaseId, type NodeId } from '../../src/core/index.js'
 import { type TxnSpec, type WriteCommand } from '../../src/kv/command.js'
-import type { AdmitOutcome, DeliverOutcome, LeaseCall, LeaseView, LiveSubscription, NodeService, ReadBarrierOutcome, Receipt, StatusBody, WriteOutcome, WriteRequest } from '../../src/server/node-service.js'
+import type { AdmitOutcome, DeliverOutcome, LeaseCall, LeaseView, LiveSubscription, MemberCall, MemberChange, NodeService, ReadBarrierOutcome, Receipt, StatusBody, WriteOutcome, WriteRequest } from '../../src/server/node-service.js'
 import { KvStateMachine, type KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
 import type { KeyRange, ScanBounds } from '../../src/kv/key-range.js'
 import type { KvItem } from '../../src/kv/state-machine.js'
-import { slot } from '../../src/core/index.js'
+import { slot, type ConfigMember } from '../../src/core/index.js'
+import { planMemberChange } from '../../src/node/member-change.js'
 import { writeCommand } from '../../src/node/write-command.js'
 import { WatchHub } from '../../src/node/watch-hub.js'
 import { writeOutcome } from '../../src/node/write-outcome.js'
@@ -136,6 +137,35 @@ export class FakeNode implements NodeService {
 
   readTxn(txn: TxnSpec) {
     return this.stateMachine.readTxn(txn)
+  }
+
+  /** The member list a scripted leader changes at once (as if chosen immediately). */
+  memberList: ConfigMember[] = [1, 2, 3].map((id) => ({ id: nodeId(id), url: `http://127.0.0.1:${7000 + id}`, role: 'voter' as const }))
+  configSlot = slot(0)
+  /** Members that count as caught up (promote needs it). */
+  readonly caughtUpMembers = new Set<NodeId>([nodeId(1), nodeId(2), nodeId(3)])
+  readonly memberChanges: MemberChange[] = []
+
+  members(): MemberCall {
+    if (this.mode === 'follower' || this.mode === 'no_leader') return { type: 'not_leader', leader: null }
+    return { type: 'ok', value: { members: this.memberList.map((member) => ({ ...member, caughtUp: this.caughtUpMembers.has(member.id) })), configSlot: this.configSlot } }
+  }
+
+  async changeMembers(change: MemberChange, deadlineMs: number): Promise<MemberCall> {
+    this.memberChanges.push(change)
+    if (this.mode === 'follower' || this.mode === 'no_leader') return { type: 'not_leader', leader: null }
+    if (deadlineMs <= this.nowMs()) return { type: 'timeout' }
+    const planned = planMemberChange(this.memberList, change, (id) => this.caughtUpMembers.has(id))
+    if (planned.type === 'refused') return planned
+    if (planned.type === 'members') {
+      this.memberList = [...planned.members]
+      this.configSlot = slot(this.configSlot + 1)
+    }
+    return this.members()
+  }
+
+  memberIds(): ReadonlySet<NodeId> {
+    return new Set(this.memberList.map((member) => member.id))
   }
 
   status(): StatusBody {

@@ -25,7 +25,7 @@ export function onStop(cleanup: () => Promise<void> | void): void {
 
 export async function startEtcd(node = new FakeNode()): Promise<{ node: FakeNode; endpoint: string; client: Etcd3; server: EtcdServer }> {
   const deps = { node, secret: 'etcd-route-secret', clusterId: 'c1', requestTimeoutMs: 2000, valueBytesMax }
-  const members = [{ id: nodeId(1), url: 'http://127.0.0.1:9' }]
+  const members = () => [{ id: nodeId(1), url: 'http://127.0.0.1:9', learner: false }]
   const server = new EtcdServer({
     node,
     calls: servedCalls({ ...deps, members, selfEtcdUrl: 'http://127.0.0.1:2379', endpoints: new MemberEndpoints() }),
