@@ -108,6 +108,12 @@ export class TestCluster {
     }
   }
 
+  /** A port for one more node (its id is the next one); it joins with `member add` and --join. */
+  async addPort(): Promise<number> {
+    this.ports.push(await freePort())
+    return this.ports.length
+  }
+
   get ids(): number[] {
     return this.ports.map((_, index) => index + 1)
   }
