@@ -22,8 +22,14 @@ export class Acceptor<C extends AppCommand> {
   readonly #messageBytesMax: number
   /** Invariant: never decreases, also across restarts (it is persisted before any reply). */
   #promised: Ballot
+  /**
+   * The first slot this acceptor may vote in (a node that joined with an empty disk): below it,
+   * its empty log could not answer for what an earlier directory under its id voted.
+   */
+  readonly #votesFrom: Slot
 
-  constructor(options: { log: Log<C>; outputs: Outputs<C>; promised: Ballot; sizes: MessageSizes<C>; messageBytesMax: number }) {
+  constructor(options: { log: Log<C>; outputs: Outputs<C>; promised: Ballot; sizes: MessageSizes<C>; messageBytesMax: number; votesFrom?: Slot }) {
+    this.#votesFrom = options.votesFrom ?? slot(0)
     this.#sizes = options.sizes
     this.#log = options.log
     this.#messageBytesMax = options.messageBytesMax
@@ -36,6 +42,8 @@ export class Acceptor<C extends AppCommand> {
   }
 
   onPrepare(from: NodeId, prepare: PrepareMessage): AcceptorVerdict {
+    // No promise (and no report) that reaches below the slots it may vote in: say nothing.
+    if (prepare.fromSlot < this.#votesFrom) return 'rejected'
     const order = compareBallots(prepare.ballot, this.#promised)
     if (order < 0) return this.#reject(from, prepare.ballot)
     // order === 0 is the same candidate asking again: a retry, or the next page of the report.
@@ -82,7 +90,7 @@ export class Acceptor<C extends AppCommand> {
     // A compacted slot is chosen, but its value is only in the snapshot: no vote, since the
     // acceptor must never vote for a value it cannot check. A leader that promised-read this
     // acceptor knows the slot is chosen and never proposes there.
-    if (this.#log.isCompacted(at)) return false
+    if (this.#log.isCompacted(at) || at < this.#votesFrom) return false
     const existing = this.#log.get(at)
     // One ballot proposes one value per slot, so the same ballot means the same value: a re-send.
     if (existing !== undefined && compareBallots(existing.ballot, ballot) === 0) return true

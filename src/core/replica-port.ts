@@ -42,6 +42,11 @@ export type ReplicaOptions<C extends AppCommand> = Readonly<{
    * absent or empty (a new cluster, or one whose log never changed its members).
    */
   members: readonly NodeId[]
+  /**
+   * The first slot this node's acceptor may vote in: set for a node that joined with an empty
+   * data directory (the slots before are not its to vote in). Absent: every slot.
+   */
+  votesFrom?: Slot
   /** The state machine's configurations as of `appliedIndex` (src/core/configuration.ts). */
   configurations?: readonly ChosenConfig[]
   durable: DurableAcceptorState<C>

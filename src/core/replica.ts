@@ -79,6 +79,7 @@ export class Replica<C extends AppCommand> implements ReplicaPort<C> {
       promised: options.durable.promised,
       sizes,
       messageBytesMax: bytes.messageBytesMax,
+      votesFrom: options.votesFrom ?? slotZero,
     })
     this.#learner = new Learner({ log, outputs: this.#outputs, appliedIndex: options.appliedIndex, sizes, messageBytesMax: bytes.messageBytesMax })
     // The state the replica starts from is a snapshot's (or empty): the next is due after it.

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
 import { AssertionError } from '../core/assert.js'
 import { limits } from '../core/limits.js'
+import { governsFrom } from '../core/configuration.js'
 import type { Config, NodeConfig } from '../config/config.js'
 import type { WriteCommand } from '../kv/command.js'
 import { writeCommandSchema } from '../kv/command-codec.js'
@@ -57,7 +58,8 @@ export function composeNode(config: NodeConfig, logger: Logger): ComposedNode {
   // The storage reports its WAL syncs to the node that runs on it, which is built after it.
   let synced = (_durationMs: number): void => {}
   const storage: NodeStorage<WriteCommand> = openNodeStorage<WriteCommand>(
-    { dir: config.dataDir, clusterId: config.clusterId, nodeId: config.id, fsync: config.fsync },
+    // A node that joins votes only in the slots its configuration governs (migrations/0009).
+    { dir: config.dataDir, clusterId: config.clusterId, nodeId: config.id, fsync: config.fsync, votesFrom: config.bootstrap === undefined || config.bootstrap.slot === 0 ? 0 : governsFrom(config.bootstrap.slot) },
     { onError: fatal, onSynced: (durationMs) => synced(durationMs), nowMs: () => clock.nowMs() },
   )
   // Peer refusals are retried many times a minute: say each once per half minute.

@@ -154,6 +154,7 @@ export class PaxosNode implements NodeService {
       // The replicated configurations win; until the log changes the members, the bootstrap list.
       configurations: this.#stateMachine.configurations().length > 0 ? this.#stateMachine.configurations() : [bootstrapConfiguration(config)],
       durable: this.#storage.acceptorStorage.loadFrom(slot(appliedIndex + 1)),
+      votesFrom: slot(this.#storage.identity.votesFrom),
       appliedIndex,
       random: seededRandom(randomBytes(4).readUInt32LE(0)),
       archive: this.#storage.acceptorStorage.log,

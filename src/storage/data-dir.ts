@@ -35,10 +35,14 @@ export class DataDirError extends Error {
 
 export type Fsync = 'full' | 'off'
 
-export type NodeStorageOptions = Readonly<{ dir: string; clusterId: string; nodeId: NodeId; fsync: Fsync }>
+/**
+ * `votesFrom`: for a directory made now, the first slot it may vote in (serve --join; see
+ * migrations/0009); an existing directory keeps its own.
+ */
+export type NodeStorageOptions = Readonly<{ dir: string; clusterId: string; nodeId: NodeId; fsync: Fsync; votesFrom?: number }>
 
 /** Who a data directory belongs to, and which incarnation of that node it is. */
-export type DataDirIdentity = Readonly<{ clusterId: string; nodeId: NodeId; incarnation: string }>
+export type DataDirIdentity = Readonly<{ clusterId: string; nodeId: NodeId; incarnation: string; votesFrom: number }>
 
 /** Generic over the commands its log holds: it stores them as they are. */
 export type NodeStorage<C extends AppCommand> = Readonly<{
@@ -81,9 +85,9 @@ export function openNodeStorage<C extends AppCommand>(options: NodeStorageOption
     db.transaction(() => {
       migrate(db)
       db.prepare(
-        "INSERT INTO meta (id, cluster_id, node_id, created_at_ms, format_version, incarnation) VALUES (1, ?, ?, CAST(unixepoch('subsec') * 1000 AS INTEGER), ?, ?) " +
+        "INSERT INTO meta (id, cluster_id, node_id, created_at_ms, format_version, incarnation, votes_from) VALUES (1, ?, ?, CAST(unixepoch('subsec') * 1000 AS INTEGER), ?, ?, ?) " +
           'ON CONFLICT (id) DO UPDATE SET format_version = excluded.format_version',
-      ).run(options.clusterId, options.nodeId, formatVersion(), randomBytes(8).toString('hex'))
+      ).run(options.clusterId, options.nodeId, formatVersion(), randomBytes(8).toString('hex'), options.votesFrom ?? 0)
     })()
   } catch (error) {
     db.close()
@@ -95,9 +99,9 @@ export function openNodeStorage<C extends AppCommand>(options: NodeStorageOption
 }
 
 function identityOf(db: Database.Database): DataDirIdentity {
-  const row = db.prepare('SELECT cluster_id, node_id, incarnation FROM meta WHERE id = 1').get() as MetaRow & { incarnation: string } | undefined
+  const row = db.prepare('SELECT cluster_id, node_id, incarnation, votes_from FROM meta WHERE id = 1').get() as MetaRow & { incarnation: string; votes_from: number } | undefined
   assert(row !== undefined && row.incarnation !== '', 'a migrated data directory has an owner and an incarnation')
-  return { clusterId: row.cluster_id, nodeId: row.node_id as NodeId, incarnation: row.incarnation }
+  return { clusterId: row.cluster_id, nodeId: row.node_id as NodeId, incarnation: row.incarnation, votesFrom: row.votes_from }
 }
 
 /**

@@ -23,6 +23,20 @@ function setup(entries: ConstructorParameters<typeof Log<WriteCommand>>[0] = [])
 }
 
 describe('Acceptor', () => {
+  it('joined with an empty disk, answers no prepare reaching below the slots it may vote in, and votes in none of them', () => {
+    const log = new Log<WriteCommand>([])
+    const outputs = new Outputs<WriteCommand>(nodeId(1), () => [nodeId(1), nodeId(2), nodeId(3)])
+    const acceptor = new Acceptor({ log, outputs, promised: ballotZero, sizes: new MessageSizes(kvCommands), messageBytesMax: limits.messageBytesMax, votesFrom: slot(70) })
+    acceptor.onPrepare(leader, { type: 'prepare', ballot: b(2, 2), fromSlot: slot(69) })
+    expect(outputs.take()).toMatchObject({ persist: { promised: null, entries: [] }, messagesAfterPersist: [] })
+    acceptor.onAccept(leader, { type: 'accept', ballot: b(2, 2), firstSlot: slot(69), values: [value('old'), value('new')], commitIndex: slot(0) })
+    const taken = outputs.take()
+    expect(taken.persist.entries.map((entry) => entry.slot)).toEqual([70])
+    expect(taken.messagesAfterPersist.map((envelope) => envelope.message)).toEqual([{ type: 'accepted', ballot: b(2, 2), firstSlot: 70, lastSlot: 70 }])
+    acceptor.onPrepare(leader, { type: 'prepare', ballot: b(3, 2), fromSlot: slot(70) })
+    expect(outputs.take().messagesAfterPersist.map((envelope) => envelope.message.type)).toEqual(['promise'])
+  })
+
   it('promises a higher ballot, persists it, and reports accepted entries from fromSlot', () => {
     const { outputs, acceptor } = setup([
       { slot: slot(1), ballot: b(1, 3), value: value('a'), chosen: true },

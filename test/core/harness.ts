@@ -3,9 +3,9 @@
  * storage, and a network the test controls (deliver all, drop a node, crash and restart).
  * The seeded fault-injecting simulator lives in test/sim; this is for readable scenarios.
  */
-import type { ByteLimits, ChosenConfig, ChosenEntry, CoreEvent, Envelope, NodeId, ReadOutcome } from '../../src/core/index.js'
+import type { ByteLimits, ChosenConfig, ChosenEntry, Slot, CoreEvent, Envelope, NodeId, ReadOutcome } from '../../src/core/index.js'
 import { type WriteCommand, kvCommands } from '../../src/kv/command.js'
-import { Replica, assert, configEntries, nodeId, seededRandom, slot, slotZero } from '../../src/core/index.js'
+import { Replica, assert, configEntries, governsFrom, nodeId, seededRandom, slot, slotZero } from '../../src/core/index.js'
 import { processReady } from '../../src/node/process-ready.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
 
@@ -26,6 +26,8 @@ export class Harness {
   readonly sent: Envelope<WriteCommand>[] = []
   #seed: number
   readonly #configurations = new Map<NodeId, readonly ChosenConfig[]>()
+  /** A joined node votes only in the slots its configuration governs, as `serve --join` makes it. */
+  readonly #votesFrom = new Map<NodeId, Slot>()
   #byteLimits: ByteLimits | undefined
 
   constructor(count: number, seed = 1, byteLimits?: ByteLimits) {
@@ -51,6 +53,7 @@ export class Harness {
     this.reads.set(id, [])
     this.dropped.set(id, [])
     this.#configurations.set(id, configurations)
+    this.#votesFrom.set(id, governsFrom(configurations[configurations.length - 1]!.slot))
     this.start(id)
   }
 
@@ -64,6 +67,7 @@ export class Harness {
     this.replicas.set(id, new Replica<WriteCommand>({ commands: kvCommands,
       self: id,
       members: this.ids,
+      ...(this.#votesFrom.has(id) ? { votesFrom: this.#votesFrom.get(id)! } : {}),
       ...(configurations.length === 0 ? {} : { configurations: chosen.length > 0 && bootstrap.length === 0 ? [this.#bootstrap(), ...chosen] : configurations }),
       durable: this.storages.get(id)!.load(),
       appliedIndex,

@@ -170,10 +170,14 @@ describe('data-directory identity', () => {
     const first = openNodeStorage({ dir, clusterId: 'alpha', nodeId: nodeId(1), fsync: 'off' })
     const { identity } = first
     first.close()
-    expect(identity).toEqual({ clusterId: 'alpha', nodeId: 1, incarnation: expect.stringMatching(/^[0-9a-f]{16}$/) })
-    const again = openNodeStorage({ dir, clusterId: 'alpha', nodeId: nodeId(1), fsync: 'off' })
+    expect(identity).toEqual({ clusterId: 'alpha', nodeId: 1, incarnation: expect.stringMatching(/^[0-9a-f]{16}$/), votesFrom: 0 })
+    // What a directory votes from is set when it is made (serve --join), never changed by a reopen.
+    const again = openNodeStorage({ dir, clusterId: 'alpha', nodeId: nodeId(1), fsync: 'off', votesFrom: 99 })
     expect(again.identity).toEqual(identity)
     again.close()
+    const joined = openNodeStorage({ dir: freshDir(), clusterId: 'alpha', nodeId: nodeId(1), fsync: 'off', votesFrom: 130 })
+    expect(joined.identity.votesFrom).toBe(130)
+    joined.close()
     const other = openNodeStorage({ dir: freshDir(), clusterId: 'alpha', nodeId: nodeId(1), fsync: 'off' })
     expect(other.identity.incarnation).not.toBe(identity.incarnation)
     other.close()

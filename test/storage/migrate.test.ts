@@ -51,7 +51,7 @@ describe('migrate', () => {
     const storage = openNodeStorage({ dir: join(path, '..'), clusterId: 'alpha', nodeId: nodeId(2), fsync: 'off' })
     expect(storage.acceptorStorage.load().entries.map((entry) => entry.slot)).toEqual([1])
     // A directory from before incarnations keeps its cluster id and gets an incarnation of its own.
-    expect(storage.identity).toEqual({ clusterId: 'alpha', nodeId: 2, incarnation: expect.stringMatching(/^[0-9a-f]{16}$/) })
+    expect(storage.identity).toEqual({ clusterId: 'alpha', nodeId: 2, incarnation: expect.stringMatching(/^[0-9a-f]{16}$/), votesFrom: 0 })
     storage.close()
     const reopened = new Database(path, { readonly: true })
     expect(userVersion(reopened)).toBe(formatVersion())
