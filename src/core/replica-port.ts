@@ -5,7 +5,7 @@
 import type { Ballot } from './ballot.js'
 import type { ByteLimits } from './limits.js'
 import type { AppCommand, CommandPort, ProposeResult } from './command.js'
-import type { ChosenConfig, ConfigMember } from './configuration.js'
+import type { ChosenConfig, ConfigMember, Configurations } from './configuration.js'
 import type { CoreEventSink } from './events.js'
 import type { NodeId, Slot } from './ids.js'
 import type { Envelope, LogEntry } from './messages.js'
@@ -47,8 +47,15 @@ export type ReplicaOptions<C extends AppCommand> = Readonly<{
    * data directory (the slots before are not its to vote in). Absent: every slot.
    */
   votesFrom?: Slot
-  /** The state machine's configurations as of `appliedIndex` (src/core/configuration.ts). */
+  /**
+   * The state machine's configurations as of `appliedIndex` (src/core/configuration.ts). While
+   * none of them governs yet (the first change is still α slots away), `bootstrap` does.
+   */
   configurations?: readonly ChosenConfig[]
+  /** The configuration before any in the log: --cluster's members (or the one a node joined with). */
+  bootstrap?: ChosenConfig
+  /** Builds the tracker of configurations (tests inject a broken one); `new Configurations` by default. */
+  trackConfigurations?: (known: readonly ChosenConfig[]) => Configurations
   durable: DurableAcceptorState<C>
   /** What the core learns of the application's commands: their size and proposal. */
   commands: CommandPort<C>

@@ -8,7 +8,7 @@ import { Acceptor } from './acceptor.js'
 import { assert, assertNever } from './assert.js'
 import { compareBallots, maxBallot, nextBallot, type Ballot } from './ballot.js'
 import { configEntries, type AppCommand, type ProposeResult } from './command.js'
-import { Configurations, memberListProblem, type ChosenConfig, type ConfigMember } from './configuration.js'
+import { Configurations, governsFrom, memberListProblem, type ChosenConfig, type ConfigMember } from './configuration.js'
 import type { CoreEventSink } from './events.js'
 import { slot, slotZero, type NodeId, type Slot } from './ids.js'
 import { Learner } from './learner.js'
@@ -58,9 +58,13 @@ export class Replica<C extends AppCommand> implements ReplicaPort<C> {
     assert(new Set(options.members).size === options.members.length, 'members must be distinct')
     assert(options.members.length <= limits.nodesMax, 'too many members')
     this.#self = options.self
-    // The state machine's configurations (as of the applied index) win over the bootstrap list.
-    const bootstrap: ChosenConfig = { slot: slotZero, members: options.members.map((id): ConfigMember => ({ id, url: `node:${id}`, role: 'voter' })) }
-    this.#configs = new Configurations(options.configurations !== undefined && options.configurations.length > 0 ? options.configurations : [bootstrap])
+    // The state machine's configurations (as of the applied index) win over the bootstrap one,
+    // which governs until the first of them does.
+    const bootstrap: ChosenConfig = options.bootstrap ?? { slot: slotZero, members: options.members.map((id): ConfigMember => ({ id, url: `node:${id}`, role: 'voter' })) }
+    const chosen = options.configurations ?? []
+    const inForce = chosen.length > 0 && governsFrom(chosen[0]!.slot) <= options.appliedIndex + 1
+    const known = inForce ? chosen : [bootstrap, ...chosen.filter((config) => config.slot !== bootstrap.slot)]
+    this.#configs = options.trackConfigurations?.(known) ?? new Configurations(known)
     this.#configScanned = options.appliedIndex
     this.#random = options.random
     this.#onEvent = options.onEvent ?? (() => {})

@@ -7,7 +7,7 @@
 import sortedBtree from 'sorted-btree'
 import * as sortedBtreeBulk from 'sorted-btree/extended/bulkLoad.js'
 import { assert } from '../core/assert.js'
-import type { ChosenConfig } from '../core/configuration.js'
+import { governsFrom, type ChosenConfig } from '../core/configuration.js'
 import { revisionZero, slotZero, type LeaseId, type Revision, type Slot } from '../core/ids.js'
 import { compareKeys, utf8Length } from './key-order.js'
 import { beforeRangeEnd, rangeStart, type KeyRange, type ScanBounds } from './key-range.js'
@@ -218,11 +218,16 @@ export class KvMemoryStore implements KvStore {
     return this.#configs
   }
 
-  /** A configuration chosen in `config.slot` was applied: the newest `configsKept` are kept. */
+  /**
+   * A configuration chosen in `config.slot` was applied. Kept: the one in force after that slot
+   * and those chosen later (no more than `configsKept`): older ones govern no slot to come.
+   */
   addConfig(config: ChosenConfig): void {
     const last = this.#configs[this.#configs.length - 1]
     assert(last === undefined || config.slot > last.slot, `configuration of slot ${config.slot} after one of slot ${last?.slot}`)
-    this.#configs = [...this.#configs, config].slice(-configsKept)
+    let kept = [...this.#configs, config]
+    while (kept.length > 1 && governsFrom(kept[1]!.slot) <= config.slot + 1) kept = kept.slice(1)
+    this.#configs = kept.slice(-configsKept)
   }
 
   /** A snapshot's configurations (the decoder). */

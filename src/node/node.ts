@@ -151,8 +151,9 @@ export class PaxosNode implements NodeService {
     this.#replica = new Replica({
       self: config.id,
       members: config.members.map((member) => member.id),
-      // The replicated configurations win; until the log changes the members, the bootstrap list.
-      configurations: this.#stateMachine.configurations().length > 0 ? this.#stateMachine.configurations() : [bootstrapConfiguration(config)],
+      // The replicated configurations win; until the first is in force, the bootstrap one.
+      configurations: this.#stateMachine.configurations(),
+      bootstrap: bootstrapConfiguration(config),
       durable: this.#storage.acceptorStorage.loadFrom(slot(appliedIndex + 1)),
       votesFrom: slot(this.#storage.identity.votesFrom),
       appliedIndex,

@@ -16,11 +16,13 @@ import type { BrokenPeers } from './broken-peers.js'
  * `truncate-unapplied` the driver's compaction (it truncates the log through the applied index at
  * once, past the newest durable snapshot); `lease-expire-early` the leader's lease timers (they
  * count half of every TTL, broken-lease-timers.ts); `amnesia` a member's disk (wiped at each of
- * its restarts, it votes again as if new: the peers' incarnation check is what forbids it); the
+ * its restarts, it votes again as if new: the peers' incarnation check is what forbids it);
+ * `ignore-config` node 1's configuration tracker (it never takes in a new configuration, so it
+ * counts quorums against the members it started with, broken-configurations.ts); the
  * rest are broken acceptors and proposers, as rewrites of their messages (broken-peers.ts).
  */
-export type SimSabotage = BrokenPeers | 'forget-promise' | 'amnesia' | 'blind-retry' | 'skip-pre-vote' | 'unbounded-reports' | 'snapshot-stale-index' | 'truncate-unapplied' | 'lease-expire-early'
-export const sabotages: readonly SimSabotage[] = ['forget-promise', 'amnesia', 'unbounded-reports', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry', 'skip-pre-vote', 'snapshot-stale-index', 'truncate-unapplied', 'lease-expire-early']
+export type SimSabotage = BrokenPeers | 'forget-promise' | 'amnesia' | 'blind-retry' | 'skip-pre-vote' | 'unbounded-reports' | 'snapshot-stale-index' | 'truncate-unapplied' | 'lease-expire-early' | 'ignore-config'
+export const sabotages: readonly SimSabotage[] = ['forget-promise', 'amnesia', 'unbounded-reports', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry', 'skip-pre-vote', 'snapshot-stale-index', 'truncate-unapplied', 'lease-expire-early', 'ignore-config']
 const brokenPeers: ReadonlySet<SimSabotage> = new Set<BrokenPeers>(['ignore-reported-value', 'minority-commit', 'accept-below-promise'])
 export const isBrokenPeers = (sabotage: SimSabotage | null): sabotage is BrokenPeers => sabotage !== null && brokenPeers.has(sabotage)
 
@@ -105,6 +107,8 @@ export type SimOptions = Readonly<{
   snapshotTransferTicksMax: number
   /** Revisions of changes each node keeps for watch streams (--history-revisions). */
   historyRevisions: number
+  /** Per-tick chance of one membership change in the safety phase (sim-reconfig.ts). */
+  reconfigPerMille: number
 }>
 
 function between(random: Random, min: number, max: number): number {
@@ -155,6 +159,8 @@ export function optionsFromSeed(seed: number, overrides: { nodes?: number; sabot
     snapshotTransferTicksMax: between(random, 1, 40),
     // Drawn last: a short change history on some seeds, so that watch streams meet its bound.
     historyRevisions: randomBelow(random, 2) === 0 ? between(random, 2, 10) : 10_000,
+    // Drawn last: membership changes on two seeds in three.
+    reconfigPerMille: randomBelow(random, 3) === 0 ? 0 : between(random, 2, 20),
   }
 }
 

@@ -8,7 +8,7 @@
  * before the commit leaves only the older snapshots. Once one is durable, the log is truncated
  * behind it (keeping a retained tail), and a lagging peer may be sent a copy of it (an install).
  */
-import { Replica, assert, seededRandom, slot, type ByteLimits, type CoreEvent, type NodeId, type PersistBatch, type Random, type Slot } from '../../src/core/index.js'
+import { Replica, assert, governsFrom, seededRandom, slot, slotZero, type ByteLimits, type ChosenConfig, type CoreEvent, type NodeId, type PersistBatch, type Random, type Slot } from '../../src/core/index.js'
 import { KvSnapshot, KvStateMachine, type KvStateMachineOptions } from '../../src/kv/kv-state-machine.js'
 import type { Snapshot } from '../../src/kv/state-machine.js'
 import { compactLog } from '../../src/storage/log-compaction.js'
@@ -16,6 +16,7 @@ import { MemorySnapshotStore } from '../../src/storage/memory-snapshot-store.js'
 import { MemoryAcceptorStorage } from '../../src/storage/memory-storage.js'
 import type { SnapshotMeta, SnapshotSink } from '../../src/storage/snapshot-store.js'
 import type { SimSabotage } from './options.js'
+import { StaleConfigurations } from './broken-configurations.js'
 import { type WriteCommand, kvCommands } from '../../src/kv/command.js'
 
 type DiskSnapshot = Readonly<{ acceptor: ReturnType<MemoryAcceptorStorage<WriteCommand>['load']>; compactedThrough: Slot; values: Map<number, string> }>
@@ -70,6 +71,28 @@ export class SimNode {
     return this.replica !== null
   }
 
+  /** The configuration it joined the cluster with after its disk was replaced; null: a member from the start. */
+  joinedWith: ChosenConfig | null = null
+  /** As the data directory's meta row keeps it (migrations/0009): survives crashes, not a wipe. */
+  votesFrom: Slot = slotZero
+
+  /**
+   * A disk replaced under a removed member that is added again (serve --join on an empty
+   * directory): everything is gone; it starts with the configuration it was added in and votes
+   * only in the slots that configuration governs.
+   */
+  replaceDisk(joinedWith: ChosenConfig): void {
+    this.#wipeDisk()
+    this.joinedWith = joinedWith
+    this.votesFrom = governsFrom(joinedWith.slot)
+  }
+
+  #wipeDisk(): void {
+    this.storage = new MemoryAcceptorStorage<WriteCommand>()
+    this.snapshots = new MemorySnapshotStore()
+    this.#values = new Map()
+  }
+
   /** Restores the newest snapshot (if any); returns whether it did. */
   start(options: { members: readonly NodeId[]; random: Random; sabotage: SimSabotage | null; byteLimits: ByteLimits; onEvent: (event: CoreEvent) => void }): boolean {
     this.incarnation += 1
@@ -80,9 +103,7 @@ export class SimNode {
     if (options.sabotage === 'amnesia' && this.incarnation > 1 && this.id === Math.max(...options.members)) {
       // The amnesia sabotage: one member's data directory is wiped at every restart, and it
       // votes again as if new (what peers refuse in production: a changed incarnation).
-      this.storage = new MemoryAcceptorStorage<WriteCommand>()
-      this.snapshots = new MemorySnapshotStore()
-      this.#values = new Map()
+      this.#wipeDisk()
     }
     this.stateMachine = this.#freshStateMachine()
     const latest = this.snapshots.latest()
@@ -91,6 +112,13 @@ export class SimNode {
     this.replica = new Replica<WriteCommand>({ commands: kvCommands,
       self: this.id,
       members: options.members,
+      // As the node: the state machine's configurations, else the one it joined with, else all.
+      configurations: this.stateMachine.configurations(),
+      // The ignore-config sabotage: node 1 never takes in a new configuration, and counts quorums
+      // against the members it started with however the log changed them.
+      ...(options.sabotage === 'ignore-config' && this.id === 1 ? { trackConfigurations: (known: readonly ChosenConfig[]) => new StaleConfigurations(known) } : {}),
+      ...(this.joinedWith === null ? {} : { bootstrap: this.joinedWith }),
+      votesFrom: this.votesFrom,
       durable: this.storage.loadFrom(slot(appliedIndex + 1)),
       appliedIndex,
       random: seededRandom(options.random.uint32()),

@@ -37,6 +37,7 @@ import { SimServer, type ForwardRpc, type SimReply, type SimRequest } from './si
 import { Trace } from './trace.js'
 import { SimWatcher, type WatchedCluster } from './sim-watchers.js'
 import { checkWatchStreams } from './checkers/watch-streams.js'
+import { SimReconfig, type ReconfigCluster } from './sim-reconfig.js'
 
 /** How often the durable-log invariant is checked between crashes. */
 const diskCheckTicks = 10
@@ -95,6 +96,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
   readonly #orderedApply = new OrderedApplyChecker()
   readonly #exactlyOnce = new ExactlyOnceChecker((proposal) => this.#opOfProposal.get(proposal))
   readonly #promises = new PromiseChecker()
+  readonly #reconfig: SimReconfig
   readonly #ballots = new BallotChecker()
   readonly #snapshotRestore: SnapshotRestoreChecker
   readonly #messageSizes: MessageSizeChecker
@@ -146,7 +148,27 @@ export class Simulator implements ClientCluster, WatchedCluster {
     this.#leaseHolders = Array.from({ length: leaseHolders }, (_, index) => new SimLeaseHolder({
       id: index + 1, random: forkRandom(leasesRandom), checker: this.#leaseSafety, timeoutTicks: options.requestTimeoutTicks, ttlSeconds: leaseTtlSeconds, leases: leasesPerHolder,
     }))
+    this.#reconfig = new SimReconfig(forkRandom(root), options.reconfigPerMille)
     for (const id of this.#ids) this.#start(id)
+  }
+
+  /** The simulator as the membership driver sees it: the leader's view, and replaced disks. */
+  readonly #reconfigCluster: ReconfigCluster = {
+    ids: () => this.#ids,
+    leader: () => {
+      const id = this.#ids.find((candidate) => this.#nodes.get(candidate)!.replica?.status().role === 'leader')
+      if (id === undefined) return null
+      const replica = this.#nodes.get(id)!.replica!
+      return { id, view: replica.membership(), caughtUp: (member) => replica.caughtUp(member), propose: (members) => replica.proposeConfig(members).type === 'proposed' }
+    },
+    replaceDisk: (id, config) => {
+      if (this.#nodes.get(id)!.up) this.#crash(id)
+      this.#nodes.get(id)!.replaceDisk(config)
+      this.#promises.replaced(id)
+      this.trace.add(this.now, `node ${id}: its disk is replaced; it joins with the configuration of slot ${config.slot}`)
+      this.#start(id)
+    },
+    trace: (line) => this.trace.add(this.now, line),
   }
 
   run(): SimResult {
@@ -169,7 +191,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
     const traceTail = this.#failedAtLine === null ? this.trace.tail(40) : this.trace.upTo(this.#failedAtLine, 40)
     const completed = this.history.ops.filter((op) => op.result !== null).length
     const snapshots = [...this.#nodes.values()].reduce((sum, node) => sum + node.snapshotsWritten, 0)
-    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed, ${this.history.ops.filter((op) => op.kind === 'txn' && op.result !== null).length} txns), ${this.#agreement.slots} slots, ${snapshots} snapshots, ${this.#snapshotRestore.restores} restores, ${this.installs} installs, ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.reduce((events, stream) => events + stream.events.length, 0), 0)} watch events in ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.length, 0)} streams, ${this.#leaseHolders.reduce((sum, holder) => sum + holder.keepalivesAnswered, 0)} keepalives, ${this.#leaseSafety.expiries} lease expiries, liveness in ${this.livenessTicks} ticks, largest message ${this.#messageSizes.largestBytes} of ${this.#options.byteLimits.messageBytesMax} bytes`
+    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed, ${this.history.ops.filter((op) => op.kind === 'txn' && op.result !== null).length} txns), ${this.#agreement.slots} slots, ${snapshots} snapshots, ${this.#snapshotRestore.restores} restores, ${this.installs} installs, ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.reduce((events, stream) => events + stream.events.length, 0), 0)} watch events in ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.length, 0)} streams, ${this.#leaseHolders.reduce((sum, holder) => sum + holder.keepalivesAnswered, 0)} keepalives, ${this.#leaseSafety.expiries} lease expiries, ${this.#reconfig.changes} membership changes (${this.#reconfig.replacedDisks} disks replaced), liveness in ${this.livenessTicks} ticks, largest message ${this.#messageSizes.largestBytes} of ${this.#options.byteLimits.messageBytesMax} bytes`
     // The outcome joins the hash: two runs of a seed must agree on it, not only on the events.
     this.trace.add(this.now, `end: ${stats}, ${this.#failures.length} failures`)
     return { seed: this.#options.seed, failures: this.#failures, traceHash: this.trace.hash, traceTail, stats }
@@ -212,7 +234,8 @@ export class Simulator implements ClientCluster, WatchedCluster {
     for (; this.now < deadline; this.now += 1) {
       this.#tick()
       this.#noteFirstFailure()
-      converged = this.#converged()
+      // Every node a voter again first: a removed one would never converge.
+      converged = this.#reconfig.restore(this.#reconfigCluster, this.now) && this.#converged()
       if (converged && this.#clients.every((client) => client.idle)) break
     }
     this.livenessTicks = this.now - healedAt
@@ -463,6 +486,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
   #injectFaults(): void {
     const random = this.#random.faults
     const options = this.#options
+    this.#reconfig.step(this.#reconfigCluster, this.now)
     for (const id of this.#crashNext) if (this.#nodes.get(id)!.up) this.#crash(id)
     this.#crashNext.clear()
     if (!this.#network.partitioned && randomChance(random, options.partitionPerMille, 1000)) this.#partition(random)

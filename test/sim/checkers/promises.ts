@@ -16,6 +16,11 @@ export class PromiseChecker {
   readonly #promised = new Map<number, Ballot>()
   readonly violations: string[] = []
 
+  /** The node's disk was replaced (a removed member added again on an empty disk): a new acceptor. */
+  replaced(node: number): void {
+    this.#promised.delete(node)
+  }
+
   sent(envelopes: readonly Envelope<WriteCommand>[], tick: number): void {
     for (const { from, message } of envelopes) {
       const shown = message.type === 'reject' ? message.promised : votes.has(message.type) && 'ballot' in message ? message.ballot : null
