@@ -6,8 +6,7 @@
 import { clusterSizeWarning, ConfigError } from '../config/cluster-spec.js'
 import { checkSelfUrl, parseServeArgs, type Config, type NodeConfig } from '../config/config.js'
 import type { ChosenConfig } from '../core/configuration.js'
-import { joinCluster } from '../node/join.js'
-import { composeNode, ListenError, resolveClusterId, type ComposedNode } from '../node/compose.js'
+import { composeNode, joinCluster, ListenError, resolveClusterId, type ComposedNode } from '../node/compose.js'
 import { createLogger } from '../observability/logger.js'
 import { DataDirError } from '../storage/data-dir.js'
 

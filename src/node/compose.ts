@@ -29,6 +29,7 @@ import { PaxosNode } from './node.js'
 import { refusedByPeer, refusedFromPeer } from './refusal-messages.js'
 
 export { ListenError }
+export { joinCluster, type JoinOutcome } from './join.js'
 
 /** A node built and wired, not yet serving: `start` opens its ports, `stop` closes everything. */
 export type ComposedNode = Readonly<{

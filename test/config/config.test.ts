@@ -31,6 +31,7 @@ describe('parseServeArgs: good input', () => {
       port: 7002,
       dataDir: '/tmp/never/2',
       members: parseClusterSpec(spec),
+      join: null,
       clusterId: null,
       secret: 'from-the-environment',
       insecureSecret: false,
