@@ -327,10 +327,18 @@ export class Proposer<C extends AppCommand> {
     // A configuration takes effect α slots after the one it was chosen in: an idle leader fills
     // them with noops, so that a change is in force within one round trip, not after α writes.
     const padThrough = this.#configs.newest.governsFrom - 1
+    const noopBytes = this.#sizes.valueBytes(noopValue) + 1
     while (this.#recovering.size === 0 && this.#queue.length === 0 && this.#nextSlot <= padThrough && this.#inflight.size < limits.pipelineSlotsMax && this.#mayPropose(this.#nextSlot)) {
+      if (values.length > 0 && messageBytes + noopBytes > this.#bytes.messageBytesMax) {
+        this.#broadcastAccept(firstSlot, values)
+        firstSlot = this.#nextSlot
+        values = []
+        messageBytes = messageOverheadBytes
+      }
       this.#propose(this.#nextSlot, noopValue)
       this.#nextSlot = slot(this.#nextSlot + 1)
       values.push(noopValue)
+      messageBytes += noopBytes
     }
     if (values.length > 0) this.#broadcastAccept(firstSlot, values)
     if (this.#readRoundWanted) this.#sendHeartbeat()
