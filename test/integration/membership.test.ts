@@ -5,7 +5,9 @@
  * counter whose reads must never go below the last value acknowledged before they began. Grow
  * to 5 (member add as a learner, serve --join, promote once caught up), remove one, remove the
  * leader, then replace a node whose data directory was deleted (kill -9, remove, delete, add,
- * --join, promote). At the end every acknowledged write is read back from the members left.
+ * --join, promote). The logs are compacted every 100 slots, so a node that joins late comes in
+ * through a snapshot install. At the end every acknowledged write is read back from the members
+ * left.
  */
 import { execFile } from 'node:child_process'
 import { rmSync } from 'node:fs'
@@ -39,12 +41,18 @@ async function memberEventually(cluster: TestCluster, via: () => number, ...args
 
 function startJoining(cluster: TestCluster, id: number, via: number): void {
   const dataDir = join(cluster.dataRoot, String(id))
-  cluster.startNode(id, [cliPath, 'serve', '--id', String(id), '--port', String(cluster.ports[id - 1]), '--data', dataDir, '--join', cluster.url(via), '--secret', secret])
+  cluster.startNode(id, [cliPath, 'serve', '--id', String(id), '--port', String(cluster.ports[id - 1]), '--data', dataDir, '--join', cluster.url(via), '--secret', secret, '--snapshot-every-slots', '100', '--log-retain-slots', '20'])
+}
+
+async function snapshotsInstalled(cluster: TestCluster, id: number): Promise<number> {
+  const response = await fetch(`${cluster.url(id)}/v1/status`, { signal: AbortSignal.timeout(5000) })
+  return ((await response.json()) as { snapshot: { installed: number } }).snapshot.installed
 }
 
 describe('membership changes under load', () => {
   it('grows 3 -> 5, removes two (the leader too) and replaces a wiped node, losing nothing acknowledged', async () => {
-    const cluster = await startCluster()
+    // Small snapshot intervals: the log is compacted, so the nodes that join get a snapshot.
+    const cluster = await startCluster(3, ['--snapshot-every-slots', '100', '--log-retain-slots', '20'])
     const live = new Set([1, 2, 3])
     const anyLive = (): number => [...live][Math.floor(Math.random() * live.size)]!
     const acknowledged = new Map<string, number>()
@@ -125,6 +133,8 @@ describe('membership changes under load', () => {
     startJoining(cluster, wiped, anyLive())
     await memberEventually(cluster, anyLive, 'promote', String(wiped))
     live.add(wiped)
+    // It came in through a snapshot: the slots before the compaction point were gone.
+    expect(await snapshotsInstalled(cluster, wiped)).toBeGreaterThan(0)
 
     stop = true
     await Promise.all([...writers, counter, reader])
