@@ -239,6 +239,9 @@ export class Simulator implements ClientCluster, WatchedCluster {
       if (converged && this.#clients.every((client) => client.idle)) break
     }
     this.livenessTicks = this.now - healedAt
+    // The tick the loop broke in is done: the next phase starts at the next one (the lease
+    // checker measures time in `now`, and two ticks at one `now` made a TTL look a tick short).
+    this.now += 1
     this.#livenessConverged = converged
     const perNode = (value: (node: SimNode) => number) => new Map(this.#ids.map((id) => [id as number, value(this.#nodes.get(id)!)]))
     this.#failures.push(...checkLiveness({
