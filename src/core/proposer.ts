@@ -592,6 +592,19 @@ export class Proposer<C extends AppCommand> {
     return commit + configDelaySlots >= this.#learner.commitIndex
   }
 
+  /**
+   * Leader only: whether a quorum of the newest configuration's voters holds every chosen slot
+   * through `through` (as their heartbeat acks report, this leader counting itself). Slots before
+   * a change were chosen by the old voters; a member removed, and its disk discarded, is safe to
+   * lose only once the new voters hold them too (Raft gets this from log matching).
+   */
+  newVotersHold(through: Slot): boolean {
+    if (this.#role !== 'leader') return false
+    const newest = this.#configs.newest
+    const holders = [...newest.voters].filter((voter) => (voter === this.#self ? this.#learner.commitIndex : (this.#peerCommit.get(voter) ?? 0)) >= through)
+    return newest.hasQuorum(holders)
+  }
+
   /** Leader only: whether a configuration entry is proposed and not yet chosen. */
   configInFlight(): boolean {
     for (const inflight of this.#inflight.values()) if (configEntries(inflight.value).length > 0) return true

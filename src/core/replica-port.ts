@@ -136,6 +136,8 @@ export interface ReplicaPort<C extends AppCommand> {
   /** Leader only: propose a new member list; its outcome shows as a `config-chosen` event. */
   proposeConfig(members: readonly ConfigMember[]): ConfigChangeResult
   membership(): MembershipView
+  /** Leader only: the newest configuration is in force and a quorum of its voters holds every slot before it. */
+  membershipSettled(): boolean
   /** Leader only: whether `member` holds the log about as far as the leader. */
   caughtUp(member: NodeId): boolean
   /** During an install turn: the configurations of the snapshot the driver restored. */

@@ -212,6 +212,15 @@ export class Replica<C extends AppCommand> implements ReplicaPort<C> {
     return this.#configs.membersFrom(slot(this.#learner.commitIndex + 1))
   }
 
+  /**
+   * Leader only: whether the newest configuration is in force and a quorum of its voters holds
+   * every slot before it (so a member it removed may be discarded). False elsewhere.
+   */
+  membershipSettled(): boolean {
+    const view = this.membership()
+    return view.inForce && this.#proposer.newVotersHold(slot(Math.max(0, governsFrom(view.configSlot) - 1)))
+  }
+
   /** Leader only: whether `member` has the log about as far as the leader; false elsewhere. */
   caughtUp(member: NodeId): boolean {
     return this.#proposer.caughtUp(member)

@@ -300,8 +300,18 @@ export class PaxosNode implements NodeService {
     this.#loop.schedule()
     const chosen = await this.#configChosen(planned.members, deadlineMs - this.#clock.nowMs())
     if (!chosen) return { type: 'timeout' }
+    // The answer means a member removed may be discarded: the new voters hold what the old chose.
+    if (!(await this.#membershipSettled(deadlineMs))) return { type: 'timeout' }
     this.#logger.info({ change }, 'membership changed')
     return { type: 'ok', value: this.#membersBody() }
+  }
+
+  async #membershipSettled(deadlineMs: number): Promise<boolean> {
+    while (!this.#replica.membershipSettled()) {
+      if (this.#clock.nowMs() >= deadlineMs || this.#replica.status().role !== 'leader') return false
+      await new Promise((resolve) => setTimeout(resolve, this.#config.tickMs))
+    }
+    return true
   }
 
   #membersBody(): MembersBody {

@@ -29,6 +29,7 @@ function fakeReplica(calls: string[], queued: Ready<WriteCommand>[]): ReplicaPor
     proposeConfig: () => ({ type: 'not_leader', leader: null }),
     membership: () => ({ configSlot: slotZero, members: [], inForce: true }),
     caughtUp: () => false,
+    membershipSettled: () => false,
     configurationsRestored: () => calls.push('configurations-restored'),
   }
 }

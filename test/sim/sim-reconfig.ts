@@ -10,7 +10,7 @@ import { randomBelow, randomChance, type ChosenConfig, type ConfigMember, type M
 export interface ReconfigCluster {
   ids(): readonly NodeId[]
   /** The leader's membership view and caught-up test, or null when no node leads. */
-  leader(): Readonly<{ id: NodeId; view: MembershipView; caughtUp: (id: NodeId) => boolean; propose: (members: readonly ConfigMember[]) => boolean }> | null
+  leader(): Readonly<{ id: NodeId; view: MembershipView; settled: boolean; caughtUp: (id: NodeId) => boolean; propose: (members: readonly ConfigMember[]) => boolean }> | null
   /** The removed node `id` gets a new, empty disk and joins with `config` (it is restarted). */
   replaceDisk(id: NodeId, config: ChosenConfig): void
   trace(line: string): void
@@ -36,7 +36,8 @@ export class SimReconfig {
   step(cluster: ReconfigCluster, now: number): void {
     if (!this.#settled(cluster, now) || this.#perMille === 0 || !randomChance(this.#random, this.#perMille, 1000)) return
     const leader = cluster.leader()
-    if (leader === null || !leader.view.inForce) return
+    // As the operator does: the next change (and a disk replaced) only once the last one settled.
+    if (leader === null || !leader.settled) return
     const members = leader.view.members
     const learners = members.filter((member) => member.role === 'learner')
     const missing = cluster.ids().filter((id) => !members.some((member) => member.id === id))
@@ -61,7 +62,7 @@ export class SimReconfig {
     const members = leader.view.members
     const complete = cluster.ids().every((id) => members.some((member) => member.id === id && member.role === 'voter'))
     if (complete && leader.view.inForce) return true
-    if (!this.#settled(cluster, now) || !leader.view.inForce) return false
+    if (!this.#settled(cluster, now) || !leader.settled) return false
     const missing = cluster.ids().find((id) => !members.some((member) => member.id === id))
     if (missing !== undefined) {
       this.#propose(cluster, now, `add ${missing} back as a learner`, [...members, { id: missing, url: url(missing), role: 'learner' }], null)

@@ -159,7 +159,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
       const id = this.#ids.find((candidate) => this.#nodes.get(candidate)!.replica?.status().role === 'leader')
       if (id === undefined) return null
       const replica = this.#nodes.get(id)!.replica!
-      return { id, view: replica.membership(), caughtUp: (member) => replica.caughtUp(member), propose: (members) => replica.proposeConfig(members).type === 'proposed' }
+      return { id, view: replica.membership(), settled: replica.membershipSettled(), caughtUp: (member) => replica.caughtUp(member), propose: (members) => replica.proposeConfig(members).type === 'proposed' }
     },
     replaceDisk: (id, config) => {
       if (this.#nodes.get(id)!.up) this.#crash(id)
