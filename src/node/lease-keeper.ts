@@ -51,10 +51,15 @@ export class LeaseKeeper {
     }
   }
 
-  /** Leader only, after a read barrier: restarts the lease's countdown; its TTL, or null when it is gone. */
+  /**
+   * Leader only, after a read barrier: restarts the lease's countdown; its TTL, or null when it is
+   * gone or ending. A lease whose countdown ran out is ending: its revoke is proposed and will
+   * delete its keys, so a renewal now would be a promise the revoke breaks (as etcd, which makes
+   * such a keepalive wait for the revoke and then answers that the lease is not found).
+   */
   keepalive(id: LeaseId): number | null {
     const lease = this.#state.lease(id)
-    if (lease === null) return null
+    if (lease === null || this.#timers.expired(id)) return null
     this.#timers.restart(id, lease.ttlSeconds)
     return lease.ttlSeconds
   }

@@ -9,7 +9,8 @@
 import { assert } from '../core/assert.js'
 import type { LeaseId } from '../core/ids.js'
 
-type Countdown = { remainingTicks: number; ttlSeconds: number }
+/** `expired`: reported, its revoke proposed; only a new leader's restart brings it back. */
+type Countdown = { remainingTicks: number; ttlSeconds: number; expired: boolean }
 
 export class LeaseTimers {
   readonly #tickMs: number
@@ -39,7 +40,7 @@ export class LeaseTimers {
    * tick early (the simulator's lease checker saw it: a new leader expired leases one tick short).
    */
   restart(id: LeaseId, ttlSeconds: number): void {
-    this.#countdowns.set(id, { remainingTicks: this.ticksOf(ttlSeconds) + 1, ttlSeconds })
+    this.#countdowns.set(id, { remainingTicks: this.ticksOf(ttlSeconds) + 1, ttlSeconds, expired: false })
   }
 
   forget(id: LeaseId): void {
@@ -55,6 +56,11 @@ export class LeaseTimers {
     return this.#countdowns.has(id)
   }
 
+  /** Whether the lease's countdown ran out (its revoke is proposed, and proposed again until it applies). */
+  expired(id: LeaseId): boolean {
+    return this.#countdowns.get(id)?.expired === true
+  }
+
   remainingSeconds(id: LeaseId): number | null {
     const countdown = this.#countdowns.get(id)
     // The tick a restart added for the partial tick it landed in is no time the lease has left.
@@ -68,6 +74,7 @@ export class LeaseTimers {
       countdown.remainingTicks -= 1
       if (countdown.remainingTicks > 0) continue
       expired.push(id)
+      countdown.expired = true
       countdown.remainingTicks = this.#retryTicks
     }
     return expired

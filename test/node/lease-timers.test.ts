@@ -60,4 +60,19 @@ describe('LeaseTimers', () => {
     expect(ticksUntilExpiry(timers, a, 20)).toBeNull()
     expect(timers.has(a)).toBe(false)
   })
+
+  it('an expired lease stays expired until it is forgotten or a new leader restarts every countdown', () => {
+    const timers = new LeaseTimers({ tickMs: 1000, retryTicks: 3 })
+    timers.restart(a, 1)
+    timers.restart(b, 5)
+    expect(timers.expired(a)).toBe(false)
+    expect([timers.tick(), timers.tick()]).toEqual([[], [a]])
+    expect([timers.expired(a), timers.expired(b)]).toEqual([true, false])
+    timers.tick()
+    expect(timers.expired(a)).toBe(true) // still, while its revoke is due again
+    timers.restartAll([[a, 1], [b, 5]])
+    expect(timers.expired(a)).toBe(false)
+    timers.forget(b)
+    expect(timers.expired(b)).toBe(false)
+  })
 })

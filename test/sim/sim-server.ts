@@ -206,9 +206,11 @@ export class SimServer {
     }
   }
 
-  /** The leader proposes the revoke of a lease that expired, for no client (as the node does). */
-  proposeExpiry(id: string): void {
-    this.#ports.replica().propose({ type: 'lease-revoke', id, proposal: this.#newId('x'), idempotency: null })
+  /** The leader proposes the revoke of a lease that expired, for no client (as the node does); returns its proposal. */
+  proposeExpiry(id: string): string {
+    const proposal = this.#newId('x')
+    this.#ports.replica().propose({ type: 'lease-revoke', id, proposal, idempotency: null })
+    return proposal
   }
 
   #propose(handling: Handling, request: ProposedRequest): void {

@@ -3,7 +3,7 @@
  * seeded network, crashes that keep only the disk, and seeded clients. A safety phase with
  * faults, then a liveness phase: crash and restart everyone, heal, and demand convergence.
  */
-import { ballotZero, forkRandom, formatBallot, isCoreEntry, leaseId, limits, nodeId, randomBelow, randomChance, seededRandom, type ChosenEntry, type CoreEvent, type Envelope, type NodeId, type Random } from '../../src/core/index.js'
+import { ballotZero, forkRandom, type Ballot, formatBallot, isCoreEntry, leaseId, limits, nodeId, randomBelow, randomChance, seededRandom, type ChosenEntry, type CoreEvent, type Envelope, type NodeId, type Random } from '../../src/core/index.js'
 import { type WriteCommand } from '../../src/kv/command.js'
 import { AssertionError } from '../../src/core/assert.js'
 import { LeaseKeeper } from '../../src/node/lease-keeper.js'
@@ -89,6 +89,8 @@ export class Simulator implements ClientCluster, WatchedCluster {
   /** Each up node's lease countdowns (volatile: a restart starts with none, as the node does). */
   readonly #leaseKeepers = new Map<NodeId, LeaseKeeper>()
   readonly #leaseSafety = new LeaseSafetyChecker((ttlSeconds) => Math.ceil((ttlSeconds * 1000) / leaseTickMs))
+  /** An expiry's revoke proposal → the lease, and the leader and tick that decided it. */
+  readonly #expiries = new Map<string, Readonly<{ lease: string; node: NodeId; ballot: Ballot; decidedAt: number }>>()
   readonly history = new History()
   readonly trace = new Trace()
   readonly #agreement = new AgreementChecker()
@@ -169,7 +171,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
     const traceTail = this.#failedAtLine === null ? this.trace.tail(40) : this.trace.upTo(this.#failedAtLine, 40)
     const completed = this.history.ops.filter((op) => op.result !== null).length
     const snapshots = [...this.#nodes.values()].reduce((sum, node) => sum + node.snapshotsWritten, 0)
-    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed, ${this.history.ops.filter((op) => op.kind === 'txn' && op.result !== null).length} txns), ${this.#agreement.slots} slots, ${snapshots} snapshots, ${this.#snapshotRestore.restores} restores, ${this.installs} installs, ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.reduce((events, stream) => events + stream.events.length, 0), 0)} watch events in ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.length, 0)} streams, ${this.#leaseHolders.reduce((sum, holder) => sum + holder.keepalivesAnswered, 0)} keepalives, ${this.#leaseSafety.expiries} lease expiries, liveness in ${this.livenessTicks} ticks, largest message ${this.#messageSizes.largestBytes} of ${this.#options.byteLimits.messageBytesMax} bytes`
+    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed, ${this.history.ops.filter((op) => op.kind === 'txn' && op.result !== null).length} txns), ${this.#agreement.slots} slots, ${snapshots} snapshots, ${this.#snapshotRestore.restores} restores, ${this.installs} installs, ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.reduce((events, stream) => events + stream.events.length, 0), 0)} watch events in ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.length, 0)} streams, ${this.#leaseHolders.reduce((sum, holder) => sum + holder.keepalivesAnswered, 0)} keepalives, ${this.#leaseSafety.expiries} lease expiries (${this.#leaseSafety.renewedThenExpired} within the TTL of a newer leader's renewal), liveness in ${this.livenessTicks} ticks, largest message ${this.#messageSizes.largestBytes} of ${this.#options.byteLimits.messageBytesMax} bytes`
     // The outcome joins the hash: two runs of a seed must agree on it, not only on the events.
     this.trace.add(this.now, `end: ${stats}, ${this.#failures.length} failures`)
     return { seed: this.#options.seed, failures: this.#failures, traceHash: this.trace.hash, traceTail, stats }
@@ -456,7 +458,12 @@ export class Simulator implements ClientCluster, WatchedCluster {
     this.#snapshotRestore.applied(entries)
     this.#exactlyOnce.applied(node.id, entries, results)
     // Only the node that proposed a command answers for it, as in production.
-    for (const applied of results) this.#servers.get(node.id)?.onApplied(applied.proposal, applied.result)
+    for (const applied of results) {
+      const expiry = this.#expiries.get(applied.proposal)
+      if (expiry !== undefined && applied.result.type === 'lease_revoked') this.#leaseSafety.expiryApplied(expiry, expiry.lease, applied.slot, this.now)
+      if (applied.result.type === 'lease_granted') this.#leaseSafety.granted(applied.result.id, applied.slot)
+      this.#servers.get(node.id)?.onApplied(applied.proposal, applied.result)
+    }
   }
 
   #injectFaults(): void {
@@ -589,7 +596,9 @@ export class Simulator implements ClientCluster, WatchedCluster {
   /** The leader's keepalive after its read barrier, as node.keepalive: the TTL, or null when the lease is gone. */
   #keepalive(id: NodeId, lease: string): number | null {
     const ttlSeconds = this.#leaseKeepers.get(id)!.keepalive(leaseId(lease))
-    if (ttlSeconds !== null) this.#leaseSafety.restarted(id, lease, ttlSeconds, this.now, 'keepalive')
+    if (ttlSeconds === null) return null
+    this.#leaseSafety.restarted(id, lease, ttlSeconds, this.now, 'keepalive')
+    this.#leaseSafety.acknowledged(id, this.#nodes.get(id)!.replica!.status().ballot, lease, ttlSeconds, this.now)
     return ttlSeconds
   }
 
@@ -600,7 +609,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
     for (const lease of keeper.tick()) {
       this.#leaseSafety.expired(node.id, lease, this.now)
       this.trace.add(this.now, `node ${node.id}: lease ${lease} expired, proposing its revoke`)
-      this.#servers.get(node.id)!.proposeExpiry(lease)
+      this.#expiries.set(this.#servers.get(node.id)!.proposeExpiry(lease), { lease, node: node.id, ballot: node.replica.status().ballot, decidedAt: this.now })
     }
   }
 
