@@ -16,6 +16,7 @@ import { PromiseChecker } from './checkers/promises.js'
 import { SnapshotRestoreChecker } from './checkers/snapshot-restore.js'
 import { checkStaleReads } from './checkers/stale-reads.js'
 import { checkWatchStreams } from './checkers/watch-streams.js'
+import { LeaseLivenessChecker } from './checkers/lease-liveness.js'
 import { LeaseSafetyChecker } from './checkers/lease-safety.js'
 import { eventChanges, type WatchStream } from './sim-watchers.js'
 import { KvSnapshot, KvStateMachine } from '../../src/kv/kv-state-machine.js'
@@ -376,6 +377,62 @@ describe('lease-safety checker', () => {
       'lease-safety: node 2 applied the revoke of lease 7 at tick 50, and 0 keys are still attached to it, the lease itself too',
       'lease-safety: a read of l1.1 at tick 60, after the revoke of its lease 7 was acknowledged, saw "held by lease 7"',
     ])
+  })
+})
+
+describe('lease-liveness checker', () => {
+  /** A tick of the lease clock is a second; the margin a new leader adds is 5 ticks, the slack 3. */
+  const checker = () => new LeaseLivenessChecker({ ticksOf: (ttlSeconds) => ttlSeconds, marginTicks: 5, applySlackTicks: 3 })
+  const run = (leases: LeaseLivenessChecker, node: number, from: number, to: number, holds: (tick: number) => boolean) => {
+    for (let tick = from; tick <= to; tick += 1) {
+      leases.ticked(node, tick)
+      leases.endOfTick(tick, () => holds(tick))
+    }
+  }
+
+  it('passes a lease revoked within the slack of TTL, one tick and the margin on the leader\'s clock, and nothing left at the end', () => {
+    const leases = checker()
+    leases.restarted(1, '7', 10) // before healing: not counted
+    leases.healed()
+    leases.restarted(1, '7', 10) // took over at tick 100, clock 0
+    run(leases, 1, 101, 125, (tick) => tick < 119) // due at 116 (16 ticks), revoked by the end of 118
+    leases.finished(new Map([[1, []], [2, []]]), 25)
+    expect(leases.violations).toEqual([])
+  })
+
+  it('counts in the leader\'s ticks: a clock that misses ticks is given the time it lost', () => {
+    const leases = checker()
+    leases.healed()
+    leases.restarted(2, '8', 10)
+    for (let tick = 1; tick <= 40; tick += 1) {
+      if (tick % 2 === 0) leases.ticked(2, tick) // half the ticks missed: due at tick 32
+      leases.endOfTick(tick, () => tick < 35)
+    }
+    expect(leases.violations).toEqual([])
+  })
+
+  it('flags a lease a leader still holds past the slack, and leases left when the phase ends', () => {
+    const leases = checker()
+    leases.healed()
+    leases.restarted(1, '7', 10)
+    run(leases, 1, 1, 30, () => true)
+    leases.finished(new Map([[1, ['7']], [3, []]]), 30)
+    expect(leases.violations).toEqual([
+      'lease-liveness: node 1 led through tick 20 and still held lease 7, which its clock had counted down (TTL 10 ticks, plus 6) by tick 16',
+      'lease-liveness: node 1 still held 1 leases (7) 30 ticks after healing',
+    ])
+  })
+
+  it('owes nothing for a lease once the leader stepped down or applied its revoke', () => {
+    const leases = checker()
+    leases.healed()
+    leases.restarted(1, '7', 10)
+    leases.restarted(1, '8', 10)
+    leases.forgot(1, '8')
+    run(leases, 1, 1, 10, () => true)
+    leases.forgot(1, null)
+    run(leases, 1, 11, 40, () => true)
+    expect(leases.violations).toEqual([])
   })
 })
 
