@@ -6,8 +6,8 @@
 import { ballotZero, forkRandom, type Ballot, type LeaseId, formatBallot, isCoreEntry, leaseId, limits, nodeId, randomBelow, randomChance, seededRandom, type ChosenEntry, type CoreEvent, type Envelope, type NodeId, type Random } from '../../src/core/index.js'
 import { type WriteCommand } from '../../src/kv/command.js'
 import { AssertionError } from '../../src/core/assert.js'
-import { LeaseKeeper } from '../../src/node/lease-keeper.js'
-import { LeaseTimers } from '../../src/node/lease-timers.js'
+import { LeaseKeeper, type KeepaliveOutcome } from '../../src/node/lease-keeper.js'
+import { LeaseTimers, takeoverTicksFor } from '../../src/node/lease-timers.js'
 import { processReady, type ReadyPorts } from '../../src/node/process-ready.js'
 import { EarlyLeaseTimers } from './broken-lease-timers.js'
 import { ForgetfulLeaseKeeper } from './broken-lease-keeper.js'
@@ -579,11 +579,11 @@ export class Simulator implements ClientCluster, WatchedCluster {
         if (forwarded && this.#network.faultsOn && randomChance(this.#random.faults, this.#options.crashAfterForwardPercent, 100)) this.#crashNext.add(id)
       },
       trace: (line) => this.trace.add(this.now, line),
-      keepalive: (lease) => this.#keepalive(id, lease),
+      keepalive: (lease, barrierTicks) => this.#keepalive(id, lease, barrierTicks),
       retryDelay: forwardRetryTicks,
       blindRetry: this.#options.sabotage === 'blind-retry',
     }))
-    const timers = { tickMs: leaseTickMs, retryTicks: limits.electionTimeoutTicks }
+    const timers = { tickMs: leaseTickMs, retryTicks: limits.electionTimeoutTicks, takeoverTicks: takeoverTicksFor(leaseTickMs) }
     const state = { lease: (lease: LeaseId) => node.stateMachine.lease(lease), leases: () => node.stateMachine.leases() }
     const leaseTimers = this.#options.sabotage === 'lease-expire-early' ? new EarlyLeaseTimers(timers) : new LeaseTimers(timers)
     this.#leaseKeepers.set(id, this.#options.sabotage === 'lease-never-expire' ? new ForgetfulLeaseKeeper(leaseTimers, state) : new LeaseKeeper(leaseTimers, state))
@@ -619,14 +619,14 @@ export class Simulator implements ClientCluster, WatchedCluster {
     }
   }
 
-  /** The leader's keepalive after its read barrier, as node.keepalive: the TTL, or null when the lease is gone. */
-  #keepalive(id: NodeId, lease: string): number | null {
-    const ttlSeconds = this.#leaseKeepers.get(id)!.keepalive(leaseId(lease))
-    if (ttlSeconds === null) return null
-    this.#leaseSafety.restarted(id, lease, ttlSeconds, this.now, 'keepalive')
-    this.#leaseLiveness.restarted(id, lease, ttlSeconds)
-    this.#leaseSafety.acknowledged(id, this.#nodes.get(id)!.replica!.status().ballot, lease, ttlSeconds, this.now)
-    return ttlSeconds
+  /** The leader's keepalive after its read barrier, which took `barrierTicks`, as node.keepalive: its outcome (a renewal restarts the countdown). */
+  #keepalive(id: NodeId, lease: string, barrierTicks: number): KeepaliveOutcome {
+    const outcome = this.#leaseKeepers.get(id)!.keepalive(leaseId(lease), barrierTicks * leaseTickMs)
+    if (outcome.type !== 'renewed') return outcome
+    this.#leaseSafety.restarted(id, lease, outcome.ttlSeconds, this.now, 'keepalive')
+    this.#leaseLiveness.restarted(id, lease, outcome.ttlSeconds)
+    this.#leaseSafety.acknowledged(id, this.#nodes.get(id)!.replica!.status().ballot, lease, outcome.ttlSeconds, this.now)
+    return outcome
   }
 
   /** One tick of a node's lease clock (it misses the ticks its replica misses): on the leader, expired leases are revoked. */
