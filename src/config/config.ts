@@ -28,8 +28,10 @@ export type Config = Readonly<{
   requestTimeoutMs: number
   tickMs: number
   valueBytesMax: number
-  /** A snapshot is written after this many applied slots. */
+  /** A snapshot is written after this many applied slots, writes or command bytes, whichever first. */
   snapshotEverySlots: number
+  snapshotEveryWrites: number
+  snapshotEveryBytes: number
   /** Chosen slots the log keeps behind the newest durable snapshot; older ones are truncated. */
   logRetainSlots: number
   /** Live data past which puts answer 507 quota_exceeded. */
@@ -60,6 +62,8 @@ const fields = {
   'tick-ms': integer('--tick-ms', 1, 1000),
   'max-value-bytes': integer('--max-value-bytes', 1, limits.valueBytesMax),
   'snapshot-every-slots': integer('--snapshot-every-slots', 1, 100_000_000),
+  'snapshot-every-writes': integer('--snapshot-every-writes', 1, 1_000_000_000),
+  'snapshot-every-bytes': integer('--snapshot-every-bytes', 1024 * 1024, Number.MAX_SAFE_INTEGER),
   'log-retain-slots': integer('--log-retain-slots', 0, 100_000_000),
   'quota-bytes': integer('--quota-bytes', 1024 * 1024, Number.MAX_SAFE_INTEGER),
   'history-revisions': integer('--history-revisions', 1, 10_000_000),
@@ -83,7 +87,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
         id: { type: 'string' }, port: { type: 'string' }, data: { type: 'string' }, cluster: { type: 'string' },
         host: { type: 'string' }, secret: { type: 'string' }, fsync: { type: 'string' }, 'cluster-id': { type: 'string' },
         'request-timeout-ms': { type: 'string' }, 'tick-ms': { type: 'string' }, 'max-value-bytes': { type: 'string' },
-        'snapshot-every-slots': { type: 'string' }, 'log-retain-slots': { type: 'string' }, 'quota-bytes': { type: 'string' }, 'history-revisions': { type: 'string' }, 'etcd-port': { type: 'string' },
+        'snapshot-every-slots': { type: 'string' }, 'snapshot-every-writes': { type: 'string' }, 'snapshot-every-bytes': { type: 'string' }, 'log-retain-slots': { type: 'string' }, 'quota-bytes': { type: 'string' }, 'history-revisions': { type: 'string' }, 'etcd-port': { type: 'string' },
         'debug-step': { type: 'boolean' },
       },
     }).values
@@ -132,6 +136,8 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     tickMs: field('tick-ms', text('tick-ms'), '10'),
     valueBytesMax: field('max-value-bytes', text('max-value-bytes'), String(limits.valueBytesMax)),
     snapshotEverySlots: field('snapshot-every-slots', text('snapshot-every-slots'), String(limits.snapshotEverySlots)),
+    snapshotEveryWrites: field('snapshot-every-writes', text('snapshot-every-writes'), String(limits.snapshotEveryWrites)),
+    snapshotEveryBytes: field('snapshot-every-bytes', text('snapshot-every-bytes'), String(limits.snapshotEveryBytes)),
     logRetainSlots: field('log-retain-slots', text('log-retain-slots'), String(limits.logTailRetainSlots)),
     quotaBytes: field('quota-bytes', text('quota-bytes'), String(limits.quotaBytes)),
     historyRevisions: field('history-revisions', text('history-revisions'), String(limits.historyRevisions)),

@@ -153,8 +153,24 @@ export const limits = Object.freeze({
    * took 80 to 230 ms each with 1M keys on a loaded 2-core machine, past a 150 ms election timeout.
    */
   snapshotChunkBytesTarget: 256 * KiB,
-  /** A node writes a snapshot after this many applied slots (`--snapshot-every-slots`). */
+  /**
+   * A node writes a snapshot after this many applied slots (`--snapshot-every-slots`), or after
+   * the writes or bytes below, whichever comes first: a restart replays what came after the
+   * newest snapshot, and a slot can carry anything from one write to a batch of 256.
+   */
   snapshotEverySlots: 10_000,
+  /**
+   * Applied writes (commands) after which a node writes a snapshot (`--snapshot-every-writes`):
+   * the bound on a restart's replay. At 1M live keys a snapshot takes seconds to write and costs
+   * throughput while it runs, so not much fewer (etcd's --snapshot-count is 100,000).
+   */
+  snapshotEveryWrites: 50_000,
+  /**
+   * Estimated bytes of applied commands after which a node writes a snapshot
+   * (`--snapshot-every-bytes`): the bound on the log a restart reads and decodes when values are
+   * large (a write of 1 MiB counts as its base64, about 1.4 MiB).
+   */
+  snapshotEveryBytes: 256 * MiB,
   /**
    * Chosen slots the log store keeps behind the newest durable snapshot (`--log-retain-slots`):
    * a follower that far behind still catches up from the log, not with a whole snapshot.
@@ -259,4 +275,6 @@ assert(limits.etcdRangeBytesMax >= limits.valueBytesMax + limits.keyBytesMax, 'e
 assert(limits.etcdTxnSortedRangeKeysMax * 2 < limits.listItemsMax, 'a Txn must fit two sorted ranges in its read bound')
 assert(limits.etcdWatchesPerStreamMax >= 1 && limits.etcdWatchBatchRevisionsMax >= 1 && limits.etcdStreamRequestsQueuedMax >= 1, 'etcd streams must serve something')
 assert(limits.snapshotChunkBytesTarget > 0 && limits.snapshotChunkBytesTarget <= limits.snapshotChunkBytesMax, 'snapshot chunk target outside 1..max')
-assert(limits.snapshotsRetained >= 1 && limits.snapshotEverySlots >= 1, 'snapshots must be taken and kept')
+assert(limits.snapshotsRetained >= 1 && limits.snapshotEverySlots >= 1 && limits.snapshotEveryWrites >= 1, 'snapshots must be taken and kept')
+// A slot of maximal commands must not make every turn take a snapshot.
+assert(limits.snapshotEveryBytes >= 16 * limits.batchBytesMax, 'snapshots by bytes too frequent')

@@ -57,6 +57,13 @@ export type ReplicaOptions<C extends AppCommand> = Readonly<{
    * Absent: it never does (the driver takes none, or its tests take them by hand).
    */
   snapshotEverySlots?: number
+  /** Also once this many commands were applied since the last (`--snapshot-every-writes`). */
+  snapshotEveryCommands?: number
+  /**
+   * Also once the applied commands' estimated bytes (CommandPort.bytes) since the last reach this
+   * (`--snapshot-every-bytes`). Whichever of the three bounds comes first; each absent: not counted.
+   */
+  snapshotEveryBytes?: number
   /** Without an archive every entry stays in memory (tests, simulator). */
   archive?: LogArchive<C>
   onEvent?: CoreEventSink

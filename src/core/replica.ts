@@ -7,15 +7,15 @@
 import { Acceptor } from './acceptor.js'
 import { assert, assertNever } from './assert.js'
 import { compareBallots, maxBallot, nextBallot, type Ballot } from './ballot.js'
-import type { AppCommand, ProposeResult } from './command.js'
+import { entryValueBytes, isCoreEntry, type AppCommand, type CommandPort, type ProposeResult } from './command.js'
 import type { CoreEventSink } from './events.js'
 import { slotZero, type NodeId, type Slot } from './ids.js'
 import { Learner } from './learner.js'
 import { byteLimits, checkByteLimits, limits } from './limits.js'
 import { Log } from './log.js'
 import { MessageSizes } from './message-size.js'
-import { SnapshotSchedule } from './snapshot-schedule.js'
-import type { AcceptMessage, Envelope, HeartbeatMessage, PrepareMessage, PreVoteMessage, PreVoteReplyMessage, PromiseMessage, RejectMessage } from './messages.js'
+import { SnapshotSchedule, type AppliedWork } from './snapshot-schedule.js'
+import type { AcceptMessage, ChosenEntry, Envelope, HeartbeatMessage, PrepareMessage, PreVoteMessage, PreVoteReplyMessage, PromiseMessage, RejectMessage } from './messages.js'
 import { Outputs } from './outputs.js'
 import { grantsPreVote, PreVoteRound } from './pre-vote.js'
 import { Proposer } from './proposer.js'
@@ -35,6 +35,7 @@ export class Replica<C extends AppCommand> implements ReplicaPort<C> {
   readonly #acceptor: Acceptor<C>
   readonly #learner: Learner<C>
   readonly #snapshots: SnapshotSchedule
+  readonly #commands: CommandPort<C>
   readonly #proposer: Proposer<C>
   readonly #electionTimeout = new Timeout({ name: 'election', afterTicks: limits.electionTimeoutTicks })
   /** Who we believe leads; null while unknown. */
@@ -76,7 +77,12 @@ export class Replica<C extends AppCommand> implements ReplicaPort<C> {
     })
     this.#learner = new Learner({ log, outputs: this.#outputs, appliedIndex: options.appliedIndex, sizes, messageBytesMax: bytes.messageBytesMax })
     // The state the replica starts from is a snapshot's (or empty): the next is due after it.
-    this.#snapshots = new SnapshotSchedule(options.snapshotEverySlots ?? null, options.appliedIndex)
+    this.#snapshots = new SnapshotSchedule({
+      slots: options.snapshotEverySlots ?? null,
+      commands: options.snapshotEveryCommands ?? null,
+      bytes: options.snapshotEveryBytes ?? null,
+    }, options.appliedIndex)
+    this.#commands = options.commands
     this.#proposer = new Proposer({
       self: options.self,
       members: options.members,
@@ -172,7 +178,8 @@ export class Replica<C extends AppCommand> implements ReplicaPort<C> {
     const appliedThrough = committed[committed.length - 1]?.slot ?? this.#learner.appliedIndex
     this.#proposer.releaseReads(appliedThrough)
     // A fetch or an install goes first; a due snapshot is then taken in a later turn.
-    const action = snapshot ?? (this.#snapshots.due(appliedThrough) ? { type: 'take' as const, index: appliedThrough } : null)
+    const due = this.#snapshots.applying(appliedThrough, this.#work(committed))
+    const action = snapshot ?? (due ? { type: 'take' as const, index: appliedThrough } : null)
     if (this.#outputs.empty && committed.length === 0 && action === null) return null
     const ready: Ready<C> = { ...this.#outputs.take(), committed, snapshot: action }
     this.#handedOut = ready
@@ -219,6 +226,20 @@ export class Replica<C extends AppCommand> implements ReplicaPort<C> {
   /** Leader only: slots each peer has yet to acknowledge; empty on followers. */
   peerLag(): ReadonlyMap<NodeId, number> {
     return this.#proposer.peerLag()
+  }
+
+  /** What applying `committed` costs the state machine, as the snapshot schedule counts it. */
+  #work(committed: readonly ChosenEntry<C>[]): AppliedWork {
+    let commands = 0
+    let bytes = 0
+    for (const entry of committed) {
+      for (const command of entry.value) {
+        if (isCoreEntry(command)) continue
+        commands += 1
+        bytes += entryValueBytes(this.#commands, command)
+      }
+    }
+    return { commands, bytes }
   }
 
   #installed(index: Slot): void {

@@ -147,6 +147,8 @@ export class PaxosNode implements NodeService {
       archive: this.#storage.acceptorStorage.log,
       compactedThrough: this.#storage.acceptorStorage.log.compactedThrough(),
       snapshotEverySlots: config.snapshotEverySlots,
+      snapshotEveryCommands: config.snapshotEveryWrites,
+      snapshotEveryBytes: config.snapshotEveryBytes,
       onEvent: (event) => this.#onEvent(event),
       commands: kvCommands,
     })

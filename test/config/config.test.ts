@@ -39,6 +39,8 @@ describe('parseServeArgs: good input', () => {
       tickMs: 10,
       valueBytesMax: limits.valueBytesMax,
       snapshotEverySlots: limits.snapshotEverySlots,
+      snapshotEveryWrites: limits.snapshotEveryWrites,
+      snapshotEveryBytes: limits.snapshotEveryBytes,
       logRetainSlots: limits.logTailRetainSlots,
       quotaBytes: 2 * 1024 ** 3,
       historyRevisions: limits.historyRevisions,
@@ -52,8 +54,8 @@ describe('parseServeArgs: good input', () => {
   it('takes every optional flag, and --secret over the environment', () => {
     const config = parseServeArgs([...required, '--host', '0.0.0.0', '--secret', 'from-the-flag', '--fsync', 'off',
       '--request-timeout-ms', '1500', '--tick-ms', '5', '--cluster-id', 'prod.kv_1', '--max-value-bytes', '4096',
-      '--snapshot-every-slots', '50', '--log-retain-slots', '0', '--quota-bytes', '10485760', '--history-revisions', '77', '--debug-step', '--etcd-port', '2379'], { PAXOS_KV_SECRET: 'from-the-environment' })
-    expect(config).toMatchObject({ host: '0.0.0.0', secret: 'from-the-flag', fsync: 'off', requestTimeoutMs: 1500, tickMs: 5, clusterId: 'prod.kv_1', valueBytesMax: 4096, snapshotEverySlots: 50, logRetainSlots: 0, quotaBytes: 10_485_760, historyRevisions: 77, debugStep: true, etcdPort: 2379 })
+      '--snapshot-every-slots', '50', '--snapshot-every-writes', '60', '--snapshot-every-bytes', '2097152', '--log-retain-slots', '0', '--quota-bytes', '10485760', '--history-revisions', '77', '--debug-step', '--etcd-port', '2379'], { PAXOS_KV_SECRET: 'from-the-environment' })
+    expect(config).toMatchObject({ host: '0.0.0.0', secret: 'from-the-flag', fsync: 'off', requestTimeoutMs: 1500, tickMs: 5, clusterId: 'prod.kv_1', valueBytesMax: 4096, snapshotEverySlots: 50, snapshotEveryWrites: 60, snapshotEveryBytes: 2_097_152, logRetainSlots: 0, quotaBytes: 10_485_760, historyRevisions: 77, debugStep: true, etcdPort: 2379 })
   })
 
   it('without any secret uses the development secret and says so', () => {
@@ -97,6 +99,8 @@ describe('parseServeArgs: every bad flag is named', () => {
     ['--tick-ms 0', [...required, '--tick-ms', '0'], '--tick-ms', /at least 1/],
     ['--max-value-bytes above the limit', [...required, '--max-value-bytes', String(limits.valueBytesMax + 1)], '--max-value-bytes', /at most/],
     ['--snapshot-every-slots 0', [...required, '--snapshot-every-slots', '0'], '--snapshot-every-slots', /at least 1/],
+    ['--snapshot-every-writes 0', [...required, '--snapshot-every-writes', '0'], '--snapshot-every-writes', /at least 1/],
+    ['--snapshot-every-bytes below 1 MiB', [...required, '--snapshot-every-bytes', '4096'], '--snapshot-every-bytes', /at least 1048576/],
     ['--log-retain-slots not a number', [...required, '--log-retain-slots', 'many'], '--log-retain-slots', /integer/],
     ['--quota-bytes below 1 MiB', [...required, '--quota-bytes', '1000'], '--quota-bytes', /at least 1048576/],
     ['--history-revisions of 0', [...required, '--history-revisions', '0'], '--history-revisions', /at least 1/],

@@ -44,6 +44,8 @@ const config: NodeConfig = Object.freeze({
   tickMs: 5,
   valueBytesMax: 1024,
   snapshotEverySlots: 10_000,
+  snapshotEveryWrites: 1_000_000,
+  snapshotEveryBytes: 1024 ** 3,
   logRetainSlots: 5_000,
   quotaBytes: 1024 * 1024 * 1024,
   historyRevisions: 1000,

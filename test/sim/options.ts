@@ -87,6 +87,9 @@ export type SimOptions = Readonly<{
   livenessTicksMax: number
   /** Small, so that snapshots, and crashes in the middle of writing one, happen in most seeds. */
   snapshotEverySlots: number
+  /** On some seeds also by applied commands and their bytes, so that rule runs as well (null: by slots alone). */
+  snapshotEveryCommands: number | null
+  snapshotEveryBytes: number | null
   snapshotChunkBytesMax: number
   /**
    * Byte bounds shrunk to a few slots per message, so that promise pages, byte cuts of accepts
@@ -156,6 +159,11 @@ export function optionsFromSeed(seed: number, overrides: { nodes?: number; sabot
     snapshotTransferTicksMax: between(random, 1, 40),
     // Drawn last: a short change history on some seeds, so that watch streams meet its bound.
     historyRevisions: randomBelow(random, 2) === 0 ? between(random, 2, 10) : 10_000,
+    // Drawn last: on half the seeds snapshots come by commands (a few slots' worth) or by bytes
+    // (a few values' worth) as well, often before the slot bound.
+    ...(randomBelow(random, 2) === 0
+      ? { snapshotEveryCommands: null, snapshotEveryBytes: null }
+      : { snapshotEveryCommands: between(random, 2, 30), snapshotEveryBytes: between(random, 1, 8) * simValueBytesMax }),
   }
 }
 

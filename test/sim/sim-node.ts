@@ -21,7 +21,7 @@ import { type WriteCommand, kvCommands } from '../../src/kv/command.js'
 type DiskSnapshot = Readonly<{ acceptor: ReturnType<MemoryAcceptorStorage<WriteCommand>['load']>; compactedThrough: Slot; values: Map<number, string> }>
 type SnapshotWrite = { readonly chunks: Iterator<Uint8Array>; readonly sink: SnapshotSink }
 
-export type SnapshotOptions = Readonly<{ everySlots: number; chunkBytesMax: number }>
+export type SnapshotOptions = Readonly<{ everySlots: number; everyCommands: number | null; everyBytes: number | null; chunkBytesMax: number }>
 /** The state machine's options less the chunk size (which `SnapshotOptions` gives). */
 export type SimStateMachineOptions = Omit<KvStateMachineOptions, 'snapshotChunkBytesMax'>
 
@@ -97,6 +97,8 @@ export class SimNode {
       archive: this.storage.log,
       compactedThrough: this.storage.log.compactedThrough(),
       snapshotEverySlots: this.#snapshot.everySlots,
+      ...(this.#snapshot.everyCommands === null ? {} : { snapshotEveryCommands: this.#snapshot.everyCommands }),
+      ...(this.#snapshot.everyBytes === null ? {} : { snapshotEveryBytes: this.#snapshot.everyBytes }),
       onEvent: options.onEvent,
       byteLimits: options.byteLimits,
     })

@@ -142,7 +142,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
     // The reference keeps every change of the run; the nodes keep a few, so streams meet 410.
     this.#snapshotRestore = new SnapshotRestoreChecker({ ...records, snapshotChunkBytesMax: options.snapshotChunkBytesMax, history: { revisionsMax: 1_000_000, bytesMax: 1 << 30 } })
     const nodeOptions = { ...records, history: { revisionsMax: options.historyRevisions, bytesMax: 1 << 30 } }
-    const snapshot = { everySlots: options.snapshotEverySlots, chunkBytesMax: options.snapshotChunkBytesMax }
+    const snapshot = { everySlots: options.snapshotEverySlots, everyCommands: options.snapshotEveryCommands, everyBytes: options.snapshotEveryBytes, chunkBytesMax: options.snapshotChunkBytesMax }
     this.#nodes = new Map(this.#ids.map((id) => [id, new SimNode(id, snapshot, nodeOptions)]))
     this.#watchers = ['', 'k0'].map((prefix) => new SimWatcher(forkRandom(clientsRandom), prefix))
     this.#clockSkipPercent = new Map(this.#ids.map((id) => [id, randomBelow(this.#random.clocks, options.clockSkipPercentMax + 1)]))
