@@ -1,7 +1,7 @@
 /**
  * The leader's side of leases, as one value the node and the simulator both drive: countdowns
  * (LeaseTimers) that follow the applied grants and revokes, restart at the full TTL on a
- * keepalive and on becoming leader, are dropped on stepping down, and name the leases whose
+ * keepalive and (with the takeover margin) on becoming leader, are dropped on stepping down, and name the leases whose
  * revoke the leader must propose. Pure and tick-driven: the caller says when it leads, ticks it,
  * and proposes the revokes.
  * @module
@@ -11,6 +11,16 @@ import { leaseId, type LeaseId } from '../core/ids.js'
 import type { ChosenEntry } from '../core/messages.js'
 import type { WriteCommand } from '../kv/command.js'
 import type { LeaseTimers } from './lease-timers.js'
+
+/**
+ * A keepalive's answer: renewed (the full TTL again), the lease gone or ending, or too late: its
+ * read barrier took longer than the takeover margin, so a new leader may have restarted the
+ * countdown too early to honour a renewal given now (the client tries again).
+ */
+export type KeepaliveOutcome =
+  | Readonly<{ type: 'renewed'; ttlSeconds: number }>
+  | Readonly<{ type: 'gone' }>
+  | Readonly<{ type: 'late' }>
 
 /** What the keeper reads of the state machine's leases. */
 export type LeaseState = Readonly<{
@@ -46,17 +56,28 @@ export class LeaseKeeper {
         if (command.type !== 'lease-grant') continue
         const id = leaseId(command.id)
         const lease = this.#state.lease(id)
-        if (lease !== null && !this.#timers.has(id)) this.#timers.restart(id, lease.ttlSeconds)
+        if (lease !== null && !this.#timers.has(id)) this.#timers.start(id, lease.ttlSeconds)
       }
     }
   }
 
-  /** Leader only, after a read barrier: restarts the lease's countdown; its TTL, or null when it is gone. */
-  keepalive(id: LeaseId): number | null {
+  /**
+   * Leader only, after a read barrier that took `barrierMs` (real time, from before the read was
+   * asked for to its confirmation): restarts the lease's countdown. The barrier proves this node
+   * led when its round began, not now: a new leader can take over only after the round's
+   * acknowledgements (its quorum's promises come later), and restarts every countdown then, at
+   * the full TTL and the takeover margin. So a renewal given within the margin of the barrier's
+   * start lasts its full TTL under the new leader too, and a later one is refused as late.
+   * A lease whose countdown ran out is ending: its revoke is proposed and will delete its keys,
+   * so a renewal would be a promise the revoke breaks (etcd makes such a keepalive wait for the
+   * revoke, then answers that the lease is not found).
+   */
+  keepalive(id: LeaseId, barrierMs: number): KeepaliveOutcome {
     const lease = this.#state.lease(id)
-    if (lease === null) return null
+    if (lease === null || this.#timers.expired(id)) return { type: 'gone' }
+    if (barrierMs > this.#timers.takeoverMs) return { type: 'late' }
     this.#timers.restart(id, lease.ttlSeconds)
-    return lease.ttlSeconds
+    return { type: 'renewed', ttlSeconds: lease.ttlSeconds }
   }
 
   remainingSeconds(id: LeaseId): number | null {

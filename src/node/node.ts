@@ -35,7 +35,7 @@ import { EventLoop } from './event-loop.js'
 import type { IdentityAnswer } from '../transport/peer-identity.js'
 import type { AdmitOutcome, DeliverOutcome, LeaseCall, LeaseView, LiveSubscription, MemberCall, MemberChange, MembersBody, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WatchHandle, WatchHistory, WriteOutcome, WriteRequest } from '../server/node-service.js'
 import { LeaseKeeper } from './lease-keeper.js'
-import { LeaseTimers } from './lease-timers.js'
+import { LeaseTimers, takeoverTicksFor } from './lease-timers.js'
 import { WatchHub } from './watch-hub.js'
 import { Pending } from './pending.js'
 import { writeCommand } from './write-command.js'
@@ -128,7 +128,7 @@ export class PaxosNode implements NodeService {
     this.#step = ports.step
     this.#etcdUrl = ports.etcdUrl
     this.#fatal = ports.fatal
-    this.#leases = new LeaseKeeper(new LeaseTimers({ tickMs: config.tickMs, retryTicks: limits.electionTimeoutTicks }), this.#stateMachine)
+    this.#leases = new LeaseKeeper(new LeaseTimers({ tickMs: config.tickMs, retryTicks: limits.electionTimeoutTicks, takeoverTicks: takeoverTicksFor(config.tickMs) }), this.#stateMachine)
     this.#receipts = new Receipts(config.id)
     this.#live = new LiveFeed({ self: config.id, members: config.members.map((member) => member.id), inputs: () => this.#liveInputs() })
     this.#localUrls = new Map(config.members.map((member) => [member.id, member.url]))
@@ -431,11 +431,18 @@ export class PaxosNode implements NodeService {
   }
 
   async keepalive(id: LeaseId, deadlineMs: number): Promise<LeaseCall<Readonly<{ ttlSeconds: number }>>> {
+    const startedMs = this.#clock.nowMs()
     const barrier = await this.readBarrier(deadlineMs)
     if (barrier.type !== 'ok') return barrier
-    const ttlSeconds = this.#leases.keepalive(id)
-    if (ttlSeconds === null) return { type: 'not_found' }
-    return { type: 'ok', value: { ttlSeconds } }
+    const outcome = this.#leases.keepalive(id, this.#clock.nowMs() - startedMs)
+    switch (outcome.type) {
+      case 'renewed':
+        return { type: 'ok', value: { ttlSeconds: outcome.ttlSeconds } }
+      case 'gone':
+        return { type: 'not_found' }
+      case 'late':
+        return { type: 'timeout' } // the leader could not confirm its leadership in time to renew
+    }
   }
 
   async leaseViews(id: LeaseId | null, deadlineMs: number): Promise<LeaseCall<readonly LeaseView[]>> {

@@ -16,6 +16,7 @@ import { PromiseChecker } from './checkers/promises.js'
 import { SnapshotRestoreChecker } from './checkers/snapshot-restore.js'
 import { checkStaleReads } from './checkers/stale-reads.js'
 import { checkWatchStreams } from './checkers/watch-streams.js'
+import { LeaseLivenessChecker } from './checkers/lease-liveness.js'
 import { LeaseSafetyChecker } from './checkers/lease-safety.js'
 import { eventChanges, type WatchStream } from './sim-watchers.js'
 import { KvSnapshot, KvStateMachine } from '../../src/kv/kv-state-machine.js'
@@ -321,6 +322,51 @@ describe('lease-safety checker', () => {
     expect(stranger.violations).toEqual(['lease-safety: node 1 expired lease 7 at tick 500 without ever counting it down'])
   })
 
+  describe('a renewal is honoured', () => {
+    const leader = (round: number, node: number): Ballot => ({ round, node: nodeId(node) })
+    const decided = (node: number, ballot: Ballot, decidedAt: number) => ({ node, ballot, decidedAt })
+
+    it('passes expiries a full TTL after the last acknowledged keepalive, and a new life of the id', () => {
+      const leases = checker()
+      leases.granted('7', 3)
+      leases.acknowledged(1, leader(1, 1), '7', 20, 100)
+      leases.expiryApplied(decided(2, leader(2, 2), 118), '7', 9, 120) // deleted exactly a TTL after the keepalive
+      leases.granted('7', 12) // a retried grant of the same id, after the revoke: a new lease
+      leases.acknowledged(2, leader(2, 2), '7', 20, 130)
+      leases.expiryApplied(decided(2, leader(2, 2), 150), '7', 20, 151)
+      leases.expiryApplied(decided(1, leader(1, 1), 110), '7', 9, 160) // a restarted replica applies the first life's revoke again
+      expect(leases.violations).toEqual([])
+      expect(leases.renewedThenExpired).toBe(0)
+    })
+
+    it('flags a keepalive acknowledged after its own leader decided the expiry, and a deposed leader acknowledging one late', () => {
+      const ownLate = checker()
+      ownLate.granted('7', 3)
+      ownLate.acknowledged(1, leader(1, 1), '7', 20, 473) // the leader had decided the expiry at 470
+      ownLate.expiryApplied(decided(1, leader(1, 1), 470), '7', 16, 479)
+      expect(ownLate.violations).toEqual(['lease-safety: the expiry of lease 7 that node 1 decided at tick 470 (ballot 1.1) deleted its keys at tick 479, 6 ticks after node 1 acknowledged a keepalive of it at tick 473 (ballot 1.1): its TTL is 20 ticks'])
+      const deposed = checker()
+      deposed.granted('7', 3)
+      deposed.acknowledged(1, leader(1, 1), '7', 20, 140) // node 2 took over at 110: node 1's barrier completed late
+      deposed.expiryApplied(decided(2, leader(2, 2), 131), '7', 9, 133)
+      expect(deposed.violations).toEqual([expect.stringMatching(/^lease-safety: the expiry of lease 7 that node 2 decided at tick 131 \(ballot 2\.2\) deleted its keys at tick 133, -7 ticks after node 1/)])
+      const later = checker() // the acknowledgement is recorded after the revoke applied: flagged all the same
+      later.granted('7', 3)
+      later.expiryApplied(decided(2, leader(2, 2), 131), '7', 9, 133)
+      later.acknowledged(1, leader(1, 1), '7', 20, 125)
+      expect(later.violations).toHaveLength(1)
+    })
+
+    it('counts, and does not fail, an older leader\'s expiry chosen after a newer leader renewed the lease', () => {
+      const stale = checker()
+      stale.granted('7', 3)
+      stale.acknowledged(1, leader(15, 1), '7', 45, 534)
+      stale.expiryApplied(decided(2, leader(13, 2), 503), '7', 20, 546)
+      expect(stale.violations).toEqual([])
+      expect(stale.renewedThenExpired).toBe(1)
+    })
+  })
+
   it('flags a revoke that left keys or the lease, and a read after an acknowledged revoke that saw its key', () => {
     const leases = checker()
     leases.revokeApplied(1, '7', 1, false, 50)
@@ -331,6 +377,62 @@ describe('lease-safety checker', () => {
       'lease-safety: node 2 applied the revoke of lease 7 at tick 50, and 0 keys are still attached to it, the lease itself too',
       'lease-safety: a read of l1.1 at tick 60, after the revoke of its lease 7 was acknowledged, saw "held by lease 7"',
     ])
+  })
+})
+
+describe('lease-liveness checker', () => {
+  /** A tick of the lease clock is a second; the margin a new leader adds is 5 ticks, the slack 3. */
+  const checker = () => new LeaseLivenessChecker({ ticksOf: (ttlSeconds) => ttlSeconds, marginTicks: 5, applySlackTicks: 3 })
+  const run = (leases: LeaseLivenessChecker, node: number, from: number, to: number, holds: (tick: number) => boolean) => {
+    for (let tick = from; tick <= to; tick += 1) {
+      leases.ticked(node, tick)
+      leases.endOfTick(tick, () => holds(tick))
+    }
+  }
+
+  it('passes a lease revoked within the slack of TTL, one tick and the margin on the leader\'s clock, and nothing left at the end', () => {
+    const leases = checker()
+    leases.restarted(1, '7', 10) // before healing: not counted
+    leases.healed()
+    leases.restarted(1, '7', 10) // took over at tick 100, clock 0
+    run(leases, 1, 101, 125, (tick) => tick < 119) // due at 116 (16 ticks), revoked by the end of 118
+    leases.finished(new Map([[1, []], [2, []]]), 25)
+    expect(leases.violations).toEqual([])
+  })
+
+  it('counts in the leader\'s ticks: a clock that misses ticks is given the time it lost', () => {
+    const leases = checker()
+    leases.healed()
+    leases.restarted(2, '8', 10)
+    for (let tick = 1; tick <= 40; tick += 1) {
+      if (tick % 2 === 0) leases.ticked(2, tick) // half the ticks missed: due at tick 32
+      leases.endOfTick(tick, () => tick < 35)
+    }
+    expect(leases.violations).toEqual([])
+  })
+
+  it('flags a lease a leader still holds past the slack, and leases left when the phase ends', () => {
+    const leases = checker()
+    leases.healed()
+    leases.restarted(1, '7', 10)
+    run(leases, 1, 1, 30, () => true)
+    leases.finished(new Map([[1, ['7']], [3, []]]), 30)
+    expect(leases.violations).toEqual([
+      'lease-liveness: node 1 led through tick 20 and still held lease 7, which its clock had counted down (TTL 10 ticks, plus 6) by tick 16',
+      'lease-liveness: node 1 still held 1 leases (7) 30 ticks after healing',
+    ])
+  })
+
+  it('owes nothing for a lease once the leader stepped down or applied its revoke', () => {
+    const leases = checker()
+    leases.healed()
+    leases.restarted(1, '7', 10)
+    leases.restarted(1, '8', 10)
+    leases.forgot(1, '8')
+    run(leases, 1, 1, 10, () => true)
+    leases.forgot(1, null)
+    run(leases, 1, 11, 40, () => true)
+    expect(leases.violations).toEqual([])
   })
 })
 

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest'
 import { sabotages, type SimSabotage } from './options.js'
 import { runSeed } from './run.js'
 
-const checkers = /^(agreement|ordered-apply|exactly-once|promises|snapshot-restore|linearizability|stale-reads|durability|liveness|disruption|message-sizes|lease-safety|assertion)/
+const checkers = /^(agreement|ordered-apply|exactly-once|promises|snapshot-restore|linearizability|stale-reads|durability|liveness|disruption|message-sizes|lease-safety|lease-liveness|assertion)/
 
 function firstCaught(sabotage: SimSabotage, seedsMax: number, counts: (failure: string) => boolean): { seed: number; failure: string } | null {
   for (let seed = 1; seed <= seedsMax; seed += 1) {
@@ -37,6 +37,11 @@ describe('sabotage is caught', () => {
     const caught = firstCaught(sabotage, seedsMax, () => true)
     expect(caught, `${sabotage} was not caught in ${seedsMax} seeds`).not.toBeNull()
     expect(caught!.failure).toMatch(checkers)
+  }, 120_000)
+
+  it('lease-never-expire is caught by the lease-liveness checker, within 20 seeds', () => {
+    const caught = firstCaught('lease-never-expire', 20, (failure) => failure.startsWith('lease-liveness'))
+    expect(caught, 'no lease-liveness failure for lease-never-expire in 20 seeds').not.toBeNull()
   }, 120_000)
 
   const consequences: [SimSabotage, number][] = [['accept-below-promise', 200], ['ignore-reported-value', 20], ['minority-commit', 20], ['blind-retry', seedsToCatch('blind-retry')], ['amnesia', 20]]

@@ -11,6 +11,7 @@ import { ForwardPolicy, type AttemptOutcome, type NextStep } from '../../src/ser
 import type { ApplyResult, StateMachine, TxnResult } from '../../src/kv/state-machine.js'
 import { txnWrites } from '../../src/kv/txn-rules.js'
 import type { TxnSpec } from '../../src/kv/command.js'
+import type { KeepaliveOutcome } from '../../src/node/lease-keeper.js'
 import { readState } from './sim-clients.js'
 
 export type SimRequest =
@@ -59,8 +60,8 @@ export type SimServerPorts = Readonly<{
   /** Which client request a proposal carries (for the exactly-once checker), and whether it came forwarded. */
   proposed: (proposal: string, opId: number, forwarded: boolean) => void
   trace: (line: string) => void
-  /** The leader's keepalive after its read barrier (the node's LeaseKeeper): the TTL, or null when gone. */
-  keepalive: (id: string) => number | null
+  /** The leader's keepalive after its read barrier, which took `barrierTicks` (the node's LeaseKeeper). */
+  keepalive: (id: string, barrierTicks: number) => KeepaliveOutcome
   /** Ticks a `wait` step lasts. */
   retryDelay: number
   /**
@@ -72,7 +73,7 @@ export type SimServerPorts = Readonly<{
 
 type Phase =
   | Readonly<{ type: 'local-write'; proposal: string }>
-  | Readonly<{ type: 'local-read'; readId: number }>
+  | Readonly<{ type: 'local-read'; readId: number; startedAt: number }>
   | Readonly<{ type: 'forward'; to: NodeId; rpcId: string }>
   | Readonly<{ type: 'wait'; until: number }>
 
@@ -142,13 +143,26 @@ export class SimServer {
 
   onRead(readId: number, outcome: 'ready' | 'not_leader'): void {
     const handling = this.#find((phase) => phase.type === 'local-read' && phase.readId === readId)
-    if (handling === undefined) return
+    if (handling?.phase?.type !== 'local-read') return
     if (outcome === 'not_leader') return this.#after(handling, { type: 'not_leader', leader: this.#ports.replica().status().leader })
     const request = handling.request
     if (request.kind === 'txn') return this.#finish(handling, { type: 'txn-read', result: this.#ports.stateMachine().readTxn(request.txn) })
-    if (request.kind === 'keepalive') return this.#finish(handling, { type: 'keepalive', ttlSeconds: this.#ports.keepalive(request.id) })
+    if (request.kind === 'keepalive') return this.#finish(handling, this.#keepalive(request.id, this.#ports.now() - handling.phase.startedAt))
     assert(request.kind === 'read', 'a read barrier for a write')
     this.#finish(handling, { type: 'read', ...readState(this.#ports.stateMachine(), request.key) })
+  }
+
+  /** As node.keepalive answers: a renewal, a lease gone, or a barrier too slow to renew after (the client tries again). */
+  #keepalive(id: string, barrierTicks: number): SimReply {
+    const outcome = this.#ports.keepalive(id, barrierTicks)
+    switch (outcome.type) {
+      case 'renewed':
+        return { type: 'keepalive', ttlSeconds: outcome.ttlSeconds }
+      case 'gone':
+        return { type: 'keepalive', ttlSeconds: null }
+      case 'late':
+        return { type: 'unavailable' }
+    }
   }
 
   /** Waits that are over, and deadlines: a proposal or forward still unanswered then is unknown. */
@@ -206,9 +220,11 @@ export class SimServer {
     }
   }
 
-  /** The leader proposes the revoke of a lease that expired, for no client (as the node does). */
-  proposeExpiry(id: string): void {
-    this.#ports.replica().propose({ type: 'lease-revoke', id, proposal: this.#newId('x'), idempotency: null })
+  /** The leader proposes the revoke of a lease that expired, for no client (as the node does); returns its proposal. */
+  proposeExpiry(id: string): string {
+    const proposal = this.#newId('x')
+    this.#ports.replica().propose({ type: 'lease-revoke', id, proposal, idempotency: null })
+    return proposal
   }
 
   #propose(handling: Handling, request: ProposedRequest): void {
@@ -247,7 +263,7 @@ export class SimServer {
     const result = this.#ports.replica().read(readId)
     if (result.type === 'not_leader') return this.#after(handling, result)
     if (result.type === 'overloaded') return this.#finish(handling, { type: 'overloaded' })
-    handling.phase = { type: 'local-read', readId }
+    handling.phase = { type: 'local-read', readId, startedAt: this.#ports.now() }
   }
 
   #finish(handling: Handling, reply: SimReply): void {

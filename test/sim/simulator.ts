@@ -3,13 +3,15 @@
  * seeded network, crashes that keep only the disk, and seeded clients. A safety phase with
  * faults, then a liveness phase: crash and restart everyone, heal, and demand convergence.
  */
-import { ballotZero, forkRandom, formatBallot, isCoreEntry, leaseId, limits, nodeId, randomBelow, randomChance, seededRandom, type ChosenEntry, type CoreEvent, type Envelope, type NodeId, type Random } from '../../src/core/index.js'
+import { ballotZero, forkRandom, type Ballot, type LeaseId, formatBallot, isCoreEntry, leaseId, limits, nodeId, randomBelow, randomChance, seededRandom, type ChosenEntry, type CoreEvent, type Envelope, type NodeId, type Random } from '../../src/core/index.js'
 import { type WriteCommand } from '../../src/kv/command.js'
 import { AssertionError } from '../../src/core/assert.js'
-import { LeaseKeeper } from '../../src/node/lease-keeper.js'
-import { LeaseTimers } from '../../src/node/lease-timers.js'
+import { LeaseKeeper, type KeepaliveOutcome } from '../../src/node/lease-keeper.js'
+import { LeaseTimers, takeoverTicksFor } from '../../src/node/lease-timers.js'
 import { processReady, type ReadyPorts } from '../../src/node/process-ready.js'
 import { EarlyLeaseTimers } from './broken-lease-timers.js'
+import { ForgetfulLeaseKeeper } from './broken-lease-keeper.js'
+import { LeaseLivenessChecker } from './checkers/lease-liveness.js'
 import { LeaseSafetyChecker } from './checkers/lease-safety.js'
 import { SimLeaseHolder } from './sim-leases.js'
 import { checkDurability, checkDurableLogs } from './checkers/durability.js'
@@ -53,6 +55,12 @@ const leaseTickMs = 1000
 const leaseTtlSeconds = [20, 45] as const
 const leaseHolders = 2
 const leasesPerHolder = 6
+/**
+ * The ticks a revoke may take from its proposal to its apply on the healed network, whose
+ * delays are at most 2 ticks each way: two commit round trips (one to make room in a full
+ * pipeline, one for the revoke) and the turn in which the leader applies it.
+ */
+const revokeApplySlackTicks = 2 * (2 + 2) + 2
 
 /**
  * An assertion is the core's (or the state machine's) own invariant failing: a bug, never bad
@@ -90,6 +98,9 @@ export class Simulator implements ClientCluster, WatchedCluster {
   /** Each up node's lease countdowns (volatile: a restart starts with none, as the node does). */
   readonly #leaseKeepers = new Map<NodeId, LeaseKeeper>()
   readonly #leaseSafety = new LeaseSafetyChecker((ttlSeconds) => Math.ceil((ttlSeconds * 1000) / leaseTickMs))
+  readonly #leaseLiveness = new LeaseLivenessChecker({ ticksOf: (ttlSeconds) => Math.ceil((ttlSeconds * 1000) / leaseTickMs), marginTicks: limits.electionTimeoutTicks, applySlackTicks: revokeApplySlackTicks })
+  /** An expiry's revoke proposal → the lease, and the leader and tick that decided it. */
+  readonly #expiries = new Map<string, Readonly<{ lease: string; node: NodeId; ballot: Ballot; decidedAt: number }>>()
   readonly history = new History()
   readonly trace = new Trace()
   readonly #agreement = new AgreementChecker()
@@ -185,13 +196,13 @@ export class Simulator implements ClientCluster, WatchedCluster {
       this.#failures.push(describeThrown(error, this.now))
     }
     this.#noteFirstFailure()
-    this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...this.#exactlyOnce.violations, ...this.#promises.violations, ...this.#ballots.violations, ...this.#snapshotRestore.violations, ...this.#messageSizes.violations, ...this.#leaseSafety.violations)
+    this.#failures.push(...this.#agreement.violations, ...this.#orderedApply.violations, ...this.#exactlyOnce.violations, ...this.#promises.violations, ...this.#ballots.violations, ...this.#snapshotRestore.violations, ...this.#messageSizes.violations, ...this.#leaseSafety.violations, ...this.#leaseLiveness.violations)
     this.#failures.push(...checkLinearizability(this.history.forChecking()), ...checkStaleReads(this.history.ops))
     this.#failures.push(...checkWatchStreams(this.#watchers.flatMap((watcher) => watcher.streams), this.#snapshotRestore.history))
     const traceTail = this.#failedAtLine === null ? this.trace.tail(40) : this.trace.upTo(this.#failedAtLine, 40)
     const completed = this.history.ops.filter((op) => op.result !== null).length
     const snapshots = [...this.#nodes.values()].reduce((sum, node) => sum + node.snapshotsWritten, 0)
-    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed, ${this.history.ops.filter((op) => op.kind === 'txn' && op.result !== null).length} txns), ${this.#agreement.slots} slots, ${snapshots} snapshots, ${this.#snapshotRestore.restores} restores, ${this.installs} installs, ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.reduce((events, stream) => events + stream.events.length, 0), 0)} watch events in ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.length, 0)} streams, ${this.#leaseHolders.reduce((sum, holder) => sum + holder.keepalivesAnswered, 0)} keepalives, ${this.#leaseSafety.expiries} lease expiries, ${this.#reconfig.changes} membership changes (${this.#reconfig.replacedDisks} disks replaced), liveness in ${this.livenessTicks} ticks, largest message ${this.#messageSizes.largestBytes} of ${this.#options.byteLimits.messageBytesMax} bytes`
+    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed, ${this.history.ops.filter((op) => op.kind === 'txn' && op.result !== null).length} txns), ${this.#agreement.slots} slots, ${snapshots} snapshots, ${this.#snapshotRestore.restores} restores, ${this.installs} installs, ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.reduce((events, stream) => events + stream.events.length, 0), 0)} watch events in ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.length, 0)} streams, ${this.#leaseHolders.reduce((sum, holder) => sum + holder.keepalivesAnswered, 0)} keepalives, ${this.#leaseSafety.expiries} lease expiries (${this.#leaseSafety.renewedThenExpired} within the TTL of a newer leader's renewal), ${this.#reconfig.changes} membership changes (${this.#reconfig.replacedDisks} disks replaced), liveness in ${this.livenessTicks} ticks, largest message ${this.#messageSizes.largestBytes} of ${this.#options.byteLimits.messageBytesMax} bytes`
     // The outcome joins the hash: two runs of a seed must agree on it, not only on the events.
     this.trace.add(this.now, `end: ${stats}, ${this.#failures.length} failures`)
     return { seed: this.#options.seed, failures: this.#failures, traceHash: this.trace.hash, traceTail, stats }
@@ -228,6 +239,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
     this.trace.add(this.now, 'liveness: healed, all nodes restarted')
     for (const client of this.#clients) client.enterLiveness()
     for (const holder of this.#leaseHolders) holder.stop()
+    this.#leaseLiveness.healed()
     const healedAt = this.now
     const deadline = this.now + this.#options.livenessTicksMax
     let converged = false
@@ -236,9 +248,10 @@ export class Simulator implements ClientCluster, WatchedCluster {
       this.#noteFirstFailure()
       // Every node a voter again first: a removed one would never converge.
       converged = this.#reconfig.restore(this.#reconfigCluster, this.now) && this.#converged()
-      if (converged && this.#clients.every((client) => client.idle)) break
+      if (converged && this.#clients.every((client) => client.idle) && this.#leasesLeft().size === 0) break
     }
     this.livenessTicks = this.now - healedAt
+    this.#leaseLiveness.finished(this.#leasesLeft(), this.livenessTicks)
     // The tick the loop broke in is done: the next phase starts at the next one (the lease
     // checker measures time in `now`, and two ticks at one `now` made a TTL look a tick short).
     this.now += 1
@@ -292,6 +305,16 @@ export class Simulator implements ClientCluster, WatchedCluster {
     }
   }
 
+  /** node → the leases its replica still holds (none, for a node that holds none). */
+  #leasesLeft(): Map<number, string[]> {
+    const left = new Map<number, string[]>()
+    for (const id of this.#ids) {
+      const leases = [...this.#nodes.get(id)!.stateMachine.leases()].map(([lease]) => lease as string)
+      if (leases.length > 0) left.set(id, leases)
+    }
+    return left
+  }
+
   #converged(): boolean {
     const statuses = this.#ids.map((id) => this.#nodes.get(id)!.replica!.status())
     if (!statuses.some((status) => status.role === 'leader')) return false
@@ -319,6 +342,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
     for (const holder of this.#leaseHolders) holder.tick(this)
     for (const watcher of this.#watchers) watcher.tick(this)
     for (const node of this.#nodes.values()) if (!this.#paused.has(node.id)) this.#processReady(node)
+    this.#leaseLiveness.endOfTick(this.now, (node, lease) => this.#nodes.get(nodeId(node))!.stateMachine.lease(leaseId(lease)) !== null)
   }
 
   /** Paused nodes whose time is up read their waiting mail, in arrival order. */
@@ -483,7 +507,12 @@ export class Simulator implements ClientCluster, WatchedCluster {
     this.#snapshotRestore.applied(entries)
     this.#exactlyOnce.applied(node.id, entries, results)
     // Only the node that proposed a command answers for it, as in production.
-    for (const applied of results) this.#servers.get(node.id)?.onApplied(applied.proposal, applied.result)
+    for (const applied of results) {
+      const expiry = this.#expiries.get(applied.proposal)
+      if (expiry !== undefined && applied.result.type === 'lease_revoked') this.#leaseSafety.expiryApplied(expiry, expiry.lease, applied.slot, this.now)
+      if (applied.result.type === 'lease_granted') this.#leaseSafety.granted(applied.result.id, applied.slot)
+      this.#servers.get(node.id)?.onApplied(applied.proposal, applied.result)
+    }
   }
 
   #injectFaults(): void {
@@ -533,7 +562,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
    */
   #noteFirstFailure(): void {
     if (this.#failedAtLine !== null) return
-    const first = [this.#failures, this.#agreement.violations, this.#orderedApply.violations, this.#exactlyOnce.violations, this.#promises.violations, this.#ballots.violations, this.#snapshotRestore.violations, this.#messageSizes.violations, this.#leaseSafety.violations]
+    const first = [this.#failures, this.#agreement.violations, this.#orderedApply.violations, this.#exactlyOnce.violations, this.#promises.violations, this.#ballots.violations, this.#snapshotRestore.violations, this.#messageSizes.violations, this.#leaseSafety.violations, this.#leaseLiveness.violations]
       .find((violations) => violations.length > 0)?.[0]
     if (first === undefined) return
     this.trace.add(this.now, `FIRST FAILURE ${first.split('\n')[0]!.slice(0, 200)}`)
@@ -557,6 +586,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
     this.#servers.delete(id)
     this.#leaseKeepers.delete(id)
     this.#leaseSafety.forgot(id, null)
+    this.#leaseLiveness.forgot(id, null)
     this.#rpc.dropTo(id)
     for (const server of this.#servers.values()) server.onPeerCrashed(id)
     this.trace.add(this.now, `node ${id} crashed${lost ? ' and lost its unsynced commits' : ''}`)
@@ -577,15 +607,14 @@ export class Simulator implements ClientCluster, WatchedCluster {
         if (forwarded && this.#network.faultsOn && randomChance(this.#random.faults, this.#options.crashAfterForwardPercent, 100)) this.#crashNext.add(id)
       },
       trace: (line) => this.trace.add(this.now, line),
-      keepalive: (lease) => this.#keepalive(id, lease),
+      keepalive: (lease, barrierTicks) => this.#keepalive(id, lease, barrierTicks),
       retryDelay: forwardRetryTicks,
       blindRetry: this.#options.sabotage === 'blind-retry',
     }))
-    const timers = { tickMs: leaseTickMs, retryTicks: limits.electionTimeoutTicks }
-    this.#leaseKeepers.set(id, new LeaseKeeper(this.#options.sabotage === 'lease-expire-early' ? new EarlyLeaseTimers(timers) : new LeaseTimers(timers), {
-      lease: (lease) => node.stateMachine.lease(lease),
-      leases: () => node.stateMachine.leases(),
-    }))
+    const timers = { tickMs: leaseTickMs, retryTicks: limits.electionTimeoutTicks, takeoverTicks: takeoverTicksFor(leaseTickMs) }
+    const state = { lease: (lease: LeaseId) => node.stateMachine.lease(lease), leases: () => node.stateMachine.leases() }
+    const leaseTimers = this.#options.sabotage === 'lease-expire-early' ? new EarlyLeaseTimers(timers) : new LeaseTimers(timers)
+    this.#leaseKeepers.set(id, this.#options.sabotage === 'lease-never-expire' ? new ForgetfulLeaseKeeper(leaseTimers, state) : new LeaseKeeper(leaseTimers, state))
     this.#orderedApply.started(id, node.stateMachine.appliedIndex())
     this.trace.add(this.now, `node ${id} started (incarnation ${node.incarnation}, applied ${node.stateMachine.appliedIndex()})`)
   }
@@ -609,27 +638,35 @@ export class Simulator implements ClientCluster, WatchedCluster {
     if (event.type === 'became-follower') {
       keeper.steppedDown()
       this.#leaseSafety.forgot(id, null)
+      this.#leaseLiveness.forgot(id, null)
     }
     if (event.type !== 'became-leader') return
     keeper.becameLeader()
-    for (const [lease, ttlSeconds] of this.#nodes.get(id)!.stateMachine.leases()) this.#leaseSafety.restarted(id, lease, ttlSeconds, this.now, 'leadership')
+    for (const [lease, ttlSeconds] of this.#nodes.get(id)!.stateMachine.leases()) {
+      this.#leaseSafety.restarted(id, lease, ttlSeconds, this.now, 'leadership')
+      this.#leaseLiveness.restarted(id, lease, ttlSeconds)
+    }
   }
 
-  /** The leader's keepalive after its read barrier, as node.keepalive: the TTL, or null when the lease is gone. */
-  #keepalive(id: NodeId, lease: string): number | null {
-    const ttlSeconds = this.#leaseKeepers.get(id)!.keepalive(leaseId(lease))
-    if (ttlSeconds !== null) this.#leaseSafety.restarted(id, lease, ttlSeconds, this.now, 'keepalive')
-    return ttlSeconds
+  /** The leader's keepalive after its read barrier, which took `barrierTicks`, as node.keepalive: its outcome (a renewal restarts the countdown). */
+  #keepalive(id: NodeId, lease: string, barrierTicks: number): KeepaliveOutcome {
+    const outcome = this.#leaseKeepers.get(id)!.keepalive(leaseId(lease), barrierTicks * leaseTickMs)
+    if (outcome.type !== 'renewed') return outcome
+    this.#leaseSafety.restarted(id, lease, outcome.ttlSeconds, this.now, 'keepalive')
+    this.#leaseLiveness.restarted(id, lease, outcome.ttlSeconds)
+    this.#leaseSafety.acknowledged(id, this.#nodes.get(id)!.replica!.status().ballot, lease, outcome.ttlSeconds, this.now)
+    return outcome
   }
 
   /** One tick of a node's lease clock (it misses the ticks its replica misses): on the leader, expired leases are revoked. */
   #leaseTick(node: SimNode): void {
+    this.#leaseLiveness.ticked(node.id, this.now)
     const keeper = this.#leaseKeepers.get(node.id)
     if (keeper === undefined || node.replica?.status().role !== 'leader') return
     for (const lease of keeper.tick()) {
       this.#leaseSafety.expired(node.id, lease, this.now)
       this.trace.add(this.now, `node ${node.id}: lease ${lease} expired, proposing its revoke`)
-      this.#servers.get(node.id)!.proposeExpiry(lease)
+      this.#expiries.set(this.#servers.get(node.id)!.proposeExpiry(lease), { lease, node: node.id, ballot: node.replica.status().ballot, decidedAt: this.now })
     }
   }
 
@@ -644,12 +681,15 @@ export class Simulator implements ClientCluster, WatchedCluster {
       if (command.type === 'lease-revoke') {
         const lease = leaseId(command.id)
         this.#leaseSafety.forgot(node.id, command.id)
+        this.#leaseLiveness.forgot(node.id, command.id)
         const regranted = commands.slice(index + 1).some((later) => later.type === 'lease-grant' && later.id === command.id)
         if (!regranted) this.#leaseSafety.revokeApplied(node.id, command.id, node.stateMachine.leaseKeys(lease).length, node.stateMachine.lease(lease) !== null, this.now)
       }
       if (command.type !== 'lease-grant' || !leading || keeper === undefined) continue
       const granted = node.stateMachine.lease(leaseId(command.id))
-      if (granted !== null && !this.#leaseSafety.counts(node.id, command.id)) this.#leaseSafety.restarted(node.id, command.id, granted.ttlSeconds, this.now, 'grant')
+      if (granted === null || this.#leaseSafety.counts(node.id, command.id)) continue
+      this.#leaseSafety.restarted(node.id, command.id, granted.ttlSeconds, this.now, 'grant')
+      this.#leaseLiveness.restarted(node.id, command.id, granted.ttlSeconds)
     }
   }
 }

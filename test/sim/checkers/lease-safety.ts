@@ -4,21 +4,41 @@
  * leader last (re)started its countdown by the rules: a grant it applied, a keepalive it served
  * after its read barrier, or its becoming leader (a new leader restarts every lease at the full
  * TTL). The TTL in ticks is counted here from the lease's TTL in seconds, not taken from the
- * timers under test. (2) A revoke leaves nothing behind: once a replica applied a lease's revoke,
- * no key is attached to it and the lease is gone; and a read that started after a client saw its
- * revoke acknowledged never sees a key that was attached to it.
+ * timers under test. (2) A renewal is honoured: an expiry deletes the lease's keys (its revoke
+ * is first applied, on any replica) a full TTL or more after the last keepalive acknowledged for
+ * that lease by the leader that decided the expiry or by an older one: a deposed leader's late
+ * acknowledgement, which rule 1 cannot see as the new leader never heard of it, and one given
+ * after the leader had decided the expiry, included. Ticks here are the simulator's, which no
+ * node's clock outruns. An expiry decided by a leader older than the one that acknowledged the
+ * keepalive is a known gap, counted (`renewedThenExpired`) and not failed: a deposed leader's
+ * revoke that a minority accepted can be chosen later, through a newer leader's recovery, after
+ * a leader in between renewed the lease (the state machine cannot tell such a revoke is stale). (3) A revoke leaves nothing behind: once a replica applied a lease's revoke, no key is
+ * attached to it and the lease is gone; and a read that started after a client saw its revoke
+ * acknowledged never sees a key that was attached to it.
  */
+import { compareBallots, formatBallot, type Ballot } from '../../../src/core/index.js'
 
 const reportedMax = 5
 
 type Restart = Readonly<{ tick: number; ttlTicks: number; why: string }>
+type Acknowledged = Readonly<{ node: number; ballot: Ballot; tick: number; ttlTicks: number }>
+type Expiry = Readonly<{ node: number; ballot: Ballot; decidedAt: number; appliedAt: number }>
 
 export class LeaseSafetyChecker {
   readonly violations: string[] = []
   readonly #ticksOf: (ttlSeconds: number) => number
   /** node → lease → the countdown's last (re)start on that node, while it leads. */
   readonly #restarts = new Map<number, Map<string, Restart>>()
+  /** lease → the latest keepalive any node acknowledged for it. */
+  readonly #acknowledged = new Map<string, Acknowledged>()
+  /** lease → the expiry that ended it (the leader's decision, and when its revoke first applied). */
+  readonly #ended = new Map<string, Expiry>()
+  readonly #dishonoured = new Set<string>()
+  /** lease → the slot of the grant that began its current life: an id is free again once revoked. */
+  readonly #grants = new Map<string, number>()
   expiries = 0
+  /** Expiries that deleted keys within the TTL of a renewal by a newer leader than their decider's: the known gap above. */
+  renewedThenExpired = 0
 
   /** `ticksOf`: a TTL in seconds as ticks, rounded up (the production rate of the simulated clock). */
   constructor(ticksOf: (ttlSeconds: number) => number) {
@@ -50,6 +70,45 @@ export class LeaseSafetyChecker {
     if (restart === undefined) return this.#report(`node ${node} expired lease ${lease} at tick ${tick} without ever counting it down`)
     const elapsed = tick - restart.tick
     if (elapsed < restart.ttlTicks) this.#report(`node ${node} expired lease ${lease} at tick ${tick}, ${elapsed} ticks after its ${restart.why} at tick ${restart.tick}: its TTL is ${restart.ttlTicks} ticks`)
+  }
+
+  /**
+   * A replica applied a grant of `lease` at `slot`: a new life of the id begins, unless that grant
+   * or a later one began it already (replicas apply the same slots at different ticks, and a
+   * restarted one applies them again).
+   */
+  granted(lease: string, slot: number): void {
+    if ((this.#grants.get(lease) ?? 0) >= slot) return
+    this.#grants.set(lease, slot)
+    this.#acknowledged.delete(lease)
+    this.#ended.delete(lease)
+    this.#dishonoured.delete(lease)
+  }
+
+  /** `node`, leading at `ballot`, answered a keepalive of `lease` at `tick`: its client was told the full TTL again. */
+  acknowledged(node: number, ballot: Ballot, lease: string, ttlSeconds: number, tick: number): void {
+    const latest = this.#acknowledged.get(lease)
+    if (latest === undefined || latest.tick <= tick) this.#acknowledged.set(lease, { node, ballot, tick, ttlTicks: this.#ticksOf(ttlSeconds) })
+    this.#honoured(lease)
+  }
+
+  /** The revoke that `node`, leading at `ballot`, proposed at `decidedAt` for an expiry applied at `slot`, at `tick`: the lease ended then. */
+  expiryApplied(expiry: Readonly<{ node: number; ballot: Ballot; decidedAt: number }>, lease: string, slot: number, tick: number): void {
+    if (this.#ended.has(lease) || slot < (this.#grants.get(lease) ?? 0)) return
+    this.#ended.set(lease, { ...expiry, appliedAt: tick })
+    this.#honoured(lease)
+  }
+
+  #honoured(lease: string): void {
+    const ack = this.#acknowledged.get(lease)
+    const expiry = this.#ended.get(lease)
+    if (ack === undefined || expiry === undefined || expiry.appliedAt >= ack.tick + ack.ttlTicks || this.#dishonoured.has(lease)) return
+    this.#dishonoured.add(lease)
+    if (compareBallots(ack.ballot, expiry.ballot) > 0) {
+      this.renewedThenExpired += 1
+      return
+    }
+    this.#report(`the expiry of lease ${lease} that node ${expiry.node} decided at tick ${expiry.decidedAt} (ballot ${formatBallot(expiry.ballot)}) deleted its keys at tick ${expiry.appliedAt}, ${expiry.appliedAt - ack.tick} ticks after node ${ack.node} acknowledged a keepalive of it at tick ${ack.tick} (ballot ${formatBallot(ack.ballot)}): its TTL is ${ack.ttlTicks} ticks`)
   }
 
   /**
