@@ -24,6 +24,17 @@ function deadlineOf(options: ClientRouteOptions, forwarded: Forwarded | null, ki
   return requestDeadline(options.node, options.requestTimeoutMs, forwarded, kind)
 }
 
+/**
+ * Runs `call` on the leader (forwarding there from a follower) within the request's deadline,
+ * for calls the leader answers itself (lease keepalives and views, membership): the call's
+ * outcome here, or the answer the leader relayed.
+ */
+export async function callLeader<T extends { type: string }>(c: Context, options: ClientRouteOptions, call: (deadline: number) => Promise<T>, body: Uint8Array | null): Promise<T | Response> {
+  const forwarded = forwardedOf(c, options.node, identity(options))
+  const deadline = options.node.nowMs() + Math.min(options.requestTimeoutMs, forwarded?.budgetMs ?? Number.POSITIVE_INFINITY)
+  return withLeader<T>(c, { identity: identity(options), node: options.node, deadline, forwarded, requestId: null, body }, () => call(deadline))
+}
+
 export function identity(options: ClientRouteOptions): PeerIdentity {
   return { secret: options.secret, clusterId: options.clusterId }
 }

@@ -10,9 +10,9 @@ import { isLeaseId, leaseId, type LeaseId } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { LeaseCall } from './node-service.js'
 import { readBoundedBody } from './body.js'
-import { identity, proposeWrite, type Applied, type ClientRouteOptions } from './consensus-calls.js'
+import { callLeader, identity, proposeWrite, type Applied, type ClientRouteOptions } from './consensus-calls.js'
 import { ApiError } from './errors.js'
-import { forwardedOf, withLeader } from './forward.js'
+import { forwardedOf } from './forward.js'
 import { receiptHeaders } from './receipt-headers.js'
 import { checkQuery, parseIdempotencyKey } from './validate.js'
 
@@ -26,9 +26,7 @@ function idOf(c: Context): LeaseId {
 
 /** Runs `call` on the leader (forwarding there from a follower) and answers its value. */
 async function onLeader<T>(c: Context, options: ClientRouteOptions, call: (deadline: number) => Promise<LeaseCall<T>>, answer: (value: T) => Response): Promise<Response> {
-  const forwarded = forwardedOf(c, options.node, identity(options))
-  const deadline = options.node.nowMs() + Math.min(options.requestTimeoutMs, forwarded?.budgetMs ?? Number.POSITIVE_INFINITY)
-  const outcome = await withLeader<LeaseCall<T>>(c, { identity: identity(options), node: options.node, deadline, forwarded, requestId: null, body: null }, () => call(deadline))
+  const outcome = await callLeader(c, options, call, null)
   if (outcome instanceof Response) return outcome
   switch (outcome.type) {
     case 'ok':

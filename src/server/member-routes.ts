@@ -9,9 +9,8 @@ import { nodeId, type NodeId } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { MemberCall, MembersBody } from './node-service.js'
 import { readBoundedBody } from './body.js'
-import { identity, type ClientRouteOptions } from './consensus-calls.js'
+import { callLeader, type ClientRouteOptions } from './consensus-calls.js'
 import { ApiError } from './errors.js'
-import { forwardedOf, withLeader } from './forward.js'
 import { checkQuery } from './validate.js'
 
 const memberUrl = z.string().max(limits.memberUrlBytesMax).refine((text) => {
@@ -43,9 +42,7 @@ function normalized(url: string): string {
 }
 
 async function onLeader(c: Context, options: ClientRouteOptions, call: (deadline: number) => Promise<MemberCall>, body: Uint8Array | null): Promise<Response> {
-  const forwarded = forwardedOf(c, options.node, identity(options))
-  const deadline = options.node.nowMs() + Math.min(options.requestTimeoutMs, forwarded?.budgetMs ?? Number.POSITIVE_INFINITY)
-  const outcome = await withLeader<MemberCall>(c, { identity: identity(options), node: options.node, deadline, forwarded, requestId: null, body }, () => call(deadline))
+  const outcome = await callLeader(c, options, call, body)
   if (outcome instanceof Response) return outcome
   switch (outcome.type) {
     case 'ok':
