@@ -128,8 +128,14 @@ export class Learner<C extends AppCommand> {
     if (message.through > this.#knownCommitIndex) this.#knownCommitIndex = message.through
     if (message.through <= this.#commitIndex) return
     this.#catchUpSource ??= from
-    // The latest peer to say so is asked next: an earlier one may be gone.
-    this.#snapshotWanted = { from, through: slot(Math.max(message.through, this.#snapshotWanted?.through ?? 0)) }
+    // Asked next: the latest peer to say so whose snapshot covers at least as much as the one
+    // wanted (an earlier one may be gone), never one that covers less: its snapshot would not
+    // hold the slots above it, and each fetch from it would bring the same short snapshot again
+    // (the simulator saw a new leader fetch a peer's older snapshot for ever while another peer's
+    // covered every chosen slot). The wanted peer's own report counts whatever it says: its disk
+    // may have been replaced.
+    const wanted = this.#snapshotWanted
+    if (wanted === null || message.through >= wanted.through || from === wanted.from) this.#snapshotWanted = { from, through: message.through }
   }
 
   /** The driver has durably stored a fetched snapshot covering slots through `index`. */

@@ -111,6 +111,25 @@ describe('a learner that lacks compacted slots', () => {
     expect(drain().fetches).toEqual([]) // it has what it lacked: no more fetches
   })
 
+  it('fetches from the peer whose snapshot covers the most, not from the latest to report a shorter one', () => {
+    const { replica, step, drain } = node(3)
+    step(1, { type: 'heartbeat', ballot: { round: 4, node: nodeId(1) }, commitIndex: slot(20), readRound: 0 })
+    drain()
+    step(1, { type: 'compacted', through: slot(15) })
+    step(2, { type: 'compacted', through: slot(12) }) // its snapshot lacks 13..15
+    expect(drain().fetches).toEqual([{ type: 'fetch', from: 1, through: 15 }])
+    const again = () => {
+      for (let tick = 0; tick < limits.snapshotFetchTicks; tick += 1) replica.tick()
+      return drain().fetches
+    }
+    step(2, { type: 'compacted', through: slot(12) })
+    expect(again()).toEqual([{ type: 'fetch', from: 1, through: 15 }])
+    step(2, { type: 'compacted', through: slot(15) }) // as much, and later: node 1 may be gone
+    expect(again()).toEqual([{ type: 'fetch', from: 2, through: 15 }])
+    step(2, { type: 'compacted', through: slot(9) }) // the wanted peer's own word: its disk was replaced
+    expect(again()).toEqual([{ type: 'fetch', from: 2, through: 9 }])
+  })
+
   it('ignores a snapshot that is not newer than what it applied', () => {
     const { replica, drain } = node(2, { entries: [1, 2, 3].map(chosen), appliedIndex: 3 })
     replica.snapshotReady(slot(2))

@@ -325,43 +325,64 @@ describe('lease-safety checker', () => {
   describe('a renewal is honoured', () => {
     const leader = (round: number, node: number): Ballot => ({ round, node: nodeId(node) })
     const decided = (node: number, ballot: Ballot, decidedAt: number) => ({ node, ballot, decidedAt })
+    const at = (slot: number, write = 0) => ({ slot, write })
 
     it('passes expiries a full TTL after the last acknowledged keepalive, and a new life of the id', () => {
       const leases = checker()
-      leases.granted('7', 3)
+      leases.granted('7', at(3))
       leases.acknowledged(1, leader(1, 1), '7', 20, 100)
-      leases.expiryApplied(decided(2, leader(2, 2), 118), '7', 9, 120) // deleted exactly a TTL after the keepalive
-      leases.granted('7', 12) // a retried grant of the same id, after the revoke: a new lease
+      leases.expiryApplied(decided(2, leader(2, 2), 118), '7', at(9), 120) // deleted exactly a TTL after the keepalive
+      leases.granted('7', at(12)) // a retried grant of the same id, after the revoke: a new lease
       leases.acknowledged(2, leader(2, 2), '7', 20, 130)
-      leases.expiryApplied(decided(2, leader(2, 2), 150), '7', 20, 151)
-      leases.expiryApplied(decided(1, leader(1, 1), 110), '7', 9, 160) // a restarted replica applies the first life's revoke again
+      leases.expiryApplied(decided(2, leader(2, 2), 150), '7', at(20), 151)
+      leases.expiryApplied(decided(1, leader(1, 1), 110), '7', at(9), 160) // a restarted replica applies the first life's revoke again
       expect(leases.violations).toEqual([])
       expect(leases.renewedThenExpired).toBe(0)
     })
 
+    it('passes a revoke and a retried grant of the same id in one batch, however late each replica applies them', () => {
+      // The leader's expiry and a client's retried grant (the answer to its first try was lost)
+      // were proposed at the same tick and chosen in one slot: the revoke ends the first life, the
+      // grant begins the next, which the leader renews. The others apply the batch ticks later.
+      const leases = checker()
+      leases.granted('7', at(552))
+      leases.expiryApplied(decided(1, leader(3, 1), 723), '7', at(554, 0), 726)
+      leases.granted('7', at(554, 1))
+      leases.expiryApplied(decided(1, leader(3, 1), 723), '7', at(554, 0), 728)
+      leases.granted('7', at(554, 1))
+      leases.acknowledged(1, leader(3, 1), '7', 34, 738)
+      expect(leases.violations).toEqual([])
+      const firstLife = checker() // the same batch ends a life that was renewed: flagged
+      firstLife.granted('7', at(552))
+      firstLife.acknowledged(1, leader(3, 1), '7', 20, 720)
+      firstLife.expiryApplied(decided(1, leader(3, 1), 719), '7', at(554, 0), 726)
+      firstLife.granted('7', at(554, 1))
+      expect(firstLife.violations).toEqual([expect.stringMatching(/^lease-safety: the expiry of lease 7 that node 1 decided at tick 719 \(ballot 3\.1\) deleted its keys at tick 726, 6 ticks after/)])
+    })
+
     it('flags a keepalive acknowledged after its own leader decided the expiry, and a deposed leader acknowledging one late', () => {
       const ownLate = checker()
-      ownLate.granted('7', 3)
+      ownLate.granted('7', at(3))
       ownLate.acknowledged(1, leader(1, 1), '7', 20, 473) // the leader had decided the expiry at 470
-      ownLate.expiryApplied(decided(1, leader(1, 1), 470), '7', 16, 479)
+      ownLate.expiryApplied(decided(1, leader(1, 1), 470), '7', at(16), 479)
       expect(ownLate.violations).toEqual(['lease-safety: the expiry of lease 7 that node 1 decided at tick 470 (ballot 1.1) deleted its keys at tick 479, 6 ticks after node 1 acknowledged a keepalive of it at tick 473 (ballot 1.1): its TTL is 20 ticks'])
       const deposed = checker()
-      deposed.granted('7', 3)
+      deposed.granted('7', at(3))
       deposed.acknowledged(1, leader(1, 1), '7', 20, 140) // node 2 took over at 110: node 1's barrier completed late
-      deposed.expiryApplied(decided(2, leader(2, 2), 131), '7', 9, 133)
+      deposed.expiryApplied(decided(2, leader(2, 2), 131), '7', at(9), 133)
       expect(deposed.violations).toEqual([expect.stringMatching(/^lease-safety: the expiry of lease 7 that node 2 decided at tick 131 \(ballot 2\.2\) deleted its keys at tick 133, -7 ticks after node 1/)])
       const later = checker() // the acknowledgement is recorded after the revoke applied: flagged all the same
-      later.granted('7', 3)
-      later.expiryApplied(decided(2, leader(2, 2), 131), '7', 9, 133)
+      later.granted('7', at(3))
+      later.expiryApplied(decided(2, leader(2, 2), 131), '7', at(9), 133)
       later.acknowledged(1, leader(1, 1), '7', 20, 125)
       expect(later.violations).toHaveLength(1)
     })
 
     it('counts, and does not fail, an older leader\'s expiry chosen after a newer leader renewed the lease', () => {
       const stale = checker()
-      stale.granted('7', 3)
+      stale.granted('7', at(3))
       stale.acknowledged(1, leader(15, 1), '7', 45, 534)
-      stale.expiryApplied(decided(2, leader(13, 2), 503), '7', 20, 546)
+      stale.expiryApplied(decided(2, leader(13, 2), 503), '7', at(20), 546)
       expect(stale.violations).toEqual([])
       expect(stale.renewedThenExpired).toBe(1)
     })

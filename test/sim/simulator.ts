@@ -507,10 +507,14 @@ export class Simulator implements ClientCluster, WatchedCluster {
     this.#snapshotRestore.applied(entries)
     this.#exactlyOnce.applied(node.id, entries, results)
     // Only the node that proposed a command answers for it, as in production.
-    for (const applied of results) {
+    let write = 0
+    for (const [index, applied] of results.entries()) {
+      // Results come one per write, in log order: its place among its slot's writes.
+      write = index > 0 && results[index - 1]!.slot === applied.slot ? write + 1 : 0
+      const at = { slot: applied.slot, write }
       const expiry = this.#expiries.get(applied.proposal)
-      if (expiry !== undefined && applied.result.type === 'lease_revoked') this.#leaseSafety.expiryApplied(expiry, expiry.lease, applied.slot, this.now)
-      if (applied.result.type === 'lease_granted') this.#leaseSafety.granted(applied.result.id, applied.slot)
+      if (expiry !== undefined && applied.result.type === 'lease_revoked') this.#leaseSafety.expiryApplied(expiry, expiry.lease, at, this.now)
+      if (applied.result.type === 'lease_granted') this.#leaseSafety.granted(applied.result.id, at)
       this.#servers.get(node.id)?.onApplied(applied.proposal, applied.result)
     }
   }

@@ -24,6 +24,17 @@ type Restart = Readonly<{ tick: number; ttlTicks: number; why: string }>
 type Acknowledged = Readonly<{ node: number; ballot: Ballot; tick: number; ttlTicks: number }>
 type Expiry = Readonly<{ node: number; ballot: Ballot; decidedAt: number; appliedAt: number }>
 
+/**
+ * Where a write sits in the log: its slot, and its place among the slot's writes. The slot alone
+ * cannot order a lease's lives: one batch can hold the revoke that ends one and a retried grant
+ * of the same id that begins the next.
+ */
+export type LogPosition = Readonly<{ slot: number; write: number }>
+
+function isBefore(a: LogPosition, b: LogPosition): boolean {
+  return a.slot < b.slot || (a.slot === b.slot && a.write < b.write)
+}
+
 export class LeaseSafetyChecker {
   readonly violations: string[] = []
   readonly #ticksOf: (ttlSeconds: number) => number
@@ -34,8 +45,8 @@ export class LeaseSafetyChecker {
   /** lease → the expiry that ended it (the leader's decision, and when its revoke first applied). */
   readonly #ended = new Map<string, Expiry>()
   readonly #dishonoured = new Set<string>()
-  /** lease → the slot of the grant that began its current life: an id is free again once revoked. */
-  readonly #grants = new Map<string, number>()
+  /** lease → where the grant that began its current life sits in the log: an id is free again once revoked. */
+  readonly #grants = new Map<string, LogPosition>()
   expiries = 0
   /** Expiries that deleted keys within the TTL of a renewal by a newer leader than their decider's: the known gap above. */
   renewedThenExpired = 0
@@ -73,13 +84,14 @@ export class LeaseSafetyChecker {
   }
 
   /**
-   * A replica applied a grant of `lease` at `slot`: a new life of the id begins, unless that grant
+   * A replica applied a grant of `lease` at `at`: a new life of the id begins, unless that grant
    * or a later one began it already (replicas apply the same slots at different ticks, and a
    * restarted one applies them again).
    */
-  granted(lease: string, slot: number): void {
-    if ((this.#grants.get(lease) ?? 0) >= slot) return
-    this.#grants.set(lease, slot)
+  granted(lease: string, at: LogPosition): void {
+    const current = this.#grants.get(lease)
+    if (current !== undefined && !isBefore(current, at)) return
+    this.#grants.set(lease, at)
     this.#acknowledged.delete(lease)
     this.#ended.delete(lease)
     this.#dishonoured.delete(lease)
@@ -92,9 +104,15 @@ export class LeaseSafetyChecker {
     this.#honoured(lease)
   }
 
-  /** The revoke that `node`, leading at `ballot`, proposed at `decidedAt` for an expiry applied at `slot`, at `tick`: the lease ended then. */
-  expiryApplied(expiry: Readonly<{ node: number; ballot: Ballot; decidedAt: number }>, lease: string, slot: number, tick: number): void {
-    if (this.#ended.has(lease) || slot < (this.#grants.get(lease) ?? 0)) return
+  /**
+   * The revoke that `node`, leading at `ballot`, proposed at `decidedAt` for an expiry, applied at
+   * `at` in the log, at `tick`: the lease ended then, unless the revoke comes before the grant of
+   * its current life (a replica that applies it later, after a grant in the same batch or a later
+   * slot, applies the end of an earlier life).
+   */
+  expiryApplied(expiry: Readonly<{ node: number; ballot: Ballot; decidedAt: number }>, lease: string, at: LogPosition, tick: number): void {
+    const grant = this.#grants.get(lease)
+    if (this.#ended.has(lease) || (grant !== undefined && isBefore(at, grant))) return
     this.#ended.set(lease, { ...expiry, appliedAt: tick })
     this.#honoured(lease)
   }
