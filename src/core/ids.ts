@@ -19,10 +19,11 @@ export type NodeId = Brand<number, 'NodeId'>
  */
 export type LeaseId = Brand<string, 'LeaseId'>
 
+/** Hot (every slot and revision made): the message is built only on failure. */
 function checkedInteger(value: number, what: string, min: number): number {
+  if (Number.isSafeInteger(value) && value >= min) return value
   assert(Number.isSafeInteger(value), `${what} ${value} is not a safe integer`)
-  assert(value >= min, `${what} ${value} is below ${min}`)
-  return value
+  assert(false, `${what} ${value} is below ${min}`)
 }
 
 export function slot(value: number): Slot {

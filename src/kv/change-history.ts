@@ -58,6 +58,8 @@ export class ChangeHistory {
   readonly #bounds: HistoryBounds
   /** A queue: live entries are those from #head on (dropping from the front is O(1)). */
   #entries: RevisionChanges[] = []
+  /** Each entry's entryBytes, computed once when it is appended (dropping it needs them again). */
+  #entryBytes: number[] = []
   #head = 0
   #bytes = 0
   /** The oldest revision whose changes are all here (every later one's are too). */
@@ -97,16 +99,20 @@ export class ChangeHistory {
   /** Invariant: revisions strictly increase; an entry changes at least one key. */
   append(entry: RevisionChanges): void {
     const last = this.#entries.at(-1)
-    assert(entry.changes.length > 0, `revision ${entry.revision} changed nothing`)
-    assert(entry.revision >= this.#servedFrom && (this.revisions === 0 || last!.revision < entry.revision), `history revision ${entry.revision} out of order`)
+    // Hot (every applied write): the messages are built only on failure.
+    if (entry.changes.length === 0) assert(false, `revision ${entry.revision} changed nothing`)
+    if (entry.revision < this.#servedFrom || (this.revisions > 0 && last!.revision >= entry.revision)) assert(false, `history revision ${entry.revision} out of order`)
+    const bytes = entryBytes(entry)
     this.#entries.push(entry)
-    this.#bytes += entryBytes(entry)
+    this.#entryBytes.push(bytes)
+    this.#bytes += bytes
     while (this.revisions > 1 && (this.revisions > this.#bounds.revisionsMax || this.#bytes > this.#bounds.bytesMax)) this.#dropOldest()
   }
 
   /** The state was replaced (a snapshot restored) at `at`: history starts over after it. */
   reset(at: Revision): void {
     this.#entries = []
+    this.#entryBytes = []
     this.#head = 0
     this.#bytes = 0
     this.#servedFrom = revision(at + 1)
@@ -153,12 +159,13 @@ export class ChangeHistory {
 
   #dropOldest(): void {
     const oldest = this.#entries[this.#head]!
+    this.#bytes -= this.#entryBytes[this.#head]!
     this.#head += 1
-    this.#bytes -= entryBytes(oldest)
     this.#servedFrom = revision(oldest.revision + 1)
-    // Reclaim the dropped front now and then, so the array does not grow without bound.
+    // Reclaim the dropped front now and then, so the arrays do not grow without bound.
     if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
       this.#entries = this.#entries.slice(this.#head)
+      this.#entryBytes = this.#entryBytes.slice(this.#head)
       this.#head = 0
     }
   }

@@ -40,8 +40,12 @@ export interface KvStore {
    * The caller must not change it (stored values are replaced by a put, never edited).
    */
   peek(key: string): Readonly<StoredValue> | null
-  /** Stores `entry` as given: the metadata is the semantics' to compute (kv.ts). */
-  put(key: string, entry: StoredValue): void
+  /**
+   * Stores `entry` as given (the metadata is the semantics' to compute, kv.ts) and returns the
+   * entry it replaced, as stored (null: the key was absent), so that a caller that records the
+   * change needs no second lookup.
+   */
+  put(key: string, entry: StoredValue): Readonly<StoredValue> | null
   /** Returns whether the key existed. */
   delete(key: string): boolean
   /**

@@ -141,7 +141,8 @@ function evaluate(store: KvStore, command: WriteCommand, current: Revision): { r
 }
 
 function evaluateKeyWrite(store: KvStore, command: PutCommand | DeleteCommand, current: Revision): { result: ApplyResult; revision: Revision } {
-  const existing = store.get(command.key)
+  // Read, not copied: only its metadata and size are looked at.
+  const existing = store.peek(command.key)
   const version = existing?.version ?? revisionZero
   if (command.cas !== null && command.cas !== version) {
     return { result: { type: 'cas_mismatch', revision: version }, revision: current }
@@ -166,7 +167,7 @@ function evaluateKeyWrite(store: KvStore, command: PutCommand | DeleteCommand, c
  * says. Only growth is refused: a put that shrinks or keeps a value's size, and every delete, go
  * through, so a full store can always be cleaned up.
  */
-function overQuota(store: KvStore, command: PutCommand, existing: StoredValue | null, value: Uint8Array): boolean {
+function overQuota(store: KvStore, command: PutCommand, existing: Readonly<StoredValue> | null, value: Uint8Array): boolean {
   if (command.quotaBytes === undefined) return false
   const growth = existing === null ? utf8Length(command.key) + entryOverheadBytes + value.byteLength : value.byteLength - existing.value.byteLength
   return growth > 0 && store.usedBytes() + growth > command.quotaBytes

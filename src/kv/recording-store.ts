@@ -26,10 +26,10 @@ export class RecordingStore implements KvStore {
   }
 
   /** The entry a put replaces is kept as the change's `prev` (no copy: stored values are never edited). */
-  put(key: string, entry: StoredValue): void {
-    const prev = this.#inner.peek(key)
-    this.#inner.put(key, entry)
+  put(key: string, entry: StoredValue): Readonly<StoredValue> | null {
+    const prev = this.#inner.put(key, entry)
     this.changes.push({ type: 'put', key, value: entry.value, createRevision: entry.createRevision, writes: entry.writes, lease: entry.lease, prev })
+    return prev
   }
 
   delete(key: string): boolean {

@@ -40,8 +40,10 @@ class NaiveStore implements KvStore {
   peek(key: string): StoredValue | null {
     return this.data.get(key) ?? null
   }
-  put(key: string, entry: StoredValue): void {
+  put(key: string, entry: StoredValue): StoredValue | null {
+    const previous = this.data.get(key) ?? null
     this.data.set(key, { ...entry, value: new Uint8Array(entry.value) })
+    return previous
   }
   delete(key: string): boolean {
     return this.data.delete(key)
