@@ -47,6 +47,16 @@ export class LeaseKeeper {
     this.#timers.clear()
   }
 
+  /**
+   * Leader only, after a snapshot replaced the state (a leader behind its peers installs one): a
+   * lease the snapshot brought gets a countdown, as a grant would (the simulator's liveness
+   * checker saw such a lease outlive the whole liveness phase); one it dropped is forgotten when
+   * its countdown runs out, as any lease that is gone.
+   */
+  installed(): void {
+    for (const [id, ttlSeconds] of this.#state.leases()) if (!this.#timers.has(id)) this.#timers.start(id, ttlSeconds)
+  }
+
   /** Leader only, after `entries` were applied: countdowns for new grants, none for revoked leases. */
   applied(entries: readonly ChosenEntry<WriteCommand>[]): void {
     for (const entry of entries) {

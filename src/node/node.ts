@@ -767,6 +767,7 @@ export class PaxosNode implements NodeService {
     assert(this.#stateMachine.appliedIndex() === index, `the snapshot at ${index} restored applied index ${this.#stateMachine.appliedIndex()}`)
     this.#storage.acceptorStorage.log.truncatePrefix(index)
     this.#storage.snapshots.prune(limits.snapshotsRetained)
+    if (this.#replica.status().role === 'leader') this.#leases.installed()
     this.#snapshotsInstalled += 1
     this.#metrics.snapshotsInstalled.inc()
     this.#metrics.logCompactedThrough.set(index)

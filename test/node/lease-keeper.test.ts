@@ -51,6 +51,18 @@ describe('LeaseKeeper', () => {
     expect(keep.keepalive(a, 0)).toEqual({ type: 'renewed', ttlSeconds: 1 })
   })
 
+  it('counts down the leases a snapshot installed on the leader brought, from the TTL and the margin', () => {
+    const leases = new Map([[a, 2]])
+    const keep = keeper(leases)
+    keep.becameLeader()
+    keep.tick()
+    leases.set(b, 3) // the snapshot holds b too
+    keep.installed()
+    const expiredAt = new Map<LeaseId, number>()
+    for (let tick = 1; tick <= 20; tick += 1) for (const id of keep.tick()) if (!expiredAt.has(id)) expiredAt.set(id, tick)
+    expect(expiredAt).toEqual(new Map([[a, 2 + 1 + 5 - 1], [b, 3 + 1 + 5]])) // a counts on where it was
+  })
+
   it('a deposed leader renews only what the next leader honours for the full TTL from the answer', () => {
     // The old leader asks for its read round at tick 0. The next leader can take over only after
     // that round's acknowledgements (its quorum promises later), at tick `takeover`, and restarts

@@ -406,6 +406,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
       },
       installSnapshot: (index) => {
         node.install(index)
+        this.#leasesInstalled(node)
         this.#orderedApply.installed(node.id, index)
         this.#snapshotRestore.restored(node.id, node.stateMachine)
         this.installs += 1
@@ -671,6 +672,18 @@ export class Simulator implements ClientCluster, WatchedCluster {
       this.#leaseSafety.expired(node.id, lease, this.now)
       this.trace.add(this.now, `node ${node.id}: lease ${lease} expired, proposing its revoke`)
       this.#expiries.set(this.#servers.get(node.id)!.proposeExpiry(lease), { lease, node: node.id, ballot: node.replica.status().ballot, decidedAt: this.now })
+    }
+  }
+
+  /** After a snapshot install: as the node does, a leader counts down the leases it brought. */
+  #leasesInstalled(node: SimNode): void {
+    const keeper = this.#leaseKeepers.get(node.id)
+    if (keeper === undefined || node.replica?.status().role !== 'leader') return
+    keeper.installed()
+    for (const [lease, ttlSeconds] of node.stateMachine.leases()) {
+      if (this.#leaseSafety.counts(node.id, lease)) continue
+      this.#leaseSafety.restarted(node.id, lease, ttlSeconds, this.now, 'install')
+      this.#leaseLiveness.restarted(node.id, lease, ttlSeconds)
     }
   }
 
