@@ -94,6 +94,10 @@ export class Acceptor<C extends AppCommand> {
     const existing = this.#log.get(at)
     // One ballot proposes one value per slot, so the same ballot means the same value: a re-send.
     if (existing !== undefined && compareBallots(existing.ballot, ballot) === 0) return true
+    // Applied (a snapshot covers it) though the log's rows say otherwise: a crash undid an
+    // install's truncation, so the rows are older than the snapshot. Chosen: no new vote is
+    // written, and one is given only for the value the log knows chosen.
+    if (this.#log.isApplied(at)) return existing?.chosen === true && sameValue(existing.value, value)
     if (existing?.chosen === true) {
       // A chosen slot keeps its value. A stale proposal for another value gets no vote: the
       // acceptor must never vote for a value it does not hold.

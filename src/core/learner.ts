@@ -71,6 +71,8 @@ export class Learner<C extends AppCommand> {
   choose(at: Slot, value: Value<C>, ballot: Ballot): void {
     if (this.#log.isCompacted(at)) return // chosen, applied and in the snapshot already
     const existing = this.#log.get(at)
+    // Applied already (a snapshot covers it), whatever older rows the log still has: nothing to record.
+    if (existing?.chosen !== true && this.#log.isApplied(at)) return
     if (existing?.chosen === true) {
       assert(ballotsEqual(existing.ballot, ballot) || sameValue(existing.value, value), `slot ${at}: two values chosen`)
       return

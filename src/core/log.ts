@@ -45,6 +45,11 @@ export class Log<C extends AppCommand> {
     return at <= this.#compactedThrough
   }
 
+  /** Chosen and applied (a snapshot or the archive holds it): never written again. */
+  isApplied(at: Slot): boolean {
+    return at <= this.#trimmedThrough
+  }
+
   /**
    * Forgets every slot through `through`: the driver truncated the log store behind a durable
    * snapshot, or installed a snapshot that covers them. Never goes backwards.

@@ -37,6 +37,18 @@ describe('Acceptor', () => {
     expect(outputs.take().messagesAfterPersist.map((envelope) => envelope.message.type)).toEqual(['promise'])
   })
 
+  it('writes no vote in a slot a snapshot applied, whatever older row the log kept (an install whose truncation a crash undid)', () => {
+    const stale = { slot: slot(8), ballot: b(1, 3), value: value('old'), chosen: false }
+    const archive = { read: (fromSlot: number) => ({ type: 'entries' as const, entries: fromSlot <= 8 ? [stale] : [] }) }
+    const log = new Log<WriteCommand>([], archive, slot(10))
+    const outputs = new Outputs<WriteCommand>(nodeId(1), () => [nodeId(1), nodeId(2), nodeId(3)])
+    const acceptor = new Acceptor({ log, outputs, promised: ballotZero, sizes: new MessageSizes(kvCommands), messageBytesMax: limits.messageBytesMax })
+    acceptor.onAccept(leader, { type: 'accept', ballot: b(4, 2), firstSlot: slot(8), values: [value('chosen'), value('nine'), value('ten'), value('eleven')], commitIndex: slot(0) })
+    const taken = outputs.take()
+    expect(taken.persist.entries.map((entry) => entry.slot)).toEqual([11])
+    expect(taken.messagesAfterPersist.map((envelope) => envelope.message)).toEqual([{ type: 'accepted', ballot: b(4, 2), firstSlot: 11, lastSlot: 11 }])
+  })
+
   it('promises a higher ballot, persists it, and reports accepted entries from fromSlot', () => {
     const { outputs, acceptor } = setup([
       { slot: slot(1), ballot: b(1, 3), value: value('a'), chosen: true },
