@@ -66,6 +66,8 @@ export type NodePorts = Readonly<{
  * limits.snapshotChunkBytesMax (one entry always fits); the margin only keeps a bound on damage.
  */
 const snapshotTransferChunkBytesMax = limits.snapshotChunkBytesMax + limits.valueBytesMax + 64 * 1024
+/** How long a removed member's messages are still admitted (its last heartbeats as a leader removed). */
+const removedGraceMs = 10_000
 /** A snapshot fetch whose peer sends nothing for this long is abandoned (and asked again later). */
 const snapshotFetchIdleMs = 30_000
 
@@ -89,6 +91,13 @@ export class PaxosNode implements NodeService {
   readonly #configUrls = new Map<NodeId, string>()
   /** The members it admits peer messages from (read by the peer routes), this node included. */
   readonly #memberIds = new Set<NodeId>()
+  /**
+   * Members removed, still admitted for `removedGraceMs` after the change is in force: a leader
+   * that removed itself keeps leading until the new voters hold every slot, then steps down.
+   */
+  readonly #removedAt = new Map<NodeId, number>()
+  /** The last leader this node knew of: when another one leads, watch streams end. */
+  #followedLeader: NodeId | null = null
   readonly #configWaiters = new Set<Readonly<{ members: readonly ConfigMember[]; resolve: (chosen: boolean) => void }>>()
   readonly #watches = new WatchHub(limits.watchersMax)
   /** The leader's lease countdowns, driven by #leaseTicker every tick; empty on a follower. */
@@ -339,7 +348,7 @@ export class PaxosNode implements NodeService {
    */
   #membersChanged(): boolean {
     const current = this.#replica.memberIdsFromCommit()
-    return current.length !== this.#memberIds.size || current.some((id) => !this.#memberIds.has(id))
+    return this.#removedAt.size > 0 || current.length !== this.#memberIds.size || current.some((id) => !this.#memberIds.has(id))
   }
 
   #syncMembers(): void {
@@ -350,9 +359,14 @@ export class PaxosNode implements NodeService {
       const url = this.peerUrl(id)
       if (url !== null) this.#links.setPeer(id, url)
     }
-    for (const id of [...this.#memberIds]) {
-      if (current.has(id)) continue
-      this.#memberIds.delete(id)
+    const now = this.#clock.nowMs()
+    for (const id of this.#memberIds) if (!current.has(id) && !this.#removedAt.has(id)) this.#removedAt.set(id, now)
+    for (const [id, removedAt] of this.#removedAt) {
+      // Added again (a new disk, as `member add` after `remove`): a new member, a new incarnation.
+      const readded = current.has(id)
+      if (!readded && now - removedAt < removedGraceMs) continue
+      this.#removedAt.delete(id)
+      if (!readded) this.#memberIds.delete(id)
       if (id !== this.id && this.#storage.peerIncarnations.known(id) !== null) this.#storage.atomically(() => this.#storage.peerIncarnations.forget(id))
     }
     for (const id of current) this.#memberIds.add(id)
@@ -460,6 +474,12 @@ export class PaxosNode implements NodeService {
   #leaseTick(): void {
     // A change is chosen, then in force α slots later: only then does the old list stop counting.
     if (this.#membersChanged()) this.#syncMembers()
+    // A leader change ends watch streams (api.md) also on a follower that never campaigned.
+    const leader = this.#replica.status().leader
+    if (leader !== null && leader !== this.#followedLeader) {
+      if (this.#followedLeader !== null) this.#watches.closeAll()
+      this.#followedLeader = leader
+    }
     if (this.#replica.status().role !== 'leader') return
     for (const id of this.#leases.tick()) {
       this.#logger.info({ lease: id }, 'lease expired: revoking it')
