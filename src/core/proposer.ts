@@ -80,8 +80,6 @@ export class Proposer<C extends AppCommand> {
   #reads: PendingRead[] = []
   #now = 0
   #lastHeard = new Map<NodeId, number>()
-  /** The configuration (its slot) whose removal of this node it stepped down for, settled; null: none. */
-  #leftSettled: Slot | null = null
   /** Leader: the commit index each member last reported in a heartbeat ack (caught up or not). */
   #peerCommit = new Map<NodeId, Slot>()
   /** Leader: the highest slot each member acknowledged accepting in our ballot. */
@@ -283,11 +281,7 @@ export class Proposer<C extends AppCommand> {
     if (this.#heartbeatTimeout.fired() || this.#learner.commitIndex > this.#commitSent) this.#sendHeartbeat()
     // Removed: every slot it proposed is chosen, and the configuration in force after them no
     // longer counts it. Another voter takes over on its election timeout.
-    // It waits until a quorum of the new voters holds every slot, so that its own disk may go.
-    if (!this.#configs.at(slot(this.#learner.commitIndex + 1)).isVoter(this.#self) && this.#inflight.size === 0 && this.newVotersHold(this.#learner.commitIndex)) {
-      this.#leftSettled = this.#configs.newest.chosenIn
-      return 'removed from the configuration'
-    }
+    if (!this.#configs.at(slot(this.#learner.commitIndex + 1)).isVoter(this.#self) && this.#inflight.size === 0) return 'removed from the configuration'
     if (this.#now % limits.checkQuorumTicks === 0 && !this.#hearsQuorum()) return 'lost contact with a quorum'
     return null
   }
@@ -605,8 +599,7 @@ export class Proposer<C extends AppCommand> {
    * lose only once the new voters hold them too (Raft gets this from log matching).
    */
   newVotersHold(through: Slot): boolean {
-    // A leader removed steps down only once this held: its last answer may still be waiting.
-    if (this.#role !== 'leader') return this.#leftSettled !== null && this.#leftSettled === this.#configs.newest.chosenIn
+    if (this.#role !== 'leader') return false
     const newest = this.#configs.newest
     const holders = [...newest.voters].filter((voter) => (voter === this.#self ? this.#learner.commitIndex : (this.#peerCommit.get(voter) ?? 0)) >= through)
     return newest.hasQuorum(holders)

@@ -310,13 +310,16 @@ export class PaxosNode implements NodeService {
     const chosen = await this.#configChosen(planned.members, deadlineMs - this.#clock.nowMs())
     if (!chosen) return { type: 'timeout' }
     // The answer means a member removed may be discarded: the new voters hold what the old chose.
-    if (!(await this.#membershipSettled(deadlineMs))) return { type: 'timeout' }
+    // A leader that removed itself steps down once the change is in force, and can then only
+    // wait for that (`member list` shows when the others have caught up).
+    const removedSelf = change.type === 'remove' && change.id === this.id
+    if (!(await this.#membershipSettled(deadlineMs, removedSelf))) return { type: 'timeout' }
     this.#logger.info({ change }, 'membership changed')
     return { type: 'ok', value: this.#membersBody() }
   }
 
-  async #membershipSettled(deadlineMs: number): Promise<boolean> {
-    while (!this.#replica.membershipSettled()) {
+  async #membershipSettled(deadlineMs: number, removedSelf: boolean): Promise<boolean> {
+    while (!(removedSelf ? this.#replica.membership().inForce : this.#replica.membershipSettled())) {
       if (this.#clock.nowMs() >= deadlineMs || this.#replica.status().role !== 'leader') return false
       await new Promise((resolve) => setTimeout(resolve, this.#config.tickMs))
     }
