@@ -28,7 +28,8 @@ last_key=bench/read/$((keys - 1))
 
 node "$build/cli.js" serve --data "$dir" --port "$port" --id 1 --cluster "1=$url" --fsync off "$@" >>"$dir.log" 2>&1 &
 pid=$!
-trap 'kill -9 $pid 2>/dev/null || true' EXIT
+# kill -9, then reap it: its CPU time and peak memory count as this process's children's.
+trap 'kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 started=$(date +%s.%N)
 alive() { kill -0 "$pid" 2>/dev/null || { echo "restart-one-node.sh: the node exited, see $dir.log" >&2; exit 1; }; }
 
