@@ -50,6 +50,34 @@ async function writeUntil(cluster: TestCluster, targets: readonly number[], coun
   }))
 }
 
+/**
+ * While writes go through `others`, `cutOff` is kept isolated until its election timer has fired
+ * three times (pre-votes nobody answers), then healed until it has applied what `leader` had
+ * committed. Returns the writes' log. `isolate`: cut it off here (else the caller already did).
+ */
+async function cutOffAndHeal(cluster: TestCluster, cutOff: number, leader: number, others: readonly number[], before: readonly number[], isolate: boolean): Promise<WriteLog> {
+  let done = false
+  const log: WriteLog = { ok: 0, failed: [] }
+  const writing = writeUntil(cluster, others, 4, () => done, log)
+  try {
+    if (isolate) cluster.isolate(cutOff)
+    await waitFor(`node ${cutOff}'s election timer to fire 3 times`, async () => {
+      const [asked, campaigned] = await Promise.all([cluster.metric(cutOff, 'paxos_kv_pre_votes_total'), cluster.metric(cutOff, 'paxos_kv_elections_total')])
+      return (asked ?? 0) + (campaigned ?? 0) - before[cutOff - 1]! >= 3 ? true : null
+    }, 60_000)
+    const committed = (await cluster.status(leader))!.commitIndex
+    cluster.isolate(cutOff, false)
+    await waitFor(`node ${cutOff} to catch up`, async () => {
+      const status = await cluster.status(cutOff)
+      return status !== null && status.appliedIndex >= committed ? true : null
+    }, 60_000)
+  } finally {
+    done = true
+    await writing
+  }
+  return log
+}
+
 async function elections(cluster: TestCluster, ids: readonly number[]): Promise<number[]> {
   return Promise.all(ids.map(async (id) => (await cluster.metric(id, 'paxos_kv_elections_total')) ?? 0))
 }
@@ -107,27 +135,9 @@ describe('a returning node', () => {
     const others = cluster.ids.filter((id) => id !== cutOff)
     const before = await elections(cluster, cluster.ids)
     const ballot = (await cluster.status(leader))!.ballot
-    let done = false
-    const log: WriteLog = { ok: 0, failed: [] }
-    const writing = writeUntil(cluster, others, 4, () => done, log)
-    try {
-      cluster.isolate(cutOff)
-      // Its election timer fires again and again while it hears nobody. With pre-vote it only
-      // asks (nobody answers); without, each firing would be a campaign with a higher ballot.
-      await waitFor(`node ${cutOff}'s election timer to fire 3 times`, async () => {
-        const [asked, campaigned] = await Promise.all([cluster.metric(cutOff, 'paxos_kv_pre_votes_total'), cluster.metric(cutOff, 'paxos_kv_elections_total')])
-        return (asked ?? 0) + (campaigned ?? 0) - before[cutOff - 1]! >= 3 ? true : null
-      }, 60_000)
-      const committed = (await cluster.status(leader))!.commitIndex
-      cluster.isolate(cutOff, false)
-      await waitFor(`node ${cutOff} to catch up`, async () => {
-        const status = await cluster.status(cutOff)
-        return status !== null && status.appliedIndex >= committed ? true : null
-      }, 60_000)
-    } finally {
-      done = true
-      await writing
-    }
+    // Its election timer fires again and again while it hears nobody. With pre-vote it only
+    // asks (nobody answers); without, each firing would be a campaign with a higher ballot.
+    const log = await cutOffAndHeal(cluster, cutOff, leader, others, before, true)
     expect(await elections(cluster, cluster.ids)).toEqual(before)
     expect((await cluster.status(leader))?.ballot).toEqual(ballot)
     expect((await cluster.status(leader))?.role).toBe('leader')
@@ -146,25 +156,8 @@ describe('a returning node', () => {
     await waitFor(`node ${oldLeader} to step down`, async () => ((await cluster.status(oldLeader))?.role !== 'leader' ? true : null), 60_000)
     const before = await elections(cluster, cluster.ids)
     const ballot = (await cluster.status(newLeader))!.ballot
-    let done = false
-    const log: WriteLog = { ok: 0, failed: [] }
-    const writing = writeUntil(cluster, others, 4, () => done, log)
-    try {
-      // While cut off its election timer fires again and again: pre-votes nobody answers.
-      await waitFor(`node ${oldLeader}'s election timer to fire 3 times`, async () => {
-        const [asked, campaigned] = await Promise.all([cluster.metric(oldLeader, 'paxos_kv_pre_votes_total'), cluster.metric(oldLeader, 'paxos_kv_elections_total')])
-        return (asked ?? 0) + (campaigned ?? 0) - before[oldLeader - 1]! >= 3 ? true : null
-      }, 60_000)
-      const committed = (await cluster.status(newLeader))!.commitIndex
-      cluster.isolate(oldLeader, false)
-      await waitFor(`node ${oldLeader} to catch up`, async () => {
-        const status = await cluster.status(oldLeader)
-        return status !== null && status.appliedIndex >= committed ? true : null
-      }, 60_000)
-    } finally {
-      done = true
-      await writing
-    }
+    // While cut off its election timer fires again and again: pre-votes nobody answers.
+    const log = await cutOffAndHeal(cluster, oldLeader, newLeader, others, before, false)
     expect(await elections(cluster, cluster.ids)).toEqual(before)
     expect((await cluster.status(newLeader))?.ballot).toEqual(ballot)
     expect((await cluster.status(newLeader))?.role).toBe('leader')
