@@ -94,6 +94,11 @@ export class Configuration {
  */
 export class Configurations {
   #list: Configuration[]
+  /**
+   * The last `membersFrom` answer, for the configuration it started at: the leader asks on every
+   * accept and heartbeat it sends, and the answer changes only with the list.
+   */
+  #members: Readonly<{ first: Configuration; ids: NodeId[] }> | null = null
 
   constructor(chosen: readonly ChosenConfig[]) {
     assert(chosen.length > 0, 'a replica needs a configuration')
@@ -136,6 +141,7 @@ export class Configurations {
     if (this.#list.some((config) => config.chosenIn === chosen.slot) || chosen.slot < this.#list[0]!.chosenIn) return false
     assert(chosen.slot > this.newest.chosenIn, `configuration chosen in ${chosen.slot} arrives after one chosen in ${this.newest.chosenIn}`)
     this.#list.push(new Configuration(chosen))
+    this.#members = null
     return true
   }
 
@@ -143,19 +149,24 @@ export class Configurations {
   prune(committedThrough: Slot): void {
     const keepFrom = this.#list.indexOf(this.at(slot(committedThrough + 1)))
     if (keepFrom > 0) this.#list = this.#list.slice(keepFrom)
+    if (keepFrom > 0) this.#members = null
   }
 
   /** Replaces what is known by a snapshot's list (an install). */
   reset(chosen: readonly ChosenConfig[]): void {
     assert(chosen.length > 0, 'a snapshot needs a configuration')
     this.#list = [...chosen].sort((a, b) => a.slot - b.slot).map((config) => new Configuration(config))
+    this.#members = null
   }
 
   /** Every member of the configurations that govern slots from `from` on (send targets). */
-  membersFrom(from: Slot): NodeId[] {
+  membersFrom(from: Slot): readonly NodeId[] {
+    const first = this.at(from)
+    if (this.#members?.first === first) return this.#members.ids
     const ids = new Set<NodeId>()
     for (const config of this.from(from)) for (const member of config.members) ids.add(member.id)
-    return [...ids].sort((a, b) => a - b)
+    this.#members = { first, ids: [...ids].sort((a, b) => a - b) }
+    return this.#members.ids
   }
 
   list(): ChosenConfig[] {

@@ -203,7 +203,7 @@ export class Proposer<C extends AppCommand> {
   }
 
   /** Leader: who gets accepts and heartbeats: every member of the configurations still to come. */
-  #targets(): NodeId[] {
+  #targets(): readonly NodeId[] {
     return this.#configs.membersFrom(slot(this.#learner.commitIndex + 1))
   }
 

@@ -208,7 +208,7 @@ export class Replica<C extends AppCommand> implements ReplicaPort<C> {
   }
 
   /** Every member of the configurations in force after the commit index or chosen to come. */
-  memberIdsFromCommit(): NodeId[] {
+  memberIdsFromCommit(): readonly NodeId[] {
     return this.#configs.membersFrom(slot(this.#learner.commitIndex + 1))
   }
 
