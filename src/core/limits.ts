@@ -187,6 +187,14 @@ export const limits = Object.freeze({
    * fields. A larger one is refused by gRPC before it is decoded.
    */
   etcdRequestBytesMax: 1 * MiB + 4 * KiB,
+  /** One client header block on the etcd port, as its authority repair gathers it (src/server/etcd/authority-repair.ts). */
+  etcdHeaderBlockBytesMax: 64 * KiB,
+  /** Bytes read from a new etcd-port connection before its first request is looked at; past it, it goes to gRPC as it is. */
+  etcdConnectionStartBytesMax: 256 * KiB,
+  /** A new etcd-port connection that does not acknowledge the server's settings this long is closed. */
+  etcdConnectionStartMs: 10_000,
+  /** A new etcd-port connection with no request this long after its acknowledgement goes to gRPC unread. */
+  etcdConnectionIdleMs: 200,
   /** Keys in one etcd Range answer; past it the answer says `more` (the client pages with limit). */
   etcdRangeKeysMax: 10_000,
   /**

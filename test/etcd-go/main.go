@@ -434,11 +434,19 @@ func membersAndStatus(client *clientv3.Client) error {
 	if len(members.Members) != *memberCount {
 		return fmt.Errorf("%d members, want %d", len(members.Members), *memberCount)
 	}
+	// Every member by its advertised client URL (http://host:port), whichever endpoint this
+	// client was given: the client dials each by itself, as `etcdctl endpoint status --cluster` does.
 	leaders := map[uint64]bool{}
-	for _, endpoint := range client.Endpoints() {
-		status, err := client.Status(ctx, endpoint)
+	for _, member := range members.Members {
+		if len(member.ClientURLs) != 1 {
+			return fmt.Errorf("member %d advertises client URLs %v", member.ID, member.ClientURLs)
+		}
+		status, err := client.Status(ctx, member.ClientURLs[0])
 		if err != nil {
-			return fmt.Errorf("status of %s: %v", endpoint, err)
+			return fmt.Errorf("status of %s: %v", member.ClientURLs[0], err)
+		}
+		if status.Header.MemberId != member.ID {
+			return fmt.Errorf("%s answers as member %d, listed as %d", member.ClientURLs[0], status.Header.MemberId, member.ID)
 		}
 		leaders[status.Leader] = true
 	}

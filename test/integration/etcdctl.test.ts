@@ -2,7 +2,7 @@
  * Goal: Debian's etcdctl (3.4, ETCDCTL_API=3) works unchanged against every node of a real
  * 3-node cluster, leader and followers alike, for the calls paxos-kv serves: put, get (one key,
  * --prefix, --from-key, --limit, --keys-only, --rev), compact, del, member list, endpoint status
- * and endpoint health; and a call it does not serve fails with a message naming it.
+ * (host:port and http:// endpoints, --cluster) and endpoint health; and a call it does not serve fails with a message naming it.
  * Method: real `serve` processes with --etcd-port; etcdctl as a child process, its -w json
  * output compared field by field.
  */
@@ -147,6 +147,20 @@ describe.runIf(haveEtcdctl())('etcdctl against a 3-node cluster', () => {
     const health = await etcdctl(all(), ['endpoint', 'health'])
     expect(health.code, health.stderr).toBe(0)
     for (const endpoint of all()) expect(health.stdout + health.stderr).toContain(`${endpoint} is healthy`)
+  })
+
+  it('endpoint status through http:// endpoints and with --cluster (the client URLs member list gives): every member answers', async () => {
+    // etcd's Go client dials such an endpoint with the whole URL as its HTTP/2 authority, which
+    // Node's HTTP/2 refuses unless the etcd port repairs it (src/server/etcd/authority-repair.ts).
+    const urls = cluster.ids.map((id) => `http://${cluster.etcdEndpoint(id)}`)
+    const byUrl = await etcdctlJson<Array<{ Endpoint: string; Status: { header: Header; leader: number } }>>(urls, ['endpoint', 'status'])
+    expect(byUrl.map((status) => status.Endpoint)).toEqual(urls)
+    expect(byUrl.map((status) => status.Status.header.member_id)).toEqual(cluster.ids)
+    const viaCluster = await etcdctlJson<Array<{ Endpoint: string; Status: { header: Header; leader: number } }>>(cluster.etcdEndpoint(cluster.ids[0]!), ['endpoint', 'status', '--cluster'])
+    expect(viaCluster.map((status) => status.Endpoint).sort()).toEqual([...urls].sort())
+    for (const { Status: status } of viaCluster) expect(status.leader).toBe(leader)
+    const put = await etcdctl(urls, ['put', 'status/url', 'v'])
+    expect(put.code, put.stderr).toBe(0)
   })
 
   it('a call paxos-kv does not serve fails naming it (defrag)', async () => {

@@ -3,10 +3,15 @@
  * .proto files. Every call is decoded without throwing, size-bounded by gRPC before it is read
  * (etcdRequestBytesMax), and answered from calls.ts or UNIMPLEMENTED; errors come from the one
  * table in etcd-errors.ts. A failed assertion is a bug: it crashes the node, never answers.
+ * The port is a TCP listener whose connections reach gRPC through its connection injector,
+ * after authority-repair.ts has looked at their first header block (etcd's Go client dials some
+ * calls with an authority Node's HTTP/2 refuses).
  * @module
  */
+import { createServer, type Server as TcpServer } from 'node:net'
 import { logVerbosity, Server, ServerCredentials, setLogVerbosity, status as grpcStatus, type MethodDefinition, type ServerDuplexStream, type ServerUnaryCall, type ServiceDefinition, type sendUnaryData, type UntypedHandleCall, type UntypedServiceImplementation } from '@grpc/grpc-js'
 import { AssertionError } from '../../core/assert.js'
+import { acceptEtcdConnection } from './authority-repair.js'
 import { limits } from '../../core/limits.js'
 import type { NodeService } from '../node-service.js'
 import { callName, type EtcdCallTable } from './calls.js'
@@ -49,6 +54,7 @@ export class EtcdServer {
     'grpc.keepalive_time_ms': 60_000,
   })
   readonly #options: EtcdServerOptions
+  #listener: TcpServer | null = null
   /** Stream calls in progress: a stop ends them (they would otherwise hold the shutdown). */
   readonly #streams = new Set<StreamCall>()
 
@@ -59,14 +65,27 @@ export class EtcdServer {
 
   /** Resolves with the bound port; rejects when the address cannot be bound. */
   start(host: string, port: number): Promise<number> {
-    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+    const injector = this.#server.createConnectionInjector(ServerCredentials.createInsecure())
+    const listener = createServer((socket) => {
+      socket.setNoDelay(true)
+      acceptEtcdConnection(socket, (connection) => injector.injectConnection(connection))
+    })
+    this.#listener = listener
     return new Promise((resolve, reject) => {
-      this.#server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error)))
+      listener.once('error', reject)
+      listener.listen(port, host, () => {
+        listener.off('error', reject)
+        // Past the bind, a failed accept (out of descriptors) is the listener's only error.
+        listener.on('error', (error) => this.#options.onUnexpected?.(error))
+        const address = listener.address()
+        resolve(typeof address === 'object' && address !== null ? address.port : port)
+      })
     })
   }
 
   /** Stops taking calls; calls still running are cut after a short grace. */
   async stop(): Promise<void> {
+    this.#listener?.close()
     for (const stream of [...this.#streams]) stream.end(new EtcdError('stream_closed', 'the member is stopping'))
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
