@@ -4,6 +4,7 @@
  * and kill -9 a node for the failover scenario.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -54,6 +55,13 @@ export class LocalCluster {
     const node = this.#node(id)
     node.process?.kill('SIGKILL')
     node.process = null
+  }
+
+  /** kill -9, resolved once the process is gone (its data directory is then free to read). */
+  async killAndWait(id: number): Promise<void> {
+    const child = this.#node(id).process
+    this.kill(id)
+    if (child !== null && child.exitCode === null && child.signalCode === null) await once(child, 'exit')
   }
 
   /** Peak resident set size (VmHWM) of each running node, in MiB. */
