@@ -18,12 +18,14 @@ export class LocalCluster {
   readonly nodes: ClusterNode[]
   readonly #dataRoot: string
   readonly #args: (id: number) => string[]
+  readonly #joinArgs: (id: number, via: string) => string[]
 
   /**
    * `etcdBasePort`: when set, node i also serves the etcd v3 gRPC API on etcdBasePort + i - 1
    * (serve --etcd-port), so the bench can drive paxos-kv through etcd's own client too.
+   * `serveArgs`: more `serve` flags for every node (e.g. --log-retain-slots).
    */
-  constructor(options: { size: number; basePort: number; fsync: 'full' | 'off'; etcdBasePort?: number }) {
+  constructor(options: { size: number; basePort: number; fsync: 'full' | 'off'; etcdBasePort?: number; serveArgs?: readonly string[] }) {
     this.#dataRoot = mkdtempSync(join(tmpdir(), 'paxos-kv-bench-'))
     this.nodes = Array.from({ length: options.size }, (_, index) => ({
       id: index + 1,
@@ -31,16 +33,33 @@ export class LocalCluster {
       process: null,
     }))
     const spec = this.nodes.map((node) => `${node.id}=${node.url}`).join(',')
-    this.#args = (id) => [
-      cli, 'serve', '--id', String(id), '--port', String(options.basePort + id - 1),
-      '--data', join(this.#dataRoot, String(id)), '--cluster', spec, '--fsync', options.fsync,
+    const common = (id: number) => [
+      '--id', String(id), '--port', String(options.basePort + id - 1), '--data', join(this.#dataRoot, String(id)), '--fsync', options.fsync,
       ...(options.etcdBasePort === undefined ? [] : ['--etcd-port', String(options.etcdBasePort + id - 1)]),
+      ...(options.serveArgs ?? []),
     ]
+    this.#args = (id) => [cli, 'serve', ...common(id), '--cluster', spec]
+    this.#joinArgs = (id, via) => [cli, 'serve', ...common(id), '--join', via]
   }
 
   start(id: number): void {
+    this.#spawn(id, this.#args(id))
+  }
+
+  /** Starts node `id` as a member added to the running cluster: it learns the members from `via` (serve --join). */
+  startJoining(id: number, via: string): void {
+    this.#spawn(id, this.#joinArgs(id, via))
+  }
+
+  /** Deletes a stopped node's data directory (a lost disk). */
+  wipe(id: number): void {
+    if (this.#node(id).process !== null) throw new Error(`node ${id} is running`)
+    rmSync(this.dataDir(id), { recursive: true, force: true })
+  }
+
+  #spawn(id: number, args: readonly string[]): void {
     const node = this.#node(id)
-    const child = spawn(process.execPath, this.#args(id), {
+    const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, PAXOS_KV_SECRET: 'bench-secret', LOG_LEVEL: 'warn' },
     })
