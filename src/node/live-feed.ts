@@ -18,11 +18,12 @@ export class LiveFeed {
   readonly recorder = new LiveRecorder()
   readonly #fanOut = new FanOut<string>({ subscribersMax: limits.liveSubscribersMax, queueMax: limits.liveQueueFramesMax })
   readonly #self: NodeId
-  readonly #members: readonly NodeId[]
+  /** The members now (the configuration in force changes them), for each new subscriber's hello. */
+  readonly #members: () => readonly NodeId[]
   readonly #inputs: () => FrameInputs
   #timer: NodeJS.Timeout | null = null
 
-  constructor(options: Readonly<{ self: NodeId; members: readonly NodeId[]; inputs: () => FrameInputs }>) {
+  constructor(options: Readonly<{ self: NodeId; members: () => readonly NodeId[]; inputs: () => FrameInputs }>) {
     this.#self = options.self
     this.#members = options.members
     this.#inputs = options.inputs
@@ -42,7 +43,7 @@ export class LiveFeed {
   subscribe(): LiveSubscription | null {
     const frames = this.#fanOut.subscribe()
     if (frames === null) return null
-    const hello = { id: this.#self, members: this.#members, frameMs: limits.liveFrameMs, roleChanges: this.recorder.history(), atMs: this.#inputs().atMs }
+    const hello = { id: this.#self, members: this.#members(), frameMs: limits.liveFrameMs, roleChanges: this.recorder.history(), atMs: this.#inputs().atMs }
     return { hello: sseEvent('hello', hello), frames }
   }
 

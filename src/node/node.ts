@@ -139,7 +139,7 @@ export class PaxosNode implements NodeService {
     this.#fatal = ports.fatal
     this.#leases = new LeaseKeeper(new LeaseTimers({ tickMs: config.tickMs, retryTicks: limits.electionTimeoutTicks, takeoverTicks: takeoverTicksFor(config.tickMs) }), this.#stateMachine)
     this.#receipts = new Receipts(config.id)
-    this.#live = new LiveFeed({ self: config.id, members: config.members.map((member) => member.id), inputs: () => this.#liveInputs() })
+    this.#live = new LiveFeed({ self: config.id, members: () => this.memberList().map((member) => member.id), inputs: () => this.#liveInputs() })
     this.#localUrls = new Map(config.members.map((member) => [member.id, member.url]))
     this.#restoreNewestSnapshot()
     // Slots up to the snapshot stay on disk (the replica reads them through the archive when

@@ -2,11 +2,14 @@
  * Goal: the live page shows the real cluster: three members and one leader; a write from the
  * page lands in the slot grid with its consensus receipt; kill -9 of the leader shows a new
  * ballot on the leader timeline and the killed member as down.
+ * A member added while the page is open appears in its table (as a learner, then a voter once
+ * promoted) with its own feed, and goes when it is removed.
  * Method: a real 3-node cluster (test/integration/harness.ts) and headless Chromium on /ui
  * of one node, which relays the other members' feeds.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { clusterPerTest } from '../integration/harness.js'
+import { join } from 'node:path'
+import { cliPath, clusterPerTest, secret, waitFor, type TestCluster } from '../integration/harness.js'
 import { openBrowser, screenshot, type Browser } from './browser.js'
 
 const newCluster = clusterPerTest()
@@ -16,6 +19,15 @@ function above(shown: string, ballot: { round: number; node: number }): boolean 
   const [round, node] = shown.split('.').map(Number) as [number, number]
   return round > ballot.round || (round === ballot.round && node > ballot.node)
 }
+/** POST/DELETE a member change, again until the leader takes it (503 in an election, 409 while one settles). */
+async function changeMembers(cluster: TestCluster, path: string, method: 'POST' | 'DELETE', body?: unknown): Promise<void> {
+  await waitFor(`${method} ${path}`, async () => {
+    const url = `${cluster.url(cluster.ids[0]!)}${path}`
+    const response = await fetch(url, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }), signal: AbortSignal.timeout(15_000) }).catch(() => null)
+    return response?.ok === true ? true : null
+  }, 60_000)
+}
+
 let browser: Browser | null = null
 afterEach(async () => {
   await browser?.close()
@@ -78,5 +90,28 @@ describe('live page', () => {
       .toSatisfy((ballots: string[]) => ballots.some((shown) => above(shown, ballot)))
     await expect.poll(() => page.locator('#members tr[data-role="leader"]').count(), { timeout: 20_000 }).toBe(1)
     await screenshot(page, 'leader-killed', ['section:has(#members)', 'section:has(#timeline)'])
+  })
+
+  it('follows the member list: a member added while the page is open appears as a learner, then a voter, and goes when removed', async () => {
+    const cluster = await newCluster(3)
+    await cluster.leader()
+    browser = await openBrowser()
+    const { page } = browser
+    await page.goto(`${cluster.url(1)}/ui`)
+    await page.locator('#members tbody tr').nth(2).waitFor()
+    const id = await cluster.addPort()
+    await changeMembers(cluster, '/v1/members', 'POST', { id, url: cluster.url(id), learner: true })
+    cluster.startNode(id, [cliPath, 'serve', '--id', String(id), '--port', String(cluster.ports[id - 1]), '--data', join(cluster.dataRoot, String(id)), '--join', cluster.url(1), '--secret', secret])
+    const row = page.locator(`#members tr[data-member="${id}"]`)
+    await expect.poll(() => row.getAttribute('data-voter'), { timeout: 30_000 }).toBe('no')
+    // Its own feed reaches the page: the row shows it up, with its role, not only its id.
+    await expect.poll(() => row.getAttribute('data-role'), { timeout: 30_000 }).toBe('follower')
+    await changeMembers(cluster, `/v1/members/${id}/promote`, 'POST')
+    await expect.poll(() => row.getAttribute('data-voter'), { timeout: 30_000 }).toBe('yes')
+    expect(await page.locator('#members tbody tr').count()).toBe(4)
+    await screenshot(page, 'member-added', ['section:has(#members)'])
+    await changeMembers(cluster, `/v1/members/${id}`, 'DELETE')
+    await expect.poll(() => page.locator('#members tbody tr').count(), { timeout: 30_000 }).toBe(3)
+    expect(browser.errors).toEqual([])
   })
 })

@@ -198,7 +198,7 @@ export class FakeNode implements NodeService {
   /** A real feed over scripted inputs; tests publish frames by hand (it is never started). */
   readonly live = new LiveFeed({
     self: this.id,
-    members: [nodeId(1), nodeId(2)],
+    members: () => [nodeId(1), nodeId(2)],
     inputs: () => ({
       atMs: 0,
       node: { id: 1, role: 'leader', leader: 1, promised: '1.1', commitIndex: 0, appliedIndex: 0, revision: this.stateMachine.revision(), inboxDepth: 0 },

@@ -5,7 +5,9 @@ const reopenMs = 1000
 
 export function openFeed(url, handlers) {
   let source = null
+  let closed = false
   const open = () => {
+    if (closed) return
     source = new EventSource(url)
     source.addEventListener('hello', (event) => handlers.hello(JSON.parse(event.data)))
     source.addEventListener('frame', (event) => handlers.frame(JSON.parse(event.data)))
@@ -15,5 +17,10 @@ export function openFeed(url, handlers) {
     })
   }
   open()
-  return { close: () => source?.close() }
+  return {
+    close: () => {
+      closed = true
+      source?.close()
+    },
+  }
 }

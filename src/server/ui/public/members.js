@@ -17,8 +17,9 @@ export function renderMembers(tbody, state, nowMs) {
     const frame = node?.frame ?? null
     const reachable = state.reachable(id, nowMs)
     const role = frame === null ? 'unknown' : frame.node.role
-    return el('tr', { class: [reachable ? '' : 'down', reachable && role === 'leader' ? 'leader' : ''].join(' '), 'data-member': id, 'data-role': reachable ? role : 'down' },
-      el('td', {}, `node ${id}`, id === state.self ? el('span', { class: 'muted' }, ' (serving this page)') : null),
+    const learner = state.learners.has(id)
+    return el('tr', { class: [reachable ? '' : 'down', reachable && role === 'leader' ? 'leader' : ''].join(' '), 'data-member': id, 'data-role': reachable ? role : 'down', 'data-voter': learner ? 'no' : 'yes' },
+      el('td', {}, `node ${id}`, learner ? el('span', { class: 'muted' }, ' (learner)') : null, id === state.self ? el('span', { class: 'muted' }, ' (serving this page)') : null),
       el('td', { class: `role-${role}` }, reachable ? role : `down (last: ${role})`),
       el('td', {}, frame?.node.promised ?? '–'),
       el('td', {}, frame?.node.commitIndex ?? '–'),

@@ -9,6 +9,8 @@ export class ClusterState {
   constructor() {
     this.self = null
     this.members = []
+    /** Members that are learners (they get the log; their votes do not count). */
+    this.learners = new Set()
     this.nodes = new Map()
     /** Receipts of writes made from this page, newest first. */
     this.receipts = []
@@ -54,6 +56,12 @@ export class ClusterState {
       if (frame.writes.commitMsP50 !== null) this.latencies.push([nowMs, frame.writes.commitMsP50, frame.writes.commitMsP99])
     }
     for (const series of [this.revisions, this.latencies]) while (series.length > 0 && nowMs - series[0][0] > historyMs) series.shift()
+  }
+
+  /** A member removed from the configuration: what the page knew of it goes. */
+  forget(id) {
+    this.nodes.delete(id)
+    this.learners.delete(id)
   }
 
   down(id) {
