@@ -338,18 +338,28 @@ func leaseLife(client *clientv3.Client) error {
 	return nil
 }
 
+// twoSessions: two clients of the concurrency package, each with its own lease (10 s).
+func twoSessions(client *clientv3.Client) (*concurrency.Session, *concurrency.Session, error) {
+	first, err := concurrency.NewSession(client, concurrency.WithTTL(10))
+	if err != nil {
+		return nil, nil, err
+	}
+	second, err := concurrency.NewSession(client, concurrency.WithTTL(10))
+	if err != nil {
+		first.Close()
+		return nil, nil, err
+	}
+	return first, second, nil
+}
+
 // mutexExcludes: etcd's own lock recipe (a session lease, a create-revision queue, a watch on
 // the holder ahead) must make a second locker wait until the first unlocks.
 func mutexExcludes(client *clientv3.Client) error {
-	first, err := concurrency.NewSession(client, concurrency.WithTTL(10))
+	first, second, err := twoSessions(client)
 	if err != nil {
 		return err
 	}
 	defer first.Close()
-	second, err := concurrency.NewSession(client, concurrency.WithTTL(10))
-	if err != nil {
-		return err
-	}
 	defer second.Close()
 	ctx, cancel := timeout()
 	defer cancel()
@@ -377,15 +387,11 @@ func mutexExcludes(client *clientv3.Client) error {
 // electionHandsOver: etcd's election recipe: the first campaigner leads, a second waits, and
 // takes over when the first resigns; observers read the leader's proclaimed value.
 func electionHandsOver(client *clientv3.Client) error {
-	first, err := concurrency.NewSession(client, concurrency.WithTTL(10))
+	first, second, err := twoSessions(client)
 	if err != nil {
 		return err
 	}
 	defer first.Close()
-	second, err := concurrency.NewSession(client, concurrency.WithTTL(10))
-	if err != nil {
-		return err
-	}
 	defer second.Close()
 	ctx, cancel := timeout()
 	defer cancel()
