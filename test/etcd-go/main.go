@@ -338,96 +338,88 @@ func leaseLife(client *clientv3.Client) error {
 	return nil
 }
 
-// twoSessions: two clients of the concurrency package, each with its own lease (10 s).
-func twoSessions(client *clientv3.Client) (*concurrency.Session, *concurrency.Session, error) {
+// withTwoSessions runs check with two clients of the concurrency package, each with its own
+// lease (10 s), and a deadline.
+func withTwoSessions(client *clientv3.Client, check func(ctx context.Context, first, second *concurrency.Session) error) error {
 	first, err := concurrency.NewSession(client, concurrency.WithTTL(10))
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
+	defer first.Close()
 	second, err := concurrency.NewSession(client, concurrency.WithTTL(10))
 	if err != nil {
-		first.Close()
-		return nil, nil, err
+		return err
 	}
-	return first, second, nil
+	defer second.Close()
+	ctx, cancel := timeout()
+	defer cancel()
+	return check(ctx, first, second)
 }
 
 // mutexExcludes: etcd's own lock recipe (a session lease, a create-revision queue, a watch on
 // the holder ahead) must make a second locker wait until the first unlocks.
 func mutexExcludes(client *clientv3.Client) error {
-	first, second, err := twoSessions(client)
-	if err != nil {
-		return err
-	}
-	defer first.Close()
-	defer second.Close()
-	ctx, cancel := timeout()
-	defer cancel()
-	held := concurrency.NewMutex(first, ns+"lock")
-	if err := held.Lock(ctx); err != nil {
-		return err
-	}
-	waiting := concurrency.NewMutex(second, ns+"lock")
-	acquired := make(chan error, 1)
-	go func() { acquired <- waiting.Lock(ctx) }()
-	select {
-	case err := <-acquired:
-		return fmt.Errorf("the second locker got the lock while it was held (%v)", err)
-	case <-time.After(500 * time.Millisecond):
-	}
-	if err := held.Unlock(ctx); err != nil {
-		return err
-	}
-	if err := <-acquired; err != nil {
-		return fmt.Errorf("the second locker after the unlock: %v", err)
-	}
-	return waiting.Unlock(ctx)
+	return withTwoSessions(client, func(ctx context.Context, first, second *concurrency.Session) error {
+		held := concurrency.NewMutex(first, ns+"lock")
+		if err := held.Lock(ctx); err != nil {
+			return err
+		}
+		waiting := concurrency.NewMutex(second, ns+"lock")
+		acquired := make(chan error, 1)
+		go func() { acquired <- waiting.Lock(ctx) }()
+		select {
+		case err := <-acquired:
+			return fmt.Errorf("the second locker got the lock while it was held (%v)", err)
+		case <-time.After(500 * time.Millisecond):
+		}
+		if err := held.Unlock(ctx); err != nil {
+			return err
+		}
+		if err := <-acquired; err != nil {
+			return fmt.Errorf("the second locker after the unlock: %v", err)
+		}
+		return waiting.Unlock(ctx)
+	})
 }
 
 // electionHandsOver: etcd's election recipe: the first campaigner leads, a second waits, and
 // takes over when the first resigns; observers read the leader's proclaimed value.
 func electionHandsOver(client *clientv3.Client) error {
-	first, second, err := twoSessions(client)
-	if err != nil {
-		return err
-	}
-	defer first.Close()
-	defer second.Close()
-	ctx, cancel := timeout()
-	defer cancel()
-	one := concurrency.NewElection(first, ns+"election")
-	if err := one.Campaign(ctx, "one"); err != nil {
-		return err
-	}
-	two := concurrency.NewElection(second, ns+"election")
-	elected := make(chan error, 1)
-	go func() { elected <- two.Campaign(ctx, "two") }()
-	leader, err := one.Leader(ctx)
-	if err != nil {
-		return err
-	}
-	if string(leader.Kvs[0].Value) != "one" {
-		return fmt.Errorf("the leader is %q while the first campaigner leads", leader.Kvs[0].Value)
-	}
-	select {
-	case err := <-elected:
-		return fmt.Errorf("the second campaigner won while the first led (%v)", err)
-	case <-time.After(500 * time.Millisecond):
-	}
-	if err := one.Resign(ctx); err != nil {
-		return err
-	}
-	if err := <-elected; err != nil {
-		return fmt.Errorf("the second campaigner after the resignation: %v", err)
-	}
-	now, err := two.Leader(ctx)
-	if err != nil {
-		return err
-	}
-	if string(now.Kvs[0].Value) != "two" {
-		return fmt.Errorf("after the hand-over the leader is %q", now.Kvs[0].Value)
-	}
-	return two.Resign(ctx)
+	return withTwoSessions(client, func(ctx context.Context, first, second *concurrency.Session) error {
+		one := concurrency.NewElection(first, ns+"election")
+		if err := one.Campaign(ctx, "one"); err != nil {
+			return err
+		}
+		two := concurrency.NewElection(second, ns+"election")
+		elected := make(chan error, 1)
+		go func() { elected <- two.Campaign(ctx, "two") }()
+		leader, err := one.Leader(ctx)
+		if err != nil {
+			return err
+		}
+		if string(leader.Kvs[0].Value) != "one" {
+			return fmt.Errorf("the leader is %q while the first campaigner leads", leader.Kvs[0].Value)
+		}
+		select {
+		case err := <-elected:
+			return fmt.Errorf("the second campaigner won while the first led (%v)", err)
+		case <-time.After(500 * time.Millisecond):
+		}
+		if err := one.Resign(ctx); err != nil {
+			return err
+		}
+		if err := <-elected; err != nil {
+			return fmt.Errorf("the second campaigner after the resignation: %v", err)
+		}
+		now, err := two.Leader(ctx)
+		if err != nil {
+			return err
+		}
+		if string(now.Kvs[0].Value) != "two" {
+			return fmt.Errorf("after the hand-over the leader is %q", now.Kvs[0].Value)
+		}
+		return two.Resign(ctx)
+	})
 }
 
 func membersAndStatus(client *clientv3.Client) error {
