@@ -41,7 +41,7 @@ function runSecond(feed: LiveFeed, batch: number, firstSlot: number): number {
 for (const batch of [1, 16]) {
   const feed = new LiveFeed({
     self: nodeId(1),
-    members: [nodeId(1), nodeId(2), nodeId(3)],
+    members: () => [nodeId(1), nodeId(2), nodeId(3)],
     inputs: () => ({ atMs: 0, node: { id: 1, role: 'leader', leader: 1, promised: '3.1', commitIndex: 0, appliedIndex: 0, revision: 0, inboxDepth: 0 }, peers: [], held: null }),
   })
   const subscription = feed.subscribe()!
