@@ -36,8 +36,11 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   // Anything thrown outside a turn or a request (a socket callback, a stray promise) is a bug:
   // log it as one JSON line like every other fatal error, then crash. The disk holds what was
   // acknowledged; a restart resumes from there.
+  // Its one line on stderr too: whoever started the node reads stderr first, and the log may be
+  // going elsewhere.
   const crash = (error: unknown): never => {
     logger.fatal({ err: error }, 'uncaught error: exiting')
+    process.stderr.write(`paxos-kv serve: fatal: ${error instanceof Error ? error.message : String(error)} (the log has the stack)\n`)
     process.exit(1)
   }
   process.on('uncaughtException', crash)

@@ -36,6 +36,8 @@ export type Config = Readonly<{
   snapshotEverySlots: number
   snapshotEveryWrites: number
   snapshotEveryBytes: number
+  /** Bytes a snapshot chunk aims at (written, streamed and installed one at a time). */
+  snapshotChunkBytes: number
   /** Chosen slots the log keeps behind the newest durable snapshot; older ones are truncated. */
   logRetainSlots: number
   /** Live data past which puts answer 507 quota_exceeded. */
@@ -72,6 +74,7 @@ const fields = {
   'snapshot-every-slots': integer('--snapshot-every-slots', 1, 100_000_000),
   'snapshot-every-writes': integer('--snapshot-every-writes', 1, 1_000_000_000),
   'snapshot-every-bytes': integer('--snapshot-every-bytes', 1024 * 1024, Number.MAX_SAFE_INTEGER),
+  'snapshot-chunk-bytes': integer('--snapshot-chunk-bytes', 4096, limits.snapshotChunkBytesMax),
   'log-retain-slots': integer('--log-retain-slots', 0, 100_000_000),
   'quota-bytes': integer('--quota-bytes', 1024 * 1024, Number.MAX_SAFE_INTEGER),
   'history-revisions': integer('--history-revisions', 1, 10_000_000),
@@ -110,7 +113,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
         id: { type: 'string' }, port: { type: 'string' }, data: { type: 'string' }, cluster: { type: 'string' },
         host: { type: 'string' }, secret: { type: 'string' }, fsync: { type: 'string' }, 'cluster-id': { type: 'string' },
         'request-timeout-ms': { type: 'string' }, 'tick-ms': { type: 'string' }, 'max-value-bytes': { type: 'string' },
-        'snapshot-every-slots': { type: 'string' }, 'snapshot-every-writes': { type: 'string' }, 'snapshot-every-bytes': { type: 'string' }, 'log-retain-slots': { type: 'string' }, 'quota-bytes': { type: 'string' }, 'history-revisions': { type: 'string' }, 'etcd-port': { type: 'string' },
+        'snapshot-every-slots': { type: 'string' }, 'snapshot-every-writes': { type: 'string' }, 'snapshot-every-bytes': { type: 'string' }, 'snapshot-chunk-bytes': { type: 'string' }, 'log-retain-slots': { type: 'string' }, 'quota-bytes': { type: 'string' }, 'history-revisions': { type: 'string' }, 'etcd-port': { type: 'string' },
         'debug-step': { type: 'boolean' }, join: { type: 'string' },
       },
     }).values
@@ -164,6 +167,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     snapshotEverySlots: field('snapshot-every-slots', text('snapshot-every-slots'), String(limits.snapshotEverySlots)),
     snapshotEveryWrites: field('snapshot-every-writes', text('snapshot-every-writes'), String(limits.snapshotEveryWrites)),
     snapshotEveryBytes: field('snapshot-every-bytes', text('snapshot-every-bytes'), String(limits.snapshotEveryBytes)),
+    snapshotChunkBytes: field('snapshot-chunk-bytes', text('snapshot-chunk-bytes'), String(limits.snapshotChunkBytesTarget)),
     logRetainSlots: field('log-retain-slots', text('log-retain-slots'), String(limits.logTailRetainSlots)),
     quotaBytes: field('quota-bytes', text('quota-bytes'), String(limits.quotaBytes)),
     historyRevisions: field('history-revisions', text('history-revisions'), String(limits.historyRevisions)),

@@ -23,7 +23,11 @@ import type { LeaseId } from '../core/ids.js'
 import type { StoredLease } from './kv-store.js'
 import type { WriteCommand } from './command.js'
 
-export type KvStateMachineOptions = Partial<ApplyWriteOptions & Readonly<{ snapshotChunkBytesMax: number; history: HistoryBounds }>>
+/**
+ * `snapshotChunkBytesTarget` (`--snapshot-chunk-bytes`) is local: a chunk of any size up to the max
+ * decodes anywhere, so replicas need not agree on it.
+ */
+export type KvStateMachineOptions = Partial<ApplyWriteOptions & Readonly<{ snapshotChunkBytesMax: number; snapshotChunkBytesTarget: number; history: HistoryBounds }>>
 
 /** A view and the chunk size to encode it in. Exported so the simulator can build broken ones. */
 export class KvSnapshot implements Snapshot {
@@ -31,10 +35,10 @@ export class KvSnapshot implements Snapshot {
   readonly #chunkBytesMax: number
   readonly #chunkBytesTarget: number
 
-  constructor(view: KvStoreView, chunkBytesMax: number) {
+  constructor(view: KvStoreView, chunkBytesMax: number, chunkBytesTarget: number = limits.snapshotChunkBytesTarget) {
     this.#view = view
     this.#chunkBytesMax = chunkBytesMax
-    this.#chunkBytesTarget = Math.min(limits.snapshotChunkBytesTarget, chunkBytesMax)
+    this.#chunkBytesTarget = Math.min(chunkBytesTarget, chunkBytesMax)
   }
 
   get appliedIndex(): Slot {
@@ -58,6 +62,7 @@ export class KvStateMachine implements StateMachine {
   #store = new KvMemoryStore()
   readonly #options: ApplyWriteOptions
   readonly #codecLimits: SnapshotCodecLimits
+  readonly #chunkBytesTarget: number
   readonly #history: ChangeHistory
 
   /**
@@ -65,7 +70,9 @@ export class KvStateMachine implements StateMachine {
    * history's bounds excepted: each node keeps what it was told to).
    */
   constructor(options: KvStateMachineOptions = {}) {
-    const { snapshotChunkBytesMax, history, ...bounds } = options
+    const { snapshotChunkBytesMax, snapshotChunkBytesTarget, history, ...bounds } = options
+    this.#chunkBytesTarget = snapshotChunkBytesTarget ?? limits.snapshotChunkBytesTarget
+    assert(this.#chunkBytesTarget > 0, 'a snapshot chunk target of at least one byte')
     this.#history = new ChangeHistory(history ?? { revisionsMax: limits.historyRevisions, bytesMax: limits.historyBytesMax })
     this.#options = { ...defaultApplyWriteOptions, ...bounds }
     checkApplyWriteOptions(this.#options)
@@ -144,7 +151,7 @@ export class KvStateMachine implements StateMachine {
   }
 
   snapshot(): KvSnapshot {
-    return new KvSnapshot(this.#store.view(), this.#codecLimits.chunkBytesMax)
+    return new KvSnapshot(this.#store.view(), this.#codecLimits.chunkBytesMax, this.#chunkBytesTarget)
   }
 
   restore(chunks: Iterable<Uint8Array>): void {

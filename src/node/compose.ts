@@ -85,7 +85,7 @@ export function composeNode(config: NodeConfig, logger: Logger): ComposedNode {
   try {
     node = new PaxosNode(config, logger, {
       clock,
-      stateMachine: new KvStateMachine({ history: { revisionsMax: config.historyRevisions, bytesMax: limits.historyBytesMax } }),
+      stateMachine: new KvStateMachine({ history: { revisionsMax: config.historyRevisions, bytesMax: limits.historyBytesMax }, snapshotChunkBytesTarget: config.snapshotChunkBytes }),
       storage,
       links,
       step: config.debugStep ? new HoldingTransport<WriteCommand>(links, limits.heldMessagesMax) : null,

@@ -42,6 +42,7 @@ describe('parseServeArgs: good input', () => {
       snapshotEverySlots: limits.snapshotEverySlots,
       snapshotEveryWrites: limits.snapshotEveryWrites,
       snapshotEveryBytes: limits.snapshotEveryBytes,
+      snapshotChunkBytes: limits.snapshotChunkBytesTarget,
       logRetainSlots: limits.logTailRetainSlots,
       quotaBytes: 2 * 1024 ** 3,
       historyRevisions: limits.historyRevisions,
@@ -55,8 +56,8 @@ describe('parseServeArgs: good input', () => {
   it('takes every optional flag, and --secret over the environment', () => {
     const config = parseServeArgs([...required, '--host', '0.0.0.0', '--secret', 'from-the-flag', '--fsync', 'off',
       '--request-timeout-ms', '1500', '--tick-ms', '5', '--cluster-id', 'prod.kv_1', '--max-value-bytes', '4096',
-      '--snapshot-every-slots', '50', '--snapshot-every-writes', '60', '--snapshot-every-bytes', '2097152', '--log-retain-slots', '0', '--quota-bytes', '10485760', '--history-revisions', '77', '--debug-step', '--etcd-port', '2379'], { PAXOS_KV_SECRET: 'from-the-environment' })
-    expect(config).toMatchObject({ host: '0.0.0.0', secret: 'from-the-flag', fsync: 'off', requestTimeoutMs: 1500, tickMs: 5, clusterId: 'prod.kv_1', valueBytesMax: 4096, snapshotEverySlots: 50, snapshotEveryWrites: 60, snapshotEveryBytes: 2_097_152, logRetainSlots: 0, quotaBytes: 10_485_760, historyRevisions: 77, debugStep: true, etcdPort: 2379 })
+      '--snapshot-every-slots', '50', '--snapshot-every-writes', '60', '--snapshot-every-bytes', '2097152', '--snapshot-chunk-bytes', '65536', '--log-retain-slots', '0', '--quota-bytes', '10485760', '--history-revisions', '77', '--debug-step', '--etcd-port', '2379'], { PAXOS_KV_SECRET: 'from-the-environment' })
+    expect(config).toMatchObject({ host: '0.0.0.0', secret: 'from-the-flag', fsync: 'off', requestTimeoutMs: 1500, tickMs: 5, clusterId: 'prod.kv_1', valueBytesMax: 4096, snapshotEverySlots: 50, snapshotEveryWrites: 60, snapshotEveryBytes: 2_097_152, snapshotChunkBytes: 65_536, logRetainSlots: 0, quotaBytes: 10_485_760, historyRevisions: 77, debugStep: true, etcdPort: 2379 })
   })
 
   it('without any secret uses the development secret and says so', () => {
@@ -102,6 +103,8 @@ describe('parseServeArgs: every bad flag is named', () => {
     ['--snapshot-every-slots 0', [...required, '--snapshot-every-slots', '0'], '--snapshot-every-slots', /at least 1/],
     ['--snapshot-every-writes 0', [...required, '--snapshot-every-writes', '0'], '--snapshot-every-writes', /at least 1/],
     ['--snapshot-every-bytes below 1 MiB', [...required, '--snapshot-every-bytes', '4096'], '--snapshot-every-bytes', /at least 1048576/],
+    ['--snapshot-chunk-bytes below 4 KiB', [...required, '--snapshot-chunk-bytes', '100'], '--snapshot-chunk-bytes', /at least 4096/],
+    ['--snapshot-chunk-bytes above the chunk limit', [...required, '--snapshot-chunk-bytes', String(limits.snapshotChunkBytesMax + 1)], '--snapshot-chunk-bytes', /at most/],
     ['--log-retain-slots not a number', [...required, '--log-retain-slots', 'many'], '--log-retain-slots', /integer/],
     ['--quota-bytes below 1 MiB', [...required, '--quota-bytes', '1000'], '--quota-bytes', /at least 1048576/],
     ['--history-revisions of 0', [...required, '--history-revisions', '0'], '--history-revisions', /at least 1/],

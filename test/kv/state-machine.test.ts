@@ -88,6 +88,22 @@ describe('snapshots', () => {
     expect([...snapshot.chunks()]).toEqual(first)
   })
 
+  it('take their chunk target from the option (--snapshot-chunk-bytes): a smaller target, more and smaller chunks, the same state', () => {
+    const fill = (target?: number): KvStateMachine => {
+      const sm = new KvStateMachine({ snapshotChunkBytesMax: 4096, ...(target === undefined ? {} : { snapshotChunkBytesTarget: target }) })
+      for (let index = 0; index < 60; index += 1) applyOne(sm, put(`key/${index}`, 40))
+      return sm
+    }
+    const large = [...fill().snapshot().chunks()]
+    const small = [...fill(512).snapshot().chunks()]
+    expect(small.length).toBeGreaterThan(large.length)
+    // A chunk closes once the next entry would pass the target: each stays within it plus one entry.
+    expect(Math.max(...small.map((chunk) => chunk.byteLength))).toBeLessThanOrEqual(512 + 128)
+    const restored = new KvStateMachine({ snapshotChunkBytesMax: 4096 })
+    restored.restore(small)
+    expect(restored.range('', 100)).toEqual(fill().range('', 100))
+  })
+
   it('close a chunk at the target size, give a larger entry a chunk of its own, and restore alike', () => {
     const store = new KvMemoryStore()
     for (let index = 0; index < 40; index += 1) {
