@@ -515,7 +515,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
       const at = { slot: applied.slot, write }
       const expiry = this.#expiries.get(applied.proposal)
       if (expiry !== undefined && applied.result.type === 'lease_revoked') this.#leaseSafety.expiryApplied(expiry, expiry.lease, at, this.now)
-      if (applied.result.type === 'lease_granted') this.#leaseSafety.granted(applied.result.id, at)
+      if (applied.result.type === 'lease_granted') this.#leaseSafety.granted(applied.result.id, at, applied.result.created)
       this.#servers.get(node.id)?.onApplied(applied.proposal, applied.result)
     }
   }

@@ -84,11 +84,14 @@ export class LeaseSafetyChecker {
   }
 
   /**
-   * A replica applied a grant of `lease` at `at`: a new life of the id begins, unless that grant
-   * or a later one began it already (replicas apply the same slots at different ticks, and a
-   * restarted one applies them again).
+   * A replica applied a grant of `lease` at `at`: a new life of the id begins if the grant
+   * `created` the lease, unless that grant or a later one began it already (replicas apply the
+   * same slots at different ticks, and a restarted one applies them again). A grant that found
+   * its lease there (a retried copy), or a retry answered from its record, begins nothing: it
+   * must not wipe the renewals that the life it met was given.
    */
-  granted(lease: string, at: LogPosition): void {
+  granted(lease: string, at: LogPosition, created: boolean): void {
+    if (!created) return
     const current = this.#grants.get(lease)
     if (current !== undefined && !isBefore(current, at)) return
     this.#grants.set(lease, at)
