@@ -6,20 +6,36 @@ import { parseArgs } from 'node:util'
 import { sabotages, type SimSabotage } from './options.js'
 import { formatFailure, runSeed } from './run.js'
 
-const { values } = parseArgs({
-  options: {
-    seeds: { type: 'string' },
-    seed: { type: 'string' },
-    first: { type: 'string', default: '1' },
-    nodes: { type: 'string' },
-    sabotage: { type: 'string' },
-    verbose: { type: 'boolean', default: false },
-  },
-})
+const usage = 'usage: npm run sim -- [--seeds N] [--first F] [--seed S] [--nodes 3|5] [--sabotage NAME] [--verbose]'
 
 function fail(message: string): never {
-  process.stderr.write(`sim: ${message}\n`)
+  process.stderr.write(`sim: ${message}\n${usage}\n`)
   process.exit(2)
+}
+
+/** Bad flags get one line and the usage, not a stack trace. */
+function parseFlags() {
+  try {
+    return parseArgs({
+      options: {
+        seeds: { type: 'string' },
+        seed: { type: 'string' },
+        first: { type: 'string', default: '1' },
+        nodes: { type: 'string' },
+        sabotage: { type: 'string' },
+        verbose: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    }).values
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error))
+  }
+}
+
+const values = parseFlags()
+if (values.help) {
+  process.stdout.write(`${usage}\nsabotages: ${sabotages.join(', ')}\n`)
+  process.exit(0)
 }
 
 const nodes = values.nodes === undefined ? undefined : Number(values.nodes)
