@@ -417,9 +417,9 @@ describe('lease-safety checker', () => {
 describe('lease-liveness checker', () => {
   /** A tick of the lease clock is a second; the margin a new leader adds is 5 ticks, the slack 3. */
   const checker = () => new LeaseLivenessChecker({ ticksOf: (ttlSeconds) => ttlSeconds, marginTicks: 5, applySlackTicks: 3 })
-  const run = (leases: LeaseLivenessChecker, node: number, from: number, to: number, holds: (tick: number) => boolean) => {
+  const run = (leases: LeaseLivenessChecker, node: number, from: number, to: number, holds: (tick: number) => boolean, serving: (tick: number) => boolean = () => true) => {
     for (let tick = from; tick <= to; tick += 1) {
-      leases.ticked(node, tick)
+      leases.ticked(node, tick, serving(tick))
       leases.endOfTick(tick, () => holds(tick))
     }
   }
@@ -439,7 +439,7 @@ describe('lease-liveness checker', () => {
     leases.healed()
     leases.restarted(2, '8', 10)
     for (let tick = 1; tick <= 40; tick += 1) {
-      if (tick % 2 === 0) leases.ticked(2, tick) // half the ticks missed: due at tick 32
+      if (tick % 2 === 0) leases.ticked(2, tick, true) // half the ticks missed: due at tick 32
       leases.endOfTick(tick, () => tick < 35)
     }
     expect(leases.violations).toEqual([])
@@ -455,6 +455,19 @@ describe('lease-liveness checker', () => {
       'lease-liveness: node 1 led through tick 20 and still held lease 7, which its clock had counted down (TTL 10 ticks, plus 6) by tick 16',
       'lease-liveness: node 1 still held 1 leases (7) 30 ticks after healing',
     ])
+  })
+
+  it('a countdown that ran out before the leader served (its epoch marker applied) is due once it serves', () => {
+    const leases = checker()
+    leases.healed()
+    leases.restarted(1, '7', 10)
+    run(leases, 1, 1, 40, (tick) => tick < 27, (tick) => tick >= 23) // ran out at 16, served from 23: due then, revoked by 26
+    expect(leases.violations).toEqual([])
+    const late = checker() // the same, revoked a tick past the slack after it served
+    late.healed()
+    late.restarted(1, '7', 10)
+    run(late, 1, 1, 40, (tick) => tick < 28, (tick) => tick >= 23)
+    expect(late.violations).toEqual(['lease-liveness: node 1 led through tick 27 and still held lease 7, which its clock had counted down (TTL 10 ticks, plus 6) by tick 23'])
   })
 
   it('owes nothing for a lease once the leader stepped down or applied its revoke', () => {

@@ -671,8 +671,8 @@ export class Simulator implements ClientCluster, WatchedCluster {
 
   /** One tick of a node's lease clock (it misses the ticks its replica misses): on the leader, expired leases are revoked. */
   #leaseTick(node: SimNode): void {
-    this.#leaseLiveness.ticked(node.id, this.now)
     const keeper = this.#leaseKeepers.get(node.id)
+    this.#leaseLiveness.ticked(node.id, this.now, keeper?.serving() === true)
     if (keeper === undefined || node.replica?.status().role !== 'leader') return
     const server = this.#servers.get(node.id)!
     for (const proposal of keeper.tick()) {
