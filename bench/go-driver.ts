@@ -65,10 +65,14 @@ export async function populateWithGo(binary: string, target: GoTarget, endpoint:
   ])
 }
 
-export async function runGo(binary: string, target: GoTarget, options: WorkloadRunOptions): Promise<WorkloadResult> {
+/** `keySpace`: PUTs overwrite that many keys instead of writing new ones (load-go -key-space). */
+export type GoRunOptions = WorkloadRunOptions & Readonly<{ keySpace?: number }>
+
+export async function runGo(binary: string, target: GoTarget, options: GoRunOptions): Promise<WorkloadResult> {
   const result = summary.parse(await runBinary(binary, [
     '-target', target, '-endpoints', options.url, '-clients', String(options.connections),
     '-duration', `${options.durationSeconds}s`, '-workload', options.workload, '-keys', options.keys,
+    ...(options.keySpace === undefined ? [] : ['-key-space', String(options.keySpace)]),
     ...(options.valueBytes === undefined ? [] : ['-value-bytes', String(options.valueBytes)]),
   ]))
   return {

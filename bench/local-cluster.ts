@@ -4,6 +4,7 @@
  * and kill -9 a node for the failover scenario.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,12 +18,14 @@ export class LocalCluster {
   readonly nodes: ClusterNode[]
   readonly #dataRoot: string
   readonly #args: (id: number) => string[]
+  readonly #joinArgs: (id: number, via: string) => string[]
 
   /**
    * `etcdBasePort`: when set, node i also serves the etcd v3 gRPC API on etcdBasePort + i - 1
    * (serve --etcd-port), so the bench can drive paxos-kv through etcd's own client too.
+   * `serveArgs`: more `serve` flags for every node (e.g. --log-retain-slots).
    */
-  constructor(options: { size: number; basePort: number; fsync: 'full' | 'off'; etcdBasePort?: number }) {
+  constructor(options: { size: number; basePort: number; fsync: 'full' | 'off'; etcdBasePort?: number; serveArgs?: readonly string[] }) {
     this.#dataRoot = mkdtempSync(join(tmpdir(), 'paxos-kv-bench-'))
     this.nodes = Array.from({ length: options.size }, (_, index) => ({
       id: index + 1,
@@ -30,16 +33,33 @@ export class LocalCluster {
       process: null,
     }))
     const spec = this.nodes.map((node) => `${node.id}=${node.url}`).join(',')
-    this.#args = (id) => [
-      cli, 'serve', '--id', String(id), '--port', String(options.basePort + id - 1),
-      '--data', join(this.#dataRoot, String(id)), '--cluster', spec, '--fsync', options.fsync,
+    const common = (id: number) => [
+      '--id', String(id), '--port', String(options.basePort + id - 1), '--data', join(this.#dataRoot, String(id)), '--fsync', options.fsync,
       ...(options.etcdBasePort === undefined ? [] : ['--etcd-port', String(options.etcdBasePort + id - 1)]),
+      ...(options.serveArgs ?? []),
     ]
+    this.#args = (id) => [cli, 'serve', ...common(id), '--cluster', spec]
+    this.#joinArgs = (id, via) => [cli, 'serve', ...common(id), '--join', via]
   }
 
   start(id: number): void {
+    this.#spawn(id, this.#args(id))
+  }
+
+  /** Starts node `id` as a member added to the running cluster: it learns the members from `via` (serve --join). */
+  startJoining(id: number, via: string): void {
+    this.#spawn(id, this.#joinArgs(id, via))
+  }
+
+  /** Deletes a stopped node's data directory (a lost disk). */
+  wipe(id: number): void {
+    if (this.#node(id).process !== null) throw new Error(`node ${id} is running`)
+    rmSync(this.dataDir(id), { recursive: true, force: true })
+  }
+
+  #spawn(id: number, args: readonly string[]): void {
     const node = this.#node(id)
-    const child = spawn(process.execPath, this.#args(id), {
+    const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, PAXOS_KV_SECRET: 'bench-secret', LOG_LEVEL: 'warn' },
     })
@@ -54,6 +74,13 @@ export class LocalCluster {
     const node = this.#node(id)
     node.process?.kill('SIGKILL')
     node.process = null
+  }
+
+  /** kill -9, resolved once the process is gone (its data directory is then free to read). */
+  async killAndWait(id: number): Promise<void> {
+    const child = this.#node(id).process
+    this.kill(id)
+    if (child !== null && child.exitCode === null && child.signalCode === null) await once(child, 'exit')
   }
 
   /** Peak resident set size (VmHWM) of each running node, in MiB. */

@@ -2,11 +2,20 @@
  * `npm run bench:restart`: what a restart costs once a node holds many live keys. For each key
  * count: a fresh 3-node cluster, N keys written through the Go load generator (64 clients),
  * then the data directory sizes and memory of every node, a kill -9 and restart of one
- * follower (time until it answers, and until it has applied everything it had), and a kill -9
+ * follower (time until it answers, and until it has applied everything it had), a kill -9
  * and restart of all three (time until a linearizable GET of the last key answers 200 on
- * node 1). No test asserts a time; the numbers go to stdout and bench/results/.
+ * node 1), and a lost disk: a follower is killed, removed, its data directory deleted, added
+ * again under the same id and started with --join, so that it comes back through a snapshot
+ * install (time from its start until it answers and until it has applied the leader's commit
+ * index, the snapshot it fetched, its peak RSS). No test asserts a time; the numbers go to
+ * stdout and bench/results/.
  *
- *   npx tsx bench/restart.ts [--keys 100000,1000000] [--value-bytes 100] [--fsync off|full] [--port 7601]
+ *   npx tsx bench/restart.ts [--keys 100000,1000000] [--value-bytes 100] [--fsync off|full] [--port 7601] [--log-retain-slots N]
+ *
+ * `--log-retain-slots` (default: serve's, 5000) is passed to every node. A rejoin comes through a
+ * snapshot only when the log is compacted, i.e. when the fill took more slots than that (1M keys
+ * take about 54,000; 100k only about 4,000, so verify the path there with, e.g., 500). The table
+ * says whether a snapshot was installed.
  *
  * `--fsync off` is the default only to fill a million keys in minutes on a small machine: a
  * kill -9 does not lose what a process wrote to the OS, so the restart reads the same data.
@@ -25,6 +34,7 @@ const { values: flags } = parseArgs({
     'value-bytes': { type: 'string', default: '100' },
     fsync: { type: 'string', default: 'off' },
     port: { type: 'string', default: '7601' },
+    'log-retain-slots': { type: 'string' },
   },
 })
 
@@ -40,6 +50,9 @@ if (!Number.isInteger(valueBytes) || valueBytes < 1 || valueBytes > 1024 * 1024)
 if (flags.fsync !== 'full' && flags.fsync !== 'off') fail('--fsync: full or off')
 const fsync = flags.fsync
 const basePort = Number(flags.port)
+const retain = flags['log-retain-slots']
+if (retain !== undefined && !(Number.isInteger(Number(retain)) && Number(retain) >= 0)) fail('--log-retain-slots: a whole number of slots')
+const serveArgs = retain === undefined ? [] : ['--log-retain-slots', retain]
 
 const pollMs = 20
 
@@ -64,6 +77,39 @@ async function appliedIndex(url: string): Promise<number | null> {
   } catch {
     return null
   }
+}
+
+type SnapshotReply = { snapshot: { installed: number } }
+
+async function snapshotsInstalled(url: string): Promise<number | null> {
+  try {
+    const response = await request(`${url}/v1/status`, { headersTimeout: 1000, bodyTimeout: 1000 })
+    if (response.statusCode === 200) return ((await response.body.json()) as SnapshotReply).snapshot.installed
+    await response.body.dump()
+    return null
+  } catch {
+    return null
+  }
+}
+
+/** A membership call on `url`, tried until it answers 200 (409 while a change settles, 503 while a leader changes). */
+async function memberCall(url: string, method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<void> {
+  await until(`${method} ${path}`, async () => {
+    try {
+      const response = await request(`${url}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }), headersTimeout: 30_000, bodyTimeout: 30_000 })
+      await response.body.dump()
+      return response.statusCode === 200 ? true : null
+    } catch {
+      return null
+    }
+  }, 120_000)
+}
+
+/** The newest complete snapshot file in a data directory, in bytes (0 when there is none). */
+function newestSnapshotBytes(dataDir: string): number {
+  const dir = join(dataDir, 'snapshots')
+  const names = readdirSync(dir).filter((name) => /^snapshot-\d{16}\.snap$/.test(name)).sort()
+  return names.length === 0 ? 0 : statSync(join(dir, names.at(-1)!)).size
 }
 
 async function metric(url: string, name: string): Promise<number | null> {
@@ -108,10 +154,40 @@ type Row = {
   electionsDuringFill: number
   followerRestart: { id: number; answersSeconds: number; caughtUpSeconds: number; rssMiB: number | null }
   clusterRestart: { linearizableReadSeconds: number; rssMiB: Record<string, number | null> }
+  rejoin: Rejoin
+}
+
+type Rejoin = { id: number; slots: number; answersSeconds: number; caughtUpSeconds: number; snapshotsInstalled: number; snapshotMiB: number; peakRssMiB: number | null }
+
+/**
+ * A follower loses its disk and comes back under the same id: killed, removed, its data
+ * directory deleted, added again as a learner and started with --join (the repair the README
+ * gives for a dead disk). Timed from its start.
+ */
+async function rejoinWiped(cluster: LocalCluster, urls: readonly string[]): Promise<Rejoin> {
+  const leader = cluster.nodes[await waitForLeader(urls)]!
+  const follower = cluster.nodes.find((node) => node.id !== leader.id)!
+  cluster.kill(follower.id)
+  await memberCall(leader.url, 'DELETE', `/v1/members/${follower.id}`)
+  cluster.wipe(follower.id)
+  await memberCall(leader.url, 'POST', '/v1/members', { id: follower.id, url: follower.url, learner: true })
+  const slots = (await fetchStatus(leader.url))!.commitIndex
+  const started = performance.now()
+  cluster.startJoining(follower.id, leader.url)
+  await until(`node ${follower.id} answering`, () => appliedIndex(follower.url), 600_000)
+  const answersSeconds = seconds(started)
+  await until(`node ${follower.id} applied ${slots}`, async () => ((await appliedIndex(follower.url)) ?? 0) >= slots ? true : null, 600_000)
+  const caughtUpSeconds = seconds(started)
+  return {
+    id: follower.id, slots, answersSeconds, caughtUpSeconds,
+    snapshotsInstalled: (await snapshotsInstalled(follower.url)) ?? 0,
+    snapshotMiB: mib(newestSnapshotBytes(cluster.dataDir(follower.id))),
+    peakRssMiB: cluster.peakRssMiB()[String(follower.id)] ?? null,
+  }
 }
 
 async function measure(binary: string, keys: number): Promise<Row> {
-  const cluster = new LocalCluster({ size: 3, basePort, fsync })
+  const cluster = new LocalCluster({ size: 3, basePort, fsync, serveArgs })
   const urls = cluster.nodes.map((node) => node.url)
   try {
     cluster.startAll()
@@ -149,10 +225,13 @@ async function measure(binary: string, keys: number): Promise<Row> {
     const lastKey = `bench/read/${keys - 1}`
     await until(`a linearizable GET of ${lastKey}`, async () => ((await linearizableGet(cluster.nodes[0]!.url, lastKey)) ? true : null), 300_000)
     const linearizableReadSeconds = seconds(clusterStart)
+    const clusterRestartRss = cluster.rssMiB()
+    const rejoin = await rejoinWiped(cluster, urls)
     return {
       keys, fillSeconds, slots, snapshotsWritten, dataMiB, rssMiB, electionsDuringFill,
       followerRestart: { id: follower.id, answersSeconds, caughtUpSeconds, rssMiB: followerRss },
-      clusterRestart: { linearizableReadSeconds, rssMiB: cluster.rssMiB() },
+      clusterRestart: { linearizableReadSeconds, rssMiB: clusterRestartRss },
+      rejoin,
     }
   } finally {
     cluster.stop()
@@ -166,6 +245,10 @@ function format(rows: readonly Row[]): string {
   ]
   for (const row of rows) {
     lines.push(`| ${row.keys} | ${row.slots} | ${Object.values(row.dataMiB).join(' / ')} | ${Object.values(row.rssMiB).join(' / ')} | ${row.followerRestart.answersSeconds} / ${row.followerRestart.caughtUpSeconds} | ${row.clusterRestart.linearizableReadSeconds} | ${Object.values(row.clusterRestart.rssMiB).join(' / ')} |`)
+  }
+  lines.push('', '| live keys | wiped follower rejoins: answers / caught up s | slots to apply | snapshots installed | snapshot MiB | its peak RSS MiB |', '|---:|---|---:|---:|---:|---:|')
+  for (const { keys, rejoin } of rows) {
+    lines.push(`| ${keys} | ${rejoin.answersSeconds} / ${rejoin.caughtUpSeconds} | ${rejoin.slots} | ${rejoin.snapshotsInstalled}${rejoin.snapshotsInstalled === 0 ? ' (caught up from the log: it was not compacted)' : ''} | ${rejoin.snapshotMiB} | ${rejoin.peakRssMiB ?? '?'} |`)
   }
   return lines.join('\n')
 }

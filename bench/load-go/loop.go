@@ -14,6 +14,7 @@ type runOptions struct {
 	timeout  time.Duration
 	workload workloadName
 	keys     keyPattern
+	keySpace int
 	readKeys int
 	value    []byte
 	seed     int64
@@ -39,7 +40,7 @@ func runClosedLoop(store target, options runOptions) *runResult {
 	for index := 0; index < options.clients; index++ {
 		perClient[index] = &runResult{errors: errorCounts{}}
 		ops := &operations{
-			workload: options.workload, keys: options.keys, readKeys: options.readKeys, value: options.value,
+			workload: options.workload, keys: options.keys, keySpace: options.keySpace, readKeys: options.readKeys, value: options.value,
 			client: index, random: rand.New(rand.NewSource(options.seed + int64(index))), sequence: &sequence,
 		}
 		wait.Add(1)

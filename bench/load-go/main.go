@@ -6,7 +6,7 @@
 //
 //	load-go -target etcd-grpc|paxos-http -endpoints URL[,URL...] [-clients 16] [-conns N]
 //	        [-duration 5s] [-workload put|get|stale-get|mix] [-value-bytes 100]
-//	        [-keys random|sequential] [-read-keys 1000] [-timeout 10s] [-populate]
+//	        [-keys random|sequential] [-key-space N] [-read-keys 1000] [-timeout 10s] [-populate]
 package main
 
 import (
@@ -25,6 +25,7 @@ const (
 	maxClients    = 4096
 	maxValueBytes = 1 << 20 // paxos-kv's default value limit
 	maxReadKeys   = 1_000_000
+	maxKeySpace   = 1_000_000
 	maxDuration   = time.Hour
 )
 
@@ -38,6 +39,7 @@ type flags struct {
 	workload   workloadName
 	valueBytes int
 	keys       keyPattern
+	keySpace   int
 	readKeys   int
 	populate   bool
 }
@@ -64,7 +66,7 @@ func main() {
 	}
 	result := runClosedLoop(store, runOptions{
 		clients: options.clients, duration: options.duration, timeout: options.timeout,
-		workload: options.workload, keys: options.keys, readKeys: options.readKeys,
+		workload: options.workload, keys: options.keys, keySpace: options.keySpace, readKeys: options.readKeys,
 		value: bytes.Repeat([]byte("v"), options.valueBytes), seed: time.Now().UnixNano(),
 	})
 	printJSON(summarize(options, result))
@@ -82,6 +84,7 @@ func parseFlags(args []string) (flags, error) {
 	workload := set.String("workload", "put", "put, get, stale-get or mix")
 	valueBytes := set.Int("value-bytes", 100, "bytes per written value")
 	keys := set.String("keys", "random", "PUT keys: random or sequential")
+	keySpace := set.Int("key-space", 0, "PUTs overwrite this many keys (0: every PUT writes a new key)")
 	readKeys := set.Int("read-keys", 1000, "keys the read workloads read (written by -populate)")
 	populateOnly := set.Bool("populate", false, "write the read keys and exit instead of measuring")
 	if err := set.Parse(args); err != nil {
@@ -89,7 +92,7 @@ func parseFlags(args []string) (flags, error) {
 	}
 	result := flags{
 		target: targetName(*target), clients: *clients, conns: *conns, duration: *duration, timeout: *timeout,
-		workload: workloadName(*workload), valueBytes: *valueBytes, keys: keyPattern(*keys), readKeys: *readKeys,
+		workload: workloadName(*workload), valueBytes: *valueBytes, keys: keyPattern(*keys), keySpace: *keySpace, readKeys: *readKeys,
 		populate: *populateOnly,
 	}
 	for _, endpoint := range strings.Split(*endpoints, ",") {
@@ -123,6 +126,8 @@ func validate(f flags) error {
 		return fmt.Errorf("-value-bytes: 0 to %d, not %d", maxValueBytes, f.valueBytes)
 	case f.keys != keysRandom && f.keys != keysSequential:
 		return fmt.Errorf("-keys: random or sequential, not %q", f.keys)
+	case f.keySpace < 0 || f.keySpace > maxKeySpace:
+		return fmt.Errorf("-key-space: 0 to %d, not %d", maxKeySpace, f.keySpace)
 	case f.readKeys < 1 || f.readKeys > maxReadKeys:
 		return fmt.Errorf("-read-keys: 1 to %d, not %d", maxReadKeys, f.readKeys)
 	}
@@ -138,6 +143,7 @@ type summary struct {
 	Clients        int               `json:"connections"`
 	Conns          int               `json:"grpcConns,omitempty"`
 	Keys           keyPattern        `json:"keys"`
+	KeySpace       int               `json:"keySpace,omitempty"`
 	ValueBytes     int               `json:"valueBytes"`
 	ElapsedSeconds float64           `json:"elapsedSeconds"`
 	Requests       uint64            `json:"requests"`
@@ -158,7 +164,7 @@ func summarize(f flags, result *runResult) summary {
 	errors := result.errors.total()
 	return summary{
 		Target: f.target, Endpoints: f.endpoints, Workload: f.workload, Clients: f.clients, Conns: conns,
-		Keys: f.keys, ValueBytes: f.valueBytes,
+		Keys: f.keys, KeySpace: f.keySpace, ValueBytes: f.valueBytes,
 		ElapsedSeconds: math.Round(result.elapsed.Seconds()*1000) / 1000,
 		Requests:       result.succeeded + errors,
 		OpsPerSecond:   int64(math.Round(float64(result.succeeded) / result.elapsed.Seconds())),

@@ -21,6 +21,8 @@ const (
 
 // keyPattern spreads PUT keys: random ones land anywhere in the store's ordered index;
 // sequential ones (one counter for the whole run) always append, the best case for a B-tree.
+// With a key space of N (-key-space), PUTs overwrite the N keys bench/put/0 .. N-1 instead of
+// writing new ones: random draws one of them, sequential cycles through them in order.
 type keyPattern string
 
 const (
@@ -35,6 +37,7 @@ func readKey(index int) string { return fmt.Sprintf("bench/read/%d", index) }
 type operations struct {
 	workload workloadName
 	keys     keyPattern
+	keySpace int
 	readKeys int
 	value    []byte
 	client   int
@@ -62,10 +65,22 @@ func (o *operations) next(ctx context.Context, store storeClient) error {
 }
 
 func (o *operations) putKey() string {
+	if o.keySpace > 0 {
+		return overwriteKey(o.overwriteIndex())
+	}
 	if o.keys == keysSequential {
 		return fmt.Sprintf("bench/put/%012d", atomic.AddUint64(o.sequence, 1))
 	}
 	return fmt.Sprintf("bench/put/%d-%d-%d", o.random.Int63n(1e9), o.client, o.count)
 }
+
+func (o *operations) overwriteIndex() int {
+	if o.keys == keysSequential {
+		return int((atomic.AddUint64(o.sequence, 1) - 1) % uint64(o.keySpace))
+	}
+	return o.random.Intn(o.keySpace)
+}
+
+func overwriteKey(index int) string { return fmt.Sprintf("bench/put/%d", index) }
 
 func (o *operations) getKey() string { return readKey(o.random.Intn(o.readKeys)) }

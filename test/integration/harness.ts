@@ -38,7 +38,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | null>, t
 }
 
 /** Rejects once the node has exited and its stderr is read (at startup: it refused to start). */
-function exitAsError(child: ChildProcess, id: number, stderr: ReadonlyMap<number, string>): Promise<never> {
+export function exitAsError(child: ChildProcess, id: number, stderr: ReadonlyMap<number, string>): Promise<never> {
   const exited = new Promise<never>((_, reject) => {
     child.once('close', (code, signal) => reject(new Error(`node ${id} exited (${signal ?? `code ${code}`}): ${stderr.get(id) ?? ''}`)))
   })
@@ -46,8 +46,11 @@ function exitAsError(child: ChildProcess, id: number, stderr: ReadonlyMap<number
   return exited
 }
 
-/** `partitionable`: every peer link through a proxy a test can cut; `etcd`: every node serves the etcd API. */
-export type ClusterOptions = { partitionable?: boolean; etcd?: boolean }
+/**
+ * `partitionable`: every peer link through a proxy a test can cut; `etcd`: every node serves the
+ * etcd API; `logLevel`: the nodes' LOG_LEVEL (default warn; info shows snapshots, fetches and installs).
+ */
+export type ClusterOptions = { partitionable?: boolean; etcd?: boolean; logLevel?: 'warn' | 'info' }
 
 export type Status = { id: number; role: string; leader: number | null; ballot: { round: number; node: number }; commitIndex: number; appliedIndex: number; revision: number }
 
@@ -58,16 +61,18 @@ export class TestCluster {
   readonly dataRoot = mkdtempSync(join(tmpdir(), 'paxos-kv-it-'))
   readonly #children = new Map<number, ChildProcess>()
   readonly #extraArgs: string[]
+  readonly #logLevel: string
   readonly stderr = new Map<number, string>()
   /** With `partitionable`: every directed peer link `from>to` runs through a proxy a test can cut. */
   readonly links = new Map<string, LinkProxy>()
-  /** Each node's log lines (JSON, LOG_LEVEL warn and above), since its last start. */
+  /** Each node's log lines (JSON, LOG_LEVEL warn and above unless `logLevel` says otherwise), since its last start. */
   readonly stdout = new Map<number, string>()
 
-  private constructor(ports: number[], extraArgs: string[], etcdPorts: number[] = []) {
+  private constructor(ports: number[], extraArgs: string[], etcdPorts: number[] = [], logLevel = 'warn') {
     this.ports = ports
     this.etcdPorts = etcdPorts
     this.#extraArgs = extraArgs
+    this.#logLevel = logLevel
   }
 
   /** Cuts (or heals) every link to and from `id`; clients still reach it directly. */
@@ -87,7 +92,7 @@ export class TestCluster {
     for (let attempt = 1; ; attempt += 1) {
       const ports = await Promise.all(Array.from({ length: size }, () => freePort()))
       const etcdPorts = options.etcd === true ? await Promise.all(Array.from({ length: size }, () => freePort())) : []
-      const cluster = new TestCluster(ports, extraArgs, etcdPorts)
+      const cluster = new TestCluster(ports, extraArgs, etcdPorts, options.logLevel)
       try {
         if (options.partitionable === true) await cluster.#openLinks()
         const exits = cluster.ids.map((id) => exitAsError(cluster.startNode(id), id, cluster.stderr))
@@ -146,7 +151,7 @@ export class TestCluster {
   }
 
   startNode(id: number, args: readonly string[] = this.serveArgs(id)): ChildProcess {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } })
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: this.#logLevel } })
     this.stderr.set(id, '')
     this.stdout.set(id, '')
     child.stderr?.on('data', (chunk: Buffer) => this.stderr.set(id, (this.stderr.get(id) ?? '') + chunk.toString()))

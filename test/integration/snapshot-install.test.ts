@@ -11,17 +11,17 @@
  * killed -9 while a snapshot file is half written restarts and catches up. Each writer owns its keys and writes them in order, so every key's last
  * acknowledged value is known (a write that failed or timed out may or may not have applied).
  */
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { clusterPerTest, get, put, waitFor, type TestCluster } from './harness.js'
+import { clusterPerTest, waitFor } from './harness.js'
+import { expectValues, fullStatus, treeBytes, writeAll, type Expected, type WriterShape } from './keyed-writes.js'
 
 const startCluster = clusterPerTest()
 const flags = ['--fsync', 'off', '--tick-ms', '50', '--snapshot-every-slots', '200', '--log-retain-slots', '50']
 const writes = 50_000
-const writers = 32
 /** 32 writers × 32 keys: 1,024 keys, overwritten about 50 times each. */
-const keysPerWriter = 32
+const shape: WriterShape = { writers: 32, keysPerWriter: 32, timeoutMs: 10_000 }
 /**
  * Disk per node after the writes: the WAL (its checkpoint keeps it near 4 MiB), the database
  * (the retained log tail and the free pages truncation left) and two small snapshots; measured
@@ -29,69 +29,6 @@ const keysPerWriter = 32
  * issue's measurement), 14 MB for these writes.
  */
 const dataDirBytesMax = 8 * 1024 * 1024
-const writeTimeoutMs = 10_000
-
-type SnapshotStatus = { newestIndex: number | null; logCompactedThrough: number; sent: number; installed: number }
-type FullStatus = { appliedIndex: number; commitIndex: number; snapshot: SnapshotStatus }
-
-/** key → the values it may hold: the last acknowledged one, and any tried after it. */
-type Expected = Map<string, { acknowledged: string | null; later: string[] }>
-
-/** Bytes in a directory tree (the node's data dir: database, WAL, snapshots). */
-function treeBytes(dir: string): number {
-  let total = 0
-  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
-    const stat = statSync(join(dir, name), { throwIfNoEntry: false })
-    if (stat?.isFile() === true) total += stat.size
-  }
-  return total
-}
-
-async function writeAll(cluster: TestCluster, target: number, count: number, expected: Expected, stop: () => boolean = () => false): Promise<number> {
-  let next = 0
-  let acknowledged = 0
-  await Promise.all(Array.from({ length: writers }, async (_, writer) => {
-    for (let index = 0; ; index += 1) {
-      if (next >= count || stop()) return
-      next += 1
-      const key = `w${writer}-k${index % keysPerWriter}`
-      const value = `w${writer}-${index}`
-      const entry = expected.get(key) ?? { acknowledged: null, later: [] }
-      expected.set(key, entry)
-      try {
-        const response = await put(cluster.url(target), key, value, {}, writeTimeoutMs)
-        await response.arrayBuffer()
-        if (response.status === 200) {
-          entry.acknowledged = value
-          entry.later = []
-          acknowledged += 1
-          continue
-        }
-        if (response.status >= 500) entry.later.push(value) // 503 not_leader/overloaded: nothing applied, but a timeout may have
-      } catch {
-        entry.later.push(value)
-      }
-    }
-  }))
-  return acknowledged
-}
-
-async function fullStatus(cluster: TestCluster, id: number): Promise<FullStatus | null> {
-  return (await cluster.status(id)) as unknown as FullStatus | null
-}
-
-/** Every key on node `id` holds its last acknowledged value or a later attempt. */
-async function expectValues(cluster: TestCluster, id: number, expected: Expected, consistency: 'stale' | 'linearizable'): Promise<void> {
-  const wrong: string[] = []
-  for (const [key, { acknowledged, later }] of expected) {
-    const response = await get(cluster.url(id), key, consistency === 'stale' ? '?consistency=stale' : '')
-    const value = response.status === 200 ? await response.text() : null
-    if (response.status !== 200) await response.arrayBuffer()
-    const allowed = [acknowledged, ...later]
-    if (!allowed.includes(value) && !(acknowledged === null && value === null)) wrong.push(`${key}: ${value} (expected ${allowed.join(' or ')})`)
-  }
-  expect(wrong, `node ${id}`).toEqual([])
-}
 
 describe('snapshot install and compaction', () => {
   it(`a follower stopped during ${writes} writes rejoins through a snapshot install; kill -9 of every node after compaction loses nothing acknowledged`, async () => {
@@ -101,7 +38,7 @@ describe('snapshot install and compaction', () => {
     await cluster.kill(follower)
 
     const expected: Expected = new Map()
-    const acknowledged = await writeAll(cluster, leader, writes, expected)
+    const { acknowledged } = await writeAll(cluster, leader, writes, expected, shape)
     expect(acknowledged).toBeGreaterThan(writes * 0.9)
     const leaderStatus = (await fullStatus(cluster, leader))!
     // The log is truncated far beyond where the follower stopped.
@@ -134,7 +71,7 @@ describe('snapshot install and compaction', () => {
     const snapshots = join(cluster.dataRoot, String(follower), 'snapshots')
     const expected: Expected = new Map()
     let stopWriting = false
-    const writing = writeAll(cluster, leader, Number.MAX_SAFE_INTEGER, expected, () => stopWriting)
+    const writing = writeAll(cluster, leader, Number.MAX_SAFE_INTEGER, expected, shape, () => stopWriting)
     try {
       // Kill it the moment a temporary snapshot file exists; it must still exist after the kill
       // (else the write had finished: try again on the next one).
