@@ -19,6 +19,20 @@ export async function fetchStatus(url: string): Promise<Status | null> {
   }
 }
 
+/**
+ * Polls until every node answers /v1/status: a quorum can elect a leader before the last node
+ * has opened its port, and a bench that reads every node's metrics then would fail.
+ */
+export async function waitForAll(urls: readonly string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  for (const url of urls) {
+    while ((await fetchStatus(url)) === null) {
+      if (performance.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+}
+
 /** Polls until some node reports itself leader; returns its index in `urls`. */
 export async function waitForLeader(urls: readonly string[], timeoutMs = 30_000): Promise<number> {
   const deadline = performance.now() + timeoutMs

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import { request } from 'undici'
 import { databaseFileName } from '../src/storage/data-dir.js'
-import { electionsStarted, waitForLeader } from './cluster-client.js'
+import { electionsStarted, waitForAll, waitForLeader } from './cluster-client.js'
 import { buildGoDriver, runGo } from './go-driver.js'
 import { LocalCluster } from './local-cluster.js'
 
@@ -171,6 +171,7 @@ async function main(): Promise<void> {
   const urls = cluster.nodes.map((node) => node.url)
   try {
     cluster.startAll()
+    await waitForAll(urls)
     const leader = cluster.nodes[await waitForLeader(urls)]!
     process.stderr.write(`bench:disk: ${clients} clients overwriting ${keySpace} keys of ${valueBytes} bytes through node ${leader.id} for ${minutes} min, a sample every ${sampleSeconds} s ...\n`)
     const electionsBefore = await electionsStarted(urls)

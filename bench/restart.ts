@@ -24,7 +24,7 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { request } from 'undici'
-import { electionsStarted, fetchStatus, waitForLeader } from './cluster-client.js'
+import { electionsStarted, fetchStatus, waitForAll, waitForLeader } from './cluster-client.js'
 import { buildGoDriver, populateWithGo } from './go-driver.js'
 import { LocalCluster } from './local-cluster.js'
 
@@ -157,6 +157,7 @@ type Row = {
   rejoin: Rejoin
 }
 
+/** `snapshotMiB`: its newest snapshot once caught up (the one installed, unless it wrote a newer one itself). */
 type Rejoin = { id: number; slots: number; answersSeconds: number; caughtUpSeconds: number; snapshotsInstalled: number; snapshotMiB: number; peakRssMiB: number | null }
 
 /**
@@ -191,6 +192,7 @@ async function measure(binary: string, keys: number): Promise<Row> {
   const urls = cluster.nodes.map((node) => node.url)
   try {
     cluster.startAll()
+    await waitForAll(urls)
     const leader = cluster.nodes[await waitForLeader(urls)]!
     process.stderr.write(`bench:restart: writing ${keys} keys of ${valueBytes} bytes through node ${leader.id} (fsync ${fsync}) ...\n`)
     const electionsBefore = await electionsStarted(urls)
@@ -248,7 +250,7 @@ function format(rows: readonly Row[]): string {
   }
   lines.push('', '| live keys | wiped follower rejoins: answers / caught up s | slots to apply | snapshots installed | snapshot MiB | its peak RSS MiB |', '|---:|---|---:|---:|---:|---:|')
   for (const { keys, rejoin } of rows) {
-    lines.push(`| ${keys} | ${rejoin.answersSeconds} / ${rejoin.caughtUpSeconds} | ${rejoin.slots} | ${rejoin.snapshotsInstalled}${rejoin.snapshotsInstalled === 0 ? ' (caught up from the log: it was not compacted)' : ''} | ${rejoin.snapshotMiB} | ${rejoin.peakRssMiB ?? '?'} |`)
+    lines.push(`| ${keys} | ${rejoin.answersSeconds} / ${rejoin.caughtUpSeconds} | ${rejoin.slots} | ${rejoin.snapshotsInstalled}${rejoin.snapshotsInstalled === 0 ? ' (caught up from the log: it was not compacted)' : ''} | ${rejoin.snapshotsInstalled === 0 ? '-' : rejoin.snapshotMiB} | ${rejoin.peakRssMiB ?? '?'} |`)
   }
   return lines.join('\n')
 }
