@@ -575,7 +575,9 @@ export class Proposer<C extends AppCommand> {
   }
 
   #hearsQuorum(): boolean {
-    const heard = [this.#self, ...[...this.#lastHeard].filter(([, at]) => this.#now - at <= limits.checkQuorumTicks).map(([peer]) => peer)]
+    // A set: this node's own acceptor answers its accepts too (it is in #lastHeard), and one
+    // member counted twice made a cut-off leader of three that kept proposing hear a quorum.
+    const heard = new Set([this.#self, ...[...this.#lastHeard].filter(([, at]) => this.#now - at <= limits.checkQuorumTicks).map(([peer]) => peer)])
     return this.#configs.from(slot(this.#learner.commitIndex + 1)).every((config) => config.hasQuorum(heard))
   }
 

@@ -6,7 +6,8 @@
  * @module
  */
 import { z } from 'zod'
-import { isLeaseId, type Revision } from '../core/ids.js'
+import type { Ballot } from '../core/ballot.js'
+import { isLeaseId, type NodeId, type Revision } from '../core/ids.js'
 import { limits } from '../core/limits.js'
 import type { WriteCommand } from './command.js'
 import { writeTwiceIn } from './txn-rules.js'
@@ -37,6 +38,9 @@ const proposalFields = {
   quotaBytes: z.number().int().min(0).max(maxInt).optional(),
 }
 const writeFields = { ...proposalFields, key, cas: revision.nullable() }
+/** A leader's ballot: round 1 and up, a member's id (ballot zero is no leader's). */
+const ballot = z.strictObject({ round: z.number().int().min(1).max(maxInt), node: z.number().int().min(1).max(limits.nodesMax) })
+  .transform((value): Ballot => ({ round: value.round, node: value.node as NodeId }))
 const prefix = z.string().refine((text) => Buffer.byteLength(text) <= limits.keyBytesMax, 'prefix too long')
 const operator = z.enum(['=', '!=', '<', '>'])
 const lease = z.string().refine(isLeaseId, 'not a lease id')
@@ -66,7 +70,8 @@ export const writeCommandSchema = z.union([
   ]),
   txnCommand,
   z.strictObject({ type: z.literal('lease-grant'), id: lease, ttlSeconds: z.number().int().min(1).max(limits.leaseTtlSecondsMax), ...proposalFields }),
-  z.strictObject({ type: z.literal('lease-revoke'), id: lease, ...proposalFields }),
+  z.strictObject({ type: z.literal('lease-revoke'), id: lease, expiryBallot: ballot.optional(), ...proposalFields }),
+  z.strictObject({ type: z.literal('lease-epoch'), ballot, ...proposalFields }),
   z.strictObject({ type: z.literal('compact'), revision: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), ...proposalFields }),
 ])
 

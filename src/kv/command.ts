@@ -4,6 +4,7 @@
  * @module
  */
 import { assertNever } from '../core/assert.js'
+import { formatBallot, type Ballot } from '../core/ballot.js'
 import type { CommandPort, CoreEntry, Entry, ProposalId, Value } from '../core/command.js'
 import type { Revision } from '../core/ids.js'
 import { byteLimits, checkByteLimits, limits } from '../core/limits.js'
@@ -72,7 +73,17 @@ export type TxnCommand = Readonly<{ type: 'txn' }> & TxnSpec & ProposalFields
  * revoke the leader proposes; keepalives never reach the log.
  */
 export type LeaseGrantCommand = Readonly<{ type: 'lease-grant'; id: string; ttlSeconds: number }> & ProposalFields
-export type LeaseRevokeCommand = Readonly<{ type: 'lease-revoke'; id: string }> & ProposalFields
+/**
+ * `expiryBallot`: set on a revoke the leader proposes for an expiry, the ballot it led at when it
+ * decided it; such a revoke is ignored once a newer leader's epoch is applied (src/kv/leases.ts).
+ * Absent: a client's revoke (and an expiry of an older log), never ignored.
+ */
+export type LeaseRevokeCommand = Readonly<{ type: 'lease-revoke'; id: string; expiryBallot?: Ballot | undefined }> & ProposalFields
+/**
+ * A leader's lease epoch marker: proposed once it takes over, carrying its ballot; it serves no
+ * keepalive and decides no expiry before the marker is applied (src/node/lease-keeper.ts).
+ */
+export type LeaseEpochCommand = Readonly<{ type: 'lease-epoch'; ballot: Ballot }> & ProposalFields
 
 /**
  * etcd's compact: the change history (what watches and reads at past revisions are served from)
@@ -82,7 +93,7 @@ export type LeaseRevokeCommand = Readonly<{ type: 'lease-revoke'; id: string }> 
 export type CompactCommand = Readonly<{ type: 'compact'; revision: number }> & ProposalFields
 
 /** A command the KV proposes: every one changes state. */
-export type WriteCommand = PutCommand | DeleteCommand | TxnCommand | LeaseGrantCommand | LeaseRevokeCommand | CompactCommand
+export type WriteCommand = PutCommand | DeleteCommand | TxnCommand | LeaseGrantCommand | LeaseRevokeCommand | LeaseEpochCommand | CompactCommand
 /** An entry of a KV log: a command or one of the core's own (a noop). */
 export type Command = Entry<WriteCommand>
 /** A slot's value in a KV log. */
@@ -106,11 +117,17 @@ export function commandBytes(command: WriteCommand): number {
     case 'txn':
       return txnBytes(command)
     case 'lease-grant':
-    case 'lease-revoke':
     case 'compact':
       return proposalFieldBytes(command) + 64
+    case 'lease-revoke':
+      return proposalFieldBytes(command) + 64 + (command.expiryBallot === undefined ? 0 : ballotBytes)
+    case 'lease-epoch':
+      return proposalFieldBytes(command) + 32 + ballotBytes
   }
 }
+
+/** `,"expiryBallot":{"round":…,"node":…}` with a safe integer round and a node id: at most 64 bytes. */
+const ballotBytes = 64
 
 /**
  * The largest command the HTTP edge accepts, as commandBytes estimates it: a maximal value in
@@ -172,7 +189,9 @@ export function describeCommand(command: WriteCommand): string {
     case 'lease-grant':
       return `lease-grant ${command.id} ttl=${command.ttlSeconds}`
     case 'lease-revoke':
-      return `lease-revoke ${command.id}`
+      return `lease-revoke ${command.id}${command.expiryBallot === undefined ? '' : ` expiry@${formatBallot(command.expiryBallot)}`}`
+    case 'lease-epoch':
+      return `lease-epoch ${formatBallot(command.ballot)}`
     case 'compact':
       return `compact ${command.revision}`
     default:

@@ -7,6 +7,7 @@
 import sortedBtree from 'sorted-btree'
 import * as sortedBtreeBulk from 'sorted-btree/extended/bulkLoad.js'
 import { assert } from '../core/assert.js'
+import { ballotZero, compareBallots, type Ballot } from '../core/ballot.js'
 import { governsFrom, type ChosenConfig } from '../core/configuration.js'
 import { revisionZero, slotZero, type LeaseId, type Revision, type Slot } from '../core/ids.js'
 import { compareKeys, utf8Length } from './key-order.js'
@@ -48,6 +49,7 @@ export type KvStoreView = Readonly<{
   leases: () => IterableIterator<[string, number]>
   /** The member configurations applied, oldest first (the newest few: see configsKept). */
   configs: readonly ChosenConfig[]
+  leaseEpoch: Ballot
 }>
 
 /**
@@ -66,6 +68,7 @@ export class KvMemoryStore implements KvStore {
   #appliedIndex: Slot = slotZero
   #revision: Revision = revisionZero
   #configs: readonly ChosenConfig[] = []
+  #leaseEpoch: Ballot = ballotZero
   /**
    * The last key read and its entry then (undefined: absent), until the next change of any key.
    * A write reads its key (the semantics look at the version, the lease, the size) and then puts
@@ -231,6 +234,16 @@ export class KvMemoryStore implements KvStore {
     this.#revision = revision
   }
 
+  leaseEpoch(): Ballot {
+    return this.#leaseEpoch
+  }
+
+  /** The epoch only rises: a marker older than the epoch is the semantics' to skip (leases.ts). */
+  setLeaseEpoch(epoch: Ballot): void {
+    assert(compareBallots(epoch, this.#leaseEpoch) >= 0, 'the lease epoch went back')
+    this.#leaseEpoch = epoch
+  }
+
   /** The member configurations applied (or restored), oldest first; empty: the bootstrap one. */
   configs(): readonly ChosenConfig[] {
     return this.#configs
@@ -318,6 +331,7 @@ export class KvMemoryStore implements KvStore {
       leaseCount: leases.size,
       leases: () => leases.entries(),
       configs: this.#configs,
+      leaseEpoch: this.#leaseEpoch,
       records: function* (space) {
         const { byKey, bySeq } = spaces[space]
         for (const [, key] of bySeq.entries()) yield [key, byKey.get(key)!.record]

@@ -4,6 +4,7 @@
  * @module
  */
 import { assert } from '../core/assert.js'
+import type { Ballot } from '../core/ballot.js'
 import { isCoreEntry } from '../core/command.js'
 import type { ChosenConfig } from '../core/configuration.js'
 import { slot, type Revision, type Slot } from '../core/ids.js'
@@ -175,6 +176,11 @@ export class KvStateMachine implements StateMachine {
 
   leases(): Iterable<readonly [LeaseId, number]> {
     return this.#store.leases()
+  }
+
+  /** The ballot of the newest leader whose lease epoch marker is applied (src/kv/leases.ts). */
+  leaseEpoch(): Ballot {
+    return this.#store.leaseEpoch()
   }
 
   /** The changes applied since the last restore (or the start), as far back as its bounds keep. */

@@ -3,6 +3,7 @@
  * stores, and counts the bytes it holds for the quota.
  * @module
  */
+import type { Ballot } from '../core/ballot.js'
 import type { LeaseId, Revision, Slot } from '../core/ids.js'
 import type { ApplyResult, KvItem, KvPage } from './state-machine.js'
 
@@ -72,6 +73,9 @@ export interface KvStore {
   leaseCount(): number
   /** Every lease and its TTL, in id order (as text). */
   leases(): Iterable<readonly [LeaseId, number]>
+  /** The ballot of the newest leader whose epoch marker was applied (ballot zero: none yet). */
+  leaseEpoch(): Ballot
+  setLeaseEpoch(epoch: Ballot): void
   /**
    * Estimated bytes of live data (keys, values, records, and a fixed per-entry overhead): what
    * the quota limits. Deterministic: a function of the contents alone.

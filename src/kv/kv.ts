@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import { assert } from '../core/assert.js'
 import type { DeleteCommand, PutCommand, WriteCommand } from './command.js'
 import { leaseId, revision, revisionZero, type Revision } from '../core/ids.js'
-import { applyLeaseGrant, applyLeaseRevoke, leaseRefusal } from './leases.js'
+import { applyLeaseEpoch, applyLeaseGrant, applyLeaseRevoke, leaseRefusal } from './leases.js'
 import { limits } from '../core/limits.js'
 import { utf8Length } from './key-order.js'
 import { entryOverheadBytes, type KvStore, type RecordSpace, type StoredValue } from './kv-store.js'
@@ -40,8 +40,9 @@ export function checkApplyWriteOptions(options: ApplyWriteOptions): void {
 type Token = Readonly<{ space: RecordSpace; key: string; atMs: number }>
 
 function tokenOf(command: WriteCommand): Token | null {
-  // A compact only raises a floor: a second copy changes nothing, so it needs no record.
-  if (command.type === 'compact') return null
+  // A compact only raises a floor, and a lease epoch marker too: a second copy changes nothing,
+  // so neither needs a record (a leader proposes its marker again until one applies).
+  if (command.type === 'compact' || command.type === 'lease-epoch') return null
   // Lease commands too: a revoke's retry would find the lease gone (a 404 for a revoke that
   // succeeded), and a grant's late copy after a revoke would bring the lease back. A revoke the
   // leader proposes for an expiry has neither token, and needs none (it is proposed once).
@@ -83,9 +84,10 @@ export function applyWrite(
 /**
  * What a record keeps of a result: all of it, but a txn's reads. Those can be as large as the
  * store itself, and a retry needs the first attempt's decision and writes, not a copy of what it
- * read (its answer says `replayed`).
+ * read (its answer says `replayed`). A grant's retry creates no lease: its answer says so.
  */
 function kept(result: ApplyResult): ApplyResult {
+  if (result.type === 'lease_granted') return { ...result, created: false }
   if (result.type !== 'txn') return result
   const results = result.results.map((op) => (op.type === 'get' || op.type === 'list' ? { type: 'not_kept' as const } : op))
   return { ...result, results } satisfies TxnResult
@@ -132,6 +134,8 @@ function evaluate(store: KvStore, command: WriteCommand, current: Revision): { r
       return applyLeaseGrant(store, command, current)
     case 'lease-revoke':
       return applyLeaseRevoke(store, command, current)
+    case 'lease-epoch':
+      return applyLeaseEpoch(store, command, current)
     case 'compact':
       // The history is the state machine's, not the store's: KvStateMachine.apply compacts it.
       return { result: { type: 'history_compacted', revision: revision(Math.min(command.revision, current)) }, revision: current }

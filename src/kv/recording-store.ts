@@ -4,6 +4,7 @@
  * (kv.ts, txn.ts) knowing that anyone listens.
  * @module
  */
+import type { Ballot } from '../core/ballot.js'
 import { revisionZero, type LeaseId, type Revision, type Slot } from '../core/ids.js'
 import type { Change } from './change-history.js'
 import type { DedupeRecord, KvStore, RecordSpace, StoredLease, StoredValue } from './kv-store.js'
@@ -49,6 +50,14 @@ export class RecordingStore implements KvStore {
 
   setPosition(appliedIndex: Slot, revision: Revision): void {
     this.#inner.setPosition(appliedIndex, revision)
+  }
+
+  leaseEpoch(): Ballot {
+    return this.#inner.leaseEpoch()
+  }
+
+  setLeaseEpoch(epoch: Ballot): void {
+    this.#inner.setLeaseEpoch(epoch)
   }
 
   recordGet(space: RecordSpace, key: string): DedupeRecord | null {

@@ -8,6 +8,7 @@
  * Chunk layout (little-endian; numbers are float64 holding safe integers, which are exact):
  *   header:  u8 1 | "PXKVSNAP" | u16 format | f64 appliedIndex | f64 revision | f64 dataCount
  *            | f64 idempotencyRecords | f64 requestRecords | f64 leases (format 3 on)
+ *            | f64 leaseEpochRound | f64 leaseEpochNode (format 6 on; 0 and 0: no marker applied)
  *   data:    u8 2 | u32 n | n × (u16 keyBytes | key | f64 version | f64 createRevision | f64 writes
  *            | u8 leaseBytes (0: none) | lease digits | u32 valueBytes | value)
  *   records: u8 3 | u32 n | n × (u8 space | u16 keyBytes | key | f64 atMs | u8 result | f64 revision
@@ -24,6 +25,8 @@
  * Data keys are strictly increasing in UTF-8 byte order; each space's records come oldest
  * applied first (the Idempotency-Key space, then the request-id space).
  *
+ * Format 6 added the lease epoch (older snapshots restore with epoch zero: below every leader's,
+ * so no expiry is ignored until a marker applies, as before the epoch existed).
  * Format 5 added the member configurations (older snapshots have none: the bootstrap list holds).
  * Format 4 added retry records of lease grants and revokes (formats 2 and 3 have none and still
  * restore). Format 3 added leases (format 2 snapshots, which have none, still restore). Format 2 added the key metadata (createRevision, writes, lease). Format 1 snapshots lack it and
@@ -35,6 +38,7 @@
 import { isUtf8 } from 'node:buffer'
 import { crc32 } from 'node:zlib'
 import { assert } from '../core/assert.js'
+import { ballotZero, type Ballot } from '../core/ballot.js'
 import { memberListProblem, type ChosenConfig, type ConfigMember } from '../core/configuration.js'
 import { isLeaseId, leaseId, nodeId, revision, slot, type Revision, type Slot } from '../core/ids.js'
 import { limits as coreLimits } from '../core/limits.js'
@@ -43,11 +47,11 @@ import { recordSpaces, type DedupeRecord, type RecordSpace, type StoredValue } f
 import { configsKept, KvMemoryStore, type KvStoreView } from './kv-memory-store.js'
 import type { ApplyResult, TxnOpResult, TxnResult } from './state-machine.js'
 
-export const snapshotFormatVersion = 5
+export const snapshotFormatVersion = 6
 const magic = Buffer.from('PXKVSNAP', 'latin1')
 const kind = { header: 1, data: 2, records: 3, end: 4, leases: 5, configs: 6 } as const
-/** Format 2's header has no lease count. */
-const headerBytesOf = (format: number): number => 1 + magic.length + 2 + (format >= 3 ? 6 : 5) * 8
+/** Format 2's header has no lease count, formats before 6 no lease epoch. */
+export const headerBytesOf = (format: number): number => 1 + magic.length + 2 + (format >= 6 ? 8 : format >= 3 ? 6 : 5) * 8
 const headerBytes = headerBytesOf(snapshotFormatVersion)
 const endBytes = 1 + 8 + 4
 const chunkPrefixBytes = 1 + 4
@@ -113,7 +117,8 @@ export function* encodeSnapshot(view: KvStoreView, chunkBytesMax: number, chunkB
   header.writeUInt8(kind.header, 0)
   magic.copy(header, 1)
   let at = header.writeUInt16LE(snapshotFormatVersion, 1 + magic.length)
-  for (const number of [view.appliedIndex, view.revision, view.dataCount, view.recordCounts.idempotency, view.recordCounts.request, view.leaseCount]) at = header.writeDoubleLE(number, at)
+  const numbers = [view.appliedIndex, view.revision, view.dataCount, view.recordCounts.idempotency, view.recordCounts.request, view.leaseCount, view.leaseEpoch.round, view.leaseEpoch.node]
+  for (const number of numbers) at = header.writeDoubleLE(number, at)
   yield emit(header)
   const data = new ChunkWriter(kind.data, chunkBytesMax, chunkBytesTarget)
   for (const [key, stored] of view.data()) {
@@ -266,7 +271,7 @@ class ChunkWriter {
   }
 }
 
-type Header = Readonly<{ appliedIndex: Slot; revision: Revision; dataCount: number; recordCounts: Readonly<Record<RecordSpace, number>>; leaseCount: number }>
+type Header = Readonly<{ appliedIndex: Slot; revision: Revision; dataCount: number; recordCounts: Readonly<Record<RecordSpace, number>>; leaseCount: number; leaseEpoch: Ballot }>
 
 /**
  * Decodes a chunk stream into a fresh store, checking everything on the way; `finish` returns it
@@ -474,6 +479,7 @@ export class SnapshotDecoder {
     const orphaned = this.#store.orphanedLeases()
     if (orphaned.length > 0) throw new SnapshotFormatError(`keys are attached to lease ${orphaned[0]}, which the snapshot does not hold`)
     this.#store.setPosition(header.appliedIndex, header.revision)
+    this.#store.setLeaseEpoch(header.leaseEpoch)
     if (this.#configs !== null) {
       if (this.#configs.some((config) => config.slot > header.appliedIndex)) throw new SnapshotFormatError(`a configuration chosen after the snapshot's applied index ${header.appliedIndex}`)
       this.#store.setConfigs(this.#configs)
@@ -495,7 +501,17 @@ function readHeader(bytes: Buffer): Header {
     dataCount: reader.integer('key count'),
     recordCounts: { idempotency: reader.integer('idempotency record count'), request: reader.integer('request record count') },
     leaseCount: format >= 3 ? reader.integer('lease count') : 0,
+    leaseEpoch: format >= 6 ? readLeaseEpoch(reader) : ballotZero,
   }
+}
+
+/** A leader's ballot (round 1 on, a member's id), or ballot zero: no marker applied yet. */
+function readLeaseEpoch(reader: Reader): Ballot {
+  const round = reader.integer('lease epoch round')
+  const node = reader.integer('lease epoch node')
+  if (round === 0 && node === 0) return ballotZero
+  if (round < 1 || node < 1 || node > coreLimits.nodesMax) throw new SnapshotFormatError(`a lease epoch of ballot ${round}.${node}`)
+  return { round, node: nodeId(node) }
 }
 
 /** A grant's record: its TTL in the revision field, its id after the (zero) deleted byte. */
@@ -503,7 +519,7 @@ function readLeaseGrant(reader: Reader, ttlSeconds: number, deleted: number): Ap
   const length = reader.u8()
   const id = length === 0 || length > leaseBytesMax ? null : reader.text(length)
   if (id === null || !isLeaseId(id) || deleted !== 0 || ttlSeconds < 1) throw new SnapshotFormatError('a lease grant record with an invalid id or TTL')
-  return { type: 'lease_granted', id: leaseId(id), ttlSeconds }
+  return { type: 'lease_granted', id: leaseId(id), ttlSeconds, created: false }
 }
 
 /** A revoke's record: its revision, then how many keys it deleted. */

@@ -5,6 +5,7 @@
  * the same state as one that applied the whole log.
  * @module
  */
+import type { Ballot } from '../core/ballot.js'
 import type { ProposalId } from '../core/command.js'
 import type { TxnSpec } from './command.js'
 import type { LeaseId, Revision, Slot } from '../core/ids.js'
@@ -28,9 +29,20 @@ export type ApplyResult =
   | Readonly<{ type: 'lease_not_found' }>
   /** Refused, nothing changed: as many leases as allowed, or as many keys on this lease. */
   | Readonly<{ type: 'lease_limit' }>
-  | Readonly<{ type: 'lease_granted'; id: LeaseId; ttlSeconds: number }>
+  /**
+   * `created`: this grant made the lease; false for a copy of a grant that finds its lease there
+   * already, or a retry answered from its record (which creates nothing, whatever the state).
+   */
+  | Readonly<{ type: 'lease_granted'; id: LeaseId; ttlSeconds: number; created: boolean }>
   /** `revision`: the one its keys were deleted at (the store's, when it had none). */
   | Readonly<{ type: 'lease_revoked'; revision: Revision; deleted: number }>
+  /** A leader's epoch marker applied: `epoch` is the lease epoch now (its ballot, or a newer one). */
+  | Readonly<{ type: 'lease_epoch'; epoch: Ballot }>
+  /**
+   * An expiry's revoke decided by a leader older than the lease epoch `epoch`: nothing changed
+   * (the lease and its keys stay; the newer leader counts it down itself).
+   */
+  | Readonly<{ type: 'lease_expiry_stale'; epoch: Ballot }>
   /** The history was compacted at `revision` (clamped to the store's): no key changed. */
   | Readonly<{ type: 'history_compacted'; revision: Revision }>
   | TxnResult

@@ -36,6 +36,11 @@ export class LeaseTimers {
     this.#takeoverTicks = options.takeoverTicks
   }
 
+  /** Ticks after which an expired lease whose revoke did not take effect is reported again. */
+  get retryTicks(): number {
+    return this.#retryTicks
+  }
+
   /** The takeover margin in milliseconds: the longest read barrier a keepalive may renew after. */
   get takeoverMs(): number {
     return this.#takeoverTicks * this.#tickMs

@@ -34,7 +34,7 @@ import { SystemClock } from './clock.js'
 import { EventLoop } from './event-loop.js'
 import type { IdentityAnswer } from '../transport/peer-identity.js'
 import type { AdmitOutcome, DeliverOutcome, LeaseCall, LeaseView, LiveSubscription, MemberCall, MemberChange, MembersBody, NodeService, ReadBarrierOutcome, StatusBody, StepThroughPort, WatchHandle, WatchHistory, WriteOutcome, WriteRequest } from '../server/node-service.js'
-import { LeaseKeeper } from './lease-keeper.js'
+import { LeaseKeeper, type LeaseProposal } from './lease-keeper.js'
 import { LeaseTimers, takeoverTicksFor } from './lease-timers.js'
 import { WatchHub } from './watch-hub.js'
 import { Pending } from './pending.js'
@@ -209,7 +209,7 @@ export class PaxosNode implements NodeService {
           this.#live.recorder.applied(entries)
           const appliedWrites = this.#stateMachine.apply(entries)
           // The leader's countdowns follow the applied grants and revokes (a follower keeps none).
-          if (this.#replica.status().role === 'leader') this.#leases.applied(entries)
+          if (this.#replica.status().role === 'leader') this.#leases.applied(entries, appliedWrites)
           for (const applied of appliedWrites) {
             this.#metrics.commandsApplied.inc()
             this.#pending.settleWrite(applied.proposal, { type: 'applied', slot: applied.slot, result: applied.result })
@@ -398,8 +398,13 @@ export class PaxosNode implements NodeService {
 
   /** One write's command. Wall time rides along for the dedupe records' expiry (see kv.ts). */
   #command(request: WriteRequest): WriteCommand {
+    return writeCommand(request, this.#nextProposal(), this.#clock.wallMs(), this.#config.quotaBytes)
+  }
+
+  /** Unique in the cluster: this node, this process start, a counter. */
+  #nextProposal(): string {
     this.#proposals += 1
-    return writeCommand(request, `${this.id}-${this.#incarnation}-${this.#proposals}`, this.#clock.wallMs(), this.#config.quotaBytes)
+    return `${this.id}-${this.#incarnation}-${this.#proposals}`
   }
 
   /** Unique in the cluster: this node, this process start, a counter. */
@@ -459,6 +464,8 @@ export class PaxosNode implements NodeService {
         return { type: 'not_found' }
       case 'late':
         return { type: 'timeout' } // the leader could not confirm its leadership in time to renew
+      case 'taking-over':
+        return { type: 'timeout' } // a new leader whose epoch marker is not applied yet: as late
     }
   }
 
@@ -484,12 +491,19 @@ export class PaxosNode implements NodeService {
       this.#followedLeader = leader
     }
     if (this.#replica.status().role !== 'leader') return
-    for (const id of this.#leases.tick()) {
-      this.#logger.info({ lease: id }, 'lease expired: revoking it')
-      const revoke: WriteRequest = { type: 'lease-revoke', id, idempotencyKey: null, requestId: null }
-      // Its outcome shows in the state: a revoke that did not apply is proposed again after retryTicks.
-      void this.write(revoke, this.#clock.nowMs() + this.#config.requestTimeoutMs)
-    }
+    for (const proposal of this.#leases.tick()) this.#proposeForLeases(proposal)
+  }
+
+  /**
+   * The leader's own lease commands (its epoch marker, an expiry's revoke), for no client: no
+   * one waits for them. Their outcome shows in the state, and the keeper proposes again what did
+   * not take effect (after its retry interval).
+   */
+  #proposeForLeases(proposal: LeaseProposal): void {
+    if (proposal.type === 'lease-revoke') this.#logger.info({ lease: proposal.id }, 'lease expired: revoking it')
+    else this.#logger.debug({ ballot: proposal.ballot }, 'proposing the lease epoch marker')
+    const command: WriteCommand = { ...proposal, proposal: this.#nextProposal(), idempotency: null }
+    if (this.#replica.propose(command).type === 'proposed') this.#loop.schedule()
   }
 
   watchHistory(): WatchHistory {
@@ -637,8 +651,9 @@ export class PaxosNode implements NodeService {
       case 'became-leader':
         // A leader change ends watch streams (api.md): clients resume from their last revision.
         this.#watches.closeAll()
-        // Every lease starts over at its full TTL: a leader change never ends one early.
-        this.#leases.becameLeader()
+        // Every lease starts over at its full TTL: a leader change never ends one early. The
+        // keeper serves once its epoch marker at this ballot is applied.
+        this.#leases.becameLeader(event.ballot)
         this.#metrics.leaderChanges.inc()
         this.#logger.info({ ballot: event.ballot, recoveredThrough: event.recoveredThrough }, 'became leader')
         return

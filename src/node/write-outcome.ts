@@ -3,6 +3,7 @@
  * terms. One mapping for the node and for the routes' test double, so they cannot drift apart.
  * @module
  */
+import { assert } from '../core/assert.js'
 import type { ApplyResult } from '../kv/state-machine.js'
 import type { Receipt, WriteOutcome } from '../server/node-service.js'
 
@@ -30,5 +31,9 @@ export function writeOutcome(result: ApplyResult, receipt: () => Receipt): Write
       return { type: 'lease_revoked', version: result.revision, deleted: result.deleted, receipt: receipt() }
     case 'history_compacted':
       return { type: 'ok', version: result.revision, deleted: null, receipt: receipt() }
+    case 'lease_epoch':
+    case 'lease_expiry_stale':
+      // The node's own lease commands: it proposes them for no client (node.ts, LeaseKeeper).
+      assert(false, `a client's write answered ${result.type}`)
   }
 }

@@ -41,7 +41,7 @@ function randomTxn(random: Random, { proposal, idempotency, request }: { proposa
 }
 
 function randomCommand(random: Random): Command {
-  const roll = randomBelow(random, 4)
+  const roll = randomBelow(random, 6)
   if (roll === 0) return { type: 'noop' }
   const fields = {
     proposal: nastyText(random, 1 + randomBelow(random, 128)),
@@ -52,6 +52,10 @@ function randomCommand(random: Random): Command {
   }
   if (roll === 1) return { type: 'delete', ...fields }
   if (roll === 3) return randomTxn(random, fields)
+  // The leader's own lease commands, at the widest ballot: its epoch marker and an expiry's revoke.
+  const { key: _key, cas: _cas, ...proposal } = fields
+  if (roll === 4) return { type: 'lease-epoch', ballot, ...proposal }
+  if (roll === 5) return { type: 'lease-revoke', id: '9223372036854775807', ...(randomBelow(random, 2) === 0 ? {} : { expiryBallot: ballot }), ...proposal }
   return { type: 'put', value: Buffer.from(nastyText(random, randomBelow(random, 2000))).toString('base64'), ...fields }
 }
 

@@ -94,6 +94,30 @@ describe('Replica', () => {
     expect(harness.reads.get(leader)).toEqual([{ id: 1, type: 'ready' }, { id: 2, type: 'not_leader' }])
   })
 
+  it('a cut-off leader that keeps proposing steps down all the same: its own votes count once', () => {
+    // Three members, quorum two: the leader's own acceptor answers each accept it sends itself,
+    // and it must not count as a second member heard from (it kept a cut-off leader of a
+    // three-node cluster leading for as long as it proposed, such as its lease epoch marker).
+    const harness = new Harness(3, 5)
+    harness.run(60)
+    const leader = harness.leader()!
+    const replica = harness.replica(leader)
+    for (let tick = 0; tick < 2 * limits.checkQuorumTicks && replica.status().role === 'leader'; tick += 1) {
+      if (tick % 3 === 0) replica.propose(put(`k${tick}`, 'v'))
+      for (const each of harness.replicas.values()) each.tick()
+      harness.process()
+      // Only what the leader sends itself gets through (its own votes); the peers hear nothing.
+      for (let round = 0; round < 10; round += 1) {
+        const own = harness.queue.filter((envelope) => envelope.from === leader && envelope.to === leader)
+        harness.queue = []
+        for (const envelope of own) replica.step(envelope)
+        harness.process()
+      }
+    }
+    expect(replica.status().role).toBe('follower')
+    expect(harness.events).toContainEqual({ node: leader, event: expect.objectContaining({ type: 'became-follower', reason: 'lost contact with a quorum' }) })
+  })
+
   it('answers overloaded once the pipeline and the bounded queue are full, and never grows past them', () => {
     const harness = new Harness(3, 11)
     harness.run(60)

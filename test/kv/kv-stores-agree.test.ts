@@ -10,7 +10,7 @@
  * snapshot. A failure names its seed.
  */
 import { describe, expect, it } from 'vitest'
-import { isCoreEntry, randomBelow, randomChance, revision, revisionZero, seededRandom, slot, type LeaseId, type Random, type Revision, type Slot } from '../../src/core/index.js'
+import { ballotZero, isCoreEntry, randomBelow, randomChance, revision, revisionZero, seededRandom, slot, type Ballot, type LeaseId, type Random, type Revision, type Slot } from '../../src/core/index.js'
 import { type Command } from '../../src/kv/command.js'
 import { limits } from '../../src/core/limits.js'
 import { compareKeys } from '../../src/kv/key-order.js'
@@ -98,6 +98,12 @@ class NaiveStore implements KvStore {
   }
   leases(): Iterable<readonly [LeaseId, number]> {
     return []
+  }
+  leaseEpoch(): Ballot {
+    return ballotZero
+  }
+  setLeaseEpoch(): void {
+    throw new Error('no lease epochs in this test')
   }
 }
 

@@ -5,12 +5,12 @@
  */
 import { crc32 } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { leaseId, limits, revision, slot } from '../../src/core/index.js'
+import { ballotZero, leaseId, limits, nodeId, revision, slot, type Ballot } from '../../src/core/index.js'
 import { type Command, type WriteCommand } from '../../src/kv/command.js'
 import { KvMemoryStore } from '../../src/kv/kv-memory-store.js'
 import { entryOverheadBytes } from '../../src/kv/kv-store.js'
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js'
-import { encodeSnapshot, SnapshotDecoder, SnapshotFormatError, SnapshotTooOldError } from '../../src/kv/snapshot-codec.js'
+import { encodeSnapshot, headerBytesOf, SnapshotDecoder, SnapshotFormatError, SnapshotTooOldError } from '../../src/kv/snapshot-codec.js'
 import { runStateMachineContract } from './kv-semantics.js'
 
 runStateMachineContract()
@@ -154,16 +154,9 @@ describe('snapshots', () => {
 
   it('of format 2 (before leases) still restore, with no leases', () => {
     const sm = filled()
-    const chunks = [...sm.snapshot().chunks()].map((chunk) => Buffer.from(chunk))
-    // Format 2: the same chunks without the header's lease count (and no lease chunk, as here),
-    // and the end chunk's checksum over them.
-    const header = Buffer.concat([chunks[0]!.subarray(0, chunks[0]!.length - 8)])
-    header.writeUInt16LE(2, 9)
-    const body = [header, ...chunks.slice(1, -1)]
-    const end = Buffer.from(chunks.at(-1)!)
-    end.writeUInt32LE(body.reduce((sum, chunk) => crc32(chunk, sum), 0), 9)
+    // No lease chunk here, as format 2 has none; its header has no lease count.
     const restored = new KvStateMachine({ snapshotChunkBytesMax: 256 })
-    restored.restore([...body, end])
+    restored.restore(asFormat(2, sm.snapshot().chunks()))
     expect(restored.range('', 100)).toEqual(sm.range('', 100))
     expect([...restored.leases()]).toEqual([])
   })
@@ -250,20 +243,31 @@ describe('lease commands carry retry records', () => {
   it('a late copy of a grant after its revoke does not bring the lease back', () => {
     const sm = new KvStateMachine()
     const granted = applyOne(sm, grant('8', 30, 'req-g'))
+    expect(granted).toEqual([{ type: 'lease_granted', id: '8', ttlSeconds: 30, created: true }])
     applyOne(sm, revoke('8', 'req-r'))
-    expect(applyOne(sm, grant('8', 30, 'req-g'))).toEqual(granted)
+    // The first answer again, but for `created`: a retry creates nothing.
+    expect(applyOne(sm, grant('8', 30, 'req-g'))).toEqual([{ type: 'lease_granted', id: '8', ttlSeconds: 30, created: false }])
     expect(sm.lease(leaseId('8'))).toBeNull()
+  })
+
+  it('a copy of a grant without a record that finds its lease there creates nothing, and says so', () => {
+    const sm = new KvStateMachine()
+    expect(applyOne(sm, grant('11', 30), grant('11', 60))).toEqual([
+      { type: 'lease_granted', id: '11', ttlSeconds: 30, created: true },
+      { type: 'lease_granted', id: '11', ttlSeconds: 30, created: false },
+    ])
   })
 
   it('the records survive a snapshot: a retry after a restore answers alike', () => {
     const sm = new KvStateMachine()
-    const granted = applyOne(sm, grant('9', 30, 'req-g'))
+    applyOne(sm, grant('9', 30, 'req-g'))
+    const retried = applyOne(sm, grant('9', 30, 'req-g'))
     applyOne(sm, putOn('a', '9'), putOn('b', '9'))
     const revoked = applyOne(sm, revoke('9', 'req-r'))
     const restored = new KvStateMachine()
     restored.restore(sm.snapshot().chunks())
     expect(applyOne(restored, revoke('9', 'req-r'))).toEqual(revoked)
-    expect(applyOne(restored, grant('9', 30, 'req-g'))).toEqual(granted)
+    expect(applyOne(restored, grant('9', 30, 'req-g'))).toEqual(retried)
     expect(restored.lease(leaseId('9'))).toBeNull()
   })
 
@@ -279,6 +283,95 @@ describe('lease commands carry retry records', () => {
     expect(requestRecords(after)).toBe(1)
   })
 })
+
+describe('the lease epoch', () => {
+  const ballot = (round: number, node = 1): Ballot => ({ round, node: nodeId(node) })
+  const marker = (round: number, node = 1): WriteCommand => ({ type: 'lease-epoch', ballot: ballot(round, node), proposal: `e${(proposals += 1)}`, idempotency: null })
+  const grant = (id: string): WriteCommand => ({ type: 'lease-grant', id, ttlSeconds: 30, proposal: `g${(proposals += 1)}`, idempotency: null })
+  const expiry = (id: string, round: number | null): WriteCommand =>
+    ({ type: 'lease-revoke', id, proposal: `x${(proposals += 1)}`, idempotency: null, ...(round === null ? {} : { expiryBallot: ballot(round) }) })
+  const putOn = (key: string, lease: string): WriteCommand => ({ ...(put(key, 3) as Extract<WriteCommand, { type: 'put' }>), lease })
+
+  /** A lease 7 with a key, under the epoch of leader 5.1. */
+  function underEpoch5(): KvStateMachine {
+    const sm = new KvStateMachine()
+    applyOne(sm, grant('7'), putOn('held', '7'))
+    expect(applyOne(sm, marker(5))).toEqual([{ type: 'lease_epoch', epoch: ballot(5) }])
+    return sm
+  }
+
+  it('a marker raises the epoch to its ballot; an older one, chosen later, leaves it; neither changes a key or the revision', () => {
+    const sm = underEpoch5()
+    expect(applyOne(sm, marker(3, 2), marker(5))).toEqual([{ type: 'lease_epoch', epoch: ballot(5) }, { type: 'lease_epoch', epoch: ballot(5) }])
+    expect(applyOne(sm, marker(5, 2))).toEqual([{ type: 'lease_epoch', epoch: ballot(5, 2) }])
+    expect(sm.leaseEpoch()).toEqual(ballot(5, 2))
+    expect(sm.revision()).toBe(1)
+  })
+
+  it.each([
+    ['an expiry an older leader decided is ignored: the lease and its key stay', 4, [{ type: 'lease_expiry_stale', epoch: ballot(5) }], true],
+    ['an expiry the leader of the epoch decided applies', 5, [{ type: 'lease_revoked', revision: revision(2), deleted: 1 }], false],
+    ['a client\'s revoke (no ballot) is not gated by the epoch', null, [{ type: 'lease_revoked', revision: revision(2), deleted: 1 }], false],
+  ] as const)('%s', (_name, round, results, kept) => {
+    const sm = underEpoch5()
+    expect(applyOne(sm, expiry('7', round))).toEqual(results)
+    expect(sm.lease(leaseId('7')) !== null).toBe(kept)
+    expect(sm.get('held') !== null).toBe(kept)
+    expect(sm.revision()).toBe(kept ? 1 : 2)
+  })
+
+  it('before any marker (epoch zero, as a log from before the epoch) every expiry applies', () => {
+    const sm = new KvStateMachine()
+    applyOne(sm, grant('7'))
+    expect(sm.leaseEpoch()).toEqual(ballotZero)
+    expect(applyOne(sm, expiry('7', 1))).toEqual([{ type: 'lease_revoked', revision: revision(0), deleted: 0 }])
+  })
+
+  it('is in snapshots: a restored replica ignores the same stale expiry', () => {
+    const restored = new KvStateMachine()
+    restored.restore(underEpoch5().snapshot().chunks())
+    expect(restored.leaseEpoch()).toEqual(ballot(5))
+    expect(applyOne(restored, expiry('7', 4))).toEqual([{ type: 'lease_expiry_stale', epoch: ballot(5) }])
+    expect(restored.get('held')).not.toBeNull()
+  })
+
+  it('a format-5 snapshot (before the epoch) restores with epoch zero', () => {
+    const sm = underEpoch5()
+    const restored = new KvStateMachine()
+    restored.restore(asFormat(5, sm.snapshot().chunks()))
+    expect(restored.leaseEpoch()).toEqual(ballotZero)
+    expect(restored.range('', 10)).toEqual(sm.range('', 10))
+    expect([...restored.leases()]).toEqual([...sm.leases()])
+  })
+
+  it.each([
+    ['a round without a node', 5, 0],
+    ['a node without a round', 0, 1],
+    ['a node past the largest cluster', 5, limits.nodesMax + 1],
+  ])('a snapshot whose epoch has %s is refused', (_name, round, node) => {
+    const chunks = [...underEpoch5().snapshot().chunks()].map((chunk) => Buffer.from(chunk))
+    const epochAt = headerBytesOf(6) - 16
+    chunks[0]!.writeDoubleLE(round, epochAt)
+    chunks[0]!.writeDoubleLE(node, epochAt + 8)
+    const end = chunks.at(-1)!
+    end.writeUInt32LE(chunks.slice(0, -1).reduce((sum, chunk) => crc32(chunk, sum), 0), 9)
+    expect(() => new KvStateMachine().restore(chunks)).toThrow(/lease epoch/)
+  })
+})
+
+/**
+ * The same snapshot in an older format: the header cut to that format's fields (the later ones
+ * are appended, so the older header is a prefix), and the end chunk's checksum over the chunks.
+ */
+function asFormat(format: number, chunks: Iterable<Uint8Array>): Buffer[] {
+  const all = [...chunks].map((chunk) => Buffer.from(chunk))
+  const header = Buffer.from(all[0]!.subarray(0, headerBytesOf(format)))
+  header.writeUInt16LE(format, 9) // u8 kind, 8 bytes of magic, then the format
+  const body = [header, ...all.slice(1, -1)]
+  const end = Buffer.from(all.at(-1)!)
+  end.writeUInt32LE(body.reduce((sum, chunk) => crc32(chunk, sum), 0), 9)
+  return [...body, end]
+}
 
 function flip(chunk: Uint8Array, at: number): Uint8Array {
   const copy = new Uint8Array(chunk)

@@ -4,12 +4,11 @@
  * Injected by the simulator in place of the production LeaseKeeper; the lease-liveness checker
  * must catch it (no safety checker can: nothing is ever deleted early).
  */
-import type { LeaseId } from '../../src/core/index.js'
-import { LeaseKeeper } from '../../src/node/lease-keeper.js'
+import { LeaseKeeper, type LeaseProposal } from '../../src/node/lease-keeper.js'
 
 export class ForgetfulLeaseKeeper extends LeaseKeeper {
-  override tick(): LeaseId[] {
-    super.tick()
-    return []
+  /** The epoch marker still goes out: only the revokes are forgotten. */
+  override tick(): LeaseProposal[] {
+    return super.tick().filter((proposal) => proposal.type !== 'lease-revoke')
   }
 }

@@ -95,7 +95,7 @@ describe('exactly-once checker', () => {
     ])
     expect(checker.violations).toEqual([expect.stringMatching(/client request #9 gave .*lease_revoked.* but .*lease_not_found/)])
     checker.applied(1, [entry(3, grant('g1')), entry(4, grant('g2'))], [
-      { proposal: 'g1', slot: slot(3), result: { type: 'lease_granted', id: leaseId('8'), ttlSeconds: 5 } }, { proposal: 'g2', slot: slot(4), result: { type: 'lease_limit' } },
+      { proposal: 'g1', slot: slot(3), result: { type: 'lease_granted', id: leaseId('8'), ttlSeconds: 5, created: true } }, { proposal: 'g2', slot: slot(4), result: { type: 'lease_limit' } },
     ])
     expect(checker.violations).toEqual([expect.anything(), expect.stringMatching(/client request #10 gave .*lease_granted.* but .*lease_limit/)])
   })
@@ -329,15 +329,14 @@ describe('lease-safety checker', () => {
 
     it('passes expiries a full TTL after the last acknowledged keepalive, and a new life of the id', () => {
       const leases = checker()
-      leases.granted('7', at(3))
+      leases.granted('7', at(3), true)
       leases.acknowledged(1, leader(1, 1), '7', 20, 100)
       leases.expiryApplied(decided(2, leader(2, 2), 118), '7', at(9), 120) // deleted exactly a TTL after the keepalive
-      leases.granted('7', at(12)) // a retried grant of the same id, after the revoke: a new lease
+      leases.granted('7', at(12), true) // a retried grant of the same id, after the revoke: a new lease
       leases.acknowledged(2, leader(2, 2), '7', 20, 130)
       leases.expiryApplied(decided(2, leader(2, 2), 150), '7', at(20), 151)
       leases.expiryApplied(decided(1, leader(1, 1), 110), '7', at(9), 160) // a restarted replica applies the first life's revoke again
       expect(leases.violations).toEqual([])
-      expect(leases.renewedThenExpired).toBe(0)
     })
 
     it('passes a revoke and a retried grant of the same id in one batch, however late each replica applies them', () => {
@@ -345,46 +344,60 @@ describe('lease-safety checker', () => {
       // were proposed at the same tick and chosen in one slot: the revoke ends the first life, the
       // grant begins the next, which the leader renews. The others apply the batch ticks later.
       const leases = checker()
-      leases.granted('7', at(552))
+      leases.granted('7', at(552), true)
       leases.expiryApplied(decided(1, leader(3, 1), 723), '7', at(554, 0), 726)
-      leases.granted('7', at(554, 1))
+      leases.granted('7', at(554, 1), true)
       leases.expiryApplied(decided(1, leader(3, 1), 723), '7', at(554, 0), 728)
-      leases.granted('7', at(554, 1))
+      leases.granted('7', at(554, 1), true)
       leases.acknowledged(1, leader(3, 1), '7', 34, 738)
       expect(leases.violations).toEqual([])
       const firstLife = checker() // the same batch ends a life that was renewed: flagged
-      firstLife.granted('7', at(552))
+      firstLife.granted('7', at(552), true)
       firstLife.acknowledged(1, leader(3, 1), '7', 20, 720)
       firstLife.expiryApplied(decided(1, leader(3, 1), 719), '7', at(554, 0), 726)
-      firstLife.granted('7', at(554, 1))
+      firstLife.granted('7', at(554, 1), true)
       expect(firstLife.violations).toEqual([expect.stringMatching(/^lease-safety: the expiry of lease 7 that node 1 decided at tick 719 \(ballot 3\.1\) deleted its keys at tick 726, 6 ticks after/)])
     })
 
     it('flags a keepalive acknowledged after its own leader decided the expiry, and a deposed leader acknowledging one late', () => {
       const ownLate = checker()
-      ownLate.granted('7', at(3))
+      ownLate.granted('7', at(3), true)
       ownLate.acknowledged(1, leader(1, 1), '7', 20, 473) // the leader had decided the expiry at 470
       ownLate.expiryApplied(decided(1, leader(1, 1), 470), '7', at(16), 479)
       expect(ownLate.violations).toEqual(['lease-safety: the expiry of lease 7 that node 1 decided at tick 470 (ballot 1.1) deleted its keys at tick 479, 6 ticks after node 1 acknowledged a keepalive of it at tick 473 (ballot 1.1): its TTL is 20 ticks'])
       const deposed = checker()
-      deposed.granted('7', at(3))
+      deposed.granted('7', at(3), true)
       deposed.acknowledged(1, leader(1, 1), '7', 20, 140) // node 2 took over at 110: node 1's barrier completed late
       deposed.expiryApplied(decided(2, leader(2, 2), 131), '7', at(9), 133)
       expect(deposed.violations).toEqual([expect.stringMatching(/^lease-safety: the expiry of lease 7 that node 2 decided at tick 131 \(ballot 2\.2\) deleted its keys at tick 133, -7 ticks after node 1/)])
       const later = checker() // the acknowledgement is recorded after the revoke applied: flagged all the same
-      later.granted('7', at(3))
+      later.granted('7', at(3), true)
       later.expiryApplied(decided(2, leader(2, 2), 131), '7', at(9), 133)
       later.acknowledged(1, leader(1, 1), '7', 20, 125)
       expect(later.violations).toHaveLength(1)
     })
 
-    it('counts, and does not fail, an older leader\'s expiry chosen after a newer leader renewed the lease', () => {
+    it('flags an older leader\'s expiry chosen after a newer leader renewed the lease (what the lease epoch prevents)', () => {
       const stale = checker()
-      stale.granted('7', at(3))
+      stale.granted('7', at(3), true)
       stale.acknowledged(1, leader(15, 1), '7', 45, 534)
       stale.expiryApplied(decided(2, leader(13, 2), 503), '7', at(20), 546)
-      expect(stale.violations).toEqual([])
-      expect(stale.renewedThenExpired).toBe(1)
+      expect(stale.violations).toEqual(['lease-safety: the expiry of lease 7 that node 2 decided at tick 503 (ballot 13.2) deleted its keys at tick 546, 12 ticks after node 1 acknowledged a keepalive of it at tick 534 (ballot 15.1): its TTL is 45 ticks'])
+    })
+
+    it('a grant that created nothing (a retried copy, a retry answered from its record) begins no new life', () => {
+      const retried = checker()
+      retried.granted('7', at(3), true)
+      retried.acknowledged(1, leader(2, 1), '7', 20, 100)
+      retried.granted('7', at(5), false) // a retried copy of the grant, chosen later: the lease was there
+      retried.expiryApplied(decided(1, leader(2, 1), 104), '7', at(6), 105)
+      expect(retried.violations).toEqual([expect.stringMatching(/^lease-safety: the expiry of lease 7 that node 1 decided at tick 104 \(ballot 2\.1\) deleted its keys at tick 105, 5 ticks after node 1 acknowledged/)])
+      const regranted = checker() // the same, but the grant created the lease again (after a revoke): a new life, nothing to flag
+      regranted.granted('7', at(3), true)
+      regranted.acknowledged(1, leader(2, 1), '7', 20, 100)
+      regranted.granted('7', at(5), true)
+      regranted.expiryApplied(decided(1, leader(2, 1), 104), '7', at(6), 105)
+      expect(regranted.violations).toEqual([])
     })
   })
 
@@ -404,9 +417,9 @@ describe('lease-safety checker', () => {
 describe('lease-liveness checker', () => {
   /** A tick of the lease clock is a second; the margin a new leader adds is 5 ticks, the slack 3. */
   const checker = () => new LeaseLivenessChecker({ ticksOf: (ttlSeconds) => ttlSeconds, marginTicks: 5, applySlackTicks: 3 })
-  const run = (leases: LeaseLivenessChecker, node: number, from: number, to: number, holds: (tick: number) => boolean) => {
+  const run = (leases: LeaseLivenessChecker, node: number, from: number, to: number, holds: (tick: number) => boolean, serving: (tick: number) => boolean = () => true) => {
     for (let tick = from; tick <= to; tick += 1) {
-      leases.ticked(node, tick)
+      leases.ticked(node, tick, serving(tick))
       leases.endOfTick(tick, () => holds(tick))
     }
   }
@@ -426,7 +439,7 @@ describe('lease-liveness checker', () => {
     leases.healed()
     leases.restarted(2, '8', 10)
     for (let tick = 1; tick <= 40; tick += 1) {
-      if (tick % 2 === 0) leases.ticked(2, tick) // half the ticks missed: due at tick 32
+      if (tick % 2 === 0) leases.ticked(2, tick, true) // half the ticks missed: due at tick 32
       leases.endOfTick(tick, () => tick < 35)
     }
     expect(leases.violations).toEqual([])
@@ -442,6 +455,19 @@ describe('lease-liveness checker', () => {
       'lease-liveness: node 1 led through tick 20 and still held lease 7, which its clock had counted down (TTL 10 ticks, plus 6) by tick 16',
       'lease-liveness: node 1 still held 1 leases (7) 30 ticks after healing',
     ])
+  })
+
+  it('a countdown that ran out before the leader served (its epoch marker applied) is due once it serves', () => {
+    const leases = checker()
+    leases.healed()
+    leases.restarted(1, '7', 10)
+    run(leases, 1, 1, 40, (tick) => tick < 27, (tick) => tick >= 23) // ran out at 16, served from 23: due then, revoked by 26
+    expect(leases.violations).toEqual([])
+    const late = checker() // the same, revoked a tick past the slack after it served
+    late.healed()
+    late.restarted(1, '7', 10)
+    run(late, 1, 1, 40, (tick) => tick < 28, (tick) => tick >= 23)
+    expect(late.violations).toEqual(['lease-liveness: node 1 led through tick 27 and still held lease 7, which its clock had counted down (TTL 10 ticks, plus 6) by tick 23'])
   })
 
   it('owes nothing for a lease once the leader stepped down or applied its revoke', () => {

@@ -16,14 +16,15 @@ import type { BrokenPeers } from './broken-peers.js'
  * `truncate-unapplied` the driver's compaction (it truncates the log through the applied index at
  * once, past the newest durable snapshot); `lease-expire-early` the leader's lease timers (they
  * count half of every TTL, broken-lease-timers.ts); `lease-never-expire` the leader's lease keeper
- * (it never names a lease to revoke, broken-lease-keeper.ts); `amnesia` a member's disk (wiped at each of
+ * (it never names a lease to revoke, broken-lease-keeper.ts); `lease-ignore-epoch` the state
+ * machine (it applies an expiry's revoke however old its leader, broken-lease-epoch.ts); `amnesia` a member's disk (wiped at each of
  * its restarts, it votes again as if new: the peers' incarnation check is what forbids it);
  * `ignore-config` node 1's configuration tracker (it never takes in a new configuration, so it
  * counts quorums against the members it started with, broken-configurations.ts); the
  * rest are broken acceptors and proposers, as rewrites of their messages (broken-peers.ts).
  */
-export type SimSabotage = BrokenPeers | 'forget-promise' | 'amnesia' | 'blind-retry' | 'skip-pre-vote' | 'unbounded-reports' | 'snapshot-stale-index' | 'truncate-unapplied' | 'lease-expire-early' | 'lease-never-expire' | 'ignore-config'
-export const sabotages: readonly SimSabotage[] = ['forget-promise', 'amnesia', 'unbounded-reports', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry', 'skip-pre-vote', 'snapshot-stale-index', 'truncate-unapplied', 'lease-expire-early', 'lease-never-expire', 'ignore-config']
+export type SimSabotage = BrokenPeers | 'forget-promise' | 'amnesia' | 'blind-retry' | 'skip-pre-vote' | 'unbounded-reports' | 'snapshot-stale-index' | 'truncate-unapplied' | 'lease-expire-early' | 'lease-never-expire' | 'lease-ignore-epoch' | 'ignore-config'
+export const sabotages: readonly SimSabotage[] = ['forget-promise', 'amnesia', 'unbounded-reports', 'accept-below-promise', 'ignore-reported-value', 'minority-commit', 'blind-retry', 'skip-pre-vote', 'snapshot-stale-index', 'truncate-unapplied', 'lease-expire-early', 'lease-never-expire', 'lease-ignore-epoch', 'ignore-config']
 const brokenPeers: ReadonlySet<SimSabotage> = new Set<BrokenPeers>(['ignore-reported-value', 'minority-commit', 'accept-below-promise'])
 export const isBrokenPeers = (sabotage: SimSabotage | null): sabotage is BrokenPeers => sabotage !== null && brokenPeers.has(sabotage)
 

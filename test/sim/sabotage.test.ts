@@ -32,8 +32,17 @@ function firstCaught(sabotage: SimSabotage, seedsMax: number, counts: (failure: 
  */
 const seedsToCatch = (sabotage: SimSabotage): number => (sabotage === 'blind-retry' ? 60 : 20)
 
+/**
+ * lease-ignore-epoch bites only where an older leader's expiry is chosen after a newer leader's
+ * marker and a renewal by that leader: no seed of 1..1000 at 3 nodes or at 5 nodes met it (the
+ * gap it reopens showed in 1 of 500 seeds at 5 nodes before the epoch existed). Far too rare for
+ * a run of seeds; test/sim/lease-epoch-scenario.test.ts builds that interleaving and catches it
+ * every time.
+ */
+const directed: ReadonlySet<SimSabotage> = new Set(['lease-ignore-epoch'])
+
 describe('sabotage is caught', () => {
-  it.each(sabotages.map((sabotage) => [sabotage, seedsToCatch(sabotage)] as const))('%s, within %i seeds', (sabotage, seedsMax) => {
+  it.each(sabotages.filter((sabotage) => !directed.has(sabotage)).map((sabotage) => [sabotage, seedsToCatch(sabotage)] as const))('%s, within %i seeds', (sabotage, seedsMax) => {
     const caught = firstCaught(sabotage, seedsMax, () => true)
     expect(caught, `${sabotage} was not caught in ${seedsMax} seeds`).not.toBeNull()
     expect(caught!.failure).toMatch(checkers)

@@ -26,6 +26,10 @@ export type SnapshotOptions = Readonly<{ everySlots: number; everyCommands: numb
 /** The state machine's options less the chunk size (which `SnapshotOptions` gives). */
 export type SimStateMachineOptions = Omit<KvStateMachineOptions, 'snapshotChunkBytesMax'>
 
+/** Builds a node's state machine: the production one, or a sabotage's broken one. */
+export type StateMachineFactory = (options: KvStateMachineOptions) => KvStateMachine
+export const productionStateMachine: StateMachineFactory = (options) => new KvStateMachine(options)
+
 /** A copy of a peer's newest durable snapshot, and the slot values it stands for on that disk. */
 export type SentSnapshot = Readonly<{ meta: SnapshotMeta; chunks: readonly Uint8Array[]; values: ReadonlyMap<number, string> }>
 
@@ -59,11 +63,14 @@ export class SimNode {
   #wanted = false
   snapshotsWritten = 0
 
+  readonly #makeStateMachine: StateMachineFactory
+
   /** `stateMachineOptions`: the simulator's small record bounds, the same on every node. */
-  constructor(id: NodeId, snapshot: SnapshotOptions, stateMachineOptions: SimStateMachineOptions) {
+  constructor(id: NodeId, snapshot: SnapshotOptions, stateMachineOptions: SimStateMachineOptions, makeStateMachine: StateMachineFactory = productionStateMachine) {
     this.id = id
     this.#snapshot = snapshot
     this.#stateMachineOptions = stateMachineOptions
+    this.#makeStateMachine = makeStateMachine
     this.stateMachine = this.#freshStateMachine()
   }
 
@@ -302,6 +309,6 @@ export class SimNode {
   }
 
   #freshStateMachine(): KvStateMachine {
-    return new KvStateMachine({ ...this.#stateMachineOptions, snapshotChunkBytesMax: this.#snapshot.chunkBytesMax })
+    return this.#makeStateMachine({ ...this.#stateMachineOptions, snapshotChunkBytesMax: this.#snapshot.chunkBytesMax })
   }
 }

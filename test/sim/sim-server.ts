@@ -11,7 +11,7 @@ import { ForwardPolicy, type AttemptOutcome, type NextStep } from '../../src/ser
 import type { ApplyResult, StateMachine, TxnResult } from '../../src/kv/state-machine.js'
 import { txnWrites } from '../../src/kv/txn-rules.js'
 import type { TxnSpec } from '../../src/kv/command.js'
-import type { KeepaliveOutcome } from '../../src/node/lease-keeper.js'
+import type { KeepaliveOutcome, LeaseProposal } from '../../src/node/lease-keeper.js'
 import { readState } from './sim-clients.js'
 
 export type SimRequest =
@@ -161,6 +161,7 @@ export class SimServer {
       case 'gone':
         return { type: 'keepalive', ttlSeconds: null }
       case 'late':
+      case 'taking-over':
         return { type: 'unavailable' }
     }
   }
@@ -220,11 +221,14 @@ export class SimServer {
     }
   }
 
-  /** The leader proposes the revoke of a lease that expired, for no client (as the node does); returns its proposal. */
-  proposeExpiry(id: string): string {
-    const proposal = this.#newId('x')
-    this.#ports.replica().propose({ type: 'lease-revoke', id, proposal, idempotency: null })
-    return proposal
+  /**
+   * The leader proposes its lease epoch marker, or the revoke of a lease that expired, for no
+   * client (as the node does); returns its proposal.
+   */
+  proposeForLeases(proposal: LeaseProposal): string {
+    const id = this.#newId(proposal.type === 'lease-epoch' ? 'e' : 'x')
+    this.#ports.replica().propose({ ...proposal, proposal: id, idempotency: null })
+    return id
   }
 
   #propose(handling: Handling, request: ProposedRequest): void {

@@ -5,12 +5,14 @@
  */
 import { ballotZero, forkRandom, type Ballot, type LeaseId, formatBallot, isCoreEntry, leaseId, limits, nodeId, randomBelow, randomChance, seededRandom, type ChosenEntry, type CoreEvent, type Envelope, type NodeId, type Random } from '../../src/core/index.js'
 import { type WriteCommand } from '../../src/kv/command.js'
+import type { AppliedWrite } from '../../src/kv/state-machine.js'
 import { AssertionError } from '../../src/core/assert.js'
 import { LeaseKeeper, type KeepaliveOutcome } from '../../src/node/lease-keeper.js'
 import { LeaseTimers, takeoverTicksFor } from '../../src/node/lease-timers.js'
 import { processReady, type ReadyPorts } from '../../src/node/process-ready.js'
 import { EarlyLeaseTimers } from './broken-lease-timers.js'
 import { ForgetfulLeaseKeeper } from './broken-lease-keeper.js'
+import { EpochBlindStateMachine } from './broken-lease-epoch.js'
 import { LeaseLivenessChecker } from './checkers/lease-liveness.js'
 import { LeaseSafetyChecker } from './checkers/lease-safety.js'
 import { SimLeaseHolder } from './sim-leases.js'
@@ -33,7 +35,7 @@ import { isBrokenPeers, thinkTicksMax, type SimOptions } from './options.js'
 import { readState, SimClient, type ClientCluster } from './sim-clients.js'
 import { SimNetwork } from './sim-network.js'
 import { choosePartition } from './sim-partitions.js'
-import { SimNode } from './sim-node.js'
+import { productionStateMachine, SimNode, type StateMachineFactory } from './sim-node.js'
 import { SimRpc } from './sim-rpc.js'
 import { SimServer, type ForwardRpc, type SimReply, type SimRequest } from './sim-server.js'
 import { Trace } from './trace.js'
@@ -101,6 +103,8 @@ export class Simulator implements ClientCluster, WatchedCluster {
   readonly #leaseLiveness = new LeaseLivenessChecker({ ticksOf: (ttlSeconds) => Math.ceil((ttlSeconds * 1000) / leaseTickMs), marginTicks: limits.electionTimeoutTicks, applySlackTicks: revokeApplySlackTicks })
   /** An expiry's revoke proposal → the lease, and the leader and tick that decided it. */
   readonly #expiries = new Map<string, Readonly<{ lease: string; node: NodeId; ballot: Ballot; decidedAt: number }>>()
+  /** The expiry proposals the state machine ignored as stale (a newer leader's epoch was applied first). */
+  readonly #staleExpiries = new Set<string>()
   readonly history = new History()
   readonly trace = new Trace()
   readonly #agreement = new AgreementChecker()
@@ -142,10 +146,11 @@ export class Simulator implements ClientCluster, WatchedCluster {
     // long as it takes.
     const records = { request: { recordsMax: limits.requestRecordsMax, retentionMs: 2 * options.requestTimeoutTicks } }
     // The reference keeps every change of the run; the nodes keep a few, so streams meet 410.
-    this.#snapshotRestore = new SnapshotRestoreChecker({ ...records, snapshotChunkBytesMax: options.snapshotChunkBytesMax, history: { revisionsMax: 1_000_000, bytesMax: 1 << 30 } })
+    const makeStateMachine: StateMachineFactory = options.sabotage === 'lease-ignore-epoch' ? (given) => new EpochBlindStateMachine(given) : productionStateMachine
+    this.#snapshotRestore = new SnapshotRestoreChecker({ ...records, snapshotChunkBytesMax: options.snapshotChunkBytesMax, history: { revisionsMax: 1_000_000, bytesMax: 1 << 30 } }, makeStateMachine)
     const nodeOptions = { ...records, history: { revisionsMax: options.historyRevisions, bytesMax: 1 << 30 } }
     const snapshot = { everySlots: options.snapshotEverySlots, everyCommands: options.snapshotEveryCommands, everyBytes: options.snapshotEveryBytes, chunkBytesMax: options.snapshotChunkBytesMax }
-    this.#nodes = new Map(this.#ids.map((id) => [id, new SimNode(id, snapshot, nodeOptions)]))
+    this.#nodes = new Map(this.#ids.map((id) => [id, new SimNode(id, snapshot, nodeOptions, makeStateMachine)]))
     this.#watchers = ['', 'k0'].map((prefix) => new SimWatcher(forkRandom(clientsRandom), prefix))
     this.#clockSkipPercent = new Map(this.#ids.map((id) => [id, randomBelow(this.#random.clocks, options.clockSkipPercentMax + 1)]))
     this.#network = new SimNetwork(this.#random.network, options)
@@ -202,7 +207,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
     const traceTail = this.#failedAtLine === null ? this.trace.tail(40) : this.trace.upTo(this.#failedAtLine, 40)
     const completed = this.history.ops.filter((op) => op.result !== null).length
     const snapshots = [...this.#nodes.values()].reduce((sum, node) => sum + node.snapshotsWritten, 0)
-    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed, ${this.history.ops.filter((op) => op.kind === 'txn' && op.result !== null).length} txns), ${this.#agreement.slots} slots, ${snapshots} snapshots, ${this.#snapshotRestore.restores} restores, ${this.installs} installs, ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.reduce((events, stream) => events + stream.events.length, 0), 0)} watch events in ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.length, 0)} streams, ${this.#leaseHolders.reduce((sum, holder) => sum + holder.keepalivesAnswered, 0)} keepalives, ${this.#leaseSafety.expiries} lease expiries (${this.#leaseSafety.renewedThenExpired} within the TTL of a newer leader's renewal), ${this.#reconfig.changes} membership changes (${this.#reconfig.replacedDisks} disks replaced), liveness in ${this.livenessTicks} ticks, largest message ${this.#messageSizes.largestBytes} of ${this.#options.byteLimits.messageBytesMax} bytes`
+    const stats = `${this.#options.nodes} nodes, ${this.now} ticks, ${this.history.ops.length} ops (${completed} completed, ${this.history.ops.filter((op) => op.kind === 'txn' && op.result !== null).length} txns), ${this.#agreement.slots} slots, ${snapshots} snapshots, ${this.#snapshotRestore.restores} restores, ${this.installs} installs, ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.reduce((events, stream) => events + stream.events.length, 0), 0)} watch events in ${this.#watchers.reduce((sum, watcher) => sum + watcher.streams.length, 0)} streams, ${this.#leaseHolders.reduce((sum, holder) => sum + holder.keepalivesAnswered, 0)} keepalives, ${this.#leaseSafety.expiries} lease expiries (${this.#staleExpiries.size} stale, ignored), ${this.#reconfig.changes} membership changes (${this.#reconfig.replacedDisks} disks replaced), liveness in ${this.livenessTicks} ticks, largest message ${this.#messageSizes.largestBytes} of ${this.#options.byteLimits.messageBytesMax} bytes`
     // The outcome joins the hash: two runs of a seed must agree on it, not only on the events.
     this.trace.add(this.now, `end: ${stats}, ${this.#failures.length} failures`)
     return { seed: this.#options.seed, failures: this.#failures, traceHash: this.trace.hash, traceTail, stats }
@@ -504,7 +509,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
     }
     node.beforeLastApply = this.#options.sabotage === 'snapshot-stale-index' ? node.stateMachine.snapshot() : null
     const results = node.stateMachine.apply(entries)
-    this.#leasesApplied(node, entries)
+    this.#leasesApplied(node, entries, results)
     this.#snapshotRestore.applied(entries)
     this.#exactlyOnce.applied(node.id, entries, results)
     // Only the node that proposed a command answers for it, as in production.
@@ -515,7 +520,8 @@ export class Simulator implements ClientCluster, WatchedCluster {
       const at = { slot: applied.slot, write }
       const expiry = this.#expiries.get(applied.proposal)
       if (expiry !== undefined && applied.result.type === 'lease_revoked') this.#leaseSafety.expiryApplied(expiry, expiry.lease, at, this.now)
-      if (applied.result.type === 'lease_granted') this.#leaseSafety.granted(applied.result.id, at)
+      if (expiry !== undefined && applied.result.type === 'lease_expiry_stale') this.#staleExpiries.add(applied.proposal)
+      if (applied.result.type === 'lease_granted') this.#leaseSafety.granted(applied.result.id, at, applied.result.created)
       this.#servers.get(node.id)?.onApplied(applied.proposal, applied.result)
     }
   }
@@ -617,7 +623,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
       blindRetry: this.#options.sabotage === 'blind-retry',
     }))
     const timers = { tickMs: leaseTickMs, retryTicks: limits.electionTimeoutTicks, takeoverTicks: takeoverTicksFor(leaseTickMs) }
-    const state = { lease: (lease: LeaseId) => node.stateMachine.lease(lease), leases: () => node.stateMachine.leases() }
+    const state = { lease: (lease: LeaseId) => node.stateMachine.lease(lease), leases: () => node.stateMachine.leases(), leaseEpoch: () => node.stateMachine.leaseEpoch() }
     const leaseTimers = this.#options.sabotage === 'lease-expire-early' ? new EarlyLeaseTimers(timers) : new LeaseTimers(timers)
     this.#leaseKeepers.set(id, this.#options.sabotage === 'lease-never-expire' ? new ForgetfulLeaseKeeper(leaseTimers, state) : new LeaseKeeper(leaseTimers, state))
     this.#orderedApply.started(id, node.stateMachine.appliedIndex())
@@ -646,7 +652,7 @@ export class Simulator implements ClientCluster, WatchedCluster {
       this.#leaseLiveness.forgot(id, null)
     }
     if (event.type !== 'became-leader') return
-    keeper.becameLeader()
+    keeper.becameLeader(event.ballot)
     for (const [lease, ttlSeconds] of this.#nodes.get(id)!.stateMachine.leases()) {
       this.#leaseSafety.restarted(id, lease, ttlSeconds, this.now, 'leadership')
       this.#leaseLiveness.restarted(id, lease, ttlSeconds)
@@ -665,13 +671,20 @@ export class Simulator implements ClientCluster, WatchedCluster {
 
   /** One tick of a node's lease clock (it misses the ticks its replica misses): on the leader, expired leases are revoked. */
   #leaseTick(node: SimNode): void {
-    this.#leaseLiveness.ticked(node.id, this.now)
     const keeper = this.#leaseKeepers.get(node.id)
+    this.#leaseLiveness.ticked(node.id, this.now, keeper?.serving() === true)
     if (keeper === undefined || node.replica?.status().role !== 'leader') return
-    for (const lease of keeper.tick()) {
+    const server = this.#servers.get(node.id)!
+    for (const proposal of keeper.tick()) {
+      if (proposal.type === 'lease-epoch') {
+        this.trace.add(this.now, `node ${node.id}: proposing its lease epoch marker ${formatBallot(proposal.ballot)}`)
+        server.proposeForLeases(proposal)
+        continue
+      }
+      const lease = proposal.id
       this.#leaseSafety.expired(node.id, lease, this.now)
       this.trace.add(this.now, `node ${node.id}: lease ${lease} expired, proposing its revoke`)
-      this.#expiries.set(this.#servers.get(node.id)!.proposeExpiry(lease), { lease, node: node.id, ballot: node.replica.status().ballot, decidedAt: this.now })
+      this.#expiries.set(server.proposeForLeases(proposal), { lease, node: node.id, ballot: proposal.expiryBallot, decidedAt: this.now })
     }
   }
 
@@ -687,15 +700,18 @@ export class Simulator implements ClientCluster, WatchedCluster {
     }
   }
 
-  /** After an apply: the leader's countdowns follow grants and revokes; every replica's revokes leave nothing. */
-  #leasesApplied(node: SimNode, entries: readonly ChosenEntry<WriteCommand>[]): void {
+  /**
+   * After an apply: the leader's countdowns follow grants and revokes; every replica's revokes
+   * leave nothing. An expiry ignored as stale is no revoke: the lease lives on, counted down.
+   */
+  #leasesApplied(node: SimNode, entries: readonly ChosenEntry<WriteCommand>[], results: readonly AppliedWrite[]): void {
     const leading = node.replica?.status().role === 'leader'
     const keeper = this.#leaseKeepers.get(node.id)
-    if (leading) keeper?.applied(entries)
+    if (leading) keeper?.applied(entries, results)
     const commands = entries.flatMap((entry) => entry.value.filter((command) => !isCoreEntry(command)))
     for (const [index, command] of commands.entries()) {
       if (isCoreEntry(command)) continue
-      if (command.type === 'lease-revoke') {
+      if (command.type === 'lease-revoke' && results[index]!.result.type !== 'lease_expiry_stale') {
         const lease = leaseId(command.id)
         this.#leaseSafety.forgot(node.id, command.id)
         this.#leaseLiveness.forgot(node.id, command.id)

@@ -23,10 +23,12 @@ const txn: TxnCommand = {
   success: [{ type: 'put', key: 'k', value: 'aGk=', lease: '12' }, { type: 'deletePrefix', prefix: 'd/' }, { type: 'get', key: 'k' }],
   failure: [{ type: 'delete', key: 'k' }, { type: 'list', prefix: '', limit: 10 }],
 }
+const epochMarker: WriteCommand = { type: 'lease-epoch', ballot: { round: 4, node: nodeId(3) }, proposal: 'p5', idempotency: null }
+const expiry: WriteCommand = { type: 'lease-revoke', id: '12', expiryBallot: { round: 4, node: nodeId(3) }, proposal: 'p6', idempotency: null }
 const every: PeerMessage<WriteCommand>[] = [
   { type: 'prepare', ballot, fromSlot: slot(1) },
   { type: 'promise', ballot, fromSlot: slot(1), accepted: [{ slot: slot(1), ballot, value: [put], chosen: false }], throughSlot: slot(1), more: false },
-  { type: 'accept', ballot, firstSlot: slot(1), values: [[put], [{ type: 'noop' }], [txn], [{ type: 'compact', revision: 7, proposal: 'p4', idempotency: null }]], commitIndex: slot(0) },
+  { type: 'accept', ballot, firstSlot: slot(1), values: [[put], [{ type: 'noop' }], [txn], [{ type: 'compact', revision: 7, proposal: 'p4', idempotency: null }], [epochMarker, expiry]], commitIndex: slot(0) },
   { type: 'accepted', ballot, firstSlot: slot(1), lastSlot: slot(2) },
   { type: 'reject', ballot, promised: { round: 3, node: nodeId(2) } },
   { type: 'heartbeat', ballot, commitIndex: slot(2), readRound: 4 },
@@ -113,7 +115,10 @@ describe('codec', () => {
     ['more parts than a txn may have', { ...txn, failure: Array.from({ length: limits.txnPartsMax }, () => ({ type: 'get', key: 'k' })) }],
     ['a lease id past int64', { ...txn, failure: [{ type: 'put', key: 'x', value: '', lease: '9223372036854775808' }] }],
     ['a compare of a value with a number', { ...txn, compare: [{ key: 'k', target: 'value', op: '=', value: 1 }] }],
-  ])('rejects a txn command with %s', (_name, command) => {
+    ['a lease epoch of ballot zero', { ...epochMarker, ballot: { round: 0, node: 0 } }],
+    ['a lease epoch of a node past the largest cluster', { ...epochMarker, ballot: { round: 4, node: limits.nodesMax + 1 } }],
+    ['an expiry whose ballot has an extra field', { ...expiry, expiryBallot: { round: 4, node: 3, term: 1 } }],
+  ])('rejects a command with %s', (_name, command) => {
     expect(decodePeerBatch({ from: 1, to: 2, messages: [{ type: 'accept', ballot, firstSlot: 1, values: [[command]], commitIndex: 0 }] }).ok).toBe(false)
   })
 

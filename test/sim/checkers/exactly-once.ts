@@ -8,7 +8,7 @@
  * gone).
  */
 import { isCoreEntry, type ChosenEntry } from '../../../src/core/index.js'
-import type { AppliedWrite } from '../../../src/kv/state-machine.js'
+import type { AppliedWrite, ApplyResult } from '../../../src/kv/state-machine.js'
 import type { WriteCommand } from '../../../src/kv/command.js'
 
 /** One divergence cascades into every later result; the first few tell the story. */
@@ -39,8 +39,9 @@ export class ExactlyOnceChecker {
     for (const { proposal, result } of results) {
       this.#sameResult(`proposal ${proposal}`, JSON.stringify(result), node)
       // A retry of a txn is answered from its record: the same decision and writes, marked
-      // replayed, without the reads. Compared in that form, it is the same result.
-      const asRecorded = JSON.stringify(result.type === 'txn' ? { ...result, replayed: true, results: result.results.map((op) => (op.type === 'get' || op.type === 'list' ? { type: 'not_kept' } : op)) } : result)
+      // replayed, without the reads; a grant's retry the same lease, marked as creating nothing.
+      // Compared in that form, it is the same result.
+      const asRecorded = JSON.stringify(asRetryAnswers(result))
       const key = idempotencyKeys.get(proposal)
       if (key !== undefined) this.#sameResult(`idempotency key ${key}`, asRecorded, node)
       const request = this.#requestOf(proposal)
@@ -61,4 +62,11 @@ export class ExactlyOnceChecker {
     if (first === undefined) this.#results.set(what, { result, node })
     else if (first.result !== result && this.violations.length < reportedMax) this.violations.push(`exactly-once: ${what} gave ${first.result} on node ${first.node} but ${result} on node ${node}`)
   }
+}
+
+/** A result as a retry of its request is answered (src/kv/kv.ts keeps it so in the record). */
+function asRetryAnswers(result: ApplyResult): ApplyResult {
+  if (result.type === 'lease_granted') return { ...result, created: false }
+  if (result.type !== 'txn') return result
+  return { ...result, replayed: true, results: result.results.map((op) => (op.type === 'get' || op.type === 'list' ? { type: 'not_kept' as const } : op)) }
 }

@@ -7,7 +7,9 @@
  * or a keepalive it served). Counted in the leader's ticks, as the issue states it, so a clock
  * that misses ticks is given the time it lost; the slack is in the simulator's ticks: a commit
  * round trip on the healed network (delays of at most 2 ticks each way) and the turns around it.
- * And when the phase ends, no replica holds a lease any more.
+ * A new leader decides no expiry before its lease epoch marker is applied (src/kv/leases.ts): a
+ * countdown that ran out before then is due once it serves, as a leader far behind applies its
+ * marker only after the slots it lacks. And when the phase ends, no replica holds a lease any more.
  */
 
 const reportedMax = 5
@@ -51,11 +53,15 @@ export class LeaseLivenessChecker {
     else this.#countdowns.get(node)?.delete(lease)
   }
 
-  /** `node`'s lease clock ticked at `tick`: the countdowns that ran out are due now. */
-  ticked(node: number, tick: number): void {
+  /**
+   * `node`'s lease clock ticked at `tick`, `serving` (a leader whose epoch marker is applied):
+   * the countdowns that ran out are due now, or once it serves.
+   */
+  ticked(node: number, tick: number, serving: boolean): void {
     if (!this.#healed) return
     const clock = (this.#clocks.get(node) ?? 0) + 1
     this.#clocks.set(node, clock)
+    if (!serving) return
     for (const countdown of this.#countdowns.get(node)?.values() ?? []) {
       if (countdown.dueAt === null && clock - countdown.startedAt >= countdown.ttlTicks + 1 + this.#marginTicks) countdown.dueAt = tick
     }

@@ -10,13 +10,13 @@
  * acknowledgement, which rule 1 cannot see as the new leader never heard of it, and one given
  * after the leader had decided the expiry, included. Ticks here are the simulator's, which no
  * node's clock outruns. An expiry decided by a leader older than the one that acknowledged the
- * keepalive is a known gap, counted (`renewedThenExpired`) and not failed: a deposed leader's
- * revoke that a minority accepted can be chosen later, through a newer leader's recovery, after
- * a leader in between renewed the lease (the state machine cannot tell such a revoke is stale). (3) A revoke leaves nothing behind: once a replica applied a lease's revoke, no key is
+ * keepalive fails too: a deposed leader's revoke that a minority accepted can be chosen later,
+ * through a newer leader's recovery, after a leader in between renewed the lease, and the lease
+ * epoch (src/kv/leases.ts) is what must make such a revoke change nothing. (3) A revoke leaves nothing behind: once a replica applied a lease's revoke, no key is
  * attached to it and the lease is gone; and a read that started after a client saw its revoke
  * acknowledged never sees a key that was attached to it.
  */
-import { compareBallots, formatBallot, type Ballot } from '../../../src/core/index.js'
+import { formatBallot, type Ballot } from '../../../src/core/index.js'
 
 const reportedMax = 5
 
@@ -48,8 +48,6 @@ export class LeaseSafetyChecker {
   /** lease → where the grant that began its current life sits in the log: an id is free again once revoked. */
   readonly #grants = new Map<string, LogPosition>()
   expiries = 0
-  /** Expiries that deleted keys within the TTL of a renewal by a newer leader than their decider's: the known gap above. */
-  renewedThenExpired = 0
 
   /** `ticksOf`: a TTL in seconds as ticks, rounded up (the production rate of the simulated clock). */
   constructor(ticksOf: (ttlSeconds: number) => number) {
@@ -84,11 +82,14 @@ export class LeaseSafetyChecker {
   }
 
   /**
-   * A replica applied a grant of `lease` at `at`: a new life of the id begins, unless that grant
-   * or a later one began it already (replicas apply the same slots at different ticks, and a
-   * restarted one applies them again).
+   * A replica applied a grant of `lease` at `at`: a new life of the id begins if the grant
+   * `created` the lease, unless that grant or a later one began it already (replicas apply the
+   * same slots at different ticks, and a restarted one applies them again). A grant that found
+   * its lease there (a retried copy), or a retry answered from its record, begins nothing: it
+   * must not wipe the renewals that the life it met was given.
    */
-  granted(lease: string, at: LogPosition): void {
+  granted(lease: string, at: LogPosition, created: boolean): void {
+    if (!created) return
     const current = this.#grants.get(lease)
     if (current !== undefined && !isBefore(current, at)) return
     this.#grants.set(lease, at)
@@ -122,10 +123,6 @@ export class LeaseSafetyChecker {
     const expiry = this.#ended.get(lease)
     if (ack === undefined || expiry === undefined || expiry.appliedAt >= ack.tick + ack.ttlTicks || this.#dishonoured.has(lease)) return
     this.#dishonoured.add(lease)
-    if (compareBallots(ack.ballot, expiry.ballot) > 0) {
-      this.renewedThenExpired += 1
-      return
-    }
     this.#report(`the expiry of lease ${lease} that node ${expiry.node} decided at tick ${expiry.decidedAt} (ballot ${formatBallot(expiry.ballot)}) deleted its keys at tick ${expiry.appliedAt}, ${expiry.appliedAt - ack.tick} ticks after node ${ack.node} acknowledged a keepalive of it at tick ${ack.tick} (ballot ${formatBallot(ack.ballot)}): its TTL is ${ack.ttlTicks} ticks`)
   }
 

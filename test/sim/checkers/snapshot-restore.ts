@@ -25,9 +25,12 @@ export class SnapshotRestoreChecker {
   readonly violations: string[] = []
   restores = 0
 
-  /** `options`: the replicas' own (the chunk size too, so that equal states encode to equal chunks). */
-  constructor(options: KvStateMachineOptions) {
-    this.#reference = new KvStateMachine(options)
+  /**
+   * `options`: the replicas' own (the chunk size too, so that equal states encode to equal
+   * chunks); `make`: how the replicas build theirs (a sabotage's broken one, in its runs).
+   */
+  constructor(options: KvStateMachineOptions, make: (options: KvStateMachineOptions) => KvStateMachine = (given) => new KvStateMachine(given)) {
+    this.#reference = make(options)
     this.#states = new Map([[0, this.#reference.snapshot()]])
   }
 
