@@ -47,6 +47,7 @@ const config: NodeConfig = Object.freeze({
   snapshotEverySlots: 10_000,
   snapshotEveryWrites: 1_000_000,
   snapshotEveryBytes: 1024 ** 3,
+  snapshotChunkBytes: 256 * 1024,
   logRetainSlots: 5_000,
   quotaBytes: 1024 * 1024 * 1024,
   historyRevisions: 1000,
