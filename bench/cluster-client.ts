@@ -4,11 +4,20 @@
 import { request } from 'undici'
 
 /** `etcdUrl`: where the node serves the etcd v3 gRPC API (serve --etcd-port), null when it does not. */
-export type Status = { id: number; role: string; leader: number | null; commitIndex: number; etcdUrl?: string | null }
+export type Status = {
+  id: number
+  role: string
+  leader: number | null
+  commitIndex: number
+  appliedIndex: number
+  revision: number
+  snapshot: { newestIndex: number | null; logCompactedThrough: number; installed: number }
+  etcdUrl?: string | null
+}
 
-export async function fetchStatus(url: string): Promise<Status | null> {
+export async function fetchStatus(url: string, timeoutMs = 1000): Promise<Status | null> {
   try {
-    const response = await request(`${url}/v1/status`, { headersTimeout: 1000, bodyTimeout: 1000 })
+    const response = await request(`${url}/v1/status`, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
     if (response.statusCode !== 200) {
       await response.body.dump()
       return null

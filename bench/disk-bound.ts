@@ -11,13 +11,13 @@
  *
  *   npm run bench:disk -- [--minutes 30] [--sample-seconds 30] [--keys 1000] [--clients 64] [--value-bytes 100] [--port 7701]
  */
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
-import { request } from 'undici'
 import { databaseFileName } from '../src/storage/data-dir.js'
-import { electionsStarted, waitForAll, waitForLeader } from './cluster-client.js'
+import { electionsStarted, fetchStatus, waitForAll, waitForLeader } from './cluster-client.js'
+import { directoryBytes, newestSnapshotBytes } from './data-dir-usage.js'
 import { buildGoDriver, runGo } from './go-driver.js'
 import { LocalCluster } from './local-cluster.js'
 
@@ -52,8 +52,6 @@ const basePort = integerFlag('port', 1024, 65_000)
 
 const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 100) / 100
 
-type StatusReply = { commitIndex: number; revision: number; snapshot: { newestIndex: number | null; logCompactedThrough: number } }
-
 /** One node's disk at one moment. */
 type NodeSample = {
   id: number
@@ -69,37 +67,8 @@ type NodeSample = {
 
 type Sample = { seconds: number; writes: number; nodes: NodeSample[] }
 
-async function status(url: string): Promise<StatusReply | null> {
-  try {
-    const response = await request(`${url}/v1/status`, { headersTimeout: 5000, bodyTimeout: 5000 })
-    if (response.statusCode !== 200) {
-      await response.body.dump()
-      return null
-    }
-    return (await response.body.json()) as StatusReply
-  } catch {
-    return null
-  }
-}
-
 function fileBytes(path: string): number {
   return statSync(path, { throwIfNoEntry: false })?.size ?? 0
-}
-
-/** Every file in the tree; a file deleted between the listing and its stat counts 0. */
-function treeBytes(path: string): number {
-  let total = 0
-  for (const name of readdirSync(path, { recursive: true }) as string[]) {
-    const stat = statSync(join(path, name), { throwIfNoEntry: false })
-    if (stat?.isFile() === true) total += stat.size
-  }
-  return total
-}
-
-/** The newest complete snapshot file's size (names sort by slot; temporary files are skipped). */
-function newestSnapshotBytes(dir: string): number {
-  const names = readdirSync(dir).filter((name) => /^snapshot-\d{16}\.snap$/.test(name)).sort()
-  return names.length === 0 ? 0 : fileBytes(join(dir, names.at(-1)!))
 }
 
 /**
@@ -121,13 +90,13 @@ function databaseInUseBytes(path: string): number {
 async function sampleNode(cluster: LocalCluster, id: number, url: string): Promise<NodeSample> {
   const dir = cluster.dataDir(id)
   const database = join(dir, databaseFileName)
-  const reply = await status(url)
+  const reply = await fetchStatus(url, 5000)
   return {
     id,
-    totalBytes: treeBytes(dir),
+    totalBytes: directoryBytes(dir),
     databaseBytes: fileBytes(database),
     walBytes: fileBytes(`${database}-wal`) + fileBytes(`${database}-shm`),
-    snapshotsBytes: treeBytes(join(dir, 'snapshots')),
+    snapshotsBytes: directoryBytes(join(dir, 'snapshots')),
     newestSnapshotBytes: newestSnapshotBytes(join(dir, 'snapshots')),
     commitIndex: reply?.commitIndex ?? -1,
     logCompactedThrough: reply?.snapshot.logCompactedThrough ?? -1,
@@ -135,7 +104,7 @@ async function sampleNode(cluster: LocalCluster, id: number, url: string): Promi
 }
 
 async function sample(cluster: LocalCluster, leaderUrl: string, startedMs: number): Promise<Sample> {
-  const writes = (await status(leaderUrl))?.revision ?? -1
+  const writes = (await fetchStatus(leaderUrl, 5000))?.revision ?? -1
   const nodes = await Promise.all(cluster.nodes.map((node) => sampleNode(cluster, node.id, node.url)))
   return { seconds: Math.round((performance.now() - startedMs) / 1000), writes, nodes }
 }

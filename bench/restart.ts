@@ -20,11 +20,12 @@
  * `--fsync off` is the default only to fill a million keys in minutes on a small machine: a
  * kill -9 does not lose what a process wrote to the OS, so the restart reads the same data.
  */
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { request } from 'undici'
 import { electionsStarted, fetchStatus, waitForAll, waitForLeader } from './cluster-client.js'
+import { directoryBytes, newestSnapshotBytes } from './data-dir-usage.js'
 import { buildGoDriver, populateWithGo } from './go-driver.js'
 import { LocalCluster } from './local-cluster.js'
 
@@ -66,30 +67,9 @@ async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs:
   throw new Error(`${what}: not within ${timeoutMs} ms`)
 }
 
+/** A node's applied index, or null while it does not answer. */
 async function appliedIndex(url: string): Promise<number | null> {
-  try {
-    const response = await request(`${url}/v1/status`, { headersTimeout: 1000, bodyTimeout: 1000 })
-    if (response.statusCode !== 200) {
-      await response.body.dump()
-      return null
-    }
-    return ((await response.body.json()) as { appliedIndex: number }).appliedIndex
-  } catch {
-    return null
-  }
-}
-
-type SnapshotReply = { snapshot: { installed: number } }
-
-async function snapshotsInstalled(url: string): Promise<number | null> {
-  try {
-    const response = await request(`${url}/v1/status`, { headersTimeout: 1000, bodyTimeout: 1000 })
-    if (response.statusCode === 200) return ((await response.body.json()) as SnapshotReply).snapshot.installed
-    await response.body.dump()
-    return null
-  } catch {
-    return null
-  }
+  return (await fetchStatus(url))?.appliedIndex ?? null
 }
 
 /** A membership call on `url`, tried until it answers 200 (409 while a change settles, 503 while a leader changes). */
@@ -103,13 +83,6 @@ async function memberCall(url: string, method: 'POST' | 'DELETE', path: string, 
       return null
     }
   }, 120_000)
-}
-
-/** The newest complete snapshot file in a data directory, in bytes (0 when there is none). */
-function newestSnapshotBytes(dataDir: string): number {
-  const dir = join(dataDir, 'snapshots')
-  const names = readdirSync(dir).filter((name) => /^snapshot-\d{16}\.snap$/.test(name)).sort()
-  return names.length === 0 ? 0 : statSync(join(dir, names.at(-1)!)).size
 }
 
 async function metric(url: string, name: string): Promise<number | null> {
@@ -130,15 +103,6 @@ async function linearizableGet(url: string, key: string): Promise<boolean> {
   } catch {
     return false
   }
-}
-
-function directoryBytes(path: string): number {
-  let total = 0
-  for (const name of readdirSync(path, { recursive: true }) as string[]) {
-    const stat = statSync(join(path, name), { throwIfNoEntry: false })
-    if (stat?.isFile() === true) total += stat.size
-  }
-  return total
 }
 
 const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10
@@ -181,8 +145,8 @@ async function rejoinWiped(cluster: LocalCluster, urls: readonly string[]): Prom
   const caughtUpSeconds = seconds(started)
   return {
     id: follower.id, slots, answersSeconds, caughtUpSeconds,
-    snapshotsInstalled: (await snapshotsInstalled(follower.url)) ?? 0,
-    snapshotMiB: mib(newestSnapshotBytes(cluster.dataDir(follower.id))),
+    snapshotsInstalled: (await fetchStatus(follower.url))?.snapshot.installed ?? 0,
+    snapshotMiB: mib(newestSnapshotBytes(join(cluster.dataDir(follower.id), 'snapshots'))),
     peakRssMiB: cluster.peakRssMiB()[String(follower.id)] ?? null,
   }
 }
